@@ -1,0 +1,1 @@
+"""接龙团购助手: a WeChat group-buying bot."""

@@ -1,0 +1,85 @@
+"""An interactive group chat in the terminal: speak as the owner or any member.
+
+    团长: /开团 周六水果团\n草莓 30元/盒
+    张三: 草莓2盒
+
+`\n` typed in a line is a line break; a line ending in `\` continues on the
+next. `@名字` mentions a member by name, as WeChat would report it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import sys
+from typing import IO
+
+from bot.clock import Clock
+from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
+from bot.transport import EventHandler
+
+ROOM_ID = "console"
+OWNER = Member("owner", "团长")
+_SPEAKER = re.compile(r"^\s*([^:：\s][^:：]{0,23})\s*[:：]\s?(.*)$", re.DOTALL)
+_MENTION = re.compile(r"@([^\s@\u2005]+)")
+
+
+class ConsoleTransport:
+    name = "console"
+
+    def __init__(self, clock: Clock, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
+        self.clock = clock
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self._members: dict[str, Member] = {OWNER.name: OWNER}
+        self._ids = itertools.count(1)
+        self._stopped = False
+        self._last = OWNER
+
+    def _member(self, name: str) -> Member:
+        if name not in self._members:
+            self._members[name] = Member(f"console_{len(self._members)}", name)
+        return self._members[name]
+
+    async def _readline(self) -> str:
+        return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    async def run(self, on_event: EventHandler) -> None:
+        self._print("接龙团购助手 · 控制台群聊。每行「名字: 内容」，团长是群主；\\n 换行，Ctrl-D 退出。")
+        self._print("例：团长: /开团 周六水果团\\n草莓 30元/盒\\n砂糖橘 25元/箱    然后    张三: 草莓2盒")
+        await on_event(RoomSeen(RoomInfo(ROOM_ID, "控制台演示群", OWNER.id, (OWNER,)), self.clock.now()))
+        buffer = ""
+        while not self._stopped:
+            line = await self._readline()
+            if not line:
+                break
+            line = line.rstrip("\n")
+            if line.endswith("\\") and not line.endswith("\\\\"):
+                buffer += line[:-1] + "\n"
+                continue
+            text = (buffer + line).replace("\\n", "\n")
+            buffer = ""
+            if not text.strip():
+                continue
+            m = _SPEAKER.match(text)
+            if m and "\n" not in m.group(1):
+                speaker, text = self._member(m.group(1).strip()), m.group(2)
+            else:
+                speaker = self._last
+            self._last = speaker
+            mentions = tuple(self._members[n].id for n in _MENTION.findall(text) if n in self._members)
+            await on_event(Message(id=f"console-{next(self._ids)}", ts=self.clock.now(), sender=speaker,
+                                   text=text, room_id=ROOM_ID, mentions=mentions))
+
+    async def send(self, out: Outgoing) -> None:
+        where = f"私聊 {out.to}" if out.to else "群"
+        body = out.text.replace("\n", "\n    ")
+        self._print(f"🤖 [{where}] {body}")
+
+    async def stop(self) -> None:
+        self._stopped = True

@@ -1,0 +1,148 @@
+"""The pipeline every transport feeds: one event at a time, one transaction per message.
+
+Console, replay and WeChat all call `on_event`; timed work (deadlines, the
+acknowledgement window) runs in `advance(now)`, which replays call with
+transcript time and live transports call from a ticker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.acks import AckBatcher
+from bot.clock import Clock
+from bot.context import Context, Services
+from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
+from bot.router import Dispatcher
+from bot.textnorm import own_words
+from handlers import admins, campaigns, help, members, ordering
+
+log = logging.getLogger("bot.app")
+
+Send = Callable[[Outgoing], Awaitable[None]]
+
+
+def build_dispatcher() -> Dispatcher:
+    dispatcher = Dispatcher()
+    # Order matters for matchers: a member's query, then an owner's #接龙 drop,
+    # then orders.
+    dispatcher.include(help.router, admins.router, campaigns.router, members.router, ordering.router)
+    return dispatcher
+
+
+class App:
+    def __init__(self, svc: Services, clock: Clock, send: Send) -> None:
+        self.svc = svc
+        self.clock = clock
+        self._send = send
+        self.dispatcher = build_dispatcher()
+        self.acks = AckBatcher(svc.templates, svc.settings.ack_window)
+        self._next_deadline: datetime | None = None
+        self._deadline_known = False
+
+    # -- inbound -------------------------------------------------------------
+
+    async def on_event(self, event: Event) -> None:
+        ts = getattr(event, "ts", None)
+        if ts is not None:
+            # Work due before this event runs first, stamped with its own time.
+            await self.advance(ts)
+            self.clock.observe(ts)
+        if isinstance(event, Message):
+            await self._on_message(event)
+        elif isinstance(event, RoomSeen):
+            await self._on_room(event)
+        elif isinstance(event, MemberJoined):
+            async with self.svc.db.transaction():
+                await self.svc.rooms.remember_member(event.room_id, event.member.id, event.member.name)
+        elif isinstance(event, Tick):
+            pass
+
+    async def _on_room(self, event: RoomSeen) -> None:
+        room = event.room
+        async with self.svc.db.transaction():
+            await self.svc.rooms.upsert_room(room.id, room.topic, room.owner_id)
+            for member in room.members:
+                await self.svc.rooms.remember_member(room.id, member.id, member.name)
+
+    async def _on_message(self, msg: Message) -> None:
+        if len(msg.text) > self.svc.settings.max_message_chars:
+            log.warning("message %s ignored: %d characters is over the limit", msg.id, len(msg.text))
+            return
+        try:
+            ctx = await self._handle(msg)
+        except Exception:
+            # One bad message must not stop the bot; its effects were rolled back.
+            log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id)
+            return
+        if ctx is None:
+            return
+        for out in ctx.replies:
+            await self._post(out)
+        for ack in ctx.acks:
+            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now())
+        if ctx.deadlines_changed:
+            self._deadline_known = False
+
+    async def _handle(self, msg: Message) -> Context | None:
+        svc = self.svc
+        async with svc.db.transaction():
+            if await svc.orders.is_processed(msg.id):
+                log.info("message %s was already handled; ignored", msg.id)
+                return None
+            is_admin = False
+            if msg.room_id is not None:
+                await svc.rooms.remember_member(msg.room_id, msg.sender.id, msg.sender.name)
+                is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
+            ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
+            await self.dispatcher.dispatch(ctx)
+            await svc.orders.mark_processed(msg.id, msg.ts)
+        return ctx
+
+    # -- timed work ------------------------------------------------------------
+
+    async def _deadline(self) -> datetime | None:
+        if not self._deadline_known:
+            due = await self.svc.campaigns.due(datetime.max.replace(tzinfo=self.clock.tz))
+            self._next_deadline = min((c.close_at for c in due if c.close_at), default=None)
+            self._deadline_known = True
+        return self._next_deadline
+
+    async def advance(self, now: datetime) -> None:
+        """Runs everything due by `now`, in time order, each at its own time."""
+        while True:
+            deadline = await self._deadline()
+            ack_due = self.acks.next_due()
+            candidates = [t for t in (deadline, ack_due) if t is not None and t <= now]
+            if not candidates:
+                return
+            first = min(candidates)
+            self.clock.observe(first)
+            if deadline is not None and deadline == first:
+                await self._close_due(first)
+            else:
+                for _, out in self.acks.take_due(first):
+                    await self._post(out)
+
+    async def _close_due(self, now: datetime) -> None:
+        notices = []
+        async with self.svc.db.transaction():
+            for campaign in await self.svc.campaigns.due(now):
+                notices.append(await campaigns.close_campaign(self.svc, campaign, campaign.close_at or now))
+        self._deadline_known = False
+        for notice in notices:
+            await self._post(notice)
+
+    async def drain(self) -> None:
+        """Sends every gathered acknowledgement now (end of a replay, shutdown)."""
+        for due, out in self.acks.take_due(None):
+            self.clock.observe(due)
+            await self._post(out)
+
+    async def _post(self, out: Outgoing) -> None:
+        try:
+            await self._send(out)
+        except Exception:
+            log.exception("sending to %s failed", out.room_id or out.to)

@@ -1,0 +1,219 @@
+"""A campaign as the owner writes it (pure).
+
+`/开团 标题` with one product per line — `[A. ]名称 价格[元][/单位] [限量N] [限购N]` —
+and option lines (`截单 …`, `自提 …`, `成团 10人`, `限购3`); or an owner's `#接龙`
+post whose header lines carry the prices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from bot.jielong import JielongCopy, is_example
+from bot.quantity import NUM, UNITS, to_int
+from bot.textnorm import nfkc
+from bot.timeparse import parse_when
+
+
+@dataclass(frozen=True)
+class ProductSpec:
+    name: str
+    price_cents: int | None
+    unit: str | None = None
+    code: str | None = None
+    stock: int | None = None  # 限量
+    limit: int | None = None  # 限购, per member
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    title: str
+    products: tuple[ProductSpec, ...]
+    close_at: datetime | None = None
+    pickup: str | None = None  # "东门快递柜 11-22 09:00-12:00"
+    min_buyers: int | None = None  # 成团 N人
+    min_units: int | None = None  # 成团 N份
+    problems: tuple[str, ...] = field(default=())  # lines the bot could not read
+
+
+_UNIT = rf"(?:{UNITS})"
+_PRICE_NUM = r"(\d+(?:\.\d{1,2})?)"
+_CODE = re.compile(r"^\s*([A-Za-z])\s*[.、:)\s]\s*")
+_STOCK = re.compile(rf"(?:限量|库存|共)\s*({NUM})\s*{_UNIT}?")
+_LIMIT = re.compile(rf"(?:限购|每人限)\s*({NUM})\s*{_UNIT}?")
+_PRICE_PATTERNS = [
+    # 每箱88元 / 每盒 ¥30
+    re.compile(rf"每\s*({_UNIT})\s*[¥￥]?\s*{_PRICE_NUM}\s*(?:元|块)?"),
+    # ¥30 / ¥30/盒 / ¥30元一盒
+    re.compile(rf"[¥￥]\s*{_PRICE_NUM}\s*(?:元|块)?\s*(?:/|一|每)?\s*({_UNIT})?"),
+    # 30元/盒 / 30元一盒 / 30元
+    re.compile(rf"{_PRICE_NUM}\s*(?:元|块)\s*(?:/|一|每)?\s*({_UNIT})?"),
+    # 30/盒
+    re.compile(rf"{_PRICE_NUM}\s*/\s*({_UNIT})"),
+]
+_OPTION = re.compile(r"^\s*(截单|截止|自提|取货|成团|限购|佣金)\s*[:：]?\s*(.*)$")
+_NAME_PREFIX = re.compile(r"^.*?(?:到货|预售|上新|团购|今日|今天|明日|明天)\s*[:：]\s*")
+
+
+def _cents(number: str) -> int | None:
+    try:
+        value = Decimal(number)
+    except InvalidOperation:
+        return None
+    if value < 0 or value > 1_000_000:
+        return None
+    return int(value * 100)
+
+
+def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec | None:
+    """One product, or None when the line names no price. `nameless_ok`: a
+    price with no name (`每箱88元`) is kept with an empty name for the caller."""
+    text = nfkc(line).strip()
+    code = None
+    cm = _CODE.match(text)
+    if cm and not re.match(r"^\s*[A-Za-z]{2}", text):
+        code = cm.group(1).upper()
+        text = text[cm.end():]
+    stock = limit = None
+    sm = _STOCK.search(text)
+    if sm:
+        stock = to_int(sm.group(1))
+        text = text[: sm.start()] + " " + text[sm.end():]
+    lm = _LIMIT.search(text)
+    if lm:
+        limit = to_int(lm.group(1))
+        text = text[: lm.start()] + " " + text[lm.end():]
+    for i, pattern in enumerate(_PRICE_PATTERNS):
+        pm = pattern.search(text)
+        if pm is None:
+            continue
+        if i == 0:
+            unit, price = pm.group(1), pm.group(2)
+        else:
+            price, unit = pm.group(1), pm.group(2)
+        name = text[: pm.start()].strip(" ,，、:：-—~") or text[pm.end():].strip(" ,，、:：-—~")
+        name = _NAME_PREFIX.sub("", name).strip()
+        cents = _cents(price)
+        if cents is None or (not name and not nameless_ok):
+            return None
+        return ProductSpec(name=name, price_cents=cents, unit=unit or None, code=code,
+                           stock=stock, limit=limit)
+    return None
+
+
+def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
+                  problems: list[str]) -> None:
+    if key in ("截单", "截止"):
+        when = parse_when(value, now)
+        if when is None:
+            problems.append(f"截单时间看不懂：{value}")
+        else:
+            out["close_at"] = when
+    elif key in ("自提", "取货"):
+        out["pickup"] = value.strip() or None
+    elif key == "成团":
+        m = re.search(rf"({NUM})\s*(人|份|单|件)?", nfkc(value))
+        n = to_int(m.group(1)) if m else None
+        if n is None:
+            problems.append(f"成团人数看不懂：{value}")
+        elif m and m.group(2) in ("份", "件"):
+            out["min_units"] = n
+        else:
+            out["min_buyers"] = n
+    elif key == "限购":
+        m = re.search(NUM, nfkc(value))
+        n = to_int(m.group(0)) if m else None
+        if n is None:
+            problems.append(f"限购数量看不懂：{value}")
+        else:
+            out["limit"] = n
+    # 佣金 is read by the commission feature; here it must not become a product.
+
+
+def parse_open_command(body: str, now: datetime) -> CampaignSpec:
+    """`body` is everything after `/开团`: the title, then one line per product or option."""
+    lines = [ln for ln in body.replace("\r", "").split("\n")]
+    title = lines[0].strip() if lines else ""
+    products: list[ProductSpec] = []
+    problems: list[str] = []
+    opts: dict[str, object] = {}
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        om = _OPTION.match(nfkc(line))
+        if om:
+            _apply_option(om.group(1), om.group(2), now, opts, problems)
+            continue
+        product = parse_product_line(line)
+        if product is None:
+            problems.append(f"这行没有价格：{line.strip()}")
+        else:
+            products.append(product)
+    return _finish(title, products, opts, problems)
+
+
+def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
+            problems: list[str]) -> CampaignSpec:
+    limit = opts.get("limit")
+    if isinstance(limit, int):
+        products = [p if p.limit is not None else ProductSpec(
+            p.name, p.price_cents, p.unit, p.code, p.stock, limit) for p in products]
+    close_at = opts.get("close_at")
+    pickup = opts.get("pickup")
+    min_buyers = opts.get("min_buyers")
+    min_units = opts.get("min_units")
+    return CampaignSpec(
+        title=title,
+        products=tuple(products),
+        close_at=close_at if isinstance(close_at, datetime) else None,
+        pickup=pickup if isinstance(pickup, str) else None,
+        min_buyers=min_buyers if isinstance(min_buyers, int) else None,
+        min_units=min_units if isinstance(min_units, int) else None,
+        problems=tuple(problems),
+    )
+
+
+_DEADLINE_IN_TEXT = re.compile(r"(.*?)(?:截单|截止)")
+
+
+def parse_jielong_drop(copy: JielongCopy, now: datetime) -> CampaignSpec:
+    """An owner's `#接龙` post opening a campaign: title from its first line after
+    the tag, products from header lines with prices, the deadline from a line
+    like `晚上八点截单`. With no priced line, one product named after the title."""
+    title = copy.title
+    products: list[ProductSpec] = []
+    problems: list[str] = []
+    opts: dict[str, object] = {}
+    for line in (*copy.header, *copy.footer):
+        text = nfkc(line).strip()
+        if not text or text.startswith("#") or is_example(text):
+            continue
+        om = _OPTION.match(text)
+        if om:
+            _apply_option(om.group(1), om.group(2), now, opts, problems)
+            continue
+        if "截单" in text or "截止" in text:
+            dm = _DEADLINE_IN_TEXT.match(text)
+            when = parse_when(dm.group(1) if dm else text, now)
+            if when is not None:
+                opts["close_at"] = when
+            continue
+        for part in re.split(r"[,，;；]", text):
+            product = parse_product_line(part, nameless_ok=True)
+            if product is not None:
+                if not product.name:
+                    product = ProductSpec(_name_from_title(title), product.price_cents,
+                                          product.unit, product.code, product.stock, product.limit)
+                products.append(product)
+    if not products:
+        products.append(ProductSpec(name=_name_from_title(title) or "商品", price_cents=None))
+    return _finish(title or "接龙", products, opts, problems)
+
+
+def _name_from_title(title: str) -> str:
+    name = _NAME_PREFIX.sub("", nfkc(title)).strip()
+    name = re.split(r"\s|[¥￥\d]", name)[0] if name else ""
+    return name or title.strip()

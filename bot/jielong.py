@@ -1,0 +1,81 @@
+"""A 接龙 list as members copy it (pure).
+
+A copy is a header (optional `#接龙` tag, title, prices, an example line), the
+numbered entries, and an optional footer. Entry numbers change from copy to
+copy, so an entry is known by its content key, not its number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.textnorm import key_of, nfkc
+
+# "1. ", "1、", "1)", "1:" — after NFKC the full-width forms are these too.
+_ENTRY = re.compile(r"^\s*(\d{1,5})\s*(?:[.、,):]|\s(?=\S))\s*(.*)$")
+_TAG = re.compile(r"^\s*#\s*接龙")
+# Example lines show the format; they are never orders.
+_EXAMPLE = re.compile(r"^\s*(?:例|示例|格式|举例|参考)\s*[:：]?")
+
+
+@dataclass(frozen=True)
+class Entry:
+    number: int
+    text: str  # the entry without its number
+    key: str  # content key: what identifies this line across copies
+
+
+@dataclass(frozen=True)
+class JielongCopy:
+    tagged: bool  # starts with #接龙
+    header: tuple[str, ...]
+    entries: tuple[Entry, ...]
+    footer: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        for line in self.header:
+            after_tag = _TAG.sub("", line, count=1).strip()
+            if after_tag:
+                return after_tag
+        return ""
+
+
+def parse_copy(text: str) -> JielongCopy | None:
+    """The list in `text`, or None when it has no entries and no #接龙 tag."""
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [nfkc(line) for line in raw_lines]
+    tagged = bool(lines) and bool(_TAG.match(lines[0]))
+    header: list[str] = []
+    footer: list[str] = []
+    entries: list[Entry] = []
+    seen_entry = False
+    for raw, line in zip(raw_lines, lines, strict=True):
+        m = _ENTRY.match(line)
+        if m is not None and not _EXAMPLE.match(m.group(2)):
+            seen_entry = True
+            footer.clear()
+            body = m.group(2).strip()
+            if body:
+                entries.append(Entry(int(m.group(1)), body, key_of(body)))
+        elif not seen_entry:
+            header.append(raw)
+        else:
+            # Text after the entries (a deadline note) is never part of an entry:
+            # the last entry changes from copy to copy, and gluing the footer
+            # onto it would change its key and double the order.
+            footer.append(raw)
+    entries = [e for e in entries if e.key]
+    if not entries and not tagged:
+        return None
+    return JielongCopy(
+        tagged=tagged,
+        header=tuple(h for h in header),
+        entries=tuple(entries),
+        footer=tuple(f for f in footer if f.strip()),
+    )
+
+
+def is_example(line: str) -> bool:
+    return bool(_EXAMPLE.match(line))

@@ -1,0 +1,87 @@
+"""The project's own types at the transport boundary.
+
+Adapters turn whatever a chat service delivers into these; nothing past the
+adapters ever sees a service's own objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class MessageKind(str, Enum):
+    TEXT = "text"
+    # WeChat's native 群接龙 (appmsg type 53); `text` holds the raw XML when the
+    # service delivers it, otherwise the visible list text.
+    SOLITAIRE = "solitaire"
+    # A transfer or red packet: a payment hint for the owner, never an order.
+    TRANSFER = "transfer"
+    RED_PACKET = "red_packet"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RoomInfo:
+    """A group as the service describes it: who owns it and who is in it."""
+
+    id: str
+    topic: str = ""
+    owner_id: str | None = None
+    members: tuple[Member, ...] = ()
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    ts: datetime  # timezone-aware
+    sender: Member
+    text: str
+    room_id: str | None = None  # None: a private chat with the bot
+    kind: MessageKind = MessageKind.TEXT
+    mentions: tuple[str, ...] = ()  # member ids @-mentioned, as the service reports them
+    mentions_bot: bool = False
+
+
+@dataclass(frozen=True)
+class RoomSeen:
+    """The transport learned about a group (at start-up or when it changes)."""
+
+    room: RoomInfo
+    ts: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MemberJoined:
+    room_id: str
+    member: Member
+    ts: datetime
+
+
+@dataclass(frozen=True)
+class Tick:
+    """Time moved on with no message (replay); due work runs up to `ts`."""
+
+    ts: datetime
+
+
+Event = Message | RoomSeen | MemberJoined | Tick
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """Something the bot says: in a group (`room_id`) or privately (`to`)."""
+
+    text: str
+    room_id: str | None = None
+    to: str | None = None
+    mentions: tuple[str, ...] = field(default=())
+    # Acknowledgements may be merged with others waiting for the same group.
+    mergeable: bool = False

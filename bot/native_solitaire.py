@@ -1,0 +1,48 @@
+"""WeChat's own 群接龙 (appmsg type 53) as the service delivers it (pure).
+
+The visible list is in <title>; who wrote each entry is in the CDATA of
+<solitaire_info>, one <i><u>member id</u></i> per entry, in entry order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
+
+from bot.jielong import JielongCopy, parse_copy
+
+
+@dataclass(frozen=True)
+class NativeList:
+    copy: JielongCopy
+    authors: tuple[str, ...]  # entry i was written by authors[i]; may be shorter
+
+
+def _find_text(root: Element, path: str) -> str:
+    node = root.find(path)
+    return node.text or "" if node is not None else ""
+
+
+def parse_native(xml_text: str) -> NativeList | None:
+    """The list and its authors, or None when the text is not a native 接龙's XML."""
+    if "<" not in xml_text:
+        return None
+    try:
+        root = SafeET.fromstring(xml_text.strip().encode("utf-8"))
+    except Exception:  # defusedxml raises several types for hostile or broken XML
+        return None
+    title = _find_text(root, "appmsg/title") if root.tag == "msg" else _find_text(root, "title")
+    copy = parse_copy(title)
+    if copy is None:
+        return None
+    info = _find_text(root, ".//solitaire_info")
+    authors: tuple[str, ...] = ()
+    if info.strip():
+        try:
+            inner = SafeET.fromstring(info.strip().encode("utf-8"))
+            authors = tuple((i.findtext("u") or "").strip() for i in inner.findall("content/i"))
+        except Exception:
+            authors = ()
+    return NativeList(copy=copy, authors=authors)

@@ -1,0 +1,128 @@
+"""Times as owners write them, relative to now (pure).
+
+`11-21 20:00`, `11月21日 20点`, `20:00`, `今晚8点`, `明天 8:00`, `周六 10:00`,
+`晚上八点`, `30分钟后`. A date without a year is the next such date; a time
+without a date is the next such time.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from bot.quantity import CN_DIGITS, to_int
+from bot.textnorm import nfkc
+
+_N = rf"(\d+|[{CN_DIGITS}]+)"
+_DATE = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+_REL_DAY = re.compile(r"(今天|今日|今晚|今早|明天|明日|明晚|明早|后天|大后天)")
+_WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
+_CLOCK = re.compile(rf"(?:(早上|上午|中午|下午|晚上|傍晚|凌晨|早|晚)\s*)?{_N}\s*(?::|点|時|时)\s*(半|{_N}\s*分?)?")
+_AFTER = re.compile(rf"{_N}\s*(分钟|小时|个小时|天)\s*(?:以)?后")
+
+_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_DAY_OFFSET = {"今天": 0, "今日": 0, "今晚": 0, "今早": 0, "明天": 1, "明日": 1, "明晚": 1,
+               "明早": 1, "后天": 2, "大后天": 3}
+_EVENING_WORDS = ("下午", "晚上", "傍晚", "晚", "今晚", "明晚")
+
+
+def _clock(text: str, day_word: str) -> tuple[time, int] | None:
+    """The time of day written in `text` and where it ends."""
+    m = _CLOCK.search(text)
+    if m is None:
+        return None
+    hour = to_int(m.group(2))
+    if hour is None:
+        return None
+    minute = 0
+    if m.group(3):
+        minute = 30 if m.group(3) == "半" else (to_int(m.group(4) or "") or 0)
+    part = m.group(1) or ""
+    if (part in _EVENING_WORDS or day_word in _EVENING_WORDS) and hour < 12:
+        hour += 12
+    if part == "中午" and hour < 6:
+        hour += 12
+    if not (0 <= hour <= 24 and 0 <= minute < 60):
+        return None
+    if hour == 24:
+        hour = 23
+        minute = 59
+    return time(hour, minute), m.end()
+
+
+def parse_when(text: str, now: datetime) -> datetime | None:
+    """The moment `text` names, in now's time zone, or None if it names none."""
+    t = nfkc(text).strip()
+    tz = now.tzinfo
+    m = _AFTER.search(t)
+    if m:
+        n = to_int(m.group(1))
+        if n is None:
+            return None
+        unit = m.group(2)
+        delta = timedelta(minutes=n) if unit == "分钟" else (
+            timedelta(days=n) if unit == "天" else timedelta(hours=n))
+        return (now + delta).replace(second=0, microsecond=0)
+
+    day: date | None = None
+    explicit_year = False
+    day_word = ""
+    dm = _DATE.search(t)
+    rest = t
+    if dm:
+        year = int(dm.group(1)) if dm.group(1) else now.year
+        explicit_year = bool(dm.group(1))
+        try:
+            day = date(year, int(dm.group(2)), int(dm.group(3)))
+        except ValueError:
+            return None
+        rest = t[dm.end():]
+    else:
+        rm = _REL_DAY.search(t)
+        wm = _WEEKDAY.search(t)
+        if rm:
+            day_word = rm.group(1)
+            day = now.date() + timedelta(days=_DAY_OFFSET[day_word])
+            rest = t[rm.end():]
+        elif wm:
+            target = _WEEKDAYS[wm.group(1)]
+            ahead = (target - now.weekday()) % 7
+            day = now.date() + timedelta(days=ahead)
+            rest = t[wm.end():]
+            day_word = "周"
+    clock = _clock(rest, day_word)
+    if clock is None and day is None:
+        return None
+    tod = clock[0] if clock else time(0, 0)
+    if day is None:
+        candidate = datetime.combine(now.date(), tod, tzinfo=tz)
+        return candidate if candidate > now else candidate + timedelta(days=1)
+    if clock is None and day_word in ("今晚", "明晚"):
+        tod = time(20, 0)
+    candidate = datetime.combine(day, tod, tzinfo=tz)
+    if candidate <= now:
+        if dm and not explicit_year:
+            try:
+                candidate = candidate.replace(year=candidate.year + 1)
+            except ValueError:
+                return None
+        elif day_word == "周":
+            candidate += timedelta(days=7)
+    return candidate
+
+
+def parse_window(text: str, now: datetime) -> tuple[datetime, datetime] | None:
+    """A pickup window like `11-22 09:00-12:00`."""
+    t = nfkc(text)
+    m = re.search(r"(\d{1,2}[:点]\d{0,2})\s*[-~至到]\s*(\d{1,2}[:点]\d{0,2})", t)
+    if not m:
+        return None
+    prefix = t[: m.start()]
+    start = parse_when(prefix + m.group(1), now)
+    end = parse_when(prefix + m.group(2), now)
+    if start is None or end is None:
+        return None
+    if end <= start:
+        end += timedelta(days=1)
+    return start, end

@@ -1,0 +1,37 @@
+"""The boundary between the bot and a chat service.
+
+A transport delivers inbound events to one async callback and sends what the
+bot says. Console, replay and wechaty adapters implement it; tests use a
+recording fake. Only `bot/adapters/wechaty.py` knows a real chat service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from bot.models import Event, Outgoing
+
+EventHandler = Callable[[Event], Awaitable[None]]
+
+
+class SendError(Exception):
+    """A send failed; the outbound queue may retry it."""
+
+
+class Transport(Protocol):
+    name: str
+
+    async def run(self, on_event: EventHandler) -> None:
+        """Deliver inbound events, one at a time and in order, until the source
+        ends (replay, console EOF) or `stop()` is called. Each `on_event` call is
+        awaited before the next event is delivered."""
+        ...
+
+    async def send(self, out: Outgoing) -> None:
+        """Deliver one message now. Raises SendError when the service refuses."""
+        ...
+
+    async def stop(self) -> None:
+        """Make `run` return soon and release connections. Safe to call twice."""
+        ...

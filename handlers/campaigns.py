@@ -1,0 +1,129 @@
+"""Opening, closing and totalling a campaign: /开团, #接龙 drops, /截单, /汇总."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
+from bot.context import Context, Services
+from bot.jielong import parse_copy
+from bot.models import Outgoing
+from bot.router import Router
+from bot.templates import money
+from storage.records import Campaign, Product
+
+router = Router("campaigns")
+
+
+def _example(products: list[Product]) -> str:
+    p = products[0]
+    return f"{p.name}1{p.unit or '份'}" if len(products) > 1 or p.unit else f"{p.name}1份"
+
+
+def _prices(products: list[Product]) -> str:
+    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products)
+
+
+async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
+    products = await svc.campaigns.products(campaign.id)
+    return svc.templates.render("jielong_list", campaign=campaign, prices=_prices(products),
+                                example=_example(products), lines=lines or [])
+
+
+async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    unreadable = await svc.orders.unreadable(campaign.id)
+    return svc.templates.render(template, campaign=campaign, totals=totals, buyers=buyers,
+                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable)
+
+
+async def close_campaign(svc: Services, campaign: Campaign, when: datetime) -> Outgoing:
+    """Closes inside the caller's transaction; returns the notice to post after commit."""
+    await svc.campaigns.close(campaign.id, when)
+    closed = await svc.campaigns.get(campaign.id)
+    assert closed is not None
+    return Outgoing(text=await summary_text(svc, closed, "closed"), room_id=campaign.room_id)
+
+
+def _spec_problems(spec: CampaignSpec) -> str:
+    return "\n".join(f"· {p}" for p in spec.problems)
+
+
+async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | None:
+    if not spec.title:
+        ctx.reply("请在 /开团 后写上团名，下一行起每行一个商品，例如：\n/开团 周六水果团\n草莓 30元/盒")
+        return None
+    if not spec.products:
+        ctx.reply("没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。" +
+                  (f"\n看不懂的行：\n{_spec_problems(spec)}" if spec.problems else ""))
+        return None
+    current = await ctx.svc.campaigns.open_in(ctx.room_id)
+    if current is not None:
+        ctx.reply(f"「{current.title}」还在进行中，先发 /截单 再开新团。")
+        return None
+    if spec.close_at is not None and spec.close_at <= ctx.now:
+        ctx.reply("截单时间已经过了，请检查后重发。")
+        return None
+    cid = await ctx.svc.campaigns.create(ctx.room_id, spec, ctx.msg.sender.id, ctx.now, header)
+    ctx.deadlines_changed = True
+    campaign = await ctx.svc.campaigns.get(cid)
+    assert campaign is not None
+    return campaign
+
+
+@router.command("开团", "open", admin_only=True, help="/开团 标题 + 每行一个商品")
+async def open_command(ctx: Context, args: str) -> None:
+    spec = parse_open_command(args, ctx.now)
+    campaign = await _open(ctx, spec, header="")
+    if campaign is None:
+        return
+    products = await ctx.svc.campaigns.products(campaign.id)
+    text = ctx.svc.templates.render("announce", campaign=campaign, products=products,
+                                    example=_example(products))
+    if spec.problems:
+        text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + _spec_problems(spec)
+    ctx.reply(text)
+    ctx.reply(await list_text(ctx.svc, campaign))
+
+
+@router.matcher
+async def jielong_drop(ctx: Context) -> bool:
+    """An admin's #接龙 post opens a campaign when none is open in the group."""
+    if ctx.msg.room_id is None or not ctx.is_admin or not ctx.text.lstrip().startswith(("#接龙", "＃接龙")):
+        return False
+    if await ctx.svc.campaigns.open_in(ctx.room_id) is not None:
+        return False
+    copy = parse_copy(ctx.text)
+    if copy is None:
+        return False
+    spec = parse_jielong_drop(copy, ctx.now)
+    campaign = await _open(ctx, spec, header="\n".join(copy.header))
+    if campaign is None:
+        return True
+    products = await ctx.svc.campaigns.products(campaign.id)
+    deadline = f"，{campaign.close_at.month}月{campaign.close_at.day}日 {campaign.close_at:%H:%M} 截单" \
+        if campaign.close_at else ""
+    ctx.reply(f"✅ 已开团「{campaign.title}」：{_prices(products)}{deadline}。"
+              f"大家复制接龙加上自己的一行即可。")
+    # The owner's own post may already carry entries; they count like any copy.
+    return not copy.entries
+
+
+@router.command("截单", "close", admin_only=True, help="/截单 现在截单")
+async def close_command(ctx: Context, args: str) -> None:
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
+    if campaign is None:
+        ctx.reply("现在没有进行中的团。")
+        return
+    ctx.replies.append(await close_campaign(ctx.svc, campaign, ctx.now))
+    ctx.deadlines_changed = True
+
+
+@router.command("汇总", "summary", "统计订单", admin_only=True, help="/汇总 各商品数量和金额")
+async def summary_command(ctx: Context, args: str) -> None:
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id) or await ctx.svc.campaigns.latest_in(ctx.room_id)
+    if campaign is None:
+        ctx.reply("本群还没有开过团。")
+        return
+    ctx.reply(await summary_text(ctx.svc, campaign))

@@ -1,0 +1,143 @@
+"""Members ordering: 接龙 copies, WeChat's native 群接龙, and plain messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.context import Context
+from bot.jielong import JielongCopy, parse_copy
+from bot.models import MessageKind
+from bot.native_solitaire import parse_native
+from bot.order_text import Action, parse_order_text
+from bot.orderbook import Outcome, catalog_of
+from bot.router import Router
+from bot.templates import money
+from bot.textnorm import key_of
+from handlers.campaigns import list_text
+from storage.records import Campaign
+
+router = Router("ordering")
+
+# When the merged list was last posted, per campaign: a fork of many copies
+# gets one merged list, not one per copy. Losing this on restart costs at most
+# one extra post.
+_last_merged: dict[int, datetime] = {}
+
+
+def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
+    if copy.tagged:
+        return True
+    title = key_of(campaign.title)
+    return bool(title) and any(title in key_of(h) or (key_of(h) and key_of(h) in title)
+                               for h in copy.header if key_of(h))
+
+
+async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
+    products = await ctx.svc.campaigns.products(campaign.id)
+    for member_id in sorted(out.touched | set(out.hints), key=lambda m: m != ctx.msg.sender.id):
+        name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
+            await ctx.svc.rooms.name_of(ctx.room_id, member_id)
+        order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products)
+        notes = out.notes.get(member_id, [])
+        if order.items:
+            items = "、".join(f"{p.name}×{q}" for p, q in order.items)
+            text = f"已记录：{items}，共{money(order.amount_cents)}"
+        elif member_id in out.touched and not notes:
+            text = "订单已取消"
+        else:
+            text = ""
+        if member_id in out.hints and not order.items:
+            text = "没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：" + \
+                   (f"{products[0].name}2{products[0].unit or '份'}" if products else "草莓2盒")
+        parts = [t for t in [text, *notes] if t]
+        if parts:
+            ctx.ack(member_id, name, "；".join(parts))
+    if out.fork:
+        last = _last_merged.get(campaign.id)
+        if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
+            _last_merged[campaign.id] = ctx.now
+            lines = [ln.raw for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
+            ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
+                      + await list_text(ctx.svc, campaign, lines))
+
+
+async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
+    ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, f"「{campaign.title}」已截单，这条订单没有记录，如需加单请联系团长")
+
+
+@router.matcher
+async def native_solitaire(ctx: Context) -> bool:
+    if ctx.msg.kind is not MessageKind.SOLITAIRE or ctx.msg.room_id is None:
+        return False
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
+    native = parse_native(ctx.msg.text)
+    if native is None:
+        # The service gave only the visible list: read it as a copy from the sender.
+        return await _apply_copy_text(ctx, ctx.msg.text)
+    if campaign is None:
+        latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
+        if latest is not None and native.copy.entries:
+            await _refuse_closed(ctx, latest)
+        return True
+    products = await ctx.svc.campaigns.products(campaign.id)
+    names = {a: await ctx.svc.rooms.name_of(ctx.room_id, a) for a in set(native.authors) if a}
+    names[ctx.msg.sender.id] = ctx.msg.sender.name
+    out = await ctx.svc.book.apply_native(campaign, catalog_of(products), native, ctx.msg.sender.id, names,
+                                          ctx.msg.id, ctx.now)
+    await _acknowledge(ctx, campaign, out)
+    return True
+
+
+async def _apply_copy_text(ctx: Context, text: str) -> bool:
+    copy = parse_copy(text)
+    if copy is None or not copy.entries:
+        return False
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
+    if campaign is None:
+        latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
+        if latest is None or not _is_copy(copy, latest):
+            return False
+        known = await ctx.svc.orders.lines_by_keys(latest.id, "copy", [e.key for e in copy.entries])
+        if len({ln.key for ln in known}) < len({e.key for e in copy.entries}):
+            await _refuse_closed(ctx, latest)
+        return True
+    if not _is_copy(copy, campaign):
+        known = await ctx.svc.orders.lines_by_keys(campaign.id, "copy", [e.key for e in copy.entries[:50]])
+        if not known:
+            return False
+    products = await ctx.svc.campaigns.products(campaign.id)
+    out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
+                                        ctx.msg.sender.name, ctx.msg.id, ctx.now)
+    await _acknowledge(ctx, campaign, out)
+    return True
+
+
+@router.matcher
+async def jielong_copy(ctx: Context) -> bool:
+    if ctx.msg.room_id is None:
+        return False
+    return await _apply_copy_text(ctx, ctx.text)
+
+
+@router.matcher
+async def plain_order(ctx: Context) -> bool:
+    if ctx.msg.room_id is None:
+        return False
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
+    target = campaign or await ctx.svc.campaigns.latest_in(ctx.room_id)
+    if target is None:
+        return False
+    products = await ctx.svc.campaigns.products(target.id)
+    intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+    if intent.action is Action.NONE:
+        return False
+    if campaign is None:
+        if intent.action in (Action.SET, Action.ADD):
+            await _refuse_closed(ctx, target)
+        elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
+            ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长")
+        return True
+    out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
+                                          ctx.msg.id, ctx.now)
+    await _acknowledge(ctx, campaign, out)
+    return True

@@ -1,0 +1,111 @@
+"""Campaigns and their products."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.campaign_spec import CampaignSpec
+from storage.db import Database, Row
+from storage.records import Campaign, Product
+
+
+def ts(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _campaign(row: Row) -> Campaign:
+    opened = _dt(row["opened_at"])
+    assert opened is not None
+    return Campaign(
+        id=row["id"], room_id=row["room_id"], title=row["title"], status=row["status"],
+        opened_at=opened, close_at=_dt(row["close_at"]), closed_at=_dt(row["closed_at"]),
+        pickup=row["pickup"], min_buyers=row["min_buyers"], min_units=row["min_units"],
+        created_by=row["created_by"], header=row["header"], live_lines=row["live_lines"],
+    )
+
+
+def product_from_row(row: Row) -> Product:
+    return Product(
+        id=row["id"], campaign_id=row["campaign_id"], position=row["position"], code=row["code"],
+        name=row["name"], price_cents=row["price_cents"], unit=row["unit"], stock=row["stock"],
+        per_member_limit=row["per_member_limit"], sold=row["sold"],
+    )
+
+
+class CampaignRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
+                     header: str) -> int:
+        cid = await self.db.execute(
+            "INSERT INTO campaigns (room_id, title, status, opened_at, close_at, pickup, min_buyers, "
+            "min_units, created_by, header) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+            (room_id, spec.title, ts(now), ts(spec.close_at), spec.pickup, spec.min_buyers,
+             spec.min_units, created_by, header),
+        )
+        codes = [p.code for p in spec.products]
+        # Letter codes only mean something when every product has a distinct one.
+        use_codes = all(codes) and len(set(codes)) == len(codes)
+        await self.db.executemany(
+            "INSERT INTO products (campaign_id, position, code, name, price_cents, unit, stock, "
+            "per_member_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(cid, i, p.code if use_codes else None, p.name, p.price_cents, p.unit, p.stock, p.limit)
+             for i, p in enumerate(spec.products)],
+        )
+        return cid
+
+    async def get(self, campaign_id: int) -> Campaign | None:
+        row = await self.db.fetchone("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
+        return _campaign(row) if row else None
+
+    async def open_in(self, room_id: str) -> Campaign | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM campaigns WHERE room_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+            (room_id,),
+        )
+        return _campaign(row) if row else None
+
+    async def latest_in(self, room_id: str) -> Campaign | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM campaigns WHERE room_id = ? ORDER BY id DESC LIMIT 1", (room_id,)
+        )
+        return _campaign(row) if row else None
+
+    async def all(self, room_id: str | None = None) -> list[Campaign]:
+        if room_id is None:
+            rows = await self.db.fetchall("SELECT * FROM campaigns ORDER BY id")
+        else:
+            rows = await self.db.fetchall("SELECT * FROM campaigns WHERE room_id = ? ORDER BY id", (room_id,))
+        return [_campaign(r) for r in rows]
+
+    async def due(self, now: datetime) -> list[Campaign]:
+        """Open campaigns whose deadline has come. Times compare as instants, so
+        the stored offsets must not be compared as text."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM campaigns WHERE status = 'open' AND close_at IS NOT NULL ORDER BY close_at"
+        )
+        return [c for c in map(_campaign, rows) if c.close_at is not None and c.close_at <= now]
+
+    async def close(self, campaign_id: int, when: datetime) -> None:
+        await self.db.execute(
+            "UPDATE campaigns SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
+            (ts(when), campaign_id),
+        )
+
+    async def products(self, campaign_id: int) -> list[Product]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM products WHERE campaign_id = ? ORDER BY position", (campaign_id,)
+        )
+        return [product_from_row(r) for r in rows]
+
+    async def products_of(self, campaign_ids: Sequence[int]) -> dict[int, list[Product]]:
+        out: dict[int, list[Product]] = {cid: [] for cid in campaign_ids}
+        for cid in campaign_ids:
+            out[cid] = await self.products(cid)
+        return out

@@ -1,0 +1,75 @@
+"""Groups, their members and admins. Identity is the member id, never a name."""
+
+from __future__ import annotations
+
+from storage.db import Database
+
+
+class RoomRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upsert_room(self, room_id: str, topic: str, owner_id: str | None) -> None:
+        await self.db.execute(
+            "INSERT INTO rooms (id, topic, owner_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, "
+            "owner_id = COALESCE(excluded.owner_id, rooms.owner_id)",
+            (room_id, topic, owner_id),
+        )
+
+    async def remember_member(self, room_id: str, member_id: str, name: str) -> None:
+        await self.db.execute(
+            "INSERT INTO members (room_id, member_id, name) VALUES (?, ?, ?) "
+            "ON CONFLICT (room_id, member_id) DO UPDATE SET name = excluded.name "
+            "WHERE members.name != excluded.name",
+            (room_id, member_id, name),
+        )
+
+    async def owner(self, room_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT owner_id FROM rooms WHERE id = ?", (room_id,))
+        return row["owner_id"] if row else None
+
+    async def topic(self, room_id: str) -> str:
+        row = await self.db.fetchone("SELECT topic FROM rooms WHERE id = ?", (room_id,))
+        return str(row["topic"]) if row else ""
+
+    async def is_admin(self, room_id: str, member_id: str) -> bool:
+        if member_id == await self.owner(room_id):
+            return True
+        row = await self.db.fetchone(
+            "SELECT 1 FROM admins WHERE room_id = ? AND member_id = ?", (room_id, member_id)
+        )
+        return row is not None
+
+    async def add_admin(self, room_id: str, member_id: str, added_by: str) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO admins (room_id, member_id, added_by) VALUES (?, ?, ?)",
+            (room_id, member_id, added_by),
+        )
+
+    async def remove_admin(self, room_id: str, member_id: str) -> bool:
+        before = await self.is_admin(room_id, member_id)
+        await self.db.execute("DELETE FROM admins WHERE room_id = ? AND member_id = ?", (room_id, member_id))
+        return before
+
+    async def admins(self, room_id: str) -> list[str]:
+        rows = await self.db.fetchall("SELECT member_id FROM admins WHERE room_id = ? ORDER BY rowid", (room_id,))
+        owner = await self.owner(room_id)
+        ids = [str(r["member_id"]) for r in rows]
+        return ([owner] if owner else []) + [i for i in ids if i != owner]
+
+    async def name_of(self, room_id: str, member_id: str) -> str:
+        row = await self.db.fetchone(
+            "SELECT name FROM members WHERE room_id = ? AND member_id = ?", (room_id, member_id)
+        )
+        return str(row["name"]) if row else member_id
+
+    async def find_by_name(self, room_id: str, name: str) -> list[str]:
+        rows = await self.db.fetchall(
+            "SELECT member_id FROM members WHERE room_id = ? AND name = ?", (room_id, name)
+        )
+        return [str(r["member_id"]) for r in rows]
+
+    async def rooms_of(self, member_id: str) -> list[str]:
+        rows = await self.db.fetchall("SELECT room_id FROM members WHERE member_id = ?", (member_id,))
+        return [str(r["room_id"]) for r in rows]
