@@ -36,6 +36,10 @@ class Services:
     book: OrderBook
     templates: Templates
     settings: Settings
+    # When the merged 接龙 was last posted, per campaign: a fork of many copies
+    # gets one merged list, not one per copy. Losing this on restart costs at
+    # most one extra post.
+    merged_posted: dict[int, datetime] = field(default_factory=dict)
 
     @classmethod
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:

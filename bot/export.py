@@ -7,9 +7,9 @@ import io
 import json
 from typing import Any
 
+from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.orders import OrderRepo
-from storage.campaigns import CampaignRepo
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class MessageKind(str, Enum):
+class MessageKind(StrEnum):
     TEXT = "text"
     # WeChat's native 群接龙 (appmsg type 53); `text` holds the raw XML when the
     # service delivers it, otherwise the visible list text.

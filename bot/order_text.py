@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from bot.catalog import Catalog, ProductRef
 from bot.items import Item, extract
 from bot.textnorm import nfkc, strip_wechat_emoji
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     NONE = "none"  # chatter, questions, thanks
     SET = "set"  # her quantity of each product becomes the one written
     ADD = "add"  # more of a product on top of what she has

@@ -42,6 +42,6 @@ class Templates:
         self.env.filters["money"] = money
         self.env.filters["when"] = when
 
-    def render(self, name: str, **context: Any) -> str:
-        text = self.env.get_template(f"{name}.j2").render(**context)
+    def render(self, template: str, **context: Any) -> str:
+        text = self.env.get_template(f"{template}.j2").render(**context)
         return text.strip("\n")

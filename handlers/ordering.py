@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.context import Context
 from bot.jielong import JielongCopy, parse_copy
 from bot.models import MessageKind
@@ -17,11 +15,6 @@ from handlers.campaigns import list_text
 from storage.records import Campaign
 
 router = Router("ordering")
-
-# When the merged list was last posted, per campaign: a fork of many copies
-# gets one merged list, not one per copy. Losing this on restart costs at most
-# one extra post.
-_last_merged: dict[int, datetime] = {}
 
 
 def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
@@ -53,9 +46,9 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
         if parts:
             ctx.ack(member_id, name, "；".join(parts))
     if out.fork:
-        last = _last_merged.get(campaign.id)
+        last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
-            _last_merged[campaign.id] = ctx.now
+            ctx.svc.merged_posted[campaign.id] = ctx.now
             lines = [ln.raw for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
             ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                       + await list_text(ctx.svc, campaign, lines))

@@ -62,7 +62,8 @@ class Database:
         return db
 
     async def _prepare(self) -> None:
-        version = (await self.fetchone("PRAGMA user_version"))[0]
+        row = await self.fetchone("PRAGMA user_version")
+        version = int(row[0]) if row else 0
         # Reading the schema proves the file is a database before anything is written.
         await self.fetchall("SELECT name FROM sqlite_master LIMIT 1")
         if version > SCHEMA_VERSION:
@@ -111,5 +112,5 @@ class Database:
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
         for row in rows:
-            return row  # type: ignore[no-any-return]
+            return row
         return None

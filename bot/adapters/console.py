@@ -3,7 +3,7 @@
     团长: /开团 周六水果团\n草莓 30元/盒
     张三: 草莓2盒
 
-`\n` typed in a line is a line break; a line ending in `\` continues on the
+`\n` typed in a line is a line break; a line ending in `\\` continues on the
 next. `@名字` mentions a member by name, as WeChat would report it.
 """
 

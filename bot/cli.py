@@ -1,0 +1,131 @@
+"""接龙团购助手 — command line and composition root (run as `python bot.py`).
+
+    python bot.py                      the bot in a console group chat (or WeChat, see --transport)
+    python bot.py replay CHAT.jsonl    feed a recorded chat through the same pipeline
+    python bot.py export --format json the order book
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import NoReturn
+
+DEFAULT_DB = Path("data") / "bot.sqlite"
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One clear line, exit 2: scripts and people both read it.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="bot.py", description="接龙团购助手: turns WeChat group 接龙 into an exact order book.")
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    parser.add_argument("--transport", choices=["console", "wechaty"], default=None,
+                        help="console (default) or wechaty (default when WECHATY_PUPPET_SERVICE_TOKEN is set)")
+    parser.add_argument("--ack-window", type=float, default=3.0, metavar="SECONDS",
+                        help="gather acknowledgements in a group over this many seconds (default 3)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+
+    replay = sub.add_parser("replay", help="replay a recorded chat (transcript.jsonl) and print what the bot says")
+    replay.add_argument("transcript", type=Path)
+    replay.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
+    replay.add_argument("--ack-window", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
+
+    export = sub.add_parser("export", help="print or write the order book")
+    export.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
+    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument("--campaign", type=int, default=None, metavar="ID", help="only this campaign")
+    export.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
+    return parser
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(f"bot.py: error: {message}\n")
+    raise SystemExit(2)
+
+
+async def _serve(args: argparse.Namespace, transport_name: str) -> None:
+    from bot.clock import SystemClock
+    from bot.runtime import run_bot
+
+    clock = SystemClock()
+    if transport_name == "wechaty":
+        from bot.adapters.wechaty import WechatyTransport
+
+        token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
+        if not token:
+            _fail("--transport wechaty needs WECHATY_PUPPET_SERVICE_TOKEN (see README, Connect to WeChat)")
+        transport = WechatyTransport(token=token, endpoint=os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT"),
+                                     cache_dir=args.db.parent / ".wechaty")
+        await run_bot(transport, args.db, clock, timedelta(seconds=args.ack_window), live=True)
+    else:
+        from bot.adapters.console import ConsoleTransport
+
+        await run_bot(ConsoleTransport(clock), args.db, clock, timedelta(seconds=args.ack_window), live=True)
+
+
+async def _replay(args: argparse.Namespace) -> None:
+    from bot.adapters.replay import ReplayTransport
+    from bot.clock import ManualClock
+    from bot.runtime import run_bot
+
+    if not args.transcript.is_file() or not os.access(args.transcript, os.R_OK):
+        _fail(f"cannot read transcript {args.transcript}")
+    clock = ManualClock()
+    await run_bot(ReplayTransport(args.transcript, clock), args.db, clock,
+                  timedelta(seconds=args.ack_window), live=False)
+
+
+async def _export(args: argparse.Namespace) -> None:
+    from bot.export import order_book, to_csv, to_json
+    from storage.db import Database
+
+    if not args.db.is_file():
+        _fail(f"no database at {args.db}")
+    db = await Database.open(args.db)
+    try:
+        book = await order_book(db, args.campaign)
+    finally:
+        await db.close()
+    if args.campaign is not None and not book["campaigns"]:
+        _fail(f"no campaign with id {args.campaign}")
+    data = to_json(book).encode("utf-8") if args.format == "json" else to_csv(book).encode("utf-8-sig")
+    if args.out is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        try:
+            args.out.write_bytes(data)
+        except OSError as exc:
+            _fail(f"cannot write {args.out}: {exc.strerror}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from storage.db import DatabaseError
+
+    try:
+        if args.command == "replay":
+            asyncio.run(_replay(args))
+        elif args.command == "export":
+            asyncio.run(_export(args))
+        else:
+            token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
+            transport = args.transport or ("wechaty" if token else "console")
+            asyncio.run(_serve(args, transport))
+    except DatabaseError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    return 0

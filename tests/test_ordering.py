@@ -1,0 +1,290 @@
+"""Members ordering, as the group sees it: what the book holds and what the bot said."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.context import Settings
+from bot.models import MessageKind
+from tests.harness import FRUIT, Harness, copy
+
+
+async def test_copies_append_and_each_member_owns_her_line(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("3-502 张三 草莓2盒"))
+    await bot.say("wx_li", copy("3-502 张三 草莓2盒", "7-1101 李四 砂糖橘1箱"))
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
+    assert "@张三 已记录：草莓×2，共¥60" in bot.texts()
+    assert "@李四 已记录：砂糖橘×1，共¥25" in bot.texts()
+
+
+async def test_two_members_copying_the_same_version_lose_nobody(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("张三 草莓1盒"))
+    await bot.say("wx_li", copy("张三 草莓1盒", "李四 草莓2盒"), after=5)
+    await bot.say("wx_wang", copy("张三 草莓1盒", "王五 砂糖橘1箱"), after=1)
+    await bot.say("wx_zhao", copy("张三 草莓1盒", "李四 草莓2盒", "赵六 砂糖橘2箱"), after=30)
+    assert await bot.book() == {("wx_zhang", "草莓"): 1, ("wx_li", "草莓"): 2, ("wx_wang", "砂糖橘"): 1,
+                                ("wx_zhao", "砂糖橘"): 2}
+
+
+async def test_fork_posts_the_merged_list_once(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("张三 草莓1盒"))
+    await bot.say("wx_li", copy("张三 草莓1盒", "李四 草莓2盒"))
+    bot.take()
+    await bot.say("wx_wang", copy("张三 草莓1盒", "王五 砂糖橘1箱"))
+    await bot.say("wx_zhao", copy("张三 草莓1盒", "赵六 砂糖橘2箱"))
+    merged = [t for t in bot.texts() if "最新的接龙" in t]
+    assert len(merged) == 1
+    assert "1. 张三 草莓1盒\n2. 李四 草莓2盒\n3. 王五 砂糖橘1箱" in merged[0]
+
+
+async def test_own_line_edited_and_dropped(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("张三 草莓2盒"))
+    await bot.say("wx_li", copy("张三 草莓2盒", "李四 砂糖橘1箱"))
+    await bot.say("wx_zhang", copy("张三 草莓3盒", "李四 砂糖橘1箱"))
+    assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "砂糖橘"): 1}
+    await bot.say("wx_zhang", copy("李四 砂糖橘1箱"))
+    await bot.settle()
+    assert await bot.book() == {("wx_li", "砂糖橘"): 1}
+    assert "@张三 订单已取消" in bot.texts()
+
+
+async def test_stale_copy_never_cancels_someone_else(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("张三 草莓2盒"))
+    await bot.say("wx_li", copy("张三 草莓2盒", "李四 砂糖橘1箱"))
+    await bot.say("wx_wang", copy("张三 草莓2盒", "王五 草莓1盒"), after=600)
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1, ("wx_wang", "草莓"): 1}
+
+
+async def test_changing_someone_elses_line_is_for_the_owner_not_an_order(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("3-502 张三 草莓2盒"))
+    await bot.say("wx_li", copy("3-502 张三 草莓5盒", "7-1101 李四 砂糖橘1箱"))
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
+    await bot.say("wx_owner", "/汇总")
+    assert "3-502 张三 草莓5盒（改动了别人的接龙行）" in bot.texts()[-1]
+
+
+async def test_identical_lines_from_two_members_are_two_orders(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 草莓团\n草莓 30元/盒")
+    await bot.say("wx_zhang", "#接龙\n草莓团\n\n1. 1盒")
+    await bot.say("wx_li", "#接龙\n草莓团\n\n1. 1盒\n2. 1盒")
+    assert await bot.book() == {("wx_zhang", "草莓"): 1, ("wx_li", "草莓"): 1}
+
+
+async def test_plain_messages_set_add_and_cancel(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.say("wx_zhang", "草莓2盒")  # sent twice: still 2, never doubled
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
+    await bot.say("wx_zhang", "再来1盒草莓")
+    assert await bot.book() == {("wx_zhang", "草莓"): 3}
+    await bot.say("wx_zhang", "砂糖橘来一箱")
+    await bot.say("wx_zhang", "草莓改成1盒")
+    assert await bot.book() == {("wx_zhang", "草莓"): 1, ("wx_zhang", "砂糖橘"): 1}
+    await bot.say("wx_zhang", "砂糖橘不要了")
+    assert await bot.book() == {("wx_zhang", "草莓"): 1}
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {}
+
+
+async def test_plain_message_changes_a_jielong_order(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("张三 草莓3盒"))
+    await bot.say("wx_zhang", "草莓改成1盒")
+    assert await bot.book() == {("wx_zhang", "草莓"): 1}
+    await bot.say("wx_li", copy("张三 草莓3盒", "李四 砂糖橘1箱"))  # her old line copied again: no change
+    assert await bot.book() == {("wx_zhang", "草莓"): 1, ("wx_li", "砂糖橘"): 1}
+
+
+async def test_product_codes_and_plus_one(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 周末生鲜\nA. 草莓 30元/盒\nB. 砂糖橘 25元/箱\nC. 鸡蛋 15元/板")
+    await bot.say("wx_zhang", "A2 B1")
+    await bot.say("wx_li", "c3")
+    await bot.say("wx_wang", "+1")  # which product? the owner decides
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_zhang", "砂糖橘"): 1, ("wx_li", "鸡蛋"): 3}
+    await bot.settle()
+    assert any("@王五 没看懂这条订单" in t for t in bot.texts())
+
+
+async def test_plus_one_in_a_single_product_campaign(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 草莓团\n丹东草莓 30元/盒")
+    await bot.say("wx_zhang", "+1")
+    await bot.say("wx_li", "加2")
+    assert await bot.book() == {("wx_zhang", "丹东草莓"): 1, ("wx_li", "丹东草莓"): 2}
+
+
+async def test_questions_and_chatter_are_not_orders(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    for text in ["今天的草莓甜吗？", "收到", "谢谢团长[玫瑰]", "明天几点到？", "3-502"]:
+        await bot.say("wx_zhao", text)
+    await bot.settle()
+    assert await bot.book() == {}
+    assert bot.texts() == []
+
+
+async def test_quoted_order_is_not_repeated(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.say("wx_li", "「张三：草莓2盒」\n- - - - - - - - - - - - - - -\n我也是，砂糖橘1箱")
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
+
+
+async def test_stock_is_first_come_first_served_with_a_waitlist(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量5")
+    await bot.say("wx_zhang", "草莓3盒")
+    await bot.say("wx_li", "草莓3盒")
+    await bot.say("wx_wang", "草莓2盒")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2}
+    assert any("@李四 已记录：草莓×2，共¥60；草莓只剩2盒，已记2盒，另1盒登记候补" in t for t in bot.texts())
+    assert any("@王五 草莓已售罄，2盒登记候补" in t for t in bot.texts())
+    # A cancellation frees stock for the next order.
+    await bot.say("wx_zhang", "取消")
+    await bot.say("wx_zhao", "草莓2盒")
+    assert await bot.book() == {("wx_li", "草莓"): 2, ("wx_zhao", "草莓"): 2}
+
+
+async def test_per_member_limit(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 草莓团\n草莓 30元/盒 限购2")
+    await bot.say("wx_zhang", "草莓5盒")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
+    assert any("草莓每人限购2盒" in t for t in bot.texts())
+
+
+async def test_redelivered_message_counts_once(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    mid = await bot.say("wx_zhang", "再来2盒草莓")
+    await bot.redeliver("wx_zhang", "再来2盒草莓", mid)
+    await bot.redeliver("wx_zhang", "再来2盒草莓", mid)
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
+
+
+async def test_acknowledgements_are_gathered_into_one_message(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    await bot.say("wx_zhang", "草莓2盒", after=1)
+    await bot.say("wx_li", "砂糖橘1箱", after=1)
+    await bot.say("wx_zhang", "砂糖橘1箱", after=0.5)
+    await bot.settle()
+    sent = bot.take()
+    assert len(sent) == 1
+    assert set(sent[0].mentions) == {"wx_zhang", "wx_li"}
+    assert "@张三 已记录：草莓×2、砂糖橘×1，共¥85" in sent[0].text
+    assert "@李四 已记录：砂糖橘×1，共¥25" in sent[0].text
+
+
+async def test_native_solitaire_orders_belong_to_each_author(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+
+    def native(*entries: tuple[str, str]) -> str:
+        title = "#接龙\n周六水果团\n\n" + "\n".join(f"{i}. {t}" for i, (_, t) in enumerate(entries, 1))
+        authors = "".join(f"<i><u>{a}</u></i>" for a, _ in entries)
+        return (f"<msg><appmsg><title>{title}</title><type>53</type><extinfo><solitaire_info><![CDATA["
+                f"<solitaire><content>{authors}</content></solitaire>]]></solitaire_info></extinfo></appmsg></msg>")
+
+    await bot.say("wx_zhang", native(("wx_zhang", "张三 草莓2盒")), kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_li", native(("wx_zhang", "张三 草莓2盒"), ("wx_li", "李四 砂糖橘1箱")),
+                  kind=MessageKind.SOLITAIRE)
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
+    # The newest native list is authoritative: 张三 removed her entry in WeChat.
+    await bot.say("wx_wang", native(("wx_li", "李四 砂糖橘1箱"), ("wx_wang", "王五 草莓1盒")),
+                  kind=MessageKind.SOLITAIRE)
+    assert await bot.book() == {("wx_li", "砂糖橘"): 1, ("wx_wang", "草莓"): 1}
+
+
+async def test_native_solitaire_without_xml_reads_the_text(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "#接龙\n周六水果团\n\n1. 张三 草莓2盒", kind=MessageKind.SOLITAIRE)
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
+
+
+async def test_unreadable_line_is_kept_for_the_owner(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("3-502 张三 草莓2盒"))
+    await bot.say("wx_li", copy("3-502 张三 草莓2盒", "7-1101 李四 老样子"))
+    await bot.say("wx_owner", "/汇总")
+    summary = bot.texts()[-1]
+    assert "草莓：2盒，¥60" in summary
+    assert "1人下单" in summary
+    assert "李四：7-1101 李四 老样子（没认出商品或数量）" in summary
+    # She fixes her line: the note goes away.
+    await bot.say("wx_li", copy("3-502 张三 草莓2盒", "7-1101 李四 砂糖橘1箱"))
+    await bot.say("wx_owner", "/汇总")
+    assert "需要团长确认" not in bot.texts()[-1]
+
+
+async def test_my_orders(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "草莓2盒，砂糖橘1箱")
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_zhang", "我的订单")
+    sent = bot.take()
+    assert sent[0].mentions == ("wx_zhang",)
+    assert sent[0].text == "@张三 你的订单：\n【周六水果团】草莓×2、砂糖橘×1，¥85"
+    await bot.say("wx_li", "查单")
+    assert bot.take()[0].text == "@李四 你在本群进行中的团里还没有订单。"
+
+
+async def test_my_orders_in_private_chat_covers_every_group(bot: Harness) -> None:
+    await bot.room("r2")
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_owner", "/开团 鸡蛋团\n鸡蛋 15元/板", room="r2")
+    await bot.say("wx_zhang", "草莓1盒")
+    await bot.say("wx_zhang", "鸡蛋2板", room="r2")
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_zhang", "我的订单", room=None)
+    sent = bot.take()
+    assert sent[0].to == "wx_zhang"
+    assert "【周六水果团】草莓×1，¥30" in sent[0].text
+    assert "【鸡蛋团】鸡蛋×2，¥30" in sent[0].text
+    assert "合计：¥60" in sent[0].text
+
+
+async def test_groups_keep_their_own_campaigns(bot: Harness) -> None:
+    await bot.room("r2")
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "草莓1盒", room="r2")  # no campaign in r2: nothing
+    await bot.say("wx_zhang", "草莓2盒")
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
+
+
+async def test_oversized_message_is_ignored(tmp_path: Path) -> None:
+    bot = await Harness.create(tmp_path / "b.sqlite", Settings(max_message_chars=1000))
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "草莓2盒" + " " * 2000)
+    assert await bot.book() == {}
+    await bot.say("wx_zhang", "草莓1盒")
+    assert await bot.book() == {("wx_zhang", "草莓"): 1}
+    await bot.close()
+
+
+async def test_a_failing_message_changes_nothing_and_the_next_is_handled(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    original = bot.svc.book.apply_intent
+
+    async def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    bot.svc.book.apply_intent = explode  # type: ignore[assignment, method-assign]
+    await bot.say("wx_zhang", "草莓2盒")
+    bot.svc.book.apply_intent = original  # type: ignore[method-assign]
+    await bot.say("wx_li", "草莓1盒")
+    assert await bot.book() == {("wx_li", "草莓"): 1}
+
+
+async def test_a_failed_send_does_not_lose_the_order(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    bot.transport.fail_next = 5
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
