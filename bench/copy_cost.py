@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import App  # noqa: E402
-from bot.clock import DEFAULT_TZ, ManualClock  # noqa: E402
-from bot.context import Services, Settings  # noqa: E402
-from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen  # noqa: E402
-from storage.db import Database  # noqa: E402
+from bot.app import App
+from bot.clock import DEFAULT_TZ, ManualClock
+from bot.context import Services, Settings
+from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
+from storage.db import Database
 
 HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例：楼栋-房号 姓名 商品数量\n\n"
 OPEN = "/开团 周六水果团\n草莓 30元/盒\n砂糖橘 25元/箱"
