@@ -62,10 +62,16 @@ async def _serve(args: argparse.Namespace, transport_name: str) -> None:
         from bot.adapters.wechaty import WechatyTransport
 
         token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
+        endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
         if not token:
             _fail("--transport wechaty needs WECHATY_PUPPET_SERVICE_TOKEN (see README, Connect to WeChat)")
-        transport = WechatyTransport(token=token, endpoint=os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT"),
-                                     cache_dir=args.db.parent / ".wechaty")
+        if not endpoint:
+            _fail("set WECHATY_PUPPET_SERVICE_ENDPOINT=host:port of your puppet service "
+                  "(see README, Connect to WeChat)")
+        try:
+            transport = WechatyTransport(token=token, endpoint=endpoint, cache_dir=args.db.parent / ".wechaty")
+        except ValueError as exc:
+            _fail(str(exc))
         await run_bot(transport, args.db, clock, timedelta(seconds=args.ack_window), live=True)
     else:
         from bot.adapters.console import ConsoleTransport

@@ -1,0 +1,175 @@
+"""The whole bot, as a process, in a WeChat group served by a real puppet service.
+
+`python bot.py --transport wechaty` connects over gRPC to the local puppet
+service; group members speak through its control API and everything the bot
+says is read back from it. A campaign is opened, three members order three
+ways, the owner gets totals, a member's /截单 is refused, and after a restart
+the orders are still in the book.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import PuppetService, Sent, require_python_deps
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+BOT = ROOT / "bot.py"
+ACK_WINDOW = "1"  # seconds; the default 3 s only slows the test down
+REPLY_TIMEOUT = 30.0
+
+OPEN = "/开团 周六水果团\n草莓 30元/盒\n砂糖橘 25元/箱"
+NATIVE_WANG = (
+    '<msg><appmsg appid="" sdkver="0"><title>#接龙\n周六水果团\n\n1. 王五 砂糖橘1箱</title><des />'
+    "<type>53</type><appattach><cdnthumbaeskey /><aeskey></aeskey></appattach><extinfo>"
+    "<solitaire_info><![CDATA[<solitaire><tt>0-20</tt><s>.</s><au>wx_wang</au><content><s>1</s>"
+    "<i><u>wx_wang</u><h>0</h><s>.</s><t>1763600000</t></i></content></solitaire>]]></solitaire_info>"
+    "</extinfo></appmsg><fromusername>wx_wang</fromusername><scene>0</scene></msg>"
+)
+
+
+@contextmanager
+def bot_process(svc: PuppetService, db: Path, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "WECHATY_PUPPET_SERVICE_ENDPOINT": svc.endpoint,
+        "WECHATY_PUPPET_SERVICE_TOKEN": svc.token,
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(BOT), "--transport", "wechaty", "--db", str(db), "--ack-window", ACK_WINDOW, "-v"],
+            cwd=db.parent,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        svc.wait_until(lambda: proc.poll() is not None or svc.health()["clients"] >= 1, REPLY_TIMEOUT, "the bot")
+        assert proc.poll() is None, f"bot.py exited early:\n{log_path.read_text(encoding='utf-8')[-4000:]}"
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def stop(proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("bot.py did not stop within 15 s of SIGTERM") from None
+    assert code in (0, -signal.SIGTERM), f"bot.py exit {code}:\n{log_path.read_text(encoding='utf-8')[-4000:]}"
+
+
+def in_room(text_part: str, *mentioned: str) -> Any:
+    def match(s: Sent) -> bool:
+        return s.room == "r1" and text_part in s.text and all(m in s.mentions for m in mentioned)
+
+    return match
+
+
+def summary_lines(svc: PuppetService, after: int) -> list[str]:
+    sent = svc.wait_sent(
+        lambda s: s.room == "r1" and s.text.startswith("📋 周六水果团 汇总"), REPLY_TIMEOUT, "the summary", since=after
+    )
+    return sent.text.split("\n")
+
+
+def export(db: Path) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, str(BOT), "export", "--db", str(db), "--format", "json"],
+        cwd=db.parent,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    book: dict[str, Any] = json.loads(result.stdout.decode("utf-8"))
+    return book
+
+
+def orders_by_member(book: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    (campaign,) = book["campaigns"]
+    return {
+        o["member"]: sorted((item["product"], item["qty"]) for item in o["items"])
+        for o in campaign["orders"]
+        if o["items"]
+    }
+
+
+@pytest.fixture(autouse=True)
+def _deps() -> None:
+    # bot.py runs in this interpreter, so it needs the wechaty transport's packages.
+    require_python_deps()
+
+
+def test_a_campaign_in_a_wechat_group_end_to_end(puppet_service: PuppetService, tmp_path: Path) -> None:
+    svc = puppet_service
+    db = tmp_path / "bot.sqlite"
+    log_path = tmp_path / "bot.log"
+
+    with bot_process(svc, db, log_path) as proc:
+        # The owner opens a campaign; the bot announces it and posts the list to copy.
+        svc.say("wx_owner", OPEN)
+        jielong = svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
+        lines = jielong.text.split("\n")
+        assert lines[1] == "周六水果团" and lines[-1] == "1. "
+
+        # Three members order three ways.
+        svc.say("wx_zhang", "\n".join([*lines[:-1], "1. 3-502 张三 草莓2盒"]))
+        svc.say("wx_li", "草莓2盒")
+        svc.say("wx_wang", NATIVE_WANG, kind="group_note")
+
+        # Acknowledgements reach the group, mentioning whoever they are for.
+        svc.wait_sent(in_room("@张三 已记录：草莓×2", "wx_zhang"), REPLY_TIMEOUT, "张三's acknowledgement")
+        svc.wait_sent(in_room("@李四 已记录：草莓×2", "wx_li"), REPLY_TIMEOUT, "李四's acknowledgement")
+        svc.wait_sent(in_room("@王五 已记录：砂糖橘×1", "wx_wang"), REPLY_TIMEOUT, "王五's acknowledgement")
+
+        mark = len(svc.sent())
+        svc.say("wx_owner", "/汇总")
+        assert summary_lines(svc, mark)[1:4] == ["草莓：4盒，¥120", "砂糖橘：1箱，¥25", "合计：¥145，3人下单"]
+
+        # A member may not close the campaign.
+        svc.say("wx_li", "/截单")
+        svc.wait_sent(in_room("@李四 抱歉，/截单 只有团长和管理员可以使用。", "wx_li"), REPLY_TIMEOUT, "the refusal")
+        assert not any(s.text.startswith("✂️") for s in svc.sent())
+
+        stop(proc, log_path)
+
+    expected = {
+        "wx_zhang": [("草莓", 2)],
+        "wx_li": [("草莓", 2)],
+        "wx_wang": [("砂糖橘", 1)],
+    }
+    book = export(db)
+    assert orders_by_member(book) == expected
+    assert book["campaigns"][0]["status"] == "open"
+
+    # A restarted bot finds the same book and keeps serving the group.
+    with bot_process(svc, db, log_path) as proc:
+        mark = len(svc.sent())
+        svc.say("wx_owner", "/汇总")
+        assert summary_lines(svc, mark)[1:4] == ["草莓：4盒，¥120", "砂糖橘：1箱，¥25", "合计：¥145，3人下单"]
+        stop(proc, log_path)
+
+    assert orders_by_member(export(db)) == expected
