@@ -51,7 +51,7 @@ class AckBatcher:
             for start in range(0, len(items), MAX_MENTIONS_PER_MESSAGE):
                 chunk = items[start : start + MAX_MENTIONS_PER_MESSAGE]
                 text = self.templates.render(
-                    "acks", entries=[{"name": name, "text": text} for _, (name, text) in chunk]
+                    "acks", room_id, entries=[{"name": name, "text": text} for _, (name, text) in chunk]
                 )
                 out.append((batch.due, Outgoing(text=text, room_id=room_id,
                                                 mentions=tuple(m for m, _ in chunk), mergeable=True)))

@@ -17,7 +17,7 @@ from bot.context import Context, Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.router import Dispatcher
 from bot.textnorm import own_words
-from handlers import admins, campaigns, help, members, ordering
+from handlers import admins, campaigns, help, members, ordering, plans, scripts
 
 log = logging.getLogger("bot.app")
 
@@ -28,7 +28,8 @@ def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
     # Order matters for matchers: a member's query, then an owner's #接龙 drop,
     # then orders.
-    dispatcher.include(help.router, admins.router, campaigns.router, members.router, ordering.router)
+    dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, members.router,
+                       ordering.router)
     return dispatcher
 
 
@@ -40,7 +41,8 @@ class App:
         self.dispatcher = build_dispatcher()
         self.acks = AckBatcher(svc.templates, svc.settings.ack_window)
         self._next_deadline: datetime | None = None
-        self._deadline_known = False
+        self._next_job: datetime | None = None
+        self._due_known = False
 
     # -- inbound -------------------------------------------------------------
 
@@ -84,7 +86,7 @@ class App:
         for ack in ctx.acks:
             self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now())
         if ctx.deadlines_changed:
-            self._deadline_known = False
+            self._due_known = False
 
     async def _handle(self, msg: Message) -> Context | None:
         svc = self.svc
@@ -103,37 +105,62 @@ class App:
 
     # -- timed work ------------------------------------------------------------
 
-    async def _deadline(self) -> datetime | None:
-        if not self._deadline_known:
-            due = await self.svc.campaigns.due(datetime.max.replace(tzinfo=self.clock.tz))
-            self._next_deadline = min((c.close_at for c in due if c.close_at), default=None)
-            self._deadline_known = True
-        return self._next_deadline
+    async def _next_due(self) -> tuple[datetime | None, datetime | None]:
+        """The next deadline and the next scheduled job, cached until something changes."""
+        if not self._due_known:
+            open_ = await self.svc.campaigns.due(datetime.max.replace(tzinfo=self.clock.tz))
+            self._next_deadline = min((c.close_at for c in open_ if c.close_at), default=None)
+            job = await self.svc.schedules.next_pending()
+            self._next_job = job.run_at if job else None
+            self._due_known = True
+        return self._next_deadline, self._next_job
 
     async def advance(self, now: datetime) -> None:
-        """Runs everything due by `now`, in time order, each at its own time."""
+        """Runs everything due by `now`, in time order, each stamped with its own time.
+
+        Lateness is measured against the clock as it was when called: live, the
+        wall clock (after downtime, stale posts are skipped); in a replay, the
+        previous event's time, so transcript time passing is never lateness."""
+        reference = self.clock.now()
         while True:
-            deadline = await self._deadline()
+            deadline, job_at = await self._next_due()
             ack_due = self.acks.next_due()
-            candidates = [t for t in (deadline, ack_due) if t is not None and t <= now]
+            candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]
             if not candidates:
                 return
             first = min(candidates)
             self.clock.observe(first)
             if deadline is not None and deadline == first:
                 await self._close_due(first)
+            elif job_at is not None and job_at == first:
+                await self._run_jobs(first, reference)
             else:
                 for _, out in self.acks.take_due(first):
                     await self._post(out)
 
     async def _close_due(self, now: datetime) -> None:
-        notices = []
+        notices: list[Outgoing] = []
         async with self.svc.db.transaction():
             for campaign in await self.svc.campaigns.due(now):
-                notices.append(await campaigns.close_campaign(self.svc, campaign, campaign.close_at or now))
-        self._deadline_known = False
+                notices.extend(await campaigns.close_campaign(self.svc, campaign, campaign.close_at or now))
+        self._due_known = False
         for notice in notices:
             await self._post(notice)
+
+    async def _run_jobs(self, now: datetime, reference: datetime) -> None:
+        for job in await self.svc.schedules.due(now):
+            try:
+                async with self.svc.db.transaction():
+                    posts = await plans.run_job(self.svc, job, now, reference - job.run_at)
+            except Exception:
+                # Rolled back; marked failed so it is not retried forever.
+                log.exception("schedule #%s (%s) failed", job.id, job.kind)
+                async with self.svc.db.transaction():
+                    await self.svc.schedules.finish(job.id, "failed", "error, see log")
+                posts = []
+            for out in posts:
+                await self._post(out)
+        self._due_known = False
 
     async def drain(self) -> None:
         """Sends every gathered acknowledgement now (end of a replay, shutdown)."""

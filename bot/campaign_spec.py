@@ -115,11 +115,12 @@ def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
     elif key in ("自提", "取货"):
         out["pickup"] = value.strip() or None
     elif key == "成团":
-        m = re.search(rf"({NUM})\s*(人|份|单|件)?", nfkc(value))
+        m = re.search(rf"({NUM})\s*(人|单|{UNITS})?", nfkc(value))
         n = to_int(m.group(1)) if m else None
         if n is None:
             problems.append(f"成团人数看不懂：{value}")
-        elif m and m.group(2) in ("份", "件"):
+        elif m and m.group(2) not in (None, "人", "单"):
+            # 成团 10箱 / 10份: a number of units, not of buyers.
             out["min_units"] = n
         else:
             out["min_buyers"] = n

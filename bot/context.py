@@ -17,6 +17,7 @@ from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.orders import OrderRepo
 from storage.rooms import RoomRepo
+from storage.schedules import ScheduleRepo, TemplateRepo
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Settings:
     max_message_chars: int = 20_000
     max_qty: int = 99
     merged_list_every: timedelta = timedelta(minutes=3)
+    # The "last 30 minutes" nudge before a deadline.
+    reminder_before: timedelta = timedelta(minutes=30)
+    # After downtime a post late by less than this still goes out; older ones
+    # are skipped, so a restart never bursts stale hype into the group.
+    grace: timedelta = timedelta(minutes=10)
 
 
 @dataclass
@@ -36,6 +42,8 @@ class Services:
     book: OrderBook
     templates: Templates
     settings: Settings
+    schedules: ScheduleRepo
+    owner_templates: TemplateRepo
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
@@ -46,7 +54,11 @@ class Services:
         orders = OrderRepo(db)
         return cls(db=db, rooms=RoomRepo(db), campaigns=CampaignRepo(db), orders=orders,
                    book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
-                   settings=settings)
+                   settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db))
+
+    async def load_owner_templates(self) -> None:
+        for room_id, kind, text in await self.owner_templates.all():
+            self.templates.set_override(room_id, kind, text)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class Context:
     now: datetime
     replies: list[Outgoing] = field(default_factory=list)
     acks: list[Ack] = field(default_factory=list)
-    # Set when the campaign set of a room changed, so the app re-reads deadlines.
+    # Set when deadlines or schedules changed, so the app re-reads what is due next.
     deadlines_changed: bool = False
 
     @property

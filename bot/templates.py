@@ -1,19 +1,58 @@
-"""Renders the texts the bot posts from `scripts_templates/`.
+"""Renders the texts the bot posts: `scripts_templates/`, or a group's own version.
 
-Templates render in jinja2's sandbox with undefined names as errors, so a
-broken template fails loudly instead of posting half a message.
+Templates render in jinja2's sandbox with undefined names as errors, so a broken
+template fails loudly instead of posting half a message. An owner's template is
+tried on sample data before it is accepted; if it still fails when posting, the
+caller either skips the post (hype posts) or falls back to the default text
+(order confirmations, totals), so a member is never left without her answer.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+import traceback
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.clock import DEFAULT_TZ
+from storage.records import Campaign, Product, ProductTotal, Unreadable
+
+log = logging.getLogger("bot.templates")
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "scripts_templates"
+
+# Every kind an owner may replace, with the names she can use for it.
+KINDS: dict[str, tuple[str, ...]] = {
+    "teaser": ("预告", "开团预告"),
+    "interaction": ("互动", "互动话术"),
+    "countdown": ("倒计时",),
+    "announce": ("开团", "开团公告"),
+    "jielong_list": ("接龙", "接龙模板"),
+    "reminder": ("提醒", "截单提醒"),
+    "closed": ("截单", "截单通知"),
+    "group_reached": ("成团",),
+    "group_failed": ("未成团", "不成团"),
+    "acks": ("确认", "下单确认"),
+    "summary": ("汇总",),
+    "my_orders": ("查单", "我的订单"),
+    "help": ("帮助",),
+}
+
+
+def kind_named(name: str) -> str | None:
+    name = name.strip().lower()
+    for kind, aliases in KINDS.items():
+        if name == kind or name in aliases:
+            return kind
+    return None
+
+
+class RenderError(Exception):
+    """A template could not be rendered; nothing was posted from it."""
 
 
 def money(cents: int | None) -> str:
@@ -29,6 +68,16 @@ def when(value: datetime | None) -> str:
     return f"{value.month}月{value.day}日 {value:%H:%M}"
 
 
+def _error_line(exc: BaseException) -> int | None:
+    if isinstance(exc, TemplateSyntaxError):
+        return exc.lineno
+    # jinja2 rewrites tracebacks so the template's own lines appear as frames.
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == "<template>":
+            return frame.lineno
+    return None
+
+
 class Templates:
     def __init__(self, folder: Path = TEMPLATE_DIR) -> None:
         self.env = SandboxedEnvironment(
@@ -41,7 +90,96 @@ class Templates:
         )
         self.env.filters["money"] = money
         self.env.filters["when"] = when
+        self._overrides: dict[tuple[str, str], str] = {}
+        self._compiled: dict[tuple[str, str], Template] = {}
 
-    def render(self, template: str, **context: Any) -> str:
-        text = self.env.get_template(f"{template}.j2").render(**context)
-        return text.strip("\n")
+    # -- owner templates -------------------------------------------------------
+
+    def set_override(self, room_id: str, kind: str, text: str) -> None:
+        self._overrides[(room_id, kind)] = text
+        self._compiled.pop((room_id, kind), None)
+
+    def clear_override(self, room_id: str, kind: str) -> None:
+        self._overrides.pop((room_id, kind), None)
+        self._compiled.pop((room_id, kind), None)
+
+    def override(self, room_id: str, kind: str) -> str | None:
+        return self._overrides.get((room_id, kind))
+
+    def source(self, kind: str) -> str:
+        loader = self.env.loader
+        assert loader is not None
+        return loader.get_source(self.env, f"{kind}.j2")[0]
+
+    def check(self, kind: str, text: str) -> str | None:
+        """Why `text` cannot be this kind's template, or None when it renders on sample data."""
+        try:
+            template = self.env.from_string(text)
+            result = template.render(**sample_context(kind))
+        except Exception as exc:  # a template can fail in many ways; all of them are refusals
+            line = _error_line(exc)
+            where = f"第{line}行：" if line else ""
+            return f"{where}{type(exc).__name__}: {exc}"
+        if not result.strip():
+            return "渲染出来是空的"
+        return None
+
+    # -- rendering ---------------------------------------------------------------
+
+    def render(self, kind: str, room_id: str | None = None, *, fallback: bool = True, **context: Any) -> str:
+        """The text of `kind` for this group. An owner's template that fails here
+        raises RenderError unless `fallback`, when the default text is used."""
+        if room_id is not None and (room_id, kind) in self._overrides:
+            try:
+                template = self._compiled.get((room_id, kind))
+                if template is None:
+                    template = self._compiled[(room_id, kind)] = self.env.from_string(self._overrides[(room_id, kind)])
+                return template.render(**context).strip("\n")
+            except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
+                log.error("group %s: owner template %s failed (%s)", room_id, kind, exc)
+                if not fallback:
+                    raise RenderError(f"template {kind} failed: {exc}") from exc
+        try:
+            return self.env.get_template(f"{kind}.j2").render(**context).strip("\n")
+        except TemplateError as exc:
+            raise RenderError(f"template {kind} failed: {exc}") from exc
+
+
+def _sample_products() -> list[Product]:
+    return [
+        Product(1, 1, 0, "A", "丹东草莓", 3000, "盒", 50, 3, 12),
+        Product(2, 1, 1, "B", "砂糖橘", 2500, "箱", None, None, 0),
+    ]
+
+
+def _sample_campaign() -> Campaign:
+    opened = datetime(2026, 11, 21, 8, 0, tzinfo=DEFAULT_TZ)
+    return Campaign(1, "r1", "周六鲜果团", "open", opened, opened + timedelta(hours=12), None,
+                    "东门快递柜 11-22 09:00-12:00", 10, None, "wx_owner", "", 3, False)
+
+
+def sample_context(kind: str) -> dict[str, Any]:
+    """Data every template of `kind` can rely on; owners' templates are tried on it."""
+    campaign = _sample_campaign()
+    products = _sample_products()
+    totals = [ProductTotal(products[0], 12), ProductTotal(products[1], 4)]
+    common: dict[str, Any] = {"campaign": campaign, "products": products, "title": campaign.title,
+                              "open_at": campaign.opened_at, "text": "今晚8点开团，草莓超甜！"}
+    extra: dict[str, dict[str, Any]] = {
+        "teaser": {},
+        "interaction": {},
+        "countdown": {"minutes": 10},
+        "announce": {"example": "丹东草莓1盒"},
+        "jielong_list": {"prices": "丹东草莓 ¥30/盒，砂糖橘 ¥25/箱", "example": "丹东草莓1盒",
+                         "lines": ["3-502 张三 丹东草莓2盒"]},
+        "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8},
+        "closed": {"totals": totals, "buyers": 8, "total_cents": 46000,
+                   "unreadable": [Unreadable("wx_li", "李四", "老样子", "没认出商品或数量")]},
+        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "unreadable": []},
+        "group_reached": {"need": 10, "have": 10, "unit": "人"},
+        "group_failed": {"need": 10, "have": 6, "unit": "人"},
+        "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
+        "my_orders": {"name": "张三", "orders": [], "total_cents": 0},
+        "help": {},
+    }
+    return {**common, **extra.get(kind, {})}

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.context import Context, Services
 from bot.jielong import parse_copy
 from bot.models import Outgoing
 from bot.router import Router
-from bot.templates import money
+from bot.templates import money, when
 from storage.records import Campaign, Product
 
 router = Router("campaigns")
@@ -17,7 +17,7 @@ router = Router("campaigns")
 
 def _example(products: list[Product]) -> str:
     p = products[0]
-    return f"{p.name}1{p.unit or '份'}" if len(products) > 1 or p.unit else f"{p.name}1份"
+    return f"{p.name}1{p.unit or '份'}"
 
 
 def _prices(products: list[Product]) -> str:
@@ -26,7 +26,7 @@ def _prices(products: list[Product]) -> str:
 
 async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
     products = await svc.campaigns.products(campaign.id)
-    return svc.templates.render("jielong_list", campaign=campaign, prices=_prices(products),
+    return svc.templates.render("jielong_list", campaign.room_id, campaign=campaign, prices=_prices(products),
                                 example=_example(products), lines=lines or [])
 
 
@@ -34,41 +34,83 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
     unreadable = await svc.orders.unreadable(campaign.id)
-    return svc.templates.render(template, campaign=campaign, totals=totals, buyers=buyers,
+    return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable)
 
 
-async def close_campaign(svc: Services, campaign: Campaign, when: datetime) -> Outgoing:
-    """Closes inside the caller's transaction; returns the notice to post after commit."""
-    await svc.campaigns.close(campaign.id, when)
+async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
+    """(have, need, unit) for a campaign with a 成团 threshold."""
+    if campaign.min_buyers is None and campaign.min_units is None:
+        return None
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    if campaign.min_buyers is not None:
+        return buyers, campaign.min_buyers, "人"
+    assert campaign.min_units is not None
+    return sum(t.qty for t in totals), campaign.min_units, "份"
+
+
+async def close_campaign(svc: Services, campaign: Campaign, at: datetime) -> list[Outgoing]:
+    """Closes inside the caller's transaction; returns the notices to post after commit."""
+    await svc.campaigns.close(campaign.id, at)
     closed = await svc.campaigns.get(campaign.id)
     assert closed is not None
-    return Outgoing(text=await summary_text(svc, closed, "closed"), room_id=campaign.room_id)
+    posts = [Outgoing(text=await summary_text(svc, closed, "closed"), room_id=campaign.room_id)]
+    progress = await group_progress(svc, closed)
+    if progress is not None and progress[0] < progress[1]:
+        have, need, unit = progress
+        posts.append(Outgoing(text=svc.templates.render("group_failed", campaign.room_id, campaign=closed,
+                                                        have=have, need=need, unit=unit),
+                              room_id=campaign.room_id))
+    return posts
 
 
 def _spec_problems(spec: CampaignSpec) -> str:
     return "\n".join(f"· {p}" for p in spec.problems)
 
 
-async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | None:
+async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
+                        header: str = "", reminder_before: timedelta | None = None) -> tuple[Campaign | None, str]:
+    """Opens inside the caller's transaction; returns the campaign, or why not.
+
+    With a deadline far enough away, the "last 30 minutes" reminder is scheduled too."""
     if not spec.title:
-        ctx.reply("请在 /开团 后写上团名，下一行起每行一个商品，例如：\n/开团 周六水果团\n草莓 30元/盒")
-        return None
+        return None, "请在 /开团 后写上团名，下一行起每行一个商品，例如：\n/开团 周六水果团\n草莓 30元/盒"
     if not spec.products:
-        ctx.reply("没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。" +
-                  (f"\n看不懂的行：\n{_spec_problems(spec)}" if spec.problems else ""))
-        return None
-    current = await ctx.svc.campaigns.open_in(ctx.room_id)
+        problems = f"\n看不懂的行：\n{_spec_problems(spec)}" if spec.problems else ""
+        return None, "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。" + problems
+    current = await svc.campaigns.open_in(room_id)
     if current is not None:
-        ctx.reply(f"「{current.title}」还在进行中，先发 /截单 再开新团。")
-        return None
-    if spec.close_at is not None and spec.close_at <= ctx.now:
-        ctx.reply("截单时间已经过了，请检查后重发。")
-        return None
-    cid = await ctx.svc.campaigns.create(ctx.room_id, spec, ctx.msg.sender.id, ctx.now, header)
-    ctx.deadlines_changed = True
-    campaign = await ctx.svc.campaigns.get(cid)
+        return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
+    if spec.close_at is not None and spec.close_at <= now:
+        return None, "截单时间已经过了，请检查后重发。"
+    cid = await svc.campaigns.create(room_id, spec, created_by, now, header)
+    campaign = await svc.campaigns.get(cid)
     assert campaign is not None
+    before = reminder_before or svc.settings.reminder_before
+    if campaign.close_at is not None and campaign.close_at - before > now:
+        await svc.schedules.add(room_id, "reminder", campaign.close_at - before, {"campaign_id": cid},
+                                created_by, now)
+    return campaign, ""
+
+
+async def announcement(svc: Services, campaign: Campaign, problems: str = "") -> list[Outgoing]:
+    """The drop announcement and the 接龙 list, as two posts: members copy the second one whole."""
+    products = await svc.campaigns.products(campaign.id)
+    text = svc.templates.render("announce", campaign.room_id, campaign=campaign, products=products,
+                                example=_example(products))
+    if problems:
+        text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + problems
+    return [Outgoing(text=text, room_id=campaign.room_id),
+            Outgoing(text=await list_text(svc, campaign), room_id=campaign.room_id)]
+
+
+async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | None:
+    campaign, why = await open_campaign(ctx.svc, ctx.room_id, spec, ctx.msg.sender.id, ctx.now, header)
+    if campaign is None:
+        ctx.reply(why)
+        return None
+    ctx.deadlines_changed = True
     return campaign
 
 
@@ -76,15 +118,8 @@ async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | Non
 async def open_command(ctx: Context, args: str) -> None:
     spec = parse_open_command(args, ctx.now)
     campaign = await _open(ctx, spec, header="")
-    if campaign is None:
-        return
-    products = await ctx.svc.campaigns.products(campaign.id)
-    text = ctx.svc.templates.render("announce", campaign=campaign, products=products,
-                                    example=_example(products))
-    if spec.problems:
-        text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + _spec_problems(spec)
-    ctx.reply(text)
-    ctx.reply(await list_text(ctx.svc, campaign))
+    if campaign is not None:
+        ctx.replies.extend(await announcement(ctx.svc, campaign, _spec_problems(spec)))
 
 
 @router.matcher
@@ -102,10 +137,8 @@ async def jielong_drop(ctx: Context) -> bool:
     if campaign is None:
         return True
     products = await ctx.svc.campaigns.products(campaign.id)
-    deadline = f"，{campaign.close_at.month}月{campaign.close_at.day}日 {campaign.close_at:%H:%M} 截单" \
-        if campaign.close_at else ""
-    ctx.reply(f"✅ 已开团「{campaign.title}」：{_prices(products)}{deadline}。"
-              f"大家复制接龙加上自己的一行即可。")
+    deadline = f"，{when(campaign.close_at)} 截单" if campaign.close_at else ""
+    ctx.reply(f"✅ 已开团「{campaign.title}」：{_prices(products)}{deadline}。大家复制接龙加上自己的一行即可。")
     # The owner's own post may already carry entries; they count like any copy.
     return not copy.entries
 
@@ -116,7 +149,7 @@ async def close_command(ctx: Context, args: str) -> None:
     if campaign is None:
         ctx.reply("现在没有进行中的团。")
         return
-    ctx.replies.append(await close_campaign(ctx.svc, campaign, ctx.now))
+    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now))
     ctx.deadlines_changed = True
 
 

@@ -10,4 +10,4 @@ router = Router("help")
 
 @router.command("帮助", "help", "菜单", help="/帮助 查看命令")
 async def help_command(ctx: Context, args: str) -> None:
-    ctx.reply(ctx.svc.templates.render("help"))
+    ctx.reply(ctx.svc.templates.render("help", ctx.msg.room_id))

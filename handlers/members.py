@@ -30,7 +30,7 @@ async def my_orders(ctx: Context) -> bool:
         if order.items:
             found.append({"title": campaign.title, "order": order})
     text = ctx.svc.templates.render(
-        "my_orders", name=member.name, orders=found,
+        "my_orders", ctx.msg.room_id, name=member.name, orders=found,
         total_cents=sum(f["order"].amount_cents for f in found),  # type: ignore[attr-defined]
     )
     if ctx.msg.room_id is None:

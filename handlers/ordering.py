@@ -11,7 +11,7 @@ from bot.orderbook import Outcome, catalog_of
 from bot.router import Router
 from bot.templates import money
 from bot.textnorm import key_of
-from handlers.campaigns import list_text
+from handlers.campaigns import group_progress, list_text
 from storage.records import Campaign
 
 router = Router("ordering")
@@ -45,6 +45,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
         parts = [t for t in [text, *notes] if t]
         if parts:
             ctx.ack(member_id, name, "；".join(parts))
+    await _announce_group_reached(ctx, campaign)
     if out.fork:
         last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
@@ -52,6 +53,19 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
             lines = [ln.raw for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
             ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                       + await list_text(ctx.svc, campaign, lines))
+
+
+async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
+    # Counting buyers reads the campaign, but only until the threshold is reached once.
+    if campaign.group_announced:
+        return
+    progress = await group_progress(ctx.svc, campaign)
+    if progress is None or progress[0] < progress[1]:
+        return
+    await ctx.svc.campaigns.mark_group_announced(campaign.id)
+    have, need, unit = progress
+    ctx.reply(ctx.svc.templates.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
+                                       unit=unit))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:

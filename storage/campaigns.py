@@ -26,6 +26,7 @@ def _campaign(row: Row) -> Campaign:
         opened_at=opened, close_at=_dt(row["close_at"]), closed_at=_dt(row["closed_at"]),
         pickup=row["pickup"], min_buyers=row["min_buyers"], min_units=row["min_units"],
         created_by=row["created_by"], header=row["header"], live_lines=row["live_lines"],
+        group_announced=bool(row["group_announced"]),
     )
 
 
@@ -109,3 +110,6 @@ class CampaignRepo:
         for cid in campaign_ids:
             out[cid] = await self.products(cid)
         return out
+
+    async def mark_group_announced(self, campaign_id: int) -> None:
+        await self.db.execute("UPDATE campaigns SET group_announced = 1 WHERE id = ?", (campaign_id,))

@@ -39,6 +39,7 @@ class Campaign:
     created_by: str
     header: str
     live_lines: int
+    group_announced: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -94,3 +95,16 @@ class Unreadable:
     name: str
     text: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: int
+    room_id: str
+    kind: str
+    run_at: datetime
+    payload: dict[str, object]
+    plan_id: int | None
+    status: str
+    note: str
+    created_by: str

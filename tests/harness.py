@@ -54,6 +54,7 @@ class Harness:
     @classmethod
     async def create(cls, path: Path, settings: Settings | None = None, room: str = "r1") -> Harness:
         h = cls(await Database.open(path), settings)
+        await h.svc.load_owner_templates()
         await h.room(room)
         return h
 

@@ -1,0 +1,217 @@
+"""The campaign calendar: /预告, /互动, /定时开团, /计划, /取消计划, and the jobs they leave.
+
+A job is a plain async function of (services, schedule, now) returning what to
+post; the app runs due jobs inside a transaction, on whichever clock drives it
+(the wall clock live, the transcript's in a replay).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.campaign_spec import parse_open_command
+from bot.context import Context, Services
+from bot.models import Outgoing
+from bot.plan_spec import parse_plan, split_when
+from bot.router import Router
+from bot.templates import RenderError, when
+from handlers.campaigns import announcement, open_campaign
+from storage.records import Product, Schedule
+
+log = logging.getLogger("bot.plans")
+router = Router("plans")
+
+KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
+              "reminder": "截单提醒"}
+# Hype posts that are stale after downtime; an opening is the owner's business and still happens.
+POSTS = {"teaser", "interaction", "countdown", "reminder"}
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(int(delta.total_seconds() // 60), 0)
+
+
+async def _schedule_post(ctx: Context, kind: str, args: str, usage: str) -> None:
+    split = split_when(args, ctx.now)
+    if split is None:
+        ctx.reply(usage)
+        return
+    at, text = split
+    if at <= ctx.now:
+        ctx.reply(f"{when(at)} 已经过了，请写一个以后的时间。")
+        return
+    sid = await ctx.svc.schedules.add(ctx.room_id, kind, at, {"text": text}, ctx.msg.sender.id, ctx.now)
+    ctx.deadlines_changed = True
+    ctx.reply(f"📅 已安排 #{sid}：{when(at)} 发{KIND_NAMES[kind]}。发 /计划 查看，/取消计划 {sid} 取消。")
+
+
+@router.command("预告", "teaser", admin_only=True, help="/预告 时间 [文字]")
+async def teaser_command(ctx: Context, args: str) -> None:
+    await _schedule_post(ctx, "teaser", args,
+                         "用法：/预告 明天 8:00 [预告文字]（时间也可以写 今晚8点、周六 10:00、30分钟后）")
+
+
+@router.command("互动", "interact", admin_only=True, help="/互动 时间 [文字]")
+async def interaction_command(ctx: Context, args: str) -> None:
+    await _schedule_post(ctx, "interaction", args, "用法：/互动 今晚8点 [互动话术，如：想要草莓的扣1]")
+
+
+@router.command("定时开团", "plan", admin_only=True, help="/定时开团 时间 标题 + 商品行")
+async def plan_command(ctx: Context, args: str) -> None:
+    plan = parse_plan(args, ctx.now)
+    if plan is None:
+        ctx.reply("用法：/定时开团 11-21 08:00 周日鲜果\n草莓 30元/盒\n截单 11-21 20:00\n预告 提前1天")
+        return
+    if plan.open_at <= ctx.now:
+        ctx.reply(f"{when(plan.open_at)} 已经过了，请写一个以后的开团时间。")
+        return
+    spec = parse_open_command(plan.open_body, ctx.now)
+    problem = ""
+    if not spec.title:
+        problem = "请在时间后写上团名。"
+    elif not spec.products:
+        problem = "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"
+    elif spec.close_at is not None and spec.close_at <= plan.open_at:
+        problem = f"截单时间 {when(spec.close_at)} 不在开团时间 {when(plan.open_at)} 之后。"
+    if problem:
+        ctx.reply(problem + ("\n看不懂的行：\n" + "\n".join(spec.problems) if spec.problems else ""))
+        return
+    reminder = plan.reminder_before or ctx.svc.settings.reminder_before
+    payload: dict[str, Any] = {"body": plan.open_body, "drafted_at": ctx.now.isoformat(),
+                               "reminder_minutes": _minutes(reminder)}
+    svc, room, who = ctx.svc, ctx.room_id, ctx.msg.sender.id
+    plan_id = await svc.schedules.add(room, "open", plan.open_at, payload, who, ctx.now)
+    await svc.schedules.set_plan(plan_id, plan_id)
+    lines = [f"📅 已安排 #{plan_id}「{spec.title}」：{when(plan.open_at)} 开团"]
+    if spec.close_at is not None:
+        lines.append(f"{when(spec.close_at)} 截单（截单前{_minutes(reminder)}分钟提醒）")
+    for kind, before in (("teaser", plan.teaser_before), ("countdown", plan.countdown_before)):
+        if before is None:
+            continue
+        at = plan.open_at - before
+        if at <= ctx.now:
+            lines.append(f"{KIND_NAMES[kind]}时间已过，不发")
+            continue
+        await svc.schedules.add(room, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
+        lines.append(f"{when(at)} 发{KIND_NAMES[kind]}")
+    if spec.problems:
+        lines.append("⚠️ 这些行没看懂：" + "；".join(spec.problems))
+    ctx.deadlines_changed = True
+    ctx.reply("，".join(lines) + f"。发 /计划 查看，/取消计划 {plan_id} 取消。")
+
+
+@router.command("计划", "plans", admin_only=True, help="/计划 查看本群的定时安排")
+async def list_command(ctx: Context, args: str) -> None:
+    pending = await ctx.svc.schedules.pending_in(ctx.room_id)
+    if not pending:
+        ctx.reply("本群没有待发的定时安排。")
+        return
+    lines = ["📅 本群的定时安排："]
+    for s in pending:
+        detail = ""
+        if s.kind == "open":
+            detail = "：" + str(s.payload.get("body", "")).split("\n")[0]
+        elif s.payload.get("text"):
+            detail = "：" + str(s.payload["text"])[:20]
+        lines.append(f"#{s.id} {when(s.run_at)} {KIND_NAMES.get(s.kind, s.kind)}{detail}")
+    ctx.reply("\n".join(lines))
+
+
+@router.command("取消计划", "unplan", admin_only=True, help="/取消计划 ID")
+async def cancel_command(ctx: Context, args: str) -> None:
+    sid = int(args.strip().lstrip("#")) if args.strip().lstrip("#").isdigit() else None
+    found = await ctx.svc.schedules.get(sid) if sid is not None else None
+    if found is None or found.room_id != ctx.room_id or found.status != "pending":
+        ctx.reply("用法：/取消计划 ID（ID 见 /计划；只能取消本群还没发的安排）")
+        return
+    if found.kind == "open":
+        await ctx.svc.schedules.cancel_plan(found.id)
+        ctx.reply(f"已取消 #{found.id} 定时开团，以及它的预告和倒计时。")
+    else:
+        await ctx.svc.schedules.finish(found.id, "cancelled")
+        ctx.reply(f"已取消 #{found.id} {KIND_NAMES.get(found.kind, found.kind)}。")
+    ctx.deadlines_changed = True
+
+
+# -- jobs ------------------------------------------------------------------------
+
+Job = Callable[[Services, Schedule, datetime], Awaitable[list[Outgoing]]]
+
+
+class Skip(Exception):
+    """The job has nothing right to post (stale, or its campaign is gone)."""
+
+
+async def _planned(svc: Services, plan_id: int | None) -> tuple[str, list[Product], datetime | None]:
+    """Title, products and opening time of the planned campaign a post belongs to."""
+    plan = await svc.schedules.get(plan_id) if plan_id is not None else None
+    if plan is None or plan.status != "pending":
+        return "", [], None
+    spec = parse_open_command(str(plan.payload.get("body", "")),
+                              datetime.fromisoformat(str(plan.payload["drafted_at"])))
+    products = [Product(0, 0, i, p.code, p.name, p.price_cents, p.unit, p.stock, p.limit, 0)
+                for i, p in enumerate(spec.products)]
+    return spec.title, products, plan.run_at
+
+
+async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    title, products, open_at = await _planned(svc, s.plan_id)
+    if s.plan_id is not None and open_at is None:
+        raise Skip("its planned opening was cancelled")
+    minutes = _minutes(open_at - now) if open_at else 0
+    text = svc.templates.render(s.kind, s.room_id, fallback=False, title=title, products=products, open_at=open_at,
+                                text=str(s.payload.get("text", "")), minutes=minutes)
+    return [Outgoing(text=text, room_id=s.room_id)]
+
+
+async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])))
+    reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
+    campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
+    if campaign is None:
+        raise Skip(why)
+    return await announcement(svc, campaign)
+
+
+async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    campaign = await svc.campaigns.get(int(str(s.payload["campaign_id"])))
+    if campaign is None or not campaign.is_open or campaign.close_at is None:
+        raise Skip("the campaign is no longer open")
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    text = svc.templates.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
+                                buyers=buyers, minutes_left=_minutes(campaign.close_at - now))
+    return [Outgoing(text=text, room_id=s.room_id)]
+
+
+JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
+                        "reminder": _reminder}
+
+
+async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:
+    """Runs one due schedule inside the caller's transaction and marks it done.
+
+    The one error path for jobs: a stale, skipped or failing job is recorded
+    on the schedule and logged; nothing half-made is posted."""
+    if s.kind in POSTS and late > svc.settings.grace:
+        log.warning("schedule #%s (%s in %s) skipped: %s late", s.id, s.kind, s.room_id, late)
+        await svc.schedules.finish(s.id, "skipped", f"late by {late}")
+        return []
+    job = JOBS.get(s.kind)
+    try:
+        if job is None:
+            raise Skip(f"unknown kind {s.kind}")
+        posts = await job(svc, s, now)
+    except Skip as why:
+        log.warning("schedule #%s (%s in %s) skipped: %s", s.id, s.kind, s.room_id, why)
+        await svc.schedules.finish(s.id, "skipped", str(why)[:200])
+        return []
+    except RenderError as exc:
+        log.error("schedule #%s (%s in %s) not posted: %s", s.id, s.kind, s.room_id, exc)
+        await svc.schedules.finish(s.id, "failed", str(exc)[:200])
+        return []
+    await svc.schedules.finish(s.id, "done")
+    return posts

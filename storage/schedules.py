@@ -1,0 +1,92 @@
+"""Scheduled posts and planned openings, and owners' templates per group."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from storage.campaigns import ts
+from storage.db import Database, Row
+from storage.records import Schedule
+
+
+def _schedule(row: Row) -> Schedule:
+    return Schedule(
+        id=row["id"], room_id=row["room_id"], kind=row["kind"], run_at=datetime.fromisoformat(row["run_at"]),
+        payload=json.loads(row["payload"]), plan_id=row["plan_id"], status=row["status"], note=row["note"],
+        created_by=row["created_by"],
+    )
+
+
+def _utc(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+class ScheduleRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(self, room_id: str, kind: str, run_at: datetime, payload: dict[str, object], created_by: str,
+                  now: datetime, plan_id: int | None = None) -> int:
+        return await self.db.execute(
+            "INSERT INTO schedules (room_id, kind, run_at, run_at_utc, payload, plan_id, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (room_id, kind, ts(run_at), _utc(run_at), json.dumps(payload, ensure_ascii=False), plan_id,
+             created_by, ts(now)),
+        )
+
+    async def set_plan(self, schedule_id: int, plan_id: int) -> None:
+        await self.db.execute("UPDATE schedules SET plan_id = ? WHERE id = ?", (plan_id, schedule_id))
+
+    async def next_pending(self) -> Schedule | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM schedules WHERE status = 'pending' ORDER BY run_at_utc, id LIMIT 1")
+        return _schedule(row) if row else None
+
+    async def due(self, now: datetime) -> list[Schedule]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM schedules WHERE status = 'pending' AND run_at_utc <= ? ORDER BY run_at_utc, id",
+            (_utc(now),),
+        )
+        return [_schedule(r) for r in rows]
+
+    async def pending_in(self, room_id: str) -> list[Schedule]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM schedules WHERE room_id = ? AND status = 'pending' ORDER BY run_at_utc, id", (room_id,))
+        return [_schedule(r) for r in rows]
+
+    async def get(self, schedule_id: int) -> Schedule | None:
+        row = await self.db.fetchone("SELECT * FROM schedules WHERE id = ?", (schedule_id,))
+        return _schedule(row) if row else None
+
+    async def finish(self, schedule_id: int, status: str, note: str = "") -> None:
+        await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
+
+    async def cancel_plan(self, plan_id: int) -> None:
+        await self.db.execute(
+            "UPDATE schedules SET status = 'cancelled' WHERE (plan_id = ? OR id = ?) AND status = 'pending'",
+            (plan_id, plan_id),
+        )
+
+
+class TemplateRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def all(self) -> list[tuple[str, str, str]]:
+        rows = await self.db.fetchall("SELECT room_id, kind, text FROM template_overrides")
+        return [(str(r["room_id"]), str(r["kind"]), str(r["text"])) for r in rows]
+
+    async def put(self, room_id: str, kind: str, text: str, by: str, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO template_overrides (room_id, kind, text, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (room_id, kind) DO UPDATE SET text = excluded.text, updated_by = excluded.updated_by, "
+            "updated_at = excluded.updated_at",
+            (room_id, kind, text, by, ts(now)),
+        )
+
+    async def delete(self, room_id: str, kind: str) -> bool:
+        row = await self.db.fetchone(
+            "SELECT 1 FROM template_overrides WHERE room_id = ? AND kind = ?", (room_id, kind))
+        await self.db.execute("DELETE FROM template_overrides WHERE room_id = ? AND kind = ?", (room_id, kind))
+        return row is not None
