@@ -17,7 +17,7 @@ from bot.context import Context, Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.router import Dispatcher
 from bot.textnorm import own_words
-from handlers import admins, campaigns, help, members, ordering, plans, scripts
+from handlers import admins, campaigns, help, members, ordering, payments, pickup, plans, scripts, stats
 
 log = logging.getLogger("bot.app")
 
@@ -26,10 +26,10 @@ Send = Callable[[Outgoing], Awaitable[None]]
 
 def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher()
-    # Order matters for matchers: a member's query, then an owner's #接龙 drop,
-    # then orders.
-    dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, members.router,
-                       ordering.router)
+    # Order matters for matchers: an owner's #接龙 drop, a payment hint, a
+    # member's query, then orders.
+    dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, pickup.router,
+                       payments.router, stats.router, members.router, ordering.router)
     return dispatcher
 
 

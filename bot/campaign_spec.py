@@ -8,13 +8,13 @@ post whose header lines carry the prices.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from bot.jielong import JielongCopy, is_example
 from bot.quantity import NUM, UNITS, to_int
-from bot.textnorm import nfkc
+from bot.textnorm import key_of, nfkc
 from bot.timeparse import parse_when
 
 
@@ -26,6 +26,7 @@ class ProductSpec:
     code: str | None = None
     stock: int | None = None  # 限量
     limit: int | None = None  # 限购, per member
+    commission_bp: int | None = None  # 佣金 5% on this product, in basis points
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,14 @@ class CampaignSpec:
     pickup: str | None = None  # "东门快递柜 11-22 09:00-12:00"
     min_buyers: int | None = None  # 成团 N人
     min_units: int | None = None  # 成团 N份
+    commission_bp: int | None = None  # 佣金 10%, in basis points
     problems: tuple[str, ...] = field(default=())  # lines the bot could not read
 
 
 _UNIT = rf"(?:{UNITS})"
-_PRICE_NUM = r"(\d+(?:\.\d{1,2})?)"
+# Not starting inside a run of digits, which would make a searched line of
+# thousands of digits quadratic; the leftmost match is the same.
+_PRICE_NUM = r"((?<!\d)\d++(?:\.\d{1,2})?)"
 _CODE = re.compile(r"^\s*([A-Za-z])\s*[.、:)\s]\s*")
 _STOCK = re.compile(rf"(?:限量|库存|共)\s*({NUM})\s*{_UNIT}?")
 _LIMIT = re.compile(rf"(?:限购|每人限)\s*({NUM})\s*{_UNIT}?")
@@ -54,6 +58,23 @@ _PRICE_PATTERNS = [
     # 30/盒
     re.compile(rf"{_PRICE_NUM}\s*/\s*({_UNIT})"),
 ]
+_COMMISSION = re.compile(r"佣金\s*[:：]?\s*(\d+(?:\.\d+)?\s*%)")
+
+
+def commission_bp(text: str) -> int | None:
+    """`10%` → 1000 basis points; None when it is not a sane percentage."""
+    m = re.search(r"(\d+(?:\.\d+)?)\s*%", nfkc(text))
+    if m is None:
+        return None
+    try:
+        value = Decimal(m.group(1))
+    except InvalidOperation:
+        return None
+    if value < 0 or value > 100:
+        return None
+    return int(value * 100)
+
+
 _OPTION = re.compile(r"^\s*(截单|截止|自提|取货|成团|限购|佣金)\s*[:：]?\s*(.*)$")
 _NAME_PREFIX = re.compile(r"^.*?(?:到货|预售|上新|团购|今日|今天|明日|明天)\s*[:：]\s*")
 
@@ -82,6 +103,11 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
     if sm:
         stock = to_int(sm.group(1))
         text = text[: sm.start()] + " " + text[sm.end():]
+    bp = None
+    pm_commission = _COMMISSION.search(text)
+    if pm_commission:
+        bp = commission_bp(pm_commission.group(1))
+        text = text[: pm_commission.start()] + " " + text[pm_commission.end():]
     lm = _LIMIT.search(text)
     if lm:
         limit = to_int(lm.group(1))
@@ -100,7 +126,7 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
         if cents is None or (not name and not nameless_ok):
             return None
         return ProductSpec(name=name, price_cents=cents, unit=unit or None, code=code,
-                           stock=stock, limit=limit)
+                           stock=stock, limit=limit, commission_bp=bp)
     return None
 
 
@@ -131,7 +157,12 @@ def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
             problems.append(f"限购数量看不懂：{value}")
         else:
             out["limit"] = n
-    # 佣金 is read by the commission feature; here it must not become a product.
+    elif key == "佣金":
+        bp = commission_bp(value)
+        if bp is None:
+            problems.append(f"佣金看不懂：{value}（例如：佣金 10%）")
+        else:
+            out["commission_bp"] = bp
 
 
 def parse_open_command(body: str, now: datetime) -> CampaignSpec:
@@ -142,7 +173,8 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
     problems: list[str] = []
     opts: dict[str, object] = {}
     for line in lines[1:]:
-        if not line.strip():
+        if not key_of(line):
+            # Blank, or decoration only (🍓🍓🍓, ———): no product, nothing to report.
             continue
         om = _OPTION.match(nfkc(line))
         if om:
@@ -160,12 +192,12 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
             problems: list[str]) -> CampaignSpec:
     limit = opts.get("limit")
     if isinstance(limit, int):
-        products = [p if p.limit is not None else ProductSpec(
-            p.name, p.price_cents, p.unit, p.code, p.stock, limit) for p in products]
+        products = [p if p.limit is not None else replace(p, limit=limit) for p in products]
     close_at = opts.get("close_at")
     pickup = opts.get("pickup")
     min_buyers = opts.get("min_buyers")
     min_units = opts.get("min_units")
+    commission = opts.get("commission_bp")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -173,6 +205,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         pickup=pickup if isinstance(pickup, str) else None,
         min_buyers=min_buyers if isinstance(min_buyers, int) else None,
         min_units=min_units if isinstance(min_units, int) else None,
+        commission_bp=commission if isinstance(commission, int) else None,
         problems=tuple(problems),
     )
 
@@ -206,8 +239,7 @@ def parse_jielong_drop(copy: JielongCopy, now: datetime) -> CampaignSpec:
             product = parse_product_line(part, nameless_ok=True)
             if product is not None:
                 if not product.name:
-                    product = ProductSpec(_name_from_title(title), product.price_cents,
-                                          product.unit, product.code, product.stock, product.limit)
+                    product = replace(product, name=_name_from_title(title))
                 products.append(product)
     if not products:
         products.append(ProductSpec(name=_name_from_title(title) or "商品", price_cents=None))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.models import Message, Outgoing
 from bot.orderbook import OrderBook
 from bot.templates import Templates
 from storage.campaigns import CampaignRepo
 from storage.db import Database
+from storage.fulfilment import FulfilmentRepo
 from storage.orders import OrderRepo
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
@@ -31,6 +33,8 @@ class Settings:
     # After downtime a post late by less than this still goes out; older ones
     # are skipped, so a restart never bursts stale hype into the group.
     grace: timedelta = timedelta(minutes=10)
+    # Where /导出 writes its workbook when the transport cannot send files.
+    export_dir: Path = Path("data") / "exports"
 
 
 @dataclass
@@ -44,6 +48,7 @@ class Services:
     settings: Settings
     schedules: ScheduleRepo
     owner_templates: TemplateRepo
+    fulfilment: FulfilmentRepo
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
@@ -54,7 +59,8 @@ class Services:
         orders = OrderRepo(db)
         return cls(db=db, rooms=RoomRepo(db), campaigns=CampaignRepo(db), orders=orders,
                    book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
-                   settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db))
+                   settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
+                   fulfilment=FulfilmentRepo(db))
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():

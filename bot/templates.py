@@ -19,7 +19,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, T
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from storage.records import Campaign, Product, ProductTotal, Unreadable
+from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unreadable
 
 log = logging.getLogger("bot.templates")
 
@@ -40,6 +40,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "summary": ("汇总",),
     "my_orders": ("查单", "我的订单"),
     "help": ("帮助",),
+    "pickup_notice": ("到货", "到货通知"),
+    "pickup_reminder": ("取货提醒",),
 }
 
 
@@ -173,13 +175,19 @@ def sample_context(kind: str) -> dict[str, Any]:
         "jielong_list": {"prices": "丹东草莓 ¥30/盒，砂糖橘 ¥25/箱", "example": "丹东草莓1盒",
                          "lines": ["3-502 张三 丹东草莓2盒"]},
         "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8},
-        "closed": {"totals": totals, "buyers": 8, "total_cents": 46000,
+        "closed": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 4600,
                    "unreadable": [Unreadable("wx_li", "李四", "老样子", "没认出商品或数量")]},
-        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "unreadable": []},
+        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": []},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
-        "my_orders": {"name": "张三", "orders": [], "total_cents": 0},
+        "my_orders": {"name": "张三", "total_cents": 6000, "orders": [
+            {"title": campaign.title, "state": "已付，待取货（取货码101）", "order": MemberOrder(
+                "wx_zhang", "张三", "3-502 张三", ((products[0], 2),))}]},
+        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1,
+                          "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
+        "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
+                            "entries": [{"name": "张三", "code": "101"}]},
         "help": {},
     }
     return {**common, **extra.get(kind, {})}

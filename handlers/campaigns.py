@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.context import Context, Services
 from bot.jielong import parse_copy
 from bot.models import Outgoing
+from bot.privacy import mask
 from bot.router import Router
 from bot.templates import money, when
-from storage.records import Campaign, Product
+from storage.records import Campaign, Product, ProductTotal
 
 router = Router("campaigns")
 
@@ -30,12 +32,26 @@ async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None =
                                 example=_example(products), lines=lines or [])
 
 
+def commission_cents(campaign: Campaign, totals: list[ProductTotal]) -> int:
+    """团长佣金 on fulfilled orders: the product's rate, else the campaign's."""
+    if campaign.fulfilled is False:
+        return 0
+    total = 0
+    for t in totals:
+        bp = t.product.commission_bp if t.product.commission_bp is not None else campaign.commission_bp
+        if bp:
+            # Half-up rounding to the cent, in integers: money never touches floats.
+            total += (t.amount_cents * bp + 5000) // 10000
+    return total
+
+
 async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
-    unreadable = await svc.orders.unreadable(campaign.id)
+    unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
     return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
-                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable)
+                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
+                                commission_cents=commission_cents(campaign, totals))
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
@@ -53,10 +69,13 @@ async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, s
 async def close_campaign(svc: Services, campaign: Campaign, at: datetime) -> list[Outgoing]:
     """Closes inside the caller's transaction; returns the notices to post after commit."""
     await svc.campaigns.close(campaign.id, at)
+    progress = await group_progress(svc, campaign)
+    if progress is not None:
+        # Below the threshold the orders are not fulfilled: nobody owes, nothing is packed.
+        await svc.campaigns.set_fulfilled(campaign.id, progress[0] >= progress[1])
     closed = await svc.campaigns.get(campaign.id)
     assert closed is not None
     posts = [Outgoing(text=await summary_text(svc, closed, "closed"), room_id=campaign.room_id)]
-    progress = await group_progress(svc, closed)
     if progress is not None and progress[0] < progress[1]:
         have, need, unit = progress
         posts.append(Outgoing(text=svc.templates.render("group_failed", campaign.room_id, campaign=closed,

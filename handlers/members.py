@@ -10,6 +10,9 @@ from bot.textnorm import nfkc
 
 router = Router("members")
 
+# Her campaigns still open or waiting for pickup are among the group's latest few;
+# looking further back would make the answer cost grow with the group's history.
+RECENT = 5
 _ASK = re.compile(r"^\s*(?:我的订单|查单|查订单|我的单|订单查询)\s*[?？!！。.]*\s*$")
 
 
@@ -20,19 +23,29 @@ async def my_orders(ctx: Context) -> bool:
     member = ctx.msg.sender
     # In a private chat she sees every group she orders in.
     rooms = [ctx.msg.room_id] if ctx.msg.room_id else await ctx.svc.rooms.rooms_of(member.id)
-    found = []
+    found: list[dict[str, object]] = []
+    total = 0
     for room_id in rooms:
-        campaign = await ctx.svc.campaigns.open_in(room_id)
-        if campaign is None:
-            continue
-        products = await ctx.svc.campaigns.products(campaign.id)
-        order = await ctx.svc.orders.member_order(campaign.id, member.id, member.name, products)
-        if order.items:
-            found.append({"title": campaign.title, "order": order})
+        for campaign in await ctx.svc.campaigns.recent_in(room_id, RECENT):
+            if campaign.fulfilled is False:
+                continue
+            products = await ctx.svc.campaigns.products(campaign.id)
+            order = await ctx.svc.orders.member_order(campaign.id, member.id, member.name, products)
+            if not order.items:
+                continue
+            state = await ctx.svc.fulfilment.get(campaign.id, member.id)
+            if campaign.is_open:
+                status = "进行中"
+            elif state is not None and state.collected_at is not None:
+                continue  # finished: collected
+            else:
+                paid = state is not None and state.paid_cents >= order.amount_cents
+                code = state.pickup_code if state is not None and state.pickup_code else None
+                status = ("已付" if paid else "未付") + (f"，待取货（取货码{code}）" if code else "，待到货")
+            found.append({"title": campaign.title, "order": order, "state": status})
+            total += order.amount_cents
     text = ctx.svc.templates.render(
-        "my_orders", ctx.msg.room_id, name=member.name, orders=found,
-        total_cents=sum(f["order"].amount_cents for f in found),  # type: ignore[attr-defined]
-    )
+        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total)
     if ctx.msg.room_id is None:
         ctx.reply(text.removeprefix(f"@{member.name} "))
     else:

@@ -8,6 +8,7 @@ from bot.models import MessageKind
 from bot.native_solitaire import parse_native
 from bot.order_text import Action, parse_order_text
 from bot.orderbook import Outcome, catalog_of
+from bot.privacy import mask
 from bot.router import Router
 from bot.templates import money
 from bot.textnorm import key_of
@@ -50,7 +51,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
         last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
             ctx.svc.merged_posted[campaign.id] = ctx.now
-            lines = [ln.raw for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
+            lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
             ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                       + await list_text(ctx.svc, campaign, lines))
 

@@ -19,15 +19,16 @@ from bot.plan_spec import parse_plan, split_when
 from bot.router import Router
 from bot.templates import RenderError, when
 from handlers.campaigns import announcement, open_campaign
+from handlers.pickup import pickup_reminder_job
 from storage.records import Product, Schedule
 
 log = logging.getLogger("bot.plans")
 router = Router("plans")
 
 KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
-              "reminder": "截单提醒"}
-# Hype posts that are stale after downtime; an opening is the owner's business and still happens.
-POSTS = {"teaser", "interaction", "countdown", "reminder"}
+              "reminder": "截单提醒", "pickup_reminder": "取货提醒"}
+# Posts that are stale after downtime; an opening is the owner's business and still happens.
+POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder"}
 
 
 def _minutes(delta: timedelta) -> int:
@@ -187,8 +188,12 @@ async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]
     return [Outgoing(text=text, room_id=s.room_id)]
 
 
+async def _pickup_reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await pickup_reminder_job(svc, int(str(s.payload["campaign_id"])), now)
+
+
 JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
-                        "reminder": _reminder}
+                        "reminder": _reminder, "pickup_reminder": _pickup_reminder}
 
 
 async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:

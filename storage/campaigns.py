@@ -27,6 +27,8 @@ def _campaign(row: Row) -> Campaign:
         pickup=row["pickup"], min_buyers=row["min_buyers"], min_units=row["min_units"],
         created_by=row["created_by"], header=row["header"], live_lines=row["live_lines"],
         group_announced=bool(row["group_announced"]),
+        fulfilled=None if row["fulfilled"] is None else bool(row["fulfilled"]),
+        commission_bp=row["commission_bp"],
     )
 
 
@@ -34,7 +36,7 @@ def product_from_row(row: Row) -> Product:
     return Product(
         id=row["id"], campaign_id=row["campaign_id"], position=row["position"], code=row["code"],
         name=row["name"], price_cents=row["price_cents"], unit=row["unit"], stock=row["stock"],
-        per_member_limit=row["per_member_limit"], sold=row["sold"],
+        per_member_limit=row["per_member_limit"], sold=row["sold"], commission_bp=row["commission_bp"],
     )
 
 
@@ -46,18 +48,18 @@ class CampaignRepo:
                      header: str) -> int:
         cid = await self.db.execute(
             "INSERT INTO campaigns (room_id, title, status, opened_at, close_at, pickup, min_buyers, "
-            "min_units, created_by, header) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+            "min_units, created_by, header, commission_bp) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
             (room_id, spec.title, ts(now), ts(spec.close_at), spec.pickup, spec.min_buyers,
-             spec.min_units, created_by, header),
+             spec.min_units, created_by, header, spec.commission_bp),
         )
         codes = [p.code for p in spec.products]
         # Letter codes only mean something when every product has a distinct one.
         use_codes = all(codes) and len(set(codes)) == len(codes)
         await self.db.executemany(
             "INSERT INTO products (campaign_id, position, code, name, price_cents, unit, stock, "
-            "per_member_limit) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(cid, i, p.code if use_codes else None, p.name, p.price_cents, p.unit, p.stock, p.limit)
-             for i, p in enumerate(spec.products)],
+            "per_member_limit, commission_bp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(cid, i, p.code if use_codes else None, p.name, p.price_cents, p.unit, p.stock, p.limit,
+              p.commission_bp) for i, p in enumerate(spec.products)],
         )
         return cid
 
@@ -113,3 +115,23 @@ class CampaignRepo:
 
     async def mark_group_announced(self, campaign_id: int) -> None:
         await self.db.execute("UPDATE campaigns SET group_announced = 1 WHERE id = ?", (campaign_id,))
+
+    async def set_fulfilled(self, campaign_id: int, fulfilled: bool) -> None:
+        await self.db.execute("UPDATE campaigns SET fulfilled = ? WHERE id = ?", (int(fulfilled), campaign_id))
+
+    async def set_arrived(self, campaign_id: int, when: datetime, pickup: str | None) -> None:
+        await self.db.execute(
+            "UPDATE campaigns SET arrived_at = ?, pickup = COALESCE(?, pickup) WHERE id = ?",
+            (ts(when), pickup, campaign_id),
+        )
+
+    async def since(self, room_id: str | None, start: datetime) -> list[Campaign]:
+        """Campaigns opened since `start`, in one group or all."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM campaigns WHERE (? IS NULL OR room_id = ?) ORDER BY id", (room_id, room_id))
+        return [c for c in map(_campaign, rows) if c.opened_at >= start]
+
+    async def recent_in(self, room_id: str, limit: int) -> list[Campaign]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM campaigns WHERE room_id = ? ORDER BY id DESC LIMIT ?", (room_id, limit))
+        return [_campaign(r) for r in reversed(rows)]

@@ -18,6 +18,7 @@ class Product:
     stock: int | None
     per_member_limit: int | None
     sold: int
+    commission_bp: int | None = None
 
     @property
     def left(self) -> int | None:
@@ -40,6 +41,8 @@ class Campaign:
     header: str
     live_lines: int
     group_announced: bool = False
+    fulfilled: bool | None = None  # None: no threshold or not decided; False: 未成团
+    commission_bp: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -108,3 +111,13 @@ class Schedule:
     status: str
     note: str
     created_by: str
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    campaign_id: int
+    member_id: str
+    pickup_code: str | None
+    notified: bool
+    collected_at: datetime | None
+    paid_cents: int

@@ -229,9 +229,9 @@ async def test_my_orders(bot: Harness) -> None:
     await bot.say("wx_zhang", "我的订单")
     sent = bot.take()
     assert sent[0].mentions == ("wx_zhang",)
-    assert sent[0].text == "@张三 你的订单：\n【周六水果团】草莓×2、砂糖橘×1，¥85"
+    assert sent[0].text == "@张三 你的订单：\n【周六水果团】草莓×2、砂糖橘×1，¥85，进行中"
     await bot.say("wx_li", "查单")
-    assert bot.take()[0].text == "@李四 你在本群进行中的团里还没有订单。"
+    assert bot.take()[0].text == "@李四 你在本群还没有进行中或待取货的订单。"
 
 
 async def test_my_orders_in_private_chat_covers_every_group(bot: Harness) -> None:
@@ -245,8 +245,8 @@ async def test_my_orders_in_private_chat_covers_every_group(bot: Harness) -> Non
     await bot.say("wx_zhang", "我的订单", room=None)
     sent = bot.take()
     assert sent[0].to == "wx_zhang"
-    assert "【周六水果团】草莓×1，¥30" in sent[0].text
-    assert "【鸡蛋团】鸡蛋×2，¥30" in sent[0].text
+    assert "【周六水果团】草莓×1，¥30，进行中" in sent[0].text
+    assert "【鸡蛋团】鸡蛋×2，¥30，进行中" in sent[0].text
     assert "合计：¥60" in sent[0].text
 
 

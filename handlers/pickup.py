@@ -1,0 +1,185 @@
+"""Arrival and pickup: /到货, /核销, /已取, /未取, /提醒取货.
+
+The pickup notice mentions every buyer exactly once, in batches small enough
+for WeChat, each with her items and a short pickup code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.context import Context, Services
+from bot.models import Outgoing
+from bot.plan_spec import split_when
+from bot.router import Router
+from bot.templates import when
+from storage.records import Campaign, MemberOrder
+
+router = Router("pickup")
+
+MENTIONS_PER_MESSAGE = 20
+FIRST_CODE = 101
+
+
+async def after_drop_campaign(ctx: Context) -> Campaign | None:
+    """The campaign the after-the-drop commands act on: the group's latest closed one."""
+    campaign = await ctx.svc.campaigns.latest_in(ctx.room_id)
+    if campaign is None:
+        ctx.reply("本群还没有开过团。")
+        return None
+    if campaign.is_open:
+        ctx.reply(f"「{campaign.title}」还没截单，请先 /截单。")
+        return None
+    if campaign.fulfilled is False:
+        ctx.reply(f"「{campaign.title}」未成团，订单不发货。")
+        return None
+    return campaign
+
+
+async def buyers(svc: Services, campaign: Campaign) -> list[MemberOrder]:
+    return await svc.orders.orders(campaign.id, await svc.campaigns.products(campaign.id))
+
+
+def _items(order: MemberOrder) -> str:
+    return "、".join(f"{p.name}×{q}" for p, q in order.items)
+
+
+def _batches(entries: list[dict[str, str]], ids: list[str]) -> list[tuple[list[dict[str, str]], tuple[str, ...]]]:
+    return [(entries[i:i + MENTIONS_PER_MESSAGE], tuple(ids[i:i + MENTIONS_PER_MESSAGE]))
+            for i in range(0, len(entries), MENTIONS_PER_MESSAGE)]
+
+
+@router.command("到货", "arrived", admin_only=True, help="/到货 [自提点] [时间]")
+async def arrived_command(ctx: Context, args: str) -> None:
+    campaign = await after_drop_campaign(ctx)
+    if campaign is None:
+        return
+    svc = ctx.svc
+    place = args.strip() or campaign.pickup or ""
+    await svc.campaigns.set_arrived(campaign.id, ctx.now, args.strip() or None)
+    orders = await buyers(svc, campaign)
+    if not orders:
+        ctx.reply(f"「{campaign.title}」没有订单。")
+        return
+    existing = await svc.fulfilment.of_campaign(campaign.id)
+    used = {f.pickup_code for f in existing.values() if f.pickup_code}
+    next_code = FIRST_CODE
+    entries: list[dict[str, str]] = []
+    for order in orders:
+        code = existing[order.member_id].pickup_code if order.member_id in existing else None
+        if not code:
+            while str(next_code) in used:
+                next_code += 1
+            code = str(next_code)
+            used.add(code)
+        await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
+        entries.append({"name": order.name, "goods": _items(order), "code": code})
+    batches = _batches(entries, [o.member_id for o in orders])
+    for part, (chunk, mentions) in enumerate(batches, 1):
+        text = svc.templates.render("pickup_notice", ctx.room_id, campaign=campaign, place=place, entries=chunk,
+                                    part=part, parts=len(batches))
+        ctx.replies.append(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions))
+
+
+async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:
+    svc = ctx.svc
+    state = await svc.fulfilment.get(campaign.id, member_id)
+    if state is not None and state.collected_at is not None:
+        return f"{name} 已经取过了（{when(state.collected_at)}）"
+    order = next((o for o in await buyers(svc, campaign) if o.member_id == member_id), None)
+    if order is None:
+        return f"{name} 在「{campaign.title}」没有订单"
+    await svc.fulfilment.collect(campaign.id, member_id, ctx.msg.sender.id, ctx.now)
+    return f"✅ 已核销 {name}：{_items(order)}"
+
+
+@router.command("核销", "collect", admin_only=True, help="/核销 取货码")
+async def collect_code_command(ctx: Context, args: str) -> None:
+    code = args.strip()
+    if not code:
+        ctx.reply("用法：/核销 取货码（取货码见到货通知）")
+        return
+    campaign = await after_drop_campaign(ctx)
+    if campaign is None:
+        return
+    state = await ctx.svc.fulfilment.by_code(campaign.id, code)
+    if state is None:
+        ctx.reply(f"「{campaign.title}」没有取货码 {code}。")
+        return
+    name = await ctx.svc.rooms.name_of(ctx.room_id, state.member_id)
+    ctx.reply(await _collect(ctx, campaign, state.member_id, name))
+
+
+@router.command("已取", "picked", admin_only=True, help="/已取 @某人")
+async def collected_command(ctx: Context, args: str) -> None:
+    if not ctx.msg.mentions:
+        ctx.reply("用法：/已取 @某人（要真的@到人）")
+        return
+    campaign = await after_drop_campaign(ctx)
+    if campaign is None:
+        return
+    lines = [await _collect(ctx, campaign, m, await ctx.svc.rooms.name_of(ctx.room_id, m)) for m in ctx.msg.mentions]
+    ctx.reply("\n".join(lines))
+
+
+async def uncollected(svc: Services, campaign: Campaign) -> list[tuple[MemberOrder, str]]:
+    states = await svc.fulfilment.of_campaign(campaign.id)
+    out = []
+    for order in await buyers(svc, campaign):
+        state = states.get(order.member_id)
+        if state is None or state.collected_at is None:
+            out.append((order, state.pickup_code if state and state.pickup_code else "-"))
+    return out
+
+
+@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货")
+async def uncollected_command(ctx: Context, args: str) -> None:
+    campaign = await after_drop_campaign(ctx)
+    if campaign is None:
+        return
+    missing = await uncollected(ctx.svc, campaign)
+    if not missing:
+        ctx.reply(f"「{campaign.title}」都取完了 🎉")
+        return
+    lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
+    lines += [f"{o.name} 取货码{code}：{_items(o)}" for o, code in missing]
+    ctx.reply("\n".join(lines))
+
+
+async def reminder_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    missing = await uncollected(svc, campaign)
+    entries = [{"name": o.name, "code": code} for o, code in missing]
+    batches = _batches(entries, [o.member_id for o, _ in missing])
+    return [Outgoing(text=svc.templates.render("pickup_reminder", campaign.room_id, campaign=campaign,
+                                               place=campaign.pickup or "", entries=chunk, part=part,
+                                               parts=len(batches)),
+                     room_id=campaign.room_id, mentions=mentions)
+            for part, (chunk, mentions) in enumerate(batches, 1)]
+
+
+@router.command("提醒取货", "remind", admin_only=True, help="/提醒取货 [时间]")
+async def remind_command(ctx: Context, args: str) -> None:
+    campaign = await after_drop_campaign(ctx)
+    if campaign is None:
+        return
+    if args.strip():
+        split = split_when(args, ctx.now)
+        if split is None or split[0] <= ctx.now:
+            ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")
+            return
+        sid = await ctx.svc.schedules.add(ctx.room_id, "pickup_reminder", split[0], {"campaign_id": campaign.id},
+                                          ctx.msg.sender.id, ctx.now)
+        ctx.deadlines_changed = True
+        ctx.reply(f"📅 已安排 #{sid}：{when(split[0])} 提醒还没取货的人。")
+        return
+    posts = await reminder_posts(ctx.svc, campaign)
+    if not posts:
+        ctx.reply(f"「{campaign.title}」都取完了 🎉")
+    ctx.replies.extend(posts)
+
+
+async def pickup_reminder_job(svc: Services, campaign_id: int, now: datetime) -> list[Outgoing]:
+    campaign = await svc.campaigns.get(campaign_id)
+    if campaign is None or campaign.fulfilled is False:
+        return []
+    return await reminder_posts(svc, campaign)

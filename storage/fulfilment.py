@@ -1,0 +1,77 @@
+"""Pickup codes, collection and payments per member and campaign; payment hints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.campaigns import ts
+from storage.db import Database, Row
+from storage.records import Fulfilment
+
+
+def _fulfilment(row: Row) -> Fulfilment:
+    return Fulfilment(
+        campaign_id=row["campaign_id"], member_id=row["member_id"], pickup_code=row["pickup_code"],
+        notified=row["notified_at"] is not None,
+        collected_at=datetime.fromisoformat(row["collected_at"]) if row["collected_at"] else None,
+        paid_cents=row["paid_cents"],
+    )
+
+
+class FulfilmentRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _ensure(self, campaign_id: int, member_id: str) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO fulfilment (campaign_id, member_id) VALUES (?, ?)", (campaign_id, member_id))
+
+    async def get(self, campaign_id: int, member_id: str) -> Fulfilment | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM fulfilment WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id))
+        return _fulfilment(row) if row else None
+
+    async def of_campaign(self, campaign_id: int) -> dict[str, Fulfilment]:
+        rows = await self.db.fetchall("SELECT * FROM fulfilment WHERE campaign_id = ?", (campaign_id,))
+        return {str(r["member_id"]): _fulfilment(r) for r in rows}
+
+    async def by_code(self, campaign_id: int, code: str) -> Fulfilment | None:
+        row = await self.db.fetchone(
+            "SELECT * FROM fulfilment WHERE campaign_id = ? AND pickup_code = ?", (campaign_id, code))
+        return _fulfilment(row) if row else None
+
+    async def assign_code(self, campaign_id: int, member_id: str, code: str, now: datetime) -> None:
+        await self._ensure(campaign_id, member_id)
+        await self.db.execute(
+            "UPDATE fulfilment SET pickup_code = COALESCE(pickup_code, ?), notified_at = ? "
+            "WHERE campaign_id = ? AND member_id = ?",
+            (code, ts(now), campaign_id, member_id),
+        )
+
+    async def collect(self, campaign_id: int, member_id: str, by: str, now: datetime) -> None:
+        await self._ensure(campaign_id, member_id)
+        await self.db.execute(
+            "UPDATE fulfilment SET collected_at = ?, collected_by = ? WHERE campaign_id = ? AND member_id = ?",
+            (ts(now), by, campaign_id, member_id),
+        )
+
+    async def set_paid(self, campaign_id: int, member_id: str, cents: int, now: datetime) -> None:
+        await self._ensure(campaign_id, member_id)
+        await self.db.execute(
+            "UPDATE fulfilment SET paid_cents = ?, paid_at = ? WHERE campaign_id = ? AND member_id = ?",
+            (cents, ts(now), campaign_id, member_id),
+        )
+
+    async def add_hint(self, room_id: str | None, member_id: str, kind: str, text: str, message_id: str,
+                       now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO payment_hints (room_id, member_id, kind, text, message_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (room_id, member_id, kind, text[:200], message_id, ts(now)),
+        )
+
+    async def hints(self, room_id: str, since: datetime) -> list[tuple[str, str, datetime]]:
+        rows = await self.db.fetchall(
+            "SELECT member_id, kind, created_at FROM payment_hints WHERE room_id = ? ORDER BY id", (room_id,))
+        out = [(str(r["member_id"]), str(r["kind"]), datetime.fromisoformat(r["created_at"])) for r in rows]
+        return [h for h in out if h[2] >= since]
