@@ -91,7 +91,7 @@ class App:
     async def _handle(self, msg: Message) -> Context | None:
         svc = self.svc
         async with svc.db.transaction():
-            if await svc.orders.is_processed(msg.id):
+            if not await svc.orders.claim(msg.id, msg.ts):
                 log.info("message %s was already handled; ignored", msg.id)
                 return None
             is_admin = False
@@ -100,7 +100,6 @@ class App:
                 is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
             ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
             await self.dispatcher.dispatch(ctx)
-            await svc.orders.mark_processed(msg.id, msg.ts)
         return ctx
 
     # -- timed work ------------------------------------------------------------

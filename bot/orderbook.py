@@ -72,7 +72,7 @@ class OrderBook:
     async def _release(self, product_id: int, qty: int) -> None:
         product = await self.orders.product(product_id)
         if product.stock is not None:
-            await self.orders.add_sold(product_id, -min(qty, product.sold))
+            await self.orders.add_sold(product_id, -min(qty, await self.orders.sold_of(product_id)))
 
     async def _grant(self, campaign: Campaign, member_id: str, product_id: int, qty: int,
                      msg_id: str, now: datetime, out: Outcome) -> int:
@@ -89,7 +89,7 @@ class OrderBook:
             return 0
         if product.stock is None:
             return qty
-        left = product.left or 0
+        left = max(product.stock - await self.orders.sold_of(product_id), 0)
         grant = min(qty, left)
         if grant < qty:
             await self.orders.add_waitlist(campaign.id, product_id, member_id, qty - grant, msg_id, now)

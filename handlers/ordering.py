@@ -31,7 +31,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
     for member_id in sorted(out.touched | set(out.hints), key=lambda m: m != ctx.msg.sender.id):
         name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
             await ctx.svc.rooms.name_of(ctx.room_id, member_id)
-        order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products)
+        order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products, with_label=False)
         notes = out.notes.get(member_id, [])
         if order.items:
             items = "、".join(f"{p.name}×{q}" for p, q in order.items)

@@ -43,6 +43,11 @@ def product_from_row(row: Row) -> Product:
 class CampaignRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # A campaign's products are fixed once it is opened; every order message
+        # reads them. Their `sold` is as of the first read: stock decisions ask
+        # OrderRepo.sold_of, never this list.
+        self._products: dict[int, list[Product]] = {}
+        db.on_rollback(self._products.clear)
 
     async def create(self, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
                      header: str) -> int:
@@ -102,10 +107,12 @@ class CampaignRepo:
         )
 
     async def products(self, campaign_id: int) -> list[Product]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM products WHERE campaign_id = ? ORDER BY position", (campaign_id,)
-        )
-        return [product_from_row(r) for r in rows]
+        if campaign_id not in self._products:
+            rows = await self.db.fetchall(
+                "SELECT * FROM products WHERE campaign_id = ? ORDER BY position", (campaign_id,)
+            )
+            self._products[campaign_id] = [product_from_row(r) for r in rows]
+        return list(self._products[campaign_id])
 
     async def products_of(self, campaign_ids: Sequence[int]) -> dict[int, list[Product]]:
         out: dict[int, list[Product]] = {cid: [] for cid in campaign_ids}

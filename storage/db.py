@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -39,6 +39,9 @@ class Database:
         # Message handling and timed jobs share one connection; a transaction
         # must never interleave with another's statements.
         self._lock = asyncio.Lock()
+        # Repositories keep read caches of what they wrote; a rollback makes
+        # them wrong, so every cache is dropped then.
+        self._on_rollback: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -80,6 +83,9 @@ class Database:
                 continue
             await self._conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
 
+    def on_rollback(self, forget: Callable[[], None]) -> None:
+        self._on_rollback.append(forget)
+
     async def close(self) -> None:
         await self._conn.close()
 
@@ -92,6 +98,8 @@ class Database:
                 yield self
             except BaseException:
                 await self._conn.execute("ROLLBACK")
+                for forget in self._on_rollback:
+                    forget()
                 raise
             else:
                 await self._conn.execute("COMMIT")
@@ -102,6 +110,13 @@ class Database:
         rowid = cursor.lastrowid or 0
         await cursor.close()
         return rowid
+
+    async def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Runs one statement; returns how many rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)

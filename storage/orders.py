@@ -8,6 +8,7 @@ one product), never by the size of the campaign, except the reports
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from storage.campaigns import product_from_row, ts
@@ -28,8 +29,37 @@ def _line(row: Row) -> Line:
 class OrderRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every 接龙 copy repeats the whole list, so each copy looks up every one
+        # of its lines: a per-campaign index of copy lines by key answers that
+        # without a query. Loaded once per campaign, kept in step by add_line
+        # and set_live, dropped on a rollback.
+        self._index: dict[int, dict[str, list[Line]]] = {}
+        # Name, unit, stock and limits never change after the drop.
+        self._products: dict[int, Product] = {}
+        db.on_rollback(self._forget)
+
+    def _forget(self) -> None:
+        self._index.clear()
+        self._products.clear()
+
+    async def _copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
+        index = self._index.get(campaign_id)
+        if index is None:
+            index = {}
+            rows = await self.db.fetchall(
+                "SELECT * FROM lines WHERE campaign_id = ? AND source = 'copy' ORDER BY id", (campaign_id,))
+            for row in rows:
+                line = _line(row)
+                index.setdefault(line.key, []).append(line)
+            self._index[campaign_id] = index
+        return index
 
     async def lines_by_keys(self, campaign_id: int, source: str, keys: Sequence[str]) -> list[Line]:
+        if source == "copy":
+            index = await self._copy_index(campaign_id)
+            found = [line for key in dict.fromkeys(keys) for line in index.get(key, ())]
+            found.sort(key=lambda line: line.id)
+            return found
         out: list[Line] = []
         for i in range(0, len(keys), _CHUNK):
             chunk = list(keys[i : i + _CHUNK])
@@ -77,6 +107,10 @@ class OrderRepo:
         )
         if source != "text":
             await self.db.execute("UPDATE campaigns SET live_lines = live_lines + 1 WHERE id = ?", (campaign_id,))
+        index = self._index.get(campaign_id) if source == "copy" else None
+        if index is not None:
+            index.setdefault(key, []).append(Line(line_id, campaign_id, member_id, source, key, label, raw, True,
+                                                  readable))
         return line_id
 
     async def set_live(self, line: Line, live: bool, now: datetime) -> None:
@@ -90,6 +124,9 @@ class OrderRepo:
                 "UPDATE campaigns SET live_lines = live_lines + ? WHERE id = ?",
                 (1 if live else -1, line.campaign_id),
             )
+        index = self._index.get(line.campaign_id) if line.source == "copy" else None
+        if index is not None:
+            index[line.key] = [replace(x, live=live) if x.id == line.id else x for x in index.get(line.key, [])]
 
     async def items(self, line_id: int) -> dict[int, int]:
         rows = await self.db.fetchall("SELECT product_id, qty FROM items WHERE line_id = ?", (line_id,))
@@ -111,9 +148,16 @@ class OrderRepo:
         return int(row[0]) if row else 0
 
     async def product(self, product_id: int) -> Product:
-        row = await self.db.fetchone("SELECT * FROM products WHERE id = ?", (product_id,))
-        assert row is not None
-        return product_from_row(row)
+        """The product's fixed facts; its `sold` is as of the first read (see sold_of)."""
+        if product_id not in self._products:
+            row = await self.db.fetchone("SELECT * FROM products WHERE id = ?", (product_id,))
+            assert row is not None
+            self._products[product_id] = product_from_row(row)
+        return self._products[product_id]
+
+    async def sold_of(self, product_id: int) -> int:
+        row = await self.db.fetchone("SELECT sold FROM products WHERE id = ?", (product_id,))
+        return int(row[0]) if row else 0
 
     async def add_sold(self, product_id: int, delta: int) -> None:
         await self.db.execute("UPDATE products SET sold = sold + ? WHERE id = ?", (delta, product_id))
@@ -144,7 +188,7 @@ class OrderRepo:
         return [Unreadable(r["member_id"], r["name"], r["text"], r["reason"]) for r in rows]
 
     async def member_order(self, campaign_id: int, member_id: str, name: str,
-                           products: Sequence[Product]) -> MemberOrder:
+                           products: Sequence[Product], *, with_label: bool = True) -> MemberOrder:
         rows = await self.db.fetchall(
             "SELECT i.product_id, SUM(i.qty) AS qty FROM items i JOIN lines l ON l.id = i.line_id "
             "WHERE l.campaign_id = ? AND l.member_id = ? AND l.live = 1 GROUP BY i.product_id",
@@ -155,7 +199,7 @@ class OrderRepo:
             "SELECT label FROM lines WHERE campaign_id = ? AND member_id = ? AND live = 1 AND label != '' "
             "ORDER BY id DESC LIMIT 1",
             (campaign_id, member_id),
-        )
+        ) if with_label else None
         items = tuple((p, qty[p.id]) for p in products if qty.get(p.id, 0) > 0)
         label = str(label_row["label"]) if label_row else name
         return MemberOrder(member_id, name, label, items)
@@ -203,8 +247,8 @@ class OrderRepo:
             out.append(MemberOrder(member, name, label_of.get(member, name), tuple(items)))
         return out
 
-    async def is_processed(self, message_id: str) -> bool:
-        return await self.db.fetchone("SELECT 1 FROM processed WHERE message_id = ?", (message_id,)) is not None
-
-    async def mark_processed(self, message_id: str, now: datetime) -> None:
-        await self.db.execute("INSERT INTO processed (message_id, ts) VALUES (?, ?)", (message_id, ts(now)))
+    async def claim(self, message_id: str, now: datetime) -> bool:
+        """Records the message as handled; False when it already was (a re-delivery).
+        Inside the message's transaction, so a failure un-claims it."""
+        return await self.db.execute_count(
+            "INSERT OR IGNORE INTO processed (message_id, ts) VALUES (?, ?)", (message_id, ts(now))) == 1

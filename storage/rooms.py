@@ -6,8 +6,20 @@ from storage.db import Database
 
 
 class RoomRepo:
+    """Every message asks who its sender is; these answers are cached here, the
+    only place that changes them, and dropped on a rollback."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._owners: dict[str, str | None] = {}
+        self._admins: dict[str, set[str]] = {}
+        self._names: dict[tuple[str, str], str] = {}
+        db.on_rollback(self._forget)
+
+    def _forget(self) -> None:
+        self._owners.clear()
+        self._admins.clear()
+        self._names.clear()
 
     async def upsert_room(self, room_id: str, topic: str, owner_id: str | None) -> None:
         await self.db.execute(
@@ -16,8 +28,12 @@ class RoomRepo:
             "owner_id = COALESCE(excluded.owner_id, rooms.owner_id)",
             (room_id, topic, owner_id),
         )
+        self._owners.pop(room_id, None)
 
     async def remember_member(self, room_id: str, member_id: str, name: str) -> None:
+        if self._names.get((room_id, member_id)) == name:
+            return
+        self._names[(room_id, member_id)] = name
         await self.db.execute(
             "INSERT INTO members (room_id, member_id, name) VALUES (?, ?, ?) "
             "ON CONFLICT (room_id, member_id) DO UPDATE SET name = excluded.name "
@@ -26,30 +42,35 @@ class RoomRepo:
         )
 
     async def owner(self, room_id: str) -> str | None:
-        row = await self.db.fetchone("SELECT owner_id FROM rooms WHERE id = ?", (room_id,))
-        return row["owner_id"] if row else None
+        if room_id not in self._owners:
+            row = await self.db.fetchone("SELECT owner_id FROM rooms WHERE id = ?", (room_id,))
+            self._owners[room_id] = row["owner_id"] if row else None
+        return self._owners[room_id]
 
     async def topic(self, room_id: str) -> str:
         row = await self.db.fetchone("SELECT topic FROM rooms WHERE id = ?", (room_id,))
         return str(row["topic"]) if row else ""
 
+    async def _admin_set(self, room_id: str) -> set[str]:
+        if room_id not in self._admins:
+            rows = await self.db.fetchall("SELECT member_id FROM admins WHERE room_id = ?", (room_id,))
+            self._admins[room_id] = {str(r["member_id"]) for r in rows}
+        return self._admins[room_id]
+
     async def is_admin(self, room_id: str, member_id: str) -> bool:
-        if member_id == await self.owner(room_id):
-            return True
-        row = await self.db.fetchone(
-            "SELECT 1 FROM admins WHERE room_id = ? AND member_id = ?", (room_id, member_id)
-        )
-        return row is not None
+        return member_id == await self.owner(room_id) or member_id in await self._admin_set(room_id)
 
     async def add_admin(self, room_id: str, member_id: str, added_by: str) -> None:
         await self.db.execute(
             "INSERT OR IGNORE INTO admins (room_id, member_id, added_by) VALUES (?, ?, ?)",
             (room_id, member_id, added_by),
         )
+        self._admins.pop(room_id, None)
 
     async def remove_admin(self, room_id: str, member_id: str) -> bool:
         before = await self.is_admin(room_id, member_id)
         await self.db.execute("DELETE FROM admins WHERE room_id = ? AND member_id = ?", (room_id, member_id))
+        self._admins.pop(room_id, None)
         return before
 
     async def admins(self, room_id: str) -> list[str]:
@@ -59,6 +80,8 @@ class RoomRepo:
         return ([owner] if owner else []) + [i for i in ids if i != owner]
 
     async def name_of(self, room_id: str, member_id: str) -> str:
+        if (room_id, member_id) in self._names:
+            return self._names[(room_id, member_id)]
         row = await self.db.fetchone(
             "SELECT name FROM members WHERE room_id = ? AND member_id = ?", (room_id, member_id)
         )
