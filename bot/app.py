@@ -57,10 +57,21 @@ class App:
         elif isinstance(event, RoomSeen):
             await self._on_room(event)
         elif isinstance(event, MemberJoined):
-            async with self.svc.db.transaction():
-                await self.svc.rooms.remember_member(event.room_id, event.member.id, event.member.name)
+            await self._on_join(event)
         elif isinstance(event, Tick):
             pass
+
+    async def _on_join(self, event: MemberJoined) -> None:
+        async with self.svc.db.transaction():
+            await self.svc.rooms.remember_member(event.room_id, event.member.id, event.member.name)
+            campaign = await self.svc.campaigns.open_in(event.room_id)
+            products = await self.svc.campaigns.products(campaign.id) if campaign else []
+        if campaign is None or not products:
+            return
+        text = self.svc.templates.render("welcome", event.room_id, campaign=campaign,
+                                         example=f"{products[0].name}1{products[0].unit or '份'}")
+        # Gathered like acknowledgements: twenty people joining is one greeting.
+        self.acks.add(event.room_id, event.member.id, event.member.name, text, event.ts)
 
     async def _on_room(self, event: RoomSeen) -> None:
         room = event.room

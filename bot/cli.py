@@ -32,6 +32,10 @@ def build_parser() -> Parser:
                         help="console (default) or wechaty (default when WECHATY_PUPPET_SERVICE_TOKEN is set)")
     parser.add_argument("--ack-window", type=float, default=3.0, metavar="SECONDS",
                         help="gather acknowledgements in a group over this many seconds (default 3)")
+    parser.add_argument("--group-interval", type=float, default=2.0, metavar="SECONDS",
+                        help="WeChat: at least this long between two bot messages in one group (default 2)")
+    parser.add_argument("--per-minute", type=int, default=20, metavar="N",
+                        help="WeChat: at most N bot messages a minute over all chats (default 20)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
@@ -40,10 +44,15 @@ def build_parser() -> Parser:
     replay.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
     replay.add_argument("--ack-window", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
 
-    export = sub.add_parser("export", help="print or write the order book")
+    export = sub.add_parser("export", help="print or write the order book and the after-the-drop reports")
     export.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
-    export.add_argument("--format", choices=["json", "csv"], default="json")
+    export.add_argument("--format", choices=["json", "csv", "xlsx"], default="json",
+                        help="json (default), csv (UTF-8 with BOM) or xlsx (one sheet per report; needs --out)")
     export.add_argument("--campaign", type=int, default=None, metavar="ID", help="only this campaign")
+    export.add_argument("--report", choices=["orders", "supplier", "packing", "members"], default=None,
+                        help="orders (the order book, default for json/csv), supplier (what to buy), packing "
+                             "(by pickup point and building), members (owed, paid, collected); "
+                             "xlsx: every sheet unless given")
     export.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
     return parser
 
@@ -55,6 +64,7 @@ def _fail(message: str) -> NoReturn:
 
 async def _serve(args: argparse.Namespace, transport_name: str) -> None:
     from bot.clock import SystemClock
+    from bot.outbox import SendLimits
     from bot.runtime import run_bot
 
     clock = SystemClock()
@@ -70,9 +80,10 @@ async def _serve(args: argparse.Namespace, transport_name: str) -> None:
                   "(see README, Connect to WeChat)")
         try:
             transport = WechatyTransport(token=token, endpoint=endpoint, cache_dir=args.db.parent / ".wechaty")
+            limits = SendLimits(per_group_interval=args.group_interval, per_account_per_minute=args.per_minute)
         except ValueError as exc:
             _fail(str(exc))
-        await run_bot(transport, args.db, clock, timedelta(seconds=args.ack_window), live=True)
+        await run_bot(transport, args.db, clock, timedelta(seconds=args.ack_window), live=True, limits=limits)
     else:
         from bot.adapters.console import ConsoleTransport
 
@@ -92,19 +103,42 @@ async def _replay(args: argparse.Namespace) -> None:
 
 
 async def _export(args: argparse.Namespace) -> None:
-    from bot.export import order_book, to_csv, to_json
+    from bot.export import TABLES, order_book, report_json, table_csv, to_csv, to_json
+    from bot.reports import UnknownCampaign, load_reports
     from storage.db import Database
 
+    if args.format == "xlsx" and args.out is None:
+        _fail("--format xlsx writes a workbook: give it a file with --out FILE.xlsx")
     if not args.db.is_file():
         _fail(f"no database at {args.db}")
     db = await Database.open(args.db)
     try:
-        book = await order_book(db, args.campaign)
+        if args.format == "xlsx":
+            from bot.xlsx_export import SHEETS, export_xlsx
+
+            try:
+                await export_xlsx(db, args.out, args.campaign, SHEETS if args.report is None else (args.report,))
+            except UnknownCampaign as exc:
+                _fail(str(exc))
+            except OSError as exc:
+                _fail(f"cannot write {args.out}: {exc.strerror}")
+            return
+        if args.report in (None, "orders"):
+            # The order book's own shape: the corpus check and scripts read it.
+            book = await order_book(db, args.campaign)
+            if args.campaign is not None and not book["campaigns"]:
+                _fail(f"no campaign with id {args.campaign}")
+            text = to_json(book) if args.format == "json" else to_csv(book)
+        else:
+            try:
+                reports = await load_reports(db, args.campaign)
+            except UnknownCampaign as exc:
+                _fail(str(exc))
+            text = (to_json(report_json(reports, args.report)) if args.format == "json"
+                    else table_csv(TABLES[args.report](reports)))
     finally:
         await db.close()
-    if args.campaign is not None and not book["campaigns"]:
-        _fail(f"no campaign with id {args.campaign}")
-    data = to_json(book).encode("utf-8") if args.format == "json" else to_csv(book).encode("utf-8-sig")
+    data = text.encode("utf-8") if args.format == "json" else text.encode("utf-8-sig")
     if args.out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

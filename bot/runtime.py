@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.app import App
 from bot.clock import Clock
 from bot.context import Services, Settings
+from bot.outbox import OutboundQueue, SendLimits
 from bot.scheduler import LiveScheduler
 from bot.transport import Transport
 from storage.db import Database
@@ -19,13 +20,29 @@ from storage.db import Database
 log = logging.getLogger("bot.runtime")
 
 
+# Shutdown may take this long to get queued messages out (under Docker's 10 s stop timeout).
+DRAIN_SECONDS = 8.0
+
+
+async def _serve_queue(outbox: OutboundQueue, transport: Transport) -> None:
+    # Until the account is logged in, sends could only fail: let posts wait instead.
+    ready: asyncio.Event | None = getattr(transport, "ready", None)
+    if ready is not None:
+        await ready.wait()
+    await outbox.run()
+
+
 async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window: timedelta, *,
-                  live: bool) -> None:
+                  live: bool, limits: SendLimits | None = None) -> None:
+    """`limits`: send through the rate-limited outbound queue (real chat services);
+    None sends directly (replay keeps transcript order, the console has no limits)."""
     db = await Database.open(db_path)
     try:
         svc = Services.build(db, Settings(ack_window=ack_window))
         await svc.load_owner_templates()
-        app = App(svc, clock, transport.send)
+        outbox = OutboundQueue(transport.send, clock, limits) if limits is not None else None
+        worker = asyncio.create_task(_serve_queue(outbox, transport)) if outbox is not None else None
+        app = App(svc, clock, outbox.post if outbox is not None else transport.send)
         scheduler: LiveScheduler | None = None
         if live:
             # A deadline that passed while the bot was down closes now, with its
@@ -43,6 +60,12 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
             if scheduler is not None:
                 scheduler.shutdown()
             await app.drain()
+            if outbox is not None and worker is not None:
+                await outbox.drain(DRAIN_SECONDS)
+                await outbox.stop()
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
             await transport.stop()
     finally:
         await db.close()

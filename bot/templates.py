@@ -42,6 +42,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "help": ("帮助",),
     "pickup_notice": ("到货", "到货通知"),
     "pickup_reminder": ("取货提醒",),
+    "welcome": ("欢迎", "入群欢迎"),
 }
 
 
@@ -189,5 +190,6 @@ def sample_context(kind: str) -> dict[str, Any]:
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
         "help": {},
+        "welcome": {"example": "丹东草莓1盒"},
     }
     return {**common, **extra.get(kind, {})}

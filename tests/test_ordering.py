@@ -288,3 +288,16 @@ async def test_a_failed_send_does_not_lose_the_order(bot: Harness) -> None:
     await bot.say("wx_zhang", "草莓2盒")
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
+
+
+async def test_new_members_are_greeted_with_the_open_campaign_in_one_message(bot: Harness) -> None:
+    from bot.models import Member, MemberJoined
+
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    for i in range(3):
+        await bot.app.on_event(MemberJoined("r1", Member(f"wx_new{i}", f"新人{i}"), bot.now))
+    await bot.settle()
+    (greeting,) = bot.take()
+    assert greeting.mentions == ("wx_new0", "wx_new1", "wx_new2")
+    assert "@新人0 欢迎入群🎉 正在进行「周六水果团」，11月21日 20:00 截单" in greeting.text

@@ -344,6 +344,9 @@ class WechatyTransport:
         self._self_id: str | None = None
         self._self_name: str | None = None
         self._ready = False
+        # Set while logged in: the outbound queue waits for it, so posts made
+        # before the owner scans the QR code wait instead of failing.
+        self.ready = asyncio.Event()
         self._last_qr: str | None = None
         # Room state as last delivered to the bot, to send RoomSeen only on news.
         self._rooms: dict[str, RoomInfo] = {}
@@ -645,6 +648,7 @@ class WechatyTransport:
                     f" ({payload['data']})" if payload.get("data") else "",
                 )
                 self._self_id = None
+                self.ready.clear()
                 self._ready = False
             elif kind == EVENT_DIRTY:
                 await self._on_dirty(payload, on_event)
@@ -676,6 +680,7 @@ class WechatyTransport:
             return
         first = self._self_id is None and self._self_name is None
         self._self_id = contact_id
+        self.ready.set()
         self._contact_names.pop(contact_id, None)
         self._self_name = await self._contact_name(contact_id)
         # Loud once (someone may be waiting after scanning the QR code), quiet

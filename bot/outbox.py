@@ -1,0 +1,479 @@
+"""The outbound queue: everything the bot says goes through here, paced so WeChat does not throttle it.
+
+WeChat answers an account that posts too fast with "操作过于频繁" and may block
+it for hours, which for a group-buy bot means orders nobody confirms. So
+`OutboundQueue.post` only enqueues (handling an incoming message never waits
+for a send), and one worker sends with a minimum gap per conversation, a
+minimum gap and a sliding 60 s budget for the whole account, retries with
+backoff, and merges acknowledgements that are still waiting for the same group.
+
+Time is asked of the injected Clock and every wait goes through the injected
+`sleep`, so tests and benchmarks run on a ManualClock with `ManualSleep` and
+never really sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import math
+import sys
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock, ManualClock
+from bot.models import Outgoing
+
+log = logging.getLogger("bot.outbox")
+
+Send = Callable[[Outgoing], Awaitable[None]]
+Sleep = Callable[[float], Awaitable[None]]
+
+# Float noise between the clock and a sleep's deadline must not make the worker
+# wake a microsecond early and spin.
+_EPSILON = 1e-6
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """How fast the account may post. Defaults are deliberately below what a busy human 团长 does.
+
+    WeChat publishes no limits; what is known from bot operators is that bursts,
+    not averages, trigger "操作过于频繁", that a person typing manages a message
+    every couple of seconds in one chat, and that accounts posting a few dozen
+    messages a minute get restricted. Hence:
+
+    - per_group_interval 2 s: no human posts twice in one chat faster; applies to
+      private chats too. Below the 3 s acknowledgement window, so a group's
+      gathered acknowledgements normally go out as soon as they are due.
+    - per_account_interval 1 s: without it the 60 s window allows 20 messages in
+      the same instant (a deadline closing in 20 groups), exactly the burst
+      anti-spam looks for.
+    - per_account_per_minute 20: one message every 3 s on average across all
+      chats, matching one acknowledgement per group per 3 s window; a drop of
+      300 orders needs about 15-20 messages with 20 mentions each, so it still
+      fits in about a minute.
+    - max_attempts 4 with backoff 2, 4, 8 s: rides out a reconnect of the puppet
+      service (the wechaty adapter itself retries with backoff) within ~15 s,
+      after which an acknowledgement is stale and the member has `查单`.
+      backoff_max caps the delay if max_attempts is raised.
+    - send_timeout 30 s: the wechaty adapter's own RPC timeout is 15 s; twice
+      that means a hung connection, not a slow one.
+    - max_mentions 20: WeChat shows a wall of @-mentions badly and may treat it
+      as spam; the same cap as the acknowledgement batcher's.
+    - max_chars 1500: about two phone screens, enough for 20 acknowledgement
+      lines of ~60 characters with room to spare, well under WeChat's text limit.
+    """
+
+    per_group_interval: float = 2.0
+    per_account_interval: float = 1.0
+    per_account_per_minute: int = 20
+    max_attempts: int = 4
+    backoff_initial: float = 2.0
+    backoff_max: float = 60.0
+    send_timeout: float = 30.0
+    max_mentions: int = 20
+    max_chars: int = 1500
+
+    def __post_init__(self) -> None:
+        if self.per_account_per_minute < 1 or self.max_attempts < 1 or self.max_mentions < 1:
+            raise ValueError("per_account_per_minute, max_attempts and max_mentions must be at least 1")
+        if min(self.per_group_interval, self.per_account_interval, self.backoff_initial, self.backoff_max) < 0:
+            raise ValueError("intervals and backoff must not be negative")
+        if self.send_timeout <= 0:
+            raise ValueError("send_timeout must be positive")
+
+    @classmethod
+    def unlimited(cls) -> SendLimits:
+        """No pacing at all (load benchmarks); merging caps and retries stay as they are."""
+        return cls(per_group_interval=0.0, per_account_interval=0.0, per_account_per_minute=sys.maxsize)
+
+    def backoff(self, failures: int) -> float:
+        """The wait after the `failures`-th failed attempt of one message."""
+        return min(self.backoff_max, self.backoff_initial * 2.0 ** (failures - 1))
+
+
+@dataclass
+class _Item:
+    out: Outgoing
+    posted_at: float
+    attempts: int = 0
+
+
+@dataclass
+class _Conversation:
+    key: str
+    items: deque[_Item] = field(default_factory=deque)
+    # Earliest time the next attempt may start: the per-conversation gap, or a retry's backoff.
+    ready_at: float = -math.inf
+    busy: bool = False
+    # When this conversation was last given a send: the least recently served goes first.
+    served: int = 0
+
+
+def _conversation_key(out: Outgoing) -> str:
+    # Room ids and member ids are different namespaces; keep them apart.
+    if out.room_id is not None:
+        return f"room:{out.room_id}"
+    if out.to is not None:
+        return f"to:{out.to}"
+    raise ValueError("an Outgoing needs a room_id or a to")
+
+
+class OutboundQueue:
+    """One queue per conversation, served fairly under per-conversation and per-account limits.
+
+    Fairness: among conversations allowed to send now, the one served least
+    recently goes first (ties: the one whose message has waited longest), so a
+    flood in one group never takes two account slots in a row while another
+    group is waiting. Each send runs in its own task, so a hanging or retrying
+    send holds up only its own conversation.
+    """
+
+    def __init__(self, send: Send, clock: Clock, limits: SendLimits | None = None, *,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self._send = send
+        self._clock = clock
+        self.limits = limits or SendLimits()
+        self._sleep = sleep
+        self._origin = clock.now()
+        self._clock_offset = 0.0
+        self._latest = 0.0
+        self._conversations: dict[str, _Conversation] = {}
+        self._account_starts: deque[float] = deque()  # attempt start times within the last 60 s
+        self._last_start = -math.inf
+        self._serial = itertools.count(1)
+        self._wake = asyncio.Event()  # something to send may have become possible
+        self._progress = asyncio.Event()  # a send finished, for drain()
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._running = False
+        self._run_done: asyncio.Event | None = None
+        self._closed = False
+        # posted == sent + merged + dropped + pending, at any moment.
+        self.posted = 0
+        self.sent = 0
+        self.merged = 0  # posts folded into a message already waiting, so never sent on their own
+        self.retried = 0  # failed attempts that were tried again
+        self.dropped = 0  # messages given up: attempts exhausted, or still pending at shutdown
+
+    # -- producer side -----------------------------------------------------------
+
+    async def post(self, out: Outgoing) -> None:
+        """Queues `out` and returns at once; the worker sends it when the limits allow."""
+        key = _conversation_key(out)
+        self.posted += 1
+        if self._closed:
+            self.dropped += 1
+            log.warning("outbox is stopped; dropped a message to %s: %.40r", key, out.text)
+            return
+        conv = self._conversations.get(key)
+        if conv is None:
+            conv = self._conversations[key] = _Conversation(key)
+        if out.mergeable and self._merge_into_waiting(conv, out):
+            self.merged += 1
+            return
+        conv.items.append(_Item(out, posted_at=self._now()))
+        self._wake.set()
+
+    def _merge_into_waiting(self, conv: _Conversation, out: Outgoing) -> bool:
+        """Folds `out` into a waiting acknowledgement, the latest one it fits in.
+
+        Looks back only through the waiting mergeable messages at the end of the
+        queue: never past a non-mergeable one, so replies, notices and totals
+        keep their place. It may pass acknowledgements of other members, but
+        never one that mentions a member `out` mentions, so each member's latest
+        line still comes last. Passing them matters under load: the batcher
+        sends 20 mentions then the rest, and with only the last message to
+        merge into, a 10-mention rest could never join the next batch's rest.
+        A message that was attempted keeps its text, so a retry resends exactly
+        what was tried.
+        """
+        passed: set[str] = set()
+        for item in reversed(conv.items):
+            if item.attempts or not item.out.mergeable:
+                return False
+            if passed.isdisjoint(out.mentions):
+                merged = self._merge(item.out, out)
+                if merged is not None:
+                    item.out = merged
+                    return True
+            passed.update(item.out.mentions)
+        return False
+
+    def _merge(self, first: Outgoing, second: Outgoing) -> Outgoing | None:
+        text = first.text.rstrip("\n") + "\n" + second.text.lstrip("\n")
+        mentions = tuple(dict.fromkeys((*first.mentions, *second.mentions)))
+        if len(mentions) > self.limits.max_mentions or len(text) > self.limits.max_chars:
+            return None
+        return replace(first, text=text, mentions=mentions)
+
+    @property
+    def pending(self) -> int:
+        """Messages waiting or being sent (after merging)."""
+        return sum(len(c.items) for c in self._conversations.values())
+
+    # -- worker --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """The worker loop; returns after stop(). Start it as a task once the transport can send."""
+        if self._running:
+            raise RuntimeError("the outbox worker is already running")
+        self._running = True
+        self._run_done = asyncio.Event()
+        try:
+            while not self._closed:
+                self._wake.clear()
+                now = self._now()
+                conv = self._pick(now)
+                if conv is not None:
+                    self._start(conv, now)
+                    continue
+                await self._wait(self._next_wake(now))
+        finally:
+            self._running = False
+            self._run_done.set()
+
+    def _account_free_at(self, now: float) -> float:
+        starts = self._account_starts
+        while starts and now - starts[0] >= 60.0 - _EPSILON:
+            starts.popleft()
+        free = self._last_start + self.limits.per_account_interval
+        if len(starts) >= self.limits.per_account_per_minute:
+            free = max(free, starts[len(starts) - self.limits.per_account_per_minute] + 60.0)
+        return free
+
+    def _pick(self, now: float) -> _Conversation | None:
+        if self._account_free_at(now) > now + _EPSILON:
+            return None
+        ready: list[_Conversation] = []
+        idle: list[str] = []
+        for c in self._conversations.values():
+            if c.busy or c.ready_at > now + _EPSILON:
+                continue
+            if c.items:
+                ready.append(c)
+            else:
+                idle.append(c.key)
+        # A private chat with every member would otherwise stay here for good;
+        # once its gap has passed, a quiet conversation has nothing to remember.
+        for key in idle:
+            del self._conversations[key]
+        if not ready:
+            return None
+        return min(ready, key=lambda c: (c.served, max(c.ready_at, c.items[0].posted_at)))
+
+    def _next_wake(self, now: float) -> float | None:
+        waiting = [c.ready_at for c in self._conversations.values() if c.items and not c.busy]
+        if not waiting:
+            return None  # nothing to send until a post or a finished send wakes us
+        return max(min(waiting), self._account_free_at(now)) - now
+
+    async def _wait(self, delay: float | None) -> None:
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
+        if delay is not None:
+            waiters.append(asyncio.ensure_future(self._sleep(max(delay, 0.0))))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+
+    def _start(self, conv: _Conversation, now: float) -> None:
+        item = conv.items[0]
+        item.attempts += 1
+        conv.busy = True
+        conv.served = next(self._serial)
+        # Failed attempts count too: WeChat saw them.
+        conv.ready_at = now + self.limits.per_group_interval
+        self._last_start = now
+        self._account_starts.append(now)
+        self._spawn(self._attempt(conv, item))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        self._keep(asyncio.ensure_future(coro))
+
+    def _keep(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here: an abandoned send's failure was already counted
+
+    async def _attempt(self, conv: _Conversation, item: _Item) -> None:
+        try:
+            await self._send_with_timeout(item.out)
+        except Exception as exc:
+            if conv.items and conv.items[0] is item:
+                self._failed(conv, item, exc)
+        else:
+            if conv.items and conv.items[0] is item:
+                conv.items.popleft()
+                self.sent += 1
+        finally:
+            conv.busy = False
+            self._wake.set()
+            self._progress.set()
+
+    def _failed(self, conv: _Conversation, item: _Item, exc: Exception) -> None:
+        if item.attempts >= self.limits.max_attempts:
+            conv.items.popleft()
+            self.dropped += 1
+            log.warning("gave up on a message to %s after %d attempts (%s): %.40r",
+                        conv.key, item.attempts, _describe(exc), item.out.text)
+            return
+        delay = self.limits.backoff(item.attempts)
+        self.retried += 1
+        conv.ready_at = max(conv.ready_at, self._now() + delay)
+        log.info("sending to %s failed (%s); attempt %d in %.3g s", conv.key, _describe(exc),
+                 item.attempts + 1, delay)
+
+    async def _send_with_timeout(self, out: Outgoing) -> None:
+        # asyncio.wait_for would time out on the loop's real clock; the timer
+        # must go through the injected sleep like every other wait.
+        send = asyncio.ensure_future(self._send(out))
+        timer = asyncio.ensure_future(self._sleep(self.limits.send_timeout))
+        try:
+            await asyncio.wait([send, timer], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+            if not send.done():
+                send.cancel()
+                # The hung send is abandoned, not awaited: waiting for it to
+                # acknowledge cancellation could hang as well.
+                self._keep(send)
+        if not send.done() or send.cancelled():
+            raise TimeoutError(f"no answer within {self.limits.send_timeout:g} s")
+        send.result()
+
+    def _now(self) -> float:
+        # Live time is the wall clock: were it set back an hour, every gap and
+        # the account window would wait that hour. Time here never goes back.
+        now = (self._clock.now() - self._origin).total_seconds() + self._clock_offset
+        if now < self._latest:
+            self._clock_offset += self._latest - now
+            now = self._latest
+        self._latest = now
+        return now
+
+    # -- shutdown ------------------------------------------------------------------
+
+    # The timeout runs on the injected clock and sleep, which asyncio.timeout cannot.
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Sends what is pending, within the limits, for up to `timeout` seconds; drops the rest."""
+        own_worker: asyncio.Task[None] | None = None
+        if not self._running and not self._closed:
+            own_worker = asyncio.ensure_future(self.run())
+        deadline = asyncio.ensure_future(self._sleep(timeout))
+        try:
+            while self.pending and not deadline.done():
+                self._progress.clear()
+                progress = asyncio.ensure_future(self._progress.wait())
+                try:
+                    await asyncio.wait([progress, deadline], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    progress.cancel()
+        finally:
+            deadline.cancel()
+            if own_worker is not None:
+                own_worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await own_worker
+        if self.pending:
+            self._drop_pending(f"drain gave up after {timeout:g} s")
+
+    async def stop(self) -> None:
+        """Stops the worker; what is still pending is dropped with one log line. Safe to call twice."""
+        self._closed = True
+        self._wake.set()
+        if self._running and self._run_done is not None:
+            await self._run_done.wait()
+        for task in list(self._tasks):
+            task.cancel()
+        if self.pending:
+            self._drop_pending("stopped")
+
+    def _drop_pending(self, why: str) -> None:
+        count = self.pending
+        where = sorted(c.key for c in self._conversations.values() if c.items)
+        for conv in self._conversations.values():
+            conv.items.clear()
+        self.dropped += count
+        log.warning("outbox %s: dropped %d unsent message%s (to %s)", why, count, "" if count == 1 else "s",
+                    ", ".join(where))
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class ManualSleep:
+    """`sleep` on a ManualClock: a sleeper wakes only when the driver moves time past its deadline.
+
+    For tests, benchmarks and anything else run on transcript time: the code
+    under test sleeps as it would live, and `advance_to` plays the sleeps due
+    by then in time order, setting the clock to each one's deadline, so what
+    happens in between is stamped with the time it would have happened.
+    """
+
+    def __init__(self, clock: ManualClock, max_settle_rounds: int = 100_000) -> None:
+        self.clock = clock
+        self._max_settle_rounds = max_settle_rounds
+        self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        # Rounded up: waking a microsecond early would make the sleeper sleep again.
+        deadline = self.clock.now() + timedelta(microseconds=math.ceil(seconds * 1e6))
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (deadline, next(self._seq), fut))
+        await fut
+
+    def next_deadline(self) -> datetime | None:
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+        return self._sleepers[0][0] if self._sleepers else None
+
+    async def settle(self) -> None:
+        """Lets every task run until all of them wait (for a sleeper, an event or I/O)."""
+        loop = asyncio.get_running_loop()
+        # The default loop's queue of runnable callbacks: empty after our own turn
+        # means nothing else can run until a sleeper is woken. Other loops get a
+        # fixed number of turns.
+        ready = getattr(loop, "_ready", None)
+        quiet = 0
+        for turn in range(self._max_settle_rounds):
+            await asyncio.sleep(0)
+            if ready is None:
+                if turn >= 1000:
+                    return
+                continue
+            # Twice, so a callback queued just after our turn is seen too.
+            quiet = 0 if ready else quiet + 1
+            if quiet >= 2:
+                return
+
+    async def advance_to(self, when: datetime) -> None:
+        await self.settle()
+        while (due := self.next_deadline()) is not None and due <= when:
+            if due > self.clock.now():
+                self.clock.set(due)
+            while (d := self.next_deadline()) is not None and d <= self.clock.now():
+                heapq.heappop(self._sleepers)[2].set_result(None)
+            await self.settle()
+        if when > self.clock.now():
+            self.clock.set(when)
+        await self.settle()
+
+    async def advance(self, seconds: float) -> None:
+        await self.advance_to(self.clock.now() + timedelta(seconds=seconds))
