@@ -1,12 +1,19 @@
-"""The order book as JSON or CSV (Excel opens the CSV as UTF-8 thanks to its BOM)."""
+"""The order book as JSON or CSV (Excel opens the CSV as UTF-8 thanks to its BOM), and the
+after-the-drop reports (bot/reports.py) laid out as tables for CSV, JSON and the workbook."""
 
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from bot.clock import DEFAULT_TZ
+from bot.reports import CampaignInfo, OrderItem, Reports, items_text
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.orders import OrderRepo
@@ -68,3 +75,194 @@ def to_csv(book: dict[str, Any]) -> str:
                     "" if price is None else f"{price * item['qty']:.2f}",
                 ])
     return buf.getvalue()
+
+
+# --- the after-the-drop reports: one table per report, laid out once for CSV and XLSX ---
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    INT = "int"
+    MONEY = "money"  # integer cents
+    PERCENT = "percent"  # basis points
+    TIME = "time"  # local wall time, naive (Excel has no time zones)
+
+
+Value = str | int | datetime | None
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: Kind = Kind.TEXT
+    max_width: int = 30  # characters; longer text is cut on screen, not in the cell
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # the report, as --report names it
+    title: str  # what a person sees: the sheet's name
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Value, ...], ...]
+    totals: tuple[Value, ...] | None = None  # the row under the data, in XLSX only
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.astimezone(DEFAULT_TZ).replace(tzinfo=None) if value is not None else None
+
+
+def _note(campaign: CampaignInfo) -> str:
+    return "未成团，不发货" if not campaign.counts else ""
+
+
+def orders_table(reports: Reports) -> Table:
+    """The CSV's order rows (same columns, same order), typed for a spreadsheet."""
+    columns = (Column("团ID", Kind.INT), Column("群", max_width=20), Column("团名"), Column("状态"),
+               Column("成员ID", max_width=20), Column("昵称", max_width=16), Column("接龙标注"),
+               Column("商品", max_width=20), Column("数量", Kind.INT), Column("单位", max_width=6),
+               Column("单价", Kind.MONEY), Column("金额", Kind.MONEY))
+    rows = []
+    qty = amount = 0
+    for o in reports.orders:
+        c = o.campaign
+        for item in o.items:
+            p = item.product
+            rows.append((c.id, c.room_id, c.title, c.status_text, o.member_id, o.name, o.label, p.name, item.qty,
+                         p.unit or "", p.price_cents, None if p.price_cents is None else item.amount_cents))
+            qty += item.qty
+            amount += item.amount_cents
+    totals = ("合计", None, None, None, None, None, None, None, qty, None, None, amount)
+    return Table("orders", "订单明细", columns, tuple(rows), totals)
+
+
+def supplier_table(reports: Reports) -> Table:
+    s = reports.supplier
+    columns = (Column("团ID", Kind.INT), Column("团名"), Column("商品", max_width=24), Column("单位", max_width=6),
+               Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
+               Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT), Column("佣金比例", Kind.PERCENT),
+               Column("佣金", Kind.MONEY), Column("备注"))
+    rows = tuple(
+        (r.campaign.id, r.campaign.title, r.product.name, r.product.unit or "", r.product.price_cents, r.ordered_qty,
+         r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign))
+        for r in s.rows
+    )
+    totals = ("合计", None, None, None, None, sum(r.ordered_qty for r in s.rows), s.qty, s.amount_cents,
+              None, None, s.commission_cents, None)
+    return Table("supplier", "采购单", columns, rows, totals)
+
+
+def packing_table(reports: Reports) -> Table:
+    p = reports.packing
+    columns = (Column("自提点", max_width=16), Column("楼栋", Kind.INT), Column("房号", Kind.INT),
+               Column("接龙标注", max_width=36), Column("昵称", max_width=16), Column("商品", max_width=40),
+               Column("件数", Kind.INT), Column("取货码", max_width=10), Column("团ID", Kind.INT), Column("团名"),
+               Column("备注"), Column("签收", max_width=8))
+    rows = tuple(
+        (r.point, r.house.building if r.house else None, r.house.room if r.house else None, r.order.label,
+         r.order.name, items_text(r.order.items), r.order.pieces, r.pickup_code or "", r.order.campaign.id,
+         r.order.campaign.title, _note(r.order.campaign) or ("已取货" if r.collected_at else ""), "")
+        for r in p.rows
+    )
+    totals = ("合计", None, None, f"{p.orders}单", None, None, p.pieces, None, None, None, None, None)
+    return Table("packing", "分拣单", columns, rows, totals)
+
+
+def members_table(reports: Reports) -> Table:
+    m = reports.members
+    columns = (Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
+               Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
+               Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
+               Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
+               Column("佣金", Kind.MONEY), Column("备注"))
+    rows = tuple(
+        (r.campaign.id, r.campaign.title, r.member_id, r.name, r.label, items_text(r.items), r.pieces,
+         r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at),
+         r.commission_cents, _note(r.campaign))
+        for r in m.rows
+    )
+    totals = ("合计", None, None, f"{len(m.rows)}人", None, None, m.pieces, m.amount_cents, m.owed_cents,
+              m.paid_cents, m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
+    return Table("members", "团员对账", columns, rows, totals)
+
+
+TABLES: dict[str, Callable[[Reports], Table]] = {
+    "supplier": supplier_table, "packing": packing_table, "members": members_table, "orders": orders_table,
+}
+
+
+def _csv_value(value: Value, kind: Kind) -> str:
+    if value is None:
+        return ""
+    if kind is Kind.MONEY and isinstance(value, int):
+        return f"{value / 100:.2f}"
+    if kind is Kind.PERCENT and isinstance(value, int):
+        return f"{value / 100:.2f}%"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def table_csv(table: Table) -> str:
+    """The table's rows under its header (no totals row: a CSV stays data a program can read back)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([c.header for c in table.columns])
+    kinds = [c.kind for c in table.columns]
+    for row in table.rows:
+        writer.writerow([_csv_value(v, k) for v, k in zip(row, kinds, strict=True)])
+    return buf.getvalue()
+
+
+def _campaign_json(c: CampaignInfo) -> dict[str, Any]:
+    return {"id": c.id, "room": c.room_id, "title": c.title, "status": c.status, "pickup": c.pickup,
+            "point": c.point, "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
+
+
+def _items_json(items: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
+    return [{"product": i.product.name, "qty": i.qty, "unit": i.product.unit, "amount_cents": i.amount_cents}
+            for i in items]
+
+
+def _time_json(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def report_json(reports: Reports, name: str) -> dict[str, Any]:
+    """One report for programs: money in integer cents, rates in basis points."""
+    out: dict[str, Any] = {"report": name, "campaigns": [_campaign_json(c) for c in reports.campaigns]}
+    if name == "supplier":
+        s = reports.supplier
+        out["rows"] = [
+            {"campaign": r.campaign.id, "product": r.product.name, "code": r.product.code, "unit": r.product.unit,
+             "price_cents": r.product.price_cents, "ordered_qty": r.ordered_qty, "qty": r.qty,
+             "amount_cents": r.amount_cents, "buyers": r.buyers, "commission_bp": r.commission_bp,
+             "commission_cents": r.commission_cents}
+            for r in s.rows
+        ]
+        out["totals"] = {"qty": s.qty, "amount_cents": s.amount_cents, "commission_cents": s.commission_cents}
+    elif name == "packing":
+        p = reports.packing
+        out["rows"] = [
+            {"point": r.point, "building": r.house.building if r.house else None,
+             "room": r.house.room if r.house else None, "campaign": r.order.campaign.id,
+             "member": r.order.member_id, "name": r.order.name, "label": r.order.label,
+             "items": _items_json(r.order.items), "pieces": r.order.pieces, "pickup_code": r.pickup_code,
+             "fulfilled": r.order.campaign.counts, "collected_at": _time_json(r.collected_at)}
+            for r in p.rows
+        ]
+        out["totals"] = {"orders": p.orders, "pieces": p.pieces}
+    elif name == "members":
+        m = reports.members
+        out["rows"] = [
+            {"campaign": r.campaign.id, "member": r.member_id, "name": r.name, "label": r.label,
+             "items": _items_json(r.items), "pieces": r.pieces, "amount_cents": r.amount_cents,
+             "owed_cents": r.owed_cents, "paid_cents": r.paid_cents, "balance_cents": r.balance_cents,
+             "pickup_code": r.pickup_code, "collected_at": _time_json(r.collected_at),
+             "fulfilled": r.campaign.counts, "commission_cents": r.commission_cents}
+            for r in m.rows
+        ]
+        out["totals"] = {"pieces": m.pieces, "amount_cents": m.amount_cents, "owed_cents": m.owed_cents,
+                         "paid_cents": m.paid_cents, "balance_cents": m.balance_cents,
+                         "commission_cents": m.commission_cents, "collected": m.collected}
+    else:
+        raise ValueError(f"no report {name!r}")
+    return out

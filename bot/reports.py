@@ -1,0 +1,460 @@
+"""After the drop: the owner's reports, computed from the order book.
+
+- the supplier list (以销定采): what to buy, per product, and the commission on it;
+- the packing list: each order by pickup point, then building and room, then member;
+- the member list: what each member owes, paid and collected, and her pickup code.
+
+Everything is read in one pass over the live order book (a handful of queries,
+whatever the campaign's size) and returned as frozen dataclasses; the CSV, JSON
+and XLSX writers only lay them out. Money stays in integer cents throughout.
+Members' labels are kept whole, phone numbers and addresses included: these
+reports are for the owner, who needs them to deliver.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Database, Row
+
+DEFAULT_POINT = "自提"
+
+
+class UnknownCampaign(LookupError):
+    def __init__(self, campaign_id: int) -> None:
+        super().__init__(f"no campaign with id {campaign_id}")
+        self.campaign_id = campaign_id
+
+
+# --- pure helpers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class House:
+    """Where an order goes, as the member wrote it: "3-502" → building 3, room 502."""
+
+    building: int
+    room: int | None
+    unit: int | None = None
+
+    @property
+    def sort_key(self) -> tuple[int, int, int]:
+        # A building without a room first, then by unit and room.
+        return self.building, self.unit or 0, -1 if self.room is None else self.room
+
+
+# A mobile number written with separators (138-0013-8000) would otherwise read as building 138.
+_PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[-\s]?)?1\d{2}[-\s]?\d{4}[-\s]?\d{4}(?!\d)")
+_HOUSE = re.compile(
+    r"(?<!\d)(?P<b1>\d{1,4})\s*(?:栋|幢|号楼|楼|座)\s*(?:(?P<u1>\d{1,2})\s*单元\s*)?(?:(?P<r1>\d{1,5})(?!\d))?"
+    r"|(?<!\d)(?P<b2>\d{1,4})\s*[-_/—~]\s*(?:(?P<u2>\d{1,2})\s*[-_/—~]\s*)?(?P<r2>\d{1,5})(?!\d)"
+)
+
+
+def parse_house(label: str) -> House | None:
+    """Building and room from a 接龙 label: "3-502 张三", "5栋1203 王五", "5栋1单元1203", "12-3-502"."""
+    text = _PHONE.sub(" ", unicodedata.normalize("NFKC", label))
+    m = _HOUSE.search(text)
+    if m is None:
+        return None
+    building = m.group("b1") or m.group("b2")
+    unit = m.group("u1") or m.group("u2")
+    room = m.group("r1") or m.group("r2")
+    return House(int(building), int(room) if room else None, int(unit) if unit else None)
+
+
+_WORD_SPLIT = re.compile(r"[\s,，、;；]+")
+
+
+def pickup_point(pickup: str | None) -> str:
+    """The pickup text's first word ("东门快递柜 11-22 09:00-12:00" → 东门快递柜), or 自提."""
+    for word in _WORD_SPLIT.split(pickup or ""):
+        if word:
+            return word
+    return DEFAULT_POINT
+
+
+def commission_cents(amount_cents: int, bp: int | None) -> int:
+    """amount × bp / 10000, rounded half up to the cent (integers only: no float drift)."""
+    if not bp or amount_cents <= 0:
+        return 0
+    return (amount_cents * bp + 5_000) // 10_000
+
+
+# --- what the reports are made of ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    id: int
+    room_id: str
+    title: str
+    status: str
+    pickup: str | None
+    point: str
+    fulfilled: bool | None  # None: no 成团 threshold, or not decided yet
+    commission_bp: int | None
+
+    @property
+    def counts(self) -> bool:
+        """Its orders are to be bought, packed and paid: everything but a campaign that did not 成团."""
+        return self.fulfilled is not False
+
+    @property
+    def status_text(self) -> str:
+        return "进行中" if self.status == "open" else "已截单"
+
+    @property
+    def fulfilled_text(self) -> str:
+        return "未成团" if self.fulfilled is False else "已成团" if self.fulfilled else ""
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    id: int
+    campaign_id: int
+    position: int
+    code: str | None
+    name: str
+    unit: str | None
+    price_cents: int | None
+    commission_bp: int | None  # the product's own rate, else the campaign's
+
+
+@dataclass(frozen=True)
+class OrderItem:
+    product: ProductInfo
+    qty: int
+
+    @property
+    def amount_cents(self) -> int:
+        return (self.product.price_cents or 0) * self.qty
+
+
+@dataclass(frozen=True)
+class Order:
+    """One member's live order in one campaign (quantities summed per product)."""
+
+    campaign: CampaignInfo
+    member_id: str
+    name: str
+    label: str
+    items: tuple[OrderItem, ...]
+    first_line: int
+
+    @property
+    def amount_cents(self) -> int:
+        return sum(i.amount_cents for i in self.items)
+
+    @property
+    def pieces(self) -> int:
+        return sum(i.qty for i in self.items)
+
+
+@dataclass(frozen=True)
+class Fulfilment:
+    pickup_code: str | None
+    collected_at: datetime | None
+    paid_cents: int
+
+
+NO_FULFILMENT = Fulfilment(None, None, 0)
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    campaign: CampaignInfo
+    product: ProductInfo
+    ordered_qty: int  # live quantity ordered
+    qty: int  # to buy: the ordered quantity, or 0 when the campaign did not 成团
+    amount_cents: int
+    commission_bp: int | None
+    commission_cents: int
+    buyers: int
+
+
+@dataclass(frozen=True)
+class SupplierList:
+    rows: tuple[SupplierRow, ...]
+    qty: int
+    amount_cents: int
+    commission_cents: int
+
+
+@dataclass(frozen=True)
+class PackingRow:
+    point: str
+    house: House | None
+    order: Order
+    pickup_code: str | None
+    collected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PackingList:
+    rows: tuple[PackingRow, ...]
+    orders: int
+    pieces: int  # only orders that are to be packed (their campaign counts)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    campaign: CampaignInfo
+    member_id: str
+    name: str
+    label: str
+    items: tuple[OrderItem, ...]
+    pieces: int
+    amount_cents: int  # what her live order is worth
+    owed_cents: int  # what she has to pay: nothing when the campaign did not 成团
+    paid_cents: int
+    pickup_code: str | None
+    collected_at: datetime | None
+    commission_cents: int
+
+    @property
+    def balance_cents(self) -> int:
+        """Still to collect from her; negative: to refund."""
+        return self.owed_cents - self.paid_cents
+
+
+@dataclass(frozen=True)
+class MemberList:
+    rows: tuple[MemberRow, ...]
+    pieces: int
+    amount_cents: int
+    owed_cents: int
+    paid_cents: int
+    balance_cents: int
+    commission_cents: int
+    collected: int
+
+
+@dataclass(frozen=True)
+class Reports:
+    """Everything one export shows, read in one pass."""
+
+    campaigns: tuple[CampaignInfo, ...]
+    orders: tuple[Order, ...]  # in the order book's order: campaign, then first order
+    supplier: SupplierList
+    packing: PackingList
+    members: MemberList
+
+
+# --- reading the book ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Book:
+    campaigns: tuple[CampaignInfo, ...]
+    products: tuple[ProductInfo, ...]
+    orders: tuple[Order, ...]
+    fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
+
+
+def _where(campaign_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
+    return (f" AND {column} = ?", (campaign_id,)) if campaign_id is not None else ("", ())
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _campaign(row: Row) -> CampaignInfo:
+    fulfilled = row["fulfilled"]
+    return CampaignInfo(
+        id=int(row["id"]), room_id=str(row["room_id"]), title=str(row["title"]), status=str(row["status"]),
+        pickup=row["pickup"], point=pickup_point(row["pickup"]),
+        fulfilled=None if fulfilled is None else bool(fulfilled), commission_bp=row["commission_bp"],
+    )
+
+
+async def _load(db: Database, campaign_id: int | None) -> _Book:
+    cond, args = _where(campaign_id, "id")
+    campaigns = tuple(_campaign(r) for r in await db.fetchall(f"SELECT * FROM campaigns WHERE 1{cond} ORDER BY id",
+                                                               args))
+    if campaign_id is not None and not campaigns:
+        raise UnknownCampaign(campaign_id)
+    by_campaign = {c.id: c for c in campaigns}
+
+    cond, args = _where(campaign_id, "campaign_id")
+    products = tuple(
+        ProductInfo(
+            id=int(r["id"]), campaign_id=int(r["campaign_id"]), position=int(r["position"]), code=r["code"],
+            name=str(r["name"]), unit=r["unit"], price_cents=r["price_cents"],
+            commission_bp=r["commission_bp"] if r["commission_bp"] is not None
+            else by_campaign[int(r["campaign_id"])].commission_bp,
+        )
+        for r in await db.fetchall(
+            f"SELECT * FROM products WHERE 1{cond} ORDER BY campaign_id, position", args)
+    )
+    by_product = {p.id: p for p in products}
+
+    # The same reading as OrderRepo.orders (live lines, per member and product, only
+    # quantities above zero, the member's latest label), over every campaign at once.
+    cond, args = _where(campaign_id, "l.campaign_id")
+    rows = await db.fetchall(
+        "SELECT l.campaign_id, l.member_id, i.product_id, SUM(i.qty) AS qty, MIN(l.id) AS first_line, "
+        "COALESCE(m.name, l.member_id) AS name FROM items i JOIN lines l ON l.id = i.line_id "
+        "JOIN campaigns c ON c.id = l.campaign_id "
+        "LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = l.member_id "
+        f"WHERE l.live = 1{cond} GROUP BY l.campaign_id, l.member_id, i.product_id HAVING SUM(i.qty) > 0",
+        args,
+    )
+    cond, args = _where(campaign_id, "campaign_id")
+    label_of = {
+        (int(r["campaign_id"]), str(r["member_id"])): str(r["label"])
+        for r in await db.fetchall(
+            f"SELECT campaign_id, member_id, label FROM lines WHERE live = 1 AND label != ''{cond} ORDER BY id", args)
+    }
+    grouped: dict[tuple[int, str], tuple[int, str, list[OrderItem]]] = {}
+    for r in rows:
+        key = (int(r["campaign_id"]), str(r["member_id"]))
+        first, name, items = grouped.get(key, (int(r["first_line"]), str(r["name"]), []))
+        items.append(OrderItem(by_product[int(r["product_id"])], int(r["qty"])))
+        grouped[key] = (min(first, int(r["first_line"])), name, items)
+    orders = []
+    for (cid, member), (first, name, items) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[1][0])):
+        items.sort(key=lambda item: item.product.position)
+        orders.append(Order(by_campaign[cid], member, name, label_of.get((cid, member), name), tuple(items), first))
+
+    cond, args = _where(campaign_id, "f.campaign_id")
+    fulfilment = {
+        (int(r["campaign_id"]), str(r["member_id"])): (
+            str(r["name"]), Fulfilment(r["pickup_code"], _dt(r["collected_at"]), int(r["paid_cents"] or 0)))
+        for r in await db.fetchall(
+            "SELECT f.campaign_id, f.member_id, f.pickup_code, f.collected_at, f.paid_cents, "
+            "COALESCE(m.name, f.member_id) AS name FROM fulfilment f JOIN campaigns c ON c.id = f.campaign_id "
+            f"LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = f.member_id WHERE 1{cond}",
+            args,
+        )
+    }
+    return _Book(campaigns, products, tuple(orders), fulfilment)
+
+
+# --- the reports ------------------------------------------------------------------
+
+
+def _supplier(book: _Book) -> SupplierList:
+    ordered: dict[int, int] = {}
+    buyers: dict[int, int] = {}
+    for order in book.orders:
+        for item in order.items:
+            ordered[item.product.id] = ordered.get(item.product.id, 0) + item.qty
+            buyers[item.product.id] = buyers.get(item.product.id, 0) + 1
+    by_campaign = {c.id: c for c in book.campaigns}
+    rows = []
+    for p in book.products:
+        campaign = by_campaign[p.campaign_id]
+        qty = ordered.get(p.id, 0) if campaign.counts else 0
+        amount = qty * (p.price_cents or 0)
+        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, p.commission_bp,
+                                commission_cents(amount, p.commission_bp), buyers.get(p.id, 0)))
+    return SupplierList(tuple(rows), sum(r.qty for r in rows), sum(r.amount_cents for r in rows),
+                        sum(r.commission_cents for r in rows))
+
+
+def _fulfilment(book: _Book, order: Order) -> Fulfilment:
+    found = book.fulfilment.get((order.campaign.id, order.member_id))
+    return found[1] if found else NO_FULFILMENT
+
+
+def _packing_key(row: PackingRow) -> tuple[object, ...]:
+    # Orders with no building in their label go last in their pickup point, where
+    # someone reads them by name; within a room, by name, then the same member's campaigns together.
+    house = (0, *row.house.sort_key) if row.house else (1, 0, 0, 0)
+    return row.point, *house, row.order.name, row.order.member_id, row.order.campaign.id
+
+
+def _packing(book: _Book) -> PackingList:
+    rows = []
+    for order in book.orders:
+        f = _fulfilment(book, order)
+        rows.append(PackingRow(order.campaign.point, parse_house(order.label), order, f.pickup_code, f.collected_at))
+    rows.sort(key=_packing_key)
+    return PackingList(tuple(rows), len(rows), sum(r.order.pieces for r in rows if r.order.campaign.counts))
+
+
+def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
+    """Each member's part of each product's commission, in cents.
+
+    Rounding every member's part on its own would make the members' total drift a
+    few cents from the supplier list's; instead each product's rounded commission is
+    shared out: every member gets her exact part rounded down, and the cents left go
+    to the largest remainders (the earlier order first among equals).
+    """
+    parts: dict[int, list[tuple[int, tuple[int, str]]]] = {}
+    for order in orders:
+        if not order.campaign.counts:
+            continue
+        for item in order.items:
+            if item.product.commission_bp:
+                parts.setdefault(item.product.id, []).append(
+                    (item.amount_cents * item.product.commission_bp, (order.campaign.id, order.member_id)))
+    out: dict[tuple[int, str], int] = {}
+    for product_parts in parts.values():
+        total = (sum(exact for exact, _ in product_parts) + 5_000) // 10_000
+        cents = [exact // 10_000 for exact, _ in product_parts]
+        by_remainder = sorted(range(len(product_parts)), key=lambda k: -(product_parts[k][0] % 10_000))
+        for k in by_remainder[: total - sum(cents)]:
+            cents[k] += 1
+        for (_, key), c in zip(product_parts, cents, strict=True):
+            out[key] = out.get(key, 0) + c
+    return out
+
+
+def _member_row(order: Order, f: Fulfilment, commission: int) -> MemberRow:
+    owed = order.amount_cents if order.campaign.counts else 0
+    return MemberRow(order.campaign, order.member_id, order.name, order.label, order.items, order.pieces,
+                     order.amount_cents, owed, f.paid_cents, f.pickup_code, f.collected_at, commission)
+
+
+def _members(book: _Book) -> MemberList:
+    shares = _commission_shares(book.orders)
+    rows = [_member_row(order, _fulfilment(book, order), shares.get((order.campaign.id, order.member_id), 0))
+            for order in book.orders]
+    # Someone who paid, or collected, and then cancelled everything still has to be settled with.
+    have = {(o.campaign.id, o.member_id) for o in book.orders}
+    by_campaign = {c.id: c for c in book.campaigns}
+    for (cid, member), (name, f) in sorted(book.fulfilment.items()):
+        if (cid, member) not in have and (f.paid_cents or f.collected_at):
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, f.paid_cents, f.pickup_code,
+                                  f.collected_at, 0))
+    rows.sort(key=lambda r: r.campaign.id)  # stable: each campaign keeps its order book's order
+    return _member_list(rows)
+
+
+def _member_list(rows: Sequence[MemberRow]) -> MemberList:
+    return MemberList(
+        rows=tuple(rows), pieces=sum(r.pieces for r in rows), amount_cents=sum(r.amount_cents for r in rows),
+        owed_cents=sum(r.owed_cents for r in rows), paid_cents=sum(r.paid_cents for r in rows),
+        balance_cents=sum(r.balance_cents for r in rows), commission_cents=sum(r.commission_cents for r in rows),
+        collected=sum(1 for r in rows if r.collected_at is not None),
+    )
+
+
+async def supplier_list(db: Database, campaign_id: int | None = None) -> SupplierList:
+    return _supplier(await _load(db, campaign_id))
+
+
+async def packing_list(db: Database, campaign_id: int | None = None) -> PackingList:
+    return _packing(await _load(db, campaign_id))
+
+
+async def member_list(db: Database, campaign_id: int | None = None) -> MemberList:
+    return _members(await _load(db, campaign_id))
+
+
+async def load_reports(db: Database, campaign_id: int | None = None) -> Reports:
+    """All three reports and the order rows from one reading; UnknownCampaign for an id that is not there."""
+    book = await _load(db, campaign_id)
+    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book))
+
+
+def items_text(items: Iterable[OrderItem]) -> str:
+    """"草莓×2盒，砂糖橘×1箱": what a person packs or reads out."""
+    return "，".join(f"{i.product.name}×{i.qty}{i.product.unit or ''}" for i in items)

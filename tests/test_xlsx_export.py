@@ -1,0 +1,224 @@
+"""The owner's workbook and the export command, read back as a person would see them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+from bot.clock import DEFAULT_TZ
+from bot.reports import UnknownCampaign
+from bot.xlsx_export import safe_name, write_exports
+from tests.harness import FRUIT, Harness, copy
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=DEFAULT_TZ)
+SHEETS = ["采购单", "分拣单", "团员对账", "订单明细"]
+
+
+def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "bot.py"), *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, encoding="utf-8")
+
+
+async def _book(bot: Harness) -> None:
+    """A closed, 成团 campaign with commission, one member paid and collected, one with her phone in her line."""
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_li", "草莓1盒")
+    await bot.say("wx_zhao", copy("10-101 赵六 砂糖橘3箱"))
+    await bot.say("wx_zhang", copy("10-101 赵六 砂糖橘3箱", "3-502 张三 草莓2盒"))
+    await bot.say("wx_wang", copy("10-101 赵六 砂糖橘3箱", "3-502 张三 草莓2盒", "5栋1203 王五 13800138000 草莓1盒 砂糖橘1箱"))
+    await bot.say("wx_owner", "/截单")
+    await bot.settle()
+    async with bot.db.transaction():
+        await bot.db.execute("UPDATE campaigns SET fulfilled = 1, commission_bp = 1000 WHERE id = 1")
+        await bot.db.execute("UPDATE products SET commission_bp = 1250 WHERE name = '砂糖橘'")
+        await bot.db.execute(
+            "INSERT INTO fulfilment (campaign_id, member_id, pickup_code, collected_at, paid_cents) "
+            "VALUES (1, 'wx_zhang', '0427', '2026-11-22T10:05:00+08:00', 6000)")
+
+
+def _rows(ws: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in ws.iter_rows(values_only=True)]
+
+
+@pytest.fixture
+async def db_path(bot: Harness) -> Path:
+    await _book(bot)
+    await bot.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return Path(bot.db.path)
+
+
+async def test_write_exports_names_the_file_and_fills_every_sheet(bot: Harness, tmp_path: Path) -> None:
+    await _book(bot)
+    path = await write_exports(bot.db, 1, tmp_path / "exports", NOW)
+    assert path == tmp_path / "exports" / "1-周六水果团-20261122-0930.xlsx"
+    assert list(path.parent.iterdir()) == [path]  # nothing half-written left beside it
+    wb = load_workbook(path)
+    assert wb.sheetnames == SHEETS
+
+    supplier = _rows(wb["采购单"])
+    assert supplier[0] == ("团ID", "团名", "商品", "单位", "单价", "下单数量", "采购数量", "采购金额", "下单人数",
+                           "佣金比例", "佣金", "备注")
+    assert [r[2:8] for r in supplier[1:3]] == [("草莓", "盒", 30, 4, 4, 120), ("砂糖橘", "箱", 25, 4, 4, 100)]
+    assert [(r[9], r[10]) for r in supplier[1:3]] == [(0.1, 12), (0.125, 12.5)]
+    total = supplier[-1]
+    assert (total[0], total[6], total[7], total[10]) == ("合计", 8, 220, 24.5)
+
+    members = _rows(wb["团员对账"])
+    header = members[0]
+    col = {name: header.index(name) for name in ("昵称", "接龙标注", "应付", "已付", "待收(负数待退)", "取货码",
+                                                 "取货时间", "佣金")}
+    zhang = next(r for r in members if r[col["昵称"]] == "张三")
+    assert (zhang[col["应付"]], zhang[col["已付"]], zhang[col["待收(负数待退)"]]) == (60, 60, 0)
+    assert (zhang[col["取货码"]], zhang[col["取货时间"]]) == ("0427", datetime(2026, 11, 22, 10, 5))
+    wang = next(r for r in members if r[col["昵称"]] == "王五")
+    assert wang[col["接龙标注"]] == "5栋1203 王五 13800138000"  # kept for the owner, who delivers
+    total = members[-1]
+    assert (total[0], total[col["应付"]], total[col["已付"]], total[col["待收(负数待退)"]]) == ("合计", 220, 60, 160)
+    assert total[col["佣金"]] == 24.5 and total[col["取货时间"]] == "1人已取"
+
+
+async def test_packing_sheet_goes_by_point_building_room(bot: Harness, tmp_path: Path) -> None:
+    await _book(bot)
+    wb = load_workbook(await write_exports(bot.db, 1, tmp_path, NOW))
+    packing = _rows(wb["分拣单"])
+    assert packing[0][:7] == ("自提点", "楼栋", "房号", "接龙标注", "昵称", "商品", "件数")
+    assert [r[:5] for r in packing[1:-1]] == [
+        ("东门快递柜", 3, 502, "3-502 张三", "张三"),
+        ("东门快递柜", 5, 1203, "5栋1203 王五 13800138000", "王五"),
+        ("东门快递柜", 10, 101, "10-101 赵六", "赵六"),
+        ("东门快递柜", None, None, "李四", "李四"),  # no building in her line: last
+    ]
+    assert packing[2][5:7] == ("草莓×1盒，砂糖橘×1箱", 2)
+    assert (packing[-1][0], packing[-1][6]) == ("合计", 8)
+
+
+async def test_sheets_are_readable_and_printable(bot: Harness, tmp_path: Path) -> None:
+    await _book(bot)
+    wb = load_workbook(await write_exports(bot.db, 1, tmp_path, NOW))
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert ws["A1"].font.b
+        assert ws.print_title_rows == "$1:$1"  # the header on every printed page
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0
+        assert all(ws.column_dimensions[c].width >= 6 for c in "ABCDEFGHIJ")
+        last = ws.max_row
+        assert ws.cell(last, 1).value == "合计" and ws.cell(last, 1).font.b
+    assert wb["团员对账"].page_setup.orientation == "landscape"
+    money = wb["团员对账"]["I2"]  # 应付, 李四 (the first to order)
+    assert money.number_format == '"¥"#,##0.00' and money.value == 30
+    assert wb["采购单"]["J2"].number_format == "0.00%"
+    assert wb["团员对账"].auto_filter.ref == "A1:O5"  # the data, not the totals row
+
+
+async def test_orders_sheet_is_the_csv_rows(db_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "book.xlsx"
+    r = run("export", "--db", db_path, "--format", "xlsx", "--campaign", "1", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    csv_rows = list(csv.reader(io.StringIO(run("export", "--db", db_path, "--format", "csv").stdout.lstrip("\ufeff"))))
+    sheet = _rows(load_workbook(out)["订单明细"])
+    assert [c for c in sheet[0]] == csv_rows[0]
+    as_text = [[("" if v is None else f"{v:.2f}" if i >= 10 else str(v)) for i, v in enumerate(row)]
+               for row in sheet[1:-1]]
+    assert as_text == csv_rows[1:]
+    assert sheet[-1][0] == "合计" and sheet[-1][8] == 8 and sheet[-1][11] == 220
+
+
+async def test_one_report_as_a_sheet_csv_or_json(db_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "supplier.xlsx"
+    assert run("export", "--db", db_path, "--format", "xlsx", "--report", "supplier", "--out", out).returncode == 0
+    assert load_workbook(out).sheetnames == ["采购单"]
+
+    r = run("export", "--db", db_path, "--format", "csv", "--report", "supplier", "--out", tmp_path / "s.csv")
+    assert r.returncode == 0, r.stderr
+    raw = (tmp_path / "s.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel reads it as UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[1][2:8] == ["草莓", "盒", "30.00", "4", "4", "120.00"]
+    assert rows[2][9:11] == ["12.50%", "12.50"]
+
+    r = run("export", "--db", db_path, "--format", "json", "--report", "members")
+    data = json.loads(r.stdout)
+    assert data["totals"]["owed_cents"] == 22000 and data["totals"]["paid_cents"] == 6000
+    zhang = next(row for row in data["rows"] if row["member"] == "wx_zhang")
+    assert zhang["collected_at"] == "2026-11-22T10:05:00+08:00" and zhang["pickup_code"] == "0427"
+
+    packing = json.loads(run("export", "--db", db_path, "--format", "json", "--report", "packing").stdout)
+    assert [(row["building"], row["room"]) for row in packing["rows"]] == [(3, 502), (5, 1203), (10, 101), (None, None)]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xlsx"], "--out"),
+        (["--format", "xlsx", "--campaign", "9", "--out", "{tmp}/x.xlsx"], "no campaign with id 9"),
+        (["--format", "json", "--report", "packing", "--campaign", "9"], "no campaign with id 9"),
+        (["--format", "xlsx", "--out", "{tmp}/missing/dir/x.xlsx"], "cannot write"),
+        (["--report", "invoices"], "invalid choice"),
+    ],
+)
+async def test_bad_export_arguments_give_one_line_and_exit_2(db_path: Path, tmp_path: Path, args: list[str],
+                                                             message: str) -> None:
+    r = run("export", "--db", db_path, *(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert message in r.stderr
+    assert not _workbooks_in(tmp_path)
+
+
+def _workbooks_in(folder: Path) -> list[Path]:
+    return list(folder.glob("**/*.xlsx*"))
+
+
+async def test_unknown_campaign_for_the_chat_command(bot: Harness, tmp_path: Path) -> None:
+    with pytest.raises(UnknownCampaign):
+        await write_exports(bot.db, 7, tmp_path, NOW)
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [("周六水果团", "周六水果团"), ('A/B: 团?*<>|"', "A_B_团"), ("  周六 水果团 ", "周六_水果团"), ("../..", "团购"),
+     ("草" * 60, "草" * 40)],
+)
+def test_safe_file_names(title: str, name: str) -> None:
+    assert safe_name(title) == name
+
+
+async def test_a_title_with_slashes_stays_in_the_folder(bot: Harness, tmp_path: Path) -> None:
+    await bot.say("wx_owner", FRUIT)
+    async with bot.db.transaction():
+        await bot.db.execute("UPDATE campaigns SET title = '../周六/周日 水果团'")
+    path = await write_exports(bot.db, 1, tmp_path, NOW)
+    assert path.parent == tmp_path and path.name == "1-周六_周日_水果团-20261122-0930.xlsx"
+    wb = load_workbook(path)
+    assert [ws.max_row for ws in wb.worksheets] == [4, 2, 2, 2]  # header, (products,) totals: an empty campaign
+
+
+async def test_every_campaign_in_one_workbook_each_pickup_point_on_its_own_page(bot: Harness, tmp_path: Path) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("3-502 张三 草莓2盒"))
+    await bot.say("wx_owner", "/截单")
+    await bot.say("wx_owner", "/开团 周日蔬菜团\n土豆 5元/斤\n自提 西门超市")
+    await bot.say("wx_li", "土豆3斤")
+    await bot.settle()
+    await bot.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    out = tmp_path / "all.xlsx"
+    r = run("export", "--db", bot.db.path, "--format", "xlsx", "--out", out)
+    assert r.returncode == 0, r.stderr
+    wb = load_workbook(out)
+    packing = wb["分拣单"]
+    assert [row[0] for row in _rows(packing)[1:]] == ["东门快递柜", "西门超市", "合计"]
+    assert [b.id for b in packing.row_breaks.brk] == [2]  # after 东门快递柜's last row
+    assert wb["采购单"].oddHeader.center.text == "2个团 · 采购单"
+    assert _rows(wb["采购单"])[-1][7] == 60 + 15
