@@ -17,7 +17,7 @@ from bot.context import Context, Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.router import Dispatcher
 from bot.textnorm import own_words
-from handlers import admins, campaigns, help, members, ordering, payments, pickup, plans, scripts, stats
+from handlers import admins, campaigns, exports, help, members, ordering, payments, pickup, plans, scripts, stats
 
 log = logging.getLogger("bot.app")
 
@@ -29,7 +29,7 @@ def build_dispatcher() -> Dispatcher:
     # Order matters for matchers: an owner's #接龙 drop, a payment hint, a
     # member's query, then orders.
     dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, pickup.router,
-                       payments.router, stats.router, members.router, ordering.router)
+                       payments.router, stats.router, exports.router, members.router, ordering.router)
     return dispatcher
 
 

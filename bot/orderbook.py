@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from bot.catalog import Catalog, ProductRef
 from bot.items import extract
@@ -40,7 +41,14 @@ class Outcome:
 
 
 def catalog_of(products: list[Product]) -> Catalog:
-    return Catalog([ProductRef(p.id, p.name, p.code, p.unit) for p in products])
+    return _catalog(tuple(ProductRef(p.id, p.name, p.code, p.unit) for p in products))
+
+
+@lru_cache(maxsize=1024)
+def _catalog(refs: tuple[ProductRef, ...]) -> Catalog:
+    # Building the alias pattern is the costly part and a campaign's products
+    # never change; keyed by the products themselves, never by a campaign id.
+    return Catalog(list(refs))
 
 
 class OrderBook:
@@ -142,15 +150,25 @@ class OrderBook:
         by_key: dict[str, list[Entry]] = defaultdict(list)
         for entry in copy.entries:
             by_key[entry.key].append(entry)
-        known: dict[str, list[Line]] = defaultdict(list)
-        for line in await self.orders.lines_by_keys(campaign.id, "copy", list(by_key)):
-            known[line.key].append(line)
+        known = await self.orders.copy_index(campaign.id)
         present: set[int] = set()
         present_live = 0
         new_entries: list[Entry] = []
         revive: list[Line] = []
         for key, entries in by_key.items():
-            lines = known.get(key, [])
+            lines = known.get(key)
+            if not lines:
+                new_entries.extend(entries)
+                continue
+            if len(lines) == 1 and len(entries) == 1:
+                # The common case, every other line of every copy: one known line.
+                line = lines[0]
+                present.add(line.id)
+                if line.live:
+                    present_live += 1
+                elif line.member_id == sender:
+                    revive.append(line)
+                continue
             # Her own lines match first, so an identical line of someone else's
             # never makes her own look dropped.
             ranked = [ln for ln in lines if ln.member_id == sender] + [ln for ln in lines if ln.member_id != sender]

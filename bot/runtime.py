@@ -38,7 +38,7 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
     None sends directly (replay keeps transcript order, the console has no limits)."""
     db = await Database.open(db_path)
     try:
-        svc = Services.build(db, Settings(ack_window=ack_window))
+        svc = Services.build(db, Settings(ack_window=ack_window, export_dir=db_path.parent / "exports"))
         await svc.load_owner_templates()
         outbox = OutboundQueue(transport.send, clock, limits) if limits is not None else None
         worker = asyncio.create_task(_serve_queue(outbox, transport)) if outbox is not None else None

@@ -42,6 +42,10 @@ class OrderRepo:
         self._index.clear()
         self._products.clear()
 
+    async def copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
+        """Copy lines of the campaign by key, oldest first. Read-only for callers."""
+        return await self._copy_index(campaign_id)
+
     async def _copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
         index = self._index.get(campaign_id)
         if index is None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from pathlib import Path
 
 from bot.models import MessageKind
 from tests.harness import FRUIT, Harness, copy
@@ -189,3 +191,19 @@ async def _labels(bot: Harness) -> str:
     rows = await bot.db.fetchall("SELECT label FROM lines")
     return " ".join(str(r["label"]) for r in rows)
 
+
+
+async def test_export_command_writes_the_workbook_and_says_where(bot: Harness, tmp_path: Path) -> None:
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    bot.svc.settings = replace(bot.svc.settings, export_dir=tmp_path / "exports")
+    await _closed_campaign(bot)
+    await bot.say("wx_owner", "/导出")
+    reply = bot.texts()[-1]
+    assert reply.startswith("📁 「周六水果团」已导出")
+    path = Path(reply.split("\n")[-1])
+    assert path.parent == tmp_path / "exports" and path.suffix == ".xlsx"
+    workbook = load_workbook(path, read_only=True)
+    assert "采购单" in workbook.sheetnames
+    await bot.say("wx_zhang", "/导出")
+    assert "只有团长和管理员" in bot.texts()[-1]
