@@ -140,8 +140,9 @@ class OrderBook:
                       now: datetime, out: Outcome) -> None:
         await self.orders.set_live(line, True, now)
         ex = extract(line.raw, catalog, bare_number_ok=True, max_qty=self.max_qty)
-        await self._set_line_items(campaign, line.id, line.member_id,
-                                   {i.product.id: i.qty for i in ex.items}, msg_id, now, out)
+        # The same rule as a new line: over the maximum, the line orders nothing.
+        desired = {} if ex.too_large else {i.product.id: i.qty for i in ex.items}
+        await self._set_line_items(campaign, line.id, line.member_id, desired, msg_id, now, out)
         out.touched.add(line.member_id)
 
     async def apply_copy(self, campaign: Campaign, catalog: Catalog, copy: JielongCopy, sender: str,

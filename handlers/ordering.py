@@ -28,7 +28,8 @@ def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
 
 async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
     products = await ctx.svc.campaigns.products(campaign.id)
-    for member_id in sorted(out.touched | set(out.hints), key=lambda m: m != ctx.msg.sender.id):
+    # The sender first, then by id: never set order, so a replay prints the same every time.
+    for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
         name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
             await ctx.svc.rooms.name_of(ctx.room_id, member_id)
         order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products, with_label=False)
