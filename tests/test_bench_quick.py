@@ -1,0 +1,18 @@
+"""The load benchmark still runs end to end (the full run is not a test: see README)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_load_benchmark_prints_its_summary_line() -> None:
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--quick"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"bench: \d+ msg/s, p99 [\d.]+ ms, rss \d+ MB", last), last
