@@ -16,15 +16,42 @@ class ProductRef:
     unit: str | None = None
 
 
-_BRACKETS = re.compile(r"[(（\[【].*?[)）\]】]")
+_OPEN = "(（[【"
+_CLOSE = ")）]】"
+# Members shorten a name to its ending (丹东草莓 → 草莓), never to a long one;
+# all endings of a hostile 3,000-character name took seconds per message.
+_MAX_TAIL = 24
+
+
+def _drop_notes(text: str) -> str:
+    """`text` without bracketed notes: an opening bracket up to the first
+    closing one on the same line. Linear: once an opening bracket finds no
+    closing one, none after it on that line can either (a regex retried every
+    opening bracket of "((((…" to the end of the line)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] not in _OPEN:
+            out.append(text[i])
+            i += 1
+            continue
+        j = i + 1
+        while j < n and text[j] not in _CLOSE and text[j] != "\n":
+            j += 1
+        if j < n and text[j] in _CLOSE:
+            i = j + 1
+        else:
+            out.append(text[i:j])
+            i = j
+    return "".join(out)
 
 
 def _aliases(name: str) -> set[str]:
     """Names a member may use for a product: the full name, the name without
     bracketed notes, and its endings of two or more characters (丹东草莓 → 草莓)."""
-    base = key_of(_BRACKETS.sub("", nfkc(name))) or key_of(name)
+    base = key_of(_drop_notes(nfkc(name))) or key_of(name)
     out = {key_of(name), base}
-    for i in range(1, len(base) - 1):
+    for i in range(max(1, len(base) - _MAX_TAIL), len(base) - 1):
         tail = base[i:]
         if len(tail) >= 2 and not tail.isdigit():
             out.add(tail)

@@ -8,27 +8,38 @@ was masked becomes the line's label.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bot.catalog import Catalog, ProductRef
-from bot.quantity import CN_DIGITS, NUM, UNITS, to_int
+from bot.quantity import CN_DIGITS, NUM, UNITS, to_int, too_big
 from bot.textnorm import nfkc, strip_wechat_emoji
 
+# The unbounded alternatives never start inside a run of digits: a match there
+# would also start at the run's beginning, and trying every position of a long
+# run made masking quadratic.
 _ADDRESS = re.compile(
-    r"\d+\s*(?:栋|幢|号楼|楼|座|区|期|单元)\s*(?:\d+\s*(?:单元|楼|层)?\s*)?(?:\d+\s*(?:室|号)?)?"
-    r"|\d+(?:\s*[-_/—~]\s*\d+)+(?:\s*(?:室|号))?"
+    r"(?<!\d)\d+\s*(?:栋|幢|号楼|楼|座|区|期|单元)\s*(?:\d+\s*(?:单元|楼|层)?\s*)?(?:\d+\s*(?:室|号)?)?"
+    r"|(?<!\d)\d+(?:\s*[-_/—~]\s*\d+)+(?:\s*(?:室|号))?"
     r"|\d{3,5}\s*(?:室|号)"
-    r"|1\d{10}"
+    # A mobile number (1[3-9] and 9 digits, alone), with its country code:
+    # "+86" left behind would read as +86; 10000000000 is a quantity, too big.
+    r"|(?<!\d)(?:(?:\+|00)?86[-\s]?)?1[3-9]\d{9}(?!\d)"
 )
 
 _UNIT = rf"(?:{UNITS})"
 _FILLER = r"(?:[:=]|来|要|买|订|改成|改为|换成|改|共|各|再来|再要|再)?"
 # A number followed by 元/块/点 is a price or a time, never a quantity.
 _NOT_QTY = r"(?![\d.]*\s*(?:元|块|毛|角|%|点|:\d|号|日|月))"
-_AFTER = re.compile(rf"^\s*{_FILLER}\s*(?:[x×*]\s*)?({NUM}){_NOT_QTY}\s*({_UNIT})?", re.IGNORECASE)
-_BEFORE = re.compile(rf"({NUM})\s*({_UNIT})\s*(?:的)?\s*$")
+# Possessive spaces: with plain \s* on both sides of the optional filler, a
+# long run of blanks (a masked phone number, say) was split every possible way.
+_AFTER = re.compile(rf"^\s*+{_FILLER}\s*+(?:[x×*]\s*+)?({NUM}){_NOT_QTY}\s*({_UNIT})?", re.IGNORECASE)
+# "2盒" then blanks then not the end: two \s* around an optional 的 were tried in
+# every split of the blanks, quadratic; the possessive form reads the same text.
+_BEFORE = re.compile(rf"({NUM})\s*+({_UNIT})\s*+(?:的\s*+)?$")
 _CODE = re.compile(rf"(?<![a-z])([a-z])\s*(?:[x×*]\s*)?({NUM}){_NOT_QTY}\s*({_UNIT})?(?!\d)")
-_PLUS = re.compile(rf"(?:^|\s)(?:\+|加)\s*({NUM})\s*({_UNIT})?(?!\S)")
+# "+1", alone or with closing punctuation ("+1！", "+1~"), never "+1.5" or "+1楼".
+_PLUS = re.compile(rf"(?:^|\s)(?:\+|加)\s*({NUM})\s*({_UNIT})?(?=[,.!~。、…]*(?:\s|$))")
 _UNIT_QTY = re.compile(rf"(?<![\d{CN_DIGITS}])({NUM})\s*({_UNIT})")
 _BARE_TAIL = re.compile(rf"(?:^|\s)(?:[x×*]\s*)?({NUM})\s*$")
 
@@ -48,6 +59,16 @@ class Extraction:
     too_large: bool = False  # a quantity over the sane maximum was written
 
 
+# Emoji, their skin tones, joiners and variation selectors decorate a line
+# without changing it: "+1🙏" is "+1". They become blanks, so positions (and
+# the label cut from them) stay aligned.
+_DECORATION = frozenset(("So", "Sk", "Cf", "Mn", "Me", "Co"))
+
+
+def _blank_decorations(text: str) -> str:
+    return "".join(" " if unicodedata.category(ch) in _DECORATION else ch for ch in text)
+
+
 def _mask(text: str) -> str:
     return _ADDRESS.sub(lambda m: " " * len(m.group(0)), text)
 
@@ -64,7 +85,7 @@ def extract(
     `bare_number_ok`: a trailing bare number is a quantity of the only product
     (a 接龙 line like "3-502 2"), which in free chat would be too much of a guess.
     """
-    norm = strip_wechat_emoji(nfkc(text)).lower()
+    norm = _blank_decorations(strip_wechat_emoji(nfkc(text)).lower())
     masked = _mask(norm)
     items: dict[int, Item] = {}
     order: list[int] = []
@@ -72,17 +93,27 @@ def extract(
     used = [False] * len(masked)
     too_large = False
 
-    def add(product: ProductRef, qty: int | None, span: tuple[int, int]) -> None:
+    def add(product: ProductRef, token: str | None, span: tuple[int, int]) -> None:
         nonlocal too_large
         for i in range(span[0], span[1]):
             used[i] = True
+        if token is None:
+            return
+        qty = to_int(token)
+        if qty is None and too_big(token):
+            # 草莓1234567890盒 is a quantity, an absurd one: the owner must see it,
+            # exactly like 草莓100盒, rather than it being taken for chatter.
+            too_large = True
+            return
         if qty is None or qty <= 0:
             return
-        if qty > max_qty:
+        # The sum counts too: 草莓50盒 草莓60盒 is 110, over the maximum.
+        total = qty + (items[product.id].qty if product.id in items else 0)
+        if total > max_qty:
             too_large = True
             return
         if product.id in items:
-            items[product.id] = Item(product, items[product.id].qty + qty)
+            items[product.id] = Item(product, total)
         else:
             items[product.id] = Item(product, qty)
             order.append(product.id)
@@ -95,12 +126,12 @@ def extract(
         next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(masked)
         after = _AFTER.match(masked[m.end : next_start])
         if after:
-            add(m.product, to_int(after.group(1)), (m.start, m.end + after.end()))
+            add(m.product, after.group(1), (m.start, m.end + after.end()))
             prev_end = m.end + after.end()
             continue
         before = _BEFORE.search(masked[prev_end : m.start])
         if before:
-            add(m.product, to_int(before.group(1)), (prev_end + before.start(), m.end))
+            add(m.product, before.group(1), (prev_end + before.start(), m.end))
         else:
             add(m.product, None, (m.start, m.end))
         prev_end = m.end
@@ -113,7 +144,7 @@ def extract(
                 continue
             if product not in mentioned:
                 mentioned.append(product)
-            add(product, to_int(cm.group(2)), cm.span())
+            add(product, cm.group(2), cm.span())
 
     rest = "".join(" " if used[i] else ch for i, ch in enumerate(masked))
     qty_without_product = False
@@ -127,7 +158,7 @@ def extract(
             fits = single is not None and (unit is None or not catalog.units or unit in catalog.units
                                            or unit in _GENERIC_UNITS)
             if single is not None and fits:
-                add(single, to_int(qty_match.group(1)), qty_match.span())
+                add(single, qty_match.group(1), qty_match.span())
             else:
                 qty_without_product = True
 

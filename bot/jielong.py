@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.textnorm import key_of, nfkc
+from bot.textnorm import drop_invisible, key_of_nfkc, nfkc
 
 # "1. ", "1、", "1)", "1:" — after NFKC the full-width forms are these too.
 _ENTRY = re.compile(r"^\s*(\d{1,5})\s*(?:[.、,):]|\s(?=\S))\s*(.*)$")
@@ -45,7 +45,10 @@ class JielongCopy:
 def parse_copy(text: str) -> JielongCopy | None:
     """The list in `text`, or None when it has no entries and no #接龙 tag."""
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [nfkc(line) for line in raw_lines]
+    # One normalisation of the whole text: NFKC never adds or removes a line break.
+    lines = drop_invisible(nfkc("\n".join(raw_lines))).split("\n")
+    if len(lines) != len(raw_lines):
+        lines = [drop_invisible(nfkc(line)) for line in raw_lines]
     tagged = bool(lines) and bool(_TAG.match(lines[0]))
     header: list[str] = []
     footer: list[str] = []
@@ -58,7 +61,7 @@ def parse_copy(text: str) -> JielongCopy | None:
             footer.clear()
             body = m.group(2).strip()
             if body:
-                entries.append(Entry(int(m.group(1)), body, key_of(body)))
+                entries.append(Entry(int(m.group(1)), body, key_of_nfkc(body)))
         elif not seen_entry:
             header.append(raw)
         else:

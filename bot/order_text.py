@@ -7,6 +7,7 @@ order; "再来1盒"/"加1盒" adds; "草莓不要了" cancels one product, "取�
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,8 +42,15 @@ _QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有�
 _TRAILING_NOISE = re.compile(r"[\s,.!~。，！～、…]+")
 
 
+# Emoji and their modifiers, joiners and variation selectors decorate a
+# message without changing it: "取消🙏" cancels like "取消".
+_DECORATION = frozenset(("So", "Sk", "Cf", "Mn", "Me", "Co"))
+
+
 def _compact(text: str) -> str:
-    return _TRAILING_NOISE.sub("", strip_wechat_emoji(nfkc(text)))
+    plain = "".join(ch for ch in strip_wechat_emoji(nfkc(text))
+                    if unicodedata.category(ch) not in _DECORATION)
+    return _TRAILING_NOISE.sub("", plain)
 
 
 def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Intent:

@@ -6,8 +6,10 @@ import re
 import unicodedata
 
 # WeChat shows a quoted message above a dashed line; only the words below it
-# are the member's own.
-_QUOTE_RULE = re.compile(r"^\s*(?:-\s*){5,}$|^\s*[-—–_]{5,}\s*$", re.MULTILINE)
+# are the member's own. The rule is one line: spaces, never line breaks, around
+# the dashes (\s there let every line start rescan all the blank lines after it,
+# quadratic in a message of empty lines).
+_QUOTE_RULE = re.compile(r"^[^\S\n]*(?:-[^\S\n]*){5,}$|^[^\S\n]*[-—–_]{5,}[^\S\n]*$", re.MULTILINE)
 
 
 def nfkc(text: str) -> str:
@@ -15,18 +17,23 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+# Everything but letters and digits (underscore counts as punctuation here).
+_NOT_KEY = re.compile(r"[\W_]+")
+
+
 def key_of(text: str) -> str:
     """A comparison key: case, spaces, punctuation, symbols and emoji removed.
 
     Two copies of the same 接龙 line differ in spacing, numbering punctuation and
-    emoji; the key ignores all of that.
+    emoji; the key ignores all of that. Every line of every copy is keyed, so
+    this is one regex pass rather than a loop over characters.
     """
-    out = []
-    for ch in nfkc(text).lower():
-        cat = unicodedata.category(ch)
-        if cat[0] in ("L", "N"):
-            out.append(ch)
-    return "".join(out)
+    return key_of_nfkc(nfkc(text))
+
+
+def key_of_nfkc(text: str) -> str:
+    """key_of for text that is already NFKC-normalised."""
+    return _NOT_KEY.sub("", text.lower())
 
 
 def own_words(text: str) -> str:
@@ -38,6 +45,16 @@ def own_words(text: str) -> str:
     if before.lstrip().startswith(("「", '"', "“")) or not after.lstrip().startswith(("「", '"', "“")):
         return after.strip()
     return before.strip()
+
+
+# Invisible format characters copy-paste carries into a line (zero-width
+# spaces and joiners, direction marks, the BOM, soft hyphens): nobody sees them,
+# but "\u200b1. 张三" would no longer start with its entry number.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def drop_invisible(text: str) -> str:
+    return _INVISIBLE.sub("", text)
 
 
 def strip_wechat_emoji(text: str) -> str:

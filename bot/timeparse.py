@@ -13,7 +13,9 @@ from datetime import date, datetime, time, timedelta
 from bot.quantity import CN_DIGITS, to_int
 from bot.textnorm import nfkc
 
-_N = rf"(\d+|[{CN_DIGITS}]+)"
+# Never starting inside a run of digits or numerals, and digits never given
+# back: linear on a hostile 20,000-digit message (see bot.quantity.NUM).
+_N = rf"((?<!\d)\d++|(?<![{CN_DIGITS}])[{CN_DIGITS}]+)"
 _DATE = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _REL_DAY = re.compile(r"(今天|今日|今晚|今早|明天|明日|明晚|明早|后天|大后天)")
 _WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
@@ -53,7 +55,14 @@ def _clock(text: str, day_word: str) -> tuple[time, int] | None:
 
 def parse_when(text: str, now: datetime) -> datetime | None:
     """The moment `text` names, in now's time zone, or None if it names none."""
-    t = nfkc(text).strip()
+    try:
+        return _parse_when(nfkc(text).strip(), now)
+    except OverflowError:
+        # "999999999天后": past the last date a datetime can hold.
+        return None
+
+
+def _parse_when(t: str, now: datetime) -> datetime | None:
     tz = now.tzinfo
     m = _AFTER.search(t)
     if m:
