@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
@@ -81,9 +82,30 @@ def _error_line(exc: BaseException) -> int | None:
     return None
 
 
+# An owner's template may multiply strings or raise to powers; the sandbox
+# stops attribute escapes but not `{{ 'a' * 50000000 }}` or `9**9**9`.
+MAX_RESULT_CHARS = 10_000
+MAX_EXPONENT = 64
+
+
+class _Sandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and (not isinstance(right, int | float) or abs(right) > MAX_EXPONENT
+                                 or (isinstance(left, int | float) and abs(left) > 10**6)):
+            raise SecurityError("exponent too large for a template")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, str | list | tuple) and isinstance(times, int) \
+                        and len(seq) * times > MAX_RESULT_CHARS:
+                    raise SecurityError("repetition too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
 class Templates:
     def __init__(self, folder: Path = TEMPLATE_DIR) -> None:
-        self.env = SandboxedEnvironment(
+        self.env = _Sandbox(
             loader=FileSystemLoader(str(folder)),
             undefined=StrictUndefined,
             trim_blocks=True,

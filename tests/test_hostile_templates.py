@@ -98,3 +98,11 @@ async def test_a_hostile_member_name_is_shown_literally(bot: Harness) -> None:
     await bot.settle()
     assert "@{{ 7*7 }}'); DROP TABLE members;-- 已记录：草莓×1，共¥30" in bot.texts()
     assert await bot.book() == {("wx_zhang", "草莓"): 1}
+
+
+@pytest.mark.parametrize("source", ["{{ 'a' * 50000000 }}", "{{ 9 ** 9 ** 9 }}", "{{ [1] * 10**7 }}"])
+def test_owner_template_cannot_exhaust_memory(source: str) -> None:
+    from bot.templates import Templates
+
+    problem = Templates().check("interaction", source)
+    assert problem is not None and "SecurityError" in problem

@@ -301,3 +301,15 @@ async def test_new_members_are_greeted_with_the_open_campaign_in_one_message(bot
     (greeting,) = bot.take()
     assert greeting.mentions == ("wx_new0", "wx_new1", "wx_new2")
     assert "@新人0 欢迎入群🎉 正在进行「周六水果团」，11月21日 20:00 截单" in greeting.text
+
+
+
+async def test_a_list_with_no_entries_left_cancels_nothing(bot: Harness) -> None:
+    # It may be the bare template re-posted by mistake; losing her order would be worse.
+    # To cancel, she says 取消.
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("张三 草莓2盒"))
+    await bot.say("wx_zhang", copy())
+    assert await bot.book() == {("wx_zhang", "草莓"): 2}
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {}
