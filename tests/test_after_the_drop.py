@@ -207,3 +207,24 @@ async def test_export_command_writes_the_workbook_and_says_where(bot: Harness, t
     assert "采购单" in workbook.sheetnames
     await bot.say("wx_zhang", "/导出")
     assert "只有团长和管理员" in bot.texts()[-1]
+
+
+def test_replayed_drop_to_pickup_and_payment_mentions_every_buyer_exactly_once(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    r = subprocess.run([sys.executable, str(root / "bot.py"), "replay", str(root / "examples" / "after_the_drop.jsonl"),
+                        "--db", str(tmp_path / "a.sqlite")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    posts = [json.loads(line) for line in r.stdout.splitlines()]
+    notices = [p for p in posts if p["text"].startswith("📦")]
+    assert len(notices) == 3 and all(len(p["mentions"]) <= 20 for p in notices)
+    mentioned = [m for p in notices for m in p["mentions"]]
+    assert sorted(mentioned) == [f"wx_m{i:02d}" for i in range(1, 46)]
+    reminders = [m for p in posts if p["text"].startswith("⏰ 「周六鲜果团」还没取货") for m in p["mentions"]]
+    assert "wx_m01" not in reminders and len(reminders) == 44  # 邻居01 collected
+    unpaid = next(p["text"] for p in posts if p["text"].startswith("💰"))
+    assert unpaid.startswith("💰 「周六鲜果团」未付款（44人，共¥2765）")
+    assert "邻居02 转账" in unpaid  # a hint for the owner, not a payment
