@@ -10,6 +10,7 @@ from bot.context import Context, Services
 from bot.jielong import parse_copy
 from bot.models import Outgoing
 from bot.privacy import mask
+from bot.reports import commission_cents
 from bot.router import Router
 from bot.templates import money, when
 from storage.records import Campaign, Product, ProductTotal
@@ -32,17 +33,13 @@ async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None =
                                 example=_example(products), lines=lines or [])
 
 
-def commission_cents(campaign: Campaign, totals: list[ProductTotal]) -> int:
-    """团长佣金 on fulfilled orders: the product's rate, else the campaign's."""
+def campaign_commission(campaign: Campaign, totals: list[ProductTotal]) -> int:
+    """团长佣金 on fulfilled orders: the product's rate, else the campaign's, rounded per
+    product as the supplier list does, so /汇总 and the export agree to the cent."""
     if campaign.fulfilled is False:
         return 0
-    total = 0
-    for t in totals:
-        bp = t.product.commission_bp if t.product.commission_bp is not None else campaign.commission_bp
-        if bp:
-            # Half-up rounding to the cent, in integers: money never touches floats.
-            total += (t.amount_cents * bp + 5000) // 10000
-    return total
+    return sum(commission_cents(t.amount_cents, t.product.commission_bp if t.product.commission_bp is not None
+                                else campaign.commission_bp) for t in totals)
 
 
 async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
@@ -51,7 +48,7 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
     return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=commission_cents(campaign, totals))
+                                commission_cents=campaign_commission(campaign, totals))
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
