@@ -122,6 +122,7 @@ async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float
         latencies.append(time.perf_counter() - start)
 
     started = time.perf_counter()
+    calls_before = db.calls
     for g in rooms:
         await say(g.room, "owner", OPEN)
     live = list(rooms)
@@ -135,6 +136,7 @@ async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float
     await app.drain()
     await queue.drain(timeout=60)
     elapsed = time.perf_counter() - started
+    print(f"database round trips per message: {(db.calls - calls_before) / n:.1f}")
     await queue.stop()
     worker.cancel()
     summary_ms = 0.0

@@ -60,8 +60,10 @@ class OrderBook:
 
     async def _set_line_items(self, campaign: Campaign, line_id: int, member_id: str,
                               desired: dict[int, int], msg_id: str, now: datetime,
-                              out: Outcome) -> None:
-        current = await self.orders.items(line_id)
+                              out: Outcome, current: dict[int, int] | None = None) -> None:
+        """`current`: the line's items when the caller has just read them (saves a query)."""
+        if current is None:
+            current = await self.orders.items(line_id)
         for product_id in sorted(set(current) | set(desired)):
             have = current.get(product_id, 0)
             want = desired.get(product_id, 0)
@@ -129,7 +131,7 @@ class OrderBook:
         )
         if readable:
             desired = {item.product.id: item.qty for item in ex.items}
-            await self._set_line_items(campaign, line_id, member_id, desired, msg_id, now, out)
+            await self._set_line_items(campaign, line_id, member_id, desired, msg_id, now, out, current={})
         else:
             reason = "数量过大" if ex.too_large else "没认出商品或数量"
             await self.orders.add_unreadable(campaign.id, member_id, name, entry.text, reason, msg_id, now,
@@ -237,8 +239,9 @@ class OrderBook:
 
     # -- plain messages --------------------------------------------------------
 
-    async def _text_line(self, campaign: Campaign, member_id: str, msg_id: str, now: datetime) -> int:
-        for line in await self.orders.member_lines(campaign.id, member_id, "text"):
+    async def _text_line(self, campaign: Campaign, member_id: str, msg_id: str, now: datetime,
+                         her_lines: list[Line]) -> int:
+        for line in (ln for ln in her_lines if ln.source == "text"):
             if not line.live:
                 await self.orders.set_live(line, True, now)
             return line.id
@@ -248,7 +251,8 @@ class OrderBook:
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
                            text: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
-        lines = [ln for ln in await self.orders.member_lines(campaign.id, sender) if ln.live]
+        her_lines = await self.orders.member_lines(campaign.id, sender)
+        lines = [ln for ln in her_lines if ln.live]
         if intent.action is Action.CANCEL_ALL:
             for line in lines:
                 await self._cancel_line(campaign, line, msg_id, now, out)
@@ -260,7 +264,7 @@ class OrderBook:
                 items = await self.orders.items(line.id)
                 if targets & {pid for pid, q in items.items() if q > 0}:
                     keep = {pid: q for pid, q in items.items() if pid not in targets}
-                    await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out)
+                    await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
             out.touched.add(sender)
             return out
         if intent.action is Action.UNCLEAR:
@@ -269,7 +273,7 @@ class OrderBook:
             return out
         if intent.action not in (Action.SET, Action.ADD):
             return out
-        text_line = await self._text_line(campaign, sender, msg_id, now)
+        text_line = await self._text_line(campaign, sender, msg_id, now, her_lines)
         text_items = await self.orders.items(text_line)
         desired = dict(text_items)
         for item in intent.items:
@@ -291,6 +295,6 @@ class OrderBook:
                         items[pid] = 0
                         await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)
                 desired[pid] = item.qty
-        await self._set_line_items(campaign, text_line, sender, desired, msg_id, now, out)
+        await self._set_line_items(campaign, text_line, sender, desired, msg_id, now, out, current=text_items)
         out.touched.add(sender)
         return out

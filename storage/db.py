@@ -42,6 +42,8 @@ class Database:
         # Repositories keep read caches of what they wrote; a rollback makes
         # them wrong, so every cache is dropped then.
         self._on_rollback: list[Callable[[], None]] = []
+        # Round trips to the database thread: what a message costs (see bench/run.py).
+        self.calls = 0
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -93,6 +95,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[Database]:
         """Everything inside commits together or not at all."""
         async with self._lock:
+            self.calls += 2  # BEGIN and COMMIT or ROLLBACK
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self
@@ -106,6 +109,7 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Runs one statement; returns the last inserted row id."""
+        self.calls += 1
         cursor = await self._conn.execute(sql, params)
         rowid = cursor.lastrowid or 0
         await cursor.close()
@@ -113,6 +117,7 @@ class Database:
 
     async def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Runs one statement; returns how many rows it changed."""
+        self.calls += 1
         cursor = await self._conn.execute(sql, params)
         count = cursor.rowcount
         await cursor.close()
@@ -122,9 +127,11 @@ class Database:
         await self._conn.executemany(sql, rows)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        self.calls += 1
         return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        self.calls += 1
         rows = await self._conn.execute_fetchall(sql, params)
         for row in rows:
             return row
