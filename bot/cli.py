@@ -15,6 +15,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DB = Path("data") / "bot.sqlite"
 
@@ -25,11 +26,20 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"unknown time zone {name!r}") from exc
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="bot.py", description="接龙团购助手: turns WeChat group 接龙 into an exact order book.")
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
     parser.add_argument("--transport", choices=["console", "wechaty"], default=None,
                         help="console (default) or wechaty (default when WECHATY_PUPPET_SERVICE_TOKEN is set)")
+    parser.add_argument("--tz", type=_zone, default="Asia/Shanghai", metavar="ZONE",
+                        help="time zone for schedules and deadlines (default Asia/Shanghai)")
     parser.add_argument("--ack-window", type=float, default=3.0, metavar="SECONDS",
                         help="gather acknowledgements in a group over this many seconds (default 3)")
     parser.add_argument("--group-interval", type=float, default=2.0, metavar="SECONDS",
@@ -43,6 +53,7 @@ def build_parser() -> Parser:
     replay.add_argument("transcript", type=Path)
     replay.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
     replay.add_argument("--ack-window", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
+    replay.add_argument("--tz", type=_zone, default=argparse.SUPPRESS, metavar="ZONE")
 
     export = sub.add_parser("export", help="print or write the order book and the after-the-drop reports")
     export.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
@@ -67,7 +78,7 @@ async def _serve(args: argparse.Namespace, transport_name: str) -> None:
     from bot.outbox import SendLimits
     from bot.runtime import run_bot
 
-    clock = SystemClock()
+    clock = SystemClock(args.tz)
     if transport_name == "wechaty":
         from bot.adapters.wechaty import WechatyTransport
 
@@ -97,7 +108,7 @@ async def _replay(args: argparse.Namespace) -> None:
 
     if not args.transcript.is_file() or not os.access(args.transcript, os.R_OK):
         _fail(f"cannot read transcript {args.transcript}")
-    clock = ManualClock()
+    clock = ManualClock(tz=args.tz)
     await run_bot(ReplayTransport(args.transcript, clock), args.db, clock,
                   timedelta(seconds=args.ack_window), live=False)
 

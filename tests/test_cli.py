@@ -88,6 +88,7 @@ def test_help_on_each_command() -> None:
         (["export", "--db", "/nonexistent/db.sqlite"], "no database at"),
         (["export", "--format", "pdf"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
+        (["--tz", "Mars/Base"], "unknown time zone"),
     ],
 )
 def test_bad_arguments_give_one_clear_line_and_exit_2(args: list[str], message: str) -> None:
