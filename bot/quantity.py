@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import cn2an
 
 # 亿 too: without it 草莓一亿盒 read as 一, one box.
@@ -68,10 +66,3 @@ def too_big(token: str) -> bool:
     """A number token whose value is over MAX_NUMBER (to_int gives None for it)."""
     value = _value(token)
     return value is not None and value > MAX_NUMBER
-
-
-_NUM_ONLY = re.compile(rf"^{NUM}$")
-
-
-def is_number(token: str) -> bool:
-    return bool(_NUM_ONLY.match(token))

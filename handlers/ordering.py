@@ -106,12 +106,12 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
         latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
         if latest is None or not _is_copy(copy, latest):
             return False
-        known = await ctx.svc.orders.lines_by_keys(latest.id, "copy", [e.key for e in copy.entries])
+        known = await ctx.svc.orders.copy_lines_by_keys(latest.id, [e.key for e in copy.entries])
         if len({ln.key for ln in known}) < len({e.key for e in copy.entries}):
             await _refuse_closed(ctx, latest)
         return True
     if not _is_copy(copy, campaign):
-        known = await ctx.svc.orders.lines_by_keys(campaign.id, "copy", [e.key for e in copy.entries[:50]])
+        known = await ctx.svc.orders.copy_lines_by_keys(campaign.id, [e.key for e in copy.entries[:50]])
         if not known:
             return False
     products = await ctx.svc.campaigns.products(campaign.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from bot.campaign_spec import CampaignSpec
@@ -113,12 +112,6 @@ class CampaignRepo:
             )
             self._products[campaign_id] = [product_from_row(r) for r in rows]
         return list(self._products[campaign_id])
-
-    async def products_of(self, campaign_ids: Sequence[int]) -> dict[int, list[Product]]:
-        out: dict[int, list[Product]] = {cid: [] for cid in campaign_ids}
-        for cid in campaign_ids:
-            out[cid] = await self.products(cid)
-        return out
 
     async def mark_group_announced(self, campaign_id: int) -> None:
         await self.db.execute("UPDATE campaigns SET group_announced = 1 WHERE id = ?", (campaign_id,))

@@ -15,8 +15,6 @@ from storage.campaigns import product_from_row, ts
 from storage.db import Database, Row
 from storage.records import Line, MemberOrder, Product, ProductTotal, Unreadable
 
-_CHUNK = 500
-
 
 def _line(row: Row) -> Line:
     return Line(
@@ -44,9 +42,6 @@ class OrderRepo:
 
     async def copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
         """Copy lines of the campaign by key, oldest first. Read-only for callers."""
-        return await self._copy_index(campaign_id)
-
-    async def _copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
         index = self._index.get(campaign_id)
         if index is None:
             index = {}
@@ -58,23 +53,12 @@ class OrderRepo:
             self._index[campaign_id] = index
         return index
 
-    async def lines_by_keys(self, campaign_id: int, source: str, keys: Sequence[str]) -> list[Line]:
-        if source == "copy":
-            index = await self._copy_index(campaign_id)
-            found = [line for key in dict.fromkeys(keys) for line in index.get(key, ())]
-            found.sort(key=lambda line: line.id)
-            return found
-        out: list[Line] = []
-        for i in range(0, len(keys), _CHUNK):
-            chunk = list(keys[i : i + _CHUNK])
-            marks = ",".join("?" * len(chunk))
-            rows = await self.db.fetchall(
-                f"SELECT * FROM lines WHERE campaign_id = ? AND source = ? AND key IN ({marks}) ORDER BY id",
-                (campaign_id, source, *chunk),
-            )
-            out.extend(_line(r) for r in rows)
-        out.sort(key=lambda line: line.id)
-        return out
+    async def copy_lines_by_keys(self, campaign_id: int, keys: Sequence[str]) -> list[Line]:
+        """The campaign's 接龙 copy lines with these keys, oldest first."""
+        index = await self.copy_index(campaign_id)
+        found = [line for key in dict.fromkeys(keys) for line in index.get(key, ())]
+        found.sort(key=lambda line: line.id)
+        return found
 
     async def member_lines(self, campaign_id: int, member_id: str, source: str | None = None) -> list[Line]:
         if source is None:

@@ -87,12 +87,6 @@ class RoomRepo:
         )
         return str(row["name"]) if row else member_id
 
-    async def find_by_name(self, room_id: str, name: str) -> list[str]:
-        rows = await self.db.fetchall(
-            "SELECT member_id FROM members WHERE room_id = ? AND name = ?", (room_id, name)
-        )
-        return [str(r["member_id"]) for r in rows]
-
     async def rooms_of(self, member_id: str) -> list[str]:
         rows = await self.db.fetchall("SELECT room_id FROM members WHERE member_id = ?", (member_id,))
         return [str(r["room_id"]) for r in rows]
