@@ -18,6 +18,7 @@ from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.router import Dispatcher
 from bot.textnorm import own_words
 from handlers import admins, campaigns, exports, help, members, ordering, payments, pickup, plans, scripts, stats
+from storage.db import NothingChanged
 
 log = logging.getLogger("bot.app")
 
@@ -101,16 +102,20 @@ class App:
 
     async def _handle(self, msg: Message) -> Context | None:
         svc = self.svc
-        async with svc.db.transaction():
-            if not await svc.orders.claim(msg.id, msg.ts):
-                log.info("message %s was already handled; ignored", msg.id)
-                return None
-            is_admin = False
-            if msg.room_id is not None:
-                await svc.rooms.remember_member(msg.room_id, msg.sender.id, msg.sender.name)
-                is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
-            ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
-            await self.dispatcher.dispatch(ctx)
+        try:
+            async with svc.db.transaction():
+                # Checked when the transaction reaches the database, with its effects:
+                # a re-delivered message rolls back whatever it would have done.
+                svc.orders.claim(msg.id, msg.ts)
+                is_admin = False
+                if msg.room_id is not None:
+                    await svc.rooms.remember_member(msg.room_id, msg.sender.id, msg.sender.name)
+                    is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
+                ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
+                await self.dispatcher.dispatch(ctx)
+        except NothingChanged:
+            log.info("message %s was already handled; ignored", msg.id)
+            return None
         return ctx
 
     # -- timed work ------------------------------------------------------------

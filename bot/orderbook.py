@@ -63,20 +63,20 @@ class OrderBook:
                               out: Outcome, current: dict[int, int] | None = None) -> None:
         """`current`: the line's items when the caller has just read them (saves a query)."""
         if current is None:
-            current = await self.orders.items(line_id)
+            current = await self.orders.items(campaign.id, line_id)
         for product_id in sorted(set(current) | set(desired)):
             have = current.get(product_id, 0)
             want = desired.get(product_id, 0)
             if want == have:
                 continue
             if want < have:
-                await self.orders.set_item(line_id, product_id, want)
+                await self.orders.set_item(campaign.id, line_id, product_id, want)
                 await self._release(product_id, have - want)
                 out.touched.add(member_id)
                 continue
             grant = await self._grant(campaign, member_id, product_id, want - have, msg_id, now, out)
             if grant:
-                await self.orders.set_item(line_id, product_id, have + grant)
+                await self.orders.set_item(campaign.id, line_id, product_id, have + grant)
                 out.touched.add(member_id)
 
     async def _release(self, product_id: int, qty: int) -> None:
@@ -188,7 +188,7 @@ class OrderBook:
                    if ln.live and ln.id not in present]
         # Live lines of others that this copy lacks: it was made from an older or
         # parallel version. They stay ordered; the merged list helps people continue.
-        out.fork = campaign.live_lines - present_live - len(dropped) > 0
+        out.fork = await self.orders.live_shared(campaign.id) - present_live - len(dropped) > 0
 
         for line in dropped:
             await self._cancel_line(campaign, line, msg_id, now, out)
@@ -261,7 +261,7 @@ class OrderBook:
         if intent.action is Action.CANCEL:
             targets = {p.id for p in intent.products}
             for line in lines:
-                items = await self.orders.items(line.id)
+                items = await self.orders.items(campaign.id, line.id)
                 if targets & {pid for pid, q in items.items() if q > 0}:
                     keep = {pid: q for pid, q in items.items() if pid not in targets}
                     await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
@@ -274,7 +274,7 @@ class OrderBook:
         if intent.action not in (Action.SET, Action.ADD):
             return out
         text_line = await self._text_line(campaign, sender, msg_id, now, her_lines)
-        text_items = await self.orders.items(text_line)
+        text_items = await self.orders.items(campaign.id, text_line)
         desired = dict(text_items)
         for item in intent.items:
             pid = item.product.id
@@ -290,7 +290,7 @@ class OrderBook:
                 for line in lines:
                     if line.id == text_line:
                         continue
-                    items = await self.orders.items(line.id)
+                    items = await self.orders.items(campaign.id, line.id)
                     if items.get(pid, 0):
                         items[pid] = 0
                         await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)

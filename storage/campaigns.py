@@ -46,10 +46,19 @@ class CampaignRepo:
         # reads them. Their `sold` is as of the first read: stock decisions ask
         # OrderRepo.sold_of, never this list.
         self._products: dict[int, list[Product]] = {}
-        db.on_rollback(self._products.clear)
+        # Every message asks for its group's open campaign; every change to a
+        # campaign goes through this class, which drops these answers then.
+        # Their live_lines is as of the read (OrderRepo.live_shared is current).
+        self._open: dict[str, Campaign | None] = {}
+        db.on_rollback(self._forget)
+
+    def _forget(self) -> None:
+        self._products.clear()
+        self._open.clear()
 
     async def create(self, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
                      header: str) -> int:
+        self._open.clear()
         cid = await self.db.execute(
             "INSERT INTO campaigns (room_id, title, status, opened_at, close_at, pickup, min_buyers, "
             "min_units, created_by, header, commission_bp) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -72,11 +81,13 @@ class CampaignRepo:
         return _campaign(row) if row else None
 
     async def open_in(self, room_id: str) -> Campaign | None:
-        row = await self.db.fetchone(
-            "SELECT * FROM campaigns WHERE room_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
-            (room_id,),
-        )
-        return _campaign(row) if row else None
+        if room_id not in self._open:
+            row = await self.db.fetchone(
+                "SELECT * FROM campaigns WHERE room_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
+                (room_id,),
+            )
+            self._open[room_id] = _campaign(row) if row else None
+        return self._open[room_id]
 
     async def latest_in(self, room_id: str) -> Campaign | None:
         row = await self.db.fetchone(
@@ -100,6 +111,7 @@ class CampaignRepo:
         return [c for c in map(_campaign, rows) if c.close_at is not None and c.close_at <= now]
 
     async def close(self, campaign_id: int, when: datetime) -> None:
+        self._open.clear()
         await self.db.execute(
             "UPDATE campaigns SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
             (ts(when), campaign_id),
@@ -114,12 +126,15 @@ class CampaignRepo:
         return list(self._products[campaign_id])
 
     async def mark_group_announced(self, campaign_id: int) -> None:
+        self._open.clear()
         await self.db.execute("UPDATE campaigns SET group_announced = 1 WHERE id = ?", (campaign_id,))
 
     async def set_fulfilled(self, campaign_id: int, fulfilled: bool) -> None:
+        self._open.clear()
         await self.db.execute("UPDATE campaigns SET fulfilled = ? WHERE id = ?", (int(fulfilled), campaign_id))
 
     async def set_arrived(self, campaign_id: int, when: datetime, pickup: str | None) -> None:
+        self._open.clear()
         await self.db.execute(
             "UPDATE campaigns SET arrived_at = ?, pickup = COALESCE(?, pickup) WHERE id = ?",
             (ts(when), pickup, campaign_id),

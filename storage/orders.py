@@ -7,12 +7,13 @@ one product), never by the size of the campaign, except the reports
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 
 from storage.campaigns import product_from_row, ts
 from storage.db import Database, Row
+from storage.order_state import CampaignLines
 from storage.records import Line, MemberOrder, Product, ProductTotal, Unreadable
 
 
@@ -25,33 +26,55 @@ def _line(row: Row) -> Line:
 
 
 class OrderRepo:
+    # Campaigns kept in memory at once; older ones are read again when asked.
+    KEEP = 256
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        # Every 接龙 copy repeats the whole list, so each copy looks up every one
-        # of its lines: a per-campaign index of copy lines by key answers that
-        # without a query. Loaded once per campaign, kept in step by add_line
-        # and set_live, dropped on a rollback.
-        self._index: dict[int, dict[str, list[Line]]] = {}
+        # Every 接龙 copy repeats the whole list and every acknowledgement reads
+        # her order: a campaign's lines and items are held in memory (see
+        # storage/order_state.py), kept in step by every write below and
+        # dropped on a rollback, so a message costs one trip to the database.
+        self._states: OrderedDict[int, CampaignLines] = OrderedDict()
         # Name, unit, stock and limits never change after the drop.
         self._products: dict[int, Product] = {}
+        self._sold: dict[int, int] = {}
+        # Line ids are given here so an insert need not wait for SQLite's answer;
+        # one process writes this database (ids are what SQLite would give).
+        self._next_line_id: int | None = None
         db.on_rollback(self._forget)
 
     def _forget(self) -> None:
-        self._index.clear()
+        self._states.clear()
         self._products.clear()
+        self._sold.clear()
+        self._next_line_id = None
+
+    async def _state(self, campaign_id: int) -> CampaignLines:
+        state = self._states.get(campaign_id)
+        if state is not None:
+            self._states.move_to_end(campaign_id)
+            return state
+        lines, items = await self.db.fetch_each([
+            ("SELECT * FROM lines WHERE campaign_id = ? ORDER BY id", (campaign_id,)),
+            ("SELECT i.line_id, i.product_id, i.qty FROM items i JOIN lines l ON l.id = i.line_id "
+             "WHERE l.campaign_id = ?", (campaign_id,)),
+        ])
+        state = CampaignLines.load(
+            campaign_id, ((_line(r), str(r["label_key"])) for r in lines),
+            ((int(r[0]), int(r[1]), int(r[2])) for r in items))
+        self._states[campaign_id] = state
+        while len(self._states) > self.KEEP:
+            self._states.popitem(last=False)
+        return state
 
     async def copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
         """Copy lines of the campaign by key, oldest first. Read-only for callers."""
-        index = self._index.get(campaign_id)
-        if index is None:
-            index = {}
-            rows = await self.db.fetchall(
-                "SELECT * FROM lines WHERE campaign_id = ? AND source = 'copy' ORDER BY id", (campaign_id,))
-            for row in rows:
-                line = _line(row)
-                index.setdefault(line.key, []).append(line)
-            self._index[campaign_id] = index
-        return index
+        return (await self._state(campaign_id)).by_key
+
+    async def live_shared(self, campaign_id: int) -> int:
+        """Live 接龙 lines (copy and native) of the campaign."""
+        return (await self._state(campaign_id)).live_shared
 
     async def copy_lines_by_keys(self, campaign_id: int, keys: Sequence[str]) -> list[Line]:
         """The campaign's 接龙 copy lines with these keys, oldest first."""
@@ -61,79 +84,57 @@ class OrderRepo:
         return found
 
     async def member_lines(self, campaign_id: int, member_id: str, source: str | None = None) -> list[Line]:
-        if source is None:
-            rows = await self.db.fetchall(
-                "SELECT * FROM lines WHERE campaign_id = ? AND member_id = ? ORDER BY id", (campaign_id, member_id)
-            )
-        else:
-            rows = await self.db.fetchall(
-                "SELECT * FROM lines WHERE campaign_id = ? AND member_id = ? AND source = ? ORDER BY id",
-                (campaign_id, member_id, source),
-            )
-        return [_line(r) for r in rows]
+        return (await self._state(campaign_id)).member_lines(member_id, source)
 
     async def live_lines(self, campaign_id: int, source: str) -> list[Line]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM lines WHERE campaign_id = ? AND source = ? AND live = 1 ORDER BY id",
-            (campaign_id, source),
-        )
-        return [_line(r) for r in rows]
+        return list((await self._state(campaign_id)).live(source))
 
     async def lines_with_label(self, campaign_id: int, label_key: str) -> list[Line]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM lines WHERE campaign_id = ? AND label_key = ? AND live = 1", (campaign_id, label_key)
-        )
-        return [_line(r) for r in rows]
+        return (await self._state(campaign_id)).live_with_label(label_key)
 
     async def add_line(self, campaign_id: int, member_id: str, source: str, key: str, label: str,
                        label_key: str, raw: str, readable: bool, message_id: str, now: datetime) -> int:
+        state = await self._state(campaign_id)
+        if self._next_line_id is None:
+            row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) + 1 FROM lines")
+            self._next_line_id = int(row[0]) if row else 1
+        line_id, self._next_line_id = self._next_line_id, self._next_line_id + 1
         stamp = ts(now)
-        line_id = await self.db.execute(
-            "INSERT INTO lines (campaign_id, member_id, source, key, label, label_key, raw, live, readable, "
-            "message_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-            (campaign_id, member_id, source, key, label, label_key, raw, int(readable), message_id, stamp, stamp),
+        self.db.write(
+            "INSERT INTO lines (id, campaign_id, member_id, source, key, label, label_key, raw, live, readable, "
+            "message_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            (line_id, campaign_id, member_id, source, key, label, label_key, raw, int(readable), message_id,
+             stamp, stamp),
         )
         if source != "text":
-            await self.db.execute("UPDATE campaigns SET live_lines = live_lines + 1 WHERE id = ?", (campaign_id,))
-        index = self._index.get(campaign_id) if source == "copy" else None
-        if index is not None:
-            index.setdefault(key, []).append(Line(line_id, campaign_id, member_id, source, key, label, raw, True,
-                                                  readable))
+            self.db.write("UPDATE campaigns SET live_lines = live_lines + 1 WHERE id = ?", (campaign_id,))
+        state.add(Line(line_id, campaign_id, member_id, source, key, label, raw, True, readable), label_key)
         return line_id
 
     async def set_live(self, line: Line, live: bool, now: datetime) -> None:
-        if line.live == live:
+        state = await self._state(line.campaign_id)
+        if state.line(line.id).live == live:
             return
-        await self.db.execute(
-            "UPDATE lines SET live = ?, updated_at = ? WHERE id = ?", (int(live), ts(now), line.id)
-        )
+        self.db.write("UPDATE lines SET live = ?, updated_at = ? WHERE id = ?", (int(live), ts(now), line.id))
         if line.source != "text":
-            await self.db.execute(
-                "UPDATE campaigns SET live_lines = live_lines + ? WHERE id = ?",
-                (1 if live else -1, line.campaign_id),
-            )
-        index = self._index.get(line.campaign_id) if line.source == "copy" else None
-        if index is not None:
-            index[line.key] = [replace(x, live=live) if x.id == line.id else x for x in index.get(line.key, [])]
+            self.db.write("UPDATE campaigns SET live_lines = live_lines + ? WHERE id = ?",
+                          (1 if live else -1, line.campaign_id))
+        state.set_live(line.id, live)
 
-    async def items(self, line_id: int) -> dict[int, int]:
-        rows = await self.db.fetchall("SELECT product_id, qty FROM items WHERE line_id = ?", (line_id,))
-        return {int(r["product_id"]): int(r["qty"]) for r in rows}
+    async def items(self, campaign_id: int, line_id: int) -> dict[int, int]:
+        return (await self._state(campaign_id)).items(line_id)
 
-    async def set_item(self, line_id: int, product_id: int, qty: int) -> None:
-        await self.db.execute(
+    async def set_item(self, campaign_id: int, line_id: int, product_id: int, qty: int) -> None:
+        state = await self._state(campaign_id)
+        self.db.write(
             "INSERT INTO items (line_id, product_id, qty) VALUES (?, ?, ?) "
             "ON CONFLICT (line_id, product_id) DO UPDATE SET qty = excluded.qty",
             (line_id, product_id, qty),
         )
+        state.set_item(line_id, product_id, qty)
 
     async def member_product_qty(self, campaign_id: int, member_id: str, product_id: int) -> int:
-        row = await self.db.fetchone(
-            "SELECT COALESCE(SUM(i.qty), 0) FROM items i JOIN lines l ON l.id = i.line_id "
-            "WHERE l.campaign_id = ? AND l.member_id = ? AND l.live = 1 AND i.product_id = ?",
-            (campaign_id, member_id, product_id),
-        )
-        return int(row[0]) if row else 0
+        return (await self._state(campaign_id)).member_totals(member_id).get(product_id, 0)
 
     async def product(self, product_id: int) -> Product:
         """The product's fixed facts; its `sold` is as of the first read (see sold_of)."""
@@ -144,15 +145,19 @@ class OrderRepo:
         return self._products[product_id]
 
     async def sold_of(self, product_id: int) -> int:
-        row = await self.db.fetchone("SELECT sold FROM products WHERE id = ?", (product_id,))
-        return int(row[0]) if row else 0
+        if product_id not in self._sold:
+            row = await self.db.fetchone("SELECT sold FROM products WHERE id = ?", (product_id,))
+            self._sold[product_id] = int(row[0]) if row else 0
+        return self._sold[product_id]
 
     async def add_sold(self, product_id: int, delta: int) -> None:
-        await self.db.execute("UPDATE products SET sold = sold + ? WHERE id = ?", (delta, product_id))
+        sold = await self.sold_of(product_id)
+        self.db.write("UPDATE products SET sold = sold + ? WHERE id = ?", (delta, product_id))
+        self._sold[product_id] = sold + delta
 
     async def add_waitlist(self, campaign_id: int, product_id: int, member_id: str, qty: int,
                            message_id: str, now: datetime) -> None:
-        await self.db.execute(
+        self.db.write(
             "INSERT INTO waitlist (campaign_id, product_id, member_id, qty, message_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (campaign_id, product_id, member_id, qty, message_id, ts(now)),
@@ -160,7 +165,7 @@ class OrderRepo:
 
     async def add_unreadable(self, campaign_id: int, member_id: str, name: str, text: str, reason: str,
                              message_id: str, now: datetime, line_id: int | None = None) -> None:
-        await self.db.execute(
+        self.db.write(
             "INSERT INTO unreadable (campaign_id, member_id, name, text, reason, line_id, message_id, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (campaign_id, member_id, name, text[:500], reason, line_id, message_id, ts(now)),
@@ -177,19 +182,10 @@ class OrderRepo:
 
     async def member_order(self, campaign_id: int, member_id: str, name: str,
                            products: Sequence[Product], *, with_label: bool = True) -> MemberOrder:
-        rows = await self.db.fetchall(
-            "SELECT i.product_id, SUM(i.qty) AS qty FROM items i JOIN lines l ON l.id = i.line_id "
-            "WHERE l.campaign_id = ? AND l.member_id = ? AND l.live = 1 GROUP BY i.product_id",
-            (campaign_id, member_id),
-        )
-        qty = {int(r["product_id"]): int(r["qty"]) for r in rows}
-        label_row = await self.db.fetchone(
-            "SELECT label FROM lines WHERE campaign_id = ? AND member_id = ? AND live = 1 AND label != '' "
-            "ORDER BY id DESC LIMIT 1",
-            (campaign_id, member_id),
-        ) if with_label else None
+        state = await self._state(campaign_id)
+        qty = state.member_totals(member_id)
         items = tuple((p, qty[p.id]) for p in products if qty.get(p.id, 0) > 0)
-        label = str(label_row["label"]) if label_row else name
+        label = (state.member_label(member_id) if with_label else "") or name
         return MemberOrder(member_id, name, label, items)
 
     async def totals(self, campaign_id: int, products: Sequence[Product]) -> tuple[list[ProductTotal], int]:
@@ -235,8 +231,9 @@ class OrderRepo:
             out.append(MemberOrder(member, name, label_of.get(member, name), tuple(items)))
         return out
 
-    async def claim(self, message_id: str, now: datetime) -> bool:
-        """Records the message as handled; False when it already was (a re-delivery).
-        Inside the message's transaction, so a failure un-claims it."""
-        return await self.db.execute_count(
-            "INSERT OR IGNORE INTO processed (message_id, ts) VALUES (?, ?)", (message_id, ts(now))) == 1
+    def claim(self, message_id: str, now: datetime) -> None:
+        """Records the message as handled, with the rest of its transaction. A
+        re-delivered message makes the transaction fail with NothingChanged
+        and roll back, so it changes nothing."""
+        self.db.write("INSERT OR IGNORE INTO processed (message_id, ts) VALUES (?, ?)", (message_id, ts(now)),
+                      must_change=True)

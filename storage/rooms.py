@@ -34,7 +34,7 @@ class RoomRepo:
         if self._names.get((room_id, member_id)) == name:
             return
         self._names[(room_id, member_id)] = name
-        await self.db.execute(
+        self.db.write(
             "INSERT INTO members (room_id, member_id, name) VALUES (?, ?, ?) "
             "ON CONFLICT (room_id, member_id) DO UPDATE SET name = excluded.name "
             "WHERE members.name != excluded.name",
