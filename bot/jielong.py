@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.textnorm import drop_invisible, key_of_nfkc, nfkc
 
@@ -45,23 +46,18 @@ class JielongCopy:
 def parse_copy(text: str) -> JielongCopy | None:
     """The list in `text`, or None when it has no entries and no #接龙 tag."""
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    # One normalisation of the whole text: NFKC never adds or removes a line break.
-    lines = drop_invisible(nfkc("\n".join(raw_lines))).split("\n")
-    if len(lines) != len(raw_lines):
-        lines = [drop_invisible(nfkc(line)) for line in raw_lines]
-    tagged = bool(lines) and bool(_TAG.match(lines[0]))
+    tagged = bool(raw_lines) and bool(_TAG.match(_clean(raw_lines[0])))
     header: list[str] = []
     footer: list[str] = []
     entries: list[Entry] = []
     seen_entry = False
-    for raw, line in zip(raw_lines, lines, strict=True):
-        m = _ENTRY.match(line)
-        if m is not None and not _EXAMPLE.match(m.group(2)):
+    for raw in raw_lines:
+        read = _read_line(raw)
+        if read is not None:
             seen_entry = True
             footer.clear()
-            body = m.group(2).strip()
-            if body:
-                entries.append(Entry(int(m.group(1)), body, key_of_nfkc(body)))
+            if read.key:
+                entries.append(read)
         elif not seen_entry:
             header.append(raw)
         else:
@@ -69,15 +65,32 @@ def parse_copy(text: str) -> JielongCopy | None:
             # the last entry changes from copy to copy, and gluing the footer
             # onto it would change its key and double the order.
             footer.append(raw)
-    entries = [e for e in entries if e.key]
     if not entries and not tagged:
         return None
     return JielongCopy(
         tagged=tagged,
-        header=tuple(h for h in header),
+        header=tuple(header),
         entries=tuple(entries),
         footer=tuple(f for f in footer if f.strip()),
     )
+
+
+def _clean(line: str) -> str:
+    return drop_invisible(nfkc(line))
+
+
+@lru_cache(maxsize=1 << 16)
+def _read_line(raw: str) -> Entry | None:
+    """The entry on one line (its key may be empty), or None for any other line.
+
+    Every copy repeats the lines of the copies before it, so a line is read
+    once and then recognised: a copy costs a lookup per line it carries."""
+    m = _ENTRY.match(_clean(raw))
+    if m is None or _EXAMPLE.match(m.group(2)):
+        return None
+    body = m.group(2).strip()
+    # An entry number with nothing after it still ends the header.
+    return Entry(int(m.group(1)), body, key_of_nfkc(body) if body else "")
 
 
 def is_example(line: str) -> bool:

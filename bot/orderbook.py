@@ -12,13 +12,13 @@ Runs inside the message's transaction. The rules that keep the book exact:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
 from bot.catalog import Catalog, ProductRef
-from bot.items import extract
+from bot.items import Extraction, extract
 from bot.jielong import Entry, JielongCopy
 from bot.native_solitaire import NativeList
 from bot.order_text import Action, Intent
@@ -121,9 +121,15 @@ class OrderBook:
 
     # -- 接龙 lines -----------------------------------------------------------
 
+    def _extract(self, text: str, catalog: Catalog) -> Extraction:
+        return extract(text, catalog, bare_number_ok=True, max_qty=self.max_qty)
+
     async def _new_line(self, campaign: Campaign, catalog: Catalog, member_id: str, name: str,
-                        source: str, entry: Entry, msg_id: str, now: datetime, out: Outcome) -> None:
-        ex = extract(entry.text, catalog, bare_number_ok=True, max_qty=self.max_qty)
+                        source: str, entry: Entry, msg_id: str, now: datetime, out: Outcome,
+                        ex: Extraction | None = None) -> None:
+        """`ex`: the entry's extraction when the caller has just made it."""
+        if ex is None:
+            ex = self._extract(entry.text, catalog)
         readable = bool(ex.items) and not ex.too_large
         line_id = await self.orders.add_line(
             campaign.id, member_id, source, entry.key, ex.label, key_of(ex.label), entry.text,
@@ -141,7 +147,7 @@ class OrderBook:
     async def _revive(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str,
                       now: datetime, out: Outcome) -> None:
         await self.orders.set_live(line, True, now)
-        ex = extract(line.raw, catalog, bare_number_ok=True, max_qty=self.max_qty)
+        ex = self._extract(line.raw, catalog)
         # The same rule as a new line: over the maximum, the line orders nothing.
         desired = {} if ex.too_large else {i.product.id: i.qty for i in ex.items}
         await self._set_line_items(campaign, line.id, line.member_id, desired, msg_id, now, out)
@@ -150,39 +156,52 @@ class OrderBook:
     async def apply_copy(self, campaign: Campaign, catalog: Catalog, copy: JielongCopy, sender: str,
                          sender_name: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
-        by_key: dict[str, list[Entry]] = defaultdict(list)
-        for entry in copy.entries:
-            by_key[entry.key].append(entry)
         known = await self.orders.copy_index(campaign.id)
+        # How many times each key is in this copy, in order of first appearance.
+        counts = Counter([entry.key for entry in copy.entries])
         present: set[int] = set()
         present_live = 0
-        new_entries: list[Entry] = []
         revive: list[Line] = []
-        for key, entries in by_key.items():
+        rest: set[str] = set()  # keys that are new or not one-to-one: matched below
+        for key, n in counts.items():
             lines = known.get(key)
-            if not lines:
-                new_entries.extend(entries)
+            if n != 1 or lines is None or len(lines) != 1:
+                rest.add(key)
                 continue
-            if len(lines) == 1 and len(entries) == 1:
-                # The common case, every other line of every copy: one known line.
-                line = lines[0]
-                present.add(line.id)
-                if line.live:
-                    present_live += 1
-                elif line.member_id == sender:
-                    revive.append(line)
-                continue
-            # Her own lines match first, so an identical line of someone else's
-            # never makes her own look dropped.
-            ranked = [ln for ln in lines if ln.member_id == sender] + [ln for ln in lines if ln.member_id != sender]
-            matched = ranked[: len(entries)]
-            for line in matched:
-                present.add(line.id)
-                if line.live:
-                    present_live += 1
-                elif line.member_id == sender:
-                    revive.append(line)
-            new_entries.extend(entries[len(lines):])
+            # The common case, every other line of every copy: one known line.
+            line = lines[0]
+            present.add(line.id)
+            if line.live:
+                present_live += 1
+            elif line.member_id == sender:
+                revive.append(line)
+        new_entries: list[Entry] = []
+        if rest:
+            by_key: dict[str, list[Entry]] = defaultdict(list)
+            for entry in copy.entries:
+                if entry.key in rest:
+                    by_key[entry.key].append(entry)
+            revived_before = len(revive)
+            for key, entries in by_key.items():
+                lines = known.get(key)
+                if not lines:
+                    new_entries.extend(entries)
+                    continue
+                # Her own lines match first, so an identical line of someone else's
+                # never makes her own look dropped.
+                ranked = [ln for ln in lines if ln.member_id == sender] + \
+                         [ln for ln in lines if ln.member_id != sender]
+                for line in ranked[: len(entries)]:
+                    present.add(line.id)
+                    if line.live:
+                        present_live += 1
+                    elif line.member_id == sender:
+                        revive.append(line)
+                new_entries.extend(entries[len(lines):])
+            if len(revive) > revived_before:
+                # Revived in the order the copy lists them (stock goes first come, first served).
+                position = {key: i for i, key in enumerate(counts)}
+                revive.sort(key=lambda ln: position[ln.key])
 
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
                    if ln.live and ln.id not in present]
@@ -195,20 +214,20 @@ class OrderBook:
         for line in revive:
             await self._revive(campaign, catalog, line, msg_id, now, out)
         for entry in new_entries:
-            if await self._edits_someone_else(campaign.id, catalog, entry, sender, present):
+            ex = self._extract(entry.text, catalog)
+            if await self._edits_someone_else(campaign.id, ex, sender, present):
                 await self.orders.add_unreadable(
                     campaign.id, sender, sender_name, entry.text, "改动了别人的接龙行", msg_id, now)
                 continue
-            await self._new_line(campaign, catalog, sender, sender_name, "copy", entry, msg_id, now, out)
+            await self._new_line(campaign, catalog, sender, sender_name, "copy", entry, msg_id, now, out, ex)
         return out
 
-    async def _edits_someone_else(self, campaign_id: int, catalog: Catalog, entry: Entry, sender: str,
+    async def _edits_someone_else(self, campaign_id: int, ex: Extraction, sender: str,
                                   present: set[int]) -> bool:
         """A new line carrying the label (house number, name) of another member's
         line that this copy lacks is that member's line changed by someone else:
         attributing it to the sender would invent an order."""
-        label = extract(entry.text, catalog, bare_number_ok=True, max_qty=self.max_qty).label
-        label_key = key_of(label)
+        label_key = key_of(ex.label)
         if not label_key:
             return False
         for line in await self.orders.lines_with_label(campaign_id, label_key):
