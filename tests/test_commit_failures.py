@@ -1,0 +1,62 @@
+"""A message whose writes fail when they reach the database leaves no trace.
+
+Writes wait for the commit (storage/db.py), so a failure can come after the
+handler has run and the repositories' memory has moved on; the bot must then
+forget that memory, send nothing for the message, and keep counting the
+next messages exactly."""
+
+from __future__ import annotations
+
+from tests.harness import Harness
+
+OPEN = "/开团 周六水果团\n草莓 30元/盒\n砂糖橘 25元/箱"
+HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n\n"
+
+
+async def _break_lines_containing(bot: Harness, word: str) -> None:
+    # Stands in for a disk or constraint failure at commit time.
+    await bot.db.execute(
+        f"CREATE TRIGGER fail_{len(word)} BEFORE INSERT ON lines WHEN NEW.raw LIKE '%{word}%' "
+        "BEGIN SELECT RAISE(ABORT, 'write failed'); END"
+    )
+
+
+async def test_a_copy_that_fails_at_commit_changes_nothing_and_the_next_ones_count(bot: Harness) -> None:
+    await bot.say("wx_owner", OPEN)
+    await bot.say("wx_zhang", HEADER + "1. 3-502 张三 草莓2盒")
+    await bot.settle()
+    await _break_lines_containing(bot, "坏")
+    bot.take()
+
+    failed = await bot.say("wx_li", HEADER + "1. 3-502 张三 草莓2盒\n2. 坏 李四 草莓1盒 砂糖橘1箱")
+    await bot.say("wx_wang", HEADER + "1. 3-502 张三 草莓2盒\n2. 5-101 王五 草莓3盒")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_wang", "草莓"): 3}
+    sent = " ".join(bot.texts())
+    assert "王五" in sent and "李四" not in sent  # no acknowledgement for what was not recorded
+
+    # Her edit of the same list after the failure: nothing of the failed message lingers.
+    await bot.say("wx_li", HEADER + "1. 3-502 张三 草莓2盒\n2. 5-101 王五 草莓3盒\n3. 6-101 李四 砂糖橘2箱")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_wang", "草莓"): 3, ("wx_li", "砂糖橘"): 2}
+
+    # The failed message was never claimed: delivered again once writes work, it counts
+    # (as her newest copy, which no longer has her 6-101 line).
+    await bot.db.execute("DROP TRIGGER fail_1")
+    await bot.redeliver("wx_li", HEADER + "1. 3-502 张三 草莓2盒\n2. 坏 李四 草莓1盒 砂糖橘1箱", failed)
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_wang", "草莓"): 3,
+                                ("wx_li", "草莓"): 1, ("wx_li", "砂糖橘"): 1}
+
+
+async def test_a_plain_order_that_fails_at_commit_keeps_her_earlier_order(bot: Harness) -> None:
+    await bot.say("wx_owner", OPEN)
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.db.execute(
+        "CREATE TRIGGER fail_items BEFORE UPDATE ON items WHEN NEW.qty = 7 "
+        "BEGIN SELECT RAISE(ABORT, 'write failed'); END"
+    )
+    await bot.say("wx_zhang", "草莓改成7盒")
+    await bot.say("wx_zhang", "再来1盒草莓")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 3}
