@@ -7,6 +7,7 @@ transcript time and live transports call from a ticker.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -44,6 +45,7 @@ class App:
         self._next_deadline: datetime | None = None
         self._next_job: datetime | None = None
         self._due_known = False
+        self._timed = asyncio.Lock()
 
     # -- inbound -------------------------------------------------------------
 
@@ -93,6 +95,8 @@ class App:
             return
         if ctx is None:
             return
+        for change in ctx.after_commit:
+            change()
         for out in ctx.replies:
             await self._post(out)
         for ack in ctx.acks:
@@ -137,21 +141,24 @@ class App:
         wall clock (after downtime, stale posts are skipped); in a replay, the
         previous event's time, so transcript time passing is never lateness."""
         reference = self.clock.now()
-        while True:
-            deadline, job_at = await self._next_due()
-            ack_due = self.acks.next_due()
-            candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]
-            if not candidates:
-                return
-            first = min(candidates)
-            self.clock.observe(first)
-            if deadline is not None and deadline == first:
-                await self._close_due(first)
-            elif job_at is not None and job_at == first:
-                await self._run_jobs(first, reference)
-            else:
-                for _, out in self.acks.take_due(first):
-                    await self._post(out)
+        # Live, the ticker and incoming messages both call this: one at a time,
+        # or both would read the same due job and post it twice.
+        async with self._timed:
+            while True:
+                deadline, job_at = await self._next_due()
+                ack_due = self.acks.next_due()
+                candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]
+                if not candidates:
+                    return
+                first = min(candidates)
+                self.clock.observe(first)
+                if deadline is not None and deadline == first:
+                    await self._close_due(first)
+                elif job_at is not None and job_at == first:
+                    await self._run_jobs(first, reference)
+                else:
+                    for _, out in self.acks.take_due(first):
+                        await self._post(out)
 
     async def _close_due(self, now: datetime) -> None:
         notices: list[Outgoing] = []

@@ -7,6 +7,7 @@ is not in the book.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -56,8 +57,9 @@ class Services:
 
     @classmethod
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
-        orders = OrderRepo(db)
-        return cls(db=db, rooms=RoomRepo(db), campaigns=CampaignRepo(db), orders=orders,
+        campaigns = CampaignRepo(db)
+        orders = OrderRepo(db, on_live_change=campaigns.adjust_live)
+        return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
                    book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db))
@@ -86,6 +88,9 @@ class Context:
     acks: list[Ack] = field(default_factory=list)
     # Set when deadlines or schedules changed, so the app re-reads what is due next.
     deadlines_changed: bool = False
+    # Changes to the bot's memory that must follow the database: run once the
+    # message's transaction has committed, never for one that rolled back.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def room_id(self) -> str:

@@ -51,7 +51,8 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
     if out.fork:
         last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
-            ctx.svc.merged_posted[campaign.id] = ctx.now
+            posted, when = ctx.svc.merged_posted, ctx.now
+            ctx.after_commit.append(lambda: posted.__setitem__(campaign.id, when))
             lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
             ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                       + await list_text(ctx.svc, campaign, lines))

@@ -45,11 +45,11 @@ async def scripts_command(ctx: Context, args: str) -> None:
             ctx.reply(f"这段话术没有保存，用示例数据试了一下出错：{problem}")
             return
         await ctx.svc.owner_templates.put(room, kind, text, ctx.msg.sender.id, ctx.now)
-        templates.set_override(room, kind, text)
+        ctx.after_commit.append(lambda: templates.set_override(room, kind, text))
         ctx.reply(f"✅ 已保存本群的【{label}】话术。")
     elif action in ("恢复", "reset"):
         if await ctx.svc.owner_templates.delete(room, kind):
-            templates.clear_override(room, kind)
+            ctx.after_commit.append(lambda: templates.clear_override(room, kind))
             ctx.reply(f"已恢复默认的【{label}】话术。")
         else:
             ctx.reply(f"【{label}】本来就是默认话术。")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.campaign_spec import CampaignSpec
@@ -50,15 +51,28 @@ class CampaignRepo:
         # campaign goes through this class, which drops these answers then.
         # Their live_lines is as of the read (OrderRepo.live_shared is current).
         self._open: dict[str, Campaign | None] = {}
+        self._open_room: dict[int, str] = {}  # campaign id → its room, for the cached ones
         db.on_rollback(self._forget)
 
     def _forget(self) -> None:
         self._products.clear()
+        self._drop_open()
+
+    def _drop_open(self) -> None:
         self._open.clear()
+        self._open_room.clear()
+
+    def adjust_live(self, campaign_id: int, delta: int) -> None:
+        """OrderRepo changed the campaign's live line count: keep the cached copy
+        current (owners' templates show campaign.live_lines)."""
+        room = self._open_room.get(campaign_id)
+        cached = self._open.get(room) if room is not None else None
+        if room is not None and cached is not None and cached.id == campaign_id:
+            self._open[room] = replace(cached, live_lines=cached.live_lines + delta)
 
     async def create(self, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
                      header: str) -> int:
-        self._open.clear()
+        self._drop_open()
         cid = await self.db.execute(
             "INSERT INTO campaigns (room_id, title, status, opened_at, close_at, pickup, min_buyers, "
             "min_units, created_by, header, commission_bp) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -86,7 +100,10 @@ class CampaignRepo:
                 "SELECT * FROM campaigns WHERE room_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
                 (room_id,),
             )
-            self._open[room_id] = _campaign(row) if row else None
+            campaign = _campaign(row) if row else None
+            self._open[room_id] = campaign
+            if campaign is not None:
+                self._open_room[campaign.id] = room_id
         return self._open[room_id]
 
     async def latest_in(self, room_id: str) -> Campaign | None:
@@ -111,7 +128,7 @@ class CampaignRepo:
         return [c for c in map(_campaign, rows) if c.close_at is not None and c.close_at <= now]
 
     async def close(self, campaign_id: int, when: datetime) -> None:
-        self._open.clear()
+        self._drop_open()
         await self.db.execute(
             "UPDATE campaigns SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
             (ts(when), campaign_id),
@@ -126,15 +143,15 @@ class CampaignRepo:
         return list(self._products[campaign_id])
 
     async def mark_group_announced(self, campaign_id: int) -> None:
-        self._open.clear()
+        self._drop_open()
         await self.db.execute("UPDATE campaigns SET group_announced = 1 WHERE id = ?", (campaign_id,))
 
     async def set_fulfilled(self, campaign_id: int, fulfilled: bool) -> None:
-        self._open.clear()
+        self._drop_open()
         await self.db.execute("UPDATE campaigns SET fulfilled = ? WHERE id = ?", (int(fulfilled), campaign_id))
 
     async def set_arrived(self, campaign_id: int, when: datetime, pickup: str | None) -> None:
-        self._open.clear()
+        self._drop_open()
         await self.db.execute(
             "UPDATE campaigns SET arrived_at = ?, pickup = COALESCE(?, pickup) WHERE id = ?",
             (ts(when), pickup, campaign_id),

@@ -14,7 +14,9 @@ connection, inside the one transaction, so nothing reads around a write.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -67,9 +69,10 @@ class Database:
         self._pending: list[_Statement] = []
         self._in_transaction = False
         self._began = False  # the transaction's BEGIN has gone to the database
+        self._owner: asyncio.Task[Any] | None = None  # the task inside the transaction
         # Repositories keep read caches of what they wrote; a rollback makes
         # them wrong, so every cache is dropped then.
-        self._on_rollback: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], Callable[[], None] | None]] = []
         # Trips to the database thread: what a message costs (see bench/run.py).
         self.calls = 0
 
@@ -119,12 +122,18 @@ class Database:
             await self._conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
 
     def on_rollback(self, forget: Callable[[], None]) -> None:
-        self._on_rollback.append(forget)
+        # Held weakly: a repository made for one report must not live as long as the connection.
+        self._on_rollback.append(weakref.WeakMethod(forget) if inspect.ismethod(forget) else lambda: forget)
 
     def forget_caches(self) -> None:
-        """For statements the repositories did not make (tests, maintenance)."""
-        for forget in self._on_rollback:
-            forget()
+        """After a rollback, and for statements the repositories did not make (tests, maintenance)."""
+        alive = []
+        for ref in self._on_rollback:
+            forget = ref()
+            if forget is not None:
+                forget()
+                alive.append(ref)
+        self._on_rollback = alive
 
     async def close(self) -> None:
         await self._conn.close()
@@ -141,8 +150,20 @@ class Database:
         return then(raw)
 
     async def _trip(self, then: Callable[[sqlite3.Connection], T]) -> T:
-        batch, self._pending = self._pending, []
-        self._began = self._in_transaction
+        if self._lock.locked() and self._owner is not asyncio.current_task():
+            # Another task's transaction is open (the live ticker reads while a
+            # message is handled): its waiting writes and its BEGIN are not ours
+            # to send, and our statement must not land inside it.
+            async with self._lock:
+                return await self._send(then)
+        return await self._send(then)
+
+    async def _send(self, then: Callable[[sqlite3.Connection], T], *, alone: bool = False) -> T:
+        """`alone`: without the waiting writes (a rollback, which discards them)."""
+        batch: list[_Statement] = []
+        if not alone:
+            batch, self._pending = self._pending, []
+            self._began = self._began or self._in_transaction
         self.calls += 1
         # aiosqlite has no public way to run a function in its thread; _execute
         # is the one its own methods use (pinned below 0.23 in pyproject.toml).
@@ -156,6 +177,7 @@ class Database:
         async with self._lock:
             self._pending = [(_BEGIN, (), False)]
             self._in_transaction = True
+            self._owner = asyncio.current_task()
             self._began = False
             try:
                 yield self
@@ -164,13 +186,17 @@ class Database:
                     await self._trip(_commit)
             except BaseException:
                 self._pending = []
-                if self._began:
-                    await self._trip(_rollback)
+                # First, so that even a second cancellation during the rollback
+                # cannot leave the caches holding what is being undone.
                 self.forget_caches()
+                if self._began:
+                    # Shielded: the ROLLBACK must reach the thread before the next BEGIN.
+                    await asyncio.shield(self._send(_rollback, alone=True))
                 raise
             finally:
                 self._pending = []
                 self._in_transaction = False
+                self._owner = None
 
     def write(self, sql: str, params: Sequence[Any] = (), *, must_change: bool = False) -> None:
         """A write whose result nobody reads: it goes to the database with the next trip.

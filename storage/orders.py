@@ -8,7 +8,7 @@ one product), never by the size of the campaign, except the reports
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from storage.campaigns import product_from_row, ts
@@ -29,8 +29,10 @@ class OrderRepo:
     # Campaigns kept in memory at once; older ones are read again when asked.
     KEEP = 256
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_live_change: Callable[[int, int], None] | None = None) -> None:
         self.db = db
+        # Told (campaign id, delta) when a campaign's live 接龙 line count changes.
+        self._on_live_change = on_live_change
         # Every 接龙 copy repeats the whole list and every acknowledgement reads
         # her order: a campaign's lines and items are held in memory (see
         # storage/order_state.py), kept in step by every write below and
@@ -49,6 +51,10 @@ class OrderRepo:
         self._products.clear()
         self._sold.clear()
         self._next_line_id = None
+
+    def _live_changed(self, campaign_id: int, delta: int) -> None:
+        if self._on_live_change is not None:
+            self._on_live_change(campaign_id, delta)
 
     async def _state(self, campaign_id: int) -> CampaignLines:
         state = self._states.get(campaign_id)
@@ -108,6 +114,7 @@ class OrderRepo:
         )
         if source != "text":
             self.db.write("UPDATE campaigns SET live_lines = live_lines + 1 WHERE id = ?", (campaign_id,))
+            self._live_changed(campaign_id, 1)
         state.add(Line(line_id, campaign_id, member_id, source, key, label, raw, True, readable), label_key)
         return line_id
 
@@ -119,6 +126,7 @@ class OrderRepo:
         if line.source != "text":
             self.db.write("UPDATE campaigns SET live_lines = live_lines + ? WHERE id = ?",
                           (1 if live else -1, line.campaign_id))
+            self._live_changed(line.campaign_id, 1 if live else -1)
         state.set_live(line.id, live)
 
     async def items(self, campaign_id: int, line_id: int) -> dict[int, int]:

@@ -215,3 +215,16 @@ def test_the_example_week_replays_in_order(tmp_path: Path) -> None:
     ]
     assert [f for f in firsts if not f[1].startswith("📅")] == expected
     assert [x["ts"] for x in lines] == sorted(x["ts"] for x in lines)
+
+
+async def test_live_ticker_and_a_message_at_the_same_moment_post_a_job_once(bot: Harness) -> None:
+    import asyncio
+
+    from bot.models import Member, Message
+
+    await bot.say("wx_owner", "/互动 30分钟后 草莓想要的扣1")
+    due = bot.now + timedelta(minutes=31)
+    msg = Message(id="at-the-tick", ts=due, sender=Member("wx_zhang", "张三"), text="草莓好吃吗", room_id="r1")
+    # Live, the scheduler's ticker and the transport call the app concurrently.
+    await asyncio.gather(bot.app.advance(due), bot.app.on_event(msg), bot.app.advance(due))
+    assert sum("草莓想要的扣1" in text for _, text in posts(bot)) == 1

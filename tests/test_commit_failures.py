@@ -60,3 +60,26 @@ async def test_a_plain_order_that_fails_at_commit_keeps_her_earlier_order(bot: H
     await bot.say("wx_zhang", "再来1盒草莓")
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "草莓"): 3}
+
+
+async def test_a_redelivered_old_copy_does_not_hold_back_the_merged_list(bot: Harness) -> None:
+    await bot.say("wx_owner", OPEN)
+    first = await bot.say("wx_zhang", HEADER + "1. 3-502 张三 草莓2盒")
+    await bot.say("wx_li", HEADER + "1. 3-502 张三 草莓2盒\n2. 6-101 李四 砂糖橘1箱")
+    # Her first copy again (the service re-sends it): it lacks 李四's line, but it was handled already.
+    await bot.redeliver("wx_zhang", HEADER + "1. 3-502 张三 草莓2盒", first)
+    bot.take()
+    await bot.say("wx_wang", HEADER + "1. 3-502 张三 草莓2盒\n2. 5-101 王五 草莓3盒", after=30)
+    merged = [t for t in bot.texts() if "最新的接龙" in t]
+    assert len(merged) == 1 and "李四 砂糖橘1箱" in merged[0] and "王五 草莓3盒" in merged[0]
+
+
+async def test_a_template_saved_by_a_failed_message_is_not_used(bot: Harness) -> None:
+    await bot.db.execute(
+        "CREATE TRIGGER fail_templates BEFORE INSERT ON template_overrides "
+        "BEGIN SELECT RAISE(ABORT, 'write failed'); END"
+    )
+    await bot.say("wx_owner", "/话术 设置 互动\n💬 新话术 {{ text }}")
+    await bot.say("wx_owner", "/互动 30分钟后 草莓想要的扣1")
+    await bot.wait(31 * 60)
+    assert "新话术" not in bot.texts()[-1] and "草莓想要的扣1" in bot.texts()[-1]

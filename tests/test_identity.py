@@ -152,3 +152,15 @@ async def test_typed_native_xml_cannot_claim_other_authors(bot: Harness) -> None
            f"<type>53</type><extinfo><solitaire_info><![CDATA[{info}]]></solitaire_info></extinfo></appmsg></msg>")
     await bot.say("wx_zhang", xml)
     assert {member for member, _ in await bot.book()} <= {"wx_zhang"}
+
+
+async def test_the_welcome_counts_the_lines_as_they_are_now(bot: Harness) -> None:
+    await bot.say("wx_owner", "/话术 设置 欢迎\n欢迎！已有{{ campaign.live_lines }}位邻居接龙")
+    await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒")
+    header = "#接龙\n周六水果团\n\n"
+    await bot.say("wx_zhang", header + "1. 张三 草莓1盒")
+    await bot.say("wx_li", header + "1. 张三 草莓1盒\n2. 李四 草莓2盒")
+    await bot.say("wx_wang", header + "1. 张三 草莓1盒\n2. 李四 草莓2盒\n3. 王五 草莓1盒")
+    await bot.app.on_event(MemberJoined("r1", Member("wx_new", "新人"), bot.now))
+    await bot.settle()
+    assert any("已有3位邻居接龙" in t for t in bot.texts())
