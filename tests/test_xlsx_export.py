@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import subprocess
 import sys
+import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from bot.clock import DEFAULT_TZ
+from bot.export import Column, Kind, Table
 from bot.reports import UnknownCampaign
-from bot.xlsx_export import safe_name, write_exports
+from bot.xlsx_export import safe_name, write_exports, write_workbook
 from tests.harness import FRUIT, Harness, copy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,12 +113,24 @@ async def test_sheets_are_readable_and_printable(bot: Harness, tmp_path: Path) -
         assert ws.freeze_panes == "A2"
         assert ws["A1"].font.b
         assert ws.print_title_rows == "$1:$1"  # the header on every printed page
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        # One page wide: fitToWidth left out means 1, the standard's default (XlsxWriter leaves it out).
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
         assert ws.page_setup.fitToHeight == 0
         assert all(ws.column_dimensions[c].width >= 6 for c in "ABCDEFGHIJ")
+        assert ws.page_setup.paperSize == 9  # A4
+        assert ws.print_options.gridLines and ws.print_options.horizontalCentered
+        margins = ws.page_margins
+        assert (margins.left, margins.right, margins.top, margins.bottom) == (0.4, 0.4, 0.6, 0.6)
+        assert ws.oddFooter.center.text == "第 &P 页 / 共 &N 页"
+        header = ws["A1"]
+        assert header.fill.fill_type == "solid" and header.fill.fgColor.rgb[-6:] == "DDEBF7"
+        assert header.border.bottom.style == "thin" and header.alignment.horizontal == "center"
         last = ws.max_row
         assert ws.cell(last, 1).value == "合计" and ws.cell(last, 1).font.b
+        # The totals row is ruled off across its whole width, empty cells too.
+        assert all(c.border.top.style == "thin" and c.border.bottom.style == "double" for c in ws[last])
     assert wb["团员对账"].page_setup.orientation == "landscape"
+    assert wb["采购单"].oddHeader.center.text == "周六水果团 · 采购单"
     money = wb["团员对账"]["I2"]  # 应付, 李四 (the first to order)
     assert money.number_format == '"¥"#,##0.00' and money.value == 30
     assert wb["采购单"]["J2"].number_format == "0.00%"
@@ -222,3 +238,59 @@ async def test_every_campaign_in_one_workbook_each_pickup_point_on_its_own_page(
     assert [b.id for b in packing.row_breaks.brk] == [2]  # after 东门快递柜's last row
     assert wb["采购单"].oddHeader.center.text == "2个团 · 采购单"
     assert _rows(wb["采购单"])[-1][7] == 60 + 15
+
+
+# What members type reaches the workbook: it must come back as the same text, never run as a formula or a link.
+HOSTILE = ["=1+1", '=HYPERLINK("http://x.example","点我")', "+1", "@SUM(A1)", "http://x.example", "<r><t>x</t></r>", "<r>A&B</r>",
+           "_x0041_", "a & b <c> \"q\" 's'", " 前后有空格 ", "两行\n文字", "\t制表", "😀表情", "]]>", "&&P"]
+
+
+def test_text_is_written_as_text_whatever_it_says(tmp_path: Path) -> None:
+    table = Table("t", "测试", (Column("接龙标注"), Column("金额", Kind.MONEY), Column("时间", Kind.TIME)),
+                  tuple((text, -1234, datetime(2026, 1, 2, 3, 4)) for text in HOSTILE), ("合计", -1234 * len(HOSTILE), None))
+    out = tmp_path / "t.xlsx"
+    write_workbook([table], out, "A&B <团>")
+    with zipfile.ZipFile(out) as zf:  # every part is well-formed XML
+        for name in zf.namelist():
+            ElementTree.fromstring(zf.read(name))
+    ws = load_workbook(out)["测试"]
+    rows = list(ws.iter_rows(min_row=2, max_row=len(HOSTILE) + 1))
+    assert [r[0].value for r in rows] == HOSTILE
+    assert {r[0].data_type for r in rows} == {"s"}  # text, not a formula
+    assert not any(r[0].hyperlink for r in rows)
+    assert {(r[1].value, r[2].value) for r in rows} == {(-12.34, datetime(2026, 1, 2, 3, 4))}
+    assert ws.oddHeader.center.text == "A&&B <团> · 测试"  # & doubled: Excel would read &B as a code
+
+
+def test_control_characters_and_overlong_text_do_not_break_the_file(tmp_path: Path) -> None:
+    table = Table("t", "测试", (Column("备注"),), (("a\x01b\x1fc",), ("长" * 40_000,), ("😀" * 20_000,)))
+    out = tmp_path / "t.xlsx"
+    write_workbook([table], out, "团\x07")
+    ws = load_workbook(out)["测试"]
+    # XML cannot carry them: Excel's own _xHHHH_ escape, which Excel shows as the character.
+    assert ws["A2"].value == "a_x0001_b_x001F_c"
+    assert ws["A3"].value == "长" * 32_767  # Excel's limit for a cell
+    assert ws["A4"].value == "😀" * 16_383  # counted in UTF-16, as Excel counts
+    assert ws.oddHeader.center.text == "团 · 测试"
+
+
+def test_a_failed_write_leaves_the_old_workbook_and_no_part_file(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    out.write_bytes(b"the workbook from before")
+    bad = Table("t", "测试", (Column("备注"),), (("fine",), (object(),)))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        write_workbook([bad], out, "团")
+    assert out.read_bytes() == b"the workbook from before"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
+    assert gc.isenabled()  # switched off while the sheets are written, and back on after a failure too
+
+
+@pytest.mark.parametrize(("heading", "shown"), [
+    ("A&G团", "A＆G团 · 测试"),  # "&G" would be read as a picture: XlsxWriter would drop the header
+    ("图&[Picture]", "图＆[Picture] · 测试"),
+    ("长" * 300, "长" * 253),  # Excel's limit, 255 with the code that centres it
+])
+def test_every_heading_keeps_its_page_header(tmp_path: Path, heading: str, shown: str) -> None:
+    out = tmp_path / "t.xlsx"
+    write_workbook([Table("t", "测试", (Column("备注"),), (("x",),))], out, heading)
+    assert load_workbook(out)["测试"].oddHeader.center.text == shown
