@@ -61,7 +61,7 @@ class OrderBook:
     async def _set_line_items(self, campaign: Campaign, line_id: int, member_id: str,
                               desired: dict[int, int], msg_id: str, now: datetime,
                               out: Outcome, current: dict[int, int] | None = None) -> None:
-        """`current`: the line's items when the caller has just read them (saves a query)."""
+        """`current`: the line's items when the caller has just read them."""
         if current is None:
             current = await self.orders.items(campaign.id, line_id)
         for product_id in sorted(set(current) | set(desired)):

@@ -1,8 +1,9 @@
 """Order lines, their items, the waitlist and the lines that need the owner.
 
-Every query is bounded by the message at hand (its keys, one member's lines,
-one product), never by the size of the campaign, except the reports
-(totals, export) that exist to read the whole campaign.
+A campaign's lines and items are read once and then answered from memory
+(storage/order_state.py), so a message costs what the message holds, never
+what the campaign holds; only the reports (totals, export), which exist to
+read the whole campaign, query it whole.
 """
 
 from __future__ import annotations
