@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.jielong import JielongCopy, is_example
 from bot.quantity import NUM, UNITS, to_int
-from bot.textnorm import drop_invisible, key_of, nfkc
+from bot.textnorm import clean, key_of, nfkc
 from bot.timeparse import parse_when
 
 
@@ -93,7 +93,7 @@ def _cents(number: str) -> int | None:
 def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec | None:
     """One product, or None when the line names no price. `nameless_ok`: a
     price with no name (`每箱88元`) is kept with an empty name for the caller."""
-    text = drop_invisible(nfkc(line)).strip()
+    text = clean(line).strip()
     code = None
     cm = _CODE.match(text)
     if cm and not re.match(r"^\s*[A-Za-z]{2}", text):
@@ -177,7 +177,7 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
         if not key_of(line):
             # Blank, or decoration only (🍓🍓🍓, ———): no product, nothing to report.
             continue
-        om = _OPTION.match(drop_invisible(nfkc(line)))
+        om = _OPTION.match(clean(line))
         if om:
             _apply_option(om.group(1), om.group(2), now, opts, problems)
             continue
@@ -223,7 +223,7 @@ def parse_jielong_drop(copy: JielongCopy, now: datetime) -> CampaignSpec:
     problems: list[str] = []
     opts: dict[str, object] = {}
     for line in (*copy.header, *copy.footer):
-        text = drop_invisible(nfkc(line)).strip()
+        text = clean(line).strip()
         if not text or text.startswith("#") or is_example(text):
             continue
         om = _OPTION.match(text)

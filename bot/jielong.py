@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.textnorm import drop_invisible, key_of_nfkc, nfkc
+from bot.textnorm import clean, key_of_nfkc
 
 # "1. ", "1、", "1)", "1:" — after NFKC the full-width forms are these too.
 _ENTRY = re.compile(r"^\s*(\d{1,5})\s*(?:[.、,):]|\s(?=\S))\s*(.*)$")
@@ -46,7 +46,7 @@ class JielongCopy:
 def parse_copy(text: str) -> JielongCopy | None:
     """The list in `text`, or None when it has no entries and no #接龙 tag."""
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    tagged = bool(raw_lines) and bool(_TAG.match(_clean(raw_lines[0])))
+    tagged = bool(raw_lines) and bool(_TAG.match(clean(raw_lines[0])))
     header: list[str] = []
     footer: list[str] = []
     entries: list[Entry] = []
@@ -75,17 +75,13 @@ def parse_copy(text: str) -> JielongCopy | None:
     )
 
 
-def _clean(line: str) -> str:
-    return drop_invisible(nfkc(line))
-
-
 @lru_cache(maxsize=1 << 16)
 def _read_line(raw: str) -> Entry | None:
     """The entry on one line (its key may be empty), or None for any other line.
 
     Every copy repeats the lines of the copies before it, so a line is read
     once and then recognised: a copy costs a lookup per line it carries."""
-    m = _ENTRY.match(_clean(raw))
+    m = _ENTRY.match(clean(raw))
     if m is None or _EXAMPLE.match(m.group(2)):
         return None
     body = m.group(2).strip()

@@ -57,6 +57,11 @@ def drop_invisible(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+def clean(line: str) -> str:
+    """A line as the parsers read it: ASCII forms, no invisible characters."""
+    return drop_invisible(nfkc(line))
+
+
 def strip_wechat_emoji(text: str) -> str:
     """WeChat sends its built-in emoji as bracketed words like [玫瑰]."""
     return re.sub(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]", " ", text)

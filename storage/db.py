@@ -67,7 +67,6 @@ class Database:
         self._lock = asyncio.Lock()
         # Writes waiting for the next trip to the database thread.
         self._pending: list[_Statement] = []
-        self._in_transaction = False
         self._began = False  # the transaction's BEGIN has gone to the database
         self._owner: asyncio.Task[Any] | None = None  # the task inside the transaction
         # Repositories keep read caches of what they wrote; a rollback makes
@@ -163,7 +162,7 @@ class Database:
         batch: list[_Statement] = []
         if not alone:
             batch, self._pending = self._pending, []
-            self._began = self._began or self._in_transaction
+            self._began = self._began or self._owner is not None
         self.calls += 1
         # aiosqlite has no public way to run a function in its thread; _execute
         # is the one its own methods use (pinned below 0.23 in pyproject.toml).
@@ -176,7 +175,6 @@ class Database:
         """Everything inside commits together or not at all."""
         async with self._lock:
             self._pending = [(_BEGIN, (), False)]
-            self._in_transaction = True
             self._owner = asyncio.current_task()
             self._began = False
             try:
@@ -195,13 +193,12 @@ class Database:
                 raise
             finally:
                 self._pending = []
-                self._in_transaction = False
                 self._owner = None
 
     def write(self, sql: str, params: Sequence[Any] = (), *, must_change: bool = False) -> None:
         """A write whose result nobody reads: it goes to the database with the next trip.
         Outside a transaction there is no next trip, so callers use `execute` there."""
-        if not self._in_transaction:
+        if self._owner is None:
             raise RuntimeError("Database.write outside a transaction")
         self._pending.append((sql, params, must_change))
 
