@@ -25,11 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import App
+from bot.app.context import Services, Settings
+from bot.app.outbox import ManualSleep, OutboundQueue, SendLimits
+from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
-from bot.context import Services, Settings
 from bot.models import Event, Member, Message, Outgoing, RoomInfo, RoomSeen, Tick
-from bot.outbox import ManualSleep, OutboundQueue, SendLimits
 from storage.db import Database
 
 START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=DEFAULT_TZ)

@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.app.context import Services, Settings
 from bot.clock import DEFAULT_TZ
-from bot.context import Services, Settings
-from bot.export import TABLES
-from bot.reports import Reports, load_reports, member_list, packing_list, supplier_list
-from bot.xlsx_export import SHEETS, write_exports, write_workbook
+from bot.domain.reports import Reports, load_reports, member_list, packing_list, supplier_list
+from bot.render.export import TABLES
+from bot.render.xlsx_export import SHEETS, write_exports, write_workbook
 from handlers.campaigns import summary_text
 from storage.db import Database
 

@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import App
+from bot.app.context import Services, Settings
+from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
-from bot.context import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
 from handlers.campaigns import summary_text
 from storage.db import Database
@@ -95,7 +95,7 @@ async def _discard(out: Outgoing) -> None:
 
 
 async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float], float]:
-    from bot.outbox import OutboundQueue, SendLimits
+    from bot.app.outbox import OutboundQueue, SendLimits
 
     db = await Database.open(folder / "load.sqlite")
     clock = ManualClock(datetime(2026, 11, 28, 8, 0, tzinfo=DEFAULT_TZ))

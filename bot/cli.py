@@ -74,13 +74,13 @@ def _fail(message: str) -> NoReturn:
 
 
 async def _serve(args: argparse.Namespace, transport_name: str) -> None:
+    from bot.app.outbox import SendLimits
+    from bot.app.runtime import run_bot
     from bot.clock import SystemClock
-    from bot.outbox import SendLimits
-    from bot.runtime import run_bot
 
     clock = SystemClock(args.tz)
     if transport_name == "wechaty":
-        from bot.adapters.wechaty import WechatyTransport
+        from bot.transports.wechaty import WechatyTransport
 
         token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
         endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
@@ -96,15 +96,15 @@ async def _serve(args: argparse.Namespace, transport_name: str) -> None:
             _fail(str(exc))
         await run_bot(transport, args.db, clock, timedelta(seconds=args.ack_window), live=True, limits=limits)
     else:
-        from bot.adapters.console import ConsoleTransport
+        from bot.transports.console import ConsoleTransport
 
         await run_bot(ConsoleTransport(clock), args.db, clock, timedelta(seconds=args.ack_window), live=True)
 
 
 async def _replay(args: argparse.Namespace) -> None:
-    from bot.adapters.replay import ReplayTransport
+    from bot.app.runtime import run_bot
     from bot.clock import ManualClock
-    from bot.runtime import run_bot
+    from bot.transports.replay import ReplayTransport
 
     if not args.transcript.is_file() or not os.access(args.transcript, os.R_OK):
         _fail(f"cannot read transcript {args.transcript}")
@@ -114,8 +114,8 @@ async def _replay(args: argparse.Namespace) -> None:
 
 
 async def _export(args: argparse.Namespace) -> None:
-    from bot.export import TABLES, order_book, report_json, table_csv, to_csv, to_json
-    from bot.reports import UnknownCampaign, load_reports
+    from bot.domain.reports import UnknownCampaign, load_reports
+    from bot.render.export import TABLES, order_book, report_json, table_csv, to_csv, to_json
     from storage.db import Database
 
     if args.format == "xlsx" and args.out is None:
@@ -125,7 +125,7 @@ async def _export(args: argparse.Namespace) -> None:
     db = await Database.open(args.db)
     try:
         if args.format == "xlsx":
-            from bot.xlsx_export import SHEETS, export_xlsx
+            from bot.render.xlsx_export import SHEETS, export_xlsx
 
             try:
                 await export_xlsx(db, args.out, args.campaign, SHEETS if args.report is None else (args.report,))

@@ -6,8 +6,8 @@ typed in the text, so a member renamed to look like the owner gets nothing.
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.router import Router
+from bot.app.context import Context
+from bot.app.router import Router
 
 router = Router("admins")
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
-from bot.context import Context, Services
-from bot.jielong import parse_copy
+from bot.app.context import Context, Services
+from bot.app.router import Router
+from bot.domain.reports import commission_cents
 from bot.models import Outgoing
-from bot.privacy import mask
-from bot.reports import commission_cents
-from bot.router import Router
-from bot.templates import money, when
+from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
+from bot.parsing.jielong import parse_copy
+from bot.parsing.privacy import mask
+from bot.render.templates import money, when
 from storage.records import Campaign, Product, ProductTotal
 
 router = Router("campaigns")

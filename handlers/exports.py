@@ -7,9 +7,9 @@ posted, never the contents.
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.router import Router
-from bot.xlsx_export import write_exports
+from bot.app.context import Context
+from bot.app.router import Router
+from bot.render.xlsx_export import write_exports
 
 router = Router("exports")
 

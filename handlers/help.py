@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.router import Router
+from bot.app.context import Context
+from bot.app.router import Router
 
 router = Router("help")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.context import Context
-from bot.router import Router
-from bot.textnorm import nfkc
+from bot.app.context import Context
+from bot.app.router import Router
+from bot.parsing.textnorm import nfkc
 
 router = Router("members")
 

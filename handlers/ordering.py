@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.jielong import JielongCopy, parse_copy
+from bot.app.context import Context
+from bot.app.router import Router
+from bot.domain.orderbook import Outcome, catalog_of
 from bot.models import MessageKind
-from bot.native_solitaire import parse_native
-from bot.order_text import Action, parse_order_text
-from bot.orderbook import Outcome, catalog_of
-from bot.privacy import mask
-from bot.router import Router
-from bot.templates import money
-from bot.textnorm import key_of
+from bot.parsing.jielong import JielongCopy, parse_copy
+from bot.parsing.native_solitaire import parse_native
+from bot.parsing.order_text import Action, parse_order_text
+from bot.parsing.privacy import mask
+from bot.parsing.textnorm import key_of
+from bot.render.templates import money
 from handlers.campaigns import group_progress, list_text
 from storage.records import Campaign
 

@@ -9,11 +9,11 @@ import re
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from bot.context import Context
+from bot.app.context import Context
+from bot.app.router import Router
 from bot.models import MessageKind
-from bot.router import Router
-from bot.templates import money, when
-from bot.textnorm import nfkc
+from bot.parsing.textnorm import nfkc
+from bot.render.templates import money, when
 from handlers.pickup import after_drop_campaign, buyers
 
 router = Router("payments")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.context import Context, Services
+from bot.app.context import Context, Services
+from bot.app.router import Router
 from bot.models import Outgoing
-from bot.plan_spec import split_when
-from bot.router import Router
-from bot.templates import when
+from bot.parsing.plan_spec import split_when
+from bot.render.templates import when
 from storage.records import Campaign, MemberOrder
 
 router = Router("pickup")

@@ -12,12 +12,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.campaign_spec import parse_open_command
-from bot.context import Context, Services
+from bot.app.context import Context, Services
+from bot.app.router import Router
 from bot.models import Outgoing
-from bot.plan_spec import parse_plan, split_when
-from bot.router import Router
-from bot.templates import RenderError, when
+from bot.parsing.campaign_spec import parse_open_command
+from bot.parsing.plan_spec import parse_plan, split_when
+from bot.render.templates import RenderError, when
 from handlers.campaigns import announcement, open_campaign
 from handlers.pickup import pickup_reminder_job
 from storage.records import Product, Schedule

@@ -6,9 +6,9 @@ sandbox with undefined names as errors; a refusal says which line failed.
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.router import Router
-from bot.templates import KINDS, kind_named
+from bot.app.context import Context
+from bot.app.router import Router
+from bot.render.templates import KINDS, kind_named
 
 router = Router("scripts")
 

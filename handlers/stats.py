@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.context import Context, Services
-from bot.router import Router
-from bot.templates import money
+from bot.app.context import Context, Services
+from bot.app.router import Router
+from bot.render.templates import money
 from storage.records import Campaign
 
 router = Router("stats")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from bot.campaign_spec import CampaignSpec
+from bot.parsing.campaign_spec import CampaignSpec
 from storage.db import Database, Row
 from storage.records import Campaign, Product
 

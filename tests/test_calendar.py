@@ -12,7 +12,7 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 from bot.clock import DEFAULT_TZ
-from bot.templates import KINDS, Templates
+from bot.render.templates import KINDS, Templates
 from tests.harness import Harness
 
 ROOT = Path(__file__).resolve().parent.parent

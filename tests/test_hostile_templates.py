@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 from jinja2.exceptions import SecurityError
 
-from bot.export import order_book
-from bot.templates import Templates
+from bot.render.export import order_book
+from bot.render.templates import Templates
 from tests.harness import Harness
 
 ESCAPES = [
@@ -102,7 +102,7 @@ async def test_a_hostile_member_name_is_shown_literally(bot: Harness) -> None:
 
 @pytest.mark.parametrize("source", ["{{ 'a' * 50000000 }}", "{{ 9 ** 9 ** 9 }}", "{{ [1] * 10**7 }}"])
 def test_owner_template_cannot_exhaust_memory(source: str) -> None:
-    from bot.templates import Templates
+    from bot.render.templates import Templates
 
     problem = Templates().check("interaction", source)
     assert problem is not None and "SecurityError" in problem

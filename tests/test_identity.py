@@ -7,8 +7,8 @@ the campaign runs, a member who leaves and comes back under another name.
 
 from __future__ import annotations
 
-from bot.export import order_book
 from bot.models import Member, MemberJoined, RoomInfo, RoomSeen
+from bot.render.export import order_book
 from tests.harness import FRUIT, MEMBERS, Harness, copy
 
 OWNER_NAME = MEMBERS["wx_owner"]

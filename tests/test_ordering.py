@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.context import Settings
+from bot.app.context import Settings
 from bot.models import MessageKind
 from tests.harness import FRUIT, Harness, copy
 

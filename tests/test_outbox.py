@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.app.outbox import ManualSleep, OutboundQueue, SendLimits
 from bot.clock import DEFAULT_TZ, ManualClock
 from bot.models import Outgoing
-from bot.outbox import ManualSleep, OutboundQueue, SendLimits
-from bot.transport import SendError
+from bot.transports.base import SendError
 
 START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=DEFAULT_TZ)
 
@@ -364,12 +364,12 @@ async def test_a_send_that_keeps_failing_is_dropped_with_one_log_line(rig: Rig, 
     await rig.post(msg("bad"), msg("next"))
     await rig.at(0.5)
     await rig.post(msg("other group", room="r2"))
-    with caplog.at_level(logging.INFO, logger="bot.outbox"):
+    with caplog.at_level(logging.INFO, logger="bot.app.outbox"):
         await rig.at(120)
     assert rig.transport.attempts == [(0, "bad"), (1, "other group"), (2, "bad"), (6, "bad"), (14, "bad"),
                                       (16, "next")]
     assert (rig.queue.sent, rig.queue.retried, rig.queue.dropped) == (2, 3, 1)
-    gave_up = [r for r in caplog.records if r.name == "bot.outbox" and r.levelno >= logging.WARNING]
+    gave_up = [r for r in caplog.records if r.name == "bot.app.outbox" and r.levelno >= logging.WARNING]
     assert len(gave_up) == 1 and "4 attempts" in gave_up[0].getMessage() and "room:r1" in gave_up[0].getMessage()
 
 
@@ -441,7 +441,7 @@ async def test_post_returns_at_once_even_when_sending_is_stuck(rig: Rig) -> None
 async def test_drain_sends_what_is_pending_within_the_limits(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
     await rig.post(*(msg(f"m{i}") for i in range(5)))
     drain = asyncio.create_task(rig.queue.drain(60))
-    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.app.outbox"):
         await rig.at(100)
         await asyncio.wait_for(drain, 1)
     assert rig.transport.times() == [0, 2, 4, 6, 8]
@@ -457,7 +457,7 @@ async def test_drain_reports_what_it_could_not_send(rig: Rig, caplog: pytest.Log
     rig.transport.fail["bad"] = 99
     await rig.post(*(msg(f"m{i}") for i in range(5)), msg("bad", room="r2"))
     drain = asyncio.create_task(rig.queue.drain(5))
-    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.app.outbox"):
         await rig.at(100)
         await asyncio.wait_for(drain, 1)
     assert rig.transport.times("r1") == [0, 2, 4]
@@ -470,7 +470,7 @@ async def test_stop_drops_what_is_left_and_later_posts(rig: Rig, caplog: pytest.
     rig.start()
     await rig.post(*(msg(f"m{i}") for i in range(3)))
     await rig.at(1)
-    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+    with caplog.at_level(logging.WARNING, logger="bot.app.outbox"):
         await rig.queue.stop()
         await rig.queue.stop()
         await rig.queue.post(msg("too late"))

@@ -6,15 +6,15 @@ from datetime import datetime
 
 import pytest
 
-from bot.campaign_spec import parse_jielong_drop, parse_open_command, parse_product_line
-from bot.catalog import Catalog, ProductRef
 from bot.clock import DEFAULT_TZ
-from bot.items import extract
-from bot.jielong import parse_copy
-from bot.native_solitaire import parse_native
-from bot.order_text import Action, parse_order_text
-from bot.textnorm import own_words
-from bot.timeparse import parse_when
+from bot.parsing.campaign_spec import parse_jielong_drop, parse_open_command, parse_product_line
+from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.items import extract
+from bot.parsing.jielong import parse_copy
+from bot.parsing.native_solitaire import parse_native
+from bot.parsing.order_text import Action, parse_order_text
+from bot.parsing.textnorm import own_words
+from bot.parsing.timeparse import parse_when
 
 FRUIT = Catalog([ProductRef(1, "草莓", None, "盒"), ProductRef(2, "砂糖橘", None, "箱")])
 CODED = Catalog([ProductRef(1, "草莓", "A", "盒"), ProductRef(2, "砂糖橘", "B", "箱"), ProductRef(3, "鸡蛋", "C", "板")])

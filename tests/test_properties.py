@@ -27,17 +27,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.campaign_spec import parse_jielong_drop, parse_open_command, parse_product_line
-from bot.catalog import Catalog, ProductRef
 from bot.clock import DEFAULT_TZ
-from bot.items import extract
-from bot.jielong import parse_copy
 from bot.models import MessageKind
-from bot.native_solitaire import parse_native
-from bot.order_text import Action, Intent, parse_order_text
-from bot.quantity import NUM, to_int
-from bot.textnorm import key_of, own_words
-from bot.timeparse import parse_when, parse_window
+from bot.parsing.campaign_spec import parse_jielong_drop, parse_open_command, parse_product_line
+from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.items import extract
+from bot.parsing.jielong import parse_copy
+from bot.parsing.native_solitaire import parse_native
+from bot.parsing.order_text import Action, Intent, parse_order_text
+from bot.parsing.quantity import NUM, to_int
+from bot.parsing.textnorm import key_of, own_words
+from bot.parsing.timeparse import parse_when, parse_window
 from tests.harness import FRUIT, MEMBERS, Harness
 
 NOW = datetime(2026, 11, 20, 8, 0, 37, tzinfo=DEFAULT_TZ)

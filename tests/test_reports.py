@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 
 from bot.clock import DEFAULT_TZ
-from bot.reports import (
+from bot.domain.reports import (
     House,
     UnknownCampaign,
     commission_cents,

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.adapters.wechaty import (
+from bot.models import MessageKind, Outgoing
+from bot.transports.base import SendError
+from bot.transports.wechaty import (
     WechatyTransport,
     appmsg_type,
     backoff_delay,
@@ -18,8 +20,6 @@ from bot.adapters.wechaty import (
     qr_link,
     timestamp_to_datetime,
 )
-from bot.models import MessageKind, Outgoing
-from bot.transport import SendError
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,9 @@ import pytest
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from bot.clock import DEFAULT_TZ
-from bot.export import Column, Kind, Table
-from bot.reports import UnknownCampaign
-from bot.xlsx_export import safe_name, write_exports, write_workbook
+from bot.domain.reports import UnknownCampaign
+from bot.render.export import Column, Kind, Table
+from bot.render.xlsx_export import safe_name, write_exports, write_workbook
 from tests.harness import FRUIT, Harness, copy
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,15 +17,15 @@ from datetime import timedelta
 
 import pytest
 
-from bot.adapters.wechaty import WechatyTransport
 from bot.models import Event, MemberJoined, Message, MessageKind, Outgoing, RoomSeen
-from bot.transport import SendError
+from bot.transports.base import SendError
+from bot.transports.wechaty import WechatyTransport
 from tests.e2e.conftest import PuppetService, require_python_deps
 
 pytestmark = pytest.mark.e2e
 
 EVENT_TIMEOUT = 15.0
-LOGGER = "bot.adapters.wechaty"
+LOGGER = "bot.transports.wechaty"
 
 
 class Running:

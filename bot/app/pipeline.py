@@ -12,16 +12,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.acks import AckBatcher
+from bot.app.acks import AckBatcher
+from bot.app.context import Context, Services
+from bot.app.router import Dispatcher
 from bot.clock import Clock
-from bot.context import Context, Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
-from bot.router import Dispatcher
-from bot.textnorm import own_words
+from bot.parsing.textnorm import own_words
 from handlers import admins, campaigns, exports, help, members, ordering, payments, pickup, plans, scripts, stats
 from storage.db import NothingChanged
 
-log = logging.getLogger("bot.app")
+log = logging.getLogger("bot.app.pipeline")
 
 Send = Callable[[Outgoing], Awaitable[None]]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.textnorm import key_of, nfkc
+from bot.parsing.textnorm import key_of, nfkc
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.catalog import Catalog, ProductRef
-from bot.quantity import CN_DIGITS, NUM, UNITS, to_int, too_big
-from bot.textnorm import nfkc, strip_wechat_emoji
+from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.quantity import CN_DIGITS, NUM, UNITS, to_int, too_big
+from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 
 # The unbounded alternatives never start inside a run of digits: a match there
 # would also start at the run's beginning, and trying every position of a long

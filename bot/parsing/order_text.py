@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.catalog import Catalog, ProductRef
-from bot.items import Item, extract
-from bot.textnorm import nfkc, strip_wechat_emoji
+from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.items import Item, extract
+from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 
 
 class Action(StrEnum):

@@ -30,7 +30,7 @@ from typing import Any
 from bot.clock import Clock, ManualClock
 from bot.models import Outgoing
 
-log = logging.getLogger("bot.outbox")
+log = logging.getLogger("bot.app.outbox")
 
 Send = Callable[[Outgoing], Awaitable[None]]
 Sleep = Callable[[float], Awaitable[None]]

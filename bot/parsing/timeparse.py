@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from bot.quantity import CN_DIGITS, to_int
-from bot.textnorm import nfkc
+from bot.parsing.quantity import CN_DIGITS, to_int
+from bot.parsing.textnorm import nfkc
 
 # Never starting inside a run of digits or numerals, and digits never given
-# back: linear on a hostile 20,000-digit message (see bot.quantity.NUM).
+# back: linear on a hostile 20,000-digit message (see bot.parsing.quantity.NUM).
 _N = rf"((?<!\d)\d++|(?<![{CN_DIGITS}])[{CN_DIGITS}]+)"
 _DATE = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
 _REL_DAY = re.compile(r"(今天|今日|今晚|今早|明天|明日|明晚|明早|后天|大后天)")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.domain.orderbook import OrderBook
 from bot.models import Message, Outgoing
-from bot.orderbook import OrderBook
-from bot.templates import Templates
+from bot.render.templates import Templates
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.fulfilment import FulfilmentRepo

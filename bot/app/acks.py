@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.models import Outgoing
-from bot.templates import Templates
+from bot.render.templates import Templates
 
 # WeChat shows a wall of @-mentions badly and may treat it as spam.
 MAX_MENTIONS_PER_MESSAGE = 20

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.app.context import Context
 
 CommandFn = Callable[["Context", str], Awaitable[None]]
 MatcherFn = Callable[["Context"], Awaitable[bool]]

@@ -43,9 +43,9 @@ from bot.models import (
     RoomInfo,
     RoomSeen,
 )
-from bot.transport import EventHandler, SendError
+from bot.transports.base import EventHandler, SendError
 
-log = logging.getLogger("bot.adapters.wechaty")
+log = logging.getLogger("bot.transports.wechaty")
 
 QR_LINK_PREFIX: Final = "https://wechaty.js.org/qrcode/"
 

@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from bot.clock import Clock
 from bot.models import Event, Member, Message, MessageKind, Outgoing, RoomInfo, RoomSeen, Tick
-from bot.transport import EventHandler
+from bot.transports.base import EventHandler
 
 log = logging.getLogger("bot.replay")
 

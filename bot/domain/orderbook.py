@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from bot.catalog import Catalog, ProductRef
-from bot.items import Extraction, extract
-from bot.jielong import Entry, JielongCopy
-from bot.native_solitaire import NativeList
-from bot.order_text import Action, Intent
-from bot.textnorm import key_of
+from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.items import Extraction, extract
+from bot.parsing.jielong import Entry, JielongCopy
+from bot.parsing.native_solitaire import NativeList
+from bot.parsing.order_text import Action, Intent
+from bot.parsing.textnorm import key_of
 from storage.orders import OrderRepo
 from storage.records import Campaign, Line, Product
 

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
 
-from bot.jielong import JielongCopy, parse_copy
+from bot.parsing.jielong import JielongCopy, parse_copy
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import IO
 
 from bot.clock import Clock
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
-from bot.transport import EventHandler
+from bot.transports.base import EventHandler
 
 ROOM_ID = "console"
 OWNER = Member("owner", "团长")

@@ -9,15 +9,15 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import App
+from bot.app.context import Services, Settings
+from bot.app.outbox import OutboundQueue, SendLimits
+from bot.app.pipeline import App
+from bot.app.scheduler import LiveScheduler
 from bot.clock import Clock
-from bot.context import Services, Settings
-from bot.outbox import OutboundQueue, SendLimits
-from bot.scheduler import LiveScheduler
-from bot.transport import Transport
+from bot.transports.base import Transport
 from storage.db import Database
 
-log = logging.getLogger("bot.runtime")
+log = logging.getLogger("bot.app.runtime")
 
 
 # Shutdown may take this long to get queued messages out (under Docker's 10 s stop timeout).

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from bot.jielong import JielongCopy, is_example
-from bot.quantity import NUM, UNITS, to_int
-from bot.textnorm import clean, key_of, nfkc
-from bot.timeparse import parse_when
+from bot.parsing.jielong import JielongCopy, is_example
+from bot.parsing.quantity import NUM, UNITS, to_int
+from bot.parsing.textnorm import clean, key_of, nfkc
+from bot.parsing.timeparse import parse_when
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.textnorm import clean, key_of_nfkc
+from bot.parsing.textnorm import clean, key_of_nfkc
 
 # "1. ", "1、", "1)", "1:" — after NFKC the full-width forms are these too.
 _ENTRY = re.compile(r"^\s*(\d{1,5})\s*(?:[.、,):]|\s(?=\S))\s*(.*)$")

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import App
+from bot.app.pipeline import App
 from bot.clock import Clock
 
-log = logging.getLogger("bot.scheduler")
+log = logging.getLogger("bot.app.scheduler")
 
 
 class LiveScheduler:

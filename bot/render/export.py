@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.clock import DEFAULT_TZ
-from bot.reports import CampaignInfo, OrderItem, Reports, items_text
+from bot.domain.reports import CampaignInfo, OrderItem, Reports, items_text
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.orders import OrderRepo

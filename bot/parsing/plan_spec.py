@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.quantity import NUM, to_int
-from bot.textnorm import nfkc
-from bot.timeparse import parse_when
+from bot.parsing.quantity import NUM, to_int
+from bot.parsing.textnorm import nfkc
+from bot.parsing.timeparse import parse_when
 
 # A time word is made only of these: "周五团" is a title, not Friday.
 _TIMEISH = re.compile(

@@ -30,8 +30,8 @@ from typing import Any
 
 from xlsxwriter import Workbook  # type: ignore[import-untyped]
 
-from bot.export import TABLES, Kind, Table, Value
-from bot.reports import Reports, load_reports
+from bot.domain.reports import Reports, load_reports
+from bot.render.export import TABLES, Kind, Table, Value
 from storage.db import Database
 
 SHEETS = ("supplier", "packing", "members", "orders")  # the workbook's order: what the owner does first
@@ -302,7 +302,7 @@ def safe_name(title: str, limit: int = 40) -> str:
 async def write_exports(db: Database, campaign_id: int, folder: Path, now: datetime) -> Path:
     """Writes folder/<id>-<title>-<yyyymmdd-HHMM>.xlsx with every sheet, for the /导出 command; returns its path.
 
-    Raises bot.reports.UnknownCampaign when there is no such campaign.
+    Raises bot.domain.reports.UnknownCampaign when there is no such campaign.
     """
     reports = await load_reports(db, campaign_id)
     (campaign,) = reports.campaigns

@@ -22,9 +22,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.clock import DEFAULT_TZ
 from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unreadable
 
-log = logging.getLogger("bot.templates")
+log = logging.getLogger("bot.render.templates")
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "scripts_templates"
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "scripts_templates"
 
 # Every kind an owner may replace, with the names she can use for it.
 KINDS: dict[str, tuple[str, ...]] = {
