@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app.context import Services, Settings
 from bot.app.outbox import ManualSleep, OutboundQueue, SendLimits
 from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
+from bot.domain.services import Services, Settings
 from bot.models import Event, Member, Message, Outgoing, RoomInfo, RoomSeen, Tick
 from storage.db import Database
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app.context import Services, Settings
 from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
+from bot.domain.services import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
 from storage.db import Database
 

@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app.context import Services, Settings
 from bot.clock import DEFAULT_TZ
+from bot.domain.lifecycle import summary_text
 from bot.domain.reports import Reports, load_reports, member_list, packing_list, supplier_list
+from bot.domain.services import Services, Settings
 from bot.render.export import TABLES
 from bot.render.xlsx_export import SHEETS, write_exports, write_workbook
-from handlers.campaigns import summary_text
 from storage.db import Database
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=DEFAULT_TZ)

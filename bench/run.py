@@ -30,11 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app.context import Services, Settings
 from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
+from bot.domain.lifecycle import summary_text
+from bot.domain.services import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
-from handlers.campaigns import summary_text
 from storage.db import Database
 
 PRODUCTS = ["丹东草莓", "砂糖橘", "鸡蛋"]

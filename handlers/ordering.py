@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.models import MessageKind
 from bot.parsing.jielong import JielongCopy, parse_copy
@@ -12,7 +13,6 @@ from bot.parsing.order_text import Action, parse_order_text
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from bot.render.templates import money
-from handlers.campaigns import group_progress, list_text
 from storage.records import Campaign
 
 router = Router("ordering")

@@ -11,10 +11,10 @@ from decimal import Decimal, InvalidOperation
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.pickup import after_drop_target, buyers
 from bot.models import MessageKind
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money, when
-from handlers.pickup import after_drop_campaign, buyers
 
 router = Router("payments")
 
@@ -35,8 +35,9 @@ async def paid_command(ctx: Context, args: str) -> None:
     if not ctx.msg.mentions:
         ctx.reply("用法：/已付 @某人 [金额]（不写金额就是付清）")
         return
-    campaign = await after_drop_campaign(ctx)
+    campaign, why = await after_drop_target(ctx.svc, ctx.room_id)
     if campaign is None:
+        ctx.reply(why)
         return
     # The amount is what is left once the @name is removed: a name may contain digits.
     text = nfkc(args)
@@ -65,8 +66,9 @@ async def paid_command(ctx: Context, args: str) -> None:
 
 @router.command("未付", "unpaid", admin_only=True, help="/未付 谁还没付款")
 async def unpaid_command(ctx: Context, args: str) -> None:
-    campaign = await after_drop_campaign(ctx)
+    campaign, why = await after_drop_target(ctx.svc, ctx.room_id)
     if campaign is None:
+        ctx.reply(why)
         return
     states = await ctx.svc.fulfilment.of_campaign(campaign.id)
     owing = []

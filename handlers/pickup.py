@@ -6,48 +6,22 @@ for WeChat, each with her items and a short pickup code.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.app.context import Context, Services
+from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
 from bot.render.templates import when
-from storage.records import Campaign, MemberOrder
+from storage.records import Campaign
 
 router = Router("pickup")
 
-MENTIONS_PER_MESSAGE = 20
-FIRST_CODE = 101
-
 
 async def after_drop_campaign(ctx: Context) -> Campaign | None:
-    """The campaign the after-the-drop commands act on: the group's latest closed one."""
-    campaign = await ctx.svc.campaigns.latest_in(ctx.room_id)
+    campaign, why = await after_drop_target(ctx.svc, ctx.room_id)
     if campaign is None:
-        ctx.reply("本群还没有开过团。")
-        return None
-    if campaign.is_open:
-        ctx.reply(f"「{campaign.title}」还没截单，请先 /截单。")
-        return None
-    if campaign.fulfilled is False:
-        ctx.reply(f"「{campaign.title}」未成团，订单不发货。")
-        return None
+        ctx.reply(why)
     return campaign
-
-
-async def buyers(svc: Services, campaign: Campaign) -> list[MemberOrder]:
-    return await svc.orders.orders(campaign.id, await svc.campaigns.products(campaign.id))
-
-
-def _items(order: MemberOrder) -> str:
-    return "、".join(f"{p.name}×{q}" for p, q in order.items)
-
-
-def _batches(entries: list[dict[str, str]], ids: list[str]) -> list[tuple[list[dict[str, str]], tuple[str, ...]]]:
-    return [(entries[i:i + MENTIONS_PER_MESSAGE], tuple(ids[i:i + MENTIONS_PER_MESSAGE]))
-            for i in range(0, len(entries), MENTIONS_PER_MESSAGE)]
-
 
 @router.command("到货", "arrived", admin_only=True, help="/到货 [自提点] [时间]")
 async def arrived_command(ctx: Context, args: str) -> None:
@@ -73,11 +47,11 @@ async def arrived_command(ctx: Context, args: str) -> None:
             code = str(next_code)
             used.add(code)
         await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
-        entries.append({"name": order.name, "goods": _items(order), "code": code})
-    batches = _batches(entries, [o.member_id for o in orders])
-    for part, (chunk, mentions) in enumerate(batches, 1):
+        entries.append({"name": order.name, "goods": items_text(order), "code": code})
+    parts = batches(entries, [o.member_id for o in orders])
+    for part, (chunk, mentions) in enumerate(parts, 1):
         text = svc.templates.render("pickup_notice", ctx.room_id, campaign=campaign, place=place, entries=chunk,
-                                    part=part, parts=len(batches))
+                                    part=part, parts=len(parts))
         ctx.replies.append(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions))
 
 
@@ -90,7 +64,7 @@ async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) 
     if order is None:
         return f"{name} 在「{campaign.title}」没有订单"
     await svc.fulfilment.collect(campaign.id, member_id, ctx.msg.sender.id, ctx.now)
-    return f"✅ 已核销 {name}：{_items(order)}"
+    return f"✅ 已核销 {name}：{items_text(order)}"
 
 
 @router.command("核销", "collect", admin_only=True, help="/核销 取货码")
@@ -122,16 +96,6 @@ async def collected_command(ctx: Context, args: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-async def uncollected(svc: Services, campaign: Campaign) -> list[tuple[MemberOrder, str]]:
-    states = await svc.fulfilment.of_campaign(campaign.id)
-    out = []
-    for order in await buyers(svc, campaign):
-        state = states.get(order.member_id)
-        if state is None or state.collected_at is None:
-            out.append((order, state.pickup_code if state and state.pickup_code else "-"))
-    return out
-
-
 @router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货")
 async def uncollected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
@@ -142,19 +106,8 @@ async def uncollected_command(ctx: Context, args: str) -> None:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
-    lines += [f"{o.name} 取货码{code}：{_items(o)}" for o, code in missing]
+    lines += [f"{o.name} 取货码{code}：{items_text(o)}" for o, code in missing]
     ctx.reply("\n".join(lines))
-
-
-async def reminder_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
-    missing = await uncollected(svc, campaign)
-    entries = [{"name": o.name, "code": code} for o, code in missing]
-    batches = _batches(entries, [o.member_id for o, _ in missing])
-    return [Outgoing(text=svc.templates.render("pickup_reminder", campaign.room_id, campaign=campaign,
-                                               place=campaign.pickup or "", entries=chunk, part=part,
-                                               parts=len(batches)),
-                     room_id=campaign.room_id, mentions=mentions)
-            for part, (chunk, mentions) in enumerate(batches, 1)]
 
 
 @router.command("提醒取货", "remind", admin_only=True, help="/提醒取货 [时间]")
@@ -178,8 +131,3 @@ async def remind_command(ctx: Context, args: str) -> None:
     ctx.replies.extend(posts)
 
 
-async def pickup_reminder_job(svc: Services, campaign_id: int, now: datetime) -> list[Outgoing]:
-    campaign = await svc.campaigns.get(campaign_id)
-    if campaign is None or campaign.fulfilled is False:
-        return []
-    return await reminder_posts(svc, campaign)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.app.context import Context, Services
+from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.services import Services
 from bot.render.templates import money
 from storage.records import Campaign
 

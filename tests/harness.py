@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.app.context import Services, Settings
 from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
+from bot.domain.services import Services, Settings
 from bot.models import Member, Message, MessageKind, Outgoing, RoomInfo, RoomSeen, Tick
 from bot.render.export import order_book
 from storage.db import Database

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.app.context import Settings
+from bot.domain.services import Settings
 from bot.models import MessageKind
 from tests.harness import FRUIT, Harness, copy
 

@@ -9,64 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
-from bot.domain.orderbook import OrderBook
+from bot.domain.services import Services
 from bot.models import Message, Outgoing
-from bot.render.templates import Templates
-from storage.campaigns import CampaignRepo
-from storage.db import Database
-from storage.fulfilment import FulfilmentRepo
-from storage.orders import OrderRepo
-from storage.rooms import RoomRepo
-from storage.schedules import ScheduleRepo, TemplateRepo
-
-
-@dataclass(frozen=True)
-class Settings:
-    ack_window: timedelta = timedelta(seconds=3)
-    max_message_chars: int = 20_000
-    max_qty: int = 99
-    merged_list_every: timedelta = timedelta(minutes=3)
-    # The "last 30 minutes" nudge before a deadline.
-    reminder_before: timedelta = timedelta(minutes=30)
-    # After downtime a post late by less than this still goes out; older ones
-    # are skipped, so a restart never bursts stale hype into the group.
-    grace: timedelta = timedelta(minutes=10)
-    # Where /导出 writes its workbook when the transport cannot send files.
-    export_dir: Path = Path("data") / "exports"
-
-
-@dataclass
-class Services:
-    db: Database
-    rooms: RoomRepo
-    campaigns: CampaignRepo
-    orders: OrderRepo
-    book: OrderBook
-    templates: Templates
-    settings: Settings
-    schedules: ScheduleRepo
-    owner_templates: TemplateRepo
-    fulfilment: FulfilmentRepo
-    # When the merged 接龙 was last posted, per campaign: a fork of many copies
-    # gets one merged list, not one per copy. Losing this on restart costs at
-    # most one extra post.
-    merged_posted: dict[int, datetime] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
-        campaigns = CampaignRepo(db)
-        orders = OrderRepo(db, on_live_change=campaigns.adjust_live)
-        return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
-                   book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
-                   settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
-                   fulfilment=FulfilmentRepo(db))
-
-    async def load_owner_templates(self) -> None:
-        for room_id, kind, text in await self.owner_templates.all():
-            self.templates.set_override(room_id, kind, text)
 
 
 @dataclass(frozen=True)
@@ -105,6 +51,19 @@ class Context:
             self.replies.append(Outgoing(text=text, to=self.msg.sender.id))
         else:
             self.replies.append(Outgoing(text=text, room_id=self.msg.room_id, mentions=mentions))
+
+    def reply_private(self, text: str) -> None:
+        """Says `text` to the sender in her private chat with the bot, wherever she wrote.
+
+        Owner-only information (money, commission, debts, statistics, schedules)
+        goes this way even when the command was typed in a group."""
+        self.replies.append(Outgoing(text=text, to=self.msg.sender.id))
+
+    async def tell_owner(self, room_id: str, text: str) -> None:
+        """Says `text` privately to the group's owner (alerts, the check list, questions nobody answered)."""
+        owner = await self.svc.rooms.owner(room_id)
+        if owner is not None:
+            self.replies.append(Outgoing(text=text, to=owner))
 
     def ack(self, member_id: str, name: str, text: str) -> None:
         self.acks.append(Ack(self.room_id, member_id, name, text))

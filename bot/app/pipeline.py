@@ -13,9 +13,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.app.acks import AckBatcher
-from bot.app.context import Context, Services
+from bot.app.context import Context
+from bot.app.jobs import run_job
 from bot.app.router import Dispatcher
 from bot.clock import Clock
+from bot.domain.lifecycle import close_campaign
+from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.parsing.textnorm import own_words
 from handlers import admins, campaigns, exports, help, members, ordering, payments, pickup, plans, scripts, stats
@@ -164,7 +167,7 @@ class App:
         notices: list[Outgoing] = []
         async with self.svc.db.transaction():
             for campaign in await self.svc.campaigns.due(now):
-                notices.extend(await campaigns.close_campaign(self.svc, campaign, campaign.close_at or now))
+                notices.extend(await close_campaign(self.svc, campaign, campaign.close_at or now))
         self._due_known = False
         for notice in notices:
             await self._post(notice)
@@ -173,7 +176,7 @@ class App:
         for job in await self.svc.schedules.due(now):
             try:
                 async with self.svc.db.transaction():
-                    posts = await plans.run_job(self.svc, job, now, reference - job.run_at)
+                    posts = await run_job(self.svc, job, now, reference - job.run_at)
             except Exception:
                 # Rolled back; marked failed so it is not retried forever.
                 log.exception("schedule #%s (%s) failed", job.id, job.kind)

@@ -9,11 +9,11 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app.context import Services, Settings
 from bot.app.outbox import OutboundQueue, SendLimits
 from bot.app.pipeline import App
 from bot.app.scheduler import LiveScheduler
 from bot.clock import Clock
+from bot.domain.services import Services, Settings
 from bot.transports.base import Transport
 from storage.db import Database
 

@@ -1,0 +1,114 @@
+"""Scheduled jobs: the posts and openings the calendar leaves, run by the pipeline when due.
+
+A job is a plain async function of (services, schedule, now) returning what to
+post; the pipeline runs due jobs inside a transaction, on whichever clock
+drives it (the wall clock live, the transcript's in a replay).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.domain.lifecycle import announcement, open_campaign
+from bot.domain.pickup import pickup_reminder_job
+from bot.domain.services import Services
+from bot.models import Outgoing
+from bot.parsing.campaign_spec import parse_open_command
+from bot.render.templates import RenderError
+from storage.records import Product, Schedule
+
+log = logging.getLogger("bot.jobs")
+
+KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
+              "reminder": "截单提醒", "pickup_reminder": "取货提醒"}
+# Posts that are stale after downtime; an opening is the owner's business and still happens.
+POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder"}
+
+
+def minutes_of(delta: timedelta) -> int:
+    return max(int(delta.total_seconds() // 60), 0)
+
+
+Job = Callable[[Services, Schedule, datetime], Awaitable[list[Outgoing]]]
+
+
+class Skip(Exception):
+    """The job has nothing right to post (stale, or its campaign is gone)."""
+
+
+async def _planned(svc: Services, plan_id: int | None) -> tuple[str, list[Product], datetime | None]:
+    """Title, products and opening time of the planned campaign a post belongs to."""
+    plan = await svc.schedules.get(plan_id) if plan_id is not None else None
+    if plan is None or plan.status != "pending":
+        return "", [], None
+    spec = parse_open_command(str(plan.payload.get("body", "")),
+                              datetime.fromisoformat(str(plan.payload["drafted_at"])))
+    products = [Product(0, 0, i, p.code, p.name, p.price_cents, p.unit, p.stock, p.limit, 0)
+                for i, p in enumerate(spec.products)]
+    return spec.title, products, plan.run_at
+
+
+async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    title, products, open_at = await _planned(svc, s.plan_id)
+    if s.plan_id is not None and open_at is None:
+        raise Skip("its planned opening was cancelled")
+    minutes = minutes_of(open_at - now) if open_at else 0
+    text = svc.templates.render(s.kind, s.room_id, fallback=False, title=title, products=products, open_at=open_at,
+                                text=str(s.payload.get("text", "")), minutes=minutes)
+    return [Outgoing(text=text, room_id=s.room_id)]
+
+
+async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])))
+    reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
+    campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
+    if campaign is None:
+        raise Skip(why)
+    return await announcement(svc, campaign)
+
+
+async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    campaign = await svc.campaigns.get(int(str(s.payload["campaign_id"])))
+    if campaign is None or not campaign.is_open or campaign.close_at is None:
+        raise Skip("the campaign is no longer open")
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    text = svc.templates.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
+                                buyers=buyers, minutes_left=minutes_of(campaign.close_at - now))
+    return [Outgoing(text=text, room_id=s.room_id)]
+
+
+async def _pickup_reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await pickup_reminder_job(svc, int(str(s.payload["campaign_id"])), now)
+
+
+JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
+                        "reminder": _reminder, "pickup_reminder": _pickup_reminder}
+
+
+async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:
+    """Runs one due schedule inside the caller's transaction and marks it done.
+
+    The one error path for jobs: a stale, skipped or failing job is recorded
+    on the schedule and logged; nothing half-made is posted."""
+    if s.kind in POSTS and late > svc.settings.grace:
+        log.warning("schedule #%s (%s in %s) skipped: %s late", s.id, s.kind, s.room_id, late)
+        await svc.schedules.finish(s.id, "skipped", f"late by {late}")
+        return []
+    job = JOBS.get(s.kind)
+    try:
+        if job is None:
+            raise Skip(f"unknown kind {s.kind}")
+        posts = await job(svc, s, now)
+    except Skip as why:
+        log.warning("schedule #%s (%s in %s) skipped: %s", s.id, s.kind, s.room_id, why)
+        await svc.schedules.finish(s.id, "skipped", str(why)[:200])
+        return []
+    except RenderError as exc:
+        log.error("schedule #%s (%s in %s) not posted: %s", s.id, s.kind, s.room_id, exc)
+        await svc.schedules.finish(s.id, "failed", str(exc)[:200])
+        return []
+    await svc.schedules.finish(s.id, "done")
+    return posts

@@ -1,0 +1,122 @@
+"""The campaign lifecycle: open, announce, the 接龙 list, 成团 progress, totals and close.
+
+Called by the handlers (/开团, /截单, /汇总, #接龙 drops), by scheduled jobs and by
+the pipeline when a deadline passes; everything runs inside the caller's
+transaction and returns what to post after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from bot.domain.reports import commission_cents
+from bot.domain.services import Services
+from bot.models import Outgoing
+from bot.parsing.campaign_spec import CampaignSpec
+from bot.parsing.privacy import mask
+from bot.render.templates import money
+from storage.records import Campaign, Product, ProductTotal
+
+
+def example_order(products: list[Product]) -> str:
+    p = products[0]
+    return f"{p.name}1{p.unit or '份'}"
+
+
+def prices_text(products: list[Product]) -> str:
+    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products)
+
+
+async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
+    products = await svc.campaigns.products(campaign.id)
+    return svc.templates.render("jielong_list", campaign.room_id, campaign=campaign, prices=prices_text(products),
+                                example=example_order(products), lines=lines or [])
+
+
+def campaign_commission(campaign: Campaign, totals: list[ProductTotal]) -> int:
+    """团长佣金 on fulfilled orders: the product's rate, else the campaign's, rounded per
+    product as the supplier list does, so /汇总 and the export agree to the cent."""
+    if campaign.fulfilled is False:
+        return 0
+    return sum(commission_cents(t.amount_cents, t.product.commission_bp if t.product.commission_bp is not None
+                                else campaign.commission_bp) for t in totals)
+
+
+async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
+    return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
+                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
+                                commission_cents=campaign_commission(campaign, totals))
+
+
+async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
+    """(have, need, unit) for a campaign with a 成团 threshold."""
+    if campaign.min_buyers is None and campaign.min_units is None:
+        return None
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    if campaign.min_buyers is not None:
+        return buyers, campaign.min_buyers, "人"
+    assert campaign.min_units is not None
+    return sum(t.qty for t in totals), campaign.min_units, "份"
+
+
+async def close_campaign(svc: Services, campaign: Campaign, at: datetime) -> list[Outgoing]:
+    """Closes inside the caller's transaction; returns the notices to post after commit."""
+    await svc.campaigns.close(campaign.id, at)
+    progress = await group_progress(svc, campaign)
+    if progress is not None:
+        # Below the threshold the orders are not fulfilled: nobody owes, nothing is packed.
+        await svc.campaigns.set_fulfilled(campaign.id, progress[0] >= progress[1])
+    closed = await svc.campaigns.get(campaign.id)
+    assert closed is not None
+    posts = [Outgoing(text=await summary_text(svc, closed, "closed"), room_id=campaign.room_id)]
+    if progress is not None and progress[0] < progress[1]:
+        have, need, unit = progress
+        posts.append(Outgoing(text=svc.templates.render("group_failed", campaign.room_id, campaign=closed,
+                                                        have=have, need=need, unit=unit),
+                              room_id=campaign.room_id))
+    return posts
+
+
+def spec_problems(spec: CampaignSpec) -> str:
+    return "\n".join(f"· {p}" for p in spec.problems)
+
+
+async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
+                        header: str = "", reminder_before: timedelta | None = None) -> tuple[Campaign | None, str]:
+    """Opens inside the caller's transaction; returns the campaign, or why not.
+
+    With a deadline far enough away, the "last 30 minutes" reminder is scheduled too."""
+    if not spec.title:
+        return None, "请在 /开团 后写上团名，下一行起每行一个商品，例如：\n/开团 周六水果团\n草莓 30元/盒"
+    if not spec.products:
+        problems = f"\n看不懂的行：\n{spec_problems(spec)}" if spec.problems else ""
+        return None, "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。" + problems
+    current = await svc.campaigns.open_in(room_id)
+    if current is not None:
+        return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
+    if spec.close_at is not None and spec.close_at <= now:
+        return None, "截单时间已经过了，请检查后重发。"
+    cid = await svc.campaigns.create(room_id, spec, created_by, now, header)
+    campaign = await svc.campaigns.get(cid)
+    assert campaign is not None
+    before = reminder_before or svc.settings.reminder_before
+    if campaign.close_at is not None and campaign.close_at - before > now:
+        await svc.schedules.add(room_id, "reminder", campaign.close_at - before, {"campaign_id": cid},
+                                created_by, now)
+    return campaign, ""
+
+
+async def announcement(svc: Services, campaign: Campaign, problems: str = "") -> list[Outgoing]:
+    """The drop announcement and the 接龙 list, as two posts: members copy the second one whole."""
+    products = await svc.campaigns.products(campaign.id)
+    text = svc.templates.render("announce", campaign.room_id, campaign=campaign, products=products,
+                                example=example_order(products))
+    if problems:
+        text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + problems
+    return [Outgoing(text=text, room_id=campaign.room_id),
+            Outgoing(text=await list_text(svc, campaign), room_id=campaign.room_id)]

@@ -1,0 +1,62 @@
+"""The services a message or a job works with: the repositories, the order book, the templates, the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.domain.orderbook import OrderBook
+from bot.render.templates import Templates
+from storage.campaigns import CampaignRepo
+from storage.db import Database
+from storage.fulfilment import FulfilmentRepo
+from storage.orders import OrderRepo
+from storage.rooms import RoomRepo
+from storage.schedules import ScheduleRepo, TemplateRepo
+
+
+@dataclass(frozen=True)
+class Settings:
+    ack_window: timedelta = timedelta(seconds=3)
+    max_message_chars: int = 20_000
+    max_qty: int = 99
+    merged_list_every: timedelta = timedelta(minutes=3)
+    # The "last 30 minutes" nudge before a deadline.
+    reminder_before: timedelta = timedelta(minutes=30)
+    # After downtime a post late by less than this still goes out; older ones
+    # are skipped, so a restart never bursts stale hype into the group.
+    grace: timedelta = timedelta(minutes=10)
+    # Where /导出 writes its workbook when the transport cannot send files.
+    export_dir: Path = Path("data") / "exports"
+
+
+@dataclass
+class Services:
+    db: Database
+    rooms: RoomRepo
+    campaigns: CampaignRepo
+    orders: OrderRepo
+    book: OrderBook
+    templates: Templates
+    settings: Settings
+    schedules: ScheduleRepo
+    owner_templates: TemplateRepo
+    fulfilment: FulfilmentRepo
+    # When the merged 接龙 was last posted, per campaign: a fork of many copies
+    # gets one merged list, not one per copy. Losing this on restart costs at
+    # most one extra post.
+    merged_posted: dict[int, datetime] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
+        campaigns = CampaignRepo(db)
+        orders = OrderRepo(db, on_live_change=campaigns.adjust_live)
+        return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
+                   book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
+                   settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
+                   fulfilment=FulfilmentRepo(db))
+
+    async def load_owner_templates(self) -> None:
+        for room_id, kind, text in await self.owner_templates.all():
+            self.templates.set_override(room_id, kind, text)
