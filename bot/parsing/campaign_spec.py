@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from bot.parsing.jielong import JielongCopy, is_example
 from bot.parsing.quantity import NUM, UNITS, to_int
 from bot.parsing.textnorm import clean, key_of, nfkc
-from bot.parsing.timeparse import parse_when
+from bot.parsing.timeparse import ImpossibleTime, parse_when, resolve_day_words, strict_when
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class CampaignSpec:
     min_units: int | None = None  # 成团 N份
     commission_bp: int | None = None  # 佣金 10%, in basis points
     problems: tuple[str, ...] = field(default=())  # lines the bot could not read
+    # A 截单 time that cannot exist (25:00, 2月30日): opening without the deadline
+    # the owner meant would be a different campaign, so the opening is refused.
+    close_problem: str | None = None
 
 
 _UNIT = rf"(?:{UNITS})"
@@ -134,13 +137,21 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
 def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
                   problems: list[str]) -> None:
     if key in ("截单", "截止"):
-        when = parse_when(value, now)
+        try:
+            when = strict_when(value, now)
+        except ImpossibleTime as exc:
+            why = f"截单时间不对：{exc}"
+            problems.append(why)
+            out["close_problem"] = why
+            return
         if when is None:
+            # "截止 售完为止" is a way of saying there is no deadline: opened, and the line is shown.
             problems.append(f"截单时间看不懂：{value}")
         else:
             out["close_at"] = when
     elif key in ("自提", "取货"):
-        out["pickup"] = value.strip() or None
+        # 明天/周六 mean a date now; the line is read again on pickup day.
+        out["pickup"] = resolve_day_words(value.strip(), now) or None
     elif key == "成团":
         m = re.search(rf"({NUM})\s*(人|单|{UNITS})?", nfkc(value))
         n = to_int(m.group(1)) if m else None
@@ -199,6 +210,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     min_buyers = opts.get("min_buyers")
     min_units = opts.get("min_units")
     commission = opts.get("commission_bp")
+    close_problem = opts.get("close_problem")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -208,6 +220,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         min_units=min_units if isinstance(min_units, int) else None,
         commission_bp=commission if isinstance(commission, int) else None,
         problems=tuple(problems),
+        close_problem=close_problem if isinstance(close_problem, str) else None,
     )
 
 
