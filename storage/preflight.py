@@ -50,10 +50,16 @@ def check_pages(db_path: Path) -> None:
     try:
         rows = conn.execute(f"PRAGMA quick_check({_MAX_PROBLEMS})").fetchall()
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{db_path} is not a usable database ({exc}); it was left untouched") from exc
+        if "not a database" in str(exc):
+            raise DatabaseError(f"{db_path} is not a usable database ({exc}); it was left untouched") from exc
+        raise _damaged(db_path, str(exc)) from exc
     finally:
         conn.close()
     problems = [str(row[0]) for row in rows if row[0] != "ok"]
     if problems:
-        raise DatabaseError(f"{db_path} is damaged (quick_check: {problems[0]}); it was left untouched: "
-                            "restore a copy, or start a new database with another --db")
+        raise _damaged(db_path, problems[0])
+
+
+def _damaged(db_path: Path, problem: str) -> DatabaseError:
+    return DatabaseError(f"{db_path} is damaged (quick_check: {problem}); it was left untouched: "
+                         "restore a copy, or start a new database with another --db")
