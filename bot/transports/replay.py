@@ -1,7 +1,7 @@
 """Feeds a recorded chat (transcript.jsonl) through the live pipeline.
 
 Prints everything the bot says as one JSON object per line, stamped with
-transcript time. Format: docs/transcripts.md.
+transcript time. Format: README.md, "Recorded chats".
 
 The whole file is read and checked before the first event is handled, so a file
 that is not a transcript changes nothing: it is refused in one line.
@@ -83,7 +83,7 @@ def load_transcript(path: Path, clock: Clock) -> Transcript:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TranscriptError(f"{path} is not UTF-8 text (bad byte at offset {exc.start}); "
-                              "a transcript is UTF-8 JSON lines, see docs/transcripts.md") from exc
+                              "a transcript is UTF-8 JSON lines, see README, Recorded chats") from exc
     found = Transcript()
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -103,7 +103,7 @@ def load_transcript(path: Path, clock: Clock) -> Transcript:
     if not found.events:
         first = f" (line {found.skipped[0][0]}: {found.skipped[0][1]})" if found.skipped else " (it is empty)"
         raise TranscriptError(f"{path} holds no chat events{first}; a transcript is one JSON object per line "
-                              "with kind room, message or tick, see docs/transcripts.md")
+                              "with kind room, message or tick, see README, Recorded chats")
     return found
 
 
