@@ -40,9 +40,12 @@ def test_a_transcript_that_is_not_utf8_is_refused_and_no_database_is_made(tmp_pa
 
 
 def test_a_file_that_is_not_a_transcript_is_refused_and_no_database_is_made(tmp_path: Path) -> None:
-    # The README: 300 lines, none of them an event (it used to print 256 warnings and exit 0).
+    # The README: it used to print 256 warnings, exit 0 and make a database. It
+    # quotes a few transcript lines, so "no event at all" is not enough of a test.
     _refused(run("replay", ROOT / "README.md", "--db", tmp_path / "b.sqlite"),
-             "README.md holds no chat events (line 1: not JSON")
+             "README.md does not look like a transcript:", "lines are not chat events (line 1: not JSON")
+    _refused(run("replay", ROOT / "pyproject.toml", "--db", tmp_path / "b.sqlite"),
+             "pyproject.toml holds no chat events (line 1: not JSON")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -100,11 +100,19 @@ def load_transcript(path: Path, clock: Clock) -> Transcript:
             found.skipped.append((number, f"unknown kind {record.get('kind')!r}"))
             continue
         found.events.append(event)
-    if not found.events:
-        first = f" (line {found.skipped[0][0]}: {found.skipped[0][1]})" if found.skipped else " (it is empty)"
-        raise TranscriptError(f"{path} holds no chat events{first}; a transcript is one JSON object per line "
-                              "with kind room, message or tick, see README, Recorded chats")
+    if not found.events or len(found.skipped) > len(found.events):
+        # A few bad lines in a chat are skipped with a warning; a file that is
+        # mostly not events (a README quoting a few) is not a chat at all.
+        what = (f"holds no chat events{_first(found)}" if not found.events else
+                f"does not look like a transcript: {len(found.skipped)} of "
+                f"{len(found.skipped) + len(found.events)} lines are not chat events{_first(found)}")
+        raise TranscriptError(f"{path} {what}; a transcript is one JSON object per line with kind room, "
+                              "message or tick, see README, Recorded chats")
     return found
+
+
+def _first(found: Transcript) -> str:
+    return f" (line {found.skipped[0][0]}: {found.skipped[0][1]})" if found.skipped else " (it is empty)"
 
 
 class ReplayTransport:
