@@ -106,6 +106,14 @@ def test_a_missing_folder_for_the_database_is_refused_not_created(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_export_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    db = _replayed_db(tmp_path)
+    for fmt in ("csv", "xlsx"):
+        _refused(run("export", "--db", db, "--format", fmt, "--out", tmp_path / "no" / f"book.{fmt}"),
+                 f"the folder {tmp_path / 'no'} does not exist")
+    assert not (tmp_path / "no").exists()
+
+
 def test_a_file_where_the_folder_should_be_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes").write_text("x", encoding="utf-8")
     _refused(run("replay", CASE_01, "--db", tmp_path / "notes" / "b.sqlite"), "is not a folder")

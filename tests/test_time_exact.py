@@ -128,3 +128,11 @@ async def test_plans_show_the_year_when_it_is_not_this_year(bot: Harness) -> Non
     await bot.say("wx_owner", "/预告 12-30 08:00")
     await bot.say("wx_owner", "/计划")
     assert bot.texts()[-1] == "📅 本群的定时安排：\n#2 12月30日 08:00 开团预告\n#1 2027年1月5日 20:00 互动：想要的扣1"
+
+
+async def test_a_deadline_next_year_is_announced_with_its_year(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 年货团\n坚果礼盒 99元/盒\n截单 2027-01-02 20:00")
+    assert "⏰ 截单：2027年1月2日 20:00" in bot.texts()[-2]
+    await bot.say("wx_owner", "/截单")
+    await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒\n截单 11-21 20:00")
+    assert "⏰ 截单：11月21日 20:00" in bot.texts()[-2]
