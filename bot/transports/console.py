@@ -44,7 +44,7 @@ class ConsoleTransport:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self._members: dict[str, Member] = {OWNER.name: OWNER}
-        self._run = secrets.token_hex(4)
+        self._run = secrets.token_hex(8)
         self._ids = itertools.count(1)
         self._stopped = False
         self._last = OWNER
