@@ -127,6 +127,17 @@ def _temporary_db() -> Path:
     return path
 
 
+def _wechaty_settings() -> tuple[str, str]:
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
+    if not token:
+        _fail("--transport wechaty needs WECHATY_PUPPET_SERVICE_TOKEN (see README, Connect to WeChat)")
+    if not endpoint:
+        _fail("set WECHATY_PUPPET_SERVICE_ENDPOINT=host:port of your puppet service "
+              "(see README, Connect to WeChat)")
+    return token, endpoint
+
+
 async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -> None:
     from bot.app.outbox import SendLimits
     from bot.app.runtime import run_bot
@@ -136,13 +147,7 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
     if transport_name == "wechaty":
         from bot.transports.wechaty import WechatyTransport
 
-        token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
-        endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
-        if not token:
-            _fail("--transport wechaty needs WECHATY_PUPPET_SERVICE_TOKEN (see README, Connect to WeChat)")
-        if not endpoint:
-            _fail("set WECHATY_PUPPET_SERVICE_ENDPOINT=host:port of your puppet service "
-                  "(see README, Connect to WeChat)")
+        token, endpoint = _wechaty_settings()
         try:
             transport = WechatyTransport(token=token, endpoint=endpoint, cache_dir=db_path.parent / ".wechaty")
             limits = SendLimits(per_group_interval=args.group_interval, per_account_per_minute=args.per_minute)
@@ -263,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
             transport = args.transport or ("wechaty" if token else "console")
+            if transport == "wechaty":
+                _wechaty_settings()  # a missing setting is said before any file is made
             path = _writable_db(args)
             _write(path, lambda: _serve(args, transport, path))
     except (DatabaseError, DatabaseBusy) as exc:

@@ -106,6 +106,14 @@ def test_a_missing_folder_for_the_database_is_refused_not_created(tmp_path: Path
     assert list(tmp_path.iterdir()) == []
 
 
+def test_wechat_without_its_settings_is_refused_before_any_file_is_made(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHATY_")} | {"PYTHONIOENCODING": "utf-8"}
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "--transport", "wechaty"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60, env=env)
+    _refused(r, "needs WECHATY_PUPPET_SERVICE_TOKEN")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_export_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
     db = _replayed_db(tmp_path)
     for fmt in ("csv", "xlsx"):
