@@ -215,6 +215,42 @@ def test_numeric_options_out_of_range_are_refused(args: list[str], message: str)
     _refused(run(*args), message)
 
 
+# -- the e2e tests' Node packages ----------------------------------------------------------------
+
+
+def test_the_node_install_is_announced_and_never_rewrites_the_lockfile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pytestconfig: pytest.Config) -> None:
+    from tests.e2e import conftest as e2e
+
+    project = tmp_path / "e2e"
+    project.mkdir()
+    lockfile = project / "package-lock.json"
+    lockfile.write_text('{"lockfileVersion": 3}\n', encoding="utf-8")
+    pinned = lockfile.read_bytes()
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    # An npm that behaves like npm 11 without --no-save: it installs, and "fixes" the lockfile.
+    (tools / "npm").write_text(
+        "#!/bin/sh\necho \"$@\" > npm-args\nmkdir -p node_modules/wechaty-puppet-service\n"
+        "echo {} > node_modules/wechaty-puppet-service/package.json\necho '// rewritten' >> package-lock.json\n",
+        encoding="utf-8")
+    (tools / "node").write_text("#!/bin/sh\n", encoding="utf-8")
+    for tool in ("npm", "node"):
+        (tools / tool).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(e2e, "E2E_DIR", project)
+    shown: list[str] = []  # what the terminal gets, past pytest's capture
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    assert reporter is not None
+    monkeypatch.setattr(reporter, "write_line", lambda line, **_: shown.append(line))
+    assert e2e.ensure_node_modules(pytestconfig) == str(tools / "node")
+    assert (project / "npm-args").read_text(encoding="utf-8").split() == ["install", "--no-save", "--no-audit",
+                                                                          "--no-fund"]
+    assert lockfile.read_bytes() == pinned
+    assert shown[0].strip().startswith(f"e2e: installing the puppet service's Node packages into {project}")
+    assert shown[1].startswith("e2e: Node packages installed in")
+
+
 # -- the installed package ------------------------------------------------------------------------
 
 
