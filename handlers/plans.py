@@ -64,7 +64,7 @@ async def plan_command(ctx: Context, args: str) -> None:
     if plan.open_at <= ctx.now:
         ctx.reply(f"没有安排：开团时间 {past_reason(plan.open_at)}。")
         return
-    spec = parse_open_command(plan.open_body, ctx.now)
+    spec = parse_open_command(plan.open_body, ctx.now, opens_at=plan.open_at)
     problem = ""
     if spec.close_problem is not None:
         problem = f"没有安排：{spec.close_problem}。"

@@ -136,3 +136,11 @@ async def test_a_deadline_next_year_is_announced_with_its_year(bot: Harness) -> 
     await bot.say("wx_owner", "/截单")
     await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒\n截单 11-21 20:00")
     assert "⏰ 截单：11月21日 20:00" in bot.texts()[-2]
+
+
+async def test_tomorrow_in_a_planned_campaign_counts_from_its_opening(bot: Harness) -> None:
+    # Written on Friday 11-20 for Wednesday 11-25: "明天" is the day after the opening.
+    await bot.say("wx_owner", "/定时开团 11-25 08:00 周三鲜果团\n草莓 30元/盒\n自提 东门快递柜 明天 9:00-12:00")
+    assert "自提 东门快递柜 11月26日 9:00-12:00" in bot.texts()[-1]
+    await bot.wait(5 * 24 * 3600)
+    assert "📍 自提：东门快递柜 11月26日 9:00-12:00" in bot.texts()[-2]

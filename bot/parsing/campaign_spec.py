@@ -135,7 +135,7 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
 
 
 def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
-                  problems: list[str]) -> None:
+                  problems: list[str], opens_at: datetime | None = None) -> None:
     if key in ("截单", "截止"):
         try:
             when = strict_when(value, now)
@@ -150,8 +150,8 @@ def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
         else:
             out["close_at"] = when
     elif key in ("自提", "取货"):
-        # 明天/周六 mean a date now; the line is read again on pickup day.
-        out["pickup"] = resolve_day_words(value.strip(), now) or None
+        # 明天/周六 mean a date when the campaign opens; the line is read again on pickup day.
+        out["pickup"] = resolve_day_words(value.strip(), opens_at or now) or None
     elif key == "成团":
         m = re.search(rf"({NUM})\s*(人|单|{UNITS})?", nfkc(value))
         n = to_int(m.group(1)) if m else None
@@ -177,8 +177,10 @@ def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
             out["commission_bp"] = bp
 
 
-def parse_open_command(body: str, now: datetime) -> CampaignSpec:
-    """`body` is everything after `/开团`: the title, then one line per product or option."""
+def parse_open_command(body: str, now: datetime, *, opens_at: datetime | None = None) -> CampaignSpec:
+    """`body` is everything after `/开团`: the title, then one line per product or option.
+    Times are read as of `now` (when the owner wrote them); `今天`/`明天`/`周六` in the
+    自提 line count from `opens_at`, a planned campaign's opening, when given."""
     lines = [ln for ln in body.replace("\r", "").split("\n")]
     title = lines[0].strip() if lines else ""
     products: list[ProductSpec] = []
@@ -190,7 +192,7 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
             continue
         om = _OPTION.match(clean(line))
         if om:
-            _apply_option(om.group(1), om.group(2), now, opts, problems)
+            _apply_option(om.group(1), om.group(2), now, opts, problems, opens_at)
             continue
         product = parse_product_line(line)
         if product is None:
