@@ -27,7 +27,7 @@ async def test_arrival_notice_gives_each_buyer_items_and_a_code(bot: Harness) ->
     assert notice.mentions == ("wx_zhang", "wx_li", "wx_wang")
     assert notice.text.split("\n")[:5] == [
         "📦 「周六水果团」到货啦",
-        "📍 自提：东门快递柜 今天 18:00-20:00",
+        "📍 自提：东门快递柜 11月20日 18:00-20:00",  # 今天 as the date it means
         "@张三 草莓×2 取货码101",
         "@李四 砂糖橘×1 取货码102",
         "@王五 草莓×1、砂糖橘×1 取货码103",

@@ -61,7 +61,8 @@ async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
 
 
 async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
-    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])))
+    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])),
+                              opens_at=s.run_at)
     reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
     campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
     if campaign is None:

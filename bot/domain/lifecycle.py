@@ -15,6 +15,7 @@ from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
+from bot.parsing.timeparse import past_reason
 from bot.render.templates import money
 from storage.records import Campaign, Product, ProductTotal
 
@@ -99,8 +100,10 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
     current = await svc.campaigns.open_in(room_id)
     if current is not None:
         return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
+    if spec.close_problem is not None:
+        return None, f"没有开团：{spec.close_problem}。请改好后重发。"
     if spec.close_at is not None and spec.close_at <= now:
-        return None, "截单时间已经过了，请检查后重发。"
+        return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header)
     campaign = await svc.campaigns.get(cid)
     assert campaign is not None

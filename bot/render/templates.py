@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import FileSystemLoader, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -24,7 +25,16 @@ from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unread
 
 log = logging.getLogger("bot.render.templates")
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "scripts_templates"
+# The defaults are package data of `scripts_templates`, read through importlib
+# so an installed bot finds them as a source checkout does.
+TEMPLATE_PACKAGE = "scripts_templates"
+
+
+def _packaged(name: str) -> str | None:
+    if "/" in name or "\\" in name or not name.endswith(".j2"):
+        return None
+    entry = resources.files(TEMPLATE_PACKAGE).joinpath(name)
+    return entry.read_text(encoding="utf-8") if entry.is_file() else None
 
 # Every kind an owner may replace, with the names she can use for it.
 KINDS: dict[str, tuple[str, ...]] = {
@@ -66,10 +76,12 @@ def money(cents: int | None) -> str:
     return f"¥{yuan}" if fen == 0 else f"¥{yuan}.{fen:02d}"
 
 
-def when(value: datetime | None) -> str:
+def when(value: datetime | None, now: datetime | None = None) -> str:
+    """`11月21日 20:00`; with `now`, the year too when it is not now's year."""
     if value is None:
         return ""
-    return f"{value.month}月{value.day}日 {value:%H:%M}"
+    year = f"{value.year}年" if now is not None and value.year != now.year else ""
+    return f"{year}{value.month}月{value.day}日 {value:%H:%M}"
 
 
 def _error_line(exc: BaseException) -> int | None:
@@ -104,9 +116,10 @@ class _Sandbox(SandboxedEnvironment):
 
 
 class Templates:
-    def __init__(self, folder: Path = TEMPLATE_DIR) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        """`folder`: another set of default templates (tests); the packaged ones otherwise."""
         self.env = _Sandbox(
-            loader=FileSystemLoader(str(folder)),
+            loader=FileSystemLoader(str(folder)) if folder is not None else FunctionLoader(_packaged),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,

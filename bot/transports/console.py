@@ -5,6 +5,11 @@
 
 `\n` typed in a line is a line break; a line ending in `\\` continues on the
 next. `@名字` mentions a member by name, as WeChat would report it.
+
+The console has no real accounts, so a name is the identity here: `李四` is
+member `console_李四` in every run, and after a restart her orders are hers.
+Message ids carry a mark of the run, so a restarted console is never taken for
+a re-delivery of what an earlier run said.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import secrets
 import sys
 from typing import IO
 
@@ -25,6 +31,11 @@ _SPEAKER = re.compile(r"^\s*([^:：\s][^:：]{0,23})\s*[:：]\s?(.*)$", re.DOTAL
 _MENTION = re.compile(r"@([^\s@\u2005]+)")
 
 
+def member_id(name: str) -> str:
+    """The same name is the same member, in this run and the next."""
+    return OWNER.id if name == OWNER.name else f"console_{name}"
+
+
 class ConsoleTransport:
     name = "console"
 
@@ -33,13 +44,14 @@ class ConsoleTransport:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self._members: dict[str, Member] = {OWNER.name: OWNER}
+        self._run = secrets.token_hex(8)
         self._ids = itertools.count(1)
         self._stopped = False
         self._last = OWNER
 
     def _member(self, name: str) -> Member:
         if name not in self._members:
-            self._members[name] = Member(f"console_{len(self._members)}", name)
+            self._members[name] = Member(member_id(name), name)
         return self._members[name]
 
     async def _readline(self) -> str:
@@ -72,8 +84,9 @@ class ConsoleTransport:
             else:
                 speaker = self._last
             self._last = speaker
-            mentions = tuple(self._members[n].id for n in _MENTION.findall(text) if n in self._members)
-            await on_event(Message(id=f"console-{next(self._ids)}", ts=self.clock.now(), sender=speaker,
+            # A name is an identity here, so @李四 reaches her even before she speaks in this run.
+            mentions = tuple(member_id(n) for n in _MENTION.findall(text))
+            await on_event(Message(id=f"console-{self._run}-{next(self._ids)}", ts=self.clock.now(), sender=speaker,
                                    text=text, room_id=ROOM_ID, mentions=mentions))
 
     async def send(self, out: Outgoing) -> None:
