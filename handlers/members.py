@@ -16,7 +16,7 @@ RECENT = 5
 _ASK = re.compile(r"^\s*(?:我的订单|查单|查订单|我的单|订单查询)\s*[?？!！。.]*\s*$")
 
 
-@router.matcher
+@router.matcher(priority=30, help="发「我的订单」或「查单」查看自己的订单")
 async def my_orders(ctx: Context) -> bool:
     # A 接龙 copy is long; normalising it only to find it is not a query is waste.
     if len(ctx.text) > 20 or not _ASK.match(nfkc(ctx.text)):

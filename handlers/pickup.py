@@ -14,7 +14,7 @@ from bot.parsing.plan_spec import split_when
 from bot.render.templates import when
 from storage.records import Campaign
 
-router = Router("pickup")
+router = Router("pickup", section="到货与取货")
 
 
 async def after_drop_campaign(ctx: Context) -> Campaign | None:

@@ -18,7 +18,7 @@ from bot.parsing.plan_spec import parse_plan, split_when
 from bot.render.templates import when
 
 log = logging.getLogger("bot.plans")
-router = Router("plans")
+router = Router("plans", section="定时与话术")
 
 async def _schedule_post(ctx: Context, kind: str, args: str, usage: str) -> None:
     split = split_when(args, ctx.now)

@@ -96,6 +96,10 @@ class ReplayTransport:
         if out.to is not None:
             record["to"] = out.to
         self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if out.file is not None:
+            # The file itself is already beside the database (exports/); the line says it was sent.
+            sent = {"ts": record["ts"], "to": out.to, "file": out.file.name, "bytes": len(out.file.read())}
+            self.out.write(json.dumps(sent, ensure_ascii=False) + "\n")
         self.out.flush()
 
     async def stop(self) -> None:
