@@ -131,7 +131,8 @@ async def run(label: str, folder: Path, orders: int, spacing: float, ack_window:
         delays.append((ack - ts).total_seconds())
     ack_messages = sum(1 for _, out in sent if out.mergeable)
     return Result(label=label, orders=orders, spread=(last_order - START - FIRST_ORDER).total_seconds(),
-                  messages=len(sent), for_orders=len(sent) - opening, ack_messages=ack_messages, acks_posted=ack_messages + queue.merged,
+                  messages=len(sent), for_orders=len(sent) - opening, ack_messages=ack_messages,
+                  acks_posted=ack_messages + queue.merged,
                   merged=queue.merged, delays=delays, limits_held=_limits_held(sent, limits),
                   dropped=queue.dropped)
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.app.router import Router
 from bot.app.pipeline import build_dispatcher
+from bot.app.router import Router
 from tests.harness import FRUIT, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -246,3 +246,14 @@ def test_help_is_generated_from_the_commands_own_lines() -> None:
     assert "/汇总 数量、金额、佣金和待确认的行（私聊给你）" in owner["开团与汇总"]
     assert list(member) == ["团员"] and not any(line.startswith("/汇总") for line in member["团员"])
     assert member["团员"][0].startswith("复制接龙")
+
+
+def test_the_console_speaks_privately_with_a_prefix(tmp_path: Path) -> None:
+    chat = "团长: /开团 周六水果团\\n草莓 30元/盒\n张三: 草莓2盒\n私聊 团长: /汇总\n私聊 张三: /汇总\n"
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "--transport", "console", "--db",
+                        str(tmp_path / "c.sqlite"), "--ack-window", "0"], input=chat, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "🤖 [私聊 团长] 📋 周六水果团 汇总（进行中）\n    草莓：2盒，¥60" in r.stdout
+    assert "🤖 [私聊 张三] 抱歉，/汇总 只有团长和管理员可以使用。" in r.stdout
+    assert "🤖 [群] 📋" not in r.stdout
