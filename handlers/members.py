@@ -42,7 +42,9 @@ async def my_orders(ctx: Context) -> bool:
             else:
                 paid = state is not None and state.paid_cents >= order.amount_cents
                 code = state.pickup_code if state is not None and state.pickup_code else None
-                status = ("已付" if paid else "未付") + (f"，待取货（取货码{code}）" if code else "，待到货")
+                pickup = f"待取货（取货码{code}）" if code else "待到货"
+                # Whether she has paid is between her and the owner: said only in her private chat.
+                status = f"{'已付' if paid else '未付'}，{pickup}" if ctx.private else pickup
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = ctx.svc.templates.render(

@@ -110,11 +110,15 @@ async def test_payments_and_who_still_owes(bot: Harness) -> None:
 async def test_my_orders_after_the_close_shows_paid_and_pickup(bot: Harness) -> None:
     await _closed_campaign(bot)
     await bot.say("wx_zhang", "我的订单")
-    assert bot.texts()[-1] == "@张三 你的订单：\n【周六水果团】草莓×2，¥60，未付，待到货"
+    assert bot.texts()[-1] == "@张三 你的订单：\n【周六水果团】草莓×2，¥60，待到货"
+    await bot.say("wx_zhang", "我的订单", room=None)
+    assert bot.private("wx_zhang")[-1] == "你的订单：\n【周六水果团】草莓×2，¥60，未付，待到货"
     await bot.say("wx_owner", "/到货")
     await bot.say("wx_owner", "/已付 @张三", mentions=("wx_zhang",))
     await bot.say("wx_zhang", "我的订单")
-    assert bot.texts()[-1] == "@张三 你的订单：\n【周六水果团】草莓×2，¥60，已付，待取货（取货码101）"
+    assert bot.texts()[-1] == "@张三 你的订单：\n【周六水果团】草莓×2，¥60，待取货（取货码101）"
+    await bot.say("wx_zhang", "查单", room=None)
+    assert bot.private("wx_zhang")[-1] == "你的订单：\n【周六水果团】草莓×2，¥60，已付，待取货（取货码101）"
     await bot.say("wx_owner", "/核销 101")
     await bot.say("wx_zhang", "查单")
     assert bot.texts()[-1] == "@张三 你在本群还没有进行中或待取货的订单。"

@@ -56,6 +56,10 @@ class AckBatcher:
             return
         batch.due = self._due_of(list(batch.entries.items()))
 
+    def due_by(self, room_id: str, now: datetime) -> bool:
+        batch = self._batches.get(room_id)
+        return batch is not None and batch.due is not None and batch.due <= now
+
     def next_due(self) -> datetime | None:
         return min((b.due for b in self._batches.values() if b.due is not None), default=None)
 

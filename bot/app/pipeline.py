@@ -110,9 +110,12 @@ class App:
             await self._post(out)
         for ack in ctx.acks:
             self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
-        # A message that filled a batch sends it now, not at the next tick.
-        for _, out in self.acks.take_due(self.clock.now()):
-            await self._post(out)
+        # A message that filled a batch sends it now, not at the next tick (checked for its groups
+        # only: the cost of a message must not grow with the number of groups).
+        now = self.clock.now()
+        if any(self.acks.due_by(room, now) for room in {a.room_id for a in ctx.acks}):
+            for _, out in self.acks.take_due(now):
+                await self._post(out)
         for work in ctx.deferred:
             self._run_in_background(work, msg)
         if ctx.deadlines_changed:
