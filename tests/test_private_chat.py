@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.app.context import Context
 from bot.app.pipeline import build_dispatcher
 from bot.app.router import Router
+from bot.models import Member, Message, Outgoing, Tick
 from tests.harness import FRUIT, Harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,7 +240,7 @@ def test_help_is_generated_from_the_commands_own_lines() -> None:
     extra = Router("extra", section="新功能")
 
     @extra.command("试试", admin_only=True, help="/试试 一个新命令")
-    async def _try(ctx: object, args: str) -> None:  # pragma: no cover - never called
+    async def _try(ctx: Context, args: str) -> None:  # pragma: no cover - never called
         return None
 
     dispatcher.include(extra)
@@ -257,3 +261,33 @@ def test_the_console_speaks_privately_with_a_prefix(tmp_path: Path) -> None:
     assert "🤖 [私聊 团长] 📋 周六水果团 汇总（进行中）\n    草莓：2盒，¥60" in r.stdout
     assert "🤖 [私聊 张三] 抱歉，/汇总 只有团长和管理员可以使用。" in r.stdout
     assert "🤖 [群] 📋" not in r.stdout
+
+
+async def test_deferred_work_does_not_hold_up_other_messages(tmp_path: Path) -> None:
+    """Live, an export is built after its message commits, while the next messages are handled."""
+    bot = await Harness.create(tmp_path / "bot.sqlite")
+    release = asyncio.Event()
+    slow = Router("slow")
+
+    @slow.command("慢", admin_only=True)
+    async def _slow(ctx: Context, args: str) -> None:
+        async def build() -> list[Outgoing]:
+            await release.wait()  # a workbook that takes its time
+            return [Outgoing(text="好了", to="wx_owner")]
+
+        ctx.defer(build)
+
+    bot.app.dispatcher.include(slow)
+    await bot.say("wx_owner", FRUIT)
+    bot.app.wait_for_background = False  # live
+    owner, zhang = Member("wx_owner", "王姐(团长)"), Member("wx_zhang", "张三")
+    await bot.app.on_event(Message(id="slow", ts=bot.now, sender=owner, text="/慢", room_id="r1"))
+    await bot.app.on_event(Message(id="order", ts=bot.now + timedelta(seconds=1), sender=zhang, text="草莓2盒",
+                                   room_id="r1"))
+    await bot.app.on_event(Tick(bot.now + timedelta(seconds=10)))
+    assert "@张三 已记录：草莓×2，共¥60" in bot.texts()  # handled while the slow work waits
+    assert "好了" not in bot.private()
+    release.set()
+    await bot.app.finish_background()
+    assert bot.private()[-1] == "好了"
+    await bot.close()
