@@ -28,7 +28,7 @@ class Settings:
     # After downtime a post late by less than this still goes out; older ones
     # are skipped, so a restart never bursts stale hype into the group.
     grace: timedelta = timedelta(minutes=10)
-    # Where /导出 writes its workbook when the transport cannot send files.
+    # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
     export_dir: Path = Path("data") / "exports"
 
 
