@@ -15,7 +15,7 @@ from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
 from bot.render.templates import when
 from storage.records import Campaign
 
-router = Router("pickup")
+router = Router("pickup", section="到货与取货")
 
 
 async def after_drop_campaign(ctx: Context) -> Campaign | None:

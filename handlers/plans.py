@@ -19,7 +19,7 @@ from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
 
 log = logging.getLogger("bot.plans")
-router = Router("plans")
+router = Router("plans", section="定时与话术")
 
 async def _schedule_post(ctx: Context, kind: str, args: str, usage: str) -> None:
     try:

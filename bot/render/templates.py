@@ -21,7 +21,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unreadable
+from storage.records import Campaign, MemberOrder, Product, ProductTotal
 
 log = logging.getLogger("bot.render.templates")
 
@@ -211,8 +211,8 @@ def sample_context(kind: str) -> dict[str, Any]:
         "jielong_list": {"prices": "丹东草莓 ¥30/盒，砂糖橘 ¥25/箱", "example": "丹东草莓1盒",
                          "lines": ["3-502 张三 丹东草莓2盒"]},
         "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8},
-        "closed": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 4600,
-                   "unreadable": [Unreadable("wx_li", "李四", "老样子", "没认出商品或数量")]},
+        # What the group sees at the close: no money, no commission, no check list (those go to the owner).
+        "closed": {"totals": totals, "buyers": 8},
         "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": []},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
@@ -224,7 +224,8 @@ def sample_context(kind: str) -> dict[str, Any]:
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
-        "help": {},
+        "help": {"sections": [{"title": "团员", "lines": ["复制接龙，在最后加一行"]},
+                              {"title": "开团与汇总", "lines": ["/开团 标题 + 每行一个商品"]}]},
         "welcome": {"example": "丹东草莓1盒"},
     }
     return {**common, **extra.get(kind, {})}

@@ -139,8 +139,13 @@ class ReplayTransport:
             record["to"] = out.to
         if self._reader_gone:
             return
+        lines = [json.dumps(record, ensure_ascii=False)]
+        if out.file is not None:
+            # The file itself is already beside the database (exports/); the line says it was sent.
+            sent = {"ts": record["ts"], "to": out.to, "file": out.file.name, "bytes": len(out.file.read())}
+            lines.append(json.dumps(sent, ensure_ascii=False))
         try:
-            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.out.write("\n".join(lines) + "\n")
             self.out.flush()
         except BrokenPipeError:
             # `replay … | head`: nobody reads any more; the book is still written in full.

@@ -124,6 +124,8 @@ class Sent:
     room: str | None
     to: str | None
     mentions: tuple[str, ...]
+    file: str | None = None  # a file's name; its size in `bytes`
+    bytes: int = 0
 
 
 @dataclass
@@ -169,7 +171,8 @@ class PuppetService:
 
     def sent(self) -> list[Sent]:
         return [
-            Sent(text=s["text"], room=s["room"], to=s["to"], mentions=tuple(s["mentions"]))
+            Sent(text=s["text"], room=s["room"], to=s["to"], mentions=tuple(s["mentions"]), file=s.get("file"),
+                 bytes=int(s.get("bytes") or 0))
             for s in _http("GET", self.http + "/sent")
         ]
 
