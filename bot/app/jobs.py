@@ -11,8 +11,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.domain.hype import live_figures, live_in
 from bot.domain.lifecycle import announcement, open_campaign
 from bot.domain.pickup import pickup_reminder_job
+from bot.domain.qa import FORWARD_JOB, REPEATS_JOB, forward_waiting, point_repeats
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import parse_open_command
@@ -22,7 +24,8 @@ from storage.records import Product, Schedule
 log = logging.getLogger("bot.jobs")
 
 KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
-              "reminder": "截单提醒", "pickup_reminder": "取货提醒"}
+              "reminder": "截单提醒", "pickup_reminder": "取货提醒", FORWARD_JOB: "问题转团长",
+              REPEATS_JOB: "重复问题提示"}
 # Posts that are stale after downtime; an opening is the owner's business and still happens.
 POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder"}
 
@@ -56,7 +59,8 @@ async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
         raise Skip("its planned opening was cancelled")
     minutes = minutes_of(open_at - now) if open_at else 0
     text = svc.templates.render(s.kind, s.room_id, fallback=False, title=title, products=products, open_at=open_at,
-                                text=str(s.payload.get("text", "")), minutes=minutes)
+                                text=str(s.payload.get("text", "")), minutes=minutes,
+                                live=await live_in(svc, s.room_id, now))
     return [Outgoing(text=text, room_id=s.room_id)]
 
 
@@ -76,7 +80,8 @@ async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
     text = svc.templates.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
-                                buyers=buyers, minutes_left=minutes_of(campaign.close_at - now))
+                                buyers=buyers, minutes_left=minutes_of(campaign.close_at - now),
+                                live=await live_figures(svc, campaign, now))
     return [Outgoing(text=text, room_id=s.room_id)]
 
 
@@ -84,8 +89,17 @@ async def _pickup_reminder(svc: Services, s: Schedule, now: datetime) -> list[Ou
     return await pickup_reminder_job(svc, int(str(s.payload["campaign_id"])), now)
 
 
+async def _qa_forward(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await forward_waiting(svc, s.room_id, now)
+
+
+async def _qa_repeats(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await point_repeats(svc, s.room_id, now)
+
+
 JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
-                        "reminder": _reminder, "pickup_reminder": _pickup_reminder}
+                        "reminder": _reminder, "pickup_reminder": _pickup_reminder,
+                        FORWARD_JOB: _qa_forward, REPEATS_JOB: _qa_repeats}
 
 
 async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:

@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.parsing.jielong import JielongCopy, is_example
 from bot.parsing.quantity import NUM, UNITS, to_int
-from bot.parsing.textnorm import clean, key_of, nfkc
+from bot.parsing.textnorm import clean, drop_invisible, key_of, nfkc
 from bot.parsing.timeparse import parse_when
 
 
@@ -39,6 +39,8 @@ class CampaignSpec:
     min_units: int | None = None  # 成团 N份
     commission_bp: int | None = None  # 佣金 10%, in basis points
     problems: tuple[str, ...] = field(default=())  # lines the bot could not read
+    qa: tuple[tuple[str, str], ...] = field(default=())  # `问 草莓甜吗 答 不甜包退` lines: the owner's 质量问答
+    broadcast_every: int | None = None  # `播报 每20单`: a 跟团播报 every N buyers
 
 
 _UNIT = rf"(?:{UNITS})"
@@ -76,6 +78,9 @@ def commission_bp(text: str) -> int | None:
     return int(value * 100)
 
 
+# `问 草莓甜吗 答 不甜包退` / `问：草莓甜吗 答：不甜包退`: a question-answer pair for the group.
+_QA_LINE = re.compile(r"^\s*问\s*[:：]?\s*(\S.*?)\s*(?:\s答\s*[:：]?|答\s*[:：])\s*(\S.*?)\s*$")
+_BROADCAST = re.compile(rf"^\s*播报\s*[:：]?\s*(?:每\s*({NUM})\s*(?:单|人|份)?|(关|不播报|关闭))\s*$")
 _OPTION = re.compile(r"^\s*(截单|截止|自提|取货|成团|限购|佣金)\s*[:：]?\s*(.*)$")
 _NAME_PREFIX = re.compile(r"^.*?(?:到货|预售|上新|团购|今日|今天|明日|明天)\s*[:：]\s*")
 
@@ -177,6 +182,8 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
         if not key_of(line):
             # Blank, or decoration only (🍓🍓🍓, ———): no product, nothing to report.
             continue
+        if _extra_line(line, opts, problems):
+            continue
         om = _OPTION.match(clean(line))
         if om:
             _apply_option(om.group(1), om.group(2), now, opts, problems)
@@ -189,6 +196,26 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
     return _finish(title, products, opts, problems)
 
 
+def _extra_line(line: str, opts: dict[str, object], problems: list[str]) -> bool:
+    """A `问 … 答 …` or `播报 每N单` line, taken into `opts`; False for any other line."""
+    # The answer is kept as the owner wrote it (full-width punctuation and all).
+    qa = _QA_LINE.match(drop_invisible(line))
+    if qa:
+        pairs = opts.setdefault("qa", [])
+        assert isinstance(pairs, list)
+        pairs.append((qa.group(1), qa.group(2)))
+        return True
+    bm = _BROADCAST.match(clean(line))
+    if bm:
+        n = to_int(bm.group(1)) if bm.group(1) else None
+        if bm.group(1) and not n:
+            problems.append(f"播报间隔看不懂：{line.strip()}（例如：播报 每20单）")
+        elif n:
+            opts["broadcast_every"] = n
+        return True
+    return False
+
+
 def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
             problems: list[str]) -> CampaignSpec:
     limit = opts.get("limit")
@@ -199,6 +226,8 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     min_buyers = opts.get("min_buyers")
     min_units = opts.get("min_units")
     commission = opts.get("commission_bp")
+    qa = opts.get("qa")
+    broadcast_every = opts.get("broadcast_every")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -208,6 +237,8 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         min_units=min_units if isinstance(min_units, int) else None,
         commission_bp=commission if isinstance(commission, int) else None,
         problems=tuple(problems),
+        qa=tuple(qa) if isinstance(qa, list) else (),
+        broadcast_every=broadcast_every if isinstance(broadcast_every, int) else None,
     )
 
 
