@@ -17,8 +17,8 @@ from bot.domain.orderbook import catalog_of
 from bot.domain.qa import on_question, reply_to
 from bot.models import MessageKind
 from bot.parsing.jielong import parse_copy
-from bot.parsing.order_text import Action, parse_order_text
-from bot.parsing.question import looks_like_question
+from bot.parsing.order_text import Action, Intent, parse_order_text
+from bot.parsing.question import carries_order, looks_like_question
 
 router = Router("qa")
 
@@ -93,6 +93,9 @@ async def _reply(ctx: Context, asked_id: int, answer: str, *, save: bool) -> Non
     if not allowed:
         ctx.reply(_NOT_ADMIN, mention_sender=ctx.msg.room_id is not None)
         return
+    if asked.answered:
+        ctx.reply(f"#{asked_id} 已经回复过了。")
+        return
     if not answer:
         ctx.reply(f"请写上回答：/问答 回复 {asked_id} 答案")
         return
@@ -100,7 +103,8 @@ async def _reply(ctx: Context, asked_id: int, answer: str, *, save: bool) -> Non
     ctx.replies.append(post)
     who = "、".join(dict.fromkeys(a.name for a in askers))
     saved = f"；已存为问答 #{pair.number}，下次有人问自动回答" if pair is not None else ""
-    ctx.reply(f"✅ 已在群里回复{who}{saved}。")
+    # The group already sees the answer; the confirmation is hers alone.
+    ctx.reply_private(f"✅ 已在群里回复{who}{saved}。")
 
 
 @router.matcher
@@ -118,6 +122,16 @@ async def member_question(ctx: Context) -> bool:
     if products and parse_order_text(ctx.text, catalog_of(products),
                                      max_qty=ctx.svc.settings.max_qty).action is not Action.NONE:
         return False
+    if carries_order(ctx.text):
+        if campaign is None or not campaign.is_open:
+            return False
+        # "草莓甜吗？甜的话要2盒": the owner decides, as for any order asked as a question.
+        await ctx.svc.book.apply_intent(campaign, Intent(Action.UNCLEAR, reason="带问句"), ctx.msg.sender.id,
+                                        ctx.msg.sender.name, ctx.text, ctx.msg.id, ctx.now)
+        example = f"{products[0].name}2{products[0].unit or '份'}" if products else "草莓2盒"
+        ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name,
+                f"这条又问又订，已转给团长确认；确定要的话直接发「{example}」")
+        return True
     names = [p.name for p in products] if campaign is not None and campaign.is_open else []
     heard = await on_question(ctx.svc, ctx.room_id, ctx.msg.sender, ctx.text, ctx.msg.id, ctx.now, names)
     ctx.replies.extend(heard.posts)

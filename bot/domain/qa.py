@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from bot.domain.services import Services
 from bot.models import Member, Outgoing
 from bot.parsing.question import QuestionIndex, read_pair, worth_forwarding
-from bot.render.templates import when
 from storage.qa import Asked, QaPair
 
 FORWARD_JOB = "qa_forward"
@@ -109,7 +108,7 @@ async def point_repeats(svc: Services, room_id: str, now: datetime) -> list[Outg
         if pair is None:
             continue  # removed meanwhile: nothing right to point to
         members = list(dict.fromkeys((a.member_id, a.name) for a in askers))
-        at = f"{when(pair.last_posted_at)[-5:]} " if pair.last_posted_at else ""
+        at = f"{pair.last_posted_at:%H:%M}" if pair.last_posted_at else ""
         mentions = " ".join(f"@{name}" for _, name in members)
         posts.append(Outgoing(text=f"{mentions} 「{pair.question}」团长{at}刚回答过，往上翻一下哦👆",
                               room_id=room_id, mentions=tuple(m for m, _ in members)))

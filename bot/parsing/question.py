@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.parsing.quantity import NUM, UNITS
 from bot.parsing.textnorm import key_of, nfkc, strip_wechat_emoji
 
 # Topic → the phrasings members use. Order matters: earlier topics claim their
@@ -91,6 +92,15 @@ def looks_like_question(text: str) -> bool:
         return False
     # "草莓到货了" tells, "草莓到货了吗" / "草莓甜不" ask.
     return bool(_ASKS.search(_TRAILING.sub("", _plain(text))))
+
+
+# "甜的话要2盒": an order riding on a question. Never answered (the answer
+# would not record the order), never guessed into the book: the owner decides.
+_ORDER_WORDS = re.compile(rf"(?:要|来|订|买|拿|下单|预定|预订|给我|帮我留|留)\s*(?:{NUM})\s*(?:{UNITS})")
+
+
+def carries_order(text: str) -> bool:
+    return bool(_ORDER_WORDS.search(_plain(text)))
 
 
 def _aliases(name: str) -> set[str]:

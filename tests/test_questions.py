@@ -1,0 +1,161 @@
+"""Members' questions in the group: answered from the owner's pairs, repeats gathered, the rest forwarded."""
+
+from __future__ import annotations
+
+from tests.harness import FRUIT, Harness
+
+SWEET = "丹东99草莓，糖度12以上，不甜包退"
+
+
+def private(bot: Harness, to: str = "wx_owner") -> list[str]:
+    return [o.text for _, o in bot.transport.sent if o.to == to]
+
+
+def group(bot: Harness) -> list[tuple[str, tuple[str, ...]]]:
+    return [(o.text, o.mentions) for _, o in bot.transport.sent if o.room_id == "r1"]
+
+
+async def test_owner_keeps_pairs_with_numbers(bot: Harness) -> None:
+    await bot.say("wx_owner", f"/问答 草莓甜吗 = {SWEET}")
+    assert bot.texts()[-1] == f"✅ 已保存问答 #1：草莓甜吗\n群友问到时会自动回复：{SWEET}"
+    await bot.say("wx_owner", "/问答 几号到货＝周六上午到")
+    await bot.say("wx_owner", "/问答")
+    assert bot.texts()[-1] == (f"📖 本群问答（2条）：\n1. 草莓甜吗 = {SWEET}\n2. 几号到货 = 周六上午到\n"
+                               "删除：/问答 删除 N；改回答：/问答 修改 N = 新回答")
+    await bot.say("wx_owner", "/问答 修改 2 = 周日上午到")
+    assert bot.texts()[-1] == "✅ 已修改问答 #2：几号到货\n新的回答：周日上午到"
+    await bot.say("wx_owner", "/问答 删除 1")
+    assert bot.texts()[-1] == "已删除问答 #1：草莓甜吗"
+    await bot.say("wx_owner", "/问答 删除 7")
+    assert bot.texts()[-1] == "没有第7条问答，发 /问答 查看编号。"
+    # Numbers stay: what was #2 is still #2, and a new one comes after it.
+    await bot.say("wx_owner", "/问答 哪里产的 = 辽宁丹东")
+    assert bot.texts()[-1].startswith("✅ 已保存问答 #3")
+    # The same question again replaces its answer instead of adding a twin.
+    await bot.say("wx_owner", "/问答 哪里产的？= 辽宁丹东东港")
+    assert bot.texts()[-1].startswith("✅ 已更新问答 #3")
+    await bot.say("wx_zhang", "/问答 草莓甜吗 = 超甜")
+    assert bot.texts()[-1] == "@张三 抱歉，/问答 只有团长和管理员可以使用。"
+    await bot.say("wx_owner", "/问答 草莓甜吗")
+    assert bot.texts()[-1].startswith("用法：")
+
+
+async def test_a_question_is_answered_with_the_owners_words_mentioning_her(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_owner", f"/问答 草莓甜吗 = {SWEET}")
+    bot.take()
+    await bot.say("wx_zhang", "这次的草莓甜不甜呀？")
+    assert group(bot) == [(f"@张三 {SWEET}", ("wx_zhang",))]
+    assert private(bot) == []
+
+
+async def test_the_same_answer_is_not_posted_twice_within_ten_minutes(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_owner", f"/问答 草莓甜吗 = {SWEET}")
+    bot.take()
+    await bot.say("wx_zhang", "草莓甜吗")
+    await bot.say("wx_li", "草莓甜不甜", after=20)
+    await bot.say("wx_wang", "草莓甜么？", after=20)
+    # Two repeats within the minute: gathered into one pointer mentioning both.
+    assert [t for t, _ in group(bot)] == [f"@张三 {SWEET}"]
+    await bot.wait(60)
+    texts = group(bot)
+    assert len(texts) == 2
+    assert texts[1] == ("@李四 @王五 「草莓甜吗」团长08:00刚回答过，往上翻一下哦👆", ("wx_li", "wx_wang"))
+    assert SWEET not in texts[1][0]
+    # Ten minutes after the answer it is posted in full again.
+    await bot.wait(10 * 60)
+    await bot.say("wx_zhao", "草莓甜吗？")
+    assert group(bot)[-1] == (f"@赵六 {SWEET}", ("wx_zhao",))
+    assert sum(SWEET in t for t, _ in group(bot)) == 2
+
+
+async def test_unanswered_questions_reach_the_owner_gathered(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    await bot.say("wx_zhang", "草莓有籽吗？")
+    first = private(bot)
+    assert len(first) == 1
+    assert "张三" in first[0] and "草莓有籽吗？" in first[0] and "/问答 回复" in first[0]
+    await bot.say("wx_li", "砂糖橘是大果吗", after=30)
+    await bot.say("wx_wang", "团长几点截单？", after=30)
+    await bot.say("wx_zhao", "今天吃啥？", after=30)  # small talk stays in the group
+    assert len(private(bot)) == 1  # at most one message every few minutes
+    await bot.wait(5 * 60)
+    later = private(bot)
+    assert len(later) == 2
+    assert "李四" in later[1] and "砂糖橘是大果吗" in later[1] and "王五" in later[1] and "团长几点截单？" in later[1]
+    assert "今天吃啥" not in later[1]
+    assert not any("草莓有籽吗" in t for t, _ in group(bot))  # nothing was posted in the group for them
+    await bot.wait(30 * 60)
+    assert len(private(bot)) == 2  # nothing new, nothing sent
+
+
+async def test_owner_answers_a_forwarded_question_from_her_private_chat(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    await bot.say("wx_zhang", "草莓有籽吗？")
+    number = private(bot)[0].split("#")[1].split(" ")[0]
+    await bot.say("wx_li", "草莓有没有籽啊", after=30)
+    await bot.say("wx_owner", f"/问答 回复 {number} 草莓的籽是表面的小芝麻，能吃的", room=None)
+    # One post in the group, mentioning both who asked the same thing.
+    assert group(bot)[-1] == ("@张三 @李四 草莓的籽是表面的小芝麻，能吃的", ("wx_zhang", "wx_li"))
+    assert private(bot)[-1] == "✅ 已在群里回复张三、李四；已存为问答 #1，下次有人问自动回答。"
+    await bot.wait(11 * 60)
+    await bot.say("wx_wang", "草莓有籽吗")
+    assert group(bot)[-1] == ("@王五 草莓的籽是表面的小芝麻，能吃的", ("wx_wang",))
+    # A forwarded question answered once is not answered twice by mistake.
+    posts = len(group(bot))
+    await bot.say("wx_owner", f"/问答 只回复 {number} 又一次", room=None)
+    assert len(group(bot)) == posts
+    assert private(bot)[-1] == f"#{number} 已经回复过了。"
+
+
+async def test_reply_without_saving_and_by_strangers(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "团长明天在家吗？")
+    number = private(bot)[0].split("#")[1].split(" ")[0]
+    await bot.say("wx_li", f"/问答 回复 {number} 不在", room=None)
+    assert private(bot, "wx_li")[-1] == "抱歉，/问答 只有团长和管理员可以使用。"
+    await bot.say("wx_owner", "/问答 回复 999 好的", room=None)
+    assert private(bot)[-1] == "没有编号 #999 的待回答问题（编号见转给你的私信）。"
+    await bot.say("wx_owner", f"/问答 只回复 {number} 在的，下午三点后")
+    assert group(bot)[-1] == ("@张三 在的，下午三点后", ("wx_zhang",))
+    assert private(bot)[-1] == "✅ 已在群里回复张三。"
+    await bot.say("wx_owner", "/问答")
+    assert bot.texts()[-1].startswith("本群还没有问答。")
+
+
+async def test_an_order_inside_a_question_still_needs_the_owner(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_owner", f"/问答 草莓甜吗 = {SWEET}")
+    bot.take()
+    await bot.say("wx_zhang", "草莓甜吗？甜的话要2盒")
+    await bot.settle()
+    assert not any(SWEET in t for t, _ in group(bot))
+    assert any("已转给团长确认" in t for t, _ in group(bot))
+    await bot.say("wx_owner", "/汇总")
+    assert "草莓甜吗？甜的话要2盒" in bot.texts()[-1]
+    # And a plain order is never taken for a question.
+    await bot.say("wx_li", "草莓2盒")
+    await bot.settle()
+    assert (await bot.book())[("wx_li", "草莓")] == 2
+
+
+async def test_pairs_from_the_open_command_persist_across_campaigns(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒\n问 草莓甜吗 答 " + SWEET + "\n问：几号到货？答：周六上午到")
+    await bot.say("wx_owner", "/截单")
+    await bot.say("wx_owner", "/开团 下周团\n砂糖橘 25元/箱")
+    bot.take()
+    await bot.say("wx_zhang", "什么时候到货呀")
+    assert group(bot) == [("@张三 周六上午到", ("wx_zhang",))]
+    await bot.say("wx_owner", "/问答")
+    assert "1. 草莓甜吗 = " + SWEET in bot.texts()[-1]
+
+
+async def test_pairs_from_a_planned_opening(bot: Harness) -> None:
+    await bot.say("wx_owner", "/定时开团 明天 08:00 周日鲜果团\n丹东草莓 30元/盒\n问 甜不甜 答 " + SWEET)
+    await bot.wait(24 * 3600)
+    bot.take()
+    await bot.say("wx_zhang", "甜吗？")  # the only product on sale
+    assert group(bot) == [(f"@张三 {SWEET}", ("wx_zhang",))]
