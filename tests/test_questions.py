@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.harness import FRUIT, Harness
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SWEET = "丹东99草莓，糖度12以上，不甜包退"
 
@@ -159,3 +166,28 @@ async def test_pairs_from_a_planned_opening(bot: Harness) -> None:
     bot.take()
     await bot.say("wx_zhang", "甜吗？")  # the only product on sale
     assert group(bot) == [(f"@张三 {SWEET}", ("wx_zhang",))]
+
+
+def test_a_drop_with_questions_replays_with_answers_and_live_figures(tmp_path: Path) -> None:
+    """examples/questions_drop.jsonl: a drop, questions (answered, repeated, unanswered, one carrying an
+    order), orders selling the strawberries out and back, 跟团播报, the reminder with buyers and stock left."""
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(ROOT / "examples" / "questions_drop.jsonl"),
+                        "--db", str(tmp_path / "q.sqlite")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    out = [(x["ts"][11:16], x.get("to", "群"), x["text"]) for x in map(json.loads, r.stdout.splitlines())]
+    said = [(t, to, text.split("\n")[0]) for t, to, text in out]
+    assert ("08:01", "群", "@张三 丹东99草莓，糖度12以上，不甜包退") in said  # from the /开团 问…答… line
+    assert ("08:04", "群", "@李四 「草莓甜吗」团长08:01刚回答过，往上翻一下哦👆") in said  # a repeat, pointed
+    assert sum("不甜包退" in text for _, _, text in out) == 1
+    assert ("08:06", "wx_owner", "❓ 「阳光花园水果团购群」有1个问题还没有现成的回答：") in said
+    assert ("08:07", "群", "@王五 这条又问又订，已转给团长确认；确定要的话直接发「丹东草莓2盒」") in said
+    assert ("08:10", "群", "@赵六 明天（周日）上午9点到，到了群里通知") in said  # a pair kept from before the drop
+    assert ("08:12", "群", "📣 「周六鲜果团」已有3人跟团！") in said
+    assert ("08:20", "群", "@王五 籽在表面，很小，能吃的") in said  # /问答 回复 from her private chat
+    assert [t for t, to, text in said if text.startswith("🔥 丹东草莓已抢完")] == ["09:05", "19:40"]
+    assert [t for t, to, text in said if to == "wx_owner" and "已抢完" in text] == ["09:05", "19:40"]
+    assert ("10:00", "群", "✨ 丹东草莓又有1盒了，想要的抓紧～") in said
+    reminder = next(text for t, _, text in out if t == "19:30")
+    assert reminder.split("\n")[1:3] == ["已有5人下单：丹东草莓9盒、砂糖橘1箱", "🔥 丹东草莓仅剩1盒"]
+    closed = next(text for t, _, text in out if t == "20:00")
+    assert "合计：¥325，6人下单" in closed and "王五：草莓甜吗？甜的话要2盒（带问句）" in closed
