@@ -78,3 +78,27 @@ async def test_a_broken_broadcast_template_skips_the_post_not_the_order(bot: Har
     await bot.settle()
     assert not any("也火了" in t for t in bot.texts())
     assert (await bot.book())[("wx_zhang", "草莓")] == 2
+
+
+async def test_broadcast_at_set_times_is_skipped_when_nothing_changed(bot: Harness) -> None:
+    # START is 11-20 08:00.
+    await bot.say("wx_owner", "/开团 草莓团\n草莓 30元/盒 限量10\n截单 11-20 20:00\n播报 10:00 12:00 14:00")
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.wait(2 * 3600)  # 10:00
+    broadcasts = [t for t in bot.texts() if "跟团！" in t]
+    assert broadcasts == ["📣 「草莓团」已有1人跟团！\n· 草莓 已订2盒，仅剩8盒\n⏰ 还有600分钟截单，手慢无～"]
+    await bot.wait(2 * 3600)  # 12:00: nothing changed, nothing posted
+    assert sum("跟团！" in t for t in bot.texts()) == 1
+    await bot.say("wx_li", "草莓3盒")
+    await bot.wait(2 * 3600)  # 14:00
+    assert bot.texts()[-1].startswith("📣 「草莓团」已有2人跟团！\n· 草莓 已订5盒，仅剩5盒")
+
+
+def test_broadcast_lines_are_read_and_a_product_named_like_one_stays_a_product() -> None:
+    from bot.parsing.campaign_spec import parse_open_command
+    from tests.harness import START
+
+    spec = parse_open_command("团\n草莓 30元/盒\n播报 12:00，18:00\n播报机 10元", START)
+    assert spec.broadcast_at == ("12:00", "18:00")
+    assert [p.name for p in spec.products] == ["草莓", "播报机"]
+    assert spec.broadcast_every is None and spec.problems == ()

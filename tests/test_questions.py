@@ -191,3 +191,21 @@ def test_a_drop_with_questions_replays_with_answers_and_live_figures(tmp_path: P
     assert reminder.split("\n")[1:3] == ["已有5人下单：丹东草莓9盒、砂糖橘1箱", "🔥 丹东草莓仅剩1盒"]
     closed = next(text for t, _, text in out if t == "20:00")
     assert "合计：¥325，6人下单" in closed and "王五：草莓甜吗？甜的话要2盒（带问句）" in closed
+
+
+async def test_a_flood_of_questions_is_one_readable_message(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    for i in range(30):
+        await bot.say("wx_zhang", f"草莓第{i}批是哪里产的？", after=5)
+    assert len(private(bot)) == 1
+    await bot.wait(5 * 60)
+    gathered = private(bot)[1]
+    assert gathered.startswith("❓ 「阳光花园水果团购群」有29个问题还没有现成的回答：\n（较早的9个没有列出）")
+    assert "草莓第29批是哪里产的？" in gathered and "草莓第9批" not in gathered
+
+
+async def test_a_new_pair_that_starts_with_a_verb_and_a_number(bot: Harness) -> None:
+    await bot.say("wx_owner", "/问答 改3盒可以吗 = 可以，截单前随时改")
+    assert bot.texts()[-1].startswith("✅ 已保存问答 #1：改3盒可以吗")
+    await bot.say("wx_owner", "/问答 修改 1 = 可以", room=None)
+    assert private(bot)[-1].startswith("请在群里发 /问答")

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot.domain.hype import live_figures, live_in
+from bot.domain.hype import live_figures, live_in, timed_broadcast
 from bot.domain.lifecycle import announcement, open_campaign
 from bot.domain.pickup import pickup_reminder_job
 from bot.domain.qa import FORWARD_JOB, REPEATS_JOB, forward_waiting, point_repeats
@@ -25,9 +25,9 @@ log = logging.getLogger("bot.jobs")
 
 KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
               "reminder": "截单提醒", "pickup_reminder": "取货提醒", FORWARD_JOB: "问题转团长",
-              REPEATS_JOB: "重复问题提示"}
+              REPEATS_JOB: "重复问题提示", "broadcast": "跟团播报"}
 # Posts that are stale after downtime; an opening is the owner's business and still happens.
-POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder"}
+POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder", "broadcast"}
 
 
 def minutes_of(delta: timedelta) -> int:
@@ -89,6 +89,13 @@ async def _pickup_reminder(svc: Services, s: Schedule, now: datetime) -> list[Ou
     return await pickup_reminder_job(svc, int(str(s.payload["campaign_id"])), now)
 
 
+async def _broadcast(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    campaign = await svc.campaigns.get(int(str(s.payload["campaign_id"])))
+    if campaign is None or not campaign.is_open:
+        raise Skip("the campaign is no longer open")
+    return await timed_broadcast(svc, campaign, now)
+
+
 async def _qa_forward(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     return await forward_waiting(svc, s.room_id, now)
 
@@ -99,7 +106,7 @@ async def _qa_repeats(svc: Services, s: Schedule, now: datetime) -> list[Outgoin
 
 JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
                         "reminder": _reminder, "pickup_reminder": _pickup_reminder,
-                        FORWARD_JOB: _qa_forward, REPEATS_JOB: _qa_repeats}
+                        FORWARD_JOB: _qa_forward, REPEATS_JOB: _qa_repeats, "broadcast": _broadcast}
 
 
 async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:

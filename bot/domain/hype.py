@@ -16,7 +16,13 @@ from bot.domain.lifecycle import group_progress
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.render.templates import RenderError
-from storage.records import Campaign
+from storage.records import Campaign, Product
+
+
+def _common(campaign: Campaign, products: list[Product]) -> dict[str, Any]:
+    """What every template may use (see templates.sample_context), for owners' templates of these kinds."""
+    return {"campaign": campaign, "products": products, "title": campaign.title, "open_at": campaign.opened_at,
+            "text": ""}
 
 
 def _minutes_until(at: datetime | None, now: datetime) -> int | None:
@@ -58,7 +64,8 @@ async def after_order(svc: Services, campaign: Campaign, now: datetime) -> list[
 
 
 async def _stock_news(svc: Services, campaign: Campaign) -> list[Outgoing]:
-    limited = [p for p in await svc.campaigns.products(campaign.id) if p.stock is not None]
+    products = await svc.campaigns.products(campaign.id)
+    limited = [p for p in products if p.stock is not None]
     if not limited:
         return []
     told = await svc.hype.sold_out_told([p.id for p in limited])
@@ -70,8 +77,8 @@ async def _stock_news(svc: Services, campaign: Campaign) -> list[Outgoing]:
             continue
         svc.hype.set_sold_out_told(p.id, left == 0)
         kind = "soldout" if left == 0 else "restock"
-        text = svc.templates.render(kind, campaign.room_id, campaign=campaign, product=p, left=left,
-                                    unit=p.unit or "份")
+        text = svc.templates.render(kind, campaign.room_id, product=p, left=left, unit=p.unit or "份",
+                                    **_common(campaign, products))
         posts.append(Outgoing(text=text, room_id=campaign.room_id))
         owner = await svc.rooms.owner(campaign.room_id)
         if left == 0 and owner is not None:
@@ -82,20 +89,31 @@ async def _stock_news(svc: Services, campaign: Campaign) -> list[Outgoing]:
 
 async def _broadcast(svc: Services, campaign: Campaign, now: datetime) -> list[Outgoing]:
     setting = await svc.hype.broadcast(campaign.id)
-    if setting is None:
+    if setting is None or not setting[0]:
         return []
-    every, last_buyers, last_figures = setting
+    every, last_buyers, _ = setting
     live = await live_figures(svc, campaign, now)
-    buyers = int(live["buyers"])
-    if buyers // every <= last_buyers // every:
+    if int(live["buyers"]) // every <= last_buyers // every:
         return []
+    return await _post_broadcast(svc, campaign, live)
+
+
+async def timed_broadcast(svc: Services, campaign: Campaign, now: datetime) -> list[Outgoing]:
+    """A `播报 12:00` time came: the figures, unless nothing changed since the last 播报."""
+    return await _post_broadcast(svc, campaign, await live_figures(svc, campaign, now))
+
+
+async def _post_broadcast(svc: Services, campaign: Campaign, live: dict[str, Any]) -> list[Outgoing]:
+    every, _, last_figures = await svc.hype.broadcast(campaign.id) or (0, 0, "")
+    buyers = int(live["buyers"])
     figures = json.dumps([buyers, [(r["name"], r["ordered"], r["left"]) for r in live["products"]]],
                          ensure_ascii=False)
-    if figures == last_figures:
-        return []  # nothing changed since the last 播报
+    if figures == last_figures or not buyers:
+        return []  # nothing changed since the last 播报 (or nothing to show yet)
     svc.hype.broadcast_sent(campaign.id, every, buyers, figures)
     try:
-        text = svc.templates.render("broadcast", campaign.room_id, fallback=False, campaign=campaign, live=live)
+        text = svc.templates.render("broadcast", campaign.room_id, fallback=False, live=live,
+                                    **_common(campaign, await svc.campaigns.products(campaign.id)))
     except RenderError:
         return []  # an owner's template that fails on real data skips the post, as hype posts do
     return [Outgoing(text=text, room_id=campaign.room_id)]

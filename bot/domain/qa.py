@@ -21,6 +21,7 @@ from storage.qa import Asked, QaPair
 
 FORWARD_JOB = "qa_forward"
 REPEATS_JOB = "qa_repeats"
+MAX_FORWARDED = 20
 
 
 @dataclass
@@ -84,8 +85,12 @@ async def forward_waiting(svc: Services, room_id: str, now: datetime) -> list[Ou
     await svc.qa.mark_sent([a.id for a in waiting], now)
     topic = await svc.rooms.topic(room_id) or room_id
     lines = [f"❓ 「{topic}」有{len(waiting)}个问题还没有现成的回答："]
-    lines += [f"#{a.id} {a.name}（{a.asked_at:%H:%M}）：{a.text}" for a in waiting]
-    first = waiting[0].id
+    # A flood of questions is still one readable message: the latest ones, and how many more.
+    shown = waiting[-MAX_FORWARDED:]
+    if len(shown) < len(waiting):
+        lines.append(f"（较早的{len(waiting) - len(shown)}个没有列出）")
+    lines += [f"#{a.id} {a.name}（{a.asked_at:%H:%M}）：{a.text}" for a in shown]
+    first = shown[0].id
     lines.append(f"回复：/问答 回复 {first} 答案 —— 会在群里@她，并存成问答，下次自动回答"
                  f"（只回复不保存：/问答 只回复 {first} 答案）")
     return [Outgoing(text="\n".join(lines), to=owner)]

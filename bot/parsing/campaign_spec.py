@@ -41,6 +41,7 @@ class CampaignSpec:
     problems: tuple[str, ...] = field(default=())  # lines the bot could not read
     qa: tuple[tuple[str, str], ...] = field(default=())  # `问 草莓甜吗 答 不甜包退` lines: the owner's 质量问答
     broadcast_every: int | None = None  # `播报 每20单`: a 跟团播报 every N buyers
+    broadcast_at: tuple[str, ...] = field(default=())  # `播报 12:00 18:00`: times of day, read when it opens
 
 
 _UNIT = rf"(?:{UNITS})"
@@ -78,9 +79,14 @@ def commission_bp(text: str) -> int | None:
     return int(value * 100)
 
 
-# `问 草莓甜吗 答 不甜包退` / `问：草莓甜吗 答：不甜包退`: a question-answer pair for the group.
-_QA_LINE = re.compile(r"^\s*问\s*[:：]?\s*(\S.*?)\s*(?:\s答\s*[:：]?|答\s*[:：])\s*(\S.*?)\s*$")
-_BROADCAST = re.compile(rf"^\s*播报\s*[:：]?\s*(?:每\s*({NUM})\s*(?:单|人|份)?|(关|不播报|关闭))\s*$")
+# `问 草莓甜吗 答 不甜包退` / `问：草莓甜吗 答：不甜包退`: a question-answer pair for the group. The
+# line is cut at its first 答 that follows a space or precedes a colon (a regex with a
+# lazy question and optional spaces on both sides was quadratic in a line of tabs).
+_QA_CUT = re.compile(r"(?<=\s)答|答(?=[ \t]*[:：])")
+_BROADCAST = re.compile(rf"每\s*({NUM})\s*(?:单|人|份)?")
+_SEPARATORS = " \t:："
+_SOME_DAY = datetime(2026, 1, 1)
+_TIMES = re.compile(r"[\s,，、;；]+")
 _OPTION = re.compile(r"^\s*(截单|截止|自提|取货|成团|限购|佣金)\s*[:：]?\s*(.*)$")
 _NAME_PREFIX = re.compile(r"^.*?(?:到货|预售|上新|团购|今日|今天|明日|明天)\s*[:：]\s*")
 
@@ -199,21 +205,35 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
 def _extra_line(line: str, opts: dict[str, object], problems: list[str]) -> bool:
     """A `问 … 答 …` or `播报 每N单` line, taken into `opts`; False for any other line."""
     # The answer is kept as the owner wrote it (full-width punctuation and all).
-    qa = _QA_LINE.match(drop_invisible(line))
-    if qa:
-        pairs = opts.setdefault("qa", [])
-        assert isinstance(pairs, list)
-        pairs.append((qa.group(1), qa.group(2)))
+    text = drop_invisible(line).strip()
+    if text.startswith("问") and (cut := _QA_CUT.search(text, 1)) is not None:
+        question = text[1:cut.start()].strip(_SEPARATORS)
+        answer = text[cut.end():].strip(_SEPARATORS)
+        if question and answer:
+            pairs = opts.setdefault("qa", [])
+            assert isinstance(pairs, list)
+            pairs.append((question, answer))
+            return True
+        return False
+    plain = clean(line).strip()
+    rest = plain[2:].strip(_SEPARATORS)
+    if not plain.startswith("播报") or not rest:
+        return False
+    if not rest.startswith("每"):
+        # `播报 12:00 18:00`: each a time of day (checked against a fixed day; the
+        # real dates are the next such times once the campaign opens).
+        times = [t for t in _TIMES.split(rest) if t]
+        if len(times) > 12 or any(parse_when(t, _SOME_DAY) is None for t in times):
+            return False  # "播报机 10元" is a product
+        opts["broadcast_at"] = tuple(times)
         return True
-    bm = _BROADCAST.match(clean(line))
-    if bm:
-        n = to_int(bm.group(1)) if bm.group(1) else None
-        if bm.group(1) and not n:
-            problems.append(f"播报间隔看不懂：{line.strip()}（例如：播报 每20单）")
-        elif n:
-            opts["broadcast_every"] = n
-        return True
-    return False
+    bm = _BROADCAST.fullmatch(rest)
+    n = to_int(bm.group(1)) if bm else None
+    if not n:
+        problems.append(f"播报看不懂：{plain}（例如：播报 每20单，或 播报 12:00 18:00）")
+    else:
+        opts["broadcast_every"] = n
+    return True
 
 
 def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
@@ -228,6 +248,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     commission = opts.get("commission_bp")
     qa = opts.get("qa")
     broadcast_every = opts.get("broadcast_every")
+    broadcast_at = opts.get("broadcast_at")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -239,6 +260,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         problems=tuple(problems),
         qa=tuple(qa) if isinstance(qa, list) else (),
         broadcast_every=broadcast_every if isinstance(broadcast_every, int) else None,
+        broadcast_at=broadcast_at if isinstance(broadcast_at, tuple) else (),
     )
 
 
