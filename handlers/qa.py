@@ -4,7 +4,8 @@
 `/问答 删除 N`, `/问答 修改 N = 新回答`; `/问答 回复 N 答案` answers a question
 the bot forwarded (in the group, @-mentioning her) and saves it as a pair —
 `只回复` answers without saving. It works from the owner's private chat too:
-the forwarded question knows its group.
+the forwarded question knows its group. What the bot says about managing the
+pairs goes to her privately: members see the answers, not the bookkeeping.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ async def qa_command(ctx: Context, args: str) -> None:
         await _reply(ctx, int(numbered.group(2)), numbered.group(3).strip(), save=numbered.group(1) == "回复")
         return
     if ctx.msg.room_id is None:
-        ctx.reply("请在群里发 /问答 管理本群的问答；私聊里可以用 /问答 回复 N 答案 回答转给你的问题。")
+        ctx.reply_private("请在群里发 /问答 管理本群的问答；私聊里可以用 /问答 回复 N 答案 回答转给你的问题。")
         return
     if not ctx.is_admin:
         ctx.reply(_NOT_ADMIN, mention_sender=True)
@@ -50,37 +51,39 @@ async def qa_command(ctx: Context, args: str) -> None:
     elif (pair := _PAIR.match(args)) is not None:
         question, answer = pair.group(1).strip(), pair.group(2).strip()
         saved, new = await ctx.svc.qa.put(ctx.room_id, question, answer, ctx.msg.sender.id, ctx.now)
-        ctx.reply(f"✅ 已{'保存' if new else '更新'}问答 #{saved.number}：{question}\n群友问到时会自动回复：{answer}")
+        ctx.reply_private(f"✅ 已{'保存' if new else '更新'}问答 #{saved.number}：{question}\n"
+                          f"群友问到时会自动回复：{answer}")
     else:
-        ctx.reply(USAGE)
+        ctx.reply_private(USAGE)
 
 
 async def _list(ctx: Context) -> None:
     pairs = await ctx.svc.qa.pairs(ctx.room_id)
     if not pairs:
-        ctx.reply("本群还没有问答。\n" + USAGE)
+        ctx.reply_private("本群还没有问答。\n" + USAGE)
         return
-    lines = [f"📖 本群问答（{len(pairs)}条）："]
+    topic = await ctx.svc.rooms.topic(ctx.room_id)
+    lines = [f"📖 {'「' + topic + '」' if topic else '本群'}的问答（{len(pairs)}条）："]
     lines += [f"{p.number}. {p.question} = {p.answer}" for p in pairs]
     lines.append("删除：/问答 删除 N；改回答：/问答 修改 N = 新回答")
-    ctx.reply("\n".join(lines))
+    ctx.reply_private("\n".join(lines))
 
 
 async def _change(ctx: Context, verb: str, number: int, rest: str) -> None:
     pair = await ctx.svc.qa.by_number(ctx.room_id, number)
     if pair is None:
-        ctx.reply(f"没有第{number}条问答，发 /问答 查看编号。")
+        ctx.reply_private(f"没有第{number}条问答，发 /问答 查看编号。")
         return
     if verb in ("删除", "删"):
         await ctx.svc.qa.remove(pair)
-        ctx.reply(f"已删除问答 #{number}：{pair.question}")
+        ctx.reply_private(f"已删除问答 #{number}：{pair.question}")
         return
     answer = rest.lstrip("=＝ ").strip()
     if not answer:
-        ctx.reply(f"请写上新的回答：/问答 修改 {number} = 新的回答")
+        ctx.reply_private(f"请写上新的回答：/问答 修改 {number} = 新的回答")
         return
     await ctx.svc.qa.set_answer(pair, answer)
-    ctx.reply(f"✅ 已修改问答 #{number}：{pair.question}\n新的回答：{answer}")
+    ctx.reply_private(f"✅ 已修改问答 #{number}：{pair.question}\n新的回答：{answer}")
 
 
 async def _reply(ctx: Context, asked_id: int, answer: str, *, save: bool) -> None:
@@ -89,16 +92,16 @@ async def _reply(ctx: Context, asked_id: int, answer: str, *, save: bool) -> Non
         ctx.is_admin if ctx.msg.room_id is not None
         else await ctx.svc.rooms.is_admin(asked.room_id, ctx.msg.sender.id))
     if asked is None or asked.pair_id is not None or (ctx.msg.room_id not in (None, asked.room_id)):
-        ctx.reply(f"没有编号 #{asked_id} 的待回答问题（编号见转给你的私信）。")
+        ctx.reply_private(f"没有编号 #{asked_id} 的待回答问题（编号见转给你的私信）。")
         return
     if not allowed:
         ctx.reply(_NOT_ADMIN, mention_sender=ctx.msg.room_id is not None)
         return
     if asked.answered:
-        ctx.reply(f"#{asked_id} 已经回复过了。")
+        ctx.reply_private(f"#{asked_id} 已经回复过了。")
         return
     if not answer:
-        ctx.reply(f"请写上回答：/问答 回复 {asked_id} 答案")
+        ctx.reply_private(f"请写上回答：/问答 回复 {asked_id} 答案")
         return
     post, askers, pair = await reply_to(ctx.svc, asked, answer, ctx.msg.sender.id, ctx.now, save)
     ctx.replies.append(post)

@@ -24,27 +24,29 @@ def group(bot: Harness) -> list[tuple[str, tuple[str, ...]]]:
 
 async def test_owner_keeps_pairs_with_numbers(bot: Harness) -> None:
     await bot.say("wx_owner", f"/问答 草莓甜吗 = {SWEET}")
-    assert bot.texts()[-1] == f"✅ 已保存问答 #1：草莓甜吗\n群友问到时会自动回复：{SWEET}"
+    assert private(bot)[-1] == f"✅ 已保存问答 #1：草莓甜吗\n群友问到时会自动回复：{SWEET}"
     await bot.say("wx_owner", "/问答 几号到货＝周六上午到")
     await bot.say("wx_owner", "/问答")
-    assert bot.texts()[-1] == (f"📖 本群问答（2条）：\n1. 草莓甜吗 = {SWEET}\n2. 几号到货 = 周六上午到\n"
+    assert private(bot)[-1] == (f"📖 「阳光花园水果团购群」的问答（2条）：\n1. 草莓甜吗 = {SWEET}\n2. 几号到货 = 周六上午到\n"
                                "删除：/问答 删除 N；改回答：/问答 修改 N = 新回答")
     await bot.say("wx_owner", "/问答 修改 2 = 周日上午到")
-    assert bot.texts()[-1] == "✅ 已修改问答 #2：几号到货\n新的回答：周日上午到"
+    assert private(bot)[-1] == "✅ 已修改问答 #2：几号到货\n新的回答：周日上午到"
     await bot.say("wx_owner", "/问答 删除 1")
-    assert bot.texts()[-1] == "已删除问答 #1：草莓甜吗"
+    assert private(bot)[-1] == "已删除问答 #1：草莓甜吗"
     await bot.say("wx_owner", "/问答 删除 7")
-    assert bot.texts()[-1] == "没有第7条问答，发 /问答 查看编号。"
+    assert private(bot)[-1] == "没有第7条问答，发 /问答 查看编号。"
     # Numbers stay: what was #2 is still #2, and a new one comes after it.
     await bot.say("wx_owner", "/问答 哪里产的 = 辽宁丹东")
-    assert bot.texts()[-1].startswith("✅ 已保存问答 #3")
+    assert private(bot)[-1].startswith("✅ 已保存问答 #3")
     # The same question again replaces its answer instead of adding a twin.
     await bot.say("wx_owner", "/问答 哪里产的？= 辽宁丹东东港")
-    assert bot.texts()[-1].startswith("✅ 已更新问答 #3")
+    assert private(bot)[-1].startswith("✅ 已更新问答 #3")
     await bot.say("wx_zhang", "/问答 草莓甜吗 = 超甜")
-    assert bot.texts()[-1] == "@张三 抱歉，/问答 只有团长和管理员可以使用。"
+    assert group(bot)[-1][0] == "@张三 抱歉，/问答 只有团长和管理员可以使用。"
     await bot.say("wx_owner", "/问答 草莓甜吗")
-    assert bot.texts()[-1].startswith("用法：")
+    assert private(bot)[-1].startswith("用法：")
+    # The bookkeeping is hers alone: the group heard only the refusal.
+    assert [t for t, _ in group(bot)] == ["@张三 抱歉，/问答 只有团长和管理员可以使用。"]
 
 
 async def test_a_question_is_answered_with_the_owners_words_mentioning_her(bot: Harness) -> None:
@@ -130,7 +132,7 @@ async def test_reply_without_saving_and_by_strangers(bot: Harness) -> None:
     assert group(bot)[-1] == ("@张三 在的，下午三点后", ("wx_zhang",))
     assert private(bot)[-1] == "✅ 已在群里回复张三。"
     await bot.say("wx_owner", "/问答")
-    assert bot.texts()[-1].startswith("本群还没有问答。")
+    assert private(bot)[-1].startswith("本群还没有问答。")
 
 
 async def test_an_order_inside_a_question_still_needs_the_owner(bot: Harness) -> None:
@@ -157,7 +159,7 @@ async def test_pairs_from_the_open_command_persist_across_campaigns(bot: Harness
     await bot.say("wx_zhang", "什么时候到货呀")
     assert group(bot) == [("@张三 周六上午到", ("wx_zhang",))]
     await bot.say("wx_owner", "/问答")
-    assert "1. 草莓甜吗 = " + SWEET in bot.texts()[-1]
+    assert "1. 草莓甜吗 = " + SWEET in private(bot)[-1]
 
 
 async def test_pairs_from_a_planned_opening(bot: Harness) -> None:
@@ -206,6 +208,6 @@ async def test_a_flood_of_questions_is_one_readable_message(bot: Harness) -> Non
 
 async def test_a_new_pair_that_starts_with_a_verb_and_a_number(bot: Harness) -> None:
     await bot.say("wx_owner", "/问答 改3盒可以吗 = 可以，截单前随时改")
-    assert bot.texts()[-1].startswith("✅ 已保存问答 #1：改3盒可以吗")
+    assert private(bot)[-1].startswith("✅ 已保存问答 #1：改3盒可以吗")
     await bot.say("wx_owner", "/问答 修改 1 = 可以", room=None)
     assert private(bot)[-1].startswith("请在群里发 /问答")
