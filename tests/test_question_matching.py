@@ -40,6 +40,10 @@ MATCHING = [
     ("砂糖橘啥时候到？", "几号到货"),
     ("团长几时发货", "几号到货"),
     ("到货了吗", "几号到货"),
+    ("明天能到吗", "几号到货"),
+    ("发货了没", "几号到货"),
+    ("草莓甜伐", "草莓甜吗"),
+    ("丹东草莓甜吧？", "草莓甜吗"),
     # after-sales claims its words before sweetness does
     ("坏了怎么办", "坏了怎么办"),
     ("草莓烂了怎么办？", "坏了怎么办"),
@@ -67,6 +71,9 @@ NOT_MATCHING = [
     "草莓2盒",
     "可以开电子发票抬头写公司吗",  # only some of the words
     "哪里取货",
+    "草莓酸不酸",  # sour is not sweet: the owner may answer differently
+    "能送到家吗",  # delivery, not arrival
+    "草莓好吃吗",
 ]
 
 
