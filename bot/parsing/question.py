@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.parsing.quantity import NUM, UNITS
 from bot.parsing.textnorm import key_of, nfkc, strip_wechat_emoji
@@ -63,6 +64,7 @@ _FILLER = re.compile(
     r"这次的|这次|这批的|这批|这回|这波|今年的|今年|今天的|今天|这个|那个|这种|你们家的|你们家|你们的|你们|咱们|我们|"
     r"大家|到底|究竟|真的|一般|大概|现在|还是|都是|的话|是不是|可以|能不能|有没有|一下|"
     r"吗|么|嘛|呢|呀|啊|吧|哈|哦|喔|噢|哇|啦|咧|伐|咩|的|是|会|能|有|要|都|还|也|就|很|挺|比较|[?？!！,，.。~～…]")
+_MAX_TAIL = 24
 # A subject of one character is a leftover, not a product name.
 _MIN_SUBJECT = 2
 # Questions with no known topic match a pair only when they share this much of its wording.
@@ -103,15 +105,18 @@ def carries_order(text: str) -> bool:
     return bool(_ORDER_WORDS.search(_plain(text)))
 
 
-def _aliases(name: str) -> set[str]:
-    """A product's full key and its endings of two or more characters (丹东草莓 → 草莓)."""
+@lru_cache(maxsize=4096)
+def _aliases(name: str) -> frozenset[str]:
+    """A product's full key and its endings of two or more characters (丹东草莓 → 草莓).
+    Cached: every question in a group asks about the same few products."""
     base = key_of(name)
     out = {base}
-    for i in range(1, len(base) - 1):
+    # Members shorten a name to its ending, never to a long one (as bot.parsing.catalog does).
+    for i in range(max(1, len(base) - _MAX_TAIL), len(base) - 1):
         tail = base[i:]
         if len(tail) >= _MIN_SUBJECT and not tail.isdigit():
             out.add(tail)
-    return {a for a in out if a}
+    return frozenset(a for a in out if a)
 
 
 def _subject(rest: str, products: Sequence[str]) -> str:
