@@ -19,7 +19,7 @@ from bot.domain.qa import on_question, reply_to
 from bot.models import MessageKind
 from bot.parsing.jielong import parse_copy
 from bot.parsing.order_text import Action, Intent, parse_order_text
-from bot.parsing.question import carries_order, looks_like_question
+from bot.parsing.question import MAX_PAIR_ANSWER, MAX_PAIR_QUESTION, carries_order, looks_like_question
 
 router = Router("qa")
 
@@ -50,6 +50,9 @@ async def qa_command(ctx: Context, args: str) -> None:
         await _change(ctx, numbered.group(1), int(numbered.group(2)), numbered.group(3).strip())
     elif (pair := _PAIR.match(args)) is not None:
         question, answer = pair.group(1).strip(), pair.group(2).strip()
+        if len(question) > MAX_PAIR_QUESTION or len(answer) > MAX_PAIR_ANSWER:
+            ctx.reply_private(f"没有保存：问题请在{MAX_PAIR_QUESTION}字以内，回答在{MAX_PAIR_ANSWER}字以内。")
+            return
         saved, new = await ctx.svc.qa.put(ctx.room_id, question, answer, ctx.msg.sender.id, ctx.now)
         ctx.reply_private(f"✅ 已{'保存' if new else '更新'}问答 #{saved.number}：{question}\n"
                           f"群友问到时会自动回复：{answer}")
@@ -79,8 +82,8 @@ async def _change(ctx: Context, verb: str, number: int, rest: str) -> None:
         ctx.reply_private(f"已删除问答 #{number}：{pair.question}")
         return
     answer = rest.lstrip("=＝ ").strip()
-    if not answer:
-        ctx.reply_private(f"请写上新的回答：/问答 修改 {number} = 新的回答")
+    if not answer or len(answer) > MAX_PAIR_ANSWER:
+        ctx.reply_private(f"请写上新的回答（{MAX_PAIR_ANSWER}字以内）：/问答 修改 {number} = 新的回答")
         return
     await ctx.svc.qa.set_answer(pair, answer)
     ctx.reply_private(f"✅ 已修改问答 #{number}：{pair.question}\n新的回答：{answer}")
@@ -100,8 +103,8 @@ async def _reply(ctx: Context, asked_id: int, answer: str, *, save: bool) -> Non
     if asked.answered:
         ctx.reply_private(f"#{asked_id} 已经回复过了。")
         return
-    if not answer:
-        ctx.reply_private(f"请写上回答：/问答 回复 {asked_id} 答案")
+    if not answer or len(answer) > MAX_PAIR_ANSWER:
+        ctx.reply_private(f"请写上回答（{MAX_PAIR_ANSWER}字以内）：/问答 回复 {asked_id} 答案")
         return
     post, askers, pair = await reply_to(ctx.svc, asked, answer, ctx.msg.sender.id, ctx.now, save)
     ctx.replies.append(post)

@@ -46,6 +46,10 @@ async def test_owner_keeps_pairs_with_numbers(bot: Harness) -> None:
     assert group(bot)[-1][0] == "@张三 抱歉，/问答 只有团长和管理员可以使用。"
     await bot.say("wx_owner", "/问答 草莓甜吗")
     assert private(bot)[-1].startswith("用法：")
+    await bot.say("wx_owner", "/问答 " + "甜" * 300 + " = 甜")
+    assert private(bot)[-1] == "没有保存：问题请在100字以内，回答在1000字以内。"
+    await bot.say("wx_owner", "/问答")
+    assert "甜甜甜" not in private(bot)[-1]
     # The bookkeeping is hers alone: the group heard only the refusal.
     assert [t for t, _ in group(bot)] == ["@张三 抱歉，/问答 只有团长和管理员可以使用。"]
 
@@ -164,7 +168,11 @@ async def test_pairs_from_the_open_command_persist_across_campaigns(bot: Harness
 
 
 async def test_pairs_from_a_planned_opening(bot: Harness) -> None:
-    await bot.say("wx_owner", "/定时开团 明天 08:00 周日鲜果团\n丹东草莓 30元/盒\n问 甜不甜 答 " + SWEET)
+    await bot.say("wx_owner", "/定时开团 明天 08:00 周日鲜果团\n丹东草莓 30元/盒\n问 草莓甜不甜 答 " + SWEET)
+    assert "已保存1条问答" in bot.texts()[-1]
+    # Saved with the plan: a question during the teaser is answered already.
+    await bot.say("wx_li", "草莓甜吗")
+    assert group(bot)[-1] == (f"@李四 {SWEET}", ("wx_li",))
     await bot.wait(24 * 3600)
     bot.take()
     await bot.say("wx_zhang", "甜吗？")  # the only product on sale

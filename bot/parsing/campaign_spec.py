@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.parsing.jielong import JielongCopy, is_example
 from bot.parsing.quantity import NUM, UNITS, to_int
+from bot.parsing.question import MAX_PAIR_ANSWER, MAX_PAIR_QUESTION
 from bot.parsing.textnorm import clean, drop_invisible, key_of, nfkc
 from bot.parsing.timeparse import parse_when
 
@@ -209,6 +210,10 @@ def _extra_line(line: str, opts: dict[str, object], problems: list[str]) -> bool
     if text.startswith("问") and (cut := _QA_CUT.search(text, 1)) is not None:
         question = text[1:cut.start()].strip(_SEPARATORS)
         answer = text[cut.end():].strip(_SEPARATORS)
+        if len(question) > MAX_PAIR_QUESTION or len(answer) > MAX_PAIR_ANSWER:
+            problems.append(f"问答太长，没有保存（问题{MAX_PAIR_QUESTION}字、回答{MAX_PAIR_ANSWER}字以内）："
+                            f"{question[:20]}…")
+            return True
         if question and answer:
             pairs = opts.setdefault("qa", [])
             assert isinstance(pairs, list)

@@ -71,6 +71,8 @@ _MIN_SUBJECT = 2
 _SAME_WORDING = 0.85
 # Longer than this is a post, a copy or a story, not a quick question.
 MAX_QUESTION_CHARS = 80
+# An owner's pair: a question as members type it, an answer that is one message, not an essay.
+MAX_PAIR_QUESTION, MAX_PAIR_ANSWER = 100, 1000
 
 
 def _plain(text: str) -> str:
