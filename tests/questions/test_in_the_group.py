@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.harness import FRUIT, Harness
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SWEET = "丹东99草莓，糖度12以上，不甜包退"
 
