@@ -100,7 +100,9 @@ def looks_like_question(text: str) -> bool:
 
 # "甜的话要2盒": an order riding on a question. Never answered (the answer
 # would not record the order), never guessed into the book: the owner decides.
-_ORDER_WORDS = re.compile(rf"(?:要|来|订|买|拿|下单|预定|预订|给我|帮我留|留)\s*(?:{NUM})\s*(?:{UNITS})")
+# A number with a unit ("来两盒"), or digits alone ("来2"; "来一下" is no order).
+_ORDER_WORDS = re.compile(rf"(?:要|来|订|买|拿|下单|预定|预订|给我|帮我留|留)\s*"
+                          rf"(?:(?:{NUM})\s*(?:{UNITS})|(?<!\d)\d++)")
 
 
 def carries_order(text: str) -> bool:
@@ -190,6 +192,8 @@ class QuestionIndex:
         subject = _subject(rest, products)
         if not subject and len(products) == 1:
             subject = key_of(products[0])
+        # "草莓" while 丹东草莓 and 红颜草莓 are both on sale: a pair about one of them is a guess.
+        shared_name = sum(1 for name in products if subject and subject in _aliases(name)) > 1
         scored: list[tuple[int, Pair]] = []
         if topics:
             seen: set[int] = set()
@@ -198,7 +202,7 @@ class QuestionIndex:
                     if p.id in seen:
                         continue
                     seen.add(p.id)
-                    score = self._score_topical(p, topics, subject)
+                    score = self._score_topical(p, topics, subject, shared_name)
                     if score is not None:
                         scored.append((score, p))
         else:
@@ -218,12 +222,14 @@ class QuestionIndex:
         return min((p for s, p in scored if s == best), key=lambda p: p.id)
 
     @staticmethod
-    def _score_topical(p: Pair, topics: frozenset[str], subject: str) -> int | None:
+    def _score_topical(p: Pair, topics: frozenset[str], subject: str, shared_name: bool) -> int | None:
         shared = len(p.topics & topics)
         if not shared:
             return None
         if p.subject:
             if not subject or not _agree(p.subject, subject):
+                return None
+            if shared_name and p.subject != subject:
                 return None
             return 20 + shared  # about this very product
         return 10 + shared  # a general answer ("几号到货") fits any product

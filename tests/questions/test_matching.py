@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.parsing.campaign_spec import parse_open_command
-from bot.parsing.question import QuestionIndex, looks_like_question, read_pair, worth_forwarding
+from bot.parsing.question import QuestionIndex, carries_order, looks_like_question, read_pair, worth_forwarding
 from tests.harness import START
 
 PAIRS = [
@@ -95,6 +95,16 @@ def test_a_question_naming_no_product_is_about_the_only_one_on_sale() -> None:
     assert INDEX.match("甜吗", ["榴莲"]) is None
 
 
+def test_a_short_name_shared_by_two_products_on_sale_is_not_guessed() -> None:
+    index = QuestionIndex([read_pair(1, "丹东草莓甜吗", "丹东的甜"), read_pair(2, "几号到货", "周六")])
+    both = ["丹东草莓", "红颜草莓"]
+    assert index.match("草莓甜吗", both) is None
+    assert index.match("红颜草莓甜吗", both) is None
+    assert index.match("丹东草莓甜不甜", both).answer == "丹东的甜"  # type: ignore[union-attr]
+    assert index.match("草莓甜吗", ["丹东草莓", "砂糖橘"]).answer == "丹东的甜"  # type: ignore[union-attr]
+    assert index.match("草莓几号到", both).answer == "周六"  # type: ignore[union-attr]
+
+
 def test_two_different_answers_that_fit_equally_mean_no_answer() -> None:
     index = QuestionIndex([read_pair(1, "几号到货", "周六"), read_pair(2, "什么时候到", "周日")])
     assert index.match("哪天到货", PRODUCTS) is None
@@ -122,6 +132,14 @@ def test_what_reads_as_a_question(text: str, asks: bool) -> None:
 ])
 def test_which_unanswered_questions_the_owner_sees(text: str, forward: bool) -> None:
     assert worth_forwarding(text, PRODUCTS) is forward
+
+
+@pytest.mark.parametrize(("text", "order"), [
+    ("草莓甜吗？甜的话要2盒", True), ("甜的话来两盒", True), ("甜吗 甜就来2", True), ("好吃的话给我留一箱吗", True),
+    ("草莓甜吗", False), ("能来一下吗", False), ("要不要冷藏", False), ("几号到", False),
+])
+def test_an_order_riding_on_a_question_is_seen(text: str, order: bool) -> None:
+    assert carries_order(text) is order
 
 
 def test_open_command_takes_question_and_answer_lines_as_written() -> None:
