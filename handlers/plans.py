@@ -85,7 +85,7 @@ async def plan_command(ctx: Context, args: str) -> None:
         await svc.schedules.add(room, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
         lines.append(f"{when(at)} 发{KIND_NAMES[kind]}")
     if spec.qa:
-        # Saved now, so questions during the teaser are answered too (the opening saves them again, unchanged).
+        # Saved now, so questions during the teaser are answered too (the opening leaves them to /问答).
         await save_spec_pairs(svc, room, spec.qa, who, ctx.now)
         lines.append(f"已保存{len(spec.qa)}条问答")
     if spec.problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.domain.hype import live_figures, live_in, timed_broadcast
@@ -66,6 +67,8 @@ async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
 
 async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])))
+    # Its 问答 were saved with the plan; saving them again would undo the owner's /问答 修改 since.
+    spec = replace(spec, qa=())
     reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
     campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
     if campaign is None:

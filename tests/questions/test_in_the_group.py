@@ -173,10 +173,11 @@ async def test_pairs_from_a_planned_opening(bot: Harness) -> None:
     # Saved with the plan: a question during the teaser is answered already.
     await bot.say("wx_li", "草莓甜吗")
     assert group(bot)[-1] == (f"@李四 {SWEET}", ("wx_li",))
+    await bot.say("wx_owner", "/问答 修改 1 = 今年的更甜")  # the opening must not undo this
     await bot.wait(24 * 3600)
     bot.take()
     await bot.say("wx_zhang", "甜吗？")  # the only product on sale
-    assert group(bot) == [(f"@张三 {SWEET}", ("wx_zhang",))]
+    assert group(bot) == [("@张三 今年的更甜", ("wx_zhang",))]
 
 
 def test_a_drop_with_questions_replays_with_answers_and_live_figures(tmp_path: Path) -> None:
