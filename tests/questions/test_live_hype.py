@@ -56,11 +56,11 @@ async def test_no_broadcast_by_default(bot: Harness) -> None:
 
 async def test_owner_templates_get_live_figures_and_see_them_documented(bot: Harness) -> None:
     await bot.say("wx_owner", "/话术 查看 提醒")
-    shown = bot.texts()[-1]
+    shown = bot.private()[-1]
     assert "可用变量：" in shown and "live.buyers" in shown and ".left 剩余" in shown
     await bot.say("wx_owner", "/话术 设置 预告\n{% if live %}已有{{ live.buyers }}人跟团，{% for p in live.products %}"
                               "{{ p.name }}剩{{ p.left }}{% endfor %}{% else %}明天开团{% endif %}")
-    assert bot.texts()[-1] == "✅ 已保存本群的【预告】话术。"
+    assert bot.private()[-1] == "✅ 已保存本群的【预告】话术。"
     await bot.say("wx_owner", "/预告 30分钟后")
     await bot.wait(31 * 60)
     assert bot.texts()[-1] == "明天开团"
