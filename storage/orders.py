@@ -45,6 +45,8 @@ class OrderRepo:
         # Line ids are given here so an insert need not wait for SQLite's answer;
         # one process writes this database (ids are what SQLite would give).
         self._next_line_id: int | None = None
+        # A drop's parts (one campaign per group) are all created when it opens.
+        self._parts: dict[int, list[int]] = {}
         db.on_rollback(self._forget)
 
     def _forget(self) -> None:
@@ -52,6 +54,7 @@ class OrderRepo:
         self._products.clear()
         self._sold.clear()
         self._next_line_id = None
+        self._parts.clear()
 
     def _live_changed(self, campaign_id: int, delta: int) -> None:
         if self._on_live_change is not None:
@@ -144,6 +147,14 @@ class OrderRepo:
 
     async def member_product_qty(self, campaign_id: int, member_id: str, product_id: int) -> int:
         return (await self._state(campaign_id)).member_totals(member_id).get(product_id, 0)
+
+    async def drop_product_qty(self, drop_id: int, member_id: str, product_id: int) -> int:
+        """Her live quantity of the product in every group's part of the drop (限购 is per member, not per group)."""
+        parts = self._parts.get(drop_id)
+        if parts is None:
+            rows = await self.db.fetchall("SELECT id FROM campaigns WHERE drop_id = ? ORDER BY id", (drop_id,))
+            parts = self._parts[drop_id] = [int(r[0]) for r in rows]
+        return sum([await self.member_product_qty(cid, member_id, product_id) for cid in parts])
 
     async def product(self, product_id: int) -> Product:
         """The product's fixed facts; its `sold` is as of the first read (see sold_of)."""

@@ -43,10 +43,17 @@ class Campaign:
     group_announced: bool = False
     fulfilled: bool | None = None  # None: no threshold or not decided; False: 未成团
     commission_bp: int | None = None
+    # The first part of a drop sold in several groups (it holds the products); None: one group.
+    drop_id: int | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def product_owner(self) -> int:
+        """The campaign whose products this one sells: the drop's first part, else itself."""
+        return self.drop_id if self.drop_id is not None else self.id
 
 
 @dataclass(frozen=True)
