@@ -15,7 +15,8 @@ from bot.render.xlsx_export import write_exports
 router = Router("exports", section="统计与导出")
 
 
-@router.command("导出", "export", admin_only=True, help="/导出 采购单、分拣单、对账表（Excel 文件私聊发给你）")
+@router.command("导出", "export", admin_only=True, whole_drop=True,
+                help="/导出 采购单、分拣单、对账表（Excel 文件私聊发给你）")
 async def export_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:
