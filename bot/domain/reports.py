@@ -98,6 +98,9 @@ class CampaignInfo:
     point: str
     fulfilled: bool | None  # None: no 成团 threshold, or not decided yet
     commission_bp: int | None
+    # A part of a drop sold in several groups: the drop's first part, and this group's name.
+    drop_id: int | None = None
+    group: str = ""
 
     @property
     def counts(self) -> bool:
@@ -256,8 +259,10 @@ class _Book:
     fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
 
 
-def _where(campaign_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
-    return (f" AND {column} = ?", (campaign_id,)) if campaign_id is not None else ("", ())
+def _where(ids: tuple[int, ...] | None, column: str) -> tuple[str, tuple[int, ...]]:
+    if ids is None:
+        return "", ()
+    return f" AND {column} IN ({', '.join('?' * len(ids))})", ids
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -266,22 +271,41 @@ def _dt(value: str | None) -> datetime | None:
 
 def _campaign(row: Row) -> CampaignInfo:
     fulfilled = row["fulfilled"]
+    drop_id = row["drop_id"]
+    group = str(row["topic"] or row["room_id"]) if drop_id is not None else ""
+    point = pickup_point(row["pickup"])
     return CampaignInfo(
         id=int(row["id"]), room_id=str(row["room_id"]), title=str(row["title"]), status=str(row["status"]),
-        pickup=row["pickup"], point=pickup_point(row["pickup"]),
+        pickup=row["pickup"],
+        # A drop's packing list goes out per group, then per pickup point.
+        point=f"{group} · {point}" if group else point,
         fulfilled=None if fulfilled is None else bool(fulfilled), commission_bp=row["commission_bp"],
+        drop_id=drop_id, group=group,
     )
 
 
+async def _ids(db: Database, campaign_id: int | None) -> tuple[int, ...] | None:
+    """The campaigns one report covers: all (None), or the campaign with every group's part of its drop."""
+    if campaign_id is None:
+        return None
+    row = await db.fetchone("SELECT drop_id FROM campaigns WHERE id = ?", (campaign_id,))
+    if row is None or row[0] is None:
+        return (campaign_id,)
+    return tuple(int(r[0]) for r in await db.fetchall("SELECT id FROM campaigns WHERE drop_id = ? ORDER BY id",
+                                                      (int(row[0]),)))
+
+
 async def _load(db: Database, campaign_id: int | None) -> _Book:
-    cond, args = _where(campaign_id, "id")
-    campaigns = tuple(_campaign(r) for r in await db.fetchall(f"SELECT * FROM campaigns WHERE 1{cond} ORDER BY id",
-                                                               args))
+    ids = await _ids(db, campaign_id)
+    cond, args = _where(ids, "c.id")
+    campaigns = tuple(_campaign(r) for r in await db.fetchall(
+        "SELECT c.*, r.topic FROM campaigns c LEFT JOIN rooms r ON r.id = c.room_id "
+        f"WHERE 1{cond} ORDER BY c.id", args))
     if campaign_id is not None and not campaigns:
         raise UnknownCampaign(campaign_id)
     by_campaign = {c.id: c for c in campaigns}
 
-    cond, args = _where(campaign_id, "campaign_id")
+    cond, args = _where(ids, "campaign_id")
     products = tuple(
         ProductInfo(
             id=int(r["id"]), campaign_id=int(r["campaign_id"]), position=int(r["position"]), code=r["code"],
@@ -296,7 +320,7 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
 
     # The same reading as OrderRepo.orders (live lines, per member and product, only
     # quantities above zero, the member's latest label), over every campaign at once.
-    cond, args = _where(campaign_id, "l.campaign_id")
+    cond, args = _where(ids, "l.campaign_id")
     rows = await db.fetchall(
         "SELECT l.campaign_id, l.member_id, i.product_id, SUM(i.qty) AS qty, MIN(l.id) AS first_line, "
         "COALESCE(m.name, l.member_id) AS name FROM items i JOIN lines l ON l.id = i.line_id "
@@ -305,7 +329,7 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
         f"WHERE l.live = 1{cond} GROUP BY l.campaign_id, l.member_id, i.product_id HAVING SUM(i.qty) > 0",
         args,
     )
-    cond, args = _where(campaign_id, "campaign_id")
+    cond, args = _where(ids, "campaign_id")
     label_of = {
         (int(r["campaign_id"]), str(r["member_id"])): str(r["label"])
         for r in await db.fetchall(
@@ -322,7 +346,7 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
         items.sort(key=lambda item: item.product.position)
         orders.append(Order(by_campaign[cid], member, name, label_of.get((cid, member), name), tuple(items), first))
 
-    cond, args = _where(campaign_id, "f.campaign_id")
+    cond, args = _where(ids, "f.campaign_id")
     fulfilment = {
         (int(r["campaign_id"]), str(r["member_id"])): (
             str(r["name"]), Fulfilment(r["pickup_code"], _dt(r["collected_at"]), int(r["paid_cents"] or 0)))

@@ -17,15 +17,26 @@ from bot.domain.reports import CampaignInfo, OrderItem, Reports, items_text
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.orders import OrderRepo
+from storage.records import Campaign, Product
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
     campaigns_repo, orders_repo = CampaignRepo(db), OrderRepo(db)
-    out = []
-    for campaign in await campaigns_repo.all():
-        if campaign_id is not None and campaign.id != campaign_id:
+    out: list[dict[str, Any]] = []
+    everything = await campaigns_repo.all()
+    parts: dict[int, list[Campaign]] = {}
+    for campaign in everything:
+        if campaign.drop_id is not None:
+            parts.setdefault(campaign.drop_id, []).append(campaign)
+    for campaign in everything:
+        if campaign_id is not None and campaign_id not in (campaign.id, campaign.drop_id):
             continue
+        if campaign.drop_id is not None and campaign.drop_id != campaign.id:
+            continue  # a drop sold in several groups is listed once, under its first part
         products = await campaigns_repo.products(campaign.id)
+        if campaign.drop_id is not None:
+            await _drop_entry(out, campaign, parts[campaign.drop_id], products, orders_repo)
+            continue
         orders = await orders_repo.orders(campaign.id, products)
         out.append({
             "id": campaign.id,
@@ -48,6 +59,33 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
             ],
         })
     return {"campaigns": out}
+
+
+async def _drop_entry(out: list[dict[str, Any]], first: Campaign, parts: list[Campaign], products: list[Product],
+                      orders_repo: OrderRepo) -> None:
+    """One entry for a drop sold in several groups: its "rooms", and each order with its "room"."""
+    orders = [(part.room_id, o) for part in parts for o in await orders_repo.orders(part.id, products)]
+    out.append({
+        "id": first.id,
+        "room": first.room_id,
+        "rooms": [part.room_id for part in parts],
+        "title": first.title,
+        "status": "open" if any(part.is_open for part in parts) else first.status,
+        "opened_at": first.opened_at.isoformat(),
+        "close_at": first.close_at.isoformat() if first.close_at else None,
+        "pickup": first.pickup,
+        "products": [
+            {"name": p.name, "price": p.price_cents / 100 if p.price_cents is not None else None,
+             "unit": p.unit, "code": p.code, "stock": p.stock}
+            for p in products
+        ],
+        "orders": [
+            {"member": o.member_id, "name": o.name, "label": o.label, "room": room,
+             "amount": o.amount_cents / 100,
+             "items": [{"product": p.name, "qty": q} for p, q in o.items]}
+            for room, o in orders
+        ],
+    })
 
 
 def to_json(book: dict[str, Any]) -> str:
@@ -168,19 +206,26 @@ def packing_table(reports: Reports) -> Table:
 
 def members_table(reports: Reports) -> Table:
     m = reports.members
-    columns = (Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
-               Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
-               Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
-               Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
-               Column("佣金", Kind.MONEY), Column("备注"))
-    rows = tuple(
+    columns: tuple[Column, ...] = (
+        Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
+        Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
+        Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
+        Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
+        Column("佣金", Kind.MONEY), Column("备注"))
+    rows: tuple[tuple[Value, ...], ...] = tuple(
         (r.campaign.id, r.campaign.title, r.member_id, r.name, r.label, items_text(r.items), r.pieces,
          r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at),
          r.commission_cents, _note(r.campaign))
         for r in m.rows
     )
-    totals = ("合计", None, None, f"{len(m.rows)}人", None, None, m.pieces, m.amount_cents, m.owed_cents,
-              m.paid_cents, m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
+    totals: tuple[Value, ...] = (
+        "合计", None, None, f"{len(m.rows)}人", None, None, m.pieces, m.amount_cents, m.owed_cents, m.paid_cents,
+        m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
+    if any(r.campaign.drop_id is not None for r in m.rows):
+        # A drop sold in several groups: the group each member ordered in (one row per group she ordered in).
+        columns += (Column("群", max_width=20),)
+        rows = tuple((*row, r.campaign.group) for row, r in zip(rows, m.rows, strict=True))
+        totals += (None,)
     return Table("members", "团员对账", columns, rows, totals)
 
 
