@@ -1,0 +1,138 @@
+"""One drop sold in several groups: one stock, one 限购 per member, each group its own list and close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.domain.reports import load_reports, supplier_list
+from bot.render.export import members_table, order_book
+from storage.db import Database
+from tests.harness import Harness
+
+DROP = ("/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量5\n砂糖橘 25元/箱 限购2\n"
+        "截单 11-21 20:00\n自提 东门快递柜")
+
+
+async def _groups(bot: Harness) -> None:
+    await bot.svc.rooms.upsert_room("r1", "锦绣1群", "wx_owner")
+    await bot.room("r2")
+    await bot.svc.rooms.upsert_room("r2", "锦绣2群", "wx_owner")
+
+
+async def _waitlist(db: Database) -> list[tuple[str, str, int]]:
+    rows = await db.fetchall("SELECT c.room_id, w.member_id, w.qty FROM waitlist w "
+                             "JOIN campaigns c ON c.id = w.campaign_id ORDER BY w.id")
+    return [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+async def test_one_drop_across_two_groups_from_her_private_chat(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", DROP, room=None)
+    # Each group got its own announcement and 接龙 list; she heard where it went, privately.
+    for room in ("r1", "r2"):
+        firsts = [t.split("\n")[0] for t in bot.texts(room)]
+        assert firsts == ["🎉 开团啦：周六水果团", "#接龙"]
+    assert bot.private()[-1].startswith("✅ 已在2个群开团「周六水果团」：锦绣1群、锦绣2群")
+
+    # One stock of 5 boxes, first come first served across the groups.
+    await bot.say("wx_zhang", "草莓3盒", room="r1")
+    await bot.say("wx_li", "草莓3盒", room="r2")  # 2 left: 2 granted, 1 waitlisted, in group 2
+    await bot.say("wx_wang", "草莓1盒", room="r1")  # sold out: waitlisted in group 1
+    # 限购 2 boxes per member, across groups: 赵六 is in both.
+    await bot.say("wx_zhao", "砂糖橘2箱", room="r1")
+    await bot.say("wx_zhao", "砂糖橘1箱", room="r2")
+    await bot.settle()
+    assert await _waitlist(bot.db) == [("r2", "wx_li", 1), ("r1", "wx_wang", 1)]
+    book = await bot.book()
+    assert book[("wx_zhang", "草莓")] == 3 and book[("wx_li", "草莓")] == 2
+    assert ("wx_wang", "草莓") not in book
+    assert book[("wx_zhao", "砂糖橘")] == 2
+    r2 = "\n".join(bot.texts("r2"))
+    assert "草莓只剩2盒，已记2盒，另1盒登记候补" in r2 and "砂糖橘每人限购2箱" in r2
+    r1 = "\n".join(bot.texts("r1"))
+    assert "草莓已售罄，1盒登记候补" in r1 and "只剩2盒" not in r1  # each group hears its own
+
+    # /汇总, privately: the whole drop and each group.
+    bot.take()
+    await bot.say("wx_owner", "/汇总", room=None)
+    (summary,) = bot.private()
+    assert summary.startswith("📋 周六水果团 汇总（进行中）\n草莓：5盒")
+    assert "分群（2个群）" in summary
+    assert "· 锦绣1群：2人，草莓×3，砂糖橘×2，¥140" in summary
+    assert "· 锦绣2群：1人，草莓×2，¥60" in summary
+    assert bot.texts("r1") == bot.texts("r2") == []
+
+    # The supplier list has one row per product for the whole drop; the members' list names the group.
+    part = await bot.svc.campaigns.open_in("r2")
+    assert part is not None
+    supplier = await supplier_list(bot.db, part.id)
+    assert [(r.product.name, r.qty) for r in supplier.rows] == [("草莓", 5), ("砂糖橘", 2)]
+    members = members_table(await load_reports(bot.db, part.id))
+    assert members.columns[-1].header == "群"
+    assert sorted((str(row[3]), str(row[-1])) for row in members.rows) == [
+        ("张三", "锦绣1群"), ("李四", "锦绣2群"), ("赵六", "锦绣1群")]
+    # The JSON export lists the drop once, with its rooms and each order's room.
+    data = await order_book(bot.db)
+    (drop,) = data["campaigns"]
+    assert drop["rooms"] == ["r1", "r2"]
+    assert sorted((o["member"], o["room"]) for o in drop["orders"]) == [
+        ("wx_li", "r2"), ("wx_zhang", "r1"), ("wx_zhao", "r1")]
+
+    # The close holds in both groups.
+    await bot.say("wx_owner", "/截单", room=None)
+    for room in ("r1", "r2"):
+        assert any(t.startswith("✂️ 「周六水果团」已截单") for t in bot.texts(room))
+    assert sum(t.startswith("📋 周六水果团 汇总（已截单）") for t in bot.private()) == 1
+    await bot.say("wx_wang", "草莓1盒", room="r2")
+    await bot.settle()
+    assert any("已截单，这条订单没有记录" in t for t in bot.texts("r2"))
+    assert await bot.book() == book
+
+
+async def test_each_group_keeps_its_own_jielong_list(bot: Harness) -> None:
+    """A copy of group 2's list lacks group 1's lines: nothing is cancelled and no merged list is posted."""
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒", room=None)
+    head = "#接龙\n周六水果团\n\n"
+    await bot.say("wx_zhang", head + "1. 3-502 张三 草莓2", room="r1")
+    await bot.say("wx_li", head + "1. 5-101 李四 草莓1", room="r2")
+    await bot.say("wx_wang", head + "1. 5-101 李四 草莓1\n2. 6-201 王五 草莓3", room="r2")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "草莓"): 1, ("wx_wang", "草莓"): 3}
+    assert not any("旧版本" in t for t in bot.texts(None))
+
+
+async def test_a_drop_refuses_unknown_or_busy_groups_and_opens_nothing(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 锦绣1群 翠湖\n草莓 30元/盒", room=None)
+    assert bot.private()[-1].startswith("没有找到「翠湖」这个群，没有开团。")
+    await bot.say("wx_owner", "/开团 周五团\n草莓 30元/盒", room="r2")
+    await bot.say("wx_owner", "/开团 周六水果团\n群 1 2\n草莓 30元/盒", room=None)
+    assert bot.private()[-1] == "「锦绣2群」的「周五团」还在进行中，先在那个群 /截单 再开新团（没有开团）。"
+    assert await bot.svc.campaigns.open_in("r1") is None
+    # From a group, too: 群 全部 opens in every group she runs (none busy now).
+    await bot.say("wx_owner", "/截单", room="r2")
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒", room="r1")
+    one, two = await bot.svc.campaigns.open_in("r1"), await bot.svc.campaigns.open_in("r2")
+    assert one is not None and two is not None and one.drop_id == two.drop_id == one.id
+
+
+async def test_a_planned_drop_opens_in_every_named_group(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/定时开团 11-20 09:00 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量3", room=None)
+    assert "在2个群开团" in bot.private()[-1]
+    await bot.wait(3600)
+    for room in ("r1", "r2"):
+        assert [t.split("\n")[0] for t in bot.texts(room)][:2] == ["🎉 开团啦：周六水果团", "#接龙"]
+    await bot.say("wx_zhang", "草莓2盒", room="r1")
+    await bot.say("wx_li", "草莓2盒", room="r2")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "草莓"): 1}
+
+
+async def test_an_old_database_upgrades_in_place(tmp_path: Path) -> None:
+    """A campaign opened before the migration is a one-group campaign, as it was."""
+    db = await Database.open(tmp_path / "bot.sqlite")
+    rows = await db.fetchall("PRAGMA table_info(campaigns)")
+    assert "drop_id" in [str(r["name"]) for r in rows]
+    await db.close()
