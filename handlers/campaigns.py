@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app.context import Context
-from bot.app.groups import her_groups, named_groups, split_groups_line
+from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
 from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
 from bot.domain.lifecycle import (
     announcement,
@@ -36,21 +36,24 @@ async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | Non
 async def open_command(ctx: Context, args: str) -> None:
     words, body = split_groups_line(args)
     rooms = [ctx.room_id]
+    pickups: dict[str, str] = {}
     if words is not None:
-        named = named_groups(await her_groups(ctx), words)
+        groups = await her_groups(ctx)
+        named = named_groups(groups, words)
         if isinstance(named, str):
             ctx.reply(named)
             return
         rooms = [g.room_id for g in named]
+        pickups, body = split_group_pickups(body, groups, named)
     spec = parse_open_command(body, ctx.now)
-    if len(rooms) == 1:
+    if len(rooms) == 1 and not pickups:
         if rooms[0] != ctx.room_id:
             ctx.group_id = rooms[0]
         campaign = await _open(ctx, spec, header="")
         if campaign is not None:
             ctx.replies.extend(await announcement(ctx.svc, campaign, spec_problems(spec)))
         return
-    parts, why = await open_drop(ctx.svc, rooms, spec, ctx.msg.sender.id, ctx.now)
+    parts, why = await open_drop(ctx.svc, rooms, spec, ctx.msg.sender.id, ctx.now, pickups=pickups)
     if not parts:
         ctx.reply(why)
         return

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bot.app.context import Context
-from bot.app.groups import her_groups, named_groups, split_groups_line
+from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
 from bot.app.jobs import KIND_NAMES, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
@@ -57,12 +57,15 @@ async def interaction_command(ctx: Context, args: str) -> None:
 async def plan_command(ctx: Context, args: str) -> None:
     words, args = split_groups_line(args)
     rooms = [ctx.room_id]
+    pickups: dict[str, str] = {}
     if words is not None:
-        named = named_groups(await her_groups(ctx), words)
+        groups = await her_groups(ctx)
+        named = named_groups(groups, words)
         if isinstance(named, str):
             ctx.reply(named)
             return
         rooms = [g.room_id for g in named]
+        pickups, args = split_group_pickups(args, groups, named)
     plan: Plan | None = None
     try:
         plan = parse_plan(args, ctx.now)
@@ -93,6 +96,8 @@ async def plan_command(ctx: Context, args: str) -> None:
                                "reminder_minutes": minutes_of(reminder)}
     if len(rooms) > 1:
         payload["rooms"] = rooms  # one drop in every one of these groups (bot/app/jobs.py opens it)
+    if pickups:
+        payload["pickups"] = pickups
     svc, room, who = ctx.svc, rooms[0], ctx.msg.sender.id
     plan_id = await svc.schedules.add(room, "open", plan.open_at, payload, who, ctx.now)
     await svc.schedules.set_plan(plan_id, plan_id)

@@ -11,6 +11,7 @@ from tests.harness import Harness
 
 DROP = ("/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量5\n砂糖橘 25元/箱 限购2\n"
         "截单 11-21 20:00\n自提 东门快递柜")
+SOLD_OUT = "🔥 草莓已抢完"
 
 
 async def _groups(bot: Harness) -> None:
@@ -51,6 +52,9 @@ async def test_one_drop_across_two_groups_from_her_private_chat(bot: Harness) ->
     assert "草莓只剩2盒，已记2盒，另1盒登记候补" in r2 and "砂糖橘每人限购2箱" in r2
     r1 = "\n".join(bot.texts("r1"))
     assert "草莓已售罄，1盒登记候补" in r1 and "只剩2盒" not in r1  # each group hears its own
+    # The drop's one stock sold out: both groups are told, once each.
+    for room in ("r1", "r2"):
+        assert sum(t.startswith(SOLD_OUT) for t in bot.texts(room)) == 1
 
     # /汇总, privately: the whole drop and each group.
     bot.take()
@@ -136,3 +140,20 @@ async def test_an_old_database_upgrades_in_place(tmp_path: Path) -> None:
     rows = await db.fetchall("PRAGMA table_info(campaigns)")
     assert "drop_id" in [str(r["name"]) for r in rows]
     await db.close()
+
+
+async def test_a_group_may_have_its_own_pickup_point(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒\n自提 东门快递柜\n自提 2群 南门驿站", room=None)
+    one, two = await bot.svc.campaigns.open_in("r1"), await bot.svc.campaigns.open_in("r2")
+    assert one is not None and two is not None
+    assert (one.pickup, two.pickup) == ("东门快递柜", "南门驿站")
+    await bot.say("wx_zhang", "草莓1盒", room="r1")
+    await bot.say("wx_li", "草莓2盒", room="r2")
+    # The packing list goes out per group and pickup point.
+    packing = (await load_reports(bot.db, one.id)).packing
+    assert [(r.point, r.order.name) for r in packing.rows] == [("锦绣1群 · 东门快递柜", "张三"),
+                                                              ("锦绣2群 · 南门驿站", "李四")]
+    await bot.say("wx_owner", "/截单", room=None)
+    assert "南门驿站" in next(t for t in bot.texts("r2") if t.startswith("✂️"))
+    assert "南门驿站" not in next(t for t in bot.texts("r1") if t.startswith("✂️"))

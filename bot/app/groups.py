@@ -20,6 +20,8 @@ from bot.parsing.textnorm import nfkc
 _INLINE = re.compile(r"(?:^|\s)(\d{1,3})\s*群(?=\s|$)")
 # A line "群 锦绣1群 锦绣2群" / "群 1 2" / "群 全部" under /开团: the groups one drop is sold in.
 _GROUPS_LINE = re.compile(r"^\s*群[\s:：]+(\S.*)$")
+# "自提 1群 南门驿站 周六9-12点": one group's own pickup point in a drop.
+_PICKUP_LINE = re.compile(r"^\s*(?:自提|取货)[\s:：]+(\S+)\s+(\S.*)$")
 _WORDS = re.compile(r"[\s,，、;；]+")
 ALL_WORDS = ("全部", "所有", "所有群", "全部群", "all")
 
@@ -83,6 +85,22 @@ def named_groups(groups: list[Group], words: str) -> list[Group] | str:
     if not found:
         return f"群 这一行没有写群名。你的群：\n{listing(groups, None)}"
     return list(found.values())
+
+
+def split_group_pickups(args: str, groups: list[Group], named: list[Group]) -> tuple[dict[str, str], str]:
+    """Per-group pickup lines of a drop: ({room id: its 自提 text}, the arguments without those lines).
+    A 自提 line whose first word is not one of the drop's groups is the drop's own, left in place."""
+    rooms = {g.room_id for g in named}
+    pickups: dict[str, str] = {}
+    kept: list[str] = []
+    for i, line in enumerate(args.split("\n")):
+        m = _PICKUP_LINE.match(nfkc(line)) if i else None
+        hit = pick(groups, m.group(1)) if m is not None else None
+        if m is not None and isinstance(hit, Group) and hit.room_id in rooms:
+            pickups[hit.room_id] = m.group(2).strip()
+            continue
+        kept.append(line)
+    return pickups, "\n".join(kept)
 
 
 def listing(groups: list[Group], current: str | None) -> str:

@@ -74,7 +74,9 @@ async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
     listed = s.payload.get("rooms")
     rooms = [str(r) for r in listed] if isinstance(listed, list) else [s.room_id]
-    parts, why = await open_drop(svc, rooms, spec, s.created_by, now, reminder_before=reminder)
+    listed_pickups = s.payload.get("pickups")
+    pickups = {str(k): str(v) for k, v in listed_pickups.items()} if isinstance(listed_pickups, dict) else {}
+    parts, why = await open_drop(svc, rooms, spec, s.created_by, now, reminder_before=reminder, pickups=pickups)
     if not parts:
         raise Skip(why)
     return [post for part in parts for post in await announcement(svc, part)]

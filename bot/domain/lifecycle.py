@@ -16,7 +16,7 @@ from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
-from bot.parsing.timeparse import parse_when, past_reason
+from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
 from storage.records import Campaign, Product, ProductTotal
 
@@ -186,25 +186,33 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
 
 
 async def open_drop(svc: Services, room_ids: list[str], spec: CampaignSpec, created_by: str, now: datetime,
-                    header: str = "", reminder_before: timedelta | None = None) -> tuple[list[Campaign], str]:
+                    header: str = "", reminder_before: timedelta | None = None,
+                    pickups: dict[str, str] | None = None) -> tuple[list[Campaign], str]:
     """Opens one drop in several groups at once: a part per group, all selling the first
     part's products (one stock, 限购 per member across the groups). All or none: a group
-    with a campaign still open refuses the whole drop, before anything is written."""
+    with a campaign still open refuses the whole drop, before anything is written.
+    `pickups`: a group's own 自提 line, instead of the drop's."""
+    def spec_for(room_id: str) -> CampaignSpec:
+        own = (pickups or {}).get(room_id)
+        return spec if own is None else replace(spec, pickup=resolve_day_words(own, now) or None)
+
     if len(room_ids) == 1:
-        campaign, why = await open_campaign(svc, room_ids[0], spec, created_by, now, header, reminder_before)
+        campaign, why = await open_campaign(svc, room_ids[0], spec_for(room_ids[0]), created_by, now, header,
+                                            reminder_before)
         return ([campaign] if campaign else []), why
     for room_id in room_ids:
         current = await svc.campaigns.open_in(room_id)
         if current is not None:
             topic = await svc.rooms.topic(room_id) or room_id
             return [], f"「{topic}」的「{current.title}」还在进行中，先在那个群 /截单 再开新团（没有开团）。"
-    first, why = await open_campaign(svc, room_ids[0], spec, created_by, now, header, reminder_before)
+    first, why = await open_campaign(svc, room_ids[0], spec_for(room_ids[0]), created_by, now, header,
+                                     reminder_before)
     if first is None:
         return [], why
     await svc.campaigns.make_drop(first.id)
     parts = [replace(first, drop_id=first.id)]
     for room_id in room_ids[1:]:
-        part, why = await open_campaign(svc, room_id, spec, created_by, now, header, reminder_before,
+        part, why = await open_campaign(svc, room_id, spec_for(room_id), created_by, now, header, reminder_before,
                                         drop_id=first.id)
         assert part is not None, why  # the same spec opened in the first group, and no group has one open
         parts.append(part)
