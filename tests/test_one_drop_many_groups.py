@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 from bot.domain.reports import load_reports, supplier_list
 from bot.render.export import members_table, order_book
 from storage.db import Database
 from tests.harness import Harness
 
+ROOT = Path(__file__).resolve().parent.parent
 DROP = ("/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量5\n砂糖橘 25元/箱 限购2\n"
         "截单 11-21 20:00\n自提 东门快递柜")
 SOLD_OUT = "🔥 草莓已抢完"
@@ -157,3 +163,58 @@ async def test_a_group_may_have_its_own_pickup_point(bot: Harness) -> None:
     await bot.say("wx_owner", "/截单", room=None)
     assert "南门驿站" in next(t for t in bot.texts("r2") if t.startswith("✂️"))
     assert "南门驿站" not in next(t for t in bot.texts("r1") if t.startswith("✂️"))
+
+
+def _said(ts: str, sender: str, text: str, room: str | None) -> dict[str, Any]:
+    names = {"wx_owner": "王姐", "wx_zhang": "张三", "wx_li": "李四", "wx_wang": "王五"}
+    record: dict[str, Any] = {"kind": "message", "id": f"{sender}-{ts}", "ts": f"2026-11-20T{ts}+08:00",
+                              "from": sender, "name": names[sender], "text": text}
+    if room is not None:
+        record["room"] = room
+    return record
+
+
+def test_the_drop_replayed_from_a_transcript(tmp_path: Path) -> None:
+    """Replayed: she opens privately for two groups with a shared 限量; members of both order past it;
+    the partial grant and the waitlist land in the right group; /汇总 privately shows both groups;
+    the 采购单 has one row per product; the close holds in both."""
+    members = {"wx_owner": "王姐", "wx_zhang": "张三", "wx_li": "李四", "wx_wang": "王五"}
+    records: list[dict[str, Any]] = [
+        {"kind": "room", "room": "r1", "topic": "锦绣1群", "owner": "wx_owner", "members": members},
+        {"kind": "room", "room": "r2", "topic": "锦绣2群", "owner": "wx_owner", "members": members},
+        _said("08:00:00", "wx_owner", "/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量5", None),
+        _said("08:01:00", "wx_zhang", "草莓3盒", "r1"),
+        _said("08:01:30", "wx_li", "草莓3盒", "r2"),
+        _said("08:02:00", "wx_wang", "草莓1盒", "r1"),
+        _said("08:05:00", "wx_owner", "/汇总", None),
+        _said("08:06:00", "wx_owner", "/截单", None),
+        _said("08:07:00", "wx_wang", "草莓1盒", "r2"),
+    ]
+    transcript = tmp_path / "drop.jsonl"
+    transcript.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
+    db = tmp_path / "bot.sqlite"
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(transcript), "--db", str(db)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    r1 = "\n".join(x["text"] for x in lines if x.get("room") == "r1")
+    r2 = "\n".join(x["text"] for x in lines if x.get("room") == "r2")
+    private = [x.get("text", "") for x in lines if x.get("to") == "wx_owner"]
+    assert r1.startswith("🎉 开团啦：周六水果团") and r2.startswith("🎉 开团啦：周六水果团")
+    assert "草莓只剩2盒，已记2盒，另1盒登记候补" in r2 and "只剩2盒" not in r1
+    assert "草莓已售罄，1盒登记候补" in r1
+    summary = next(t for t in private if t.startswith("📋 周六水果团 汇总（进行中）"))
+    assert "草莓：5盒" in summary and "· 锦绣1群：1人，草莓×3，¥90" in summary and "· 锦绣2群：1人，草莓×2，¥60" in summary
+    assert "✂️ 「周六水果团」已截单" in r1 and "✂️ 「周六水果团」已截单" in r2
+    assert "已截单，这条订单没有记录" in r2
+
+    async def check() -> None:
+        book = await Database.open(db)
+        try:
+            supplier = await supplier_list(book, 1)
+            assert [(row.product.name, row.qty) for row in supplier.rows] == [("草莓", 5)]
+            assert await _waitlist(book) == [("r2", "wx_li", 1), ("r1", "wx_wang", 1)]
+        finally:
+            await book.close()
+
+    asyncio.run(check())
