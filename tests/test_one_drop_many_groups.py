@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
 from bot.domain.reports import load_reports, supplier_list
 from bot.render.export import members_table, order_book
 from storage.db import Database
@@ -218,3 +220,21 @@ def test_the_drop_replayed_from_a_transcript(tmp_path: Path) -> None:
             await book.close()
 
     asyncio.run(check())
+
+
+async def test_the_workbook_of_a_drop(bot: Harness) -> None:
+    """/导出 from her private chat: one file for the whole drop; 采购单 one row per product; 团员对账 names the group."""
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒", room=None)
+    await bot.say("wx_zhang", "草莓1盒", room="r1")
+    await bot.say("wx_li", "草莓2盒", room="r2")
+    bot.take()
+    await bot.say("wx_owner", "/导出", room=None)
+    (sent,) = [o for o in bot.take() if o.file is not None]
+    assert sent.to == "wx_owner" and sent.file is not None and sent.file.path is not None
+    wb = load_workbook(sent.file.path)
+    supplier = [[c.value for c in row] for row in wb["采购单"].iter_rows(min_row=2)]
+    assert [(r[2], r[6]) for r in supplier if r[2]] == [("草莓", 3)]
+    members = [[c.value for c in row] for row in wb["团员对账"].iter_rows()]
+    assert members[0][-1] == "群"
+    assert [(r[3], r[-1]) for r in members[1:3]] == [("张三", "锦绣1群"), ("李四", "锦绣2群")]

@@ -305,7 +305,7 @@ async def write_exports(db: Database, campaign_id: int, folder: Path, now: datet
     Raises bot.domain.reports.UnknownCampaign when there is no such campaign.
     """
     reports = await load_reports(db, campaign_id)
-    (campaign,) = reports.campaigns
+    campaign = reports.campaigns[0]  # a drop sold in several groups: its first part names the file
     target = folder / f"{campaign.id}-{safe_name(campaign.title)}-{now:%Y%m%d-%H%M}.xlsx"
     await asyncio.to_thread(_write_reports, reports, SHEETS, target, campaign.title, True)
     return target
