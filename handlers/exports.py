@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.partners import runs_whole_drop
 from bot.models import Attachment, Outgoing
 from bot.render.xlsx_export import write_exports
 
@@ -21,6 +22,9 @@ async def export_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:
         ctx.reply("本群还没有开过团。")
+        return
+    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+        ctx.reply(f"「{campaign.title}」在几个群一起进行，表格含所有群的订单和金额，请找团长导出。")
         return
     db, folder, now, to = ctx.svc.db, ctx.svc.settings.export_dir, ctx.now, ctx.msg.sender.id
 

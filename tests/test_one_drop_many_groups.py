@@ -238,3 +238,44 @@ async def test_the_workbook_of_a_drop(bot: Harness) -> None:
     members = [[c.value for c in row] for row in wb["团员对账"].iter_rows()]
     assert members[0][-1] == "群"
     assert [(r[3], r[-1]) for r in members[1:3]] == [("张三", "锦绣1群"), ("李四", "锦绣2群")]
+
+
+async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> None:
+    await _groups(bot)
+    # Only a real @-mention makes a partner; the owner names her group.
+    await bot.say("wx_owner", "/合伙人 添加 @李四 佣金10%", room="r2", mentions=("wx_li",))
+    assert bot.private()[-1].startswith("✅ 李四 是「锦绣2群」的合伙人了，分润10%")
+    await bot.say("wx_owner", "/合伙人 添加 李四 佣金10%", room="r1")  # no mention: nobody
+    assert bot.private()[-1].startswith("用法")
+    await bot.say("wx_li", "/合伙人 添加 @王五 佣金50%", room="r2", mentions=("wx_wang",))
+    assert bot.private("wx_li")[-1] == "只有群主（团长）可以设合伙人。"
+
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒\n佣金 5%", room=None)
+    await bot.say("wx_zhang", "草莓2盒", room="r1")
+    await bot.say("wx_wang", "草莓3盒", room="r2")
+    await bot.say("wx_zhao", "草莓1盒", room="r2")
+    bot.take()
+    # The owner: every group, and the partner's share of 锦绣2群's ¥120.
+    await bot.say("wx_owner", "/汇总", room=None)
+    summary = bot.private()[-1]
+    assert "· 锦绣1群：1人，草莓×2，¥60" in summary and "· 锦绣2群：2人，草莓×4，¥120" in summary
+    assert summary.endswith("合伙人分润（共¥12）：\n· 李四（锦绣2群，10%）：销售额¥120，分润¥12")
+    # The partner, privately: only her group, her own share, not the owner's commission.
+    await bot.say("wx_li", "/汇总", room=None)
+    mine = bot.private("wx_li")[-1]
+    assert mine.startswith("📋 周六水果团 汇总（进行中）\n草莓：4盒，¥120")
+    assert "（只含「锦绣2群」）" in mine and mine.endswith("你的分润（10%）：¥12")
+    assert "锦绣1群" not in mine and "佣金" not in mine and "¥180" not in mine
+    # She cannot close the other groups, nor take the whole drop's workbook.
+    await bot.say("wx_li", "/截单", room="r2")
+    assert bot.private("wx_li")[-1].startswith("「周六水果团」在几个群一起进行，截单会截所有群")
+    assert await bot.svc.campaigns.open_in("r1") is not None
+    await bot.say("wx_li", "/导出", room=None)
+    assert bot.private("wx_li")[-1].startswith("「周六水果团」在几个群一起进行，表格含所有群")
+    # The owner closes: her totals carry the partner's share.
+    await bot.say("wx_owner", "/截单", room=None)
+    closed = next(t for t in bot.private() if t.startswith("📋 周六水果团 汇总（已截单）"))
+    assert "· 李四（锦绣2群，10%）：销售额¥120，分润¥12" in closed
+    await bot.say("wx_owner", "/合伙人 移除 @李四", room="r2", mentions=("wx_li",))
+    assert bot.private()[-1] == "已移除「锦绣2群」的合伙人：李四"
+    assert not await bot.svc.rooms.is_admin("r2", "wx_li")

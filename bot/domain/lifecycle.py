@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.partners import partner_shares, shares_text
 from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import commission_cents
 from bot.domain.services import Services
@@ -48,13 +49,16 @@ def campaign_commission(campaign: Campaign, totals: list[ProductTotal]) -> int:
 async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
     """The owner's totals; for a drop sold in several groups, the whole drop's, then each group's."""
     if campaign.drop_id is not None:
-        return await _drop_summary(svc, campaign, template)
-    products = await svc.campaigns.products(campaign.id)
-    totals, buyers = await svc.orders.totals(campaign.id, products)
-    unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
-    return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
-                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=campaign_commission(campaign, totals))
+        text = await _drop_summary(svc, campaign, template)
+    else:
+        products = await svc.campaigns.products(campaign.id)
+        totals, buyers = await svc.orders.totals(campaign.id, products)
+        unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
+        text = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
+                                    total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
+                                    commission_cents=campaign_commission(campaign, totals))
+    shares = await partner_shares(svc, campaign)
+    return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
 
 
 async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str:
