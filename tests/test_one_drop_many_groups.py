@@ -272,6 +272,12 @@ async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> 
     assert await bot.svc.campaigns.open_in("r1") is not None
     await bot.say("wx_li", "/导出", room=None)
     assert bot.private("wx_li")[-1].startswith("「周六水果团」在几个群一起进行，表格含所有群")
+    # Her workbook has a 分润 sheet.
+    await bot.say("wx_owner", "/导出", room=None)
+    (sent,) = [o for o in bot.take() if o.file is not None and o.to == "wx_owner"]
+    assert sent.file is not None and sent.file.path is not None
+    shares = [[c.value for c in row] for row in load_workbook(sent.file.path)["分润"].iter_rows()]
+    assert shares[1][2:8] == ["锦绣2群", "李四", "wx_li", 0.1, 120, 12]
     # The owner closes: her totals carry the partner's share.
     await bot.say("wx_owner", "/截单", room=None)
     closed = next(t for t in bot.private() if t.startswith("📋 周六水果团 汇总（已截单）"))

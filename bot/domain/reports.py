@@ -238,6 +238,18 @@ class MemberList:
 
 
 @dataclass(frozen=True)
+class PartnerRow:
+    """A partner's (合伙人) share of one campaign: her rate on her group's sales."""
+
+    campaign: CampaignInfo
+    member_id: str
+    name: str
+    commission_bp: int
+    sales_cents: int  # her group's live orders; nothing when the campaign did not 成团
+    commission_cents: int
+
+
+@dataclass(frozen=True)
 class Reports:
     """Everything one export shows, read in one pass."""
 
@@ -246,6 +258,7 @@ class Reports:
     supplier: SupplierList
     packing: PackingList
     members: MemberList
+    partners: tuple[PartnerRow, ...] = ()
 
 
 # --- reading the book ---------------------------------------------------------
@@ -257,6 +270,7 @@ class _Book:
     products: tuple[ProductInfo, ...]
     orders: tuple[Order, ...]
     fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
+    partners: dict[str, list[tuple[str, str, int]]]  # room → (member id, name, rate in basis points)
 
 
 def _where(ids: tuple[int, ...] | None, column: str) -> tuple[str, tuple[int, ...]]:
@@ -357,7 +371,14 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
             args,
         )
     }
-    return _Book(campaigns, products, tuple(orders), fulfilment)
+    partners: dict[str, list[tuple[str, str, int]]] = {}
+    for r in await db.fetchall(
+            "SELECT p.room_id, p.member_id, p.commission_bp, COALESCE(m.name, p.member_id) AS name "
+            "FROM partners p LEFT JOIN members m ON m.room_id = p.room_id AND m.member_id = p.member_id "
+            "ORDER BY p.rowid"):
+        partners.setdefault(str(r["room_id"]), []).append((str(r["member_id"]), str(r["name"]),
+                                                           int(r["commission_bp"])))
+    return _Book(campaigns, products, tuple(orders), fulfilment, partners)
 
 
 # --- the reports ------------------------------------------------------------------
@@ -461,6 +482,15 @@ def _member_list(rows: Sequence[MemberRow]) -> MemberList:
     )
 
 
+def _partners(book: _Book) -> tuple[PartnerRow, ...]:
+    sales: dict[int, int] = {}
+    for order in book.orders:
+        if order.campaign.counts:
+            sales[order.campaign.id] = sales.get(order.campaign.id, 0) + order.amount_cents
+    return tuple(PartnerRow(c, member, name, bp, sales.get(c.id, 0), commission_cents(sales.get(c.id, 0), bp))
+                 for c in book.campaigns for member, name, bp in book.partners.get(c.room_id, ()))
+
+
 async def supplier_list(db: Database, campaign_id: int | None = None) -> SupplierList:
     return _supplier(await _load(db, campaign_id))
 
@@ -476,7 +506,7 @@ async def member_list(db: Database, campaign_id: int | None = None) -> MemberLis
 async def load_reports(db: Database, campaign_id: int | None = None) -> Reports:
     """All three reports and the order rows from one reading; UnknownCampaign for an id that is not there."""
     book = await _load(db, campaign_id)
-    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book))
+    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book), _partners(book))
 
 
 def items_text(items: Iterable[OrderItem]) -> str:

@@ -229,8 +229,24 @@ def members_table(reports: Reports) -> Table:
     return Table("members", "团员对账", columns, rows, totals)
 
 
+def partners_table(reports: Reports) -> Table:
+    """分润: each partner's rate on her group's sales, per campaign."""
+    columns = (Column("团ID", Kind.INT), Column("团名"), Column("群", max_width=20), Column("合伙人", max_width=16),
+               Column("成员ID", max_width=20), Column("分润比例", Kind.PERCENT), Column("本群销售额", Kind.MONEY),
+               Column("分润", Kind.MONEY), Column("备注"))
+    rows = tuple(
+        (r.campaign.id, r.campaign.title, r.campaign.group or r.campaign.room_id, r.name, r.member_id,
+         r.commission_bp, r.sales_cents, r.commission_cents, _note(r.campaign))
+        for r in reports.partners
+    )
+    totals = ("合计", None, None, None, None, None, sum(r.sales_cents for r in reports.partners),
+              sum(r.commission_cents for r in reports.partners), None)
+    return Table("partners", "分润", columns, rows, totals)
+
+
 TABLES: dict[str, Callable[[Reports], Table]] = {
     "supplier": supplier_table, "packing": packing_table, "members": members_table, "orders": orders_table,
+    "partners": partners_table,
 }
 
 
