@@ -156,6 +156,14 @@ class OrderRepo:
             parts = self._parts[drop_id] = [int(r[0]) for r in rows]
         return sum([await self.member_product_qty(cid, member_id, product_id) for cid in parts])
 
+    async def drop_buyers(self, campaign_ids: Sequence[int]) -> int:
+        """Members with a live order in any of these campaigns (a drop's parts): one member, one buyer."""
+        marks = ", ".join("?" * len(campaign_ids))
+        row = await self.db.fetchone(
+            "SELECT COUNT(DISTINCT l.member_id) FROM items i JOIN lines l ON l.id = i.line_id "
+            f"WHERE l.campaign_id IN ({marks}) AND l.live = 1 AND i.qty > 0", tuple(campaign_ids))
+        return int(row[0]) if row else 0
+
     async def product(self, product_id: int) -> Product:
         """The product's fixed facts; its `sold` is as of the first read (see sold_of)."""
         if product_id not in self._products:

@@ -86,13 +86,12 @@ async def drop_totals(svc: Services, campaign: Campaign) -> tuple[list[ProductTo
     if campaign.drop_id is None:
         return await svc.orders.totals(campaign.id, products)
     qty = {p.id: 0 for p in products}
-    buyers: set[str] = set()
-    for part in await svc.campaigns.parts(campaign):
+    parts = await svc.campaigns.parts(campaign)
+    for part in parts:
         totals, _ = await svc.orders.totals(part.id, products)
         for t in totals:
             qty[t.product.id] += t.qty
-        buyers.update(o.member_id for o in await svc.orders.orders(part.id, products))
-    return [ProductTotal(p, qty[p.id]) for p in products], len(buyers)
+    return [ProductTotal(p, qty[p.id]) for p in products], await svc.orders.drop_buyers([p.id for p in parts])
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
