@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.parsing.privacy import without_phones
 from storage.db import Database, Row
 
 DEFAULT_POINT = "自提"
@@ -47,8 +48,6 @@ class House:
         return self.building, self.unit or 0, -1 if self.room is None else self.room
 
 
-# A mobile number written with separators (138-0013-8000) would otherwise read as building 138.
-_PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[-\s]?)?1\d{2}[-\s]?\d{4}[-\s]?\d{4}(?!\d)")
 _HOUSE = re.compile(
     r"(?<!\d)(?P<b1>\d{1,4})\s*(?:栋|幢|号楼|楼|座)\s*(?:(?P<u1>\d{1,2})\s*单元\s*)?(?:(?P<r1>\d{1,5})(?!\d))?"
     r"|(?<!\d)(?P<b2>\d{1,4})\s*[-_/—~]\s*(?:(?P<u2>\d{1,2})\s*[-_/—~]\s*)?(?P<r2>\d{1,5})(?!\d)"
@@ -57,7 +56,8 @@ _HOUSE = re.compile(
 
 def parse_house(label: str) -> House | None:
     """Building and room from a 接龙 label: "3-502 张三", "5栋1203 王五", "5栋1单元1203", "12-3-502"."""
-    text = _PHONE.sub(" ", unicodedata.normalize("NFKC", label))
+    # A mobile number written with separators (138-0013-8000) would otherwise read as building 138.
+    text = without_phones(unicodedata.normalize("NFKC", label))
     m = _HOUSE.search(text)
     if m is None:
         return None
