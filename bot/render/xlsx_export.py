@@ -24,7 +24,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -253,23 +253,24 @@ def write_workbook(tables: Sequence[Table], target: Path, heading: str) -> None:
         raise
 
 
-def _write_reports(reports: Reports, sheets: Sequence[str], target: Path, heading: str, make_folder: bool) -> None:
+def _write_reports(reports: Reports, sheets: Sequence[str], target: Path, heading: str, tz: tzinfo,
+                   make_folder: bool) -> None:
     # Laying out and writing 10,000 orders takes over a second of CPU: off the event loop.
     if make_folder:
         target.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook([TABLES[name](reports) for name in sheets], target, heading)
+    write_workbook([TABLES[name](reports, tz) for name in sheets], target, heading)
 
 
 def _heading(titles: Sequence[str]) -> str:
     return titles[0] if len(titles) == 1 else f"{len(titles)}个团"
 
 
-async def export_xlsx(db: Database, target: Path, campaign_id: int | None = None,
+async def export_xlsx(db: Database, target: Path, tz: tzinfo, campaign_id: int | None = None,
                       sheets: Sequence[str] = SHEETS) -> None:
-    """The workbook for one campaign (or all); UnknownCampaign when the id is not there."""
+    """The workbook for one campaign (or all), times in `tz`; UnknownCampaign when the id is not there."""
     reports = await load_reports(db, campaign_id)
     heading = _heading([c.title for c in reports.campaigns]) if reports.campaigns else "接龙团购"
-    await asyncio.to_thread(_write_reports, reports, sheets, target, heading, False)
+    await asyncio.to_thread(_write_reports, reports, sheets, target, heading, tz, False)
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
@@ -283,11 +284,15 @@ def safe_name(title: str, limit: int = 40) -> str:
 
 async def write_exports(db: Database, campaign_id: int, folder: Path, now: datetime) -> Path:
     """Writes folder/<id>-<title>-<yyyymmdd-HHMM>.xlsx with every sheet, for the /导出 command; returns its path.
+    Times are shown in `now`'s zone: the bot's clock, on its --tz.
 
     Raises bot.domain.reports.UnknownCampaign when there is no such campaign.
     """
     reports = await load_reports(db, campaign_id)
     (campaign,) = reports.campaigns
     target = folder / f"{campaign.id}-{safe_name(campaign.title)}-{now:%Y%m%d-%H%M}.xlsx"
-    await asyncio.to_thread(_write_reports, reports, SHEETS, target, campaign.title, True)
+    tz = now.tzinfo
+    if tz is None:
+        raise ValueError("write_exports needs an aware time (the bot's clock)")
+    await asyncio.to_thread(_write_reports, reports, SHEETS, target, campaign.title, tz, True)
     return target
