@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.domain.reports import CampaignInfo, OrderItem, Reports, items_text
+from bot.domain.reports import OrderItem, Reports, items_text, pickup_point
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.orders import OrderRepo
+from storage.records import Campaign
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
@@ -87,7 +88,11 @@ def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
     return value.astimezone(tz).replace(tzinfo=None) if value is not None else None
 
 
-def _note(campaign: CampaignInfo) -> str:
+def status_text(campaign: Campaign) -> str:
+    return "进行中" if campaign.is_open else "已截单"
+
+
+def _note(campaign: Campaign) -> str:
     return "未成团，不发货" if not campaign.counts else ""
 
 
@@ -103,7 +108,7 @@ def orders_table(reports: Reports, tz: tzinfo) -> Table:
         c = o.campaign
         for item in o.items:
             p = item.product
-            rows.append((c.id, c.room_id, c.title, c.status_text, o.member_id, o.name, o.label, p.name, item.qty,
+            rows.append((c.id, c.room_id, c.title, status_text(c), o.member_id, o.name, o.label, p.name, item.qty,
                          p.unit or "", p.price_cents, None if p.price_cents is None else item.amount_cents))
             qty += item.qty
             amount += item.amount_cents
@@ -190,9 +195,9 @@ def table_csv(table: Table) -> str:
     return buf.getvalue()
 
 
-def _campaign_json(c: CampaignInfo) -> dict[str, Any]:
+def _campaign_json(c: Campaign) -> dict[str, Any]:
     return {"id": c.id, "room": c.room_id, "title": c.title, "status": c.status, "pickup": c.pickup,
-            "point": c.point, "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
+            "point": pickup_point(c.pickup), "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
 
 
 def _items_json(items: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
