@@ -226,6 +226,7 @@ async def test_export_command_writes_the_workbook_and_says_where(bot: Harness, t
     assert "只有团长和管理员" in bot.texts()[-1]
 
 
+@pytest.mark.slow
 def test_replayed_drop_to_pickup_and_payment_mentions_every_buyer_exactly_once(tmp_path: Path) -> None:
     import json
     import subprocess

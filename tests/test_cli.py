@@ -15,6 +15,9 @@ from types import ModuleType
 
 import pytest
 
+# Every test starts bot.py as a process (about a second each).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("JIELONG_CORPUS", ROOT.parent / "shared" / "corpus" / "jielong"))
 CASE_01 = CORPUS / "01_append" / "transcript.jsonl"
