@@ -321,33 +321,42 @@ def _pieces(sql: str) -> list[str]:
     return pieces
 
 
+def _text(value: str) -> str:
+    if "\x00" in value:
+        # A script cannot hold NUL; the text goes as its UTF-8 bytes instead.
+        return f"CAST(X'{value.encode('utf-8').hex()}' AS TEXT)"
+    return "'" + value.replace("'", "''") + "'"
+
+
 def _literal(value: Any) -> str:
     """A value as SQLite reads it back exactly (the types sqlite3 binds by default)."""
+    kind = type(value)  # the common two first: a message's writes are texts and integers
+    if kind is str:
+        return _text(value)
+    if kind is int:
+        return str(value)
     if value is None:
         return "NULL"
     if isinstance(value, bool | int):
         return str(int(value))
+    if isinstance(value, str):
+        return _text(str(value))
     if isinstance(value, float):
         if math.isnan(value):
             return "NULL"  # what sqlite3 stores for a NaN parameter
         return repr(value) if math.isfinite(value) else ("9e999" if value > 0 else "-9e999")
-    if isinstance(value, str):
-        if "\x00" in value:
-            # A script cannot hold NUL; the text goes as its UTF-8 bytes instead.
-            return f"CAST(X'{value.encode('utf-8').hex()}' AS TEXT)"
-        return "'" + value.replace("'", "''") + "'"
     if isinstance(value, bytes | bytearray | memoryview):
         return f"X'{bytes(value).hex()}'"
     raise TypeError(f"cannot write {type(value).__name__} to the database")
 
 
 def _inline(sql: str, params: Sequence[Any]) -> str:
+    if not params:
+        return sql
     pieces = _pieces(sql)
     if len(pieces) - 1 != len(params):
         raise sqlite3.ProgrammingError(
             f"statement takes {len(pieces) - 1} values, {len(params)} given: {sql}")
-    if not params:
-        return sql
     out = [pieces[0]]
     for value, piece in zip(params, pieces[1:], strict=True):
         out.append(_literal(value))
