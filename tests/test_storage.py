@@ -1,8 +1,9 @@
-"""What goes through the one-trip write script (storage/db.py) comes back exactly.
+"""The one-trip transaction (storage/db.py): writes wait and travel with the next trip.
 
-Writes are sent as one SQL script with the values written in as literals, so
-every value a member can type must survive that: quotes, SQL, NUL, emoji,
-huge numbers; and the order of writes and reads inside a transaction holds."""
+Every value a member can type comes back exactly (quotes, SQL, NUL, emoji, huge
+numbers), reads inside a transaction see its earlier writes, a failure rolls
+back the whole transaction, and a message whose reads need no write is one
+trip for its reads and one for its writes."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ async def test_a_message_whose_reads_hit_no_write_costs_one_trip(db: Database) -
     await db.fetchall("SELECT 1")
     before = db.calls
     async with db.transaction():
-        await db.fetchall("SELECT * FROM t")  # before any write: outside, BEGIN still waits
+        await db.fetchall("SELECT * FROM t")  # BEGIN goes with it
         db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "a"))
         db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "b"))
     assert db.calls - before == 2
