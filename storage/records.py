@@ -67,7 +67,7 @@ class Line:
     readable: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemRow:
     product_id: int
     qty: int
@@ -118,7 +118,7 @@ class Schedule:
     created_by: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fulfilment:
     campaign_id: int
     member_id: str
@@ -128,7 +128,7 @@ class Fulfilment:
     paid_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BookOrder:
     """One member's live order in one campaign as the whole-book reading returns it."""
 

@@ -38,7 +38,7 @@ class UnknownCampaign(LookupError):
 # --- pure helpers -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class House:
     """Where an order goes, as the member wrote it: "3-502" → building 3, room 502."""
 
@@ -105,7 +105,7 @@ def campaign_commission(campaign: Campaign, totals: Iterable[ProductTotal]) -> i
 # --- what the reports are made of ---------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderItem:
     product: Product
     qty: int
@@ -115,7 +115,7 @@ class OrderItem:
         return (self.product.price_cents or 0) * self.qty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Order:
     """One member's live order in one campaign (quantities summed per product)."""
 
@@ -135,7 +135,7 @@ class Order:
         return sum(i.qty for i in self.items)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SupplierRow:
     campaign: Campaign
     product: Product
@@ -147,7 +147,7 @@ class SupplierRow:
     buyers: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SupplierList:
     rows: tuple[SupplierRow, ...]
     qty: int
@@ -155,7 +155,7 @@ class SupplierList:
     commission_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackingRow:
     point: str
     house: House | None
@@ -164,14 +164,14 @@ class PackingRow:
     collected_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackingList:
     rows: tuple[PackingRow, ...]
     orders: int
     pieces: int  # only orders that are to be packed (their campaign counts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberRow:
     campaign: Campaign
     member_id: str
@@ -192,7 +192,7 @@ class MemberRow:
         return self.owed_cents - self.paid_cents
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberList:
     rows: tuple[MemberRow, ...]
     pieces: int
@@ -204,7 +204,7 @@ class MemberList:
     collected: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reports:
     """Everything one export shows, read in one pass."""
 
@@ -218,7 +218,7 @@ class Reports:
 # --- the book as the reports read it -----------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Book:
     campaigns: tuple[Campaign, ...]
     products: tuple[Product, ...]
