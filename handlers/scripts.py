@@ -10,7 +10,7 @@ from bot.app.context import Context
 from bot.app.router import Router
 from bot.render.templates import KINDS, kind_named
 
-router = Router("scripts")
+router = Router("scripts", section="定时与话术")
 
 USAGE = ("用法：\n/话术 查看 预告\n/话术 设置 预告\n（下一行起写新的话术，可用 {{ title }}、{{ open_at | when }} 等）\n"
          "/话术 恢复 预告\n可改的话术：" + "、".join(aliases[0] for aliases in KINDS.values()))

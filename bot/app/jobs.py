@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from bot.domain.digest import digest_text, next_at
 from bot.domain.lifecycle import announcement, open_campaign
 from bot.domain.pickup import pickup_reminder_job
 from bot.domain.services import Services
@@ -22,7 +23,7 @@ from storage.records import Product, Schedule
 log = logging.getLogger("bot.jobs")
 
 KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
-              "reminder": "截单提醒", "pickup_reminder": "取货提醒"}
+              "reminder": "截单提醒", "pickup_reminder": "取货提醒", "digest": "日报"}
 # Posts that are stale after downtime; an opening is the owner's business and still happens.
 POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder"}
 
@@ -61,7 +62,8 @@ async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
 
 
 async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
-    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])))
+    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])),
+                              opens_at=s.run_at)
     reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
     campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
     if campaign is None:
@@ -84,8 +86,35 @@ async def _pickup_reminder(svc: Services, s: Schedule, now: datetime) -> list[Ou
     return await pickup_reminder_job(svc, int(str(s.payload["campaign_id"])), now)
 
 
+# The digest is the owner's, not a group's: its schedule's room is "" and the payload names her.
+DIGEST_ROOM = ""
+
+
+async def schedule_digest(svc: Services, member_id: str, hhmm: str | None, now: datetime) -> datetime | None:
+    """Replaces her pending digest with one at the next `hhmm` (none when None); returns when."""
+    for s in await svc.schedules.pending_in(DIGEST_ROOM):
+        if s.kind == "digest" and s.payload.get("member") == member_id:
+            await svc.schedules.finish(s.id, "cancelled")
+    if hhmm is None:
+        return None
+    at = next_at(hhmm, now)
+    await svc.schedules.add(DIGEST_ROOM, "digest", at, {"member": member_id, "at": hhmm}, member_id, now)
+    return at
+
+
+async def _digest(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    member = str(s.payload["member"])
+    hhmm = await svc.owner_prefs.digest_at(member)
+    if hhmm is None:
+        raise Skip("the digest was turned off")
+    # The next one first: a digest that fails to render must not end the series.
+    await schedule_digest(svc, member, hhmm, max(now, s.run_at))
+    text = await digest_text(svc, member, now)
+    return [Outgoing(text=text, to=member)] if text else []
+
+
 JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
-                        "reminder": _reminder, "pickup_reminder": _pickup_reminder}
+                        "reminder": _reminder, "pickup_reminder": _pickup_reminder, "digest": _digest}
 
 
 async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:

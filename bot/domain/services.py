@@ -13,6 +13,7 @@ from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.fulfilment import FulfilmentRepo
 from storage.orders import OrderRepo
+from storage.owner_prefs import OwnerPrefsRepo
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
 
@@ -28,7 +29,7 @@ class Settings:
     # After downtime a post late by less than this still goes out; older ones
     # are skipped, so a restart never bursts stale hype into the group.
     grace: timedelta = timedelta(minutes=10)
-    # Where /导出 writes its workbook when the transport cannot send files.
+    # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
     export_dir: Path = Path("data") / "exports"
 
 
@@ -44,6 +45,7 @@ class Services:
     schedules: ScheduleRepo
     owner_templates: TemplateRepo
     fulfilment: FulfilmentRepo
+    owner_prefs: OwnerPrefsRepo
     history: BookRepo  # the whole book read at once: reports and statistics
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
@@ -57,7 +59,7 @@ class Services:
         return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
                    book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
-                   fulfilment=FulfilmentRepo(db), history=BookRepo(db))
+                   fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), history=BookRepo(db))
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from bot.parsing.jielong import JielongCopy, is_example
 from bot.parsing.quantity import NUM, UNITS, to_int
 from bot.parsing.textnorm import clean, key_of, nfkc
-from bot.parsing.timeparse import parse_when
+from bot.parsing.timeparse import ImpossibleTime, parse_when, resolve_day_words, strict_when
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class CampaignSpec:
     min_units: int | None = None  # 成团 N份
     commission_bp: int | None = None  # 佣金 10%, in basis points
     problems: tuple[str, ...] = field(default=())  # lines the bot could not read
+    # A 截单 time that cannot exist (25:00, 2月30日): opening without the deadline
+    # the owner meant would be a different campaign, so the opening is refused.
+    close_problem: str | None = None
 
 
 _UNIT = rf"(?:{UNITS})"
@@ -132,15 +135,23 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
 
 
 def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
-                  problems: list[str]) -> None:
+                  problems: list[str], opens_at: datetime | None = None) -> None:
     if key in ("截单", "截止"):
-        when = parse_when(value, now)
+        try:
+            when = strict_when(value, now)
+        except ImpossibleTime as exc:
+            why = f"截单时间不对：{exc}"
+            problems.append(why)
+            out["close_problem"] = why
+            return
         if when is None:
+            # "截止 售完为止" is a way of saying there is no deadline: opened, and the line is shown.
             problems.append(f"截单时间看不懂：{value}")
         else:
             out["close_at"] = when
     elif key in ("自提", "取货"):
-        out["pickup"] = value.strip() or None
+        # 明天/周六 mean a date when the campaign opens; the line is read again on pickup day.
+        out["pickup"] = resolve_day_words(value.strip(), opens_at or now) or None
     elif key == "成团":
         m = re.search(rf"({NUM})\s*(人|单|{UNITS})?", nfkc(value))
         n = to_int(m.group(1)) if m else None
@@ -166,8 +177,10 @@ def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
             out["commission_bp"] = bp
 
 
-def parse_open_command(body: str, now: datetime) -> CampaignSpec:
-    """`body` is everything after `/开团`: the title, then one line per product or option."""
+def parse_open_command(body: str, now: datetime, *, opens_at: datetime | None = None) -> CampaignSpec:
+    """`body` is everything after `/开团`: the title, then one line per product or option.
+    Times are read as of `now` (when the owner wrote them); `今天`/`明天`/`周六` in the
+    自提 line count from `opens_at`, a planned campaign's opening, when given."""
     lines = [ln for ln in body.replace("\r", "").split("\n")]
     title = lines[0].strip() if lines else ""
     products: list[ProductSpec] = []
@@ -179,7 +192,7 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
             continue
         om = _OPTION.match(clean(line))
         if om:
-            _apply_option(om.group(1), om.group(2), now, opts, problems)
+            _apply_option(om.group(1), om.group(2), now, opts, problems, opens_at)
             continue
         product = parse_product_line(line)
         if product is None:
@@ -199,6 +212,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     min_buyers = opts.get("min_buyers")
     min_units = opts.get("min_units")
     commission = opts.get("commission_bp")
+    close_problem = opts.get("close_problem")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -208,6 +222,7 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         min_units=min_units if isinstance(min_units, int) else None,
         commission_bp=commission if isinstance(commission, int) else None,
         problems=tuple(problems),
+        close_problem=close_problem if isinstance(close_problem, str) else None,
     )
 
 
