@@ -14,20 +14,31 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.domain.reports import OrderItem, Reports, items_text, pickup_point
-from storage.campaigns import CampaignRepo
+from storage.book import BookRepo
 from storage.db import Database
-from storage.orders import OrderRepo
-from storage.records import Campaign
+from storage.records import BookOrder, Campaign, Product
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
-    campaigns_repo, orders_repo = CampaignRepo(db), OrderRepo(db)
+    """The live order book (one campaign, or all) in the shape scripts and the corpus check read."""
+    book = await BookRepo(db).read(campaign_id)
+    products_of: dict[int, list[Product]] = {}
+    for p in book.products:
+        products_of.setdefault(p.campaign_id, []).append(p)
+    by_id = {p.id: p for p in book.products}
+    orders_of: dict[int, list[BookOrder]] = {}
+    for o in book.orders:
+        orders_of.setdefault(o.campaign_id, []).append(o)
     out = []
-    for campaign in await campaigns_repo.all():
-        if campaign_id is not None and campaign.id != campaign_id:
-            continue
-        products = await campaigns_repo.products(campaign.id)
-        orders = await orders_repo.orders(campaign.id, products)
+    for campaign in book.campaigns:
+        orders = []
+        for o in orders_of.get(campaign.id, []):
+            items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
+            orders.append({
+                "member": o.member_id, "name": o.name, "label": o.label,
+                "amount": sum((p.price_cents or 0) * q for p, q in items) / 100,
+                "items": [{"product": p.name, "qty": q} for p, q in items],
+            })
         out.append({
             "id": campaign.id,
             "room": campaign.room_id,
@@ -39,14 +50,9 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
             "products": [
                 {"name": p.name, "price": p.price_cents / 100 if p.price_cents is not None else None,
                  "unit": p.unit, "code": p.code, "stock": p.stock}
-                for p in products
+                for p in products_of.get(campaign.id, [])
             ],
-            "orders": [
-                {"member": o.member_id, "name": o.name, "label": o.label,
-                 "amount": o.amount_cents / 100,
-                 "items": [{"product": p.name, "qty": q} for p, q in o.items]}
-                for o in orders
-            ],
+            "orders": orders,
         })
     return {"campaigns": out}
 
