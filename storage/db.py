@@ -20,10 +20,8 @@ the SQL-script form that was measured first.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import sqlite3
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -92,7 +90,7 @@ class Database:
         self._owner: asyncio.Task[Any] | None = None  # the task inside the transaction
         # Repositories keep read caches of what they wrote; a rollback makes
         # them wrong, so every cache is dropped then.
-        self._on_rollback: list[Callable[[], Callable[[], None] | None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         # Trips to the database thread: what a message costs (see bench/run.py).
         self.calls = 0
         # Trips on their way to the thread, by number (the SQL function's argument).
@@ -146,18 +144,15 @@ class Database:
             await self._conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
 
     def on_rollback(self, forget: Callable[[], None]) -> None:
-        # Held weakly: a repository made for one report must not live as long as the connection.
-        self._on_rollback.append(weakref.WeakMethod(forget) if inspect.ismethod(forget) else lambda: forget)
+        """A repository that caches registers here once: the repositories with caches
+        are made once per connection (bot/domain/services.py); a one-off reading
+        (storage/book.py) keeps no cache and registers nothing."""
+        self._on_rollback.append(forget)
 
     def forget_caches(self) -> None:
         """After a rollback, and for statements the repositories did not make (tests, maintenance)."""
-        alive = []
-        for ref in self._on_rollback:
-            forget = ref()
-            if forget is not None:
-                forget()
-                alive.append(ref)
-        self._on_rollback = alive
+        for forget in self._on_rollback:
+            forget()
 
     async def close(self) -> None:
         await self._conn.close()
