@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Chat, Router
+from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.models import MessageKind
@@ -56,6 +57,8 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
         if parts:
             ctx.ack(member_id, name, "；".join(parts), urgent=exception)
     await _announce_group_reached(ctx, campaign)
+    # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
+    ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
     if out.fork:
         last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.app.context import Context
 from bot.app.jobs import KIND_NAMES, minutes_of
 from bot.app.router import Router
+from bot.domain.qa import save_spec_pairs
 from bot.parsing.campaign_spec import parse_open_command
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason
@@ -97,6 +98,10 @@ async def plan_command(ctx: Context, args: str) -> None:
             continue
         await svc.schedules.add(room, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
         lines.append(f"{when(at, ctx.now)} 发{KIND_NAMES[kind]}")
+    if spec.qa:
+        # Saved now, so questions during the teaser are answered too (the opening leaves them to /问答).
+        await save_spec_pairs(svc, room, spec.qa, who, ctx.now)
+        lines.append(f"已保存{len(spec.qa)}条问答")
     if spec.problems:
         lines.append("⚠️ 这些行没看懂：" + "；".join(spec.problems))
     ctx.deadlines_changed = True

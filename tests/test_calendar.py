@@ -58,7 +58,7 @@ async def test_owner_template_is_used_shown_and_restored(bot: Harness) -> None:
     await bot.wait(31 * 60)
     assert bot.texts()[-1] == "💬 草莓想要的扣1！团长今晚去砍价"
     await bot.say("wx_owner", "/话术 查看 互动")
-    assert bot.private()[-1] == "【互动】本群自定义话术：\n💬 {{ text or '想要的扣1' }}！团长今晚去砍价"
+    assert bot.private()[-1].startswith("【互动】本群自定义话术：\n💬 {{ text or '想要的扣1' }}！团长今晚去砍价\n——\n可用变量：")
     await bot.say("wx_owner", "/话术 恢复 互动")
     assert bot.private()[-1] == "已恢复默认的【互动】话术。"
     await bot.say("wx_owner", "/互动 30分钟后 再扣一次")

@@ -86,7 +86,7 @@ def test_the_deadline_line(line: str, close_at: datetime | None, close_problem: 
 
 async def test_a_past_deadline_is_refused_with_the_reason_and_opens_nothing(bot: Harness) -> None:
     await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒\n截单 11-20 07:00")
-    reply = bot.texts()[-1]
+    reply = bot.private()[-1]
     assert reply.startswith("没有开团：截单时间 11月20日 07:00 已经过了"), reply
     assert "2027-11-20 07:00" in reply
     assert await bot.svc.campaigns.open_in("r1") is None
@@ -98,7 +98,7 @@ async def test_a_past_deadline_is_refused_with_the_reason_and_opens_nothing(bot:
 ])
 async def test_an_impossible_deadline_is_refused_and_opens_nothing(bot: Harness, deadline: str, why: str) -> None:
     await bot.say("wx_owner", f"/开团 周六水果团\n草莓 30元/盒\n截单 {deadline}")
-    assert bot.texts()[-1] == f"没有开团：截单时间不对：{why}。请改好后重发。"
+    assert bot.private()[-1] == f"没有开团：截单时间不对：{why}。请改好后重发。"
     assert await bot.svc.campaigns.open_in("r1") is None
 
 
@@ -118,16 +118,16 @@ async def test_tomorrow_in_the_pickup_line_is_announced_and_kept_as_a_date(bot: 
 ])
 async def test_a_schedule_in_the_past_or_impossible_is_refused(bot: Harness, command: str, reply: str) -> None:
     await bot.say("wx_owner", command)
-    assert bot.texts()[-1].startswith(reply), bot.texts()[-1]
+    assert bot.private()[-1].startswith(reply), bot.private()[-1]
     assert await bot.svc.schedules.pending_in("r1") == []
 
 
 async def test_plans_show_the_year_when_it_is_not_this_year(bot: Harness) -> None:
     await bot.say("wx_owner", "/互动 2027-01-05 20:00 想要的扣1")
-    assert bot.texts()[-1].startswith("📅 已安排 #1：2027年1月5日 20:00 发互动")
+    assert bot.private()[-1].startswith("📅 已安排 #1：2027年1月5日 20:00 发互动")
     await bot.say("wx_owner", "/预告 12-30 08:00")
     await bot.say("wx_owner", "/计划")
-    assert bot.texts()[-1] == "📅 本群的定时安排：\n#2 12月30日 08:00 开团预告\n#1 2027年1月5日 20:00 互动：想要的扣1"
+    assert bot.private()[-1] == "📅 本群的定时安排：\n#2 12月30日 08:00 开团预告\n#1 2027年1月5日 20:00 互动：想要的扣1"
 
 
 async def test_a_deadline_next_year_is_announced_with_its_year(bot: Harness) -> None:
@@ -141,6 +141,6 @@ async def test_a_deadline_next_year_is_announced_with_its_year(bot: Harness) -> 
 async def test_tomorrow_in_a_planned_campaign_counts_from_its_opening(bot: Harness) -> None:
     # Written on Friday 11-20 for Wednesday 11-25: "明天" is the day after the opening.
     await bot.say("wx_owner", "/定时开团 11-25 08:00 周三鲜果团\n草莓 30元/盒\n自提 东门快递柜 明天 9:00-12:00")
-    assert "自提 东门快递柜 11月26日 9:00-12:00" in bot.texts()[-1]
+    assert "自提 东门快递柜 11月26日 9:00-12:00" in bot.private()[-1]
     await bot.wait(5 * 24 * 3600)
     assert "📍 自提：东门快递柜 11月26日 9:00-12:00" in bot.texts()[-2]

@@ -22,7 +22,21 @@ from bot.domain.lifecycle import close_campaign
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.parsing.textnorm import own_words
-from handlers import admins, campaigns, exports, help, members, ordering, owner, payments, pickup, plans, scripts, stats
+from handlers import (
+    admins,
+    campaigns,
+    exports,
+    help,
+    members,
+    ordering,
+    owner,
+    payments,
+    pickup,
+    plans,
+    qa,
+    scripts,
+    stats,
+)
 from storage.db import NothingChanged
 
 log = logging.getLogger("bot.app.pipeline")
@@ -34,7 +48,8 @@ def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
     dispatcher = Dispatcher(resolve_group)
     dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
-                       plans.router, scripts.router, admins.router, owner.router, members.router, ordering.router)
+                       plans.router, scripts.router, qa.router, admins.router, owner.router, members.router,
+                       ordering.router)
     return dispatcher
 
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
-from bot.parsing.timeparse import past_reason
+from bot.parsing.timeparse import parse_when, past_reason
 from bot.render.templates import money
 from storage.records import Campaign, Product
 
@@ -113,6 +114,14 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header)
     campaign = await svc.campaigns.get(cid)
     assert campaign is not None
+    # `问 … 答 …` lines join the group's 质量问答 (they outlive the campaign); `播报 每N单` is this campaign's.
+    await save_spec_pairs(svc, room_id, spec.qa, created_by, now)
+    if spec.broadcast_every or spec.broadcast_at:
+        await svc.hype.set_broadcast(cid, spec.broadcast_every or 0)
+    for written in spec.broadcast_at:
+        at = parse_when(written, now)
+        if at is not None and at > now and (campaign.close_at is None or at < campaign.close_at):
+            await svc.schedules.add(room_id, "broadcast", at, {"campaign_id": cid}, created_by, now)
     before = reminder_before or svc.settings.reminder_before
     if campaign.close_at is not None and campaign.close_at - before > now:
         await svc.schedules.add(room_id, "reminder", campaign.close_at - before, {"campaign_id": cid},

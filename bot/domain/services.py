@@ -12,8 +12,10 @@ from storage.book import BookRepo
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.fulfilment import FulfilmentRepo
+from storage.hype import HypeRepo
 from storage.orders import OrderRepo
 from storage.owner_prefs import OwnerPrefsRepo
+from storage.qa import QaRepo
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
 
@@ -29,6 +31,12 @@ class Settings:
     # After downtime a post late by less than this still goes out; older ones
     # are skipped, so a restart never bursts stale hype into the group.
     grace: timedelta = timedelta(minutes=10)
+    # The same answer is posted in full at most once in this long per group;
+    # repeats are gathered for this long into one pointer to it.
+    answer_repeat: timedelta = timedelta(minutes=10)
+    repeat_gather: timedelta = timedelta(minutes=1)
+    # Unanswered questions reach the owner at most once in this long per group.
+    forward_every: timedelta = timedelta(minutes=5)
     # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
     export_dir: Path = Path("data") / "exports"
 
@@ -46,6 +54,8 @@ class Services:
     owner_templates: TemplateRepo
     fulfilment: FulfilmentRepo
     owner_prefs: OwnerPrefsRepo
+    qa: QaRepo
+    hype: HypeRepo
     history: BookRepo  # the whole book read at once: reports and statistics
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
@@ -59,7 +69,8 @@ class Services:
         return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
                    book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
-                   fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), history=BookRepo(db))
+                   fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
+                   history=BookRepo(db))
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():

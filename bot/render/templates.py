@@ -54,7 +54,20 @@ KINDS: dict[str, tuple[str, ...]] = {
     "pickup_notice": ("到货", "到货通知"),
     "pickup_reminder": ("取货提醒",),
     "welcome": ("欢迎", "入群欢迎"),
+    "broadcast": ("播报", "跟团播报"),
+    "soldout": ("售罄", "抢完"),
+    "restock": ("补货", "有货"),
 }
+
+# What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
+LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
+            "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
+
+
+def variables_of(kind: str) -> str:
+    """The names a template of `kind` can use, for /话术 查看."""
+    names = "、".join(sorted(sample_context(kind)))
+    return f"可用变量：{names}" + (f"\n{LIVE_DOC}" if "live" in sample_context(kind) else "")
 
 
 def kind_named(name: str) -> str | None:
@@ -203,14 +216,21 @@ def sample_context(kind: str) -> dict[str, Any]:
     totals = [ProductTotal(products[0], 12), ProductTotal(products[1], 4)]
     common: dict[str, Any] = {"campaign": campaign, "products": products, "title": campaign.title,
                               "open_at": campaign.opened_at, "text": "今晚8点开团，草莓超甜！"}
+    live = {"title": campaign.title, "buyers": 42, "minutes_left": 25,
+            "products": [{"name": "丹东草莓", "unit": "盒", "ordered": 47, "stock": 50, "left": 3},
+                         {"name": "砂糖橘", "unit": "箱", "ordered": 12, "stock": None, "left": None}],
+            "progress": {"have": 42, "need": 30, "unit": "人", "short": 0}}
     extra: dict[str, dict[str, Any]] = {
-        "teaser": {},
-        "interaction": {},
-        "countdown": {"minutes": 10},
+        "teaser": {"live": live},
+        "interaction": {"live": live},
+        "countdown": {"minutes": 10, "live": live},
         "announce": {"example": "丹东草莓1盒"},
         "jielong_list": {"prices": "丹东草莓 ¥30/盒，砂糖橘 ¥25/箱", "example": "丹东草莓1盒",
                          "lines": ["3-502 张三 丹东草莓2盒"]},
-        "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8},
+        "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8, "live": live},
+        "broadcast": {"live": live},
+        "soldout": {"product": products[0], "left": 0, "unit": "盒"},
+        "restock": {"product": products[0], "left": 2, "unit": "盒"},
         # What the group sees at the close: no money, no commission, no check list (those go to the owner).
         "closed": {"totals": totals, "buyers": 8},
         "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": []},
