@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -51,9 +51,9 @@ class Campaign:
         return self.status == "open"
 
     @property
-    def product_owner(self) -> int:
-        """The campaign whose products this one sells: the drop's first part, else itself."""
-        return self.drop_id if self.drop_id is not None else self.id
+    def counts(self) -> bool:
+        """Its orders are to be bought, packed and paid: everything but a campaign that did not 成团."""
+        return self.fulfilled is not False
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Line:
     readable: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemRow:
     product_id: int
     qty: int
@@ -120,7 +120,7 @@ class Schedule:
     created_by: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fulfilment:
     campaign_id: int
     member_id: str
@@ -128,3 +128,29 @@ class Fulfilment:
     notified: bool
     collected_at: datetime | None
     paid_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookOrder:
+    """One member's live order in one campaign as the whole-book reading returns it."""
+
+    campaign_id: int
+    member_id: str
+    name: str  # her name in the group, else her member id
+    label: str  # her latest 接龙 label, else her name
+    items: tuple[ItemRow, ...]  # quantities summed per product, above zero
+    first_line: int  # her first live line: the order book's order
+
+
+@dataclass(frozen=True)
+class Book:
+    """The live order book of one campaign (or all), read whole for the reports."""
+
+    campaigns: tuple[Campaign, ...]
+    products: tuple[Product, ...]  # by campaign, then position
+    orders: tuple[BookOrder, ...]  # by campaign, then first line
+    fulfilment: tuple[tuple[Fulfilment, str], ...]  # with the member's name
+    # For drops sold in several groups: each part's group name, and the groups' partners
+    # (room → (member id, name, rate in basis points)).
+    groups: dict[str, str] = field(default_factory=dict)
+    partners: dict[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)

@@ -11,6 +11,7 @@ from typing import Any
 
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
+from bot.clock import DEFAULT_TZ
 from bot.domain.reports import load_reports, supplier_list
 from bot.render.export import members_table, order_book
 from storage.db import Database
@@ -79,7 +80,7 @@ async def test_one_drop_across_two_groups_from_her_private_chat(bot: Harness) ->
     assert part is not None
     supplier = await supplier_list(bot.db, part.id)
     assert [(r.product.name, r.qty) for r in supplier.rows] == [("草莓", 5), ("砂糖橘", 2)]
-    members = members_table(await load_reports(bot.db, part.id))
+    members = members_table(await load_reports(bot.db, part.id), DEFAULT_TZ)
     assert members.columns[-1].header == "群"
     assert sorted((str(row[3]), str(row[-1])) for row in members.rows) == [
         ("张三", "锦绣1群"), ("李四", "锦绣2群"), ("赵六", "锦绣1群")]

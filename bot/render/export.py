@@ -1,5 +1,6 @@
-"""The order book as JSON or CSV (Excel opens the CSV as UTF-8 thanks to its BOM), and the
-after-the-drop reports (bot/reports.py) laid out as tables for CSV, JSON and the workbook."""
+"""The order book as JSON, and the after-the-drop reports (bot/domain/reports.py) laid out
+as tables: one layout for the CSV (Excel opens it as UTF-8 thanks to its BOM) and the
+workbook. Times are shown in the zone the caller gives (the bot's --tz), never a default."""
 
 from __future__ import annotations
 
@@ -9,110 +10,68 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.clock import DEFAULT_TZ
-from bot.domain.reports import CampaignInfo, OrderItem, Reports, items_text
-from storage.campaigns import CampaignRepo
+from bot.domain.reports import OrderItem, Reports, items_text, pickup_point
+from storage.book import BookRepo
 from storage.db import Database
-from storage.orders import OrderRepo
-from storage.records import Campaign, Product
+from storage.records import BookOrder, Campaign, Product
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
-    campaigns_repo, orders_repo = CampaignRepo(db), OrderRepo(db)
-    out: list[dict[str, Any]] = []
-    everything = await campaigns_repo.all()
-    parts: dict[int, list[Campaign]] = {}
-    for campaign in everything:
+    """The live order book (one campaign, or all) in the shape scripts and the corpus check read.
+    A drop sold in several groups is listed once, under its first part, with its "rooms"; each of
+    its orders carries its "room"."""
+    book = await BookRepo(db).read(campaign_id)
+    products_of: dict[int, list[Product]] = {}
+    for p in book.products:
+        products_of.setdefault(p.campaign_id, []).append(p)
+    by_id = {p.id: p for p in book.products}
+    orders_of: dict[int, list[BookOrder]] = {}
+    for o in book.orders:
+        orders_of.setdefault(o.campaign_id, []).append(o)
+    parts_of: dict[int, list[Campaign]] = {}
+    for campaign in book.campaigns:
         if campaign.drop_id is not None:
-            parts.setdefault(campaign.drop_id, []).append(campaign)
-    for campaign in everything:
-        if campaign_id is not None and campaign_id not in (campaign.id, campaign.drop_id):
-            continue
+            parts_of.setdefault(campaign.drop_id, []).append(campaign)
+    out = []
+    for campaign in book.campaigns:
         if campaign.drop_id is not None and campaign.drop_id != campaign.id:
-            continue  # a drop sold in several groups is listed once, under its first part
-        products = await campaigns_repo.products(campaign.id)
+            continue  # listed under the drop's first part
+        parts = parts_of.get(campaign.id, [campaign]) if campaign.drop_id is not None else [campaign]
+        orders = []
+        for part in parts:
+            for o in orders_of.get(part.id, []):
+                items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
+                order: dict[str, Any] = {"member": o.member_id, "name": o.name, "label": o.label}
+                if campaign.drop_id is not None:
+                    order["room"] = part.room_id
+                order["amount"] = sum((p.price_cents or 0) * q for p, q in items) / 100
+                order["items"] = [{"product": p.name, "qty": q} for p, q in items]
+                orders.append(order)
+        entry: dict[str, Any] = {"id": campaign.id, "room": campaign.room_id}
         if campaign.drop_id is not None:
-            await _drop_entry(out, campaign, parts[campaign.drop_id], products, orders_repo)
-            continue
-        orders = await orders_repo.orders(campaign.id, products)
-        out.append({
-            "id": campaign.id,
-            "room": campaign.room_id,
+            entry["rooms"] = [part.room_id for part in parts]
+        entry.update({
             "title": campaign.title,
-            "status": campaign.status,
+            "status": "open" if any(part.is_open for part in parts) else campaign.status,
             "opened_at": campaign.opened_at.isoformat(),
             "close_at": campaign.close_at.isoformat() if campaign.close_at else None,
             "pickup": campaign.pickup,
             "products": [
                 {"name": p.name, "price": p.price_cents / 100 if p.price_cents is not None else None,
                  "unit": p.unit, "code": p.code, "stock": p.stock}
-                for p in products
+                for p in products_of.get(campaign.id, [])
             ],
-            "orders": [
-                {"member": o.member_id, "name": o.name, "label": o.label,
-                 "amount": o.amount_cents / 100,
-                 "items": [{"product": p.name, "qty": q} for p, q in o.items]}
-                for o in orders
-            ],
+            "orders": orders,
         })
+        out.append(entry)
     return {"campaigns": out}
-
-
-async def _drop_entry(out: list[dict[str, Any]], first: Campaign, parts: list[Campaign], products: list[Product],
-                      orders_repo: OrderRepo) -> None:
-    """One entry for a drop sold in several groups: its "rooms", and each order with its "room"."""
-    orders = [(part.room_id, o) for part in parts for o in await orders_repo.orders(part.id, products)]
-    out.append({
-        "id": first.id,
-        "room": first.room_id,
-        "rooms": [part.room_id for part in parts],
-        "title": first.title,
-        "status": "open" if any(part.is_open for part in parts) else first.status,
-        "opened_at": first.opened_at.isoformat(),
-        "close_at": first.close_at.isoformat() if first.close_at else None,
-        "pickup": first.pickup,
-        "products": [
-            {"name": p.name, "price": p.price_cents / 100 if p.price_cents is not None else None,
-             "unit": p.unit, "code": p.code, "stock": p.stock}
-            for p in products
-        ],
-        "orders": [
-            {"member": o.member_id, "name": o.name, "label": o.label, "room": room,
-             "amount": o.amount_cents / 100,
-             "items": [{"product": p.name, "qty": q} for p, q in o.items]}
-            for room, o in orders
-        ],
-    })
 
 
 def to_json(book: dict[str, Any]) -> str:
     return json.dumps(book, ensure_ascii=False, indent=2) + "\n"
-
-
-CSV_HEADER = ["团ID", "群", "团名", "状态", "成员ID", "昵称", "接龙标注", "商品", "数量", "单位", "单价", "金额"]
-
-
-def to_csv(book: dict[str, Any]) -> str:
-    """One row per order item; the caller writes it with a UTF-8 BOM."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for c in book["campaigns"]:
-        prices = {p["name"]: p for p in c["products"]}
-        for o in c["orders"]:
-            for item in o["items"]:
-                product = prices.get(item["product"], {})
-                price = product.get("price")
-                writer.writerow([
-                    c["id"], c["room"], c["title"], "进行中" if c["status"] == "open" else "已截单",
-                    o["member"], o["name"], o["label"], item["product"], item["qty"], product.get("unit") or "",
-                    "" if price is None else f"{price:.2f}",
-                    "" if price is None else f"{price * item['qty']:.2f}",
-                ])
-    return buf.getvalue()
 
 
 # --- the after-the-drop reports: one table per report, laid out once for CSV and XLSX ---
@@ -144,16 +103,20 @@ class Table:
     totals: tuple[Value, ...] | None = None  # the row under the data, in XLSX only
 
 
-def _local(value: datetime | None) -> datetime | None:
-    return value.astimezone(DEFAULT_TZ).replace(tzinfo=None) if value is not None else None
+def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
+    return value.astimezone(tz).replace(tzinfo=None) if value is not None else None
 
 
-def _note(campaign: CampaignInfo) -> str:
+def status_text(campaign: Campaign) -> str:
+    return "进行中" if campaign.is_open else "已截单"
+
+
+def _note(campaign: Campaign) -> str:
     return "未成团，不发货" if not campaign.counts else ""
 
 
-def orders_table(reports: Reports) -> Table:
-    """The CSV's order rows (same columns, same order), typed for a spreadsheet."""
+def orders_table(reports: Reports, tz: tzinfo) -> Table:
+    """One row per order item: the orders CSV and the workbook's 订单明细 (one layout for both)."""
     columns = (Column("团ID", Kind.INT), Column("群", max_width=20), Column("团名"), Column("状态"),
                Column("成员ID", max_width=20), Column("昵称", max_width=16), Column("接龙标注"),
                Column("商品", max_width=20), Column("数量", Kind.INT), Column("单位", max_width=6),
@@ -164,7 +127,7 @@ def orders_table(reports: Reports) -> Table:
         c = o.campaign
         for item in o.items:
             p = item.product
-            rows.append((c.id, c.room_id, c.title, c.status_text, o.member_id, o.name, o.label, p.name, item.qty,
+            rows.append((c.id, c.room_id, c.title, status_text(c), o.member_id, o.name, o.label, p.name, item.qty,
                          p.unit or "", p.price_cents, None if p.price_cents is None else item.amount_cents))
             qty += item.qty
             amount += item.amount_cents
@@ -172,7 +135,7 @@ def orders_table(reports: Reports) -> Table:
     return Table("orders", "订单明细", columns, tuple(rows), totals)
 
 
-def supplier_table(reports: Reports) -> Table:
+def supplier_table(reports: Reports, tz: tzinfo) -> Table:
     s = reports.supplier
     columns = (Column("团ID", Kind.INT), Column("团名"), Column("商品", max_width=24), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
@@ -188,7 +151,7 @@ def supplier_table(reports: Reports) -> Table:
     return Table("supplier", "采购单", columns, rows, totals)
 
 
-def packing_table(reports: Reports) -> Table:
+def packing_table(reports: Reports, tz: tzinfo) -> Table:
     p = reports.packing
     columns = (Column("自提点", max_width=16), Column("楼栋", Kind.INT), Column("房号", Kind.INT),
                Column("接龙标注", max_width=36), Column("昵称", max_width=16), Column("商品", max_width=40),
@@ -204,7 +167,7 @@ def packing_table(reports: Reports) -> Table:
     return Table("packing", "分拣单", columns, rows, totals)
 
 
-def members_table(reports: Reports) -> Table:
+def members_table(reports: Reports, tz: tzinfo) -> Table:
     m = reports.members
     columns: tuple[Column, ...] = (
         Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
@@ -214,7 +177,7 @@ def members_table(reports: Reports) -> Table:
         Column("佣金", Kind.MONEY), Column("备注"))
     rows: tuple[tuple[Value, ...], ...] = tuple(
         (r.campaign.id, r.campaign.title, r.member_id, r.name, r.label, items_text(r.items), r.pieces,
-         r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at),
+         r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at, tz),
          r.commission_cents, _note(r.campaign))
         for r in m.rows
     )
@@ -224,18 +187,18 @@ def members_table(reports: Reports) -> Table:
     if any(r.campaign.drop_id is not None for r in m.rows):
         # A drop sold in several groups: the group each member ordered in (one row per group she ordered in).
         columns += (Column("群", max_width=20),)
-        rows = tuple((*row, r.campaign.group) for row, r in zip(rows, m.rows, strict=True))
+        rows = tuple((*row, reports.group_of(r.campaign)) for row, r in zip(rows, m.rows, strict=True))
         totals += (None,)
     return Table("members", "团员对账", columns, rows, totals)
 
 
-def partners_table(reports: Reports) -> Table:
+def partners_table(reports: Reports, tz: tzinfo) -> Table:
     """分润: each partner's rate on her group's sales, per campaign."""
     columns = (Column("团ID", Kind.INT), Column("团名"), Column("群", max_width=20), Column("合伙人", max_width=16),
                Column("成员ID", max_width=20), Column("分润比例", Kind.PERCENT), Column("本群销售额", Kind.MONEY),
                Column("分润", Kind.MONEY), Column("备注"))
     rows = tuple(
-        (r.campaign.id, r.campaign.title, r.campaign.group or r.campaign.room_id, r.name, r.member_id,
+        (r.campaign.id, r.campaign.title, reports.group_of(r.campaign) or r.campaign.room_id, r.name, r.member_id,
          r.commission_bp, r.sales_cents, r.commission_cents, _note(r.campaign))
         for r in reports.partners
     )
@@ -244,7 +207,8 @@ def partners_table(reports: Reports) -> Table:
     return Table("partners", "分润", columns, rows, totals)
 
 
-TABLES: dict[str, Callable[[Reports], Table]] = {
+# Each takes the reports and the zone their times are shown in.
+TABLES: dict[str, Callable[[Reports, tzinfo], Table]] = {
     "supplier": supplier_table, "packing": packing_table, "members": members_table, "orders": orders_table,
     "partners": partners_table,
 }
@@ -273,9 +237,9 @@ def table_csv(table: Table) -> str:
     return buf.getvalue()
 
 
-def _campaign_json(c: CampaignInfo) -> dict[str, Any]:
+def _campaign_json(c: Campaign) -> dict[str, Any]:
     return {"id": c.id, "room": c.room_id, "title": c.title, "status": c.status, "pickup": c.pickup,
-            "point": c.point, "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
+            "point": pickup_point(c.pickup), "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
 
 
 def _items_json(items: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
@@ -283,11 +247,11 @@ def _items_json(items: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
             for i in items]
 
 
-def _time_json(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _time_json(value: datetime | None, tz: tzinfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value is not None else None
 
 
-def report_json(reports: Reports, name: str) -> dict[str, Any]:
+def report_json(reports: Reports, name: str, tz: tzinfo) -> dict[str, Any]:
     """One report for programs: money in integer cents, rates in basis points."""
     out: dict[str, Any] = {"report": name, "campaigns": [_campaign_json(c) for c in reports.campaigns]}
     if name == "supplier":
@@ -307,7 +271,7 @@ def report_json(reports: Reports, name: str) -> dict[str, Any]:
              "room": r.house.room if r.house else None, "campaign": r.order.campaign.id,
              "member": r.order.member_id, "name": r.order.name, "label": r.order.label,
              "items": _items_json(r.order.items), "pieces": r.order.pieces, "pickup_code": r.pickup_code,
-             "fulfilled": r.order.campaign.counts, "collected_at": _time_json(r.collected_at)}
+             "fulfilled": r.order.campaign.counts, "collected_at": _time_json(r.collected_at, tz)}
             for r in p.rows
         ]
         out["totals"] = {"orders": p.orders, "pieces": p.pieces}
@@ -317,7 +281,7 @@ def report_json(reports: Reports, name: str) -> dict[str, Any]:
             {"campaign": r.campaign.id, "member": r.member_id, "name": r.name, "label": r.label,
              "items": _items_json(r.items), "pieces": r.pieces, "amount_cents": r.amount_cents,
              "owed_cents": r.owed_cents, "paid_cents": r.paid_cents, "balance_cents": r.balance_cents,
-             "pickup_code": r.pickup_code, "collected_at": _time_json(r.collected_at),
+             "pickup_code": r.pickup_code, "collected_at": _time_json(r.collected_at, tz),
              "fulfilled": r.campaign.counts, "commission_cents": r.commission_cents}
             for r in m.rows
         ]
