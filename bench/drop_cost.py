@@ -32,12 +32,14 @@ from bot.domain.services import Services, Settings
 from bot.models import Member, Message, RoomInfo, RoomSeen
 from storage.db import Database
 
-STOCK = 2000
-OPEN = (f"/开团 周六鲜果团\n群 全部\nA. 丹东草莓 30元/盒 限量{STOCK}\nB. 砂糖橘 25元/箱\nC. 鸡蛋 15元/板\n"
-        "截单 11-30 20:00")
+
+def opening(stock: int) -> str:
+    return (f"/开团 周六鲜果团\n群 全部\nA. 丹东草莓 30元/盒 限量{stock}\nB. 砂糖橘 25元/箱\nC. 鸡蛋 15元/板\n"
+            "截单 11-30 20:00")
 
 
-async def run(folder: Path, groups: int, members: int) -> None:
+async def run(folder: Path, groups: int, members: int, stock: int) -> None:
+    """`stock`: the 限量 of 丹东草莓, well under what the members order, so they race for it."""
     from bot.app.outbox import OutboundQueue, SendLimits
 
     db = await Database.open(folder / "drop.sqlite")
@@ -65,7 +67,7 @@ async def run(folder: Path, groups: int, members: int) -> None:
         latencies.append(time.perf_counter() - start)
 
     started = time.perf_counter()
-    await say(rooms[0].room, "owner", OPEN)
+    await say(rooms[0].room, "owner", opening(stock))
     live = list(rooms)
     while live:
         for g in list(live):
@@ -87,7 +89,7 @@ async def run(folder: Path, groups: int, members: int) -> None:
     sold = await db.fetchone("SELECT sold FROM products WHERE stock IS NOT NULL")
     waitlisted = await db.fetchone("SELECT COALESCE(SUM(qty), 0) FROM waitlist")
     ordered = int(row[0]) if row else 0
-    oversold = max(ordered - STOCK, 0)
+    oversold = max(ordered - stock, 0, int(sold[0]) - stock if sold else 0)
     campaign = await svc.campaigns.open_in(rooms[0].room)
     assert campaign is not None and parts is not None and sold is not None and waitlisted is not None
     t = time.perf_counter()
@@ -100,7 +102,7 @@ async def run(folder: Path, groups: int, members: int) -> None:
     p50, p99 = statistics.median(latencies), _pct(latencies, 0.99)
     print(f"{parts[0]} groups, {buyers[0] if buyers else 0} buyers; {n} messages in {elapsed:.1f} s: {rate:.0f} msg/s; "
           f"latency median {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms")
-    print(f"限量 {STOCK}: live {ordered}, sold counter {sold[0]}, waitlisted {waitlisted[0]}; oversold {oversold}")
+    print(f"限量 {stock}: live {ordered}, sold counter {sold[0]}, waitlisted {waitlisted[0]}; oversold {oversold}")
     print(f"/汇总 of the whole drop: {summary_ms:.1f} ms")
     print(f"drop: {rate:.0f} msg/s, p99 {p99 * 1000:.1f} ms, 汇总 {summary_ms:.0f} ms, oversold {oversold}")
 
@@ -109,9 +111,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    groups, members = (3, 40) if args.quick else (20, 500)
+    groups, members, stock = (3, 40, 100) if args.quick else (20, 500, 5000)
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(run(Path(tmp), groups, members))
+        asyncio.run(run(Path(tmp), groups, members, stock))
 
 
 if __name__ == "__main__":
