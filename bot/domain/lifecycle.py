@@ -55,14 +55,17 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
 async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str:
     products = await svc.campaigns.products(campaign.id)
     parts = await svc.campaigns.parts(campaign)
-    totals, buyers = await drop_totals(svc, campaign)
+    by_part = [(part, *await svc.orders.totals(part.id, products)) for part in parts]
+    qty = {p.id: sum(t.qty for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id)
+           for p in products}
+    totals = [ProductTotal(p, qty[p.id]) for p in products]
+    buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
     head = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=campaign_commission(campaign, totals))
     lines = [head, "", f"分群（{len(parts)}个群）："]
-    for part in parts:
-        part_totals, part_buyers = await svc.orders.totals(part.id, products)
+    for part, part_totals, part_buyers in by_part:
         topic = await svc.rooms.topic(part.room_id) or part.room_id
         items = "，".join(f"{t.product.name}×{t.qty}" for t in part_totals if t.qty) or "还没有订单"
         amount = sum(t.amount_cents for t in part_totals)
