@@ -166,6 +166,13 @@ async def test_a_group_may_have_its_own_pickup_point(bot: Harness) -> None:
     await bot.say("wx_owner", "/截单", room=None)
     assert "南门驿站" in next(t for t in bot.texts("r2") if t.startswith("✂️"))
     assert "南门驿站" not in next(t for t in bot.texts("r1") if t.startswith("✂️"))
+    # The goods arrive for the whole drop: each group hears its own pickup notice, at its own point.
+    bot.take()
+    await bot.say("wx_owner", "/到货", room=None)
+    (one_notice,), (two_notice,) = bot.texts("r1"), bot.texts("r2")
+    assert "东门快递柜" in one_notice and "张三" in one_notice and "李四" not in one_notice
+    assert "南门驿站" in two_notice and "李四" in two_notice and "张三" not in two_notice
+    assert bot.private()[-1] == "✅ 已在2个群发到货通知：锦绣1群、锦绣2群"
 
 
 def _said(ts: str, sender: str, text: str, room: str | None) -> dict[str, Any]:

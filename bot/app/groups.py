@@ -128,12 +128,15 @@ async def current_group(ctx: Context, groups: list[Group]) -> Group | None:
 
 
 async def _her_open_drop(ctx: Context, groups: list[Group]) -> Group | None:
-    """The first group of the one drop she has open across several groups, when that is all she has open."""
-    open_ = [(g, c) for g in groups if (c := await ctx.svc.campaigns.open_in(g.room_id)) is not None]
-    drops = {c.drop_id for _, c in open_}
+    """The first group of the one drop she has open across several groups, when that is all she has open;
+    with nothing open, when her groups' latest campaigns are all that one drop (for /到货 after the close)."""
+    found = [(g, c) for g in groups if (c := await ctx.svc.campaigns.open_in(g.room_id)) is not None]
+    if not found:
+        found = [(g, c) for g in groups if (c := await ctx.svc.campaigns.latest_in(g.room_id)) is not None]
+    drops = {c.drop_id for _, c in found}
     if len(drops) != 1 or None in drops:
         return None
-    return open_[0][0]
+    return found[0][0]
 
 
 async def resolve_group(ctx: Context, cmd: Command, args: str) -> tuple[str, str] | None:

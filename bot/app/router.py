@@ -17,8 +17,9 @@ kept small: a command is `/名字 参数…` (full-width ／ too) and declares
 - `help`: the line /帮助 shows, under its router's `section`;
 - `many_groups`: it may carry a line `群 1群 2群` (or `群 全部`) naming several
   groups; in a private chat that line, not the picked group, says where it applies;
-- `whole_drop`: it applies to a whole drop (/汇总, /截单, /导出): in a private
-  chat, when her only open campaign is one drop across several groups, no picking.
+- `whole_drop`: it applies to a whole drop (/汇总, /截单, /导出, /到货): in a
+  private chat, when her only open (else latest) campaign is one drop across
+  several groups, no picking.
 
 A matcher is tried on every message that is not a command, by `priority`
 (lower first; equal priorities keep the order routers were included in), when
