@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.app.context import Context
 from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
 from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
@@ -17,6 +19,7 @@ from bot.domain.lifecycle import (
 from bot.domain.partners import group_summary, runs_whole_drop
 from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.parsing.jielong import parse_copy
+from bot.parsing.timeparse import ImpossibleTime, strict_when
 from bot.render.templates import when
 from storage.records import Campaign
 
@@ -32,12 +35,22 @@ async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | Non
     return campaign
 
 
+def _deadline(written: str, ctx: Context) -> datetime | None:
+    """A group's own 截单 time, when it reads as a time still to come."""
+    try:
+        at = strict_when(written, ctx.now)
+    except ImpossibleTime:
+        return None
+    return at if at is not None and at > ctx.now else None
+
+
 @router.command("开团", "open", admin_only=True, many_groups=True,
                 help="/开团 标题 + 每行一个商品；加一行「群 1群 2群」或「群 全部」同时在几个群开同一个团")
 async def open_command(ctx: Context, args: str) -> None:
     words, body = split_groups_line(args)
     rooms = [ctx.room_id]
     pickups: dict[str, str] = {}
+    closes: dict[str, datetime] = {}
     if words is not None:
         groups = await her_groups(ctx)
         named = named_groups(groups, words)
@@ -46,15 +59,22 @@ async def open_command(ctx: Context, args: str) -> None:
             return
         rooms = [g.room_id for g in named]
         pickups, body = split_group_pickups(body, groups, named)
+        own_closes, body = split_group_pickups(body, groups, named, "截单")
+        for room, written in own_closes.items():
+            at = _deadline(written, ctx)
+            if at is None:
+                ctx.reply(f"没有开团：「截单 … {written}」的时间看不懂或已经过了。")
+                return
+            closes[room] = at
     spec = parse_open_command(body, ctx.now)
-    if len(rooms) == 1 and not pickups:
+    if len(rooms) == 1 and not pickups and not closes:
         if rooms[0] != ctx.room_id:
             ctx.group_id = rooms[0]
         campaign = await _open(ctx, spec, header="")
         if campaign is not None:
             ctx.replies.extend(await announcement(ctx.svc, campaign, spec_problems(spec)))
         return
-    parts, why = await open_drop(ctx.svc, rooms, spec, ctx.msg.sender.id, ctx.now, pickups=pickups)
+    parts, why = await open_drop(ctx.svc, rooms, spec, ctx.msg.sender.id, ctx.now, pickups=pickups, closes=closes)
     if not parts:
         ctx.reply(why)
         return

@@ -293,3 +293,23 @@ async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> 
     await bot.say("wx_owner", "/合伙人 移除 @李四", room="r2", mentions=("wx_li",))
     assert bot.private()[-1] == "已移除「锦绣2群」的合伙人：李四"
     assert not await bot.svc.rooms.is_admin("r2", "wx_li")
+
+
+async def test_a_group_with_its_own_deadline_stays_open_after_the_others(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒\n截单 今天 10:00\n截单 2群 今天 12:00",
+                  room=None)
+    one, two = await bot.svc.campaigns.open_in("r1"), await bot.svc.campaigns.open_in("r2")
+    assert one is not None and two is not None and one.close_at is not None and two.close_at is not None
+    assert (one.close_at.hour, two.close_at.hour) == (10, 12)
+    await bot.wait(2.5 * 3600)  # 10:30
+    assert await bot.svc.campaigns.open_in("r1") is None
+    assert await bot.svc.campaigns.open_in("r2") is not None
+    await bot.say("wx_li", "草莓1盒", room="r2")
+    await bot.wait(2 * 3600)  # 12:30
+    assert await bot.svc.campaigns.open_in("r2") is None
+    assert await bot.book() == {("wx_li", "草莓"): 1}
+    for room in ("r1", "r2"):
+        assert sum(t.startswith("✂️") for t in bot.texts(room)) == 1
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒\n截单 2群 明天 25点", room=None)
+    assert bot.private()[-1].startswith("没有开团：「截单 … 明天 25点」的时间看不懂或已经过了。")

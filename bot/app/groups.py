@@ -20,8 +20,11 @@ from bot.parsing.textnorm import nfkc
 _INLINE = re.compile(r"(?:^|\s)(\d{1,3})\s*群(?=\s|$)")
 # A line "群 锦绣1群 锦绣2群" / "群 1 2" / "群 全部" under /开团: the groups one drop is sold in.
 _GROUPS_LINE = re.compile(r"^\s*群[\s:：]+(\S.*)$")
-# "自提 1群 南门驿站 周六9-12点": one group's own pickup point in a drop.
-_PICKUP_LINE = re.compile(r"^\s*(?:自提|取货)[\s:：]+(\S+)\s+(\S.*)$")
+# "自提 1群 南门驿站 周六9-12点" / "截单 2群 11-21 18:00": one group's own pickup point or deadline in a drop.
+_GROUP_LINE = {
+    "自提": re.compile(r"^\s*(?:自提|取货)[\s:：]+(\S+)\s+(\S.*)$"),
+    "截单": re.compile(r"^\s*(?:截单|截止)[\s:：]+(\S+)\s+(\S.*)$"),
+}
 _WORDS = re.compile(r"[\s,，、;；]+")
 ALL_WORDS = ("全部", "所有", "所有群", "全部群", "all")
 
@@ -87,14 +90,16 @@ def named_groups(groups: list[Group], words: str) -> list[Group] | str:
     return list(found.values())
 
 
-def split_group_pickups(args: str, groups: list[Group], named: list[Group]) -> tuple[dict[str, str], str]:
-    """Per-group pickup lines of a drop: ({room id: its 自提 text}, the arguments without those lines).
-    A 自提 line whose first word is not one of the drop's groups is the drop's own, left in place."""
+def split_group_pickups(args: str, groups: list[Group], named: list[Group],
+                        option: str = "自提") -> tuple[dict[str, str], str]:
+    """Per-group option lines of a drop (`option`: 自提 or 截单): ({room id: the rest of its line}, the
+    arguments without those lines). A line whose first word is not one of the drop's groups is the
+    drop's own, left in place."""
     rooms = {g.room_id for g in named}
     pickups: dict[str, str] = {}
     kept: list[str] = []
     for i, line in enumerate(args.split("\n")):
-        m = _PICKUP_LINE.match(nfkc(line)) if i else None
+        m = _GROUP_LINE[option].match(nfkc(line)) if i else None
         hit = pick(groups, m.group(1)) if m is not None else None
         if m is not None and isinstance(hit, Group) and hit.room_id in rooms:
             pickups[hit.room_id] = m.group(2).strip()

@@ -115,8 +115,11 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
     A drop sold in several groups closes in all of them at once, with one set of totals."""
     parts = [campaign] if campaign.drop_id is None else \
         [p for p in await svc.campaigns.parts(campaign) if p.is_open]
+    if closed_by is None and campaign.drop_id is not None:
+        # A deadline closes the groups it is the deadline of: a group with its own 截单 line waits for it.
+        parts = [p for p in parts if p.close_at is not None and p.close_at <= at]
     if not parts:
-        return []  # another group's deadline already closed the whole drop
+        return []  # another group's deadline already closed these groups
     progress = await group_progress(svc, campaign)
     posts: list[Outgoing] = []
     for part in parts:
@@ -184,14 +187,17 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
 
 async def open_drop(svc: Services, room_ids: list[str], spec: CampaignSpec, created_by: str, now: datetime,
                     header: str = "", reminder_before: timedelta | None = None,
-                    pickups: dict[str, str] | None = None) -> tuple[list[Campaign], str]:
+                    pickups: dict[str, str] | None = None,
+                    closes: dict[str, datetime] | None = None) -> tuple[list[Campaign], str]:
     """Opens one drop in several groups at once: a part per group, all selling the first
     part's products (one stock, 限购 per member across the groups). All or none: a group
     with a campaign still open refuses the whole drop, before anything is written.
-    `pickups`: a group's own 自提 line, instead of the drop's."""
+    `pickups`, `closes`: a group's own 自提 line and deadline, instead of the drop's."""
     def spec_for(room_id: str) -> CampaignSpec:
         own = (pickups or {}).get(room_id)
-        return spec if own is None else replace(spec, pickup=resolve_day_words(own, now) or None)
+        out = spec if own is None else replace(spec, pickup=resolve_day_words(own, now) or None)
+        close_at = (closes or {}).get(room_id)
+        return out if close_at is None else replace(out, close_at=close_at)
 
     if len(room_ids) == 1:
         campaign, why = await open_campaign(svc, room_ids[0], spec_for(room_ids[0]), created_by, now, header,
