@@ -98,6 +98,7 @@ class Unreadable:
     name: str
     text: str
     reason: str
+    id: int = 0  # its number on the owner's check list (/确认 N, /忽略 N)
 
 
 @dataclass(frozen=True)

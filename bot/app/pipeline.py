@@ -21,7 +21,20 @@ from bot.domain.lifecycle import close_campaign
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
 from bot.parsing.textnorm import own_words
-from handlers import admins, campaigns, exports, help, members, ordering, payments, pickup, plans, scripts, stats
+from handlers import (
+    admins,
+    campaigns,
+    checks,
+    exports,
+    help,
+    members,
+    ordering,
+    payments,
+    pickup,
+    plans,
+    scripts,
+    stats,
+)
 from storage.db import NothingChanged
 
 log = logging.getLogger("bot.app.pipeline")
@@ -34,7 +47,8 @@ def build_dispatcher() -> Dispatcher:
     # Order matters for matchers: an owner's #接龙 drop, a payment hint, a
     # member's query, then orders.
     dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, pickup.router,
-                       payments.router, stats.router, exports.router, members.router, ordering.router)
+                       payments.router, stats.router, exports.router, checks.router, members.router,
+                        ordering.router)
     return dispatcher
 
 
