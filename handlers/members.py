@@ -32,7 +32,12 @@ async def my_orders(ctx: Context) -> bool:
                 continue
             products = await ctx.svc.campaigns.products(campaign.id)
             order = await ctx.svc.orders.member_order(campaign.id, member.id, member.name, products)
-            if not order.items:
+            waiting = ""
+            if campaign.is_open and any(p.stock is not None for p in products):
+                names = {p.id: p for p in products}
+                waiting = "、".join(f"{names[pid].name}×{n}" for m, pid, n in await ctx.svc.orders.waitlist(campaign.id)
+                                   if m == member.id and pid in names)
+            if not order.items and not waiting:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
             if campaign.is_open:
@@ -43,6 +48,8 @@ async def my_orders(ctx: Context) -> bool:
                 paid = state is not None and state.paid_cents >= order.amount_cents
                 code = state.pickup_code if state is not None and state.pickup_code else None
                 status = ("已付" if paid else "未付") + (f"，待取货（取货码{code}）" if code else "，待到货")
+            if waiting:
+                status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = ctx.svc.templates.render(

@@ -93,6 +93,13 @@ class ProductTotal:
 
 
 @dataclass(frozen=True)
+class WaitlistTotal:
+    product: Product
+    qty: int
+    people: int
+
+
+@dataclass(frozen=True)
 class Unreadable:
     member_id: str
     name: str

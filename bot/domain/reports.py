@@ -175,6 +175,8 @@ class SupplierRow:
     commission_bp: int | None
     commission_cents: int
     buyers: int
+    # Waitlisted beyond the stock (限量): demand the owner may buy more for.
+    waiting: int = 0
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,7 @@ class _Book:
     products: tuple[ProductInfo, ...]
     orders: tuple[Order, ...]
     fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
+    waiting: dict[int, int]  # product id → quantity waitlisted
 
 
 def _where(campaign_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
@@ -333,7 +336,10 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
             args,
         )
     }
-    return _Book(campaigns, products, tuple(orders), fulfilment)
+    cond, args = _where(campaign_id, "campaign_id")
+    waiting = {int(r[0]): int(r[1]) for r in await db.fetchall(
+        f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args)}
+    return _Book(campaigns, products, tuple(orders), fulfilment, waiting)
 
 
 # --- the reports ------------------------------------------------------------------
@@ -353,7 +359,8 @@ def _supplier(book: _Book) -> SupplierList:
         qty = ordered.get(p.id, 0) if campaign.counts else 0
         amount = qty * (p.price_cents or 0)
         rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, p.commission_bp,
-                                commission_cents(amount, p.commission_bp), buyers.get(p.id, 0)))
+                                commission_cents(amount, p.commission_bp), buyers.get(p.id, 0),
+                                book.waiting.get(p.id, 0)))
     return SupplierList(tuple(rows), sum(r.qty for r in rows), sum(r.amount_cents for r in rows),
                         sum(r.commission_cents for r in rows))
 
