@@ -221,10 +221,15 @@ class OrderBook:
         line so it reads the same later; None when the line says no 同上 or the
         line above orders nothing the bot can read."""
         entry = entries[pos]
-        if ex.items or ex.ambiguous or "同上" not in entry.text or pos == 0:
+        if ex.items or ex.ambiguous or "同上" not in entry.text:
             return None
-        above = self._extract(entries[pos - 1].text, catalog)
-        if self._unreadable_reason(above) is not None:
+        # "同上" under "同上" means the first line above that says what it is.
+        up = pos - 1
+        above = self._extract(entries[up].text, catalog) if up >= 0 else None
+        while above is not None and not above.items and "同上" in entries[up].text and up > max(0, pos - 20):
+            up -= 1
+            above = self._extract(entries[up].text, catalog)
+        if above is None or self._unreadable_reason(above) is not None:
             return None
         spelled = "、".join(f"{i.product.name}×{i.qty}" for i in above.items)
         raw = f"{entry.text}（{spelled}）"

@@ -66,7 +66,7 @@ _TRAILING_NOISE = re.compile(r"[\s,.!~。，！～、…]+")
 _PAST = re.compile(r"上次|上回|上周|上个月|上礼拜|前天|昨天|昨晚|之前|以前|那次|前几天"
                    r"|收到了|已收到|吃完了|拿到了|已经到了")
 # ...unless she also says she wants some now.
-_NOW = re.compile(r"这次|这回|今天要|再来|再要|还要|还想要|帮我|给我|我要|想要|订|加")
+_NOW = re.compile(r"这次|这回|今天要|再来|再要|还要|还想要|帮我|给我|我要|想要|订(?!的|了)|加(?!的|了)")
 _EDIT = re.compile(rf"(?:改成|改为|换成|改)\s*({NUM})\s*({UNITS})?")
 _SAME_AS_ABOVE = re.compile(r"^(?:我也|我)?(?:同上|跟上面一样|和上面一样)")
 
