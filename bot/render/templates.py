@@ -20,7 +20,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unreadable
+from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unreadable, WaitlistTotal
 
 log = logging.getLogger("bot.render.templates")
 
@@ -199,8 +199,10 @@ def sample_context(kind: str) -> dict[str, Any]:
                          "lines": ["3-502 张三 丹东草莓2盒"]},
         "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8},
         "closed": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 4600,
-                   "unreadable": [Unreadable("wx_li", "李四", "老样子", "没认出商品或数量")]},
-        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": []},
+                   "unreadable": [Unreadable("wx_li", "李四", "老样子", "没认出商品或数量")],
+                   "waitlist": [WaitlistTotal(products[0], 3, 2)]},
+        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": [],
+                    "waitlist": []},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
