@@ -492,7 +492,11 @@ class Reference:
                 ln.items[product] = 0
 
     def cancel_all(self, member: str) -> None:
-        for ln in self._live(member):
+        live = self._live(member)
+        unreadable = any(ln.text and not self.meaning[ln.text] for ln in live)
+        if not unreadable and not any(q > 0 for ln in live for q in ln.items.values()):
+            return  # nothing to cancel: she is told so, and her lines stay as they are
+        for ln in live:
             ln.live, ln.items = False, {}
 
     def book(self) -> dict[tuple[str, str], int]:

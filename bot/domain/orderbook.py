@@ -468,7 +468,9 @@ class OrderBook:
         # Her later message that the bot reads settles what she sent before and the owner has not.
         self.orders.settle_member(campaign.id, sender, MEMBER_FIXABLE, "她后来的消息", now)
         if intent.action is Action.CANCEL_ALL:
-            if not any(q > 0 for q in (await self.orders.member_order_qty(campaign.id, sender)).values()):
+            # A line of hers that orders nothing (waiting for the owner) is cancelled too.
+            held = await self.orders.member_order_qty(campaign.id, sender)
+            if not any(q > 0 for q in held.values()) and all(ln.readable for ln in lines):
                 out.nothing_to_cancel = True
                 return out
             for line in lines:
