@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from bot.app.context import Context
-from bot.app.router import Router
+from bot.app.router import Chat, Router
+from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.models import MessageKind
@@ -51,7 +52,11 @@ def _hint(reason: str, detail: str, products: list[Product], has: str, max_qty: 
     return f"没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：{example}"
 
 
-async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
+async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_list: bool = False) -> None:
+    """Queues each touched member's acknowledgement. `in_list`: the message is a 接龙 list (a copy or
+    WeChat's native one) that shows her line as she wrote it; a line taken exactly needs no
+    acknowledgement of its own (README, "A quiet group"). Anything else - a change she cannot
+    see, a cancellation, a waitlist, a line for the owner - is acknowledged, and soon."""
     products = await ctx.svc.campaigns.products(campaign.id)
     if out.nothing_to_cancel:
         ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消")
@@ -72,14 +77,20 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
             reason, detail = out.hints[member_id]
             hint = _hint(reason, detail, products, items, ctx.svc.settings.max_qty)
             text = hint if reason == Reason.WHICH_PRODUCT or not text else f"{text}；{hint}"
+        exception = bool(notes) or member_id in out.hints
+        if in_list and order.items and not exception and member_id in out.touched:
+            ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
+            continue
         parts = [t for t in [text, *notes] if t]
         if parts:
-            ctx.ack(member_id, name, "；".join(parts))
+            ctx.ack(member_id, name, "；".join(parts), urgent=exception)
     for number, who, line, reason in out.checks:
         # The check list is the owner's: each new entry reaches her privately, with how to settle it.
         await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
                                           f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
     await _announce_group_reached(ctx, campaign)
+    # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
+    ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
     if out.fork:
         last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
@@ -104,12 +115,17 @@ async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
-    ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, f"「{campaign.title}」已截单，这条订单没有记录，如需加单请联系团长")
+    ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, f"「{campaign.title}」已截单，这条订单没有记录，如需加单请联系团长",
+            urgent=True)
 
 
-@router.matcher
+# Orders come last: an owner's drop, a payment and a member's question are tried first.
+ORDERS = 60
+
+
+@router.matcher(priority=ORDERS, chat=Chat.GROUP)
 async def native_solitaire(ctx: Context) -> bool:
-    if ctx.msg.kind is not MessageKind.SOLITAIRE or ctx.msg.room_id is None:
+    if ctx.msg.kind is not MessageKind.SOLITAIRE:
         return False
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     native = parse_native(ctx.msg.text)
@@ -131,7 +147,7 @@ async def native_solitaire(ctx: Context) -> bool:
     names[ctx.msg.sender.id] = ctx.msg.sender.name
     out = await ctx.svc.book.apply_native(campaign, catalog_of(products), native, ctx.msg.sender.id, names,
                                           ctx.msg.id, ctx.now)
-    await _acknowledge(ctx, campaign, out)
+    await _acknowledge(ctx, campaign, out, in_list=True)
     return True
 
 
@@ -155,23 +171,22 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
     products = await ctx.svc.campaigns.products(campaign.id)
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
-    await _acknowledge(ctx, campaign, out)
+    await _acknowledge(ctx, campaign, out, in_list=True)
     return True
 
 
-@router.matcher
+@router.matcher(priority=ORDERS, chat=Chat.GROUP, help="复制接龙，在最后加一行（如「3-502 张三 草莓2盒」）")
 async def jielong_copy(ctx: Context) -> bool:
-    if ctx.msg.room_id is None or looks_like_xml(ctx.text):
+    if looks_like_xml(ctx.text):
         # XML typed as text is not a list anyone copied: its lines name others, and
         # reading it as a copy would hand them orders they never wrote.
         return False
     return await _apply_copy_text(ctx, ctx.text)
 
 
-@router.matcher
+@router.matcher(priority=ORDERS, chat=Chat.GROUP,
+                help="或直接发「草莓2盒」「A2 B1」「+1」；改数量发「草莓改成3盒」，不要了发「草莓不要了」或「取消」")
 async def plain_order(ctx: Context) -> bool:
-    if ctx.msg.room_id is None:
-        return False
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     target = campaign or await ctx.svc.campaigns.latest_in(ctx.room_id)
     if target is None:
@@ -188,7 +203,7 @@ async def plain_order(ctx: Context) -> bool:
         if intent.action in (Action.SET, Action.ADD):
             await _refuse_closed(ctx, target)
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
-            ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长")
+            ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)
         return True
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
                                           ctx.msg.id, ctx.now)

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.app.acks import AckBatcher
-from bot.app.context import Context
+from bot.app.context import Context, Deferred
+from bot.app.groups import resolve_group
 from bot.app.jobs import run_job
 from bot.app.router import Dispatcher
 from bot.clock import Clock
@@ -30,9 +31,11 @@ from handlers import (
     help,
     members,
     ordering,
+    owner,
     payments,
     pickup,
     plans,
+    qa,
     scripts,
     stats,
 )
@@ -44,17 +47,18 @@ Send = Callable[[Outgoing], Awaitable[None]]
 
 
 def build_dispatcher() -> Dispatcher:
-    dispatcher = Dispatcher()
-    # Order matters for matchers: an owner's #接龙 drop, a payment hint, a
-    # member's query, then orders.
-    dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, pickup.router,
-                       payments.router, stats.router, exports.router, checks.router, members.router,
-                        ordering.router)
+    # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
+    dispatcher = Dispatcher(resolve_group)
+    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
+                       plans.router, scripts.router, qa.router, admins.router, owner.router, checks.router,
+                       members.router, ordering.router)
     return dispatcher
 
 
 class App:
-    def __init__(self, svc: Services, clock: Clock, send: Send) -> None:
+    def __init__(self, svc: Services, clock: Clock, send: Send, *, wait_for_background: bool = False) -> None:
+        """`wait_for_background`: finish deferred work (an export) before the next event, so a replay
+        or a test prints it in transcript order; live, it runs alongside the next messages."""
         self.svc = svc
         self.clock = clock
         self._send = send
@@ -64,10 +68,14 @@ class App:
         self._next_job: datetime | None = None
         self._due_known = False
         self._timed = asyncio.Lock()
+        self.wait_for_background = wait_for_background
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- inbound -------------------------------------------------------------
 
     async def on_event(self, event: Event) -> None:
+        if self.wait_for_background:
+            await self.finish_background()
         ts = getattr(event, "ts", None)
         if ts is not None:
             # Work due before this event runs first, stamped with its own time.
@@ -119,7 +127,15 @@ class App:
         for out in ctx.replies:
             await self._post(out)
         for ack in ctx.acks:
-            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now())
+            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
+        # A message that filled a batch sends it now, not at the next tick (checked for its groups
+        # only: the cost of a message must not grow with the number of groups).
+        now = self.clock.now()
+        if any(self.acks.due_by(room, now) for room in {a.room_id for a in ctx.acks}):
+            for _, out in self.acks.take_due(now):
+                await self._post(out)
+        for work in ctx.deferred:
+            self._run_in_background(work, msg)
         if ctx.deadlines_changed:
             self._due_known = False
 
@@ -146,6 +162,24 @@ class App:
         self.acks.add(msg.room_id, msg.sender.id, msg.sender.name,
                       f"这条消息超过{limit}字，没有读取，订单没有记录。请只发自己的一行，或分几条发", self.clock.now())
 
+    def _run_in_background(self, work: Deferred, msg: Message) -> None:
+        async def run() -> None:
+            try:
+                outs = await work()
+            except Exception:
+                log.exception("background work for message %s failed", msg.id)
+                outs = [Outgoing(text="抱歉，这次没有做成，请稍后再试。", to=msg.sender.id)]
+            for out in outs:
+                await self._post(out)
+
+        task = asyncio.ensure_future(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def finish_background(self) -> None:
+        while self._background:
+            await asyncio.gather(*list(self._background))
+
     async def _handle(self, msg: Message) -> Context | None:
         svc = self.svc
         try:
@@ -157,7 +191,8 @@ class App:
                 if msg.room_id is not None:
                     await svc.rooms.remember_member(msg.room_id, msg.sender.id, msg.sender.name)
                     is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
-                ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
+                ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts,
+                              dispatcher=self.dispatcher)
                 await self.dispatcher.dispatch(ctx)
         except NothingChanged:
             log.info("message %s was already handled; ignored", msg.id)
@@ -227,7 +262,8 @@ class App:
         self._due_known = False
 
     async def drain(self) -> None:
-        """Sends every gathered acknowledgement now (end of a replay, shutdown)."""
+        """Sends every gathered acknowledgement now (end of a replay, shutdown), after deferred work."""
+        await self.finish_background()
         for due, out in self.acks.take_due(None):
             self.clock.observe(due)
             await self._post(out)
