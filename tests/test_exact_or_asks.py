@@ -428,3 +428,18 @@ async def test_an_over_long_order_is_answered(tmp_path: Path, order: str) -> Non
         assert bot.texts() == ["@张三 这条消息超过1000字，没有读取，订单没有记录。请只发自己的一行，或分几条发"]
     finally:
         await bot.close()
+
+
+@pytest.mark.parametrize("text", ["草莓不要了", "取消"])
+async def test_cancelling_what_she_only_waited_for_leaves_the_waitlist(bot: Harness, text: str) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量1")
+    await bot.say("wx_zhang", "草莓1盒")
+    await bot.say("wx_li", "草莓2盒")
+    await bot.say("wx_wang", "草莓1盒")
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_li", text)
+    await bot.settle()
+    assert bot.texts() == ["@李四 草莓的候补已取消"]
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {("wx_wang", "草莓"): 1}

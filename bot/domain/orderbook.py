@@ -112,6 +112,19 @@ class OrderBook:
         await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
         out.freed.add(product_id)
 
+    async def _leave_waitlist(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
+                              now: datetime, out: Outcome) -> bool:
+        """She cancels what she only waited for: she leaves the waitlist (all of it with None)."""
+        left = False
+        for waiting, product_id, qty in await self.orders.waitlist(campaign.id):
+            if waiting == member_id and qty > 0 and (products is None or product_id in products):
+                product = await self.orders.product(product_id)
+                await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
+                out.note(member_id, f"{product.name}的候补已取消")
+                out.touched.add(member_id)
+                left = True
+        return left
+
     async def _serve(self, campaign: Campaign, msg_id: str, now: datetime, out: Outcome) -> None:
         """Freed stock goes to the waitlist, first come first; each member served is told."""
         for product_id in sorted(out.freed):
@@ -471,7 +484,8 @@ class OrderBook:
             # A line of hers that orders nothing (waiting for the owner) is cancelled too.
             held = await self.orders.member_order_qty(campaign.id, sender)
             if not any(q > 0 for q in held.values()) and all(ln.readable for ln in lines):
-                out.nothing_to_cancel = True
+                if not await self._leave_waitlist(campaign, sender, None, msg_id, now, out):
+                    out.nothing_to_cancel = True
                 return out
             for line in lines:
                 await self._cancel_line(campaign, line, msg_id, now, out)
@@ -482,7 +496,8 @@ class OrderBook:
             targets = {p.id for p in intent.products}
             has_qty = await self.orders.member_order_qty(campaign.id, sender)
             if not any(has_qty.get(pid, 0) > 0 for pid in targets):
-                out.nothing_to_cancel = True
+                if not await self._leave_waitlist(campaign, sender, targets, msg_id, now, out):
+                    out.nothing_to_cancel = True
                 return out
             for line in lines:
                 items = await self.orders.items(campaign.id, line.id)
