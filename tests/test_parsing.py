@@ -13,6 +13,7 @@ from bot.parsing.items import extract
 from bot.parsing.jielong import parse_copy
 from bot.parsing.native_solitaire import parse_native
 from bot.parsing.order_text import Action, parse_order_text
+from bot.parsing.privacy import mask
 from bot.parsing.textnorm import own_words
 from bot.parsing.timeparse import parse_when
 
@@ -231,6 +232,22 @@ def test_times(text: str, expected: datetime) -> None:
 
 def test_nonsense_time_is_none() -> None:
     assert parse_when("随便", NOW) is None
+
+
+@pytest.mark.parametrize("phone", ["13800138000", "138-0013-8000", "138 0013 8000", "+86 138 0013 8000",
+                                   "0086 13800138000", "138　0013　8000"])
+def test_one_phone_pattern_masks_and_guards_quantities(phone: str) -> None:
+    # Masking and the quantity guard read phone numbers with the same pattern (bot/parsing/privacy.py).
+    shown = mask(f"3-502 张三 {phone} 草莓2盒")
+    assert "0013" not in shown and "138****8000" in shown
+    one = Catalog([ProductRef(1, "草莓", None, "盒")])
+    assert [(i.product.id, i.qty) for i in extract(f"3-502 张三 {phone} 草莓2盒", one).items] == [(1, 2)]
+    assert extract(f"3-502 张三 {phone}", one, bare_number_ok=True).items == ()
+
+
+def test_numbers_that_are_no_mobile_number_are_left_alone() -> None:
+    for text in ("12345678901", "1380013800", "138001380001", "订单 2026-1130-2000"):
+        assert mask(text) == text
 
 
 # -- exact or asks: what real 接龙 posts write --------------------------------------

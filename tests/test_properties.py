@@ -99,6 +99,7 @@ def _check_intent_bounds(intent: Intent, max_qty: int) -> None:
 # -- no exception escapes ------------------------------------------------------
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(text=hostile_text, max_qty=st.integers(1, 200), bare=st.booleans())
 def test_parsers_never_raise_and_quantities_stay_in_bounds(text: str, max_qty: int, bare: bool) -> None:
@@ -123,6 +124,7 @@ def test_parsers_never_raise_and_quantities_stay_in_bounds(text: str, max_qty: i
     key_of(text)
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(token=st.one_of(st.text(max_size=40), st.from_regex(NUM, fullmatch=True)))
 def test_to_int_never_raises_and_is_bounded(token: str) -> None:
@@ -197,6 +199,7 @@ def test_the_sum_of_one_product_mentioned_twice_is_bounded_too(a: int, b: int) -
         assert intent.action is Action.UNCLEAR and not intent.items
 
 
+@pytest.mark.slow
 def test_a_ten_thousand_line_list_with_huge_and_nested_numbering() -> None:
     lines = ["#接龙", "周六水果团", "草莓 30元/盒"]
     for i in range(1, 10_001):
@@ -329,6 +332,7 @@ def _meaning(text: str) -> tuple[bool, list[tuple[int, str, str, dict[str, int]]
     ]
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(entries=entry_lines(), crlf=st.booleans(), trailing=st.sampled_from(["", " ", "  \t", "　"]),
        full=st.booleans(), decorate=st.none() | st.lists(st.sampled_from(("", *DECORATIONS)), min_size=1, max_size=4),
@@ -351,6 +355,7 @@ ORDER_PHRASES = (
 )
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(phrase=st.sampled_from(ORDER_PHRASES), qty=st.integers(1, 150), catalog=st.sampled_from(CATALOGS),
        before=st.sampled_from(["", " ", "\n", "\r\n", "[玫瑰]", "🍓 ", "👍🏻\n", *INVISIBLE]),
@@ -628,6 +633,7 @@ async def _run_chat(ops: list[tuple[Any, ...]], folder: Path) -> None:
         await bot.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=st.lists(op_strategy, min_size=1, max_size=12) | st.lists(op_strategy, min_size=20, max_size=60))
 def test_the_order_book_matches_the_reference_model(ops: list[tuple[Any, ...]]) -> None:
@@ -688,6 +694,7 @@ hostile_message = st.tuples(
 HEADER_TEXT = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(hostile_message, min_size=1, max_size=15))
 def test_hostile_messages_never_fail_in_the_app(texts: list[tuple[str, str, bool]]) -> None:

@@ -11,14 +11,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.domain.qa import save_spec_pairs
-from bot.domain.reports import commission_cents
+from bot.domain.reports import campaign_commission
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason
 from bot.render.templates import money
-from storage.records import Campaign, Product, ProductTotal, WaitlistTotal
+from storage.records import Campaign, Product, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
@@ -34,15 +34,6 @@ async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None =
     products = await svc.campaigns.products(campaign.id)
     return svc.templates.render("jielong_list", campaign.room_id, campaign=campaign, prices=prices_text(products),
                                 example=example_order(products), lines=lines or [])
-
-
-def campaign_commission(campaign: Campaign, totals: list[ProductTotal]) -> int:
-    """团长佣金 on fulfilled orders: the product's rate, else the campaign's, rounded per
-    product as the supplier list does, so /汇总 and the export agree to the cent."""
-    if campaign.fulfilled is False:
-        return 0
-    return sum(commission_cents(t.amount_cents, t.product.commission_bp if t.product.commission_bp is not None
-                                else campaign.commission_bp) for t in totals)
 
 
 async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:

@@ -12,20 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.privacy import HOUSE, PHONE
 from bot.parsing.quantity import CN_DIGITS, NUM, UNITS, to_int, too_big
 from bot.parsing.textnorm import key_of_nfkc, nfkc, strip_wechat_emoji
 
-# The unbounded alternatives never start inside a run of digits: a match there
-# would also start at the run's beginning, and trying every position of a long
-# run made masking quadratic.
-_ADDRESS = re.compile(
-    r"(?<!\d)\d+\s*(?:栋|幢|号楼|楼|座|区|期|单元)\s*(?:\d+\s*(?:单元|楼|层)?\s*)?(?:\d+\s*(?:室|号)?)?"
-    r"|(?<!\d)\d+(?:\s*[-_/—~]\s*\d+)+(?:\s*(?:室|号))?"
-    r"|\d{3,5}\s*(?:室|号)"
-    # A mobile number (1[3-9] and 9 digits, alone), with its country code:
-    # "+86" left behind would read as +86; 10000000000 is a quantity, too big.
-    r"|(?<!\d)(?:(?:\+|00)?86[-\s]?)?1[3-9]\d{9}(?!\d)"
-)
+# House numbers and phone numbers, never quantities (one set of patterns with the masking).
+_ADDRESS = re.compile(f"{HOUSE}|{PHONE}")
 
 _UNIT = rf"(?:{UNITS})"
 _FILLER = r"(?:[:=]|来|要|买|订|改成|改为|换成|改|共|各|再来|再要|再)?"
