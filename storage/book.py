@@ -68,7 +68,10 @@ class BookRepo:
                 args,
             )
         )
-        return Book(campaigns, products, orders, fulfilment)
+        cond, args = _where(campaign_id, "campaign_id")
+        waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
+            f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
+        return Book(campaigns, products, orders, fulfilment, waiting)
 
     async def buyers_before(self, room_id: str, campaign_id: int) -> set[str]:
         """Members with a live order in the group's campaigns before this one (for the repeat rate)."""

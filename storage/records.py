@@ -98,11 +98,19 @@ class ProductTotal:
 
 
 @dataclass(frozen=True)
+class WaitlistTotal:
+    product: Product
+    qty: int
+    people: int
+
+
+@dataclass(frozen=True)
 class Unreadable:
     member_id: str
     name: str
     text: str
     reason: str
+    id: int = 0  # its number on the owner's check list (/确认 N, /忽略 N)
 
 
 @dataclass(frozen=True)
@@ -148,3 +156,4 @@ class Book:
     products: tuple[Product, ...]  # by campaign, then position
     orders: tuple[BookOrder, ...]  # by campaign, then first line
     fulfilment: tuple[tuple[Fulfilment, str], ...]  # with the member's name
+    waiting: tuple[tuple[int, int], ...] = ()  # (product id, quantity waitlisted beyond the stock)

@@ -18,7 +18,7 @@ from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason
 from bot.render.templates import money
-from storage.records import Campaign, Product
+from storage.records import Campaign, Product, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
@@ -42,7 +42,20 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
     return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=campaign_commission(campaign, totals))
+                                commission_cents=campaign_commission(campaign, totals),
+                                waitlist=await waitlist_totals(svc, campaign, products))
+
+
+async def waitlist_totals(svc: Services, campaign: Campaign, products: list[Product]) -> list[WaitlistTotal]:
+    """Per product with a waitlist: how much is waited for, by how many, in order."""
+    by_id = {p.id: p for p in products}
+    qty: dict[int, int] = {}
+    people: dict[int, set[str]] = {}
+    for member, product_id, n in await svc.orders.waitlist(campaign.id):
+        qty[product_id] = qty.get(product_id, 0) + n
+        people.setdefault(product_id, set()).add(member)
+    known = sorted((pid for pid in qty if pid in by_id), key=lambda pid: by_id[pid].position)
+    return [WaitlistTotal(by_id[pid], qty[pid], len(people[pid])) for pid in known]
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
