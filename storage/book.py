@@ -93,7 +93,11 @@ class BookRepo:
                 "ORDER BY p.rowid"):
             partners.setdefault(str(r["room_id"]), []).append(
                 (str(r["member_id"]), str(r["name"]), int(r["commission_bp"])))
-        return Book(campaigns, products, orders, fulfilment, groups, {k: tuple(v) for k, v in partners.items()})
+        cond, args = _where(ids, "campaign_id")
+        waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
+            f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
+        return Book(campaigns, products, orders, fulfilment, waiting, groups,
+                    {k: tuple(v) for k, v in partners.items()})
 
     async def buyers_before(self, room_id: str, campaign_id: int) -> set[str]:
         """Members with a live order in the group's campaigns before this one (for the repeat rate)."""

@@ -100,11 +100,19 @@ class ProductTotal:
 
 
 @dataclass(frozen=True)
+class WaitlistTotal:
+    product: Product
+    qty: int
+    people: int
+
+
+@dataclass(frozen=True)
 class Unreadable:
     member_id: str
     name: str
     text: str
     reason: str
+    id: int = 0  # its number on the owner's check list (/确认 N, /忽略 N)
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,7 @@ class Book:
     products: tuple[Product, ...]  # by campaign, then position
     orders: tuple[BookOrder, ...]  # by campaign, then first line
     fulfilment: tuple[tuple[Fulfilment, str], ...]  # with the member's name
+    waiting: tuple[tuple[int, int], ...] = ()  # (product id, quantity waitlisted beyond the stock)
     # For drops sold in several groups: each part's group name, and the groups' partners
     # (room → (member id, name, rate in basis points)).
     groups: dict[str, str] = field(default_factory=dict)

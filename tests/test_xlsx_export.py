@@ -71,7 +71,7 @@ async def test_write_exports_names_the_file_and_fills_every_sheet(bot: Harness, 
 
     supplier = _rows(wb["采购单"])
     assert supplier[0] == ("团ID", "团名", "商品", "单位", "单价", "下单数量", "采购数量", "采购金额", "下单人数",
-                           "佣金比例", "佣金", "备注")
+                           "佣金比例", "佣金", "备注", "候补（超出限量）")
     assert [r[2:8] for r in supplier[1:3]] == [("草莓", "盒", 30, 4, 4, 120), ("砂糖橘", "箱", 25, 4, 4, 100)]
     assert [(r[9], r[10]) for r in supplier[1:3]] == [(0.1, 12), (0.125, 12.5)]
     total = supplier[-1]

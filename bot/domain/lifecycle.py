@@ -19,7 +19,7 @@ from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
-from storage.records import Campaign, Product, ProductTotal
+from storage.records import Campaign, Product, ProductTotal, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
@@ -47,7 +47,8 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
         unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
         text = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                     total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                    commission_cents=campaign_commission(campaign, totals))
+                                    commission_cents=campaign_commission(campaign, totals),
+                                    waitlist=await waitlist_totals(svc, campaign, products))
     shares = await partner_shares(svc, campaign)
     return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
 
@@ -63,7 +64,8 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
     head = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=campaign_commission(campaign, totals))
+                                commission_cents=campaign_commission(campaign, totals),
+                                waitlist=await waitlist_totals(svc, campaign, products, parts))
     lines = [head, "", f"分群（{len(parts)}个群）："]
     for part, part_totals, part_buyers in by_part:
         topic = await svc.rooms.topic(part.room_id) or part.room_id
@@ -86,6 +88,21 @@ async def drop_totals(svc: Services, campaign: Campaign) -> tuple[list[ProductTo
         for t in totals:
             qty[t.product.id] += t.qty
     return [ProductTotal(p, qty[p.id]) for p in products], await svc.orders.drop_buyers([p.id for p in parts])
+
+
+async def waitlist_totals(svc: Services, campaign: Campaign, products: list[Product],
+                         parts: list[Campaign] | None = None) -> list[WaitlistTotal]:
+    """Per product with a waitlist: how much is waited for, by how many, in order.
+    `parts`: every group's part of a drop, counted together."""
+    by_id = {p.id: p for p in products}
+    qty: dict[int, int] = {}
+    people: dict[int, set[str]] = {}
+    for part in parts or [campaign]:
+        for member, product_id, n in await svc.orders.waitlist(part.id):
+            qty[product_id] = qty.get(product_id, 0) + n
+            people.setdefault(product_id, set()).add(member)
+    known = sorted((pid for pid in qty if pid in by_id), key=lambda pid: by_id[pid].position)
+    return [WaitlistTotal(by_id[pid], qty[pid], len(people[pid])) for pid in known]
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:

@@ -14,7 +14,7 @@ from bot.domain.reports import commission_cents
 from bot.domain.services import Services
 from bot.parsing.privacy import mask
 from bot.render.templates import money
-from storage.records import Campaign
+from storage.records import Campaign, WaitlistTotal
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,18 @@ async def runs_whole_drop(svc: Services, campaign: Campaign, member_id: str) -> 
     return True
 
 
+async def _waitlist(svc: Services, part: Campaign) -> list[WaitlistTotal]:
+    """What this group waits for, per product (bot/domain/lifecycle.py's waitlist_totals, one group)."""
+    products = {p.id: p for p in await svc.campaigns.products(part.id)}
+    qty: dict[int, int] = {}
+    people: dict[int, set[str]] = {}
+    for member, product_id, n in await svc.orders.waitlist(part.id):
+        qty[product_id] = qty.get(product_id, 0) + n
+        people.setdefault(product_id, set()).add(member)
+    known = sorted((pid for pid in qty if pid in products), key=lambda pid: products[pid].position)
+    return [WaitlistTotal(products[pid], qty[pid], len(people[pid])) for pid in known]
+
+
 async def group_summary(svc: Services, part: Campaign, member_id: str) -> str:
     """/汇总 for someone who runs only this group: its figures, her own share, nothing of other groups
     and not the owner's commission."""
@@ -78,7 +90,7 @@ async def group_summary(svc: Services, part: Campaign, member_id: str) -> str:
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(part.id)]
     text = svc.templates.render("summary", part.room_id, campaign=part, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=0)
+                                commission_cents=0, waitlist=await _waitlist(svc, part))
     group = await svc.rooms.topic(part.room_id) or part.room_id
     text = f"{text.rstrip()}\n（只含「{group}」）"
     mine = [s for s in await partner_shares(svc, part) if s.member_id == member_id and s.room_id == part.room_id]

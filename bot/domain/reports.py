@@ -145,6 +145,8 @@ class SupplierRow:
     commission_bp: int | None
     commission_cents: int
     buyers: int
+    # Waitlisted beyond the stock (限量): demand the owner may buy more for.
+    waiting: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +244,7 @@ class _Book:
     products: tuple[Product, ...]
     orders: tuple[Order, ...]
     fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
+    waiting: dict[int, int]  # product id → quantity waitlisted
     groups: dict[str, str]
     partners: dict[str, tuple[tuple[str, str, int], ...]]
 
@@ -255,7 +258,8 @@ def _book(book: Book) -> _Book:
                        key=lambda item: item.product.position)
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
-    return _Book(book.campaigns, book.products, tuple(orders), fulfilment, book.groups, book.partners)
+    return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
+                 book.partners)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -283,7 +287,7 @@ def _supplier(book: _Book) -> SupplierList:
         amount = qty * (p.price_cents or 0)
         rate = rate_bp(p, campaign)
         rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, rate, commission_cents(amount, rate),
-                                buyers.get(p.id, 0)))
+                                buyers.get(p.id, 0), book.waiting.get(p.id, 0)))
     return SupplierList(tuple(rows), sum(r.qty for r in rows), sum(r.amount_cents for r in rows),
                         sum(r.commission_cents for r in rows))
 

@@ -66,8 +66,9 @@ class Services:
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
         campaigns = CampaignRepo(db)
         orders = OrderRepo(db, on_live_change=campaigns.adjust_live)
-        return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
-                   book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
+        rooms = RoomRepo(db)
+        return cls(db=db, rooms=rooms, campaigns=campaigns, orders=orders,
+                   book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
                    history=BookRepo(db))

@@ -140,14 +140,14 @@ def supplier_table(reports: Reports, tz: tzinfo) -> Table:
     columns = (Column("团ID", Kind.INT), Column("团名"), Column("商品", max_width=24), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
                Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT), Column("佣金比例", Kind.PERCENT),
-               Column("佣金", Kind.MONEY), Column("备注"))
+               Column("佣金", Kind.MONEY), Column("备注"), Column("候补（超出限量）", Kind.INT))
     rows = tuple(
         (r.campaign.id, r.campaign.title, r.product.name, r.product.unit or "", r.product.price_cents, r.ordered_qty,
-         r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign))
+         r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign), r.waiting)
         for r in s.rows
     )
     totals = ("合计", None, None, None, None, sum(r.ordered_qty for r in s.rows), s.qty, s.amount_cents,
-              None, None, s.commission_cents, None)
+              None, None, s.commission_cents, None, sum(r.waiting for r in s.rows))
     return Table("supplier", "采购单", columns, rows, totals)
 
 
@@ -260,7 +260,7 @@ def report_json(reports: Reports, name: str, tz: tzinfo) -> dict[str, Any]:
             {"campaign": r.campaign.id, "product": r.product.name, "code": r.product.code, "unit": r.product.unit,
              "price_cents": r.product.price_cents, "ordered_qty": r.ordered_qty, "qty": r.qty,
              "amount_cents": r.amount_cents, "buyers": r.buyers, "commission_bp": r.commission_bp,
-             "commission_cents": r.commission_cents}
+             "commission_cents": r.commission_cents, "waiting_qty": r.waiting}
             for r in s.rows
         ]
         out["totals"] = {"qty": s.qty, "amount_cents": s.amount_cents, "commission_cents": s.commission_cents}
