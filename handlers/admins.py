@@ -1,4 +1,4 @@
-"""Who may run the owner's commands: /管理员 添加|移除 @某人.
+"""Who may run the owner's commands: /管理员 添加|移除 @某人, and her partners (/合伙人).
 
 Only member ids count: the @-mentions the service reports, never a display name
 typed in the text, so a member renamed to look like the owner gets nothing.
@@ -6,8 +6,13 @@ typed in the text, so a member renamed to look like the owner gets nothing.
 
 from __future__ import annotations
 
+import re
+
 from bot.app.context import Context
+from bot.app.groups import her_groups, split_inline
 from bot.app.router import Router
+from bot.domain.partners import rate_text
+from bot.parsing.textnorm import nfkc
 
 router = Router("admins", section="管理员")
 
@@ -38,4 +43,53 @@ async def admins_command(ctx: Context, args: str) -> None:
             done.append(f"已移除管理员：{name}")
         else:
             done.append(f"{name}不是管理员")
+    ctx.reply("\n".join(done))
+
+
+_RATE = re.compile(r"(?:佣金|分润|提成)?\s*(\d{1,2}(?:\.\d{1,2})?)\s*[%％]")
+_PARTNER_USAGE = ("用法（在群里发，要真的@到她）：/合伙人 添加 @某人 佣金10%（她管理这个群，按这个群的销售额分润）；"
+                  "/合伙人 移除 @某人；/合伙人 查看本群的合伙人。也可以写群号：/合伙人 添加 @某人 2群 佣金10%")
+
+
+@router.command("合伙人", "partner", admin_only=True,
+                help="/合伙人 添加 @某人 [2群] 佣金10%：她管理这个群，按这个群的销售额分润")
+async def partners_command(ctx: Context, args: str) -> None:
+    number, args = split_inline(args)
+    room_id = ctx.room_id
+    if number is not None and not ctx.private:
+        named = next((g for g in await her_groups(ctx) if g.number == number), None)
+        if named is None:
+            ctx.reply(f"没有 {number}群，发 /群 查看你的群。")
+            return
+        room_id = named.room_id
+    rooms = ctx.svc.rooms
+    if ctx.msg.sender.id != await rooms.owner(room_id):
+        ctx.reply("只有群主（团长）可以设合伙人。")
+        return
+    words = args.split()
+    action = words[0] if words else ""
+    targets = [m for m in ctx.msg.mentions if m]
+    group = await rooms.topic(room_id) or room_id
+    if not action:
+        partners = await rooms.partners(room_id)
+        names = [f"{await rooms.name_of(room_id, m)}（{rate_text(bp)}）" for m, bp in partners]
+        ctx.reply(f"「{group}」的合伙人：" + ("、".join(names) if names else "（无）"))
+        return
+    rate = _RATE.search(nfkc(args))
+    adding = action in ("添加", "增加", "add")
+    if not targets or not ((adding and rate) or action in ("移除", "删除", "remove")):
+        ctx.reply(_PARTNER_USAGE)
+        return
+    done = []
+    for member_id in targets:
+        name = await rooms.name_of(room_id, member_id)
+        if adding and rate is not None:
+            bp = round(float(rate.group(1)) * 100)
+            await rooms.add_partner(room_id, member_id, bp, ctx.msg.sender.id, ctx.now.isoformat())
+            done.append(f"✅ {name} 是「{group}」的合伙人了，分润{rate_text(bp)}（按这个群的销售额）；"
+                        "她可以管理这个群的团，私聊 /汇总 只看到这个群的数字。")
+        elif await rooms.remove_partner(room_id, member_id):
+            done.append(f"已移除「{group}」的合伙人：{name}")
+        else:
+            done.append(f"{name}不是「{group}」的合伙人")
     ctx.reply("\n".join(done))

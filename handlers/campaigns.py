@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.app.context import Context
+from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
 from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
-from bot.domain.lifecycle import announcement, close_campaign, open_campaign, prices_text, spec_problems, summary_text
+from bot.domain.lifecycle import (
+    announcement,
+    close_campaign,
+    open_campaign,
+    open_drop,
+    prices_text,
+    spec_problems,
+    summary_text,
+)
+from bot.domain.partners import group_summary, runs_whole_drop
 from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.parsing.jielong import parse_copy
+from bot.parsing.timeparse import ImpossibleTime, strict_when
 from bot.render.templates import when
 from storage.records import Campaign
 
@@ -22,12 +35,55 @@ async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | Non
     return campaign
 
 
-@router.command("开团", "open", admin_only=True, help="/开团 标题 + 每行一个商品")
+def _deadline(written: str, ctx: Context) -> datetime | None:
+    """A group's own 截单 time, when it reads as a time still to come."""
+    try:
+        at = strict_when(written, ctx.now)
+    except ImpossibleTime:
+        return None
+    return at if at is not None and at > ctx.now else None
+
+
+@router.command("开团", "open", admin_only=True, many_groups=True,
+                help="/开团 标题 + 每行一个商品；加一行「群 1群 2群」或「群 全部」同时在几个群开同一个团")
 async def open_command(ctx: Context, args: str) -> None:
-    spec = parse_open_command(args, ctx.now)
-    campaign = await _open(ctx, spec, header="")
-    if campaign is not None:
-        ctx.replies.extend(await announcement(ctx.svc, campaign, spec_problems(spec)))
+    words, body = split_groups_line(args)
+    rooms = [ctx.room_id]
+    pickups: dict[str, str] = {}
+    closes: dict[str, datetime] = {}
+    if words is not None:
+        groups = await her_groups(ctx)
+        named = named_groups(groups, words)
+        if isinstance(named, str):
+            ctx.reply(named)
+            return
+        rooms = [g.room_id for g in named]
+        pickups, body = split_group_pickups(body, groups, named)
+        own_closes, body = split_group_pickups(body, groups, named, "截单")
+        for room, written in own_closes.items():
+            at = _deadline(written, ctx)
+            if at is None:
+                ctx.reply(f"没有开团：「截单 … {written}」的时间看不懂或已经过了。")
+                return
+            closes[room] = at
+    spec = parse_open_command(body, ctx.now)
+    if len(rooms) == 1 and not pickups and not closes:
+        if rooms[0] != ctx.room_id:
+            ctx.group_id = rooms[0]
+        campaign = await _open(ctx, spec, header="")
+        if campaign is not None:
+            ctx.replies.extend(await announcement(ctx.svc, campaign, spec_problems(spec)))
+        return
+    parts, why = await open_drop(ctx.svc, rooms, spec, ctx.msg.sender.id, ctx.now, pickups=pickups, closes=closes)
+    if not parts:
+        ctx.reply(why)
+        return
+    ctx.deadlines_changed = True
+    for part in parts:
+        ctx.replies.extend(await announcement(ctx.svc, part, spec_problems(spec)))
+    topics = [await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in parts]
+    ctx.reply_private(f"✅ 已在{len(parts)}个群开团「{parts[0].title}」：{'、'.join(topics)}。"
+                      "限量和限购是各群共用的；/汇总 看全部和各群的数量，/截单 在所有群一起截单。")
 
 
 @router.matcher(priority=10, chat=Chat.GROUP, role=Role.ADMIN)
@@ -51,19 +107,29 @@ async def jielong_drop(ctx: Context) -> bool:
     return not copy.entries
 
 
-@router.command("截单", "close", admin_only=True, filters=(OPEN_CAMPAIGN,),
+@router.command("截单", "close", admin_only=True, whole_drop=True, filters=(OPEN_CAMPAIGN,),
                 help="/截单 现在截单（群里发截单通知，金额和佣金私聊给团长）")
 async def close_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     assert campaign is not None  # OPEN_CAMPAIGN
+    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+        ctx.reply(f"「{campaign.title}」在几个群一起进行，截单会截所有群，请团长来截单。")
+        return
     ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now, closed_by=ctx.msg.sender.id))
     ctx.deadlines_changed = True
 
 
-@router.command("汇总", "summary", "统计订单", admin_only=True, help="/汇总 数量、金额、佣金和待确认的行（私聊给你）")
+@router.command("汇总", "summary", "统计订单", admin_only=True, whole_drop=True,
+                help="/汇总 数量、金额、佣金和待确认的行（私聊给你）")
 async def summary_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id) or await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:
         ctx.reply("本群还没有开过团。")
+        return
+    me = ctx.msg.sender.id
+    partner = me in {m for m, _ in await ctx.svc.rooms.partners(ctx.room_id)} and me != await ctx.svc.rooms.owner(
+        ctx.room_id)
+    if partner or not await runs_whole_drop(ctx.svc, campaign, me):
+        ctx.reply(await group_summary(ctx.svc, campaign, me))  # her group's figures only
         return
     ctx.reply(await summary_text(ctx.svc, campaign))

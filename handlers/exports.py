@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.partners import runs_whole_drop
 from bot.models import Attachment, Outgoing
 from bot.render.xlsx_export import write_exports
 
 router = Router("exports", section="统计与导出")
 
 
-@router.command("导出", "export", admin_only=True, help="/导出 采购单、分拣单、对账表（Excel 文件私聊发给你）")
+@router.command("导出", "export", admin_only=True, whole_drop=True,
+                help="/导出 采购单、分拣单、对账表（Excel 文件私聊发给你）")
 async def export_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:
         ctx.reply("本群还没有开过团。")
+        return
+    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+        ctx.reply(f"「{campaign.title}」在几个群一起进行，表格含所有群的订单和金额，请找团长导出。")
         return
     db, folder, now, to = ctx.svc.db, ctx.svc.settings.export_dir, ctx.now, ctx.msg.sender.id
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.partners import runs_whole_drop
 from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
@@ -24,20 +25,34 @@ async def after_drop_campaign(ctx: Context) -> Campaign | None:
         ctx.reply(why)
     return campaign
 
-@router.command("到货", "arrived", admin_only=True, help="/到货 [自提点] [时间]")
+@router.command("到货", "arrived", admin_only=True, whole_drop=True, help="/到货 [自提点] [时间]")
 async def arrived_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    svc = ctx.svc
     # "/到货 东门 明天 9:00" names a date; the notice is reread later.
     given = resolve_day_words(args.strip(), ctx.now)
+    # A drop sold in several groups arrives in all of them at once (each at its own pickup point),
+    # unless she runs only this group of it.
+    parts = [campaign]
+    if campaign.drop_id is not None and await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+        parts = [p for p in await ctx.svc.campaigns.parts(campaign) if p.status == "closed"]
+    told = [part for part in parts if await _arrive(ctx, part, given)]
+    if not told:
+        ctx.reply(f"「{campaign.title}」没有订单。")
+    elif len(parts) > 1:
+        topics = [await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in told]
+        ctx.reply_private(f"✅ 已在{len(told)}个群发到货通知：{'、'.join(topics)}")
+
+
+async def _arrive(ctx: Context, campaign: Campaign, given: str) -> bool:
+    """Marks one group's part arrived and posts its pickup notice there; False when it has no orders."""
+    svc = ctx.svc
     place = given or campaign.pickup or ""
     await svc.campaigns.set_arrived(campaign.id, ctx.now, given or None)
     orders = await buyers(svc, campaign)
     if not orders:
-        ctx.reply(f"「{campaign.title}」没有订单。")
-        return
+        return False
     existing = await svc.fulfilment.of_campaign(campaign.id)
     used = {f.pickup_code for f in existing.values() if f.pickup_code}
     next_code = FIRST_CODE
@@ -53,9 +68,10 @@ async def arrived_command(ctx: Context, args: str) -> None:
         entries.append({"name": order.name, "goods": items_text(order), "code": code})
     parts = batches(entries, [o.member_id for o in orders])
     for part, (chunk, mentions) in enumerate(parts, 1):
-        text = svc.templates.render("pickup_notice", ctx.room_id, campaign=campaign, place=place, entries=chunk,
+        text = svc.templates.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
                                     part=part, parts=len(parts))
-        ctx.replies.append(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions))
+        ctx.replies.append(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions))
+    return True
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:

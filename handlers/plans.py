@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bot.app.context import Context
+from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
 from bot.app.jobs import KIND_NAMES, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
@@ -51,8 +52,20 @@ async def interaction_command(ctx: Context, args: str) -> None:
     await _schedule_post(ctx, "interaction", args, "用法：/互动 今晚8点 [互动话术，如：想要草莓的扣1]")
 
 
-@router.command("定时开团", "plan", admin_only=True, help="/定时开团 时间 标题 + 商品行")
+@router.command("定时开团", "plan", admin_only=True, many_groups=True,
+                help="/定时开团 时间 标题 + 商品行（可加一行「群 1群 2群」）")
 async def plan_command(ctx: Context, args: str) -> None:
+    words, args = split_groups_line(args)
+    rooms = [ctx.room_id]
+    pickups: dict[str, str] = {}
+    if words is not None:
+        groups = await her_groups(ctx)
+        named = named_groups(groups, words)
+        if isinstance(named, str):
+            ctx.reply(named)
+            return
+        rooms = [g.room_id for g in named]
+        pickups, args = split_group_pickups(args, groups, named)
     plan: Plan | None = None
     try:
         plan = parse_plan(args, ctx.now)
@@ -81,10 +94,15 @@ async def plan_command(ctx: Context, args: str) -> None:
     reminder = plan.reminder_before or ctx.svc.settings.reminder_before
     payload: dict[str, Any] = {"body": plan.open_body, "drafted_at": ctx.now.isoformat(),
                                "reminder_minutes": minutes_of(reminder)}
-    svc, room, who = ctx.svc, ctx.room_id, ctx.msg.sender.id
+    if len(rooms) > 1:
+        payload["rooms"] = rooms  # one drop in every one of these groups (bot/app/jobs.py opens it)
+    if pickups:
+        payload["pickups"] = pickups
+    svc, room, who = ctx.svc, rooms[0], ctx.msg.sender.id
     plan_id = await svc.schedules.add(room, "open", plan.open_at, payload, who, ctx.now)
     await svc.schedules.set_plan(plan_id, plan_id)
-    lines = [f"📅 已安排 #{plan_id}「{spec.title}」：{when(plan.open_at, ctx.now)} 开团"]
+    where = f"在{len(rooms)}个群" if len(rooms) > 1 else ""
+    lines = [f"📅 已安排 #{plan_id}「{spec.title}」：{when(plan.open_at, ctx.now)} {where}开团"]
     if spec.close_at is not None:
         lines.append(f"{when(spec.close_at, ctx.now)} 截单（截单前{minutes_of(reminder)}分钟提醒）")
     if spec.pickup:
@@ -96,11 +114,13 @@ async def plan_command(ctx: Context, args: str) -> None:
         if at <= ctx.now:
             lines.append(f"{KIND_NAMES[kind]}时间已过，不发")
             continue
-        await svc.schedules.add(room, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
+        for each in rooms:
+            await svc.schedules.add(each, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
         lines.append(f"{when(at, ctx.now)} 发{KIND_NAMES[kind]}")
     if spec.qa:
         # Saved now, so questions during the teaser are answered too (the opening leaves them to /问答).
-        await save_spec_pairs(svc, room, spec.qa, who, ctx.now)
+        for each in rooms:
+            await save_spec_pairs(svc, each, spec.qa, who, ctx.now)
         lines.append(f"已保存{len(spec.qa)}条问答")
     if spec.problems:
         lines.append("⚠️ 这些行没看懂：" + "；".join(spec.problems))

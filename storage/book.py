@@ -12,27 +12,41 @@ from storage.fulfilment import fulfilment_from_row
 from storage.records import Book, BookOrder, ItemRow
 
 
-def _where(campaign_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
-    return (f" AND {column} = ?", (campaign_id,)) if campaign_id is not None else ("", ())
+def _where(ids: tuple[int, ...] | None, column: str) -> tuple[str, tuple[int, ...]]:
+    if ids is None:
+        return "", ()
+    return f" AND {column} IN ({', '.join('?' * len(ids))})", ids
 
 
 class BookRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    async def _ids(self, campaign_id: int | None) -> tuple[int, ...] | None:
+        """The campaigns one reading covers: all (None), or the campaign with every group's part of its drop."""
+        if campaign_id is None:
+            return None
+        row = await self.db.fetchone("SELECT drop_id FROM campaigns WHERE id = ?", (campaign_id,))
+        if row is None or row[0] is None:
+            return (campaign_id,)
+        rows = await self.db.fetchall("SELECT id FROM campaigns WHERE drop_id = ? ORDER BY id", (int(row[0]),))
+        return tuple(int(r[0]) for r in rows)
+
     async def read(self, campaign_id: int | None = None) -> Book:
-        """One campaign's book, or every campaign's; no campaigns when the id is not there."""
-        cond, args = _where(campaign_id, "id")
+        """One campaign's book (a drop's: every group's part), or every campaign's; no campaigns when the
+        id is not there."""
+        ids = await self._ids(campaign_id)
+        cond, args = _where(ids, "id")
         campaigns = tuple(campaign_from_row(r) for r in await self.db.fetchall(
             f"SELECT * FROM campaigns WHERE 1{cond} ORDER BY id", args))
         if not campaigns:
             return Book((), (), (), ())
-        cond, args = _where(campaign_id, "campaign_id")
+        cond, args = _where(ids, "campaign_id")
         products = tuple(product_from_row(r) for r in await self.db.fetchall(
             f"SELECT * FROM products WHERE 1{cond} ORDER BY campaign_id, position", args))
         # The same reading as OrderRepo.orders (live lines, per member and product, only
         # quantities above zero, the member's latest label), over every campaign at once.
-        cond, args = _where(campaign_id, "l.campaign_id")
+        cond, args = _where(ids, "l.campaign_id")
         rows = await self.db.fetchall(
             "SELECT l.campaign_id, l.member_id, i.product_id, SUM(i.qty) AS qty, MIN(l.id) AS first_line, "
             "COALESCE(m.name, l.member_id) AS name FROM items i JOIN lines l ON l.id = i.line_id "
@@ -41,7 +55,7 @@ class BookRepo:
             f"WHERE l.live = 1{cond} GROUP BY l.campaign_id, l.member_id, i.product_id HAVING SUM(i.qty) > 0",
             args,
         )
-        cond, args = _where(campaign_id, "campaign_id")
+        cond, args = _where(ids, "campaign_id")
         label_of = {
             (int(r["campaign_id"]), str(r["member_id"])): str(r["label"])
             for r in await self.db.fetchall(
@@ -58,7 +72,7 @@ class BookRepo:
             BookOrder(cid, member, name, label_of.get((cid, member), name), tuple(items), first)
             for (cid, member), (first, name, items) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[1][0]))
         )
-        cond, args = _where(campaign_id, "f.campaign_id")
+        cond, args = _where(ids, "f.campaign_id")
         fulfilment = tuple(
             (fulfilment_from_row(r), str(r["name"]))
             for r in await self.db.fetchall(
@@ -68,10 +82,22 @@ class BookRepo:
                 args,
             )
         )
-        cond, args = _where(campaign_id, "campaign_id")
+        rooms = {c.room_id for c in campaigns if c.drop_id is not None}
+        groups = {str(r["id"]): str(r["topic"] or r["id"]) for r in await self.db.fetchall(
+            "SELECT id, topic FROM rooms WHERE id IN (SELECT room_id FROM campaigns WHERE drop_id IS NOT NULL)")
+            if str(r["id"]) in rooms}
+        partners: dict[str, list[tuple[str, str, int]]] = {}
+        for r in await self.db.fetchall(
+                "SELECT p.room_id, p.member_id, p.commission_bp, COALESCE(m.name, p.member_id) AS name "
+                "FROM partners p LEFT JOIN members m ON m.room_id = p.room_id AND m.member_id = p.member_id "
+                "ORDER BY p.rowid"):
+            partners.setdefault(str(r["room_id"]), []).append(
+                (str(r["member_id"]), str(r["name"]), int(r["commission_bp"])))
+        cond, args = _where(ids, "campaign_id")
         waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
             f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
-        return Book(campaigns, products, orders, fulfilment, waiting)
+        return Book(campaigns, products, orders, fulfilment, waiting, groups,
+                    {k: tuple(v) for k, v in partners.items()})
 
     async def buyers_before(self, room_id: str, campaign_id: int) -> set[str]:
         """Members with a live order in the group's campaigns before this one (for the repeat rate)."""

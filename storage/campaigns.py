@@ -28,7 +28,7 @@ def campaign_from_row(row: Row) -> Campaign:
         created_by=row["created_by"], header=row["header"], live_lines=row["live_lines"],
         group_announced=bool(row["group_announced"]),
         fulfilled=None if row["fulfilled"] is None else bool(row["fulfilled"]),
-        commission_bp=row["commission_bp"],
+        commission_bp=row["commission_bp"], drop_id=row["drop_id"],
     )
 
 
@@ -71,14 +71,17 @@ class CampaignRepo:
             self._open[room] = replace(cached, live_lines=cached.live_lines + delta)
 
     async def create(self, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
-                     header: str) -> int:
+                     header: str, drop_id: int | None = None) -> int:
+        """`drop_id`: this is another group's part of that drop; it sells the drop's products."""
         self._drop_open()
         cid = await self.db.execute(
             "INSERT INTO campaigns (room_id, title, status, opened_at, close_at, pickup, min_buyers, "
-            "min_units, created_by, header, commission_bp) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?)",
+            "min_units, created_by, header, commission_bp, drop_id) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (room_id, spec.title, ts(now), ts(spec.close_at), spec.pickup, spec.min_buyers,
-             spec.min_units, created_by, header, spec.commission_bp),
+             spec.min_units, created_by, header, spec.commission_bp, drop_id),
         )
+        if drop_id is not None:
+            return cid
         codes = [p.code for p in spec.products]
         # Letter codes only mean something when every product has a distinct one.
         use_codes = all(codes) and len(set(codes)) == len(codes)
@@ -136,11 +139,25 @@ class CampaignRepo:
 
     async def products(self, campaign_id: int) -> list[Product]:
         if campaign_id not in self._products:
+            # A part of a drop sells its first part's products (one stock for every group).
             rows = await self.db.fetchall(
-                "SELECT * FROM products WHERE campaign_id = ? ORDER BY position", (campaign_id,)
+                "SELECT p.* FROM products p JOIN campaigns c ON p.campaign_id = COALESCE(c.drop_id, c.id) "
+                "WHERE c.id = ? ORDER BY p.position", (campaign_id,)
             )
             self._products[campaign_id] = [product_from_row(r) for r in rows]
         return list(self._products[campaign_id])
+
+    async def make_drop(self, campaign_id: int) -> None:
+        """Marks the campaign as the first part of a drop sold in several groups."""
+        self._drop_open()
+        await self.db.execute("UPDATE campaigns SET drop_id = id WHERE id = ?", (campaign_id,))
+
+    async def parts(self, campaign: Campaign) -> list[Campaign]:
+        """Every group's part of the campaign's drop, first part first; just the campaign for one group."""
+        if campaign.drop_id is None:
+            return [campaign]
+        rows = await self.db.fetchall("SELECT * FROM campaigns WHERE drop_id = ? ORDER BY id", (campaign.drop_id,))
+        return [campaign_from_row(r) for r in rows]
 
     async def mark_group_announced(self, campaign_id: int) -> None:
         self._drop_open()

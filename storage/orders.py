@@ -45,6 +45,8 @@ class OrderRepo:
         # Line ids are given here so an insert need not wait for SQLite's answer;
         # one process writes this database (ids are what SQLite would give).
         self._next_line_id: int | None = None
+        # A drop's parts (one campaign per group) are all created when it opens.
+        self._parts: dict[int, list[int]] = {}
         self._next_check_id: int | None = None
         db.on_rollback(self._forget)
 
@@ -53,6 +55,7 @@ class OrderRepo:
         self._products.clear()
         self._sold.clear()
         self._next_line_id = None
+        self._parts.clear()
         self._next_check_id = None
 
     def _live_changed(self, campaign_id: int, delta: int) -> None:
@@ -150,6 +153,21 @@ class OrderRepo:
     async def member_product_qty(self, campaign_id: int, member_id: str, product_id: int) -> int:
         return (await self._state(campaign_id)).member_totals(member_id).get(product_id, 0)
 
+    async def drop_product_qty(self, drop_id: int, member_id: str, product_id: int) -> int:
+        """Her live quantity of the product in every group's part of the drop (限购 is per member, not per group)."""
+        parts = self._parts.get(drop_id)
+        if parts is None:
+            rows = await self.db.fetchall("SELECT id FROM campaigns WHERE drop_id = ? ORDER BY id", (drop_id,))
+            parts = self._parts[drop_id] = [int(r[0]) for r in rows]
+        return sum([await self.member_product_qty(cid, member_id, product_id) for cid in parts])
+
+    async def drop_buyers(self, campaign_ids: Sequence[int]) -> int:
+        """Members with a live order in any of these campaigns (a drop's parts): one member, one buyer."""
+        marks = ", ".join("?" * len(campaign_ids))
+        row = await self.db.fetchone(
+            "SELECT COUNT(DISTINCT l.member_id) FROM items i JOIN lines l ON l.id = i.line_id "
+            f"WHERE l.campaign_id IN ({marks}) AND l.live = 1 AND i.qty > 0", tuple(campaign_ids))
+        return int(row[0]) if row else 0
     async def member_order_qty(self, campaign_id: int, member_id: str) -> dict[int, int]:
         """Her live quantity of each product."""
         return (await self._state(campaign_id)).member_totals(member_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -43,6 +43,8 @@ class Campaign:
     group_announced: bool = False
     fulfilled: bool | None = None  # None: no threshold or not decided; False: 未成团
     commission_bp: int | None = None
+    # The first part of a drop sold in several groups (it holds the products); None: one group.
+    drop_id: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -157,3 +159,7 @@ class Book:
     orders: tuple[BookOrder, ...]  # by campaign, then first line
     fulfilment: tuple[tuple[Fulfilment, str], ...]  # with the member's name
     waiting: tuple[tuple[int, int], ...] = ()  # (product id, quantity waitlisted beyond the stock)
+    # For drops sold in several groups: each part's group name, and the groups' partners
+    # (room → (member id, name, rate in basis points)).
+    groups: dict[str, str] = field(default_factory=dict)
+    partners: dict[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)

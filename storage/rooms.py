@@ -84,6 +84,33 @@ class RoomRepo:
         self._admins.pop(room_id, None)
         return before
 
+    async def add_partner(self, room_id: str, member_id: str, commission_bp: int, added_by: str,
+                          added_at: str) -> None:
+        """Makes her a partner of the group (and an admin of it), or changes her rate."""
+        await self.db.execute(
+            "INSERT INTO partners (room_id, member_id, commission_bp, added_by, added_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (room_id, member_id) DO UPDATE SET commission_bp = excluded.commission_bp",
+            (room_id, member_id, commission_bp, added_by, added_at),
+        )
+        await self.add_admin(room_id, member_id, added_by)
+
+    async def remove_partner(self, room_id: str, member_id: str) -> bool:
+        """Ends the partnership and her admin rights in the group; False when she was not a partner."""
+        found = await self.db.fetchone("SELECT 1 FROM partners WHERE room_id = ? AND member_id = ?",
+                                       (room_id, member_id))
+        if found is None:
+            return False
+        await self.db.execute("DELETE FROM partners WHERE room_id = ? AND member_id = ?", (room_id, member_id))
+        if member_id != await self.owner(room_id):
+            await self.remove_admin(room_id, member_id)
+        return True
+
+    async def partners(self, room_id: str) -> list[tuple[str, int]]:
+        """(member id, commission in basis points) of the group's partners, in the order added."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, commission_bp FROM partners WHERE room_id = ? ORDER BY rowid", (room_id,))
+        return [(str(r[0]), int(r[1])) for r in rows]
+
     async def admins(self, room_id: str) -> list[str]:
         rows = await self.db.fetchall("SELECT member_id FROM admins WHERE room_id = ? ORDER BY rowid", (room_id,))
         owner = await self.owner(room_id)

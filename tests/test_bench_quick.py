@@ -20,3 +20,12 @@ def test_quick_load_benchmark_prints_its_summary_line() -> None:
     assert r.returncode == 0, r.stderr
     last = r.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"bench: \d+ msg/s, p99 [\d.]+ ms, rss \d+ MB", last), last
+
+
+def test_quick_drop_benchmark_never_oversells() -> None:
+    """One drop over several groups with its 限量 racing from all of them: the shared stock holds."""
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "drop_cost.py"), "--quick"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"drop: \d+ msg/s, p99 [\d.]+ ms, 汇总 \d+ ms, oversold 0", last), last

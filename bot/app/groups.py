@@ -18,6 +18,15 @@ from bot.parsing.textnorm import nfkc
 
 # "2群" as a word on the command's first line.
 _INLINE = re.compile(r"(?:^|\s)(\d{1,3})\s*群(?=\s|$)")
+# A line "群 锦绣1群 锦绣2群" / "群 1 2" / "群 全部" under /开团: the groups one drop is sold in.
+_GROUPS_LINE = re.compile(r"^\s*群[\s:：]+(\S.*)$")
+# "自提 1群 南门驿站 周六9-12点" / "截单 2群 11-21 18:00": one group's own pickup point or deadline in a drop.
+_GROUP_LINE = {
+    "自提": re.compile(r"^\s*(?:自提|取货)[\s:：]+(\S+)\s+(\S.*)$"),
+    "截单": re.compile(r"^\s*(?:截单|截止)[\s:：]+(\S+)\s+(\S.*)$"),
+}
+_WORDS = re.compile(r"[\s,，、;；]+")
+ALL_WORDS = ("全部", "所有", "所有群", "全部群", "all")
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,55 @@ def pick(groups: list[Group], words: str) -> Group | list[Group] | None:
     return found or None
 
 
+def split_groups_line(args: str) -> tuple[str | None, str]:
+    """("锦绣1群 锦绣2群", the arguments without that line) when a line after the first starts with 群."""
+    lines = args.split("\n")
+    for i, line in enumerate(lines[1:], 1):
+        m = _GROUPS_LINE.match(nfkc(line))
+        if m is not None:
+            return m.group(1).strip(), "\n".join(lines[:i] + lines[i + 1:])
+    return None, args
+
+
+def named_groups(groups: list[Group], words: str) -> list[Group] | str:
+    """The groups a 群 line names (numbers from /群, names or unique parts, or 全部), in the order
+    written; or the one line that says which word named no group or several."""
+    if not groups:
+        return "你还没有管理的群：把我拉进群并设为团长或管理员后再开团。"
+    if nfkc(words).strip().lower() in ALL_WORDS:
+        return groups
+    found: dict[str, Group] = {}
+    for word in (w for w in _WORDS.split(words) if w):
+        hit = pick(groups, word)
+        if hit is None:
+            return f"没有找到「{word}」这个群，没有开团。你的群：\n{listing(groups, None)}"
+        if isinstance(hit, list):
+            names = "、".join(g.topic for g in hit)
+            return f"「{word}」对应多个群（{names}），请写得更完整或用 /群 的编号，没有开团。"
+        found.setdefault(hit.room_id, hit)
+    if not found:
+        return f"群 这一行没有写群名。你的群：\n{listing(groups, None)}"
+    return list(found.values())
+
+
+def split_group_pickups(args: str, groups: list[Group], named: list[Group],
+                        option: str = "自提") -> tuple[dict[str, str], str]:
+    """Per-group option lines of a drop (`option`: 自提 or 截单): ({room id: the rest of its line}, the
+    arguments without those lines). A line whose first word is not one of the drop's groups is the
+    drop's own, left in place."""
+    rooms = {g.room_id for g in named}
+    pickups: dict[str, str] = {}
+    kept: list[str] = []
+    for i, line in enumerate(args.split("\n")):
+        m = _GROUP_LINE[option].match(nfkc(line)) if i else None
+        hit = pick(groups, m.group(1)) if m is not None else None
+        if m is not None and isinstance(hit, Group) and hit.room_id in rooms:
+            pickups[hit.room_id] = m.group(2).strip()
+            continue
+        kept.append(line)
+    return pickups, "\n".join(kept)
+
+
 def listing(groups: list[Group], current: str | None) -> str:
     lines = [f"{g.number}. {g.topic}{'（当前）' if g.room_id == current else ''}" for g in groups]
     return "\n".join(lines)
@@ -74,6 +132,18 @@ async def current_group(ctx: Context, groups: list[Group]) -> Group | None:
     return picked
 
 
+async def _her_open_drop(ctx: Context, groups: list[Group]) -> Group | None:
+    """The first group of the one drop she has open across several groups, when that is all she has open;
+    with nothing open, when her groups' latest campaigns are all that one drop (for /到货 after the close)."""
+    found = [(g, c) for g in groups if (c := await ctx.svc.campaigns.open_in(g.room_id)) is not None]
+    if not found:
+        found = [(g, c) for g in groups if (c := await ctx.svc.campaigns.latest_in(g.room_id)) is not None]
+    drops = {c.drop_id for _, c in found}
+    if len(drops) != 1 or None in drops:
+        return None
+    return found[0][0]
+
+
 async def resolve_group(ctx: Context, cmd: Command, args: str) -> tuple[str, str] | None:
     """For the router: the group a private owner command applies to, or None after saying why."""
     name = cmd.names[0]
@@ -81,6 +151,15 @@ async def resolve_group(ctx: Context, cmd: Command, args: str) -> tuple[str, str
     if not groups:
         ctx.reply_private(refusal(name))
         return None
+    if cmd.many_groups:
+        words, _ = split_groups_line(args)
+        if words is not None:
+            several = named_groups(groups, words)
+            if isinstance(several, str):
+                ctx.reply_private(several)
+                return None
+            # The command reads the 群 line itself; its first group is where private answers are about.
+            return several[0].room_id, args
     number, rest = split_inline(args)
     if number is not None:
         named = next((g for g in groups if g.number == number), None)
@@ -89,6 +168,8 @@ async def resolve_group(ctx: Context, cmd: Command, args: str) -> tuple[str, str
             return None
         return named.room_id, rest
     current = await current_group(ctx, groups)
+    if current is None and cmd.whole_drop:
+        current = await _her_open_drop(ctx, groups)
     if current is None:
         ctx.reply_private(f"你管理{len(groups)}个群，/{name} 用在哪个群？\n{listing(groups, None)}\n"
                           f"发 /群 2 选定一个群（之后的私聊命令都用它），或在命令后写群号，如 /{name} 2群")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.digest import digest_text, next_at
 from bot.domain.hype import live_figures, live_in, timed_broadcast
-from bot.domain.lifecycle import announcement, open_campaign
+from bot.domain.lifecycle import announcement, open_drop
 from bot.domain.pickup import pickup_reminder_job
 from bot.domain.qa import FORWARD_JOB, REPEATS_JOB, forward_waiting, point_repeats
 from bot.domain.services import Services
@@ -72,10 +72,14 @@ async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     # Its 问答 were saved with the plan; saving them again would undo the owner's /问答 修改 since.
     spec = replace(spec, qa=())
     reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
-    campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
-    if campaign is None:
+    listed = s.payload.get("rooms")
+    rooms = [str(r) for r in listed] if isinstance(listed, list) else [s.room_id]
+    listed_pickups = s.payload.get("pickups")
+    pickups = {str(k): str(v) for k, v in listed_pickups.items()} if isinstance(listed_pickups, dict) else {}
+    parts, why = await open_drop(svc, rooms, spec, s.created_by, now, reminder_before=reminder, pickups=pickups)
+    if not parts:
         raise Skip(why)
-    return await announcement(svc, campaign)
+    return [post for part in parts for post in await announcement(svc, part)]
 
 
 async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:

@@ -14,7 +14,12 @@ kept small: a command is `/名字 参数…` (full-width ／ too) and declares
   with the room);
 - `filters`: extra conditions, e.g. OPEN_CAMPAIGN, each with the line said when
   it fails;
-- `help`: the line /帮助 shows, under its router's `section`.
+- `help`: the line /帮助 shows, under its router's `section`;
+- `many_groups`: it may carry a line `群 1群 2群` (or `群 全部`) naming several
+  groups; in a private chat that line, not the picked group, says where it applies;
+- `whole_drop`: it applies to a whole drop (/汇总, /截单, /导出, /到货): in a
+  private chat, when her only open (else latest) campaign is one drop across
+  several groups, no picking.
 
 A matcher is tried on every message that is not a command, by `priority`
 (lower first; equal priorities keep the order routers were included in), when
@@ -84,6 +89,10 @@ class Command:
     answer: Answer = Answer.HERE
     filters: tuple[Filter, ...] = ()
     section: str = ""
+    # Takes a "群 1群 2群" line naming the groups it applies to (a drop sold in several groups).
+    many_groups: bool = False
+    # Applies to a whole drop: privately, her one drop open across several groups needs no picking.
+    whole_drop: bool = False
 
     @property
     def admin_only(self) -> bool:
@@ -109,13 +118,15 @@ class Router:
 
     def command(self, *names: str, admin_only: bool = False, role: Role | None = None, chat: Chat = Chat.ANY,
                 answer: Answer | None = None, filters: tuple[Filter, ...] = (),
-                help: str = "") -> Callable[[CommandFn], CommandFn]:
+                help: str = "", many_groups: bool = False,
+                whole_drop: bool = False) -> Callable[[CommandFn], CommandFn]:
         """`admin_only=True` is short for role=Role.ADMIN; an ADMIN command answers the owner unless told."""
         who = role or (Role.ADMIN if admin_only else Role.MEMBER)
         where = answer or (Answer.OWNER if who is Role.ADMIN else Answer.HERE)
 
         def register(fn: CommandFn) -> CommandFn:
-            self.commands.append(Command(names, fn, help, who, chat, where, filters, self.section))
+            self.commands.append(Command(names, fn, help, who, chat, where, filters, self.section, many_groups,
+                                         whole_drop))
             return fn
 
         return register

@@ -77,9 +77,13 @@ async def _stock_news(svc: Services, campaign: Campaign) -> list[Outgoing]:
             continue
         svc.hype.set_sold_out_told(p.id, left == 0)
         kind = "soldout" if left == 0 else "restock"
-        text = svc.templates.render(kind, campaign.room_id, product=p, left=left, unit=p.unit or "份",
-                                    **_common(campaign, products))
-        posts.append(Outgoing(text=text, room_id=campaign.room_id))
+        # One stock for a whole drop: every group of it hears that it sold out (or is back).
+        rooms = [campaign.room_id] if campaign.drop_id is None else \
+            [part.room_id for part in await svc.campaigns.parts(campaign)]
+        for room in rooms:
+            text = svc.templates.render(kind, room, product=p, left=left, unit=p.unit or "份",
+                                        **_common(campaign, products))
+            posts.append(Outgoing(text=text, room_id=room))
         owner = await svc.rooms.owner(campaign.room_id)
         if left == 0 and owner is not None:
             posts.append(Outgoing(text=f"🔔 「{campaign.title}」{p.name}已抢完（限量{p.stock}{p.unit or '份'}），"

@@ -10,15 +10,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.partners import partner_shares, shares_text
 from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
-from bot.parsing.timeparse import parse_when, past_reason
+from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
-from storage.records import Campaign, Product, WaitlistTotal
+from storage.records import Campaign, Product, ProductTotal, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
@@ -37,33 +38,78 @@ async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None =
 
 
 async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
+    """The owner's totals; for a drop sold in several groups, the whole drop's, then each group's."""
+    if campaign.drop_id is not None:
+        text = await _drop_summary(svc, campaign, template)
+    else:
+        products = await svc.campaigns.products(campaign.id)
+        totals, buyers = await svc.orders.totals(campaign.id, products)
+        unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
+        text = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
+                                    total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
+                                    commission_cents=campaign_commission(campaign, totals),
+                                    waitlist=await waitlist_totals(svc, campaign, products))
+    shares = await partner_shares(svc, campaign)
+    return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
+
+
+async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str:
     products = await svc.campaigns.products(campaign.id)
-    totals, buyers = await svc.orders.totals(campaign.id, products)
-    unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
-    return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
+    parts = await svc.campaigns.parts(campaign)
+    by_part = [(part, *await svc.orders.totals(part.id, products)) for part in parts]
+    qty = {p.id: sum(t.qty for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id)
+           for p in products}
+    totals = [ProductTotal(p, qty[p.id]) for p in products]
+    buyers = await svc.orders.drop_buyers([p.id for p in parts])
+    unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
+    head = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=campaign_commission(campaign, totals),
-                                waitlist=await waitlist_totals(svc, campaign, products))
+                                waitlist=await waitlist_totals(svc, campaign, products, parts))
+    lines = [head, "", f"分群（{len(parts)}个群）："]
+    for part, part_totals, part_buyers in by_part:
+        topic = await svc.rooms.topic(part.room_id) or part.room_id
+        items = "，".join(f"{t.product.name}×{t.qty}" for t in part_totals if t.qty) or "还没有订单"
+        amount = sum(t.amount_cents for t in part_totals)
+        lines.append(f"· {topic}：{part_buyers}人，{items}，{money(amount)}")
+    return "\n".join(lines)
 
 
-async def waitlist_totals(svc: Services, campaign: Campaign, products: list[Product]) -> list[WaitlistTotal]:
-    """Per product with a waitlist: how much is waited for, by how many, in order."""
+async def drop_totals(svc: Services, campaign: Campaign) -> tuple[list[ProductTotal], int]:
+    """Per-product totals and buyers of the campaign's whole drop (every group's part);
+    a member in two groups is one buyer."""
+    products = await svc.campaigns.products(campaign.id)
+    if campaign.drop_id is None:
+        return await svc.orders.totals(campaign.id, products)
+    qty = {p.id: 0 for p in products}
+    parts = await svc.campaigns.parts(campaign)
+    for part in parts:
+        totals, _ = await svc.orders.totals(part.id, products)
+        for t in totals:
+            qty[t.product.id] += t.qty
+    return [ProductTotal(p, qty[p.id]) for p in products], await svc.orders.drop_buyers([p.id for p in parts])
+
+
+async def waitlist_totals(svc: Services, campaign: Campaign, products: list[Product],
+                         parts: list[Campaign] | None = None) -> list[WaitlistTotal]:
+    """Per product with a waitlist: how much is waited for, by how many, in order.
+    `parts`: every group's part of a drop, counted together."""
     by_id = {p.id: p for p in products}
     qty: dict[int, int] = {}
     people: dict[int, set[str]] = {}
-    for member, product_id, n in await svc.orders.waitlist(campaign.id):
-        qty[product_id] = qty.get(product_id, 0) + n
-        people.setdefault(product_id, set()).add(member)
+    for part in parts or [campaign]:
+        for member, product_id, n in await svc.orders.waitlist(part.id):
+            qty[product_id] = qty.get(product_id, 0) + n
+            people.setdefault(product_id, set()).add(member)
     known = sorted((pid for pid in qty if pid in by_id), key=lambda pid: by_id[pid].position)
     return [WaitlistTotal(by_id[pid], qty[pid], len(people[pid])) for pid in known]
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:
-    """(have, need, unit) for a campaign with a 成团 threshold."""
+    """(have, need, unit) for a campaign with a 成团 threshold (counted over the whole drop)."""
     if campaign.min_buyers is None and campaign.min_units is None:
         return None
-    products = await svc.campaigns.products(campaign.id)
-    totals, buyers = await svc.orders.totals(campaign.id, products)
+    totals, buyers = await drop_totals(svc, campaign)
     if campaign.min_buyers is not None:
         return buyers, campaign.min_buyers, "人"
     assert campaign.min_units is not None
@@ -81,21 +127,33 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
                          closed_by: str | None = None) -> list[Outgoing]:
     """Closes inside the caller's transaction; returns the notices to post after commit.
 
-    The group gets the close notice; the totals with money, commission and the
-    lines to check go privately to the group's owner (and to the admin who closed it)."""
-    await svc.campaigns.close(campaign.id, at)
+    Each group gets the close notice; the totals with money, commission and the
+    lines to check go privately to the group's owner (and to the admin who closed it).
+    A drop sold in several groups closes in all of them at once, with one set of totals."""
+    parts = [campaign] if campaign.drop_id is None else \
+        [p for p in await svc.campaigns.parts(campaign) if p.is_open]
+    if closed_by is None and campaign.drop_id is not None:
+        # A deadline closes the groups it is the deadline of: a group with its own 截单 line waits for it.
+        parts = [p for p in parts if p.close_at is not None and p.close_at <= at]
+    if not parts:
+        return []  # another group's deadline already closed these groups
     progress = await group_progress(svc, campaign)
-    if progress is not None:
-        # Below the threshold the orders are not fulfilled: nobody owes, nothing is packed.
-        await svc.campaigns.set_fulfilled(campaign.id, progress[0] >= progress[1])
+    posts: list[Outgoing] = []
+    for part in parts:
+        await svc.campaigns.close(part.id, at)
+        if progress is not None:
+            # Below the threshold the orders are not fulfilled: nobody owes, nothing is packed.
+            await svc.campaigns.set_fulfilled(part.id, progress[0] >= progress[1])
+        closed = await svc.campaigns.get(part.id)
+        assert closed is not None
+        posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
+        if progress is not None and progress[0] < progress[1]:
+            have, need, unit = progress
+            posts.append(Outgoing(text=svc.templates.render("group_failed", part.room_id, campaign=closed,
+                                                            have=have, need=need, unit=unit),
+                                  room_id=part.room_id))
     closed = await svc.campaigns.get(campaign.id)
     assert closed is not None
-    posts = [Outgoing(text=await close_notice(svc, closed), room_id=campaign.room_id)]
-    if progress is not None and progress[0] < progress[1]:
-        have, need, unit = progress
-        posts.append(Outgoing(text=svc.templates.render("group_failed", campaign.room_id, campaign=closed,
-                                                        have=have, need=need, unit=unit),
-                              room_id=campaign.room_id))
     totals = await summary_text(svc, closed)
     owner = await svc.rooms.owner(campaign.room_id)
     for member in dict.fromkeys(m for m in (owner, closed_by) if m):
@@ -108,10 +166,12 @@ def spec_problems(spec: CampaignSpec) -> str:
 
 
 async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
-                        header: str = "", reminder_before: timedelta | None = None) -> tuple[Campaign | None, str]:
+                        header: str = "", reminder_before: timedelta | None = None,
+                        drop_id: int | None = None) -> tuple[Campaign | None, str]:
     """Opens inside the caller's transaction; returns the campaign, or why not.
 
-    With a deadline far enough away, the "last 30 minutes" reminder is scheduled too."""
+    With a deadline far enough away, the "last 30 minutes" reminder is scheduled too.
+    `drop_id`: the campaign is this drop's part in another group (see open_drop)."""
     if not spec.title:
         return None, "请在 /开团 后写上团名，下一行起每行一个商品，例如：\n/开团 周六水果团\n草莓 30元/盒"
     if not spec.products:
@@ -124,7 +184,7 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
         return None, f"没有开团：{spec.close_problem}。请改好后重发。"
     if spec.close_at is not None and spec.close_at <= now:
         return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
-    cid = await svc.campaigns.create(room_id, spec, created_by, now, header)
+    cid = await svc.campaigns.create(room_id, spec, created_by, now, header, drop_id=drop_id)
     campaign = await svc.campaigns.get(cid)
     assert campaign is not None
     # `问 … 答 …` lines join the group's 质量问答 (they outlive the campaign); `播报 每N单` is this campaign's.
@@ -140,6 +200,43 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
         await svc.schedules.add(room_id, "reminder", campaign.close_at - before, {"campaign_id": cid},
                                 created_by, now)
     return campaign, ""
+
+
+async def open_drop(svc: Services, room_ids: list[str], spec: CampaignSpec, created_by: str, now: datetime,
+                    header: str = "", reminder_before: timedelta | None = None,
+                    pickups: dict[str, str] | None = None,
+                    closes: dict[str, datetime] | None = None) -> tuple[list[Campaign], str]:
+    """Opens one drop in several groups at once: a part per group, all selling the first
+    part's products (one stock, 限购 per member across the groups). All or none: a group
+    with a campaign still open refuses the whole drop, before anything is written.
+    `pickups`, `closes`: a group's own 自提 line and deadline, instead of the drop's."""
+    def spec_for(room_id: str) -> CampaignSpec:
+        own = (pickups or {}).get(room_id)
+        out = spec if own is None else replace(spec, pickup=resolve_day_words(own, now) or None)
+        close_at = (closes or {}).get(room_id)
+        return out if close_at is None else replace(out, close_at=close_at)
+
+    if len(room_ids) == 1:
+        campaign, why = await open_campaign(svc, room_ids[0], spec_for(room_ids[0]), created_by, now, header,
+                                            reminder_before)
+        return ([campaign] if campaign else []), why
+    for room_id in room_ids:
+        current = await svc.campaigns.open_in(room_id)
+        if current is not None:
+            topic = await svc.rooms.topic(room_id) or room_id
+            return [], f"「{topic}」的「{current.title}」还在进行中，先在那个群 /截单 再开新团（没有开团）。"
+    first, why = await open_campaign(svc, room_ids[0], spec_for(room_ids[0]), created_by, now, header,
+                                     reminder_before)
+    if first is None:
+        return [], why
+    await svc.campaigns.make_drop(first.id)
+    parts = [replace(first, drop_id=first.id)]
+    for room_id in room_ids[1:]:
+        part, why = await open_campaign(svc, room_id, spec_for(room_id), created_by, now, header, reminder_before,
+                                        drop_id=first.id)
+        assert part is not None, why  # the same spec opened in the first group, and no group has one open
+        parts.append(part)
+    return parts, ""
 
 
 async def announcement(svc: Services, campaign: Campaign, problems: str = "") -> list[Outgoing]:

@@ -7,7 +7,7 @@ Runs inside the message's transaction. The rules that keep the book exact:
 - a line missing from someone else's copy is never cancelled;
 - the newest native 群接龙 is authoritative for every author in it;
 - stock (限量) is granted first come, first served; the rest is waitlisted;
-- 限购 caps each member's total of a product.
+- 限购 caps each member's total of a product (in every group of a drop).
 """
 
 from __future__ import annotations
@@ -153,7 +153,9 @@ class OrderBook:
         product = await self.orders.product(product_id)
         unit = product.unit or "份"
         if product.per_member_limit is not None:
-            has = await self.orders.member_product_qty(campaign.id, member_id, product_id)
+            has = await self.orders.member_product_qty(campaign.id, member_id, product_id) \
+                if campaign.drop_id is None else \
+                await self.orders.drop_product_qty(campaign.drop_id, member_id, product_id)
             room = max(product.per_member_limit - has, 0)
             if qty > room:
                 out.note(member_id, f"{product.name}每人限购{product.per_member_limit}{unit}")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.parsing.privacy import without_phones
@@ -207,6 +207,18 @@ class MemberList:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerRow:
+    """A partner's (合伙人) share of one campaign: her rate on her group's sales."""
+
+    campaign: Campaign
+    member_id: str
+    name: str
+    commission_bp: int
+    sales_cents: int  # her group's live orders; nothing when the campaign did not 成团
+    commission_cents: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reports:
     """Everything one export shows, read in one pass."""
 
@@ -215,6 +227,12 @@ class Reports:
     supplier: SupplierList
     packing: PackingList
     members: MemberList
+    partners: tuple[PartnerRow, ...] = ()
+    groups: dict[str, str] = field(default_factory=dict)  # a drop's rooms → group name
+
+    def group_of(self, campaign: Campaign) -> str:
+        """The group name of a part of a drop sold in several groups; '' for a one-group campaign."""
+        return self.groups.get(campaign.room_id, campaign.room_id) if campaign.drop_id is not None else ""
 
 
 # --- the book as the reports read it -----------------------------------------
@@ -227,6 +245,8 @@ class _Book:
     orders: tuple[Order, ...]
     fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
     waiting: dict[int, int]  # product id → quantity waitlisted
+    groups: dict[str, str]
+    partners: dict[str, tuple[tuple[str, str, int], ...]]
 
 
 def _book(book: Book) -> _Book:
@@ -238,7 +258,8 @@ def _book(book: Book) -> _Book:
                        key=lambda item: item.product.position)
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
-    return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting))
+    return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
+                 book.partners)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -287,8 +308,11 @@ def _packing(book: _Book) -> PackingList:
     rows = []
     for order in book.orders:
         f = _fulfilment(book, order)
-        rows.append(PackingRow(pickup_point(order.campaign.pickup), parse_house(order.label), order, f.pickup_code,
-                               f.collected_at))
+        point = pickup_point(order.campaign.pickup)
+        if order.campaign.drop_id is not None:
+            # A drop's packing list goes out per group, then per pickup point.
+            point = f"{book.groups.get(order.campaign.room_id, order.campaign.room_id)} · {point}"
+        rows.append(PackingRow(point, parse_house(order.label), order, f.pickup_code, f.collected_at))
     rows.sort(key=_packing_key)
     return PackingList(tuple(rows), len(rows), sum(r.order.pieces for r in rows if r.order.campaign.counts))
 
@@ -352,6 +376,15 @@ def _member_list(rows: Sequence[MemberRow]) -> MemberList:
     )
 
 
+def _partners(book: _Book) -> tuple[PartnerRow, ...]:
+    sales: dict[int, int] = {}
+    for order in book.orders:
+        if order.campaign.counts:
+            sales[order.campaign.id] = sales.get(order.campaign.id, 0) + order.amount_cents
+    return tuple(PartnerRow(c, member, name, bp, sales.get(c.id, 0), commission_cents(sales.get(c.id, 0), bp))
+                 for c in book.campaigns for member, name, bp in book.partners.get(c.room_id, ()))
+
+
 async def supplier_list(db: Database, campaign_id: int | None = None) -> SupplierList:
     return _supplier(await _load(db, campaign_id))
 
@@ -367,7 +400,8 @@ async def member_list(db: Database, campaign_id: int | None = None) -> MemberLis
 async def load_reports(db: Database, campaign_id: int | None = None) -> Reports:
     """All three reports and the order rows from one reading; UnknownCampaign for an id that is not there."""
     book = await _load(db, campaign_id)
-    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book))
+    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book), _partners(book),
+                   book.groups)
 
 
 def items_text(items: Iterable[OrderItem]) -> str:

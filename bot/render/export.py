@@ -20,7 +20,9 @@ from storage.records import BookOrder, Campaign, Product
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
-    """The live order book (one campaign, or all) in the shape scripts and the corpus check read."""
+    """The live order book (one campaign, or all) in the shape scripts and the corpus check read.
+    A drop sold in several groups is listed once, under its first part, with its "rooms"; each of
+    its orders carries its "room"."""
     book = await BookRepo(db).read(campaign_id)
     products_of: dict[int, list[Product]] = {}
     for p in book.products:
@@ -29,21 +31,31 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
     orders_of: dict[int, list[BookOrder]] = {}
     for o in book.orders:
         orders_of.setdefault(o.campaign_id, []).append(o)
+    parts_of: dict[int, list[Campaign]] = {}
+    for campaign in book.campaigns:
+        if campaign.drop_id is not None:
+            parts_of.setdefault(campaign.drop_id, []).append(campaign)
     out = []
     for campaign in book.campaigns:
+        if campaign.drop_id is not None and campaign.drop_id != campaign.id:
+            continue  # listed under the drop's first part
+        parts = parts_of.get(campaign.id, [campaign]) if campaign.drop_id is not None else [campaign]
         orders = []
-        for o in orders_of.get(campaign.id, []):
-            items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
-            orders.append({
-                "member": o.member_id, "name": o.name, "label": o.label,
-                "amount": sum((p.price_cents or 0) * q for p, q in items) / 100,
-                "items": [{"product": p.name, "qty": q} for p, q in items],
-            })
-        out.append({
-            "id": campaign.id,
-            "room": campaign.room_id,
+        for part in parts:
+            for o in orders_of.get(part.id, []):
+                items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
+                order: dict[str, Any] = {"member": o.member_id, "name": o.name, "label": o.label}
+                if campaign.drop_id is not None:
+                    order["room"] = part.room_id
+                order["amount"] = sum((p.price_cents or 0) * q for p, q in items) / 100
+                order["items"] = [{"product": p.name, "qty": q} for p, q in items]
+                orders.append(order)
+        entry: dict[str, Any] = {"id": campaign.id, "room": campaign.room_id}
+        if campaign.drop_id is not None:
+            entry["rooms"] = [part.room_id for part in parts]
+        entry.update({
             "title": campaign.title,
-            "status": campaign.status,
+            "status": "open" if any(part.is_open for part in parts) else campaign.status,
             "opened_at": campaign.opened_at.isoformat(),
             "close_at": campaign.close_at.isoformat() if campaign.close_at else None,
             "pickup": campaign.pickup,
@@ -54,6 +66,7 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
             ],
             "orders": orders,
         })
+        out.append(entry)
     return {"campaigns": out}
 
 
@@ -156,25 +169,48 @@ def packing_table(reports: Reports, tz: tzinfo) -> Table:
 
 def members_table(reports: Reports, tz: tzinfo) -> Table:
     m = reports.members
-    columns = (Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
-               Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
-               Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
-               Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
-               Column("佣金", Kind.MONEY), Column("备注"))
-    rows = tuple(
+    columns: tuple[Column, ...] = (
+        Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
+        Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
+        Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
+        Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
+        Column("佣金", Kind.MONEY), Column("备注"))
+    rows: tuple[tuple[Value, ...], ...] = tuple(
         (r.campaign.id, r.campaign.title, r.member_id, r.name, r.label, items_text(r.items), r.pieces,
          r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at, tz),
          r.commission_cents, _note(r.campaign))
         for r in m.rows
     )
-    totals = ("合计", None, None, f"{len(m.rows)}人", None, None, m.pieces, m.amount_cents, m.owed_cents,
-              m.paid_cents, m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
+    totals: tuple[Value, ...] = (
+        "合计", None, None, f"{len(m.rows)}人", None, None, m.pieces, m.amount_cents, m.owed_cents, m.paid_cents,
+        m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
+    if any(r.campaign.drop_id is not None for r in m.rows):
+        # A drop sold in several groups: the group each member ordered in (one row per group she ordered in).
+        columns += (Column("群", max_width=20),)
+        rows = tuple((*row, reports.group_of(r.campaign)) for row, r in zip(rows, m.rows, strict=True))
+        totals += (None,)
     return Table("members", "团员对账", columns, rows, totals)
+
+
+def partners_table(reports: Reports, tz: tzinfo) -> Table:
+    """分润: each partner's rate on her group's sales, per campaign."""
+    columns = (Column("团ID", Kind.INT), Column("团名"), Column("群", max_width=20), Column("合伙人", max_width=16),
+               Column("成员ID", max_width=20), Column("分润比例", Kind.PERCENT), Column("本群销售额", Kind.MONEY),
+               Column("分润", Kind.MONEY), Column("备注"))
+    rows = tuple(
+        (r.campaign.id, r.campaign.title, reports.group_of(r.campaign) or r.campaign.room_id, r.name, r.member_id,
+         r.commission_bp, r.sales_cents, r.commission_cents, _note(r.campaign))
+        for r in reports.partners
+    )
+    totals = ("合计", None, None, None, None, None, sum(r.sales_cents for r in reports.partners),
+              sum(r.commission_cents for r in reports.partners), None)
+    return Table("partners", "分润", columns, rows, totals)
 
 
 # Each takes the reports and the zone their times are shown in.
 TABLES: dict[str, Callable[[Reports, tzinfo], Table]] = {
     "supplier": supplier_table, "packing": packing_table, "members": members_table, "orders": orders_table,
+    "partners": partners_table,
 }
 
 

@@ -289,10 +289,11 @@ async def write_exports(db: Database, campaign_id: int, folder: Path, now: datet
     Raises bot.domain.reports.UnknownCampaign when there is no such campaign.
     """
     reports = await load_reports(db, campaign_id)
-    (campaign,) = reports.campaigns
+    campaign = reports.campaigns[0]  # a drop sold in several groups: its first part names the file
     target = folder / f"{campaign.id}-{safe_name(campaign.title)}-{now:%Y%m%d-%H%M}.xlsx"
     tz = now.tzinfo
     if tz is None:
         raise ValueError("write_exports needs an aware time (the bot's clock)")
-    await asyncio.to_thread(_write_reports, reports, SHEETS, target, campaign.title, tz, True)
+    sheets = (*SHEETS, "partners") if reports.partners else SHEETS  # 分润 only for an owner with partners
+    await asyncio.to_thread(_write_reports, reports, sheets, target, campaign.title, tz, True)
     return target
