@@ -12,6 +12,7 @@ from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, it
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
 from bot.render.templates import when
+from storage.outbox import notified
 from storage.records import Campaign
 
 router = Router("pickup")
@@ -52,7 +53,8 @@ async def arrived_command(ctx: Context, args: str) -> None:
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = svc.templates.render("pickup_notice", ctx.room_id, campaign=campaign, place=place, entries=chunk,
                                     part=part, parts=len(parts))
-        ctx.replies.append(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions))
+        # Her notified_at is set when this part is delivered, not now.
+        ctx.post(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions), notified(campaign.id, mentions))
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:

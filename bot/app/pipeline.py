@@ -148,7 +148,9 @@ class App:
         except Exception as exc:
             # One bad message must not stop the bot; its effects were rolled back.
             if is_storage_fault(exc):
-                answered = bool(attempt and (attempt[0].replies or attempt[0].acks))
+                # Quiet only for a message that was handled to the end and asked for no answer (chatter).
+                dispatched = len(attempt) == 2
+                answered = not dispatched or bool(attempt[0].replies or attempt[0].acks)
                 await self.alarm.raised(msg, exc, answered=answered)
             else:
                 log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id)
@@ -181,6 +183,7 @@ class App:
                 ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
                 attempt.append(ctx)
                 await self.dispatcher.dispatch(ctx)
+                attempt.append(ctx)
                 # In the message's own transaction, riding in its commit's trip.
                 queued = self._queue_rows(ctx.replies, ctx.on_sent)
                 now = self.clock.now()
