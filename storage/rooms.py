@@ -87,6 +87,13 @@ class RoomRepo:
         )
         return str(row["name"]) if row else member_id
 
+    async def is_member(self, room_id: str, member_id: str) -> bool:
+        """Whether the bot has seen her in the group (its member list, or a message from her)."""
+        if (room_id, member_id) in self._names:
+            return True
+        row = await self.db.fetchone("SELECT 1 FROM members WHERE room_id = ? AND member_id = ?", (room_id, member_id))
+        return row is not None
+
     async def rooms_of(self, member_id: str) -> list[str]:
         rows = await self.db.fetchall("SELECT room_id FROM members WHERE member_id = ?", (member_id,))
         return [str(r["room_id"]) for r in rows]

@@ -82,7 +82,7 @@ async def test_deadline_closes_by_itself_with_totals(bot: Harness) -> None:
     closed = [(t, o.text) for t, o in bot.transport.sent if o.text.startswith("✂️")]
     assert len(closed) == 1
     when, text = closed[0]
-    assert (when.hour, when.minute, when.second) == (8, 30, 0)
+    assert (when.hour, when.minute, when.second) == (8, 30, 10)  # 30 minutes to the second
     assert "草莓：2盒，¥60" in text
     await bot.say("wx_li", "草莓1盒")
     assert await bot.book() == {("wx_zhang", "草莓"): 2}

@@ -274,7 +274,8 @@ class App:
                 async with self.svc.db.transaction():
                     posts = await run_job(self.svc, job, now, reference - job.run_at)
                     # `done` then means queued in the outbox; delivered_at is set when the last post goes out.
-                    effects = {len(posts) - 1: schedule_delivered(job.id)} if posts else {}
+                    group_posts = [i for i, out in enumerate(posts) if out.room_id is not None]
+                    effects = {group_posts[-1]: schedule_delivered(job.id)} if group_posts else {}
                     queued = self._queue_rows(posts, effects)
             except Exception:
                 # Rolled back; marked failed so it is not retried forever.
