@@ -10,7 +10,9 @@ privately about a message that could not be sent for hours.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 
 from bot.app.outbox import OutboundQueue, Pending
 from bot.clock import Clock
@@ -27,21 +29,50 @@ class OutboxJournal:
         self.repo = repo
         self.clock = clock
         self.queue = queue
+        # Group commit: records made while one transaction is on its way share the next one,
+        # so a busy queue costs about one database trip per round of sends, not two per send.
+        self._writes: list[Callable[[], None]] = []
+        self._round: asyncio.Future[None] | None = None
+        self._committer: asyncio.Future[None] | None = None
+
+    async def _record(self, write: Callable[[], None]) -> None:
+        self._writes.append(write)
+        if self._round is None:
+            self._round = asyncio.get_running_loop().create_future()
+            self._committer = asyncio.ensure_future(self._commit(self._round))
+        await asyncio.shield(self._round)
+
+    async def _commit(self, done: asyncio.Future[None]) -> None:
+        await asyncio.sleep(0)  # the other sends started in this turn join
+        try:
+            async with self.svc.db.transaction():
+                writes, self._writes = self._writes, []
+                self._round = None
+                for write in writes:
+                    write()
+        except BaseException as exc:
+            if self._round is done:  # failed before taking the writes: they fail with it
+                self._writes, self._round = [], None
+            if not done.done():
+                done.set_exception(exc)
+            done.exception()  # seen here too: a round nobody waits for must not warn
+            return
+        done.set_result(None)
 
     async def attempting(self, item: Pending) -> None:
         assert item.row is not None
-        async with self.svc.db.transaction():
-            self.repo.sending(item.row, item.out, item.merged)
+        row = item.row
+        await self._record(lambda: self.repo.sending(row, item.out, list(item.merged)))
 
     async def delivered(self, item: Pending, *, confirmed: bool = True) -> None:
         assert item.row is not None
-        async with self.svc.db.transaction():
-            self.repo.delivered(item.row, item.on_sent, self.clock.now(), "sent" if confirmed else "unconfirmed")
+        row, now = item.row, self.clock.now()
+        await self._record(lambda: self.repo.delivered(row, item.on_sent, now, "sent" if confirmed else "unconfirmed"))
 
     async def uncertain(self, item: Pending) -> None:
         assert item.row is not None
-        async with self.svc.db.transaction():
-            self.repo.set_status(item.row, "uncertain")
+        row = item.row
+        await self._record(lambda: self.repo.set_status(row, "uncertain"))
 
     async def gave_up(self, item: Pending, why: str) -> None:
         assert item.row is not None

@@ -70,6 +70,7 @@ class App:
             self._send = send
         self.alarm = StorageAlarm(svc, clock, self._post)
         self._started = False
+        self._took_acks = False  # the current message's transaction took due acknowledgements
         self._next_deadline: datetime | None = None
         self._next_job: datetime | None = None
         self._due_known = False
@@ -101,8 +102,9 @@ class App:
         await self.start()
         ts = getattr(event, "ts", None)
         if ts is not None:
-            # Work due before this event runs first, stamped with its own time.
-            await self.advance(ts)
+            # Work due before this event runs first, stamped with its own time. Live,
+            # a message's own transaction carries the acknowledgements due by then.
+            await self.advance(ts, acks=not (self.queue is not None and isinstance(event, Message)))
             self.clock.observe(ts)
         if isinstance(event, Message):
             await self._on_message(event)
@@ -146,6 +148,7 @@ class App:
         try:
             handled = await self._handle(msg, attempt)
         except Exception as exc:
+            await self._put_back_acks(attempt)
             # One bad message must not stop the bot; its effects were rolled back.
             if is_storage_fault(exc):
                 # Quiet only for a message that was handled to the end and asked for no answer (chatter).
@@ -155,6 +158,7 @@ class App:
             else:
                 log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id)
             return
+        self._took_acks = False
         await self.alarm.cleared()
         if handled is None:
             return
@@ -186,13 +190,19 @@ class App:
                 attempt.append(ctx)
                 # In the message's own transaction, riding in its commit's trip.
                 queued = self._queue_rows(ctx.replies, ctx.on_sent)
+                gathered: list[Queued] = []
+                if self.queue is not None:
+                    # Due acknowledgements ride in this message's trip instead of one of their own.
+                    self._took_acks = True
+                    gathered = self._take_acks(msg.ts)
                 now = self.clock.now()
                 for ack in ctx.acks:
                     self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
         except NothingChanged:
             log.info("message %s was already handled; ignored", msg.id)
+            await self._put_back_acks(attempt)
             return None
-        return ctx, queued
+        return ctx, queued + gathered
 
     def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
         """Writes `outs` to the outbox inside the caller's transaction."""
@@ -212,7 +222,7 @@ class App:
             self._due_known = True
         return self._next_deadline, self._next_job
 
-    async def advance(self, now: datetime) -> None:
+    async def advance(self, now: datetime, *, acks: bool = True) -> None:
         """Runs everything due by `now`, in time order, each stamped with its own time.
 
         Lateness is measured against the clock as it was when called: live, the
@@ -224,7 +234,7 @@ class App:
         async with self._timed:
             while True:
                 deadline, job_at = await self._next_due()
-                ack_due = self.acks.next_due()
+                ack_due = self.acks.next_due() if acks else None
                 candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]
                 if not candidates:
                     return
@@ -237,16 +247,30 @@ class App:
                 elif not await self._flush_acks(first):
                     return  # storage trouble: the next call tries again
 
+    def _take_acks(self, due: datetime | None) -> list[Queued]:
+        """Inside a transaction: the acknowledgements due by `due` become outbox rows."""
+        taken = self.acks.take_due(due)
+        for room_id in dict.fromkeys(out.room_id for _, out in taken):
+            if room_id is not None:
+                self.pending_acks.clear(room_id)
+        return [(self.outbox.add(out, at), out, None) for at, out in taken]
+
+    async def _put_back_acks(self, attempt: list[Context]) -> None:
+        """A message's transaction that took due acknowledgements rolled back: they are still in the table."""
+        if not self._took_acks:
+            return
+        self._took_acks = False
+        try:
+            await self._reload_acks()
+        except Exception:
+            log.exception("gathered acknowledgements could not be read back; they go out after a restart")
+
     async def _flush_acks(self, due: datetime | None) -> bool:
         """Turns the gathered acknowledgements due by `due` into outbox rows, in one transaction."""
         queued: list[Queued] = []
         try:
             async with self.svc.db.transaction():
-                taken = self.acks.take_due(due)
-                for room_id in dict.fromkeys(out.room_id for _, out in taken):
-                    if room_id is not None:
-                        self.pending_acks.clear(room_id)
-                queued = [(self.outbox.add(out, at), out, None) for at, out in taken]
+                queued = self._take_acks(due)
         except Exception:
             log.exception("gathered acknowledgements could not be queued; they wait in the database")
             # What was taken from memory is still in ack_pending: put it back.
