@@ -1,8 +1,12 @@
-"""接龙团购助手 — command line and composition root (run as `python bot.py`).
+"""接龙团购助手 — command line and composition root (`jielong-bot`, or `python bot.py`).
 
-    python bot.py                      the bot in a console group chat (or WeChat, see --transport)
-    python bot.py replay CHAT.jsonl    feed a recorded chat through the same pipeline
-    python bot.py export --format json the order book
+    jielong-bot                        the bot in a console group chat (or WeChat, see --transport)
+    jielong-bot replay CHAT.jsonl      feed a recorded chat through the same pipeline
+    jielong-bot export --format json   the order book
+
+Everything a person can get wrong here (an argument, a transcript, a database
+file or its folder, a second bot on the same database) ends in one line on
+stderr and exit code 2, before anything is written.
 """
 
 from __future__ import annotations
@@ -10,14 +14,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
 import sys
+import tempfile
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+if TYPE_CHECKING:
+    from bot.clock import ManualClock
+    from bot.models import Event
+
 DEFAULT_DB = Path("data") / "bot.sqlite"
+
+
+def _prog() -> str:
+    # `python bot.py` and the installed `jielong-bot` name themselves as typed.
+    name = Path(sys.argv[0]).name
+    return name if name in ("bot.py", "jielong-bot") else "jielong-bot"
 
 
 class Parser(argparse.ArgumentParser):
@@ -33,33 +50,54 @@ def _zone(name: str) -> ZoneInfo:
         raise argparse.ArgumentTypeError(f"unknown time zone {name!r}") from exc
 
 
+def _number(kind: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], float]:
+    """An argparse type: a number within [low, high], or one line saying what is wanted."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text!r}: give {what}")
+        return value
+    return parse
+
+
+_SECONDS = _number(float, 0, 300, "a number of seconds from 0 to 300")
+_INTERVAL = _number(float, 0, 3600, "a number of seconds from 0 to 3600")
+_PER_MINUTE = _number(int, 1, 1000, "a whole number of messages from 1 to 1000")
+_CAMPAIGN = _number(int, 1, 2**62, "a campaign id: a whole number, 1 or more (see export's \"id\")")
+
+
 def build_parser() -> Parser:
-    parser = Parser(prog="bot.py", description="接龙团购助手: turns WeChat group 接龙 into an exact order book.")
-    parser.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"SQLite file (default {DEFAULT_DB})")
+    parser = Parser(prog=_prog(), description="接龙团购助手: turns WeChat group 接龙 into an exact order book.")
+    parser.add_argument("--db", type=Path, default=None,
+                        help=f"SQLite file (default {DEFAULT_DB}; its folder must exist, except data/)")
     parser.add_argument("--transport", choices=["console", "wechaty"], default=None,
                         help="console (default) or wechaty (default when WECHATY_PUPPET_SERVICE_TOKEN is set)")
     parser.add_argument("--tz", type=_zone, default="Asia/Shanghai", metavar="ZONE",
                         help="time zone for schedules and deadlines (default Asia/Shanghai)")
-    parser.add_argument("--ack-window", type=float, default=3.0, metavar="SECONDS",
+    parser.add_argument("--ack-window", type=_SECONDS, default=3.0, metavar="SECONDS",
                         help="gather acknowledgements in a group over this many seconds (default 3)")
-    parser.add_argument("--group-interval", type=float, default=2.0, metavar="SECONDS",
+    parser.add_argument("--group-interval", type=_INTERVAL, default=2.0, metavar="SECONDS",
                         help="WeChat: at least this long between two bot messages in one group (default 2)")
-    parser.add_argument("--per-minute", type=int, default=20, metavar="N",
+    parser.add_argument("--per-minute", type=_PER_MINUTE, default=20, metavar="N",
                         help="WeChat: at most N bot messages a minute over all chats (default 20)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
     replay = sub.add_parser("replay", help="replay a recorded chat (transcript.jsonl) and print what the bot says")
     replay.add_argument("transcript", type=Path)
-    replay.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
-    replay.add_argument("--ack-window", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
+    replay.add_argument("--db", type=Path, default=argparse.SUPPRESS,
+                        help="SQLite file (default: a new temporary one, named on stderr)")
+    replay.add_argument("--ack-window", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
     replay.add_argument("--tz", type=_zone, default=argparse.SUPPRESS, metavar="ZONE")
 
     export = sub.add_parser("export", help="print or write the order book and the after-the-drop reports")
-    export.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite file")
+    export.add_argument("--db", type=Path, default=argparse.SUPPRESS, help=f"SQLite file (default {DEFAULT_DB})")
     export.add_argument("--format", choices=["json", "csv", "xlsx"], default="json",
                         help="json (default), csv (UTF-8 with BOM) or xlsx (one sheet per report; needs --out)")
-    export.add_argument("--campaign", type=int, default=None, metavar="ID", help="only this campaign")
+    export.add_argument("--campaign", type=_CAMPAIGN, default=None, metavar="ID", help="only this campaign")
     export.add_argument("--report", choices=["orders", "supplier", "packing", "members"], default=None,
                         help="orders (the order book, default for json/csv), supplier (what to buy), packing "
                              "(by pickup point and building), members (owed, paid, collected); "
@@ -69,11 +107,38 @@ def build_parser() -> Parser:
 
 
 def _fail(message: str) -> NoReturn:
-    sys.stderr.write(f"bot.py: error: {message}\n")
+    sys.stderr.write(f"{_prog()}: error: {message}\n")
     raise SystemExit(2)
 
 
-async def _serve(args: argparse.Namespace, transport_name: str) -> None:
+def _writable_db(args: argparse.Namespace) -> Path:
+    """The database this run writes: checked, and created only in the default data/ folder."""
+    from storage.preflight import check_writable
+
+    path: Path = args.db if args.db is not None else DEFAULT_DB
+    check_writable(path, may_create_folder=args.db is None)
+    return path
+
+
+def _temporary_db() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="jielong-replay-"))
+    path = folder / "replay.sqlite"
+    sys.stderr.write(f"{_prog()}: replay without --db: using a new temporary database {path}\n")
+    return path
+
+
+def _wechaty_settings() -> tuple[str, str]:
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
+    if not token:
+        _fail("--transport wechaty needs WECHATY_PUPPET_SERVICE_TOKEN (see README, Connect to WeChat)")
+    if not endpoint:
+        _fail("set WECHATY_PUPPET_SERVICE_ENDPOINT=host:port of your puppet service "
+              "(see README, Connect to WeChat)")
+    return token, endpoint
+
+
+async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -> None:
     from bot.app.outbox import SendLimits
     from bot.app.runtime import run_bot
     from bot.clock import SystemClock
@@ -82,47 +147,72 @@ async def _serve(args: argparse.Namespace, transport_name: str) -> None:
     if transport_name == "wechaty":
         from bot.transports.wechaty import WechatyTransport
 
-        token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")
-        endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "")
-        if not token:
-            _fail("--transport wechaty needs WECHATY_PUPPET_SERVICE_TOKEN (see README, Connect to WeChat)")
-        if not endpoint:
-            _fail("set WECHATY_PUPPET_SERVICE_ENDPOINT=host:port of your puppet service "
-                  "(see README, Connect to WeChat)")
+        token, endpoint = _wechaty_settings()
         try:
-            transport = WechatyTransport(token=token, endpoint=endpoint, cache_dir=args.db.parent / ".wechaty")
+            transport = WechatyTransport(token=token, endpoint=endpoint, cache_dir=db_path.parent / ".wechaty")
             limits = SendLimits(per_group_interval=args.group_interval, per_account_per_minute=args.per_minute)
         except ValueError as exc:
             _fail(str(exc))
-        await run_bot(transport, args.db, clock, timedelta(seconds=args.ack_window), live=True, limits=limits)
+        await run_bot(transport, db_path, clock, timedelta(seconds=args.ack_window), live=True, limits=limits)
     else:
         from bot.transports.console import ConsoleTransport
 
-        await run_bot(ConsoleTransport(clock), args.db, clock, timedelta(seconds=args.ack_window), live=True)
+        await run_bot(ConsoleTransport(clock), db_path, clock, timedelta(seconds=args.ack_window), live=True)
 
 
-async def _replay(args: argparse.Namespace) -> None:
-    from bot.app.runtime import run_bot
+def _load_transcript(args: argparse.Namespace) -> tuple[list[Event], ManualClock]:
+    """The whole transcript, checked before any database is touched."""
     from bot.clock import ManualClock
-    from bot.transports.replay import ReplayTransport
+    from bot.transports.replay import TranscriptError, load_transcript
 
     if not args.transcript.is_file() or not os.access(args.transcript, os.R_OK):
         _fail(f"cannot read transcript {args.transcript}")
     clock = ManualClock(tz=args.tz)
-    await run_bot(ReplayTransport(args.transcript, clock), args.db, clock,
-                  timedelta(seconds=args.ack_window), live=False)
+    try:
+        transcript = load_transcript(args.transcript, clock)
+    except TranscriptError as exc:
+        _fail(str(exc))
+    shown = transcript.skipped[:_SKIPPED_SHOWN]
+    for number, why in shown:
+        sys.stderr.write(f"{_prog()}: warning: {args.transcript}:{number} skipped: {why}\n")
+    if len(transcript.skipped) > len(shown):
+        sys.stderr.write(f"{_prog()}: warning: {args.transcript}: "
+                         f"{len(transcript.skipped) - len(shown)} more lines skipped\n")
+    return transcript.events, clock
 
 
-async def _export(args: argparse.Namespace) -> None:
+# A few bad lines are listed one by one; a flood of them is counted.
+_SKIPPED_SHOWN = 10
+
+
+async def _replay(args: argparse.Namespace, events: list[Event], clock: ManualClock, db_path: Path) -> None:
+    from bot.app.runtime import run_bot
+    from bot.transports.replay import ReplayTransport
+
+    await run_bot(ReplayTransport(events, clock), db_path, clock, timedelta(seconds=args.ack_window), live=False)
+
+
+def _readable_db(args: argparse.Namespace) -> Path:
+    """The database an export reads: it must be there and sound; no lock (the bot may be running)."""
+    from storage.preflight import check_pages
+
+    if args.format == "xlsx" and args.out is None:
+        _fail("--format xlsx writes a workbook: give it a file with --out FILE.xlsx")
+    path: Path = args.db if args.db is not None else DEFAULT_DB
+    if not path.is_file():
+        _fail(f"no database at {path}")
+    if args.out is not None and not args.out.parent.is_dir():
+        _fail(f"cannot write {args.out}: the folder {args.out.parent} does not exist")
+    check_pages(path)
+    return path
+
+
+async def _export(args: argparse.Namespace, path: Path) -> None:
     from bot.domain.reports import UnknownCampaign, load_reports
     from bot.render.export import TABLES, order_book, report_json, table_csv, to_csv, to_json
     from storage.db import Database
 
-    if args.format == "xlsx" and args.out is None:
-        _fail("--format xlsx writes a workbook: give it a file with --out FILE.xlsx")
-    if not args.db.is_file():
-        _fail(f"no database at {args.db}")
-    db = await Database.open(args.db)
+    db = await Database.open(path)
     try:
         if args.format == "xlsx":
             from bot.render.xlsx_export import SHEETS, export_xlsx
@@ -165,18 +255,35 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from storage.db import DatabaseError
+    from storage.lock import DatabaseBusy
 
     try:
-        if args.command == "replay":
-            asyncio.run(_replay(args))
-        elif args.command == "export":
-            asyncio.run(_export(args))
+        if args.command == "export":
+            path = _readable_db(args)
+            asyncio.run(_export(args, path))
+        elif args.command == "replay":
+            events, clock = _load_transcript(args)
+            path = _writable_db(args) if args.db is not None else _temporary_db()
+            _write(path, lambda: _replay(args, events, clock, path))
         else:
             token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
             transport = args.transport or ("wechaty" if token else "console")
-            asyncio.run(_serve(args, transport))
-    except DatabaseError as exc:
+            if transport == "wechaty":
+                _wechaty_settings()  # a missing setting is said before any file is made
+            path = _writable_db(args)
+            _write(path, lambda: _serve(args, transport, path))
+    except (DatabaseError, DatabaseBusy) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _write(path: Path, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Runs a writer: alone on its database, and only on a database whose pages are sound."""
+    from storage.lock import writer_lock
+    from storage.preflight import check_pages
+
+    with writer_lock(path):
+        check_pages(path)
+        asyncio.run(run())

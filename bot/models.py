@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
 
 class MessageKind(StrEnum):
@@ -84,8 +85,25 @@ Event = Message | RoomSeen | MemberJoined | Tick | SentSeen
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the bot sends (the owner's workbook): its name as she sees it, and its bytes or where they are."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = None
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise ValueError(f"attachment {self.name} has neither bytes nor a path")
+        return self.path.read_bytes()
+
+
+@dataclass(frozen=True)
 class Outgoing:
-    """Something the bot says: in a group (`room_id`) or privately (`to`)."""
+    """Something the bot says: in a group (`room_id`) or privately (`to`); with `file`, a file sent
+    there after `text` (transports that cannot send files say where it is)."""
 
     text: str
     room_id: str | None = None
@@ -93,3 +111,4 @@ class Outgoing:
     mentions: tuple[str, ...] = field(default=())
     # Acknowledgements may be merged with others waiting for the same group.
     mergeable: bool = False
+    file: Attachment | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.app.context import Context
 from bot.app.router import Router
 
-router = Router("admins")
+router = Router("admins", section="管理员")
 
 
 @router.command("管理员", "admin", admin_only=True, help="/管理员 添加|移除 @某人")

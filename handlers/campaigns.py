@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.app.context import Context
-from bot.app.router import Router
+from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
 from bot.domain.lifecycle import announcement, close_campaign, open_campaign, prices_text, spec_problems, summary_text
 from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.parsing.jielong import parse_copy
 from bot.render.templates import when
 from storage.records import Campaign
 
-router = Router("campaigns")
+router = Router("campaigns", section="开团与汇总")
 
 
 async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | None:
@@ -30,10 +30,10 @@ async def open_command(ctx: Context, args: str) -> None:
         ctx.replies.extend(await announcement(ctx.svc, campaign, spec_problems(spec)))
 
 
-@router.matcher
+@router.matcher(priority=10, chat=Chat.GROUP, role=Role.ADMIN)
 async def jielong_drop(ctx: Context) -> bool:
     """An admin's #接龙 post opens a campaign when none is open in the group."""
-    if ctx.msg.room_id is None or not ctx.is_admin or not ctx.text.lstrip().startswith(("#接龙", "＃接龙")):
+    if not ctx.text.lstrip().startswith(("#接龙", "＃接龙")):
         return False
     if await ctx.svc.campaigns.open_in(ctx.room_id) is not None:
         return False
@@ -51,17 +51,16 @@ async def jielong_drop(ctx: Context) -> bool:
     return not copy.entries
 
 
-@router.command("截单", "close", admin_only=True, help="/截单 现在截单")
+@router.command("截单", "close", admin_only=True, filters=(OPEN_CAMPAIGN,),
+                help="/截单 现在截单（群里发截单通知，金额和佣金私聊给团长）")
 async def close_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
-    if campaign is None:
-        ctx.reply("现在没有进行中的团。")
-        return
-    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now))
+    assert campaign is not None  # OPEN_CAMPAIGN
+    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now, closed_by=ctx.msg.sender.id))
     ctx.deadlines_changed = True
 
 
-@router.command("汇总", "summary", "统计订单", admin_only=True, help="/汇总 各商品数量和金额")
+@router.command("汇总", "summary", "统计订单", admin_only=True, help="/汇总 数量、金额、佣金和待确认的行（私聊给你）")
 async def summary_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id) or await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:

@@ -1,24 +1,31 @@
-"""/导出: the owner's workbook for the group's latest campaign.
+"""/导出: the owner's workbook for the group's latest campaign, sent to her as a file in her private chat.
 
-Our transports cannot send files, so the bot writes the workbook next to its
-database and says where. It holds members' phone numbers, so only the path is
-posted, never the contents.
+The workbook holds members' phone numbers and the commission, so it goes only
+to whoever asked, privately. Building it takes seconds on a big campaign: it is
+made after the commit, off the message pipeline, and sent when ready.
 """
 
 from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.models import Attachment, Outgoing
 from bot.render.xlsx_export import write_exports
 
-router = Router("exports")
+router = Router("exports", section="统计与导出")
 
 
-@router.command("导出", "export", admin_only=True, help="/导出 采购单、分拣单、对账表")
+@router.command("导出", "export", admin_only=True, help="/导出 采购单、分拣单、对账表（Excel 文件私聊发给你）")
 async def export_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:
         ctx.reply("本群还没有开过团。")
         return
-    path = await write_exports(ctx.svc.db, campaign.id, ctx.svc.settings.export_dir, ctx.now)
-    ctx.reply(f"📁 「{campaign.title}」已导出（采购单、分拣单、团员对账、订单明细）：\n{path}")
+    db, folder, now, to = ctx.svc.db, ctx.svc.settings.export_dir, ctx.now, ctx.msg.sender.id
+
+    async def build() -> list[Outgoing]:
+        path = await write_exports(db, campaign.id, folder, now)
+        return [Outgoing(text=f"📁 「{campaign.title}」的表格（采购单、分拣单、团员对账、订单明细）：", to=to,
+                         file=Attachment(path.name, path=path))]
+
+    ctx.defer(build)

@@ -16,7 +16,7 @@ RECENT = 5
 _ASK = re.compile(r"^\s*(?:我的订单|查单|查订单|我的单|订单查询)\s*[?？!！。.]*\s*$")
 
 
-@router.matcher
+@router.matcher(priority=30, help="发「我的订单」或「查单」查看自己的订单")
 async def my_orders(ctx: Context) -> bool:
     # A 接龙 copy is long; normalising it only to find it is not a query is waste.
     if len(ctx.text) > 20 or not _ASK.match(nfkc(ctx.text)):
@@ -42,7 +42,9 @@ async def my_orders(ctx: Context) -> bool:
             else:
                 paid = state is not None and state.paid_cents >= order.amount_cents
                 code = state.pickup_code if state is not None and state.pickup_code else None
-                status = ("已付" if paid else "未付") + (f"，待取货（取货码{code}）" if code else "，待到货")
+                pickup = f"待取货（取货码{code}）" if code else "待到货"
+                # Whether she has paid is between her and the owner: said only in her private chat.
+                status = f"{'已付' if paid else '未付'}，{pickup}" if ctx.private else pickup
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = ctx.svc.templates.render(

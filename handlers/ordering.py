@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.app.context import Context
-from bot.app.router import Router
+from bot.app.router import Chat, Router
+from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.models import MessageKind
@@ -26,7 +27,11 @@ def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
                                for h in copy.header if key_of(h))
 
 
-async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
+async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_list: bool = False) -> None:
+    """Queues each touched member's acknowledgement. `in_list`: the message is a 接龙 list (a copy or
+    WeChat's native one) that shows her line as she wrote it; a line taken exactly needs no
+    acknowledgement of its own (README, "A quiet group"). Anything else - a change she cannot
+    see, a cancellation, a waitlist, a line for the owner - is acknowledged, and soon."""
     products = await ctx.svc.campaigns.products(campaign.id)
     # The sender first, then by id: never set order, so a replay prints the same every time.
     for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
@@ -44,10 +49,16 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome) -> None:
         if member_id in out.hints and not order.items:
             text = "没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：" + \
                    (f"{products[0].name}2{products[0].unit or '份'}" if products else "草莓2盒")
+        exception = bool(notes) or member_id in out.hints
+        if in_list and order.items and not exception and member_id in out.touched:
+            ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
+            continue
         parts = [t for t in [text, *notes] if t]
         if parts:
-            ctx.ack(member_id, name, "；".join(parts))
+            ctx.ack(member_id, name, "；".join(parts), urgent=exception)
     await _announce_group_reached(ctx, campaign)
+    # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
+    ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
     if out.fork:
         last = ctx.svc.merged_posted.get(campaign.id)
         if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
@@ -72,12 +83,17 @@ async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
-    ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, f"「{campaign.title}」已截单，这条订单没有记录，如需加单请联系团长")
+    ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, f"「{campaign.title}」已截单，这条订单没有记录，如需加单请联系团长",
+            urgent=True)
 
 
-@router.matcher
+# Orders come last: an owner's drop, a payment and a member's question are tried first.
+ORDERS = 60
+
+
+@router.matcher(priority=ORDERS, chat=Chat.GROUP)
 async def native_solitaire(ctx: Context) -> bool:
-    if ctx.msg.kind is not MessageKind.SOLITAIRE or ctx.msg.room_id is None:
+    if ctx.msg.kind is not MessageKind.SOLITAIRE:
         return False
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     native = parse_native(ctx.msg.text)
@@ -94,7 +110,7 @@ async def native_solitaire(ctx: Context) -> bool:
     names[ctx.msg.sender.id] = ctx.msg.sender.name
     out = await ctx.svc.book.apply_native(campaign, catalog_of(products), native, ctx.msg.sender.id, names,
                                           ctx.msg.id, ctx.now)
-    await _acknowledge(ctx, campaign, out)
+    await _acknowledge(ctx, campaign, out, in_list=True)
     return True
 
 
@@ -118,21 +134,18 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
     products = await ctx.svc.campaigns.products(campaign.id)
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
-    await _acknowledge(ctx, campaign, out)
+    await _acknowledge(ctx, campaign, out, in_list=True)
     return True
 
 
-@router.matcher
+@router.matcher(priority=ORDERS, chat=Chat.GROUP, help="复制接龙，在最后加一行（如「3-502 张三 草莓2盒」）")
 async def jielong_copy(ctx: Context) -> bool:
-    if ctx.msg.room_id is None:
-        return False
     return await _apply_copy_text(ctx, ctx.text)
 
 
-@router.matcher
+@router.matcher(priority=ORDERS, chat=Chat.GROUP,
+                help="或直接发「草莓2盒」「A2 B1」「+1」；改数量发「草莓改成3盒」，不要了发「草莓不要了」或「取消」")
 async def plain_order(ctx: Context) -> bool:
-    if ctx.msg.room_id is None:
-        return False
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     target = campaign or await ctx.svc.campaigns.latest_in(ctx.room_id)
     if target is None:
@@ -145,7 +158,7 @@ async def plain_order(ctx: Context) -> bool:
         if intent.action in (Action.SET, Action.ADD):
             await _refuse_closed(ctx, target)
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
-            ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长")
+            ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)
         return True
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
                                           ctx.msg.id, ctx.now)

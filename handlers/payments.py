@@ -16,12 +16,12 @@ from bot.models import MessageKind
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money, when
 
-router = Router("payments")
+router = Router("payments", section="收款")
 
 _AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d{1,2})?)\s*(?:元|块)?(?![\d.])")
 
 
-@router.matcher
+@router.matcher(priority=20)
 async def payment_hint(ctx: Context) -> bool:
     if ctx.msg.kind not in (MessageKind.TRANSFER, MessageKind.RED_PACKET):
         return False

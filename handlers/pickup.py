@@ -11,11 +11,12 @@ from bot.app.router import Router
 from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
+from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
 from bot.render.templates import when
 from storage.outbox import notified
 from storage.records import Campaign
 
-router = Router("pickup")
+router = Router("pickup", section="到货与取货")
 
 
 async def after_drop_campaign(ctx: Context) -> Campaign | None:
@@ -30,8 +31,10 @@ async def arrived_command(ctx: Context, args: str) -> None:
     if campaign is None:
         return
     svc = ctx.svc
-    place = args.strip() or campaign.pickup or ""
-    await svc.campaigns.set_arrived(campaign.id, ctx.now, args.strip() or None)
+    # "/到货 东门 明天 9:00" names a date; the notice is reread later.
+    given = resolve_day_words(args.strip(), ctx.now)
+    place = given or campaign.pickup or ""
+    await svc.campaigns.set_arrived(campaign.id, ctx.now, given or None)
     orders = await buyers(svc, campaign)
     if not orders:
         ctx.reply(f"「{campaign.title}」没有订单。")
@@ -54,7 +57,7 @@ async def arrived_command(ctx: Context, args: str) -> None:
         text = svc.templates.render("pickup_notice", ctx.room_id, campaign=campaign, place=place, entries=chunk,
                                     part=part, parts=len(parts))
         # Her notified_at is set when this part is delivered, not now.
-        ctx.post(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions), notified(campaign.id, mentions))
+        ctx.send(Outgoing(text=text, room_id=ctx.room_id, mentions=mentions), notified(campaign.id, mentions))
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:
@@ -118,8 +121,15 @@ async def remind_command(ctx: Context, args: str) -> None:
     if campaign is None:
         return
     if args.strip():
-        split = split_when(args, ctx.now)
-        if split is None or split[0] <= ctx.now:
+        try:
+            split = split_when(args, ctx.now)
+        except ImpossibleTime as exc:
+            ctx.reply(f"没有安排：{exc}。")
+            return
+        if split is not None and split[0] <= ctx.now:
+            ctx.reply(f"没有安排：{past_reason(split[0])}。")
+            return
+        if split is None:
             ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")
             return
         sid = await ctx.svc.schedules.add(ctx.room_id, "pickup_reminder", split[0], {"campaign_id": campaign.id},

@@ -13,25 +13,31 @@ from typing import Any
 from bot.app.context import Context
 from bot.app.jobs import KIND_NAMES, minutes_of
 from bot.app.router import Router
+from bot.domain.qa import save_spec_pairs
 from bot.parsing.campaign_spec import parse_open_command
-from bot.parsing.plan_spec import parse_plan, split_when
+from bot.parsing.plan_spec import Plan, parse_plan, split_when
+from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
 
 log = logging.getLogger("bot.plans")
-router = Router("plans")
+router = Router("plans", section="定时与话术")
 
 async def _schedule_post(ctx: Context, kind: str, args: str, usage: str) -> None:
-    split = split_when(args, ctx.now)
+    try:
+        split = split_when(args, ctx.now)
+    except ImpossibleTime as exc:
+        ctx.reply(f"没有安排：{exc}。")
+        return
     if split is None:
         ctx.reply(usage)
         return
     at, text = split
     if at <= ctx.now:
-        ctx.reply(f"{when(at)} 已经过了，请写一个以后的时间。")
+        ctx.reply(f"没有安排：{past_reason(at)}。")
         return
     sid = await ctx.svc.schedules.add(ctx.room_id, kind, at, {"text": text}, ctx.msg.sender.id, ctx.now)
     ctx.deadlines_changed = True
-    ctx.reply(f"📅 已安排 #{sid}：{when(at)} 发{KIND_NAMES[kind]}。发 /计划 查看，/取消计划 {sid} 取消。")
+    ctx.reply(f"📅 已安排 #{sid}：{when(at, ctx.now)} 发{KIND_NAMES[kind]}。发 /计划 查看，/取消计划 {sid} 取消。")
 
 
 @router.command("预告", "teaser", admin_only=True, help="/预告 时间 [文字]")
@@ -47,16 +53,23 @@ async def interaction_command(ctx: Context, args: str) -> None:
 
 @router.command("定时开团", "plan", admin_only=True, help="/定时开团 时间 标题 + 商品行")
 async def plan_command(ctx: Context, args: str) -> None:
-    plan = parse_plan(args, ctx.now)
+    plan: Plan | None = None
+    try:
+        plan = parse_plan(args, ctx.now)
+    except ImpossibleTime as exc:
+        ctx.reply(f"没有安排：开团时间不对，{exc}。")
+        return
     if plan is None:
         ctx.reply("用法：/定时开团 11-21 08:00 周日鲜果\n草莓 30元/盒\n截单 11-21 20:00\n预告 提前1天")
         return
     if plan.open_at <= ctx.now:
-        ctx.reply(f"{when(plan.open_at)} 已经过了，请写一个以后的开团时间。")
+        ctx.reply(f"没有安排：开团时间 {past_reason(plan.open_at)}。")
         return
-    spec = parse_open_command(plan.open_body, ctx.now)
+    spec = parse_open_command(plan.open_body, ctx.now, opens_at=plan.open_at)
     problem = ""
-    if not spec.title:
+    if spec.close_problem is not None:
+        problem = f"没有安排：{spec.close_problem}。"
+    elif not spec.title:
         problem = "请在时间后写上团名。"
     elif not spec.products:
         problem = "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"
@@ -71,9 +84,11 @@ async def plan_command(ctx: Context, args: str) -> None:
     svc, room, who = ctx.svc, ctx.room_id, ctx.msg.sender.id
     plan_id = await svc.schedules.add(room, "open", plan.open_at, payload, who, ctx.now)
     await svc.schedules.set_plan(plan_id, plan_id)
-    lines = [f"📅 已安排 #{plan_id}「{spec.title}」：{when(plan.open_at)} 开团"]
+    lines = [f"📅 已安排 #{plan_id}「{spec.title}」：{when(plan.open_at, ctx.now)} 开团"]
     if spec.close_at is not None:
-        lines.append(f"{when(spec.close_at)} 截单（截单前{minutes_of(reminder)}分钟提醒）")
+        lines.append(f"{when(spec.close_at, ctx.now)} 截单（截单前{minutes_of(reminder)}分钟提醒）")
+    if spec.pickup:
+        lines.append(f"自提 {spec.pickup}")
     for kind, before in (("teaser", plan.teaser_before), ("countdown", plan.countdown_before)):
         if before is None:
             continue
@@ -82,7 +97,11 @@ async def plan_command(ctx: Context, args: str) -> None:
             lines.append(f"{KIND_NAMES[kind]}时间已过，不发")
             continue
         await svc.schedules.add(room, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
-        lines.append(f"{when(at)} 发{KIND_NAMES[kind]}")
+        lines.append(f"{when(at, ctx.now)} 发{KIND_NAMES[kind]}")
+    if spec.qa:
+        # Saved now, so questions during the teaser are answered too (the opening leaves them to /问答).
+        await save_spec_pairs(svc, room, spec.qa, who, ctx.now)
+        lines.append(f"已保存{len(spec.qa)}条问答")
     if spec.problems:
         lines.append("⚠️ 这些行没看懂：" + "；".join(spec.problems))
     ctx.deadlines_changed = True
@@ -102,7 +121,8 @@ async def list_command(ctx: Context, args: str) -> None:
             detail = "：" + str(s.payload.get("body", "")).split("\n")[0]
         elif s.payload.get("text"):
             detail = "：" + str(s.payload["text"])[:20]
-        lines.append(f"#{s.id} {when(s.run_at)} {KIND_NAMES.get(s.kind, s.kind)}{detail}")
+        # Next year's items say so: "1月2日" alone would read as this coming January.
+        lines.append(f"#{s.id} {when(s.run_at, ctx.now)} {KIND_NAMES.get(s.kind, s.kind)}{detail}")
     ctx.reply("\n".join(lines))
 
 

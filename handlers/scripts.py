@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.render.templates import KINDS, kind_named
+from bot.render.templates import KINDS, kind_named, variables_of
 
-router = Router("scripts")
+router = Router("scripts", section="定时与话术")
 
 USAGE = ("用法：\n/话术 查看 预告\n/话术 设置 预告\n（下一行起写新的话术，可用 {{ title }}、{{ open_at | when }} 等）\n"
          "/话术 恢复 预告\n可改的话术：" + "、".join(aliases[0] for aliases in KINDS.values()))
@@ -33,7 +33,8 @@ async def scripts_command(ctx: Context, args: str) -> None:
     if action in ("查看", "view"):
         own = templates.override(room, kind)
         which = "本群自定义" if own is not None else "默认"
-        ctx.reply(f"【{label}】{which}话术：\n{own if own is not None else templates.source(kind)}")
+        ctx.reply(f"【{label}】{which}话术：\n{own if own is not None else templates.source(kind)}\n——\n"
+                  + variables_of(kind))
     elif action in ("设置", "set"):
         # The text may start on the command line itself or on the next line.
         text = "\n".join(part for part in (" ".join(words[2:]), body) if part).strip("\n")

@@ -11,7 +11,7 @@ from bot.domain.services import Services
 from bot.render.templates import money
 from storage.records import Campaign
 
-router = Router("stats")
+router = Router("stats", section="统计与导出")
 
 
 @dataclass

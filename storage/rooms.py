@@ -94,6 +94,14 @@ class RoomRepo:
         row = await self.db.fetchone("SELECT 1 FROM members WHERE room_id = ? AND member_id = ?", (room_id, member_id))
         return row is not None
 
+    async def administered_by(self, member_id: str) -> list[tuple[str, str]]:
+        """(room id, topic) of the groups she owns or administers, oldest first: /群 numbers them so,
+        and a group added later gets the next number without renumbering the others."""
+        rows = await self.db.fetchall(
+            "SELECT id, topic FROM rooms WHERE owner_id = ? OR id IN "
+            "(SELECT room_id FROM admins WHERE member_id = ?) ORDER BY rowid", (member_id, member_id))
+        return [(str(r["id"]), str(r["topic"])) for r in rows]
+
     async def rooms_of(self, member_id: str) -> list[str]:
         rows = await self.db.fetchall("SELECT room_id FROM members WHERE member_id = ?", (member_id,))
         return [str(r["room_id"]) for r in rows]

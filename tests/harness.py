@@ -47,7 +47,7 @@ class Harness:
         self.clock = ManualClock(START)
         self.transport = RecordingTransport(self.clock)
         self.svc = Services.build(db, settings or Settings())
-        self.app = App(self.svc, self.clock, self.transport.send)
+        self.app = App(self.svc, self.clock, self.transport.send, wait_for_background=True)
         self._ids = itertools.count(1)
         self.now = START
 
@@ -71,6 +71,8 @@ class Harness:
         msg = Message(id=mid, ts=self.now, sender=Member(member, name or MEMBERS.get(member, member)),
                       text=text, room_id=room, kind=kind, mentions=mentions)
         await self.app.on_event(msg)
+        # Deferred work (an export) is done before the test looks, as a replay does before the next line.
+        await self.app.finish_background()
         return mid
 
     async def redeliver(self, member: str, text: str, msg_id: str, room: str = "r1") -> None:
@@ -88,6 +90,10 @@ class Harness:
 
     def texts(self, room: str | None = "r1") -> list[str]:
         return [o.text for _, o in self.transport.sent if room is None or o.room_id == room]
+
+    def private(self, member: str = "wx_owner") -> list[str]:
+        """What the bot said to `member` in her private chat."""
+        return [o.text for _, o in self.transport.sent if o.to == member]
 
     def take(self) -> list[Outgoing]:
         out = [o for _, o in self.transport.sent]

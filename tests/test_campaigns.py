@@ -37,14 +37,15 @@ async def test_open_reports_lines_it_could_not_read(bot: Harness) -> None:
 
 async def test_open_without_products_explains(bot: Harness) -> None:
     await bot.say("wx_owner", "/开团 周六水果团")
-    assert bot.texts() == ["没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"]
+    assert bot.private() == ["没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"]
+    assert bot.texts() == []  # her mistake is not the group's business
     assert await bot.svc.campaigns.open_in("r1") is None
 
 
 async def test_one_open_campaign_per_group(bot: Harness) -> None:
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_owner", "/开团 第二个团\n苹果 10元/斤")
-    assert bot.texts()[-1] == "「周六水果团」还在进行中，先发 /截单 再开新团。"
+    assert bot.private()[-1] == "「周六水果团」还在进行中，先发 /截单 再开新团。"
 
 
 async def test_owner_hash_jielong_opens_a_campaign(bot: Harness) -> None:
@@ -66,7 +67,9 @@ async def test_close_refuses_later_orders(bot: Harness) -> None:
     await bot.say("wx_owner", "/截单")
     closing = bot.texts()[-1]
     assert closing.startswith("✂️ 「周六水果团」已截单")
-    assert "草莓：2盒，¥60" in closing
+    # The group learns what was ordered; the money goes to the owner.
+    assert "草莓：2盒" in closing and "¥" not in closing
+    assert "草莓：2盒，¥60" in bot.private()[-1]
     await bot.say("wx_li", "草莓1盒")
     await bot.say("wx_zhang", "取消")
     await bot.settle()
@@ -83,7 +86,8 @@ async def test_deadline_closes_by_itself_with_totals(bot: Harness) -> None:
     assert len(closed) == 1
     when, text = closed[0]
     assert (when.hour, when.minute, when.second) == (8, 30, 10)  # 30 minutes to the second
-    assert "草莓：2盒，¥60" in text
+    assert "草莓：2盒" in text and "¥" not in text
+    assert "草莓：2盒，¥60" in bot.private()[-1]
     await bot.say("wx_li", "草莓1盒")
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
 
@@ -102,7 +106,7 @@ async def test_summary_totals_buyers_and_amounts(bot: Harness) -> None:
     await bot.say("wx_li", "草莓1盒，砂糖橘2箱")
     await bot.say("wx_wang", "+1")
     await bot.say("wx_owner", "/summary")
-    summary = bot.texts()[-1]
+    summary = bot.private()[-1]
     assert summary.split("\n")[:5] == [
         "📋 周六水果团 汇总（进行中）",
         "草莓：3盒，¥90",
@@ -128,25 +132,29 @@ async def test_a_member_renamed_as_the_owner_gets_nothing(bot: Harness) -> None:
 
 async def test_owner_adds_and_removes_an_admin_by_mention(bot: Harness) -> None:
     await bot.say("wx_owner", "/管理员 添加 @李四", mentions=("wx_li",))
-    assert bot.texts()[-1] == "已添加管理员：李四"
+    assert bot.private()[-1] == "已添加管理员：李四"
     await bot.say("wx_li", FRUIT)
     assert await bot.svc.campaigns.open_in("r1") is not None
     await bot.say("wx_owner", "/管理员 移除 @李四", mentions=("wx_li",))
     await bot.say("wx_li", "/截单")
     assert "只有团长和管理员" in bot.texts()[-1]
     await bot.say("wx_owner", "/管理员 移除 @王姐", mentions=("wx_owner",))
-    assert bot.texts()[-1] == "王姐(团长)是群主，不能移除"
+    assert bot.private()[-1] == "王姐(团长)是群主，不能移除"
 
 
 async def test_admin_command_needs_a_real_mention(bot: Harness) -> None:
     await bot.say("wx_owner", "/管理员 添加 @李四")  # typed, not a WeChat mention
-    assert bot.texts()[-1].startswith("用法：/管理员 添加 @某人")
+    assert bot.private()[-1].startswith("用法：/管理员 添加 @某人")
     assert not await bot.svc.rooms.is_admin("r1", "wx_li")
 
 
 async def test_help_and_unknown_command(bot: Harness) -> None:
     await bot.say("wx_zhang", "/帮助")
-    assert "我的订单" in bot.texts()[-1] and "/开团" in bot.texts()[-1]
+    # A member sees how to order, in the group; the owner's commands are hers.
+    assert "我的订单" in bot.texts()[-1] and "/开团" not in bot.texts()[-1]
+    await bot.say("wx_owner", "/帮助")
+    assert "/开团" in bot.private()[-1] and "/群" in bot.private()[-1]
+    assert "/开团" not in bot.texts()[-1]
     await bot.say("wx_zhang", "/help")
     assert bot.texts()[-1] == bot.texts()[-2]
     await bot.say("wx_zhang", "/飞")

@@ -297,7 +297,15 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> N
                     last[member] = state
     book = {o["member"]: {i["product"]: i["qty"] for i in o["items"]}
             for o in json.loads(expected)["campaigns"][0]["orders"]}
-    assert {m: s for m, s in last.items() if s} == book, why
+    # A line taken exactly from a 接龙 list she can see is not acknowledged on its own (README, "A quiet
+    # group"), so for members in any list the last word may be older than the book; for everyone else
+    # every change was acknowledged.
+    in_lists = {str(r["from"]) for r in records if r["kind"] == "message"
+                and (str(r["text"]).startswith(HEADER) or r.get("type") == "solitaire")}
+    in_lists |= {m for r in records if r.get("type") == "solitaire" for m in re.findall(r"<u>(\w+)</u>", r["text"])}
+    assert {m: s for m, s in last.items() if s and m not in in_lists} == \
+        {m: s for m, s in book.items() if m not in in_lists}, why
+    assert set(book) <= set(last) | in_lists, why
     print(f"{why}: {len(messages)} messages, {kills} kills, {restarts} runs; uninterrupted run {clean_seconds:.1f} s")
 
 

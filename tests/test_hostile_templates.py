@@ -77,7 +77,8 @@ async def test_hostile_titles_and_product_names_are_shown_literally(bot: Harness
 
     bot.take()
     await bot.say("wx_owner", "/汇总")
-    (summary,) = bot.texts()
+    assert bot.texts() == []
+    (summary,) = bot.private()
     assert TITLE in summary
     for name in HOSTILE_PRODUCTS.values():
         assert name in summary

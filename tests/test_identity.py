@@ -43,13 +43,13 @@ async def test_a_member_renamed_to_the_owner_commands_nothing(bot: Harness) -> N
 async def test_a_name_typed_after_at_is_no_mention(bot: Harness) -> None:
     # "/管理员 添加 @张三" with no real mention names nobody: a display name could be anyone's.
     await bot.say("wx_owner", "/管理员 添加 @张三")
-    assert "要真的@到人" in bot.texts()[-1]
+    assert "要真的@到人" in bot.private()[-1]
     assert await _admin_ids(bot) == ["wx_owner"]
     # A member showing the owner's name, really @-mentioned, is still herself.
     await bot.say("wx_owner", f"/管理员 添加 @{OWNER_NAME}", mentions=("wx_zhao",))
     assert await _admin_ids(bot) == ["wx_owner", "wx_zhao"]
     await bot.say("wx_zhao", f"/管理员 移除 @{OWNER_NAME}", name=OWNER_NAME, mentions=("wx_owner",))
-    assert "是群主，不能移除" in bot.texts()[-1]
+    assert "是群主，不能移除" in bot.private("wx_zhao")[-1]
     assert await _admin_ids(bot) == ["wx_owner", "wx_zhao"]
 
 
@@ -62,7 +62,9 @@ async def test_two_members_with_the_same_name_keep_separate_orders(bot: Harness)
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_twin", "砂糖橘"): 1, ("wx_twin", "草莓"): 1}
     acks = [o for o in bot.take() if o.mentions and "已记录" in o.text]
-    assert {m for o in acks for m in o.mentions} == {"wx_zhang", "wx_twin"}
+    # The copies show their lines as written (no acknowledgement of their own); her twin's plain
+    # order is acknowledged to her twin alone, with her twin's whole order.
+    assert [(o.mentions, o.text) for o in acks] == [(("wx_twin",), "@张三 已记录：草莓×1、砂糖橘×1，共¥55")]
 
     # Her twin's copy without her line, her twin's 取消, her twin changing her
     # line: none of it is hers to change.
@@ -72,7 +74,7 @@ async def test_two_members_with_the_same_name_keep_separate_orders(bot: Harness)
     await bot.say("wx_twin", "取消", name="张三")
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
     await bot.say("wx_owner", "/汇总")
-    assert "3-502 张三 草莓5盒（改动了别人的接龙行）" in bot.texts()[-1]
+    assert "3-502 张三 草莓5盒（改动了别人的接龙行）" in bot.private()[-1]
 
     # 我的订单 answers for the id that asks.
     await bot.say("wx_twin", "我的订单", name="张三")
@@ -127,8 +129,8 @@ async def test_a_member_who_leaves_and_rejoins_under_another_name_keeps_her_orde
     assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
     await bot.say("wx_zhang", copy("3-502 张三 草莓4盒", "7-1101 李四 砂糖橘1箱"), name="张三三")
     assert await bot.book() == {("wx_zhang", "草莓"): 4, ("wx_li", "砂糖橘"): 1}
-    await bot.settle()
-    assert "@张三三 已记录：草莓×4，共¥120" in bot.texts()
+    await bot.say("wx_zhang", "我的订单", name="张三三")
+    assert "@张三三 你的订单：\n【周六水果团】草莓×4，¥120，进行中" in bot.texts()
     await bot.say("wx_zhang", "草莓不要了", name="张三三")
     assert await bot.book() == {("wx_li", "砂糖橘"): 1}
 

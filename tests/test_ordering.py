@@ -15,8 +15,12 @@ async def test_copies_append_and_each_member_owns_her_line(bot: Harness) -> None
     await bot.say("wx_li", copy("3-502 张三 草莓2盒", "7-1101 李四 砂糖橘1箱"))
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
-    assert "@张三 已记录：草莓×2，共¥60" in bot.texts()
-    assert "@李四 已记录：砂糖橘×1，共¥25" in bot.texts()
+    # Each copy shows its sender's line as she wrote it, taken exactly: no acknowledgement of its own.
+    assert not any("已记录" in t for t in bot.texts())
+    # A plain order is not visible as a list line: it is acknowledged.
+    await bot.say("wx_wang", "草莓1盒")
+    await bot.settle()
+    assert "@王五 已记录：草莓×1，共¥30" in bot.texts()
 
 
 async def test_two_members_copying_the_same_version_lose_nobody(bot: Harness) -> None:
@@ -67,7 +71,7 @@ async def test_changing_someone_elses_line_is_for_the_owner_not_an_order(bot: Ha
     await bot.say("wx_li", copy("3-502 张三 草莓5盒", "7-1101 李四 砂糖橘1箱"))
     assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}
     await bot.say("wx_owner", "/汇总")
-    assert "3-502 张三 草莓5盒（改动了别人的接龙行）" in bot.texts()[-1]
+    assert "3-502 张三 草莓5盒（改动了别人的接龙行）" in bot.private()[-1]
 
 
 async def test_identical_lines_from_two_members_are_two_orders(bot: Harness) -> None:
@@ -211,7 +215,7 @@ async def test_unreadable_line_is_kept_for_the_owner(bot: Harness) -> None:
     await bot.say("wx_zhang", copy("3-502 张三 草莓2盒"))
     await bot.say("wx_li", copy("3-502 张三 草莓2盒", "7-1101 李四 老样子"))
     await bot.say("wx_owner", "/汇总")
-    summary = bot.texts()[-1]
+    summary = bot.private()[-1]
     assert "草莓：2盒，¥60" in summary
     assert "1人下单" in summary
     assert "李四：7-1101 李四 老样子（没认出商品或数量）" in summary

@@ -7,7 +7,9 @@ read exact send times in seconds after START and never really sleep.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import random
 from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +24,9 @@ from bot.models import Outgoing
 from bot.transports.base import SendError
 
 START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=DEFAULT_TZ)
+# Most tests here are about the per-chat and per-account pacing; the random gap
+# between chats has its own test.
+NO_GAP = (0.0, 0.0)
 
 
 def msg(text: str, room: str = "r1", *, mentions: tuple[str, ...] = (), mergeable: bool = False) -> Outgoing:
@@ -71,12 +76,13 @@ class Rig:
         self.clock = ManualClock(START)
         self.timer = ManualSleep(self.clock)
         self.transport = FakeTransport(self.clock)
-        self.queue = OutboundQueue(self.transport.send, self.clock, SendLimits(), sleep=self.timer.sleep)
+        self.queue = OutboundQueue(self.transport.send, self.clock, SendLimits(switch_gap=NO_GAP),
+                                   sleep=self.timer.sleep)
         self.worker: asyncio.Task[None] | None = None
 
-    def use(self, limits: SendLimits) -> None:
+    def use(self, limits: SendLimits, rng: random.Random | None = None) -> None:
         assert self.worker is None
-        self.queue = OutboundQueue(self.transport.send, self.clock, limits, sleep=self.timer.sleep)
+        self.queue = OutboundQueue(self.transport.send, self.clock, limits, sleep=self.timer.sleep, rng=rng)
 
     def start(self) -> None:
         self.worker = asyncio.create_task(self.queue.run())
@@ -204,7 +210,7 @@ async def test_a_flood_in_one_group_does_not_hold_up_another(rig: Rig) -> None:
 async def test_a_flood_leaves_other_groups_their_own_pace(rig: Rig) -> None:
     # Without the account window binding, the other group's messages keep
     # their own 2 s pace while the flood continues in between.
-    rig.use(SendLimits(per_account_per_minute=1000))
+    rig.use(SendLimits(per_account_per_minute=1000, switch_gap=NO_GAP))
     rig.start()
     await rig.post(*(msg(f"flood{i}") for i in range(1000)))
     await rig.at(101)
@@ -216,7 +222,7 @@ async def test_a_flood_leaves_other_groups_their_own_pace(rig: Rig) -> None:
 
 
 async def test_busy_groups_take_turns(rig: Rig) -> None:
-    rig.use(SendLimits(per_account_per_minute=1000))
+    rig.use(SendLimits(per_account_per_minute=1000, switch_gap=NO_GAP))
     rig.start()
     for room in ("r1", "r2", "r3"):
         await rig.post(*(msg(f"{room}-{i}", room=room) for i in range(4)))
@@ -452,7 +458,7 @@ async def test_any_exception_counts_as_a_failure(rig: Rig) -> None:
             raise ConnectionResetError
         await rig.transport.send(out)
 
-    rig.queue = OutboundQueue(flaky, rig.clock, SendLimits(), sleep=rig.timer.sleep)
+    rig.queue = OutboundQueue(flaky, rig.clock, SendLimits(switch_gap=NO_GAP), sleep=rig.timer.sleep)
     rig.start()
     await rig.post(msg("a"))
     await rig.at(10)
@@ -572,3 +578,24 @@ async def test_stop_abandons_a_hanging_send(rig: Rig) -> None:
     assert rig.queue.dropped == 1
     await rig.at(100)
     assert rig.transport.sent == []
+
+
+async def test_switching_groups_waits_a_few_random_seconds(rig: Rig) -> None:
+    """Across groups the account posts with a few seconds' random gap, never a fixed rhythm;
+    within a group the per-group interval alone applies. Seeded: the same run every time."""
+    rig.use(SendLimits(per_account_per_minute=1000), rng=random.Random(7))
+    rig.start()
+    await rig.post(*(Outgoing(text=f"g{i}", room_id=f"r{i}") for i in range(6)))
+    await rig.at(60)
+    times = rig.transport.times()
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 6
+    assert all(2.0 <= g <= 5.0 + 1e-6 for g in gaps), gaps
+    assert len({round(g, 3) for g in gaps}) > 1  # not one fixed rhythm
+    rig2 = Rig()
+    rig2.use(SendLimits(per_account_per_minute=1000), rng=random.Random(7))
+    rig2.start()
+    await rig2.post(*(Outgoing(text=f"g{i}", room_id=f"r{i}") for i in range(6)))
+    await rig2.at(60)
+    assert rig2.transport.times() == times
+    await rig2.close()

@@ -574,6 +574,8 @@ async def _run_chat(ops: list[tuple[Any, ...]], folder: Path) -> None:
                 if source == "copy":
                     assert MEMBERS[owner] in raw
         await bot.settle()
+        # Questions gathered for the owner are sent on the calendar: let that happen before counting.
+        await bot.wait(bot.svc.settings.forward_every.total_seconds())
         book, posts = await bot.book(), len(bot.transport.sent)
         for member, text, mid in said:
             await bot.redeliver(member, text, mid)

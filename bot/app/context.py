@@ -3,16 +3,33 @@
 Replies and acknowledgements are only collected here; the app sends them after
 the message's transaction commits, so nothing is ever said about an order that
 is not in the book.
+
+Who hears what:
+- `ctx.reply(text)` answers the sender: where she wrote, or privately when the
+  command answers the owner (`answer_private`, set by the router for owner
+  commands, so their money, debts and schedules never reach a group);
+- `ctx.reply_private(text)` answers her privately, wherever she wrote;
+- `ctx.post(text)` posts to the group the message is about, for the members;
+- `await ctx.tell_owner(room_id, text)` tells a group's owner privately;
+- `ctx.ack(...)` queues a gathered acknowledgement in the group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.domain.services import Services
 from bot.models import Message, Outgoing
+
+if TYPE_CHECKING:
+    from bot.app.router import Dispatcher
+
+# Work done after the commit, off the message pipeline (building a workbook);
+# what it returns is sent when it is done.
+Deferred = Callable[[], Awaitable[list[Outgoing]]]
 
 
 @dataclass(frozen=True)
@@ -21,6 +38,9 @@ class Ack:
     member_id: str
     name: str
     text: str
+    # Waitlisted, refused after the close, or sent to the owner: the member must
+    # learn it soon, so it shortens the wait for everyone in its batch.
+    urgent: bool = False
 
 
 @dataclass
@@ -34,27 +54,44 @@ class Context:
     # What delivering a reply means (an outbox `on_sent`), by its index in `replies`.
     on_sent: dict[int, str] = field(default_factory=dict)
     acks: list[Ack] = field(default_factory=list)
+    # The group the message is about: where it was written or, for an owner's
+    # private command, the group she picked. None for other private messages.
+    group_id: str | None = None
+    # Set by the router for owner commands: `reply` goes to the sender's private chat.
+    answer_private: bool = False
     # Set when deadlines or schedules changed, so the app re-reads what is due next.
     deadlines_changed: bool = False
     # Changes to the bot's memory that must follow the database: run once the
     # message's transaction has committed, never for one that rolled back.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
+    # The commands the app knows, for /帮助.
+    dispatcher: Dispatcher | None = None
+
+    def __post_init__(self) -> None:
+        if self.group_id is None:
+            self.group_id = self.msg.room_id
 
     @property
     def room_id(self) -> str:
-        assert self.msg.room_id is not None
-        return self.msg.room_id
+        assert self.group_id is not None, "this handler needs a group"
+        return self.group_id
+
+    @property
+    def private(self) -> bool:
+        """Written in a private chat with the bot."""
+        return self.msg.room_id is None
 
     def reply(self, text: str, *, mention_sender: bool = False, mentions: tuple[str, ...] = ()) -> None:
+        if self.msg.room_id is None or self.answer_private:
+            self.reply_private(text)
+            return
         if mention_sender:
             text = f"@{self.msg.sender.name} {text}"
             mentions = (self.msg.sender.id, *mentions)
-        if self.msg.room_id is None:
-            self.replies.append(Outgoing(text=text, to=self.msg.sender.id))
-        else:
-            self.replies.append(Outgoing(text=text, room_id=self.msg.room_id, mentions=mentions))
+        self.replies.append(Outgoing(text=text, room_id=self.msg.room_id, mentions=mentions))
 
-    def post(self, out: Outgoing, on_sent: str | None = None) -> None:
+    def send(self, out: Outgoing, on_sent: str | None = None) -> None:
         """Says `out`; `on_sent` (see storage/outbox.py) is applied when it is delivered, not when queued."""
         if on_sent is not None:
             self.on_sent[len(self.replies)] = on_sent
@@ -67,11 +104,19 @@ class Context:
         goes this way even when the command was typed in a group."""
         self.replies.append(Outgoing(text=text, to=self.msg.sender.id))
 
+    def post(self, text: str, *, mentions: tuple[str, ...] = ()) -> None:
+        """Posts `text` in the group the message is about, for its members (also from a private command)."""
+        self.replies.append(Outgoing(text=text, room_id=self.room_id, mentions=mentions))
+
     async def tell_owner(self, room_id: str, text: str) -> None:
         """Says `text` privately to the group's owner (alerts, the check list, questions nobody answered)."""
         owner = await self.svc.rooms.owner(room_id)
         if owner is not None:
             self.replies.append(Outgoing(text=text, to=owner))
 
-    def ack(self, member_id: str, name: str, text: str) -> None:
-        self.acks.append(Ack(self.room_id, member_id, name, text))
+    def ack(self, member_id: str, name: str, text: str, *, urgent: bool = False) -> None:
+        self.acks.append(Ack(self.room_id, member_id, name, text, urgent))
+
+    def defer(self, work: Deferred) -> None:
+        """Runs `work` after the commit without holding up other messages; sends what it returns."""
+        self.deferred.append(work)

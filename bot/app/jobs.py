@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.digest import digest_text, next_at
+from bot.domain.hype import live_figures, live_in, timed_broadcast
 from bot.domain.lifecycle import announcement, open_campaign
 from bot.domain.pickup import pickup_reminder_job
+from bot.domain.qa import FORWARD_JOB, REPEATS_JOB, forward_waiting, point_repeats
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import parse_open_command
@@ -22,9 +26,10 @@ from storage.records import Product, Schedule
 log = logging.getLogger("bot.jobs")
 
 KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
-              "reminder": "截单提醒", "pickup_reminder": "取货提醒"}
+              "reminder": "截单提醒", "pickup_reminder": "取货提醒", "digest": "日报", FORWARD_JOB: "问题转团长",
+              REPEATS_JOB: "重复问题提示", "broadcast": "跟团播报"}
 # Posts that are stale after downtime; an opening is the owner's business and still happens.
-POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder"}
+POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder", "broadcast"}
 
 
 def minutes_of(delta: timedelta) -> int:
@@ -56,12 +61,16 @@ async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
         raise Skip("its planned opening was cancelled")
     minutes = minutes_of(open_at - now) if open_at else 0
     text = svc.templates.render(s.kind, s.room_id, fallback=False, title=title, products=products, open_at=open_at,
-                                text=str(s.payload.get("text", "")), minutes=minutes)
+                                text=str(s.payload.get("text", "")), minutes=minutes,
+                                live=await live_in(svc, s.room_id, now))
     return [Outgoing(text=text, room_id=s.room_id)]
 
 
 async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
-    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])))
+    spec = parse_open_command(str(s.payload["body"]), datetime.fromisoformat(str(s.payload["drafted_at"])),
+                              opens_at=s.run_at)
+    # Its 问答 were saved with the plan; saving them again would undo the owner's /问答 修改 since.
+    spec = replace(spec, qa=())
     reminder = timedelta(minutes=int(str(s.payload.get("reminder_minutes", 30))))
     campaign, why = await open_campaign(svc, s.room_id, spec, s.created_by, now, reminder_before=reminder)
     if campaign is None:
@@ -76,7 +85,8 @@ async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
     text = svc.templates.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
-                                buyers=buyers, minutes_left=minutes_of(campaign.close_at - now))
+                                buyers=buyers, minutes_left=minutes_of(campaign.close_at - now),
+                                live=await live_figures(svc, campaign, now))
     return [Outgoing(text=text, room_id=s.room_id)]
 
 
@@ -84,8 +94,52 @@ async def _pickup_reminder(svc: Services, s: Schedule, now: datetime) -> list[Ou
     return await pickup_reminder_job(svc, int(str(s.payload["campaign_id"])), now)
 
 
+# The digest is the owner's, not a group's: its schedule's room is "" and the payload names her.
+DIGEST_ROOM = ""
+
+
+async def schedule_digest(svc: Services, member_id: str, hhmm: str | None, now: datetime) -> datetime | None:
+    """Replaces her pending digest with one at the next `hhmm` (none when None); returns when."""
+    for s in await svc.schedules.pending_in(DIGEST_ROOM):
+        if s.kind == "digest" and s.payload.get("member") == member_id:
+            await svc.schedules.finish(s.id, "cancelled")
+    if hhmm is None:
+        return None
+    at = next_at(hhmm, now)
+    await svc.schedules.add(DIGEST_ROOM, "digest", at, {"member": member_id, "at": hhmm}, member_id, now)
+    return at
+
+
+async def _digest(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    member = str(s.payload["member"])
+    hhmm = await svc.owner_prefs.digest_at(member)
+    if hhmm is None:
+        raise Skip("the digest was turned off")
+    # The next one first: a digest that fails to render must not end the series.
+    await schedule_digest(svc, member, hhmm, max(now, s.run_at))
+    text = await digest_text(svc, member, now)
+    return [Outgoing(text=text, to=member)] if text else []
+
+
+async def _broadcast(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    campaign = await svc.campaigns.get(int(str(s.payload["campaign_id"])))
+    if campaign is None or not campaign.is_open:
+        raise Skip("the campaign is no longer open")
+    return await timed_broadcast(svc, campaign, now)
+
+
+async def _qa_forward(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await forward_waiting(svc, s.room_id, now)
+
+
+async def _qa_repeats(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await point_repeats(svc, s.room_id, now)
+
+
 JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
-                        "reminder": _reminder, "pickup_reminder": _pickup_reminder}
+                        "reminder": _reminder, "pickup_reminder": _pickup_reminder,
+                        FORWARD_JOB: _qa_forward, REPEATS_JOB: _qa_repeats, "broadcast": _broadcast,
+                        "digest": _digest}
 
 
 async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:

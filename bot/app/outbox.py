@@ -27,6 +27,7 @@ import heapq
 import itertools
 import logging
 import math
+import random
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -82,6 +83,10 @@ class SendLimits:
       as spam; the same cap as the acknowledgement batcher's.
     - max_chars 1500: about two phone screens, enough for 20 acknowledgement
       lines of ~60 characters with room to spare, well under WeChat's text limit.
+    - switch_gap 2-5 s, drawn at random each time: between a post in one chat
+      and the next in another. A fixed rhythm across many groups is what
+      anti-spam recognises as a bot; a person switching groups takes a few
+      seconds, never the same few. Within one chat per_group_interval applies.
     """
 
     per_group_interval: float = 2.0
@@ -97,6 +102,7 @@ class SendLimits:
     uncertain_wait: float = 120.0
     max_mentions: int = 20
     max_chars: int = 1500
+    switch_gap: tuple[float, float] = (2.0, 5.0)
 
     def __post_init__(self) -> None:
         if self.per_account_per_minute < 1 or (self.max_attempts or 1) < 1 or self.max_mentions < 1:
@@ -105,11 +111,14 @@ class SendLimits:
             raise ValueError("intervals and backoff must not be negative")
         if self.send_timeout <= 0:
             raise ValueError("send_timeout must be positive")
+        if not 0 <= self.switch_gap[0] <= self.switch_gap[1]:
+            raise ValueError("switch_gap must be (low, high) with 0 <= low <= high")
 
     @classmethod
     def unlimited(cls) -> SendLimits:
         """No pacing at all (load benchmarks); merging caps and retries stay as they are."""
-        return cls(per_group_interval=0.0, per_account_interval=0.0, per_account_per_minute=sys.maxsize)
+        return cls(per_group_interval=0.0, per_account_interval=0.0, per_account_per_minute=sys.maxsize,
+                   switch_gap=(0.0, 0.0))
 
     def backoff(self, failures: int) -> float:
         """The wait after the `failures`-th failed attempt of one message."""
@@ -188,7 +197,9 @@ class OutboundQueue:
     """
 
     def __init__(self, send: Send, clock: Clock, limits: SendLimits | None = None, *,
-                 sleep: Sleep = asyncio.sleep, journal: Journal | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None,
+                 journal: Journal | None = None) -> None:
+        """`rng` draws the gaps between chats; tests and benchmarks pass a seeded one."""
         self._send = send
         self.journal = journal
         self._clock = clock
@@ -205,6 +216,9 @@ class OutboundQueue:
         self._throttles = 0
         # Sends whose outcome is unknown, per conversation, until their echo or uncertain_wait.
         self._unsure: dict[str, list[Pending]] = {}
+        self._rng = rng or random.Random()
+        self._last_key: str | None = None
+        self._switch_gap = 0.0  # drawn at each start: the wait before a post to another chat
         self._serial = itertools.count(1)
         self._wake = asyncio.Event()  # something to send may have become possible
         self._progress = asyncio.Event()  # a send finished, for drain()
@@ -331,7 +345,7 @@ class OutboundQueue:
         ready: list[_Conversation] = []
         idle: list[str] = []
         for c in self._conversations.values():
-            if c.busy or c.ready_at > now + _EPSILON:
+            if c.busy or self._ready_at(c) > now + _EPSILON:
                 continue
             if c.items:
                 ready.append(c)
@@ -346,10 +360,15 @@ class OutboundQueue:
         return min(ready, key=lambda c: (c.served, max(c.ready_at, c.items[0].posted_at)))
 
     def _next_wake(self, now: float) -> float | None:
-        waiting = [c.ready_at for c in self._conversations.values() if c.items and not c.busy]
+        waiting = [self._ready_at(c) for c in self._conversations.values() if c.items and not c.busy]
         if not waiting:
             return None  # nothing to send until a post or a finished send wakes us
         return max(min(waiting), self._account_free_at(now)) - now
+
+    def _ready_at(self, conv: _Conversation) -> float:
+        if self._last_key is None or conv.key == self._last_key:
+            return conv.ready_at
+        return max(conv.ready_at, self._last_start + self._switch_gap)
 
     async def _wait(self, delay: float | None) -> None:
         waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._wake.wait())]
@@ -369,6 +388,8 @@ class OutboundQueue:
         # Failed attempts count too: WeChat saw them.
         conv.ready_at = now + self.limits.per_group_interval
         self._last_start = now
+        self._last_key = conv.key
+        self._switch_gap = self._rng.uniform(*self.limits.switch_gap)
         self._account_starts.append(now)
         self._spawn(self._attempt(conv, item))
 

@@ -19,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from bot.app.acks import AckBatcher
-from bot.app.context import Context
+from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
 from bot.app.faults import StorageAlarm, is_storage_fault
+from bot.app.groups import resolve_group
 from bot.app.jobs import run_job
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
@@ -30,7 +31,21 @@ from bot.domain.lifecycle import close_campaign
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import own_words
-from handlers import admins, campaigns, exports, help, members, ordering, payments, pickup, plans, scripts, stats
+from handlers import (
+    admins,
+    campaigns,
+    exports,
+    help,
+    members,
+    ordering,
+    owner,
+    payments,
+    pickup,
+    plans,
+    qa,
+    scripts,
+    stats,
+)
 from storage.db import NothingChanged
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
@@ -42,18 +57,22 @@ Queued = tuple[int, Outgoing, str | None]
 
 
 def build_dispatcher() -> Dispatcher:
-    dispatcher = Dispatcher()
-    # Order matters for matchers: an owner's #接龙 drop, a payment hint, a
-    # member's query, then orders.
-    dispatcher.include(help.router, admins.router, scripts.router, plans.router, campaigns.router, pickup.router,
-                       payments.router, stats.router, exports.router, members.router, ordering.router)
+    # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
+    dispatcher = Dispatcher(resolve_group)
+    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
+                       plans.router, scripts.router, qa.router, admins.router, owner.router, members.router,
+                       ordering.router)
     return dispatcher
 
 
 class App:
-    def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue) -> None:
+    def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue, *,
+                 wait_for_background: bool = False) -> None:
         """`send`: the outbound queue (it then sends from the outbox table, with a journal), or
-        a plain send that delivers at once (console, replay, tests)."""
+        a plain send that delivers at once (console, replay, tests).
+
+        `wait_for_background`: finish deferred work (an export) before the next event, so a replay
+        or a test prints it in transcript order; live, it runs alongside the next messages."""
         self.svc = svc
         self.clock = clock
         self.dispatcher = build_dispatcher()
@@ -75,6 +94,8 @@ class App:
         self._next_job: datetime | None = None
         self._due_known = False
         self._timed = asyncio.Lock()
+        self.wait_for_background = wait_for_background
+        self._background: set[asyncio.Task[None]] = set()
 
     # -- start-up ------------------------------------------------------------
 
@@ -100,6 +121,8 @@ class App:
 
     async def on_event(self, event: Event) -> None:
         await self.start()
+        if self.wait_for_background:
+            await self.finish_background()
         ts = getattr(event, "ts", None)
         if ts is not None:
             # Work due before this event runs first, stamped with its own time. Live,
@@ -166,12 +189,48 @@ class App:
         # Before any await: the acknowledgements in memory match what was committed
         # when the next transaction (a flush of the window) looks at them.
         for ack in ctx.acks:
-            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now())
+            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
         for change in ctx.after_commit:
             change()
+        await self._deliver(queued)
+        # A message that filled a batch sends it now, not at the next tick (checked for its groups
+        # only: the cost of a message must not grow with the number of groups).
+        now = self.clock.now()
+        if any(self.acks.due_by(room, now) for room in {a.room_id for a in ctx.acks}):
+            await self._flush_acks(now)
+        for work in ctx.deferred:
+            self._run_in_background(work, msg)
         if ctx.deadlines_changed:
             self._due_known = False
+
+    def _run_in_background(self, work: Deferred, msg: Message) -> None:
+        async def run() -> None:
+            try:
+                outs = await work()
+            except Exception:
+                log.exception("background work for message %s failed", msg.id)
+                outs = [Outgoing(text="抱歉，这次没有做成，请稍后再试。", to=msg.sender.id)]
+            await self._say(outs)
+
+        task = asyncio.ensure_future(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _say(self, outs: list[Outgoing]) -> None:
+        """Says `outs` through the outbox, in a transaction of their own (work done outside a message's)."""
+        try:
+            async with self.svc.db.transaction():
+                queued = self._queue_rows(outs)
+        except Exception:
+            log.exception("could not queue %d message(s); sending them without the outbox", len(outs))
+            for out in outs:
+                await self._post(out)
+            return
         await self._deliver(queued)
+
+    async def finish_background(self) -> None:
+        while self._background:
+            await asyncio.gather(*list(self._background))
 
     async def _handle(self, msg: Message, attempt: list[Context]) -> tuple[Context, list[Queued]] | None:
         svc = self.svc
@@ -184,7 +243,8 @@ class App:
                 if msg.room_id is not None:
                     await svc.rooms.remember_member(msg.room_id, msg.sender.id, msg.sender.name)
                     is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
-                ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts)
+                ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts,
+                              dispatcher=self.dispatcher)
                 attempt.append(ctx)
                 await self.dispatcher.dispatch(ctx)
                 attempt.append(ctx)
@@ -310,12 +370,12 @@ class App:
         self._due_known = False
 
     async def drain(self) -> None:
-        """Sends every gathered acknowledgement now (end of a replay, shutdown)."""
+        """Sends every gathered acknowledgement now (end of a replay, shutdown), after deferred work."""
         await self.start()
+        await self.finish_background()
         if self.acks.next_due() is not None:
             self.clock.observe(max(self.clock.now(), self.acks.next_due() or self.clock.now()))
             await self._flush_acks(None)
-
     async def _deliver(self, queued: list[Queued]) -> None:
         """Hands committed outbox rows to the sender."""
         if not queued:

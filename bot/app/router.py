@@ -1,7 +1,24 @@
-"""Commands and matchers, declared per handlers module and included by the app.
+"""Commands and matchers, declared per handlers module with who may use them, where, and who hears the answer.
 
-A command is `/名字 参数…` (full-width ／ too); a matcher is tried in order on
-every other message and returns True when it handled it.
+In the spirit of aiogram 3 filters and nonebot2 matchers (permission + priority),
+kept small: a command is `/名字 参数…` (full-width ／ too) and declares
+
+- `role`: MEMBER (anyone) or ADMIN (the group's owner or an admin). An ADMIN
+  command always applies to one group: the group it was typed in or, in a
+  private chat, the group the owner picked (bot/app/groups.py);
+- `chat`: where it may be typed (GROUP, PRIVATE or ANY);
+- `answer`: where `ctx.reply` goes: HERE (where it was typed) or OWNER (the
+  sender's private chat). ADMIN commands answer the owner by default, so money,
+  debts, statistics, schedules and template sources never reach a group; what
+  members need is posted to the group explicitly (`ctx.post`, or an Outgoing
+  with the room);
+- `filters`: extra conditions, e.g. OPEN_CAMPAIGN, each with the line said when
+  it fails;
+- `help`: the line /帮助 shows, under its router's `section`.
+
+A matcher is tried on every message that is not a command, by `priority`
+(lower first; equal priorities keep the order routers were included in), when
+its `chat`, `role` and filters allow; it returns True when it handled the message.
 """
 
 from __future__ import annotations
@@ -9,41 +26,117 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from enum import Enum, Flag, auto
+from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:
     from bot.app.context import Context
 
 CommandFn = Callable[["Context", str], Awaitable[None]]
 MatcherFn = Callable[["Context"], Awaitable[bool]]
+Check = Callable[["Context"], Awaitable[bool]]
+# Picks the group a private ADMIN command applies to: (group id, args left) or None after saying why.
+GroupResolver = Callable[["Context", "Command", str], Awaitable[tuple[str, str] | None]]
 
 _COMMAND = re.compile(r"^\s*[/／]\s*(\S+?)(?:[\s\n]+(.*))?$", re.DOTALL)
+DEFAULT_PRIORITY = 50
+
+
+class Chat(Flag):
+    GROUP = auto()
+    PRIVATE = auto()
+    ANY = GROUP | PRIVATE
+
+
+class Role(Enum):
+    MEMBER = "member"
+    ADMIN = "admin"
+
+
+class Answer(Enum):
+    HERE = "here"  # where the message was typed
+    OWNER = "owner"  # privately, to whoever typed it
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A named condition; `refusal` is said when a command fails it (matchers just pass)."""
+
+    name: str
+    check: Check
+    refusal: str = ""
+
+
+async def _has_open_campaign(ctx: Context) -> bool:
+    return ctx.group_id is not None and await ctx.svc.campaigns.open_in(ctx.group_id) is not None
+
+
+OPEN_CAMPAIGN = Filter("an open campaign", _has_open_campaign, "现在没有进行中的团。")
 
 
 @dataclass(frozen=True)
 class Command:
     names: tuple[str, ...]
     fn: CommandFn
-    admin_only: bool
-    help: str
+    help: str = ""
+    role: Role = Role.MEMBER
+    chat: Chat = Chat.ANY
+    answer: Answer = Answer.HERE
+    filters: tuple[Filter, ...] = ()
+    section: str = ""
+
+    @property
+    def admin_only(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(frozen=True)
+class Matcher:
+    fn: MatcherFn
+    priority: int = DEFAULT_PRIORITY
+    chat: Chat = Chat.ANY
+    role: Role = Role.MEMBER
+    filters: tuple[Filter, ...] = ()
+    help: str = ""  # a line for members in /帮助 (how to order, how to ask)
 
 
 @dataclass
 class Router:
     name: str
+    section: str = ""  # the /帮助 heading of its commands
     commands: list[Command] = field(default_factory=list)
-    matchers: list[MatcherFn] = field(default_factory=list)
+    matchers: list[Matcher] = field(default_factory=list)
 
-    def command(self, *names: str, admin_only: bool = False, help: str = "") -> Callable[[CommandFn], CommandFn]:
+    def command(self, *names: str, admin_only: bool = False, role: Role | None = None, chat: Chat = Chat.ANY,
+                answer: Answer | None = None, filters: tuple[Filter, ...] = (),
+                help: str = "") -> Callable[[CommandFn], CommandFn]:
+        """`admin_only=True` is short for role=Role.ADMIN; an ADMIN command answers the owner unless told."""
+        who = role or (Role.ADMIN if admin_only else Role.MEMBER)
+        where = answer or (Answer.OWNER if who is Role.ADMIN else Answer.HERE)
+
         def register(fn: CommandFn) -> CommandFn:
-            self.commands.append(Command(names, fn, admin_only, help))
+            self.commands.append(Command(names, fn, help, who, chat, where, filters, self.section))
             return fn
 
         return register
 
-    def matcher(self, fn: MatcherFn) -> MatcherFn:
-        self.matchers.append(fn)
-        return fn
+    @overload
+    def matcher(self, fn: MatcherFn) -> MatcherFn: ...
+
+    @overload
+    def matcher(self, *, priority: int = DEFAULT_PRIORITY, chat: Chat = Chat.ANY, role: Role = Role.MEMBER,
+                filters: tuple[Filter, ...] = (), help: str = "") -> Callable[[MatcherFn], MatcherFn]: ...
+
+    def matcher(self, fn: MatcherFn | None = None, *, priority: int = DEFAULT_PRIORITY, chat: Chat = Chat.ANY,
+                role: Role = Role.MEMBER, filters: tuple[Filter, ...] = (),
+                help: str = "") -> Callable[[MatcherFn], MatcherFn] | MatcherFn:
+        """`@router.matcher` or `@router.matcher(priority=10, chat=Chat.GROUP, help=...)`."""
+
+        def register(f: MatcherFn) -> MatcherFn:
+            self.matchers.append(Matcher(f, priority, chat, role, filters, help))
+            return f
+
+        return register(fn) if fn is not None else register
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -54,33 +147,105 @@ def split_command(text: str) -> tuple[str, str] | None:
     return m.group(1).lower(), (m.group(2) or "").strip()
 
 
+def _chat_of(ctx: Context) -> Chat:
+    return Chat.PRIVATE if ctx.msg.room_id is None else Chat.GROUP
+
+
+def refusal(name: str) -> str:
+    # The same words in a group and in private, and never a figure: a member learns nothing from it.
+    return f"抱歉，/{name} 只有团长和管理员可以使用。"
+
+
 class Dispatcher:
-    def __init__(self) -> None:
+    def __init__(self, resolve_group: GroupResolver | None = None) -> None:
         self._commands: dict[str, Command] = {}
-        self._matchers: list[MatcherFn] = []
+        self._matchers: list[Matcher] = []
+        self._resolve_group = resolve_group
+        self.commands: list[Command] = []  # in the order included: /帮助 lists them so
 
     def include(self, *routers: Router) -> None:
         for router in routers:
             for cmd in router.commands:
                 for name in cmd.names:
-                    if name in self._commands:
+                    if name.lower() in self._commands:
                         raise ValueError(f"command /{name} registered twice")
                     self._commands[name.lower()] = cmd
+                self.commands.append(cmd)
             self._matchers.extend(router.matchers)
+        # sorted() is stable: equal priorities keep the order of inclusion.
+        self._matchers = sorted(self._matchers, key=lambda m: m.priority)
+
+    @property
+    def matchers(self) -> list[Matcher]:
+        return list(self._matchers)
 
     async def dispatch(self, ctx: Context) -> None:
         parsed = split_command(ctx.text)
         if parsed is not None:
-            name, args = parsed
-            cmd = self._commands.get(name)
-            if cmd is None:
-                ctx.reply(f"没有 /{name} 这个命令，发 /帮助 查看可用命令。")
-                return
-            if cmd.admin_only and not ctx.is_admin:
-                ctx.reply(f"抱歉，/{name} 只有团长和管理员可以使用。", mention_sender=True)
-                return
-            await cmd.fn(ctx, args)
+            await self._command(ctx, *parsed)
             return
+        chat = _chat_of(ctx)
         for matcher in self._matchers:
-            if await matcher(ctx):
+            if not chat & matcher.chat or (matcher.role is Role.ADMIN and not ctx.is_admin):
+                continue
+            if not all([await f.check(ctx) for f in matcher.filters]):
+                continue
+            if await matcher.fn(ctx):
                 return
+
+    async def _command(self, ctx: Context, name: str, args: str) -> None:
+        cmd = self._commands.get(name)
+        if cmd is None:
+            ctx.reply(f"没有 /{name} 这个命令，发 /帮助 查看可用命令。")
+            return
+        if cmd.answer is Answer.OWNER:
+            ctx.answer_private = True
+        if not _chat_of(ctx) & cmd.chat:
+            ctx.reply(f"/{name} 请在{'和我的私聊' if cmd.chat is Chat.PRIVATE else '群'}里发。")
+            return
+        if cmd.role is Role.ADMIN:
+            if ctx.msg.room_id is None:
+                if self._resolve_group is None:
+                    ctx.reply(refusal(name))
+                    return
+                picked = await self._resolve_group(ctx, cmd, args)
+                if picked is None:
+                    return  # the resolver said why: not her group, or which one
+                ctx.group_id, args = picked
+                ctx.is_admin = True
+            elif not ctx.is_admin:
+                # A member's refusal stays where she typed it: she needs to know, and it holds no figures.
+                ctx.answer_private = False
+                ctx.reply(refusal(name), mention_sender=True)
+                return
+        for f in cmd.filters:
+            if not await f.check(ctx):
+                ctx.reply(f.refusal or f"/{name} 现在不能用。")
+                return
+        await cmd.fn(ctx, args)
+        if ctx.private and ctx.group_id is not None:
+            await _confirm_group_posts(ctx)
+
+    def help_sections(self, admin: bool) -> list[tuple[str, list[str]]]:
+        """/帮助's sections, from the commands' and matchers' own `help`: members first, then the owner's."""
+        # Ordering first (the catch-all matchers come last by priority), then asking.
+        member = [m.help for m in sorted(self._matchers, key=lambda m: -m.priority) if m.help
+                  and m.role is Role.MEMBER]
+        member += [c.help for c in self.commands if c.help and c.role is Role.MEMBER and not c.section]
+        sections: dict[str, list[str]] = {"团员": member}
+        if admin:
+            for c in self.commands:
+                if c.help and (c.role is Role.ADMIN or c.section):
+                    sections.setdefault(c.section or "团长/管理员", []).append(c.help)
+        return [(title, lines) for title, lines in sections.items() if lines]
+
+
+async def _confirm_group_posts(ctx: Context) -> None:
+    """A private command that posted in a group tells her so: she cannot see the group from here."""
+    posts = [o for o in ctx.replies if o.room_id == ctx.group_id]
+    if not posts or any(o.to == ctx.msg.sender.id for o in ctx.replies):
+        return
+    topic = await ctx.svc.rooms.topic(ctx.room_id) or ctx.room_id
+    first = posts[0].text.strip().split("\n")[0][:40]
+    more = f"（共{len(posts)}条）" if len(posts) > 1 else ""
+    ctx.reply_private(f"✅ 已发到「{topic}」{more}：{first}")

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import commission_cents
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
+from bot.parsing.timeparse import parse_when, past_reason
 from bot.render.templates import money
 from storage.records import Campaign, Product, ProductTotal
 
@@ -64,8 +66,19 @@ async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, s
     return sum(t.qty for t in totals), campaign.min_units, "份"
 
 
-async def close_campaign(svc: Services, campaign: Campaign, at: datetime) -> list[Outgoing]:
-    """Closes inside the caller's transaction; returns the notices to post after commit."""
+async def close_notice(svc: Services, campaign: Campaign) -> str:
+    """What the group hears at the close: closed, what was ordered per product, pickup. No money."""
+    products = await svc.campaigns.products(campaign.id)
+    totals, buyers = await svc.orders.totals(campaign.id, products)
+    return svc.templates.render("closed", campaign.room_id, campaign=campaign, totals=totals, buyers=buyers)
+
+
+async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
+                         closed_by: str | None = None) -> list[Outgoing]:
+    """Closes inside the caller's transaction; returns the notices to post after commit.
+
+    The group gets the close notice; the totals with money, commission and the
+    lines to check go privately to the group's owner (and to the admin who closed it)."""
     await svc.campaigns.close(campaign.id, at)
     progress = await group_progress(svc, campaign)
     if progress is not None:
@@ -73,12 +86,16 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime) -> lis
         await svc.campaigns.set_fulfilled(campaign.id, progress[0] >= progress[1])
     closed = await svc.campaigns.get(campaign.id)
     assert closed is not None
-    posts = [Outgoing(text=await summary_text(svc, closed, "closed"), room_id=campaign.room_id)]
+    posts = [Outgoing(text=await close_notice(svc, closed), room_id=campaign.room_id)]
     if progress is not None and progress[0] < progress[1]:
         have, need, unit = progress
         posts.append(Outgoing(text=svc.templates.render("group_failed", campaign.room_id, campaign=closed,
                                                         have=have, need=need, unit=unit),
                               room_id=campaign.room_id))
+    totals = await summary_text(svc, closed)
+    owner = await svc.rooms.owner(campaign.room_id)
+    for member in dict.fromkeys(m for m in (owner, closed_by) if m):
+        posts.append(Outgoing(text=totals, to=member))
     return posts
 
 
@@ -99,11 +116,21 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
     current = await svc.campaigns.open_in(room_id)
     if current is not None:
         return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
+    if spec.close_problem is not None:
+        return None, f"没有开团：{spec.close_problem}。请改好后重发。"
     if spec.close_at is not None and spec.close_at <= now:
-        return None, "截单时间已经过了，请检查后重发。"
+        return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header)
     campaign = await svc.campaigns.get(cid)
     assert campaign is not None
+    # `问 … 答 …` lines join the group's 质量问答 (they outlive the campaign); `播报 每N单` is this campaign's.
+    await save_spec_pairs(svc, room_id, spec.qa, created_by, now)
+    if spec.broadcast_every or spec.broadcast_at:
+        await svc.hype.set_broadcast(cid, spec.broadcast_every or 0)
+    for written in spec.broadcast_at:
+        at = parse_when(written, now)
+        if at is not None and at > now and (campaign.close_at is None or at < campaign.close_at):
+            await svc.schedules.add(room_id, "broadcast", at, {"campaign_id": cid}, created_by, now)
     before = reminder_before or svc.settings.reminder_before
     if campaign.close_at is not None and campaign.close_at - before > now:
         await svc.schedules.add(room_id, "reminder", campaign.close_at - before, {"campaign_id": cid},

@@ -11,7 +11,10 @@ from bot.render.templates import Templates
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.fulfilment import FulfilmentRepo
+from storage.hype import HypeRepo
 from storage.orders import OrderRepo
+from storage.owner_prefs import OwnerPrefsRepo
+from storage.qa import QaRepo
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
 
@@ -27,7 +30,13 @@ class Settings:
     # After downtime a post late by less than this still goes out; older ones
     # are skipped, so a restart never bursts stale hype into the group.
     grace: timedelta = timedelta(minutes=10)
-    # Where /导出 writes its workbook when the transport cannot send files.
+    # The same answer is posted in full at most once in this long per group;
+    # repeats are gathered for this long into one pointer to it.
+    answer_repeat: timedelta = timedelta(minutes=10)
+    repeat_gather: timedelta = timedelta(minutes=1)
+    # Unanswered questions reach the owner at most once in this long per group.
+    forward_every: timedelta = timedelta(minutes=5)
+    # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
     export_dir: Path = Path("data") / "exports"
 
 
@@ -43,6 +52,9 @@ class Services:
     schedules: ScheduleRepo
     owner_templates: TemplateRepo
     fulfilment: FulfilmentRepo
+    owner_prefs: OwnerPrefsRepo
+    qa: QaRepo
+    hype: HypeRepo
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
@@ -55,7 +67,7 @@ class Services:
         return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
                    book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
-                   fulfilment=FulfilmentRepo(db))
+                   fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db))
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():

@@ -14,8 +14,9 @@ from decimal import Decimal, InvalidOperation
 
 from bot.parsing.jielong import JielongCopy, is_example
 from bot.parsing.quantity import NUM, UNITS, to_int
-from bot.parsing.textnorm import clean, key_of, nfkc
-from bot.parsing.timeparse import parse_when
+from bot.parsing.question import MAX_PAIR_ANSWER, MAX_PAIR_QUESTION
+from bot.parsing.textnorm import clean, drop_invisible, key_of, nfkc
+from bot.parsing.timeparse import ImpossibleTime, parse_when, resolve_day_words, strict_when
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class CampaignSpec:
     min_units: int | None = None  # 成团 N份
     commission_bp: int | None = None  # 佣金 10%, in basis points
     problems: tuple[str, ...] = field(default=())  # lines the bot could not read
+    # A 截单 time that cannot exist (25:00, 2月30日): opening without the deadline
+    # the owner meant would be a different campaign, so the opening is refused.
+    close_problem: str | None = None
+    qa: tuple[tuple[str, str], ...] = field(default=())  # `问 草莓甜吗 答 不甜包退` lines: the owner's 质量问答
+    broadcast_every: int | None = None  # `播报 每20单`: a 跟团播报 every N buyers
+    broadcast_at: tuple[str, ...] = field(default=())  # `播报 12:00 18:00`: times of day, read when it opens
 
 
 _UNIT = rf"(?:{UNITS})"
@@ -76,6 +83,14 @@ def commission_bp(text: str) -> int | None:
     return int(value * 100)
 
 
+# `问 草莓甜吗 答 不甜包退` / `问：草莓甜吗 答：不甜包退`: a question-answer pair for the group. The
+# line is cut at its first 答 that follows a space or precedes a colon (a regex with a
+# lazy question and optional spaces on both sides was quadratic in a line of tabs).
+_QA_CUT = re.compile(r"(?<=\s)答|答(?=[ \t]*[:：])")
+_BROADCAST = re.compile(rf"每\s*({NUM})\s*(?:单|人|份)?")
+_SEPARATORS = " \t:："
+_SOME_DAY = datetime(2026, 1, 1)
+_TIMES = re.compile(r"[\s,，、;；]+")
 _OPTION = re.compile(r"^\s*(截单|截止|自提|取货|成团|限购|佣金)\s*[:：]?\s*(.*)$")
 _NAME_PREFIX = re.compile(r"^.*?(?:到货|预售|上新|团购|今日|今天|明日|明天)\s*[:：]\s*")
 
@@ -132,15 +147,23 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
 
 
 def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
-                  problems: list[str]) -> None:
+                  problems: list[str], opens_at: datetime | None = None) -> None:
     if key in ("截单", "截止"):
-        when = parse_when(value, now)
+        try:
+            when = strict_when(value, now)
+        except ImpossibleTime as exc:
+            why = f"截单时间不对：{exc}"
+            problems.append(why)
+            out["close_problem"] = why
+            return
         if when is None:
+            # "截止 售完为止" is a way of saying there is no deadline: opened, and the line is shown.
             problems.append(f"截单时间看不懂：{value}")
         else:
             out["close_at"] = when
     elif key in ("自提", "取货"):
-        out["pickup"] = value.strip() or None
+        # 明天/周六 mean a date when the campaign opens; the line is read again on pickup day.
+        out["pickup"] = resolve_day_words(value.strip(), opens_at or now) or None
     elif key == "成团":
         m = re.search(rf"({NUM})\s*(人|单|{UNITS})?", nfkc(value))
         n = to_int(m.group(1)) if m else None
@@ -166,8 +189,10 @@ def _apply_option(key: str, value: str, now: datetime, out: dict[str, object],
             out["commission_bp"] = bp
 
 
-def parse_open_command(body: str, now: datetime) -> CampaignSpec:
-    """`body` is everything after `/开团`: the title, then one line per product or option."""
+def parse_open_command(body: str, now: datetime, *, opens_at: datetime | None = None) -> CampaignSpec:
+    """`body` is everything after `/开团`: the title, then one line per product or option.
+    Times are read as of `now` (when the owner wrote them); `今天`/`明天`/`周六` in the
+    自提 line count from `opens_at`, a planned campaign's opening, when given."""
     lines = [ln for ln in body.replace("\r", "").split("\n")]
     title = lines[0].strip() if lines else ""
     products: list[ProductSpec] = []
@@ -177,9 +202,11 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
         if not key_of(line):
             # Blank, or decoration only (🍓🍓🍓, ———): no product, nothing to report.
             continue
+        if _extra_line(line, opts, problems):
+            continue
         om = _OPTION.match(clean(line))
         if om:
-            _apply_option(om.group(1), om.group(2), now, opts, problems)
+            _apply_option(om.group(1), om.group(2), now, opts, problems, opens_at)
             continue
         product = parse_product_line(line)
         if product is None:
@@ -187,6 +214,44 @@ def parse_open_command(body: str, now: datetime) -> CampaignSpec:
         else:
             products.append(product)
     return _finish(title, products, opts, problems)
+
+
+def _extra_line(line: str, opts: dict[str, object], problems: list[str]) -> bool:
+    """A `问 … 答 …` or `播报 每N单` line, taken into `opts`; False for any other line."""
+    # The answer is kept as the owner wrote it (full-width punctuation and all).
+    text = drop_invisible(line).strip()
+    if text.startswith("问") and (cut := _QA_CUT.search(text, 1)) is not None:
+        question = text[1:cut.start()].strip(_SEPARATORS)
+        answer = text[cut.end():].strip(_SEPARATORS)
+        if len(question) > MAX_PAIR_QUESTION or len(answer) > MAX_PAIR_ANSWER:
+            problems.append(f"问答太长，没有保存（问题{MAX_PAIR_QUESTION}字、回答{MAX_PAIR_ANSWER}字以内）："
+                            f"{question[:20]}…")
+            return True
+        if question and answer:
+            pairs = opts.setdefault("qa", [])
+            assert isinstance(pairs, list)
+            pairs.append((question, answer))
+            return True
+        return False
+    plain = clean(line).strip()
+    rest = plain[2:].strip(_SEPARATORS)
+    if not plain.startswith("播报") or not rest:
+        return False
+    if not rest.startswith("每"):
+        # `播报 12:00 18:00`: each a time of day (checked against a fixed day; the
+        # real dates are the next such times once the campaign opens).
+        times = [t for t in _TIMES.split(rest) if t]
+        if len(times) > 12 or any(parse_when(t, _SOME_DAY) is None for t in times):
+            return False  # "播报机 10元" is a product
+        opts["broadcast_at"] = tuple(times)
+        return True
+    bm = _BROADCAST.fullmatch(rest)
+    n = to_int(bm.group(1)) if bm else None
+    if not n:
+        problems.append(f"播报看不懂：{plain}（例如：播报 每20单，或 播报 12:00 18:00）")
+    else:
+        opts["broadcast_every"] = n
+    return True
 
 
 def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
@@ -199,6 +264,10 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     min_buyers = opts.get("min_buyers")
     min_units = opts.get("min_units")
     commission = opts.get("commission_bp")
+    close_problem = opts.get("close_problem")
+    qa = opts.get("qa")
+    broadcast_every = opts.get("broadcast_every")
+    broadcast_at = opts.get("broadcast_at")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -208,6 +277,10 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         min_units=min_units if isinstance(min_units, int) else None,
         commission_bp=commission if isinstance(commission, int) else None,
         problems=tuple(problems),
+        close_problem=close_problem if isinstance(close_problem, str) else None,
+        qa=tuple(qa) if isinstance(qa, list) else (),
+        broadcast_every=broadcast_every if isinstance(broadcast_every, int) else None,
+        broadcast_at=broadcast_at if isinstance(broadcast_at, tuple) else (),
     )
 
 

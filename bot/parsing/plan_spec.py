@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from bot.parsing.quantity import NUM, to_int
 from bot.parsing.textnorm import nfkc
-from bot.parsing.timeparse import parse_when
+from bot.parsing.timeparse import strict_when
 
 # A time word is made only of these: "周五团" is a title, not Friday.
 _TIMEISH = re.compile(
@@ -24,7 +24,9 @@ def split_when(text: str, now: datetime) -> tuple[datetime, str] | None:
     """The time at the start of `text` and the words after it, or None.
 
     Tries the first one, two and three words: the longest prefix that still
-    changes the time is the time ("明天 8:00 文字" → 明天 08:00, "文字")."""
+    changes the time is the time ("明天 8:00 文字" → 明天 08:00, "文字").
+    A time that cannot exist ("明天 25:00") raises ImpossibleTime rather than
+    being read as its shorter, possible prefix. The time may have passed."""
     first, _, rest_lines = text.partition("\n")
     words = first.split()
     best: tuple[int, datetime] | None = None
@@ -32,7 +34,7 @@ def split_when(text: str, now: datetime) -> tuple[datetime, str] | None:
     for k in range(1, min(3, len(words)) + 1):
         if not _TIMEISH.match(nfkc(words[k - 1])):
             break
-        when = parse_when(" ".join(words[:k]), now)
+        when = strict_when(" ".join(words[:k]), now)
         if when is not None and when != previous:
             best = (k, when)
         previous = when
@@ -66,7 +68,7 @@ class Plan:
 
 
 def parse_plan(args: str, now: datetime) -> Plan | None:
-    """None when no time starts the command."""
+    """None when no time starts the command; ImpossibleTime when it cannot exist."""
     split = split_when(args, now)
     if split is None:
         return None

@@ -1,8 +1,12 @@
 """Times as owners write them, relative to now (pure).
 
 `11-21 20:00`, `11月21日 20点`, `20:00`, `今晚8点`, `明天 8:00`, `周六 10:00`,
-`晚上八点`, `30分钟后`. A date without a year is the next such date; a time
-without a date is the next such time.
+`晚上八点`, `30分钟后`. A time without a date is the next such time; a weekday
+is the next such day. A date without a year is in this year, even when it has
+passed: the callers refuse a past time with `past_reason`, so `12-01 10:00`
+sent at 12:15 that day is never silently next year — the owner writes the year
+for that. A time that cannot exist (`25:00`, `2-30`) raises ImpossibleTime
+inside, which `parse_when` reports as no time and `time_problem` explains.
 """
 
 from __future__ import annotations
@@ -29,6 +33,37 @@ _DAY_OFFSET = {"今天": 0, "今日": 0, "今晚": 0, "今早": 0, "明天": 1, 
 _EVENING_WORDS = ("下午", "晚上", "傍晚", "晚", "今晚", "明晚")
 
 
+class ImpossibleTime(ValueError):
+    """A date or time that does not exist; the message says why, in the owner's words."""
+
+
+_DAY_WORDS = {"今天": (0, ""), "今日": (0, ""), "今晚": (0, "晚"), "今早": (0, "早"), "明天": (1, ""),
+              "明日": (1, ""), "明晚": (1, "晚"), "明早": (1, "早"), "后天": (2, ""), "大后天": (3, "")}
+_RESOLVABLE = re.compile(r"(大后天|今天|今日|今晚|今早|明天|明日|明晚|明早|后天|(?:周|星期|礼拜)[一二三四五六日天])")
+
+
+def resolve_day_words(text: str, now: datetime) -> str:
+    """`东门 明天 18:00-20:00` → `东门 11月21日 18:00-20:00`: words that mean another
+    day tomorrow are written as the date they mean now (a pickup line is read
+    days later, in notices and exports)."""
+    def date_of(m: re.Match[str]) -> str:
+        word = m.group(1)
+        if word in _DAY_WORDS:
+            offset, part = _DAY_WORDS[word]
+            day = now.date() + timedelta(days=offset)
+            return f"{day.month}月{day.day}日{part}"
+        ahead = (_WEEKDAYS[word[-1]] - now.weekday()) % 7
+        day = now.date() + timedelta(days=ahead)
+        return f"{day.month}月{day.day}日（{word}）"
+    return _RESOLVABLE.sub(date_of, text)
+
+
+def past_reason(when: datetime) -> str:
+    """Why a time the owner wrote cannot be used: it has passed."""
+    return (f"{when.month}月{when.day}日 {when:%H:%M} 已经过了，请写一个以后的时间"
+            f"（没写年份的日期按今年算；明年的日期请写上年份，例如 {when.year + 1}-{when:%m-%d %H:%M}）")
+
+
 def _clock(text: str, day_word: str) -> tuple[time, int] | None:
     """The time of day written in `text` and where it ends."""
     m = _CLOCK.search(text)
@@ -45,8 +80,8 @@ def _clock(text: str, day_word: str) -> tuple[time, int] | None:
         hour += 12
     if part == "中午" and hour < 6:
         hour += 12
-    if not (0 <= hour <= 24 and 0 <= minute < 60):
-        return None
+    if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
+        raise ImpossibleTime(f"「{m.group(0).strip()}」不是一个时间（0点到24点，分钟0到59）")
     if hour == 24:
         hour = 23
         minute = 59
@@ -54,12 +89,31 @@ def _clock(text: str, day_word: str) -> tuple[time, int] | None:
 
 
 def parse_when(text: str, now: datetime) -> datetime | None:
-    """The moment `text` names, in now's time zone, or None if it names none."""
+    """The moment `text` names, in now's time zone (it may have passed), or None if
+    it names none or one that cannot exist."""
+    try:
+        return strict_when(text, now)
+    except ImpossibleTime:
+        return None
+
+
+def strict_when(text: str, now: datetime) -> datetime | None:
+    """Like parse_when, but a time that cannot exist raises ImpossibleTime."""
     try:
         return _parse_when(nfkc(text).strip(), now)
-    except OverflowError:
+    except OverflowError as exc:
         # "999999999天后": past the last date a datetime can hold.
-        return None
+        raise ImpossibleTime(f"「{text.strip()[:20]}」太远了") from exc
+
+
+def time_problem(text: str, now: datetime) -> str | None:
+    """Why `text` gives no time the bot can use (it cannot exist, or it has passed);
+    None when it is fine or names no time at all."""
+    try:
+        when = strict_when(text, now)
+    except ImpossibleTime as exc:
+        return str(exc)
+    return past_reason(when) if when is not None and when <= now else None
 
 
 def _parse_when(t: str, now: datetime) -> datetime | None:
@@ -85,8 +139,9 @@ def _parse_when(t: str, now: datetime) -> datetime | None:
         explicit_year = bool(dm.group(1))
         try:
             day = date(year, int(dm.group(2)), int(dm.group(3)))
-        except ValueError:
-            return None
+        except ValueError as exc:
+            raise ImpossibleTime(f"没有{dm.group(2).lstrip('0')}月{dm.group(3).lstrip('0')}日这一天"
+                                 + (f"（{year}年）" if explicit_year else "")) from exc
         rest = t[dm.end():]
     else:
         rm = _REL_DAY.search(t)
@@ -111,14 +166,9 @@ def _parse_when(t: str, now: datetime) -> datetime | None:
     if clock is None and day_word in ("今晚", "明晚"):
         tod = time(20, 0)
     candidate = datetime.combine(day, tod, tzinfo=tz)
-    if candidate <= now:
-        if dm and not explicit_year:
-            try:
-                candidate = candidate.replace(year=candidate.year + 1)
-            except ValueError:
-                return None
-        elif day_word == "周":
-            candidate += timedelta(days=7)
+    if candidate <= now and day_word == "周":
+        candidate += timedelta(days=7)
+    # A written date that has passed stays in the past: the caller refuses it (past_reason).
     return candidate
 
 

@@ -12,19 +12,29 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import FileSystemLoader, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from storage.records import Campaign, MemberOrder, Product, ProductTotal, Unreadable
+from storage.records import Campaign, MemberOrder, Product, ProductTotal
 
 log = logging.getLogger("bot.render.templates")
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "scripts_templates"
+# The defaults are package data of `scripts_templates`, read through importlib
+# so an installed bot finds them as a source checkout does.
+TEMPLATE_PACKAGE = "scripts_templates"
+
+
+def _packaged(name: str) -> str | None:
+    if "/" in name or "\\" in name or not name.endswith(".j2"):
+        return None
+    entry = resources.files(TEMPLATE_PACKAGE).joinpath(name)
+    return entry.read_text(encoding="utf-8") if entry.is_file() else None
 
 # Every kind an owner may replace, with the names she can use for it.
 KINDS: dict[str, tuple[str, ...]] = {
@@ -44,7 +54,20 @@ KINDS: dict[str, tuple[str, ...]] = {
     "pickup_notice": ("到货", "到货通知"),
     "pickup_reminder": ("取货提醒",),
     "welcome": ("欢迎", "入群欢迎"),
+    "broadcast": ("播报", "跟团播报"),
+    "soldout": ("售罄", "抢完"),
+    "restock": ("补货", "有货"),
 }
+
+# What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
+LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
+            "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
+
+
+def variables_of(kind: str) -> str:
+    """The names a template of `kind` can use, for /话术 查看."""
+    names = "、".join(sorted(sample_context(kind)))
+    return f"可用变量：{names}" + (f"\n{LIVE_DOC}" if "live" in sample_context(kind) else "")
 
 
 def kind_named(name: str) -> str | None:
@@ -66,10 +89,12 @@ def money(cents: int | None) -> str:
     return f"¥{yuan}" if fen == 0 else f"¥{yuan}.{fen:02d}"
 
 
-def when(value: datetime | None) -> str:
+def when(value: datetime | None, now: datetime | None = None) -> str:
+    """`11月21日 20:00`; with `now`, the year too when it is not now's year."""
     if value is None:
         return ""
-    return f"{value.month}月{value.day}日 {value:%H:%M}"
+    year = f"{value.year}年" if now is not None and value.year != now.year else ""
+    return f"{year}{value.month}月{value.day}日 {value:%H:%M}"
 
 
 def _error_line(exc: BaseException) -> int | None:
@@ -104,9 +129,10 @@ class _Sandbox(SandboxedEnvironment):
 
 
 class Templates:
-    def __init__(self, folder: Path = TEMPLATE_DIR) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
+        """`folder`: another set of default templates (tests); the packaged ones otherwise."""
         self.env = _Sandbox(
-            loader=FileSystemLoader(str(folder)),
+            loader=FileSystemLoader(str(folder)) if folder is not None else FunctionLoader(_packaged),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -190,16 +216,23 @@ def sample_context(kind: str) -> dict[str, Any]:
     totals = [ProductTotal(products[0], 12), ProductTotal(products[1], 4)]
     common: dict[str, Any] = {"campaign": campaign, "products": products, "title": campaign.title,
                               "open_at": campaign.opened_at, "text": "今晚8点开团，草莓超甜！"}
+    live = {"title": campaign.title, "buyers": 42, "minutes_left": 25,
+            "products": [{"name": "丹东草莓", "unit": "盒", "ordered": 47, "stock": 50, "left": 3},
+                         {"name": "砂糖橘", "unit": "箱", "ordered": 12, "stock": None, "left": None}],
+            "progress": {"have": 42, "need": 30, "unit": "人", "short": 0}}
     extra: dict[str, dict[str, Any]] = {
-        "teaser": {},
-        "interaction": {},
-        "countdown": {"minutes": 10},
+        "teaser": {"live": live},
+        "interaction": {"live": live},
+        "countdown": {"minutes": 10, "live": live},
         "announce": {"example": "丹东草莓1盒"},
         "jielong_list": {"prices": "丹东草莓 ¥30/盒，砂糖橘 ¥25/箱", "example": "丹东草莓1盒",
                          "lines": ["3-502 张三 丹东草莓2盒"]},
-        "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8},
-        "closed": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 4600,
-                   "unreadable": [Unreadable("wx_li", "李四", "老样子", "没认出商品或数量")]},
+        "reminder": {"minutes_left": 30, "totals": totals, "buyers": 8, "live": live},
+        "broadcast": {"live": live},
+        "soldout": {"product": products[0], "left": 0, "unit": "盒"},
+        "restock": {"product": products[0], "left": 2, "unit": "盒"},
+        # What the group sees at the close: no money, no commission, no check list (those go to the owner).
+        "closed": {"totals": totals, "buyers": 8},
         "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": []},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
@@ -211,7 +244,8 @@ def sample_context(kind: str) -> dict[str, Any]:
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
-        "help": {},
+        "help": {"sections": [{"title": "团员", "lines": ["复制接龙，在最后加一行"]},
+                              {"title": "开团与汇总", "lines": ["/开团 标题 + 每行一个商品"]}]},
         "welcome": {"example": "丹东草莓1盒"},
     }
     return {**common, **extra.get(kind, {})}

@@ -2,9 +2,15 @@
 
     团长: /开团 周六水果团\n草莓 30元/盒
     张三: 草莓2盒
+    私聊 团长: /汇总          (团长 writes to the bot in her private chat)
 
 `\n` typed in a line is a line break; a line ending in `\\` continues on the
 next. `@名字` mentions a member by name, as WeChat would report it.
+
+The console has no real accounts, so a name is the identity here: `李四` is
+member `console_李四` in every run, and after a restart her orders are hers.
+Message ids carry a mark of the run, so a restarted console is never taken for
+a re-delivery of what an earlier run said.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import secrets
 import sys
 from typing import IO
 
@@ -21,8 +28,14 @@ from bot.transports.base import EventHandler
 
 ROOM_ID = "console"
 OWNER = Member("owner", "团长")
+PRIVATE = "私聊"
 _SPEAKER = re.compile(r"^\s*([^:：\s][^:：]{0,23})\s*[:：]\s?(.*)$", re.DOTALL)
 _MENTION = re.compile(r"@([^\s@\u2005]+)")
+
+
+def member_id(name: str) -> str:
+    """The same name is the same member, in this run and the next."""
+    return OWNER.id if name == OWNER.name else f"console_{name}"
 
 
 class ConsoleTransport:
@@ -33,13 +46,14 @@ class ConsoleTransport:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self._members: dict[str, Member] = {OWNER.name: OWNER}
+        self._run = secrets.token_hex(8)
         self._ids = itertools.count(1)
         self._stopped = False
         self._last = OWNER
 
     def _member(self, name: str) -> Member:
         if name not in self._members:
-            self._members[name] = Member(f"console_{len(self._members)}", name)
+            self._members[name] = Member(member_id(name), name)
         return self._members[name]
 
     async def _readline(self) -> str:
@@ -52,6 +66,7 @@ class ConsoleTransport:
     async def run(self, on_event: EventHandler) -> None:
         self._print("接龙团购助手 · 控制台群聊。每行「名字: 内容」，团长是群主；\\n 换行，Ctrl-D 退出。")
         self._print("例：团长: /开团 周六水果团\\n草莓 30元/盒\\n砂糖橘 25元/箱    然后    张三: 草莓2盒")
+        self._print("私聊：「私聊 团长: /汇总」是团长私聊机器人；金额、统计、导出都私聊回复。")
         await on_event(RoomSeen(RoomInfo(ROOM_ID, "控制台演示群", OWNER.id, (OWNER,)), self.clock.now()))
         buffer = ""
         while not self._stopped:
@@ -67,18 +82,29 @@ class ConsoleTransport:
             if not text.strip():
                 continue
             m = _SPEAKER.match(text)
+            private = False
             if m and "\n" not in m.group(1):
-                speaker, text = self._member(m.group(1).strip()), m.group(2)
+                name = m.group(1).strip()
+                # "私聊 团长: …" is 团长 writing to the bot privately.
+                if name.startswith(PRIVATE) and name[len(PRIVATE):].strip():
+                    private, name = True, name[len(PRIVATE):].strip()
+                speaker, text = self._member(name), m.group(2)
             else:
                 speaker = self._last
             self._last = speaker
-            mentions = tuple(self._members[n].id for n in _MENTION.findall(text) if n in self._members)
-            await on_event(Message(id=f"console-{next(self._ids)}", ts=self.clock.now(), sender=speaker,
-                                   text=text, room_id=ROOM_ID, mentions=mentions))
+            # A name is an identity here, so @李四 reaches her even before she speaks in this run.
+            mentions = tuple(member_id(n) for n in _MENTION.findall(text))
+            await on_event(Message(id=f"console-{self._run}-{next(self._ids)}", ts=self.clock.now(), sender=speaker,
+                                   text=text, room_id=None if private else ROOM_ID,
+                                   mentions=() if private else mentions))
 
     async def send(self, out: Outgoing) -> None:
-        where = f"私聊 {out.to}" if out.to else "群"
+        names = {m.id: m.name for m in self._members.values()}
+        where = f"私聊 {names.get(out.to, out.to)}" if out.to else "群"
         body = out.text.replace("\n", "\n    ")
+        if out.file is not None:
+            # A terminal cannot hand over a file: say where it is.
+            body += f"\n    📎 {out.file.path or out.file.name}"
         self._print(f"🤖 [{where}] {body}")
 
     async def stop(self) -> None:

@@ -16,6 +16,7 @@ the project's own types from `bot.models`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import importlib
@@ -429,17 +430,13 @@ class WechatyTransport:
         conn = self._conn
         try:
             if conn is not None:
-                response = await conn.stub.message_send_text(
-                    conversation_id=conversation, text=out.text, mentonal_ids=mention_ids
-                )
+                responses = await self._send_parts(conn.stub, conversation, out, mention_ids)
             else:
                 # Between sessions (reconnecting, or draining after stop())
                 # a one-off channel still gets the words out.
                 channel, stub = self._open_channel()
                 try:
-                    response = await stub.message_send_text(
-                        conversation_id=conversation, text=out.text, mentonal_ids=mention_ids
-                    )
+                    responses = await self._send_parts(stub, conversation, out, mention_ids)
                 finally:
                     channel.close()
         except TimeoutError as exc:
@@ -455,9 +452,25 @@ class WechatyTransport:
             lines = (getattr(exc, "message", None) or "").strip().splitlines()
             detail = lines[0] if lines and not _is_auth_error(exc) else describe_error(exc, self._endpoint)
             raise SendError(f"sending to {conversation} failed: {detail}") from exc
-        message_id = getattr(response, "id", None)
-        if message_id:
-            self._remember(str(message_id))
+        for response in responses:
+            message_id = getattr(response, "id", None)
+            if message_id:
+                self._remember(str(message_id))
+
+    @staticmethod
+    async def _send_parts(stub: Any, conversation: str, out: Outgoing, mention_ids: list[str]) -> list[Any]:
+        """The text, then the file if there is one: the puppet service's file message carries a
+        FileBox, here as JSON with the bytes in base64 (FileBox type 1), which every service accepts."""
+        responses = []
+        if out.text:
+            responses.append(await stub.message_send_text(
+                conversation_id=conversation, text=out.text, mentonal_ids=mention_ids))
+        if out.file is not None:
+            data = out.file.read()
+            filebox = json.dumps({"type": 1, "name": out.file.name, "base64": base64.b64encode(data).decode("ascii"),
+                                  "size": len(data), "metadata": {}})
+            responses.append(await stub.message_send_file(conversation_id=conversation, filebox=filebox))
+        return responses
 
     async def stop(self) -> None:
         self._stopping.set()

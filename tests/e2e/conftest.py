@@ -61,7 +61,24 @@ def _node_modules_ready() -> bool:
     return (E2E_DIR / "node_modules" / "wechaty-puppet-service" / "package.json").is_file()
 
 
-def ensure_node_modules() -> str:
+# `install`, not `ci`: npm ci rejects this lockfile (npm 11 left out optional
+# platform packages of @swc/core). `--no-save`: npm install would otherwise
+# rewrite the committed lockfile with them; the versions come from it either way.
+NPM_INSTALL = ("install", "--no-save", "--no-audit", "--no-fund")
+
+
+def _tell(config: pytest.Config, text: str) -> None:
+    """A line on the terminal even while pytest captures output: the install is a visible step."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if capture is None or reporter is None:
+        print(text)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.write_line(text)
+
+
+def ensure_node_modules(config: pytest.Config) -> str:
     node = shutil.which("node")
     if node is None:
         unavailable("node is not on PATH; the wechaty e2e tests need Node.js >= 18")
@@ -69,19 +86,26 @@ def ensure_node_modules() -> str:
         npm = shutil.which("npm")
         if npm is None:
             unavailable("npm is not on PATH; cannot install tests/e2e/node_modules")
-        # `npm install`, not `npm ci`: npm ci rejects a lockfile written by a
-        # newer npm, while install honours the pinned versions in it.
-        result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund"],
-            cwd=E2E_DIR,
-            capture_output=True,
-            text=True,
-            timeout=NPM_TIMEOUT,
-            check=False,
-        )
+        lockfile = E2E_DIR / "package-lock.json"
+        pinned = lockfile.read_bytes()
+        _tell(config, f"\ne2e: installing the puppet service's Node packages into {E2E_DIR / 'node_modules'} "
+                      f"(npm {' '.join(NPM_INSTALL)}; pinned by package-lock.json; about 170 MB, once)")
+        started = time.monotonic()
+        result = subprocess.run([npm, *NPM_INSTALL], cwd=E2E_DIR, capture_output=True, text=True,
+                                timeout=NPM_TIMEOUT, check=False)
+        if lockfile.read_bytes() != pinned:
+            # Whatever this npm version does, the committed lockfile stays as committed.
+            lockfile.write_bytes(pinned)
         if result.returncode != 0 or not _node_modules_ready():
             pytest.fail(f"npm install in {E2E_DIR} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+        _tell(config, f"e2e: Node packages installed in {time.monotonic() - started:.0f} s")
     return node
+
+
+@pytest.fixture(scope="session")
+def node_path(pytestconfig: pytest.Config) -> str:
+    """Node, with the puppet service's packages installed (once per session, said on the terminal)."""
+    return ensure_node_modules(pytestconfig)
 
 
 def _http(method: str, url: str, body: Any = None, timeout: float = 10.0) -> Any:
@@ -100,6 +124,8 @@ class Sent:
     room: str | None
     to: str | None
     mentions: tuple[str, ...]
+    file: str | None = None  # a file's name; its size in `bytes`
+    bytes: int = 0
 
 
 @dataclass
@@ -145,7 +171,8 @@ class PuppetService:
 
     def sent(self) -> list[Sent]:
         return [
-            Sent(text=s["text"], room=s["room"], to=s["to"], mentions=tuple(s["mentions"]))
+            Sent(text=s["text"], room=s["room"], to=s["to"], mentions=tuple(s["mentions"]), file=s.get("file"),
+                 bytes=int(s.get("bytes") or 0))
             for s in _http("GET", self.http + "/sent")
         ]
 
@@ -225,8 +252,8 @@ def _read_ready(
 
 
 @pytest.fixture
-def puppet_service(tmp_path: Path) -> Iterator[PuppetService]:
-    node = ensure_node_modules()
+def puppet_service(tmp_path: Path, node_path: str) -> Iterator[PuppetService]:
+    node = node_path
     token = "e2e-" + secrets.token_hex(12)
     log_path = tmp_path / "puppet_server.log"
     env = {**os.environ, "WECHATY_LOG": os.environ.get("WECHATY_LOG", "warn")}

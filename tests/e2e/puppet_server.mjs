@@ -20,7 +20,7 @@
  *   POST /join    {room, member, name, inviter?} -> {ok}
  *   POST /topic   {room, topic, by?} -> {ok}       the group is renamed
  *   POST /scan    {qrcode} -> {ok}                 a login QR code is shown
- *   GET  /sent    -> [{id, text, room, to, mentions: [ids]}] in send order
+ *   GET  /sent    -> [{id, text, room, to, mentions: [ids], file?, bytes?}] in send order
  *   POST /restart-grpc  drop every gRPC connection and serve again on the same port
  */
 import http from 'node:http'
@@ -101,6 +101,32 @@ class RecordingPuppet extends PuppetMock {
     setImmediate(() => this.emit('message', { messageId: id }))
     return id
   }
+}
+
+/**
+ * Files: recorded with their name and size (the bytes are read out of the
+ * FileBox the bot sent), as {text: '', file, bytes}.
+ */
+RecordingPuppet.prototype.messageSendFile = async function (conversationId, fileBox) {
+  if (!this.isLoggedIn) {
+    throw new Error('not logged in')
+  }
+  const isRoom = this.mocker.cacheRoomPayload.has(conversationId)
+  if (!isRoom && !this.mocker.cacheContactPayload.has(conversationId)) {
+    throw new Error(`unknown conversation "${conversationId}"`)
+  }
+  const buffer = await fileBox.toBuffer()
+  const id = randomUUID()
+  sent.push({
+    id,
+    text: '',
+    file: fileBox.name,
+    bytes: buffer.length,
+    room: isRoom ? conversationId : null,
+    to: isRoom ? null : conversationId,
+    mentions: [],
+  })
+  return id
 }
 
 const puppet = new RecordingPuppet()

@@ -3,8 +3,9 @@
 `python bot.py --transport wechaty` connects over gRPC to the local puppet
 service; group members speak through its control API and everything the bot
 says is read back from it. A campaign is opened, three members order three
-ways, the owner gets totals, a member's /截单 is refused, and after a restart
-the orders are still in the book.
+ways, the owner gets totals privately (typed in the group and in her private
+chat), her /导出 arrives as an XLSX file in her private chat, a member's /截单
+is refused, and after a restart the orders are still in the book.
 """
 
 from __future__ import annotations
@@ -91,8 +92,10 @@ def in_room(text_part: str, *mentioned: str) -> Any:
 
 
 def summary_lines(svc: PuppetService, after: int) -> list[str]:
+    # The totals are the owner's: answered in her private chat, never in the group.
     sent = svc.wait_sent(
-        lambda s: s.room == "r1" and s.text.startswith("📋 周六水果团 汇总"), REPLY_TIMEOUT, "the summary", since=after
+        lambda s: s.to == "wx_owner" and s.text.startswith("📋 周六水果团 汇总"), REPLY_TIMEOUT, "the summary",
+        since=after,
     )
     return sent.text.split("\n")
 
@@ -142,14 +145,22 @@ def test_a_campaign_in_a_wechat_group_end_to_end(puppet_service: PuppetService, 
         svc.say("wx_li", "草莓2盒")
         svc.say("wx_wang", NATIVE_WANG, kind="group_note")
 
-        # Acknowledgements reach the group, mentioning whoever they are for.
-        svc.wait_sent(in_room("@张三 已记录：草莓×2", "wx_zhang"), REPLY_TIMEOUT, "张三's acknowledgement")
+        # The plain order is acknowledged in the group, mentioning her; the copy and the native list
+        # show their senders' lines as taken, so they need no acknowledgement of their own.
         svc.wait_sent(in_room("@李四 已记录：草莓×2", "wx_li"), REPLY_TIMEOUT, "李四's acknowledgement")
-        svc.wait_sent(in_room("@王五 已记录：砂糖橘×1", "wx_wang"), REPLY_TIMEOUT, "王五's acknowledgement")
 
         mark = len(svc.sent())
         svc.say("wx_owner", "/汇总")
         assert summary_lines(svc, mark)[1:4] == ["草莓：4盒，¥120", "砂糖橘：1箱，¥25", "合计：¥145，3人下单"]
+
+        # From her private chat too; and the export comes to her there as a file.
+        mark = len(svc.sent())
+        svc.say("wx_owner", "/汇总", room=None)
+        assert summary_lines(svc, mark)[1:4] == ["草莓：4盒，¥120", "砂糖橘：1箱，¥25", "合计：¥145，3人下单"]
+        svc.say("wx_owner", "/导出", room=None)
+        workbook = svc.wait_sent(lambda s: s.to == "wx_owner" and s.file is not None, REPLY_TIMEOUT, "the workbook")
+        assert workbook.file is not None and workbook.file.endswith(".xlsx") and workbook.bytes > 5000
+        assert not any(s.room == "r1" and ("合计" in s.text or "¥120" in s.text) for s in svc.sent())
 
         # A member may not close the campaign.
         svc.say("wx_li", "/截单")

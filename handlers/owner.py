@@ -1,0 +1,83 @@
+"""The owner's private chat: /群 picks the group her private commands apply to; /日报 sets her daily digest."""
+
+from __future__ import annotations
+
+import re
+
+from bot.app.context import Context
+from bot.app.groups import current_group, her_groups, listing, pick
+from bot.app.jobs import schedule_digest
+from bot.app.router import Answer, Router
+from bot.parsing.textnorm import nfkc
+from bot.render.templates import when
+
+router = Router("owner", section="私聊")
+
+_TIME = re.compile(r"^(早上|上午|中午|下午|晚上)?\s*(\d{1,2})\s*(?:[:：点时]\s*(\d{1,2})?\s*分?)?$")
+_OFF = {"关", "关闭", "停", "停止", "取消", "off"}
+
+
+@router.command("群", "groups", answer=Answer.OWNER, help="/群 私聊时列出你的群，/群 2 选定第2个群")
+async def groups_command(ctx: Context, args: str) -> None:
+    groups = await her_groups(ctx)
+    if not groups:
+        ctx.reply("你还不是任何群的团长或管理员。")
+        return
+    current = await current_group(ctx, groups)
+    if not args.strip():
+        hint = ("发 /群 2（或群名的一部分）选定一个群，之后私聊发的命令都用在这个群；"
+                "也可以在命令后写群号，如 /汇总 2群。")
+        ctx.reply("你的群：\n" + listing(groups, current.room_id if current else None) + "\n" + hint)
+        return
+    found = pick(groups, args)
+    if isinstance(found, list):
+        ctx.reply("有几个群都对得上，请写群号：\n" + listing(found, None))
+        return
+    if found is None:
+        ctx.reply(f"没有找到「{args.strip()}」。你的群：\n" + listing(groups, current.room_id if current else None))
+        return
+    await ctx.svc.owner_prefs.set_focus(ctx.msg.sender.id, found.room_id, ctx.now)
+    ctx.reply(f"✅ 已选定 {found.number}. {found.topic}：之后私聊发的命令都用在这个群。")
+
+
+def parse_clock(text: str) -> str | None:
+    """'21:00', '21点', '晚上9点', '9点半' -> 'HH:MM'."""
+    text = nfkc(text).strip().replace("半", ":30")
+    m = _TIME.match(text)
+    if m is None:
+        return None
+    hour, minute = int(m.group(2)), int(m.group(3) or 0)
+    if m.group(1) in ("下午", "晚上") and hour < 12:
+        hour += 12
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+@router.command("日报", "digest", answer=Answer.OWNER, help="/日报 21:00 每天私聊发日报，/日报 关 停止")
+async def digest_command(ctx: Context, args: str) -> None:
+    me = ctx.msg.sender.id
+    if not await ctx.svc.rooms.administered_by(me):
+        ctx.reply("抱歉，/日报 只有团长和管理员可以使用。")
+        return
+    words = args.strip()
+    if not words:
+        at = await ctx.svc.owner_prefs.digest_at(me)
+        state = f"每天 {at} 私聊发给你" if at else "没有开"
+        ctx.reply(f"日报{state}。发 /日报 21:00 设定时间，/日报 关 停止。日报有各群今天的订单、待确认的行和未付款。")
+        return
+    if words.lower() in _OFF:
+        await ctx.svc.owner_prefs.set_digest(me, None, ctx.now)
+        await schedule_digest(ctx.svc, me, None, ctx.now)
+        ctx.deadlines_changed = True
+        ctx.reply("已关闭日报。")
+        return
+    hhmm = parse_clock(words)
+    if hhmm is None:
+        ctx.reply("用法：/日报 21:00（每天这个时间私聊发日报），/日报 关")
+        return
+    await ctx.svc.owner_prefs.set_digest(me, hhmm, ctx.now)
+    first = await schedule_digest(ctx.svc, me, hhmm, ctx.now)
+    ctx.deadlines_changed = True
+    assert first is not None
+    ctx.reply(f"✅ 每天 {hhmm} 私聊发日报，第一份在 {when(first)}。")

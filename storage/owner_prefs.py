@@ -1,0 +1,35 @@
+"""An owner's choices for her private chat with the bot: the group she works on, and her digest time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.campaigns import ts
+from storage.db import Database
+
+
+class OwnerPrefsRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def focus(self, member_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT room_id FROM owner_prefs WHERE member_id = ?", (member_id,))
+        return str(row["room_id"]) if row and row["room_id"] is not None else None
+
+    async def set_focus(self, member_id: str, room_id: str, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO owner_prefs (member_id, room_id, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (member_id) DO UPDATE SET room_id = excluded.room_id, updated_at = excluded.updated_at",
+            (member_id, room_id, ts(now)),
+        )
+
+    async def digest_at(self, member_id: str) -> str | None:
+        row = await self.db.fetchone("SELECT digest_at FROM owner_prefs WHERE member_id = ?", (member_id,))
+        return str(row["digest_at"]) if row and row["digest_at"] is not None else None
+
+    async def set_digest(self, member_id: str, hhmm: str | None, now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO owner_prefs (member_id, digest_at, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (member_id) DO UPDATE SET digest_at = excluded.digest_at, updated_at = excluded.updated_at",
+            (member_id, hhmm, ts(now)),
+        )
