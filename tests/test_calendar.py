@@ -165,9 +165,10 @@ async def test_after_downtime_a_missed_teaser_is_skipped_and_a_missed_close_runs
     private = [o.text for _, o in again.transport.sent if o.to == "wx_owner"]
     # The skipped teaser and the skipped reminder are reported to the owner, privately.
     assert len([t for t in private if "已跳过" in t]) == 2
-    # Her acknowledgement was still being gathered when the bot went down: it survives.
-    assert len(texts) == 2 and texts[0] == "@张三 已记录：草莓×2，共¥60"
-    assert texts[1].startswith("✂️ 「周六鲜果团」已截单") and "草莓：2盒" in texts[1] and "¥" not in texts[1]
+    # (A live bot would also send her acknowledgement, still being gathered at the stop:
+    # tests/test_durable_outbox.py. This harness sends directly, like a replay.)
+    assert len(texts) == 1
+    assert texts[0].startswith("✂️ 「周六鲜果团」已截单") and "草莓：2盒" in texts[0] and "¥" not in texts[0]
     assert "草莓：2盒，¥60" in private[-1]  # the money, to her alone
     (campaign,) = await again.svc.campaigns.all("r1")
     assert campaign.closed_at == at(11, 20, 20)  # closed as of its deadline, announced now

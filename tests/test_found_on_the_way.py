@@ -10,13 +10,15 @@ from tests.harness import START, Harness
 
 
 async def test_an_admin_must_be_someone_in_the_group(bot: Harness) -> None:
+    def last() -> str:
+        return bot.transport.sent[-1][1].text
+
     await bot.say("wx_owner", "/管理员 添加 @陌生人", mentions=("wx_stranger",))
-    assert "不在本群" in bot.texts()[-1]
+    assert "不在本群" in last()
     await bot.say("wx_owner", "/管理员")
-    assert "陌生人" not in bot.texts()[-1] and "wx_stranger" not in bot.texts()[-1]
-    await bot.say("wx_stranger", "/截单")
+    assert "陌生人" not in last() and "wx_stranger" not in last()
     await bot.say("wx_owner", "/管理员 添加 @李四", mentions=("wx_li",))
-    assert bot.texts()[-1] == "已添加管理员：李四"
+    assert last() == "已添加管理员：李四"
 
 
 def test_minutes_from_now_keep_the_seconds() -> None:

@@ -105,13 +105,14 @@ class App:
             return
         self._started = True
         await self.outbox.load()
-        await self._reload_acks()
-        if self.queue is not None and self.queue.journal is not None:
-            assert isinstance(self.queue.journal, OutboxJournal)
-            await self.queue.journal.resume()
+        if self.queue is None:
+            # Console and replay print as they go: a replay restarted after a kill carries on
+            # from the transcript, and words of an earlier run printed now would carry the
+            # wrong time. What a live bot had to say is resumed.
             return
-        rows = await self.outbox.unsent()
-        await self._deliver([(r.id, r.out, r.on_sent) for r in rows])
+        await self._reload_acks()
+        assert isinstance(self.queue.journal, OutboxJournal)
+        await self.queue.journal.resume()
 
     async def _reload_acks(self) -> None:
         for room_id, member_id, name, text, at in await self.pending_acks.all():
