@@ -36,16 +36,21 @@ class OutboxJournal:
         self._committer: asyncio.Future[None] | None = None
 
     async def _record(self, write: Callable[[], None]) -> None:
+        await asyncio.shield(self._enqueue(write))
+
+    def _enqueue(self, write: Callable[[], None]) -> asyncio.Future[None]:
         self._writes.append(write)
         if self._round is None:
             self._round = asyncio.get_running_loop().create_future()
             self._committer = asyncio.ensure_future(self._commit(self._round))
-        await asyncio.shield(self._round)
+        return self._round
 
     async def _commit(self, done: asyncio.Future[None]) -> None:
         await asyncio.sleep(0)  # the other sends started in this turn join
         try:
             async with self.svc.db.transaction():
+                if self._round is not done:
+                    return  # defensive: this round was already taken
                 writes, self._writes = self._writes, []
                 self._round = None
                 for write in writes:
@@ -67,7 +72,10 @@ class OutboxJournal:
     async def delivered(self, item: Pending, *, confirmed: bool = True) -> None:
         assert item.row is not None
         row, now = item.row, self.clock.now()
-        await self._record(lambda: self.repo.delivered(row, item.on_sent, now, "sent" if confirmed else "unconfirmed"))
+        # Not waited for: it rides with the next send's record (which must commit before that
+        # send) or commits on its own right after. Lost only if the process dies in between,
+        # and then the row is uncertain, never blindly sent again.
+        self._enqueue(lambda: self.repo.delivered(row, item.on_sent, now, "sent" if confirmed else "unconfirmed"))
 
     async def uncertain(self, item: Pending) -> None:
         assert item.row is not None
