@@ -117,7 +117,7 @@ def _sheet_cost(reports: Reports, name: str, folder: Path, repeat: int) -> tuple
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        table = TABLES[name](reports)
+        table = TABLES[name](reports, DEFAULT_TZ)
         write_workbook([table], folder / f"{name}.xlsx", "bench")
         times.append(time.perf_counter() - start)
     cells = sum(1 for row in (*table.rows, table.totals or ()) for v in row if v not in (None, ""))

@@ -76,7 +76,7 @@ def build_parser() -> Parser:
     parser.add_argument("--transport", choices=["console", "wechaty"], default=None,
                         help="console (default) or wechaty (default when WECHATY_PUPPET_SERVICE_TOKEN is set)")
     parser.add_argument("--tz", type=_zone, default="Asia/Shanghai", metavar="ZONE",
-                        help="time zone for schedules and deadlines (default Asia/Shanghai)")
+                        help="time zone for schedules, deadlines and the times in exports (default Asia/Shanghai)")
     parser.add_argument("--ack-window", type=_SECONDS, default=3.0, metavar="SECONDS",
                         help="gather acknowledgements in a group over this many seconds (default 3)")
     parser.add_argument("--group-interval", type=_INTERVAL, default=2.0, metavar="SECONDS",
@@ -103,6 +103,7 @@ def build_parser() -> Parser:
                              "(by pickup point and building), members (owed, paid, collected); "
                              "xlsx: every sheet unless given")
     export.add_argument("--out", type=Path, default=None, metavar="FILE", help="write here instead of stdout")
+    export.add_argument("--tz", type=_zone, default=argparse.SUPPRESS, metavar="ZONE")
     return parser
 
 
@@ -209,7 +210,7 @@ def _readable_db(args: argparse.Namespace) -> Path:
 
 async def _export(args: argparse.Namespace, path: Path) -> None:
     from bot.domain.reports import UnknownCampaign, load_reports
-    from bot.render.export import TABLES, order_book, report_json, table_csv, to_csv, to_json
+    from bot.render.export import TABLES, order_book, report_json, table_csv, to_json
     from storage.db import Database
 
     db = await Database.open(path)
@@ -218,25 +219,27 @@ async def _export(args: argparse.Namespace, path: Path) -> None:
             from bot.render.xlsx_export import SHEETS, export_xlsx
 
             try:
-                await export_xlsx(db, args.out, args.campaign, SHEETS if args.report is None else (args.report,))
+                await export_xlsx(db, args.out, args.tz, args.campaign,
+                                  SHEETS if args.report is None else (args.report,))
             except UnknownCampaign as exc:
                 _fail(str(exc))
             except OSError as exc:
                 _fail(f"cannot write {args.out}: {exc.strerror}")
             return
-        if args.report in (None, "orders"):
+        if args.report in (None, "orders") and args.format == "json":
             # The order book's own shape: the corpus check and scripts read it.
             book = await order_book(db, args.campaign)
             if args.campaign is not None and not book["campaigns"]:
                 _fail(f"no campaign with id {args.campaign}")
-            text = to_json(book) if args.format == "json" else to_csv(book)
+            text = to_json(book)
         else:
             try:
                 reports = await load_reports(db, args.campaign)
             except UnknownCampaign as exc:
                 _fail(str(exc))
-            text = (to_json(report_json(reports, args.report)) if args.format == "json"
-                    else table_csv(TABLES[args.report](reports)))
+            report = args.report or "orders"
+            text = (to_json(report_json(reports, report, args.tz)) if args.format == "json"
+                    else table_csv(TABLES[report](reports, args.tz)))
     finally:
         await db.close()
     data = text.encode("utf-8") if args.format == "json" else text.encode("utf-8-sig")

@@ -32,7 +32,12 @@ async def my_orders(ctx: Context) -> bool:
                 continue
             products = await ctx.svc.campaigns.products(campaign.id)
             order = await ctx.svc.orders.member_order(campaign.id, member.id, member.name, products)
-            if not order.items:
+            waiting = ""
+            if campaign.is_open and any(p.stock is not None for p in products):
+                names = {p.id: p for p in products}
+                waiting = "、".join(f"{names[pid].name}×{n}" for m, pid, n in await ctx.svc.orders.waitlist(campaign.id)
+                                   if m == member.id and pid in names)
+            if not order.items and not waiting:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
             if campaign.is_open:
@@ -45,6 +50,8 @@ async def my_orders(ctx: Context) -> bool:
                 pickup = f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
                 status = f"{'已付' if paid else '未付'}，{pickup}" if ctx.private else pickup
+            if waiting:
+                status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = ctx.svc.templates.render(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from bot.app.context import Context
 from bot.app.router import Chat, Router
 from bot.domain.hype import after_order
@@ -9,13 +11,14 @@ from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.models import MessageKind
 from bot.parsing.jielong import JielongCopy, parse_copy
-from bot.parsing.native_solitaire import parse_native
-from bot.parsing.order_text import Action, parse_order_text
+from bot.parsing.native_solitaire import looks_like_xml, parse_native
+from bot.parsing.order_text import Action, Reason, parse_order_text
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from bot.render.templates import money
-from storage.records import Campaign
+from storage.records import Campaign, Product
 
+log = logging.getLogger("bot.handlers.ordering")
 router = Router("ordering")
 
 
@@ -27,28 +30,53 @@ def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
                                for h in copy.header if key_of(h))
 
 
+def _hint(reason: str, detail: str, products: list[Product], has: str, max_qty: int) -> str:
+    """What she is told when her message went to the owner: the actual reason, and how to write it."""
+    p = products[0] if products else None
+    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
+    if reason == Reason.QUESTION:
+        return f"这条带问句，没有记成订单，团长会回复你。确定要的话请直接发「{example}」"
+    if reason == Reason.TOO_LARGE:
+        return f"数量超过{max_qty}，没有记录，已转给团长确认"
+    if reason == Reason.NO_PRODUCT:
+        return f"没看懂这条订单：没写是哪个商品，已转给团长确认。请写「商品+数量」，例如：{example}"
+    if reason == Reason.AMBIGUOUS:
+        return f"「{detail}」对应好几个商品，没有记录。请写商品全名，例如：{example}"
+    if reason == Reason.WHICH_PRODUCT:
+        example = f"{p.name}改成2{p.unit or '份'}" if p else "草莓改成2盒"
+        return f"你订了{has}，要改哪一个？请写「{example}」这样的"
+    if reason == Reason.SAME_AS_ABOVE:
+        return f"「同上」看不出指哪一条，没有记录。请写「商品+数量」，例如：{example}"
+    if reason == Reason.PAST_OR_NOW:
+        return f"分不清是说以前的订单还是这次要，没有记录，已转给团长确认。这次要的话请直接发「{example}」"
+    return f"没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：{example}"
+
+
 async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_list: bool = False) -> None:
     """Queues each touched member's acknowledgement. `in_list`: the message is a 接龙 list (a copy or
     WeChat's native one) that shows her line as she wrote it; a line taken exactly needs no
     acknowledgement of its own (README, "A quiet group"). Anything else - a change she cannot
     see, a cancellation, a waitlist, a line for the owner - is acknowledged, and soon."""
     products = await ctx.svc.campaigns.products(campaign.id)
+    if out.nothing_to_cancel:
+        ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消")
     # The sender first, then by id: never set order, so a replay prints the same every time.
     for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
         name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
             await ctx.svc.rooms.name_of(ctx.room_id, member_id)
         order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products, with_label=False)
-        notes = out.notes.get(member_id, [])
+        notes = [*out.notes.get(member_id, []), *out.served.get(member_id, [])]
+        items = "、".join(f"{p.name}×{q}" for p, q in order.items)
         if order.items:
-            items = "、".join(f"{p.name}×{q}" for p, q in order.items)
             text = f"已记录：{items}，共{money(order.amount_cents)}"
         elif member_id in out.touched and not notes:
             text = "订单已取消"
         else:
             text = ""
-        if member_id in out.hints and not order.items:
-            text = "没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：" + \
-                   (f"{products[0].name}2{products[0].unit or '份'}" if products else "草莓2盒")
+        if member_id in out.hints:
+            reason, detail = out.hints[member_id]
+            hint = _hint(reason, detail, products, items, ctx.svc.settings.max_qty)
+            text = hint if reason == Reason.WHICH_PRODUCT or not text else f"{text}；{hint}"
         exception = bool(notes) or member_id in out.hints
         if in_list and order.items and not exception and member_id in out.touched:
             ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
@@ -56,6 +84,10 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
         parts = [t for t in [text, *notes] if t]
         if parts:
             ctx.ack(member_id, name, "；".join(parts), urgent=exception)
+    for number, who, line, reason in out.checks:
+        # The check list is the owner's: each new entry reaches her privately, with how to settle it.
+        await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
+                                          f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
     await _announce_group_reached(ctx, campaign)
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
@@ -98,6 +130,11 @@ async def native_solitaire(ctx: Context) -> bool:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     native = parse_native(ctx.msg.text)
     if native is None:
+        if looks_like_xml(ctx.msg.text):
+            # Cut or broken XML: its lines would all land on the sender, and the next
+            # intact list would add its own on top. It changes nothing; the next one counts.
+            log.warning("native 群接龙 %s from %s: XML does not parse; ignored", ctx.msg.id, ctx.msg.sender.id)
+            return True
         # The service gave only the visible list: read it as a copy from the sender.
         return await _apply_copy_text(ctx, ctx.msg.text)
     if campaign is None:
@@ -140,6 +177,10 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
 
 @router.matcher(priority=ORDERS, chat=Chat.GROUP, help="复制接龙，在最后加一行（如「3-502 张三 草莓2盒」）")
 async def jielong_copy(ctx: Context) -> bool:
+    if looks_like_xml(ctx.text):
+        # XML typed as text is not a list anyone copied: its lines name others, and
+        # reading it as a copy would hand them orders they never wrote.
+        return False
     return await _apply_copy_text(ctx, ctx.text)
 
 
@@ -153,6 +194,10 @@ async def plain_order(ctx: Context) -> bool:
     products = await ctx.svc.campaigns.products(target.id)
     intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
     if intent.action is Action.NONE:
+        return False
+    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED):
+        # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
+        # put to the owner for confirming.
         return False
     if campaign is None:
         if intent.action in (Action.SET, Action.ADD):

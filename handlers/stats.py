@@ -52,12 +52,7 @@ async def _group(svc: Services, room_id: str, window: list[Campaign]) -> Figures
             figures.amount_cents += order.amount_cents
     figures.buyers = len(members)
     first = min(c.id for c in window)
-    earlier = await svc.db.fetchall(
-        "SELECT DISTINCT l.member_id FROM lines l JOIN campaigns c ON c.id = l.campaign_id "
-        "JOIN items i ON i.line_id = l.id WHERE c.room_id = ? AND c.id < ? AND l.live = 1 AND i.qty > 0",
-        (room_id, first),
-    )
-    before = {str(r["member_id"]) for r in earlier}
+    before = await svc.history.buyers_before(room_id, first)
     # Inside the window too: a buyer of a later campaign who bought in an earlier one.
     seen: set[str] = set()
     repeaters: set[str] = set()

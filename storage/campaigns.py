@@ -18,7 +18,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _campaign(row: Row) -> Campaign:
+def campaign_from_row(row: Row) -> Campaign:
     opened = _dt(row["opened_at"])
     assert opened is not None
     return Campaign(
@@ -92,7 +92,7 @@ class CampaignRepo:
 
     async def get(self, campaign_id: int) -> Campaign | None:
         row = await self.db.fetchone("SELECT * FROM campaigns WHERE id = ?", (campaign_id,))
-        return _campaign(row) if row else None
+        return campaign_from_row(row) if row else None
 
     async def open_in(self, room_id: str) -> Campaign | None:
         if room_id not in self._open:
@@ -100,7 +100,7 @@ class CampaignRepo:
                 "SELECT * FROM campaigns WHERE room_id = ? AND status = 'open' ORDER BY id DESC LIMIT 1",
                 (room_id,),
             )
-            campaign = _campaign(row) if row else None
+            campaign = campaign_from_row(row) if row else None
             self._open[room_id] = campaign
             if campaign is not None:
                 self._open_room[campaign.id] = room_id
@@ -110,14 +110,14 @@ class CampaignRepo:
         row = await self.db.fetchone(
             "SELECT * FROM campaigns WHERE room_id = ? ORDER BY id DESC LIMIT 1", (room_id,)
         )
-        return _campaign(row) if row else None
+        return campaign_from_row(row) if row else None
 
     async def all(self, room_id: str | None = None) -> list[Campaign]:
         if room_id is None:
             rows = await self.db.fetchall("SELECT * FROM campaigns ORDER BY id")
         else:
             rows = await self.db.fetchall("SELECT * FROM campaigns WHERE room_id = ? ORDER BY id", (room_id,))
-        return [_campaign(r) for r in rows]
+        return [campaign_from_row(r) for r in rows]
 
     async def due(self, now: datetime) -> list[Campaign]:
         """Open campaigns whose deadline has come. Times compare as instants, so
@@ -125,7 +125,7 @@ class CampaignRepo:
         rows = await self.db.fetchall(
             "SELECT * FROM campaigns WHERE status = 'open' AND close_at IS NOT NULL ORDER BY close_at"
         )
-        return [c for c in map(_campaign, rows) if c.close_at is not None and c.close_at <= now]
+        return [c for c in map(campaign_from_row, rows) if c.close_at is not None and c.close_at <= now]
 
     async def close(self, campaign_id: int, when: datetime) -> None:
         self._drop_open()
@@ -161,9 +161,9 @@ class CampaignRepo:
         """Campaigns opened since `start`, in one group or all."""
         rows = await self.db.fetchall(
             "SELECT * FROM campaigns WHERE (? IS NULL OR room_id = ?) ORDER BY id", (room_id, room_id))
-        return [c for c in map(_campaign, rows) if c.opened_at >= start]
+        return [c for c in map(campaign_from_row, rows) if c.opened_at >= start]
 
     async def recent_in(self, room_id: str, limit: int) -> list[Campaign]:
         rows = await self.db.fetchall(
             "SELECT * FROM campaigns WHERE room_id = ? ORDER BY id DESC LIMIT ?", (room_id, limit))
-        return [_campaign(r) for r in reversed(rows)]
+        return [campaign_from_row(r) for r in reversed(rows)]

@@ -9,14 +9,19 @@ whose id is needed), and the commit carries what is left. A message whose
 reads are all answered by the repositories' caches is one trip: BEGIN, its
 writes, COMMIT. Statements still run in the order they were made, on the one
 connection, inside the one transaction, so nothing reads around a write.
+
+A trip is one public aiosqlite call: `SELECT jielong_trip(?)`, an SQL function
+registered with `create_function` that runs the batch in the database thread
+(SQLite lets a function run statements on its own connection). Each statement
+keeps its prepared form and its bound parameters; see README "Performance" for
+the SQL-script form that was measured first.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
+import itertools
 import sqlite3
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -55,6 +60,20 @@ SCHEMA_VERSION = max(v for v, _ in _migrations())
 # (sql, params, must change a row)
 _Statement = tuple[str, Sequence[Any], bool]
 
+_TRIP = "SELECT jielong_trip(?)"
+
+
+class _Trip:
+    """What one trip carries to the database thread, and what it brings back."""
+
+    __slots__ = ("batch", "error", "result", "then")
+
+    def __init__(self, batch: list[_Statement], then: Callable[[sqlite3.Connection], Any]) -> None:
+        self.batch = batch
+        self.then = then
+        self.result: Any = None
+        self.error: BaseException | None = None
+
 
 class Database:
     def __init__(self, conn: aiosqlite.Connection, raw: sqlite3.Connection, path: str) -> None:
@@ -71,9 +90,12 @@ class Database:
         self._owner: asyncio.Task[Any] | None = None  # the task inside the transaction
         # Repositories keep read caches of what they wrote; a rollback makes
         # them wrong, so every cache is dropped then.
-        self._on_rollback: list[Callable[[], Callable[[], None] | None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         # Trips to the database thread: what a message costs (see bench/run.py).
         self.calls = 0
+        # Trips on their way to the thread, by number (the SQL function's argument).
+        self._trips: dict[int, _Trip] = {}
+        self._numbers = itertools.count()
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -94,6 +116,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, opened[0], path)
         try:
+            await conn.create_function("jielong_trip", 1, db._run_trip)
             await db._prepare()
         except sqlite3.DatabaseError as exc:
             await conn.close()
@@ -121,23 +144,30 @@ class Database:
             await self._conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version={number};\nCOMMIT;")
 
     def on_rollback(self, forget: Callable[[], None]) -> None:
-        # Held weakly: a repository made for one report must not live as long as the connection.
-        self._on_rollback.append(weakref.WeakMethod(forget) if inspect.ismethod(forget) else lambda: forget)
+        """A repository that caches registers here once: the repositories with caches
+        are made once per connection (bot/domain/services.py); a one-off reading
+        (storage/book.py) keeps no cache and registers nothing."""
+        self._on_rollback.append(forget)
 
     def forget_caches(self) -> None:
         """After a rollback, and for statements the repositories did not make (tests, maintenance)."""
-        alive = []
-        for ref in self._on_rollback:
-            forget = ref()
-            if forget is not None:
-                forget()
-                alive.append(ref)
-        self._on_rollback = alive
+        for forget in self._on_rollback:
+            forget()
 
     async def close(self) -> None:
         await self._conn.close()
 
     # -- the trip to the database thread ----------------------------------------
+
+    def _run_trip(self, number: int) -> None:
+        """The SQL function: runs in the database thread, inside `SELECT jielong_trip(?)`."""
+        trip = self._trips.pop(number, None)
+        if trip is None:
+            return  # its task was cancelled before the trip left: nothing of it runs
+        try:
+            trip.result = self._run_batch(trip.batch, trip.then)
+        except BaseException as exc:  # carried back and raised in the caller's task
+            trip.error = exc
 
     def _run_batch(self, batch: list[_Statement], then: Callable[[sqlite3.Connection], T]) -> T:
         """Runs in the database thread: the waiting writes in order, then `then`."""
@@ -157,16 +187,20 @@ class Database:
                 return await self._send(then)
         return await self._send(then)
 
-    async def _send(self, then: Callable[[sqlite3.Connection], T], *, alone: bool = False) -> T:
-        """`alone`: without the waiting writes (a rollback, which discards them)."""
-        batch: list[_Statement] = []
-        if not alone:
-            batch, self._pending = self._pending, []
-            self._began = self._began or self._owner is not None
+    async def _send(self, then: Callable[[sqlite3.Connection], T]) -> T:
+        batch, self._pending = self._pending, []
+        self._began = self._began or self._owner is not None
         self.calls += 1
-        # aiosqlite has no public way to run a function in its thread; _execute
-        # is the one its own methods use (pinned below 0.23 in pyproject.toml).
-        return await self._conn._execute(self._run_batch, batch, then)  # type: ignore[no-untyped-call,no-any-return]
+        number = next(self._numbers)
+        trip = self._trips[number] = _Trip(batch, then)
+        try:
+            await self._conn.execute_fetchall(_TRIP, (number,))
+        finally:
+            self._trips.pop(number, None)  # a trip that never ran (the connection closed)
+        if trip.error is not None:
+            raise trip.error
+        result: T = trip.result
+        return result
 
     # -- transactions ------------------------------------------------------------
 
@@ -189,11 +223,17 @@ class Database:
                 self.forget_caches()
                 if self._began:
                     # Shielded: the ROLLBACK must reach the thread before the next BEGIN.
-                    await asyncio.shield(self._send(_rollback, alone=True))
+                    await asyncio.shield(self._rollback())
                 raise
             finally:
                 self._pending = []
                 self._owner = None
+
+    async def _rollback(self) -> None:
+        # Not a trip: aiosqlite's own rollback, which does nothing when the
+        # failure came before BEGIN took. The waiting writes are discarded.
+        self.calls += 1
+        await self._conn.rollback()
 
     def write(self, sql: str, params: Sequence[Any] = (), *, must_change: bool = False) -> None:
         """A write whose result nobody reads: it goes to the database with the next trip.
@@ -234,9 +274,3 @@ def _fetch(raw: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Row
 
 def _commit(raw: sqlite3.Connection) -> None:
     raw.execute("COMMIT")
-
-
-def _rollback(raw: sqlite3.Connection) -> None:
-    # The batch may have failed before its BEGIN ran, or on it.
-    if raw.in_transaction:
-        raw.execute("ROLLBACK")

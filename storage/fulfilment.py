@@ -9,7 +9,7 @@ from storage.db import Database, Row
 from storage.records import Fulfilment
 
 
-def _fulfilment(row: Row) -> Fulfilment:
+def fulfilment_from_row(row: Row) -> Fulfilment:
     return Fulfilment(
         campaign_id=row["campaign_id"], member_id=row["member_id"], pickup_code=row["pickup_code"],
         notified=row["notified_at"] is not None,
@@ -29,16 +29,16 @@ class FulfilmentRepo:
     async def get(self, campaign_id: int, member_id: str) -> Fulfilment | None:
         row = await self.db.fetchone(
             "SELECT * FROM fulfilment WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id))
-        return _fulfilment(row) if row else None
+        return fulfilment_from_row(row) if row else None
 
     async def of_campaign(self, campaign_id: int) -> dict[str, Fulfilment]:
         rows = await self.db.fetchall("SELECT * FROM fulfilment WHERE campaign_id = ?", (campaign_id,))
-        return {str(r["member_id"]): _fulfilment(r) for r in rows}
+        return {str(r["member_id"]): fulfilment_from_row(r) for r in rows}
 
     async def by_code(self, campaign_id: int, code: str) -> Fulfilment | None:
         row = await self.db.fetchone(
             "SELECT * FROM fulfilment WHERE campaign_id = ? AND pickup_code = ?", (campaign_id, code))
-        return _fulfilment(row) if row else None
+        return fulfilment_from_row(row) if row else None
 
     async def assign_code(self, campaign_id: int, member_id: str, code: str, now: datetime) -> None:
         """Her pickup code; `notified_at` is set when the notice part naming her is delivered

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
+from bot.parsing.items import house_numbers
 from storage.records import Line
 
 
@@ -23,6 +24,9 @@ class CampaignLines:
         self._by_member: dict[str, list[int]] = {}
         self._by_label: dict[str, list[int]] = {}
         self._label_key: dict[int, str] = {}
+        # Members by the house numbers their 接龙 lines carried: who a line the
+        # bot never saw belongs to.
+        self._by_house: dict[str, set[str]] = {}
         # Copy lines by content key, oldest first: what every 接龙 copy looks up.
         self.by_key: dict[str, list[Line]] = {}
         # Live 接龙 lines ('copy' and 'native'), as campaigns.live_lines counts them.
@@ -46,6 +50,8 @@ class CampaignLines:
         self._label_key[line.id] = label_key
         if label_key:
             self._by_label.setdefault(label_key, []).append(line.id)
+            for house in house_numbers(line.label):
+                self._by_house.setdefault(house, set()).add(line.member_id)
         if line.source == "copy":
             self.by_key.setdefault(line.key, []).append(line)
         if line.live and line.source != "text":
@@ -77,6 +83,10 @@ class CampaignLines:
 
     def live_with_label(self, label_key: str) -> list[Line]:
         return [ln for ln in (self._lines[i] for i in self._by_label.get(label_key, ())) if ln.live]
+
+    def members_at(self, house: str) -> set[str]:
+        """Members whose lines in this campaign carried this house number."""
+        return set(self._by_house.get(house, ()))
 
     def live(self, source: str) -> Iterator[Line]:
         return (ln for ln in self._lines.values() if ln.live and ln.source == source)

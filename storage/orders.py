@@ -45,6 +45,7 @@ class OrderRepo:
         # Line ids are given here so an insert need not wait for SQLite's answer;
         # one process writes this database (ids are what SQLite would give).
         self._next_line_id: int | None = None
+        self._next_check_id: int | None = None
         db.on_rollback(self._forget)
 
     def _forget(self) -> None:
@@ -52,6 +53,7 @@ class OrderRepo:
         self._products.clear()
         self._sold.clear()
         self._next_line_id = None
+        self._next_check_id = None
 
     def _live_changed(self, campaign_id: int, delta: int) -> None:
         if self._on_live_change is not None:
@@ -99,6 +101,9 @@ class OrderRepo:
     async def lines_with_label(self, campaign_id: int, label_key: str) -> list[Line]:
         return (await self._state(campaign_id)).live_with_label(label_key)
 
+    async def members_at(self, campaign_id: int, house: str) -> set[str]:
+        return (await self._state(campaign_id)).members_at(house)
+
     async def add_line(self, campaign_id: int, member_id: str, source: str, key: str, label: str,
                        label_key: str, raw: str, readable: bool, message_id: str, now: datetime) -> int:
         state = await self._state(campaign_id)
@@ -145,6 +150,10 @@ class OrderRepo:
     async def member_product_qty(self, campaign_id: int, member_id: str, product_id: int) -> int:
         return (await self._state(campaign_id)).member_totals(member_id).get(product_id, 0)
 
+    async def member_order_qty(self, campaign_id: int, member_id: str) -> dict[int, int]:
+        """Her live quantity of each product."""
+        return (await self._state(campaign_id)).member_totals(member_id)
+
     async def product(self, product_id: int) -> Product:
         """The product's fixed facts; its `sold` is as of the first read (see sold_of)."""
         if product_id not in self._products:
@@ -164,30 +173,99 @@ class OrderRepo:
         self.db.write("UPDATE products SET sold = sold + ? WHERE id = ?", (delta, product_id))
         self._sold[product_id] = sold + delta
 
-    async def add_waitlist(self, campaign_id: int, product_id: int, member_id: str, qty: int,
+    # -- the waitlist (only products with stock have one) ---------------------
+
+    async def waiting_for(self, campaign_id: int, product_id: int, member_id: str) -> int:
+        row = await self.db.fetchone(
+            "SELECT COALESCE(SUM(qty), 0) FROM waitlist WHERE campaign_id = ? AND product_id = ? AND member_id = ?",
+            (campaign_id, product_id, member_id))
+        return int(row[0]) if row else 0
+
+    async def set_waitlist(self, campaign_id: int, product_id: int, member_id: str, qty: int,
                            message_id: str, now: datetime) -> None:
-        self.db.write(
-            "INSERT INTO waitlist (campaign_id, product_id, member_id, qty, message_id, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (campaign_id, product_id, member_id, qty, message_id, ts(now)),
-        )
+        """Her place in the waitlist for a product becomes `qty` (0: she leaves it).
+        A changed quantity keeps her place: her row keeps its id."""
+        if qty <= 0:
+            self.db.write("DELETE FROM waitlist WHERE campaign_id = ? AND product_id = ? AND member_id = ?",
+                          (campaign_id, product_id, member_id))
+            return
+        row = await self.db.fetchone(
+            "SELECT MIN(id) FROM waitlist WHERE campaign_id = ? AND product_id = ? AND member_id = ?",
+            (campaign_id, product_id, member_id))
+        if row is None or row[0] is None:
+            self.db.write(
+                "INSERT INTO waitlist (campaign_id, product_id, member_id, qty, message_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (campaign_id, product_id, member_id, qty, message_id, ts(now)),
+            )
+            return
+        self.db.write("DELETE FROM waitlist WHERE campaign_id = ? AND product_id = ? AND member_id = ? AND id != ?",
+                      (campaign_id, product_id, member_id, row[0]))
+        self.db.write("UPDATE waitlist SET qty = ? WHERE id = ?", (qty, row[0]))
+
+    async def waitlist_queue(self, campaign_id: int, product_id: int) -> list[tuple[str, int]]:
+        """(member, qty) waiting for a product, first come first."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, qty FROM waitlist WHERE campaign_id = ? AND product_id = ? ORDER BY id",
+            (campaign_id, product_id))
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def waitlist(self, campaign_id: int) -> list[tuple[str, int, int]]:
+        """(member, product id, qty) of the whole waitlist, first come first."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, product_id, qty FROM waitlist WHERE campaign_id = ? AND qty > 0 ORDER BY id",
+            (campaign_id,))
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    # -- the owner's check list ---------------------------------------------------
 
     async def add_unreadable(self, campaign_id: int, member_id: str, name: str, text: str, reason: str,
-                             message_id: str, now: datetime, line_id: int | None = None) -> None:
+                             message_id: str, now: datetime, line_id: int | None = None) -> int:
+        """Puts a message or line on the owner's check list; returns its number there."""
+        if self._next_check_id is None:
+            row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) + 1 FROM unreadable")
+            self._next_check_id = int(row[0]) if row else 1
+        check_id, self._next_check_id = self._next_check_id, self._next_check_id + 1
         self.db.write(
-            "INSERT INTO unreadable (campaign_id, member_id, name, text, reason, line_id, message_id, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (campaign_id, member_id, name, text[:500], reason, line_id, message_id, ts(now)),
+            "INSERT INTO unreadable (id, campaign_id, member_id, name, text, reason, line_id, message_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (check_id, campaign_id, member_id, name, text[:500], reason, line_id, message_id, ts(now)),
         )
+        return check_id
 
     async def unreadable(self, campaign_id: int) -> list[Unreadable]:
+        """The open entries of the check list: not settled, and not about a line that is gone."""
         rows = await self.db.fetchall(
-            "SELECT u.member_id, u.name, u.text, u.reason FROM unreadable u "
+            "SELECT u.id, u.member_id, u.name, u.text, u.reason FROM unreadable u "
             "LEFT JOIN lines l ON l.id = u.line_id "
-            "WHERE u.campaign_id = ? AND (u.line_id IS NULL OR l.live = 1) ORDER BY u.id",
+            "WHERE u.campaign_id = ? AND u.settled_at IS NULL AND (u.line_id IS NULL OR l.live = 1) ORDER BY u.id",
             (campaign_id,),
         )
-        return [Unreadable(r["member_id"], r["name"], r["text"], r["reason"]) for r in rows]
+        return [Unreadable(r["member_id"], r["name"], r["text"], r["reason"], int(r["id"])) for r in rows]
+
+    async def check_entry(self, check_id: int) -> tuple[int, Unreadable, bool] | None:
+        """(campaign id, entry, still open) of a check-list entry."""
+        row = await self.db.fetchone(
+            "SELECT u.id, u.campaign_id, u.member_id, u.name, u.text, u.reason, u.settled_at, u.line_id, l.live "
+            "FROM unreadable u LEFT JOIN lines l ON l.id = u.line_id WHERE u.id = ?", (check_id,))
+        if row is None:
+            return None
+        open_ = row["settled_at"] is None and (row["line_id"] is None or bool(row["live"]))
+        return (int(row["campaign_id"]),
+                Unreadable(row["member_id"], row["name"], row["text"], row["reason"], int(row["id"])), open_)
+
+    def settle(self, check_id: int, how: str, now: datetime) -> None:
+        self.db.write("UPDATE unreadable SET settled_at = ?, settled_how = ? WHERE id = ? AND settled_at IS NULL",
+                      (ts(now), how, check_id))
+
+    def settle_member(self, campaign_id: int, member_id: str, reasons: Sequence[str], how: str,
+                      now: datetime) -> None:
+        """Her open entries about her own messages (not about a 接龙 line) with these reasons."""
+        marks = ",".join("?" * len(reasons))
+        self.db.write(
+            f"UPDATE unreadable SET settled_at = ?, settled_how = ? WHERE campaign_id = ? AND member_id = ? "
+            f"AND settled_at IS NULL AND line_id IS NULL AND reason IN ({marks})",
+            (ts(now), how, campaign_id, member_id, *reasons))
 
     async def member_order(self, campaign_id: int, member_id: str, name: str,
                            products: Sequence[Product], *, with_label: bool = True) -> MemberOrder:

@@ -48,6 +48,11 @@ class Campaign:
     def is_open(self) -> bool:
         return self.status == "open"
 
+    @property
+    def counts(self) -> bool:
+        """Its orders are to be bought, packed and paid: everything but a campaign that did not 成团."""
+        return self.fulfilled is not False
+
 
 @dataclass(frozen=True)
 class Line:
@@ -62,7 +67,7 @@ class Line:
     readable: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ItemRow:
     product_id: int
     qty: int
@@ -93,11 +98,19 @@ class ProductTotal:
 
 
 @dataclass(frozen=True)
+class WaitlistTotal:
+    product: Product
+    qty: int
+    people: int
+
+
+@dataclass(frozen=True)
 class Unreadable:
     member_id: str
     name: str
     text: str
     reason: str
+    id: int = 0  # its number on the owner's check list (/确认 N, /忽略 N)
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,7 @@ class Schedule:
     created_by: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fulfilment:
     campaign_id: int
     member_id: str
@@ -121,3 +134,26 @@ class Fulfilment:
     notified: bool
     collected_at: datetime | None
     paid_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookOrder:
+    """One member's live order in one campaign as the whole-book reading returns it."""
+
+    campaign_id: int
+    member_id: str
+    name: str  # her name in the group, else her member id
+    label: str  # her latest 接龙 label, else her name
+    items: tuple[ItemRow, ...]  # quantities summed per product, above zero
+    first_line: int  # her first live line: the order book's order
+
+
+@dataclass(frozen=True)
+class Book:
+    """The live order book of one campaign (or all), read whole for the reports."""
+
+    campaigns: tuple[Campaign, ...]
+    products: tuple[Product, ...]  # by campaign, then position
+    orders: tuple[BookOrder, ...]  # by campaign, then first line
+    fulfilment: tuple[tuple[Fulfilment, str], ...]  # with the member's name
+    waiting: tuple[tuple[int, int], ...] = ()  # (product id, quantity waitlisted beyond the stock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.parsing.textnorm import key_of
 from storage.db import Database
 
 
@@ -14,12 +15,16 @@ class RoomRepo:
         self._owners: dict[str, str | None] = {}
         self._admins: dict[str, set[str]] = {}
         self._names: dict[tuple[str, str], str] = {}
+        # Per group, member ids by the key of their display name: who a 接龙 line
+        # the bot never saw names. Loaded once per group, kept in step below.
+        self._by_name: dict[str, dict[str, set[str]]] = {}
         db.on_rollback(self._forget)
 
     def _forget(self) -> None:
         self._owners.clear()
         self._admins.clear()
         self._names.clear()
+        self._by_name.clear()
 
     async def upsert_room(self, room_id: str, topic: str, owner_id: str | None) -> None:
         await self.db.execute(
@@ -31,9 +36,15 @@ class RoomRepo:
         self._owners.pop(room_id, None)
 
     async def remember_member(self, room_id: str, member_id: str, name: str) -> None:
-        if self._names.get((room_id, member_id)) == name:
+        old = self._names.get((room_id, member_id))
+        if old == name:
             return
         self._names[(room_id, member_id)] = name
+        index = self._by_name.get(room_id)
+        if index is not None:
+            if old is not None:
+                index.get(key_of(old), set()).discard(member_id)
+            index.setdefault(key_of(name), set()).add(member_id)
         self.db.write(
             "INSERT INTO members (room_id, member_id, name) VALUES (?, ?, ?) "
             "ON CONFLICT (room_id, member_id) DO UPDATE SET name = excluded.name "
@@ -93,6 +104,16 @@ class RoomRepo:
             return True
         row = await self.db.fetchone("SELECT 1 FROM members WHERE room_id = ? AND member_id = ?", (room_id, member_id))
         return row is not None
+    async def members_named(self, room_id: str, name_key: str) -> set[str]:
+        """Members of the group whose display name has this key (key_of)."""
+        index = self._by_name.get(room_id)
+        if index is None:
+            rows = await self.db.fetchall("SELECT member_id, name FROM members WHERE room_id = ?", (room_id,))
+            index = {}
+            for r in rows:
+                index.setdefault(key_of(str(r["name"])), set()).add(str(r["member_id"]))
+            self._by_name[room_id] = index
+        return set(index.get(name_key, ()))
 
     async def administered_by(self, member_id: str) -> list[tuple[str, str]]:
         """(room id, topic) of the groups she owns or administers, oldest first: /群 numbers them so,

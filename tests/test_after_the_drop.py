@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from bot.models import MessageKind
 from tests.harness import FRUIT, Harness, copy
@@ -194,6 +197,20 @@ async def test_phone_numbers_are_masked_in_the_group_and_kept_for_the_owner(bot:
     merged = [t for t in bot.texts() if "最新的接龙" in t]
     assert merged and "138****5678" in merged[0] and "13812345678" not in merged[0]
     assert "13812345678" in (await _labels(bot))
+
+
+@pytest.mark.parametrize("phone", ["138-0013-8000", "138 0013 8000", "+86 138 0013 8000", "１３８００１３８０００"])
+async def test_a_phone_number_written_in_groups_is_masked_in_the_merged_list_too(bot: Harness, phone: str) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy(f"3-502 张三 {phone} 草莓2盒"))
+    await bot.say("wx_wang", copy("王五 草莓1盒"), after=1)  # a fork: the merged list is posted
+    merged = [t for t in bot.texts() if "最新的接龙" in t]
+    assert merged and "张三" in merged[0]
+    assert "0013" not in merged[0] and "００１３" not in merged[0]
+    assert re.search(r"[1１][3３][8８]\*{4}(8000|８０００)", merged[0])
+    # Her order is 2 boxes, not 8000 (the number is no quantity), and the owner keeps the number.
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_wang", "草莓"): 1}
+    assert "13800138000" in re.sub(r"\D", "", unicodedata.normalize("NFKC", await _labels(bot)))
 
 
 async def _labels(bot: Harness) -> str:

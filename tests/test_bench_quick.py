@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a process running the load benchmark
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

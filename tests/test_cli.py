@@ -20,6 +20,9 @@ from types import ModuleType
 
 import pytest
 
+# Every test starts bot.py as a process (about a second each).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = ROOT / "tests" / "fixtures" / "chats"
 CASE_01 = CHATS / "01_append" / "transcript.jsonl"

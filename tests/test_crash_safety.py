@@ -15,7 +15,8 @@ handled). Then:
 - the uninterrupted run's last word to each member is her order in the book;
 - `PRAGMA integrity_check` is ok after every kill (WAL).
 
-Set CRASH_SEED to replay a failure; the seed is in every assertion message.
+Set CRASH_SEED (or pytest --crash-seed N) to replay a failure; the seed is in the run's
+header and in every assertion message.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from xml.sax.saxutils import escape
 import pytest
 
 from bot.clock import DEFAULT_TZ
+
+# Tens of seconds: 25 kills of a 4,000-message replay.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 4_000
@@ -206,7 +210,7 @@ def _integrity(db: Path) -> str:
 
 @pytest.mark.timeout(600)
 def test_sigkill_at_random_points_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))
+    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))  # set in conftest.py
     why = f"CRASH_SEED={seed}"
     print(why)  # pytest shows it with any failure, an unexpected exception included
     rng = random.Random(seed)

@@ -149,10 +149,16 @@ async def test_stock_is_first_come_first_served_with_a_waitlist(bot: Harness) ->
     assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2}
     assert any("@李四 已记录：草莓×2，共¥60；草莓只剩2盒，已记2盒，另1盒登记候补" in t for t in bot.texts())
     assert any("@王五 草莓已售罄，2盒登记候补" in t for t in bot.texts())
-    # A cancellation frees stock for the next order.
+    # A cancellation frees stock for the waitlist, in order; a later order waits behind it.
+    bot.take()
     await bot.say("wx_zhang", "取消")
     await bot.say("wx_zhao", "草莓2盒")
-    assert await bot.book() == {("wx_li", "草莓"): 2, ("wx_zhao", "草莓"): 2}
+    await bot.settle()
+    assert await bot.book() == {("wx_li", "草莓"): 3, ("wx_wang", "草莓"): 2}
+    ack = "\n".join(bot.texts())
+    assert "@李四 已记录：草莓×3，共¥90；候补到了：草莓补上1盒" in ack
+    assert "@王五 已记录：草莓×2，共¥60；候补到了：草莓补上2盒" in ack
+    assert "@赵六 草莓已售罄，2盒登记候补" in ack
 
 
 async def test_per_member_limit(bot: Harness) -> None:

@@ -13,6 +13,7 @@ from bot.parsing.items import extract
 from bot.parsing.jielong import parse_copy
 from bot.parsing.native_solitaire import parse_native
 from bot.parsing.order_text import Action, parse_order_text
+from bot.parsing.privacy import mask
 from bot.parsing.textnorm import own_words
 from bot.parsing.timeparse import parse_when
 
@@ -231,3 +232,156 @@ def test_times(text: str, expected: datetime) -> None:
 
 def test_nonsense_time_is_none() -> None:
     assert parse_when("随便", NOW) is None
+
+
+@pytest.mark.parametrize("phone", ["13800138000", "138-0013-8000", "138 0013 8000", "+86 138 0013 8000",
+                                   "0086 13800138000", "138　0013　8000"])
+def test_one_phone_pattern_masks_and_guards_quantities(phone: str) -> None:
+    # Masking and the quantity guard read phone numbers with the same pattern (bot/parsing/privacy.py).
+    shown = mask(f"3-502 张三 {phone} 草莓2盒")
+    assert "0013" not in shown and "138****8000" in shown
+    one = Catalog([ProductRef(1, "草莓", None, "盒")])
+    assert [(i.product.id, i.qty) for i in extract(f"3-502 张三 {phone} 草莓2盒", one).items] == [(1, 2)]
+    assert extract(f"3-502 张三 {phone}", one, bare_number_ok=True).items == ()
+
+
+def test_numbers_that_are_no_mobile_number_are_left_alone() -> None:
+    for text in ("12345678901", "1380013800", "138001380001", "订单 2026-1130-2000"):
+        assert mask(text) == text
+
+
+# -- exact or asks: what real 接龙 posts write --------------------------------------
+
+MARKET = Catalog([ProductRef(1, "苹果", None, "个"), ProductRef(2, "香蕉", None, "把"), ProductRef(3, "青菜", None, "斤"),
+                  ProductRef(4, "土豆", None, "斤"), ProductRef(5, "牛排套餐", None, "份"), ProductRef(6, "红心柚", None, "个"),
+                  ProductRef(7, "牛奶", None, "瓶")])
+TWO_POMELOS = Catalog([ProductRef(1, "红心柚", None, "个"), ProductRef(2, "白心柚", None, "个"),
+                       ProductRef(3, "苹果", None, "箱")])
+
+
+@pytest.mark.parametrize(
+    ("line", "number", "text"),
+    [
+        ("(3) 5-702 周姐 青菜2斤 土豆1斤", 3, "5-702 周姐 青菜2斤 土豆1斤"),
+        ("（12）8-101 Amy 苹果1个", 12, "8-101 Amy 苹果1个"),
+        ("⑶ 钱 苹果2个", 3, "钱 苹果2个"),
+        ("4️⃣ 2-101 钱 苹果2个", 4, "2-101 钱 苹果2个"),
+        ("4⃣ 2-101 钱 苹果2个", 4, "2-101 钱 苹果2个"),
+        ("1️⃣2️⃣ 6-303 孙 香蕉1把", 12, "6-303 孙 香蕉1把"),
+        ("🔟 7-707 吴 牛奶3瓶", 10, "7-707 吴 牛奶3瓶"),
+        ("4️⃣2-101 钱 苹果2个", 4, "2-101 钱 苹果2个"),
+        ("⑤ 王 土豆3斤", 5, "王 土豆3斤"),
+        ("14） 赵 青菜1斤", 14, "赵 青菜1斤"),
+    ],
+)
+def test_every_numbering_style_is_an_entry(line: str, number: int, text: str) -> None:
+    copy = parse_copy(f"#接龙\n周末菜团\n\n1. 3-502 张三 苹果1个\n{line}\n")
+    assert copy is not None
+    assert [(e.number, e.text) for e in copy.entries][1:] == [(number, text)]
+
+
+def test_unnumbered_lines_among_the_entries_are_kept_in_place() -> None:
+    copy = parse_copy("#接龙\n周末菜团\n\n1. 张三 苹果1个\n李四 香蕉1把\n2. 王五 青菜2斤\n赵六 土豆1斤\n\n晚上8点截单")
+    assert copy is not None
+    assert [e.text for e in copy.entries] == ["张三 苹果1个", "王五 青菜2斤"]
+    assert [(i, e.text, e.numbered) for i, e in copy.loose] == [
+        (1, "李四 香蕉1把", False), (2, "赵六 土豆1斤", False), (2, "晚上8点截单", False)]
+    kept = copy.with_loose(lambda e: "截单" not in e.text)
+    assert [e.text for e in kept] == ["张三 苹果1个", "李四 香蕉1把", "王五 青菜2斤", "赵六 土豆1斤"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("苹果、香蕉各一", {"苹果": 1, "香蕉": 1}),
+        ("苹果香蕉各1份", {"苹果": 1, "香蕉": 1}),
+        ("3-502 张三 苹果和香蕉各两份", {"苹果": 2, "香蕉": 2}),
+        ("青菜，土豆各2斤", {"青菜": 2, "土豆": 2}),
+        ("苹果/香蕉/牛奶各1", {"苹果": 1, "香蕉": 1, "牛奶": 1}),
+        ("苹果2个 香蕉各1", {"苹果": 2, "香蕉": 1}),  # 各 reaches back only over products without a quantity
+        ("苹果 香蕉2把", {"香蕉": 2}),  # no 各: the quantity is the banana's alone
+    ],
+)
+def test_distributive_quantities(line: str, expected: dict[str, int]) -> None:
+    assert items(line, MARKET, bare_number_ok=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("牛排2份", {"牛排套餐": 2}),  # the start of the name
+        ("柚子1个", {"红心柚": 1}),  # the everyday word
+        ("心柚1个", {"红心柚": 1}),  # the middle
+        ("5-702 周姐 牛排1份 苹果3个 柚子2个", {"牛排套餐": 1, "苹果": 3, "红心柚": 2}),
+        ("套餐2份", {"牛排套餐": 2}),  # the end
+    ],
+)
+def test_short_names_match_a_unique_part(line: str, expected: dict[str, int]) -> None:
+    assert items(line, MARKET, bare_number_ok=True) == expected
+
+
+@pytest.mark.parametrize("text", ["柚子1个", "心柚2个", "8-101 Amy 柚子1个 苹果1箱", "柚子来一个"])
+def test_a_name_two_products_share_is_asked_about(text: str) -> None:
+    ex = extract(text, TWO_POMELOS, bare_number_ok=True)
+    assert ex.ambiguous and not any(i.product.name.endswith("柚") for i in ex.items)
+    intent = parse_order_text(text, TWO_POMELOS)
+    assert intent.action is Action.UNCLEAR and intent.reason == "商品名对应多个商品"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["上次买的苹果2箱特别脆👍", "前天那3瓶牛奶收到了", "昨天拿的2斤土豆很新鲜", "之前订的香蕉1把已收到，谢谢团长",
+     "牛奶3瓶收到了", "上周的牛排2份好吃"],
+)
+def test_past_tense_chatter_is_not_an_order(text: str) -> None:
+    assert parse_order_text(text, MARKET).action is Action.NONE
+
+
+@pytest.mark.parametrize("text", ["上次的苹果很好吃，这次再来2个", "昨天的牛奶不错，我要3瓶"])
+def test_a_review_that_also_orders_is_asked_about(text: str) -> None:
+    intent = parse_order_text(text, MARKET)
+    assert intent.action is Action.UNCLEAR and intent.reason == "分不清是以前的订单还是这次要"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@王姐(团长) 刚才苹果写多了，改成1箱", [("苹果", 1)]),
+        ("刚才苹果写多了，改成1箱", [("苹果", 1)]),
+        ("不好意思 牛奶写错了 改为2瓶", [("牛奶", 2)]),
+        ("@团长 香蕉那个换成3把吧", [("香蕉", 3)]),
+    ],
+)
+def test_an_edit_written_as_a_sentence(text: str, expected: list[tuple[str, int]]) -> None:
+    intent = parse_order_text(text, MARKET)
+    assert intent.action is Action.SET
+    assert [(i.product.name, i.qty) for i in intent.items] == expected
+
+
+@pytest.mark.parametrize(("text", "qty"), [("改成3盒", 3), ("@团长 改成两箱", 2), ("我的改为1份", 1)])
+def test_an_edit_naming_no_product_is_for_the_book_to_place(text: str, qty: int) -> None:
+    intent = parse_order_text(text, MARKET)
+    assert (intent.action, intent.qty) == (Action.EDIT_UNNAMED, qty)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("苹果2个可以吗？", "带问句"), ("草莓2盒还有吗", "带问句"), ("苹果100个", "数量过大"), ("牛奶一千瓶", "数量过大"),
+     ("+1", "没写明商品"), ("同上", "同上指哪条不清楚"), ("我也同上", "同上指哪条不清楚")],
+)
+def test_each_unclear_message_names_its_reason(text: str, reason: str) -> None:
+    catalog = Catalog([*MARKET.products, ProductRef(8, "草莓", None, "盒")])
+    intent = parse_order_text(text, catalog)
+    assert (intent.action, intent.reason) == (Action.UNCLEAR, reason)
+
+
+@pytest.mark.parametrize(
+    ("label", "houses", "names"),
+    [("3-502 张三", ("3-502",), ("张三",)), ("5栋1203 王五", ("5-1203",), ("王五",)), ("2-101钱", ("2-101",), ("钱",)),
+     ("12栋3单元301室 周", ("12-3-301",), ("周",)), ("Amy 8-101", ("8-101",), ("amy",)), ("张三", (), ("张三",))],
+)
+def test_house_numbers_and_names_in_a_label(label: str, houses: tuple[str, ...], names: tuple[str, ...]) -> None:
+    from bot.parsing.items import house_numbers, name_words
+
+    assert house_numbers(label) == houses
+    assert name_words(label) == names

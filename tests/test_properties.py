@@ -99,6 +99,7 @@ def _check_intent_bounds(intent: Intent, max_qty: int) -> None:
 # -- no exception escapes ------------------------------------------------------
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(text=hostile_text, max_qty=st.integers(1, 200), bare=st.booleans())
 def test_parsers_never_raise_and_quantities_stay_in_bounds(text: str, max_qty: int, bare: bool) -> None:
@@ -123,6 +124,7 @@ def test_parsers_never_raise_and_quantities_stay_in_bounds(text: str, max_qty: i
     key_of(text)
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(token=st.one_of(st.text(max_size=40), st.from_regex(NUM, fullmatch=True)))
 def test_to_int_never_raises_and_is_bounded(token: str) -> None:
@@ -197,6 +199,7 @@ def test_the_sum_of_one_product_mentioned_twice_is_bounded_too(a: int, b: int) -
         assert intent.action is Action.UNCLEAR and not intent.items
 
 
+@pytest.mark.slow
 def test_a_ten_thousand_line_list_with_huge_and_nested_numbering() -> None:
     lines = ["#接龙", "周六水果团", "草莓 30元/盒"]
     for i in range(1, 10_001):
@@ -329,6 +332,7 @@ def _meaning(text: str) -> tuple[bool, list[tuple[int, str, str, dict[str, int]]
     ]
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(entries=entry_lines(), crlf=st.booleans(), trailing=st.sampled_from(["", " ", "  \t", "　"]),
        full=st.booleans(), decorate=st.none() | st.lists(st.sampled_from(("", *DECORATIONS)), min_size=1, max_size=4),
@@ -351,6 +355,7 @@ ORDER_PHRASES = (
 )
 
 
+@pytest.mark.slow
 @PARSER_SETTINGS
 @given(phrase=st.sampled_from(ORDER_PHRASES), qty=st.integers(1, 150), catalog=st.sampled_from(CATALOGS),
        before=st.sampled_from(["", " ", "\n", "\r\n", "[玫瑰]", "🍓 ", "👍🏻\n", *INVISIBLE]),
@@ -398,6 +403,7 @@ class RefLine:
     owner: str
     live: bool
     items: dict[str, int]
+    text: str = ""
 
 
 @dataclass
@@ -419,21 +425,49 @@ class Reference:
         return out + ([text] if text is not None and text.live else [])
 
     def copy(self, sender: str, entries: list[str]) -> None:
+        """Her copy. Lines the bot never saw (the copies that carried them were
+        missed) belong to the member whose name they carry — unless that member
+        has a line this copy lacks (someone changed her line: the owner checks) or
+        already has some of those products (before or after? the owner checks).
+        A line of hers new in this copy replaces what her plain messages said of
+        its products: her latest statement wins."""
         if not entries:
             # A list with no entries is not taken as a copy at all (it may be
             # the bare template): her lines stay. A choice, not a README rule.
             return
         keys = {key_of(e) for e in entries}
+        placed: list[tuple[str, str]] = []  # (owner, entry)
+        revived: list[RefLine] = []
+        for e in entries:
+            line = self.lines.get(key_of(e))
+            if line is not None:
+                if line.owner == sender and not line.live:
+                    revived.append(line)
+                continue
+            named = next(m for m in ORDERING if f" {MEMBERS[m]} " in f" {e} ")
+            if named != sender:
+                if any(ln.owner == named and ln.live and k not in keys for k, ln in self.lines.items()):
+                    continue  # someone else's copy changed her line
+                have = {p for ln in self._live(named) for p, q in ln.items.items() if q > 0}
+                if have & set(self.meaning[e]):
+                    continue  # 补记 overlapping what she has: the owner checks
+            placed.append((named, e))
         for key, ln in self.lines.items():
             if ln.owner == sender and ln.live and key not in keys:
                 ln.live, ln.items = False, {}
-        for e in entries:
-            k = key_of(e)
-            line = self.lines.get(k)
-            if line is None:
-                self.lines[k] = RefLine(sender, True, dict(self.meaning[e]))
-            elif line.owner == sender and not line.live:
-                line.live, line.items = True, dict(self.meaning[e])
+        restated = {p for owner, e in placed if owner == sender for p in self.meaning[e]}
+        restated |= {p for ln in revived for p in self.meaning_of_line(ln)}
+        text = self.text.get(sender)
+        if text is not None and text.live:
+            for product in restated:
+                text.items.pop(product, None)
+        for ln in revived:
+            ln.live, ln.items = True, dict(self.meaning_of_line(ln))
+        for owner, e in placed:
+            self.lines[key_of(e)] = RefLine(owner, True, dict(self.meaning[e]), e)
+
+    def meaning_of_line(self, line: RefLine) -> dict[str, int]:
+        return self.meaning[line.text]
 
     def _text_line(self, member: str) -> RefLine:
         line = self.text.setdefault(member, RefLine(member, True, {}))
@@ -463,7 +497,11 @@ class Reference:
                 ln.items[product] = 0
 
     def cancel_all(self, member: str) -> None:
-        for ln in self._live(member):
+        live = self._live(member)
+        unreadable = any(ln.text and not self.meaning[ln.text] for ln in live)
+        if not unreadable and not any(q > 0 for ln in live for q in ln.items.values()):
+            return  # nothing to cancel: she is told so, and her lines stay as they are
+        for ln in live:
             ln.live, ln.items = False, {}
 
     def book(self) -> dict[tuple[str, str], int]:
@@ -480,6 +518,10 @@ op_strategy = st.one_of(
     st.tuples(st.just("copy"), st.sampled_from(ORDERING), st.integers(0, 6),
               st.sampled_from(["add", "add", "add", "edit", "remove", "repost"]),
               st.sampled_from(sorted(UNIT)), st.integers(1, 9) | st.just(120), st.integers(0, 5)),
+    # A copy the bot never receives (a restart, a dropped event): later copies carry its lines.
+    st.tuples(st.just("missed"), st.sampled_from(ORDERING), st.integers(0, 6),
+              st.sampled_from(["add", "add", "edit", "remove"]),
+              st.sampled_from(sorted(UNIT)), st.integers(1, 9), st.integers(0, 5)),
     st.tuples(st.just("text"), st.sampled_from(ORDERING), st.just(0),
               st.sampled_from(["set", "set", "add", "cancel", "cancel_all", "chatter", "too_many"]),
               st.sampled_from(sorted(UNIT)), st.integers(1, 9), st.just(0)),
@@ -540,7 +582,7 @@ async def _run_chat(ops: list[tuple[Any, ...]], folder: Path) -> None:
         await say("wx_owner", FRUIT)
         for kind, member, back, action, product, qty, pick in ops:
             before = await bot.book()
-            if kind == "copy":
+            if kind in ("copy", "missed"):
                 base = list(versions[max(0, len(versions) - 1 - back)])
                 own = [i for i, e in enumerate(base) if f" {MEMBERS[member]} " in e]
                 if action == "add" or not own:
@@ -557,22 +599,27 @@ async def _run_chat(ops: list[tuple[Any, ...]], folder: Path) -> None:
                 elif action == "remove":
                     del base[own[pick % len(own)]]
                 versions.append(base)
-                await say(member, "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例：楼栋-房号 姓名 商品数量\n\n"
-                          + "\n".join(f"{i}. {e}" for i, e in enumerate(base, 1)))
-                ref.copy(member, base)
+                if kind == "copy":
+                    await say(member, "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例：楼栋-房号 姓名 商品数量\n\n"
+                              + "\n".join(f"{i}. {e}" for i, e in enumerate(base, 1)))
+                    ref.copy(member, base)
             else:
                 text = _plain_order(ref, member, action, product, qty)
                 await say(member, text)
             after = await bot.book()
             assert after == ref.book(), (kind, member, action, said[-1][1])
             if kind == "copy":
-                # Someone else's copy never changes her order, whatever it lacks.
-                assert {k: v for k, v in after.items() if k[0] != member} == \
-                    {k: v for k, v in before.items() if k[0] != member}
+                # Someone else's copy never takes from her order, whatever it lacks; it
+                # only adds the lines of hers the bot never saw.
+                for key, qty in before.items():
+                    if key[0] != member:
+                        assert after.get(key, 0) >= qty, (key, said[-1][1])
             for owner, mid, raw, source in await _messages_by_line(bot):
-                assert sent_by[mid] == owner, (owner, mid, raw)
+                # Nobody is ever charged for a line she neither wrote nor appears in.
                 if source == "copy":
-                    assert MEMBERS[owner] in raw
+                    assert MEMBERS[owner] in raw, (owner, raw)
+                else:
+                    assert sent_by[mid] == owner, (owner, mid, raw)
         await bot.settle()
         # Questions gathered for the owner are sent on the calendar: let that happen before counting.
         await bot.wait(bot.svc.settings.forward_every.total_seconds())
@@ -586,6 +633,7 @@ async def _run_chat(ops: list[tuple[Any, ...]], folder: Path) -> None:
         await bot.close()
 
 
+@pytest.mark.slow
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ops=st.lists(op_strategy, min_size=1, max_size=12) | st.lists(op_strategy, min_size=20, max_size=60))
 def test_the_order_book_matches_the_reference_model(ops: list[tuple[Any, ...]]) -> None:
@@ -646,6 +694,7 @@ hostile_message = st.tuples(
 HEADER_TEXT = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(hostile_message, min_size=1, max_size=15))
 def test_hostile_messages_never_fail_in_the_app(texts: list[tuple[str, str, bool]]) -> None:

@@ -71,7 +71,7 @@ async def test_write_exports_names_the_file_and_fills_every_sheet(bot: Harness, 
 
     supplier = _rows(wb["采购单"])
     assert supplier[0] == ("团ID", "团名", "商品", "单位", "单价", "下单数量", "采购数量", "采购金额", "下单人数",
-                           "佣金比例", "佣金", "备注")
+                           "佣金比例", "佣金", "备注", "候补（超出限量）")
     assert [r[2:8] for r in supplier[1:3]] == [("草莓", "盒", 30, 4, 4, 120), ("砂糖橘", "箱", 25, 4, 4, 100)]
     assert [(r[9], r[10]) for r in supplier[1:3]] == [(0.1, 12), (0.125, 12.5)]
     total = supplier[-1]
@@ -137,6 +137,7 @@ async def test_sheets_are_readable_and_printable(bot: Harness, tmp_path: Path) -
     assert wb["团员对账"].auto_filter.ref == "A1:O5"  # the data, not the totals row
 
 
+@pytest.mark.slow
 async def test_orders_sheet_is_the_csv_rows(db_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "book.xlsx"
     r = run("export", "--db", db_path, "--format", "xlsx", "--campaign", "1", "--out", out)
@@ -151,6 +152,7 @@ async def test_orders_sheet_is_the_csv_rows(db_path: Path, tmp_path: Path) -> No
     assert sheet[-1][0] == "合计" and sheet[-1][8] == 8 and sheet[-1][11] == 220
 
 
+@pytest.mark.slow
 async def test_one_report_as_a_sheet_csv_or_json(db_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "supplier.xlsx"
     assert run("export", "--db", db_path, "--format", "xlsx", "--report", "supplier", "--out", out).returncode == 0
@@ -174,6 +176,22 @@ async def test_one_report_as_a_sheet_csv_or_json(db_path: Path, tmp_path: Path) 
     assert [(row["building"], row["room"]) for row in packing["rows"]] == [(3, 502), (5, 1203), (10, 101), (None, None)]
 
 
+@pytest.mark.slow
+async def test_exports_show_times_in_the_bots_time_zone(db_path: Path, tmp_path: Path) -> None:
+    # She collected at 10:05 Beijing time: 02:05 in UTC, 03:05 in Berlin, in every format.
+    members = json.loads(run("--tz", "UTC", "export", "--db", db_path, "--report", "members").stdout)
+    zhang = next(row for row in members["rows"] if row["member"] == "wx_zhang")
+    assert zhang["collected_at"] == "2026-11-22T02:05:00+00:00"
+    rows = list(csv.reader(io.StringIO(
+        run("export", "--db", db_path, "--format", "csv", "--report", "members", "--tz", "Europe/Berlin").stdout)))
+    assert "2026-11-22 03:05" in next(row for row in rows if "wx_zhang" in row)
+    out = tmp_path / "utc.xlsx"
+    assert run("export", "--db", db_path, "--format", "xlsx", "--out", out, "--tz", "UTC").returncode == 0
+    sheet = _rows(load_workbook(out)["团员对账"])
+    assert datetime(2026, 11, 22, 2, 5) in next(row for row in sheet if "wx_zhang" in row)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -282,7 +300,7 @@ def test_a_failed_write_leaves_the_old_workbook_and_no_part_file(tmp_path: Path)
         write_workbook([bad], out, "团")
     assert out.read_bytes() == b"the workbook from before"
     assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
-    assert gc.isenabled()  # switched off while the sheets are written, and back on after a failure too
+    assert gc.isenabled()  # the export never switches the collector off for the process
 
 
 @pytest.mark.parametrize(("heading", "shown"), [

@@ -28,12 +28,14 @@ from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
 from bot.clock import Clock
 from bot.domain.lifecycle import close_campaign
+from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
-from bot.parsing.textnorm import own_words
+from bot.parsing.textnorm import nfkc, own_words
 from handlers import (
     admins,
     campaigns,
+    checks,
     exports,
     help,
     members,
@@ -60,8 +62,8 @@ def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
     dispatcher = Dispatcher(resolve_group)
     dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
-                       plans.router, scripts.router, qa.router, admins.router, owner.router, members.router,
-                       ordering.router)
+                       plans.router, scripts.router, qa.router, admins.router, owner.router, checks.router,
+                       members.router, ordering.router)
     return dispatcher
 
 
@@ -167,6 +169,7 @@ class App:
     async def _on_message(self, msg: Message) -> None:
         if len(msg.text) > self.svc.settings.max_message_chars:
             log.warning("message %s ignored: %d characters is over the limit", msg.id, len(msg.text))
+            await self._too_long(msg)
             return
         attempt: list[Context] = []
         try:
@@ -203,6 +206,29 @@ class App:
             self._run_in_background(work, msg)
         if ctx.deadlines_changed:
             self._due_known = False
+
+    async def _too_long(self, msg: Message) -> None:
+        """A message over the length limit is never read; when it names a product of the
+        group's open campaign it was probably an order, and she is told rather than
+        left to think it was booked. Only its ends are looked at: reading it whole is
+        what the limit prevents."""
+        if msg.room_id is None:
+            return
+        try:
+            async with self.svc.db.transaction():
+                self.svc.orders.claim(msg.id, msg.ts)
+                campaign = await self.svc.campaigns.open_in(msg.room_id)
+                if campaign is None:
+                    return
+                products = await self.svc.campaigns.products(campaign.id)
+                ends = nfkc(msg.text[:2000] + "\n" + msg.text[-2000:]).lower()
+                if not catalog_of(products).find(ends):
+                    return
+        except NothingChanged:
+            return
+        limit = self.svc.settings.max_message_chars
+        self.acks.add(msg.room_id, msg.sender.id, msg.sender.name,
+                      f"这条消息超过{limit}字，没有读取，订单没有记录。请只发自己的一行，或分几条发", self.clock.now())
 
     def _run_in_background(self, work: Deferred, msg: Message) -> None:
         async def run() -> None:

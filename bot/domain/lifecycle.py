@@ -11,14 +11,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.domain.qa import save_spec_pairs
-from bot.domain.reports import commission_cents
+from bot.domain.reports import campaign_commission
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason
 from bot.render.templates import money
-from storage.records import Campaign, Product, ProductTotal
+from storage.records import Campaign, Product, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
@@ -36,22 +36,26 @@ async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None =
                                 example=example_order(products), lines=lines or [])
 
 
-def campaign_commission(campaign: Campaign, totals: list[ProductTotal]) -> int:
-    """团长佣金 on fulfilled orders: the product's rate, else the campaign's, rounded per
-    product as the supplier list does, so /汇总 and the export agree to the cent."""
-    if campaign.fulfilled is False:
-        return 0
-    return sum(commission_cents(t.amount_cents, t.product.commission_bp if t.product.commission_bp is not None
-                                else campaign.commission_bp) for t in totals)
-
-
 async def summary_text(svc: Services, campaign: Campaign, template: str = "summary") -> str:
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
     return svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=campaign_commission(campaign, totals))
+                                commission_cents=campaign_commission(campaign, totals),
+                                waitlist=await waitlist_totals(svc, campaign, products))
+
+
+async def waitlist_totals(svc: Services, campaign: Campaign, products: list[Product]) -> list[WaitlistTotal]:
+    """Per product with a waitlist: how much is waited for, by how many, in order."""
+    by_id = {p.id: p for p in products}
+    qty: dict[int, int] = {}
+    people: dict[int, set[str]] = {}
+    for member, product_id, n in await svc.orders.waitlist(campaign.id):
+        qty[product_id] = qty.get(product_id, 0) + n
+        people.setdefault(product_id, set()).add(member)
+    known = sorted((pid for pid in qty if pid in by_id), key=lambda pid: by_id[pid].position)
+    return [WaitlistTotal(by_id[pid], qty[pid], len(people[pid])) for pid in known]
 
 
 async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, str] | None:

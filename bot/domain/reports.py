@@ -4,9 +4,11 @@
 - the packing list: each order by pickup point, then building and room, then member;
 - the member list: what each member owes, paid and collected, and her pickup code.
 
-Everything is read in one pass over the live order book (a handful of queries,
-whatever the campaign's size) and returned as frozen dataclasses; the CSV, JSON
-and XLSX writers only lay them out. Money stays in integer cents throughout.
+Everything is read in one pass over the live order book (storage/book.py, a
+handful of queries whatever the campaign's size); the reports are pure
+functions of that model (storage/records.py), returned as frozen dataclasses
+that the CSV, JSON and XLSX writers only lay out. Commission is computed here
+only: /汇总 (bot/domain/lifecycle.py) calls `campaign_commission`. Money stays in integer cents throughout.
 Members' labels are kept whole, phone numbers and addresses included: these
 reports are for the owner, who needs them to deliver.
 """
@@ -19,7 +21,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Database, Row
+from bot.parsing.privacy import without_phones
+from storage.book import BookRepo
+from storage.db import Database
+from storage.records import Book, Campaign, Fulfilment, Product, ProductTotal
 
 DEFAULT_POINT = "自提"
 
@@ -33,7 +38,7 @@ class UnknownCampaign(LookupError):
 # --- pure helpers -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class House:
     """Where an order goes, as the member wrote it: "3-502" → building 3, room 502."""
 
@@ -47,8 +52,6 @@ class House:
         return self.building, self.unit or 0, -1 if self.room is None else self.room
 
 
-# A mobile number written with separators (138-0013-8000) would otherwise read as building 138.
-_PHONE = re.compile(r"(?<!\d)(?:(?:\+|00)?86[-\s]?)?1\d{2}[-\s]?\d{4}[-\s]?\d{4}(?!\d)")
 _HOUSE = re.compile(
     r"(?<!\d)(?P<b1>\d{1,4})\s*(?:栋|幢|号楼|楼|座)\s*(?:(?P<u1>\d{1,2})\s*单元\s*)?(?:(?P<r1>\d{1,5})(?!\d))?"
     r"|(?<!\d)(?P<b2>\d{1,4})\s*[-_/—~]\s*(?:(?P<u2>\d{1,2})\s*[-_/—~]\s*)?(?P<r2>\d{1,5})(?!\d)"
@@ -57,7 +60,8 @@ _HOUSE = re.compile(
 
 def parse_house(label: str) -> House | None:
     """Building and room from a 接龙 label: "3-502 张三", "5栋1203 王五", "5栋1单元1203", "12-3-502"."""
-    text = _PHONE.sub(" ", unicodedata.normalize("NFKC", label))
+    # A mobile number written with separators (138-0013-8000) would otherwise read as building 138.
+    text = without_phones(unicodedata.normalize("NFKC", label))
     m = _HOUSE.search(text)
     if m is None:
         return None
@@ -85,49 +89,25 @@ def commission_cents(amount_cents: int, bp: int | None) -> int:
     return (amount_cents * bp + 5_000) // 10_000
 
 
+def rate_bp(product: Product, campaign: Campaign) -> int | None:
+    """The commission rate on a product: its own, else its campaign's."""
+    return product.commission_bp if product.commission_bp is not None else campaign.commission_bp
+
+
+def campaign_commission(campaign: Campaign, totals: Iterable[ProductTotal]) -> int:
+    """团长佣金 on a campaign's orders: each product's rate, rounded per product as the supplier
+    list rounds it (so /汇总 and the export agree to the cent); nothing when it did not 成团."""
+    if not campaign.counts:
+        return 0
+    return sum(commission_cents(t.amount_cents, rate_bp(t.product, campaign)) for t in totals)
+
+
 # --- what the reports are made of ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class CampaignInfo:
-    id: int
-    room_id: str
-    title: str
-    status: str
-    pickup: str | None
-    point: str
-    fulfilled: bool | None  # None: no 成团 threshold, or not decided yet
-    commission_bp: int | None
-
-    @property
-    def counts(self) -> bool:
-        """Its orders are to be bought, packed and paid: everything but a campaign that did not 成团."""
-        return self.fulfilled is not False
-
-    @property
-    def status_text(self) -> str:
-        return "进行中" if self.status == "open" else "已截单"
-
-    @property
-    def fulfilled_text(self) -> str:
-        return "未成团" if self.fulfilled is False else "已成团" if self.fulfilled else ""
-
-
-@dataclass(frozen=True)
-class ProductInfo:
-    id: int
-    campaign_id: int
-    position: int
-    code: str | None
-    name: str
-    unit: str | None
-    price_cents: int | None
-    commission_bp: int | None  # the product's own rate, else the campaign's
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OrderItem:
-    product: ProductInfo
+    product: Product
     qty: int
 
     @property
@@ -135,11 +115,11 @@ class OrderItem:
         return (self.product.price_cents or 0) * self.qty
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Order:
     """One member's live order in one campaign (quantities summed per product)."""
 
-    campaign: CampaignInfo
+    campaign: Campaign
     member_id: str
     name: str
     label: str
@@ -155,29 +135,21 @@ class Order:
         return sum(i.qty for i in self.items)
 
 
-@dataclass(frozen=True)
-class Fulfilment:
-    pickup_code: str | None
-    collected_at: datetime | None
-    paid_cents: int
-
-
-NO_FULFILMENT = Fulfilment(None, None, 0)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SupplierRow:
-    campaign: CampaignInfo
-    product: ProductInfo
+    campaign: Campaign
+    product: Product
     ordered_qty: int  # live quantity ordered
     qty: int  # to buy: the ordered quantity, or 0 when the campaign did not 成团
     amount_cents: int
     commission_bp: int | None
     commission_cents: int
     buyers: int
+    # Waitlisted beyond the stock (限量): demand the owner may buy more for.
+    waiting: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SupplierList:
     rows: tuple[SupplierRow, ...]
     qty: int
@@ -185,7 +157,7 @@ class SupplierList:
     commission_cents: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackingRow:
     point: str
     house: House | None
@@ -194,16 +166,16 @@ class PackingRow:
     collected_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackingList:
     rows: tuple[PackingRow, ...]
     orders: int
     pieces: int  # only orders that are to be packed (their campaign counts)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberRow:
-    campaign: CampaignInfo
+    campaign: Campaign
     member_id: str
     name: str
     label: str
@@ -222,7 +194,7 @@ class MemberRow:
         return self.owed_cents - self.paid_cents
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberList:
     rows: tuple[MemberRow, ...]
     pieces: int
@@ -234,106 +206,46 @@ class MemberList:
     collected: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reports:
     """Everything one export shows, read in one pass."""
 
-    campaigns: tuple[CampaignInfo, ...]
+    campaigns: tuple[Campaign, ...]
     orders: tuple[Order, ...]  # in the order book's order: campaign, then first order
     supplier: SupplierList
     packing: PackingList
     members: MemberList
 
 
-# --- reading the book ---------------------------------------------------------
+# --- the book as the reports read it -----------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Book:
-    campaigns: tuple[CampaignInfo, ...]
-    products: tuple[ProductInfo, ...]
+    campaigns: tuple[Campaign, ...]
+    products: tuple[Product, ...]
     orders: tuple[Order, ...]
     fulfilment: dict[tuple[int, str], tuple[str, Fulfilment]]  # → (member name, fulfilment)
+    waiting: dict[int, int]  # product id → quantity waitlisted
 
 
-def _where(campaign_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
-    return (f" AND {column} = ?", (campaign_id,)) if campaign_id is not None else ("", ())
-
-
-def _dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _campaign(row: Row) -> CampaignInfo:
-    fulfilled = row["fulfilled"]
-    return CampaignInfo(
-        id=int(row["id"]), room_id=str(row["room_id"]), title=str(row["title"]), status=str(row["status"]),
-        pickup=row["pickup"], point=pickup_point(row["pickup"]),
-        fulfilled=None if fulfilled is None else bool(fulfilled), commission_bp=row["commission_bp"],
-    )
+def _book(book: Book) -> _Book:
+    by_campaign = {c.id: c for c in book.campaigns}
+    by_product = {p.id: p for p in book.products}
+    orders = []
+    for o in book.orders:
+        items = sorted((OrderItem(by_product[i.product_id], i.qty) for i in o.items),
+                       key=lambda item: item.product.position)
+        orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
+    fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
+    return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting))
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
-    cond, args = _where(campaign_id, "id")
-    campaigns = tuple(_campaign(r) for r in await db.fetchall(f"SELECT * FROM campaigns WHERE 1{cond} ORDER BY id",
-                                                               args))
-    if campaign_id is not None and not campaigns:
+    book = await BookRepo(db).read(campaign_id)
+    if campaign_id is not None and not book.campaigns:
         raise UnknownCampaign(campaign_id)
-    by_campaign = {c.id: c for c in campaigns}
-
-    cond, args = _where(campaign_id, "campaign_id")
-    products = tuple(
-        ProductInfo(
-            id=int(r["id"]), campaign_id=int(r["campaign_id"]), position=int(r["position"]), code=r["code"],
-            name=str(r["name"]), unit=r["unit"], price_cents=r["price_cents"],
-            commission_bp=r["commission_bp"] if r["commission_bp"] is not None
-            else by_campaign[int(r["campaign_id"])].commission_bp,
-        )
-        for r in await db.fetchall(
-            f"SELECT * FROM products WHERE 1{cond} ORDER BY campaign_id, position", args)
-    )
-    by_product = {p.id: p for p in products}
-
-    # The same reading as OrderRepo.orders (live lines, per member and product, only
-    # quantities above zero, the member's latest label), over every campaign at once.
-    cond, args = _where(campaign_id, "l.campaign_id")
-    rows = await db.fetchall(
-        "SELECT l.campaign_id, l.member_id, i.product_id, SUM(i.qty) AS qty, MIN(l.id) AS first_line, "
-        "COALESCE(m.name, l.member_id) AS name FROM items i JOIN lines l ON l.id = i.line_id "
-        "JOIN campaigns c ON c.id = l.campaign_id "
-        "LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = l.member_id "
-        f"WHERE l.live = 1{cond} GROUP BY l.campaign_id, l.member_id, i.product_id HAVING SUM(i.qty) > 0",
-        args,
-    )
-    cond, args = _where(campaign_id, "campaign_id")
-    label_of = {
-        (int(r["campaign_id"]), str(r["member_id"])): str(r["label"])
-        for r in await db.fetchall(
-            f"SELECT campaign_id, member_id, label FROM lines WHERE live = 1 AND label != ''{cond} ORDER BY id", args)
-    }
-    grouped: dict[tuple[int, str], tuple[int, str, list[OrderItem]]] = {}
-    for r in rows:
-        key = (int(r["campaign_id"]), str(r["member_id"]))
-        first, name, items = grouped.get(key, (int(r["first_line"]), str(r["name"]), []))
-        items.append(OrderItem(by_product[int(r["product_id"])], int(r["qty"])))
-        grouped[key] = (min(first, int(r["first_line"])), name, items)
-    orders = []
-    for (cid, member), (first, name, items) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[1][0])):
-        items.sort(key=lambda item: item.product.position)
-        orders.append(Order(by_campaign[cid], member, name, label_of.get((cid, member), name), tuple(items), first))
-
-    cond, args = _where(campaign_id, "f.campaign_id")
-    fulfilment = {
-        (int(r["campaign_id"]), str(r["member_id"])): (
-            str(r["name"]), Fulfilment(r["pickup_code"], _dt(r["collected_at"]), int(r["paid_cents"] or 0)))
-        for r in await db.fetchall(
-            "SELECT f.campaign_id, f.member_id, f.pickup_code, f.collected_at, f.paid_cents, "
-            "COALESCE(m.name, f.member_id) AS name FROM fulfilment f JOIN campaigns c ON c.id = f.campaign_id "
-            f"LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = f.member_id WHERE 1{cond}",
-            args,
-        )
-    }
-    return _Book(campaigns, products, tuple(orders), fulfilment)
+    return _book(book)
 
 
 # --- the reports ------------------------------------------------------------------
@@ -352,15 +264,16 @@ def _supplier(book: _Book) -> SupplierList:
         campaign = by_campaign[p.campaign_id]
         qty = ordered.get(p.id, 0) if campaign.counts else 0
         amount = qty * (p.price_cents or 0)
-        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, p.commission_bp,
-                                commission_cents(amount, p.commission_bp), buyers.get(p.id, 0)))
+        rate = rate_bp(p, campaign)
+        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, rate, commission_cents(amount, rate),
+                                buyers.get(p.id, 0), book.waiting.get(p.id, 0)))
     return SupplierList(tuple(rows), sum(r.qty for r in rows), sum(r.amount_cents for r in rows),
                         sum(r.commission_cents for r in rows))
 
 
 def _fulfilment(book: _Book, order: Order) -> Fulfilment:
     found = book.fulfilment.get((order.campaign.id, order.member_id))
-    return found[1] if found else NO_FULFILMENT
+    return found[1] if found else Fulfilment(order.campaign.id, order.member_id, None, False, None, 0)
 
 
 def _packing_key(row: PackingRow) -> tuple[object, ...]:
@@ -374,7 +287,8 @@ def _packing(book: _Book) -> PackingList:
     rows = []
     for order in book.orders:
         f = _fulfilment(book, order)
-        rows.append(PackingRow(order.campaign.point, parse_house(order.label), order, f.pickup_code, f.collected_at))
+        rows.append(PackingRow(pickup_point(order.campaign.pickup), parse_house(order.label), order, f.pickup_code,
+                               f.collected_at))
     rows.sort(key=_packing_key)
     return PackingList(tuple(rows), len(rows), sum(r.order.pieces for r in rows if r.order.campaign.counts))
 
@@ -392,9 +306,10 @@ def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
         if not order.campaign.counts:
             continue
         for item in order.items:
-            if item.product.commission_bp:
+            rate = rate_bp(item.product, order.campaign)
+            if rate:
                 parts.setdefault(item.product.id, []).append(
-                    (item.amount_cents * item.product.commission_bp, (order.campaign.id, order.member_id)))
+                    (item.amount_cents * rate, (order.campaign.id, order.member_id)))
     out: dict[tuple[int, str], int] = {}
     for product_parts in parts.values():
         total = (sum(exact for exact, _ in product_parts) + 5_000) // 10_000

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.domain.orderbook import OrderBook
 from bot.render.templates import Templates
+from storage.book import BookRepo
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.fulfilment import FulfilmentRepo
@@ -55,6 +56,7 @@ class Services:
     owner_prefs: OwnerPrefsRepo
     qa: QaRepo
     hype: HypeRepo
+    history: BookRepo  # the whole book read at once: reports and statistics
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
@@ -64,10 +66,12 @@ class Services:
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
         campaigns = CampaignRepo(db)
         orders = OrderRepo(db, on_live_change=campaigns.adjust_live)
-        return cls(db=db, rooms=RoomRepo(db), campaigns=campaigns, orders=orders,
-                   book=OrderBook(orders, max_qty=settings.max_qty), templates=templates or Templates(),
+        rooms = RoomRepo(db)
+        return cls(db=db, rooms=rooms, campaigns=campaigns, orders=orders,
+                   book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
-                   fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db))
+                   fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
+                   history=BookRepo(db))
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.parsing.quantity import UNITS
 from bot.parsing.textnorm import key_of, nfkc
 
 
@@ -46,15 +47,34 @@ def _drop_notes(text: str) -> str:
     return "".join(out)
 
 
+# Parts of a name members use, but only of names this short: every part of a
+# long name would make the alias pattern large for little gain.
+_MAX_PARTS = 12
+# A part starting with a unit or a digit would be read inside "2盒装" or a price.
+_NOT_A_PART = re.compile(rf"^(?:{UNITS})|\d")
+
+
 def _aliases(name: str) -> set[str]:
     """Names a member may use for a product: the full name, the name without
-    bracketed notes, and its endings of two or more characters (丹东草莓 → 草莓)."""
+    bracketed notes, its endings of two or more characters (丹东草莓 → 草莓),
+    for a short name any part of two or more characters (牛排套餐 → 牛排,
+    红心柚子 → 心柚), and the everyday word for a name ending in a one-character
+    fruit (红心柚 → 柚子, 砂糖橘 → 橘子)."""
     base = key_of(_drop_notes(nfkc(name))) or key_of(name)
     out = {key_of(name), base}
     for i in range(max(1, len(base) - _MAX_TAIL), len(base) - 1):
         tail = base[i:]
         if len(tail) >= 2 and not tail.isdigit():
             out.add(tail)
+    if len(base) <= _MAX_PARTS:
+        for i in range(len(base) - 1):
+            for j in range(i + 2, len(base) + 1):
+                part = base[i:j]
+                if not _NOT_A_PART.match(part) and not any(ch.isdigit() for ch in part):
+                    out.add(part)
+    if len(base) >= 2 and "\u4e00" <= base[-1] <= "\u9fff" and base[-1] != "子" \
+            and not _NOT_A_PART.match(base[-1]):
+        out.add(base[-1] + "子")
     return {a for a in out if a}
 
 
@@ -63,6 +83,9 @@ class Mention:
     start: int
     end: int
     product: ProductRef
+    # Two or more products share this word (柚子 for 红心柚 and 白心柚): the
+    # member must say which; `product` is then only the first of them.
+    choices: tuple[ProductRef, ...] = ()
 
 
 class Catalog:
@@ -79,14 +102,18 @@ class Catalog:
         # except a product's own full name, which always names it.
         full = {key_of(p.name): p for p in products}
         self._alias: dict[str, ProductRef] = {}
+        self._shared: dict[str, tuple[ProductRef, ...]] = {}
         for alias, ids in owners.items():
             if alias in full:
                 self._alias[alias] = full[alias]
             elif len(ids) == 1:
                 self._alias[alias] = by_id[next(iter(ids))]
+            else:
+                self._shared[alias] = tuple(p for p in products if p.id in ids)
+        words = [*self._alias, *self._shared]
         self._pattern = (
-            re.compile("|".join(re.escape(a) for a in sorted(self._alias, key=len, reverse=True)))
-            if self._alias
+            re.compile("|".join(re.escape(a) for a in sorted(words, key=len, reverse=True)))
+            if words
             else None
         )
         self._codes = {p.code.upper(): p for p in products if p.code}
@@ -108,4 +135,13 @@ class Catalog:
         not overlapping, in order of position."""
         if self._pattern is None:
             return []
-        return [Mention(m.start(), m.end(), self._alias[m.group(0)]) for m in self._pattern.finditer(text)]
+        out = []
+        for m in self._pattern.finditer(text):
+            word = m.group(0)
+            product = self._alias.get(word)
+            if product is not None:
+                out.append(Mention(m.start(), m.end(), product))
+            else:
+                choices = self._shared[word]
+                out.append(Mention(m.start(), m.end(), choices[0], choices))
+        return out

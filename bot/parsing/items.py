@@ -12,20 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 
 from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.privacy import HOUSE, PHONE
 from bot.parsing.quantity import CN_DIGITS, NUM, UNITS, to_int, too_big
-from bot.parsing.textnorm import nfkc, strip_wechat_emoji
+from bot.parsing.textnorm import key_of_nfkc, nfkc, strip_wechat_emoji
 
-# The unbounded alternatives never start inside a run of digits: a match there
-# would also start at the run's beginning, and trying every position of a long
-# run made masking quadratic.
-_ADDRESS = re.compile(
-    r"(?<!\d)\d+\s*(?:栋|幢|号楼|楼|座|区|期|单元)\s*(?:\d+\s*(?:单元|楼|层)?\s*)?(?:\d+\s*(?:室|号)?)?"
-    r"|(?<!\d)\d+(?:\s*[-_/—~]\s*\d+)+(?:\s*(?:室|号))?"
-    r"|\d{3,5}\s*(?:室|号)"
-    # A mobile number (1[3-9] and 9 digits, alone), with its country code:
-    # "+86" left behind would read as +86; 10000000000 is a quantity, too big.
-    r"|(?<!\d)(?:(?:\+|00)?86[-\s]?)?1[3-9]\d{9}(?!\d)"
-)
+# House numbers and phone numbers, never quantities (one set of patterns with the masking).
+_ADDRESS = re.compile(f"{HOUSE}|{PHONE}")
 
 _UNIT = rf"(?:{UNITS})"
 _FILLER = r"(?:[:=]|来|要|买|订|改成|改为|换成|改|共|各|再来|再要|再)?"
@@ -57,6 +49,9 @@ class Extraction:
     mentioned: tuple[ProductRef, ...]  # products named, with or without a quantity
     quantity_without_product: bool  # "+1" or "2盒" where no product could be chosen
     too_large: bool = False  # a quantity over the sane maximum was written
+    # Words naming two or more products (柚子 for 红心柚 and 白心柚), with a quantity:
+    # the member must say which.
+    ambiguous: tuple[str, ...] = ()
 
 
 # Emoji, their skin tones, joiners and variation selectors decorate a line
@@ -120,35 +115,54 @@ def extract(
 
     mentions = catalog.find(masked)
     prev_end = 0
+    ambiguous: list[str] = []
+    # Products named one after another with no quantity yet: "苹果、香蕉各一"
+    # gives each of them the quantity after 各.
+    waiting: list[ProductRef] = []
     for i, m in enumerate(mentions):
+        next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(masked)
+        gap = masked[m.end : next_start]
+        after = _AFTER.match(gap)
+        if m.choices:
+            # A shared word with a quantity needs the member to say which product.
+            if after or _BEFORE.search(masked[prev_end : m.start]):
+                ambiguous.append(masked[m.start : m.end])
+            waiting = []
+            prev_end = m.end + (after.end() if after else 0)
+            continue
         if m.product not in mentioned:
             mentioned.append(m.product)
-        next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(masked)
-        after = _AFTER.match(masked[m.end : next_start])
         if after:
+            if _EACH.match(gap):
+                for product in waiting:
+                    add(product, after.group(1), (m.start, m.start))
+            waiting = []
             add(m.product, after.group(1), (m.start, m.end + after.end()))
             prev_end = m.end + after.end()
             continue
         before = _BEFORE.search(masked[prev_end : m.start])
         if before:
+            waiting = []
             add(m.product, before.group(1), (prev_end + before.start(), m.end))
         else:
-            add(m.product, None, (m.start, m.end))
+            joined = _JOINER.fullmatch(gap) is not None
+            add(m.product, None, (m.start, m.end + (len(gap) if joined else 0)))
+            waiting = [*waiting, m.product] if joined else []
         prev_end = m.end
 
     if catalog.has_codes:
         rest = "".join(" " if used[i] else ch for i, ch in enumerate(masked))
         for cm in _CODE.finditer(rest):
-            product = catalog.by_code(cm.group(1))
-            if product is None:
+            coded = catalog.by_code(cm.group(1))
+            if coded is None:
                 continue
-            if product not in mentioned:
-                mentioned.append(product)
-            add(product, cm.group(2), cm.span())
+            if coded not in mentioned:
+                mentioned.append(coded)
+            add(coded, cm.group(2), cm.span())
 
     rest = "".join(" " if used[i] else ch for i, ch in enumerate(masked))
     qty_without_product = False
-    if not items and not mentioned:
+    if not items and not mentioned and not ambiguous:
         single = catalog.single
         qty_match = _PLUS.search(rest) or _UNIT_QTY.search(rest)
         if qty_match is None and bare_number_ok:
@@ -171,8 +185,32 @@ def extract(
         mentioned=tuple(mentioned),
         quantity_without_product=qty_without_product,
         too_large=too_large,
+        ambiguous=tuple(ambiguous),
     )
 
 
+# What stands between products that share one quantity: 苹果、香蕉 / 苹果和香蕉 / 苹果香蕉.
+_JOINER = re.compile(r"\s*(?:[、,/+&]|和|跟|与|及|还有)?\s*")
+_EACH = re.compile(r"^\s*各")
+
 _GENERIC_UNITS = {"份", "个", "件", "单", "人份"}
 _LABEL_SPLIT = re.compile(r"[\s,，、;；:：+＋]+")
+
+
+# A house number in a label: 3-502, 5栋1203, 12栋3单元301室, 8号楼1102.
+_HOUSE = re.compile(r"(?<!\d)(\d{1,4})\s*(?:[-_/—~#]|栋|幢|号楼|座)\s*(\d{1,5})"
+                    r"(?:\s*(?:[-_/—~]|单元)\s*(\d{1,5}))?(?!\d)(?:\s*(?:室|号))?")
+
+
+def house_numbers(label: str) -> tuple[str, ...]:
+    """The house numbers a line's label carries, written one way ("5-1203"),
+    so "5栋1203" and "5-1203" are the same house."""
+    if not any(ch.isdigit() for ch in label):
+        return ()
+    return tuple("-".join(g for g in m.groups() if g) for m in _HOUSE.finditer(nfkc(label)))
+
+
+def name_words(label: str) -> tuple[str, ...]:
+    """The words of a label besides its house numbers, as keys: the names a line may carry."""
+    rest = _HOUSE.sub(" ", nfkc(label))
+    return tuple(k for k in (key_of_nfkc(w) for w in _LABEL_SPLIT.split(rest)) if k and not k.isdigit())

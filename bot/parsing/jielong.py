@@ -8,13 +8,16 @@ copy, so an entry is known by its content key, not its number.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.parsing.textnorm import clean, key_of_nfkc
 
-# "1. ", "1、", "1)", "1:" — after NFKC the full-width forms are these too.
-_ENTRY = re.compile(r"^\s*(\d{1,5})\s*(?:[.、,):]|\s(?=\S))\s*(.*)$")
+# "1. ", "1、", "1)", "1:", "(3)" — after NFKC the full-width forms (（3）, ⑴, ⑤) are these too.
+_ENTRY = re.compile(r"^\s*(?:\(\s*(\d{1,5})\s*\)|(\d{1,5})\s*(?:[.、,):]|\s(?=\S)))\s*(.*)$")
+# Keycap emoji number a list too: 4️⃣ is "4", U+FE0F, U+20E3; 1️⃣2️⃣ is 12; 🔟 is 10.
+_KEYCAP = re.compile("^(\\s*)((?:\\d\ufe0f?\u20e3)+|\U0001f51f)")
 _TAG = re.compile(r"^\s*#\s*接龙")
 # Example lines show the format; they are never orders.
 _EXAMPLE = re.compile(r"^\s*(?:例|示例|格式|举例|参考)\s*[:：]?")
@@ -25,6 +28,7 @@ class Entry:
     number: int
     text: str  # the entry without its number
     key: str  # content key: what identifies this line across copies
+    numbered: bool = True  # False: a line without a number among the entries
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,29 @@ class JielongCopy:
     header: tuple[str, ...]
     entries: tuple[Entry, ...]
     footer: tuple[str, ...]
+    # Lines without a number after the first entry, each with the count of
+    # entries before it: a member who forgot the number still wrote an order,
+    # but a deadline note is not one — the order book decides with the catalog.
+    loose: tuple[tuple[int, Entry], ...] = ()
+
+    def with_loose(self, keep: Callable[[Entry], bool]) -> tuple[Entry, ...]:
+        """The entries with the loose lines `keep` accepts, in the copy's order."""
+        if not self.loose:
+            return self.entries
+        out: list[Entry] = []
+        loose = iter(self.loose)
+        pending = next(loose, None)
+        for i, entry in enumerate(self.entries):
+            while pending is not None and pending[0] == i:
+                if keep(pending[1]):
+                    out.append(pending[1])
+                pending = next(loose, None)
+            out.append(entry)
+        while pending is not None:
+            if keep(pending[1]):
+                out.append(pending[1])
+            pending = next(loose, None)
+        return tuple(out)
 
     @property
     def title(self) -> str:
@@ -50,6 +77,7 @@ def parse_copy(text: str) -> JielongCopy | None:
     header: list[str] = []
     footer: list[str] = []
     entries: list[Entry] = []
+    loose: list[tuple[int, Entry]] = []
     seen_entry = False
     for raw in raw_lines:
         read = _read_line(raw)
@@ -61,6 +89,9 @@ def parse_copy(text: str) -> JielongCopy | None:
         elif not seen_entry:
             header.append(raw)
         else:
+            unnumbered = _read_loose(raw)
+            if unnumbered is not None:
+                loose.append((len(entries), unnumbered))
             # Text after the entries (a deadline note) is never part of an entry:
             # the last entry changes from copy to copy, and gluing the footer
             # onto it would change its key and double the order.
@@ -72,6 +103,7 @@ def parse_copy(text: str) -> JielongCopy | None:
         header=tuple(header),
         entries=tuple(entries),
         footer=tuple(f for f in footer if f.strip()),
+        loose=tuple(loose),
     )
 
 
@@ -81,12 +113,30 @@ def _read_line(raw: str) -> Entry | None:
 
     Every copy repeats the lines of the copies before it, so a line is read
     once and then recognised: a copy costs a lookup per line it carries."""
-    m = _ENTRY.match(clean(raw))
-    if m is None or _EXAMPLE.match(m.group(2)):
+    line = clean(raw)
+    if "\u20e3" in line or "\U0001f51f" in line:
+        line = _KEYCAP.sub(_keycap_number, line, count=1)
+    m = _ENTRY.match(line)
+    if m is None or _EXAMPLE.match(m.group(3)):
         return None
-    body = m.group(2).strip()
+    body = m.group(3).strip()
     # An entry number with nothing after it still ends the header.
-    return Entry(int(m.group(1)), body, key_of_nfkc(body) if body else "")
+    return Entry(int(m.group(1) or m.group(2)), body, key_of_nfkc(body) if body else "")
+
+
+def _keycap_number(m: re.Match[str]) -> str:
+    digits = "10" if m.group(2) == "\U0001f51f" else "".join(ch for ch in m.group(2) if ch.isdigit())
+    return f"{m.group(1)}{digits}. "
+
+
+@lru_cache(maxsize=1 << 14)
+def _read_loose(raw: str) -> Entry | None:
+    """An unnumbered line among the entries, or None for a blank or example line."""
+    body = clean(raw).strip()
+    key = key_of_nfkc(body)
+    if not key or _EXAMPLE.match(body) or _TAG.match(body):
+        return None
+    return Entry(0, body, key, numbered=False)
 
 
 def is_example(line: str) -> bool:

@@ -25,6 +25,12 @@ def _find_text(root: Element, path: str) -> str:
     return node.text or "" if node is not None else ""
 
 
+def looks_like_xml(text: str) -> bool:
+    """The message is (the start of) a native 接龙's XML, parseable or not."""
+    head = text.lstrip()[:200]
+    return head.startswith("<") and ("<msg" in head or "<appmsg" in head or "<?xml" in head)
+
+
 def parse_native(xml_text: str) -> NativeList | None:
     """The list and its authors, or None when the text is not a native 接龙's XML."""
     if "<" not in xml_text:

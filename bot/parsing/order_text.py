@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.items import Item, extract
+from bot.parsing.quantity import NUM, UNITS, to_int
 from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 
 
@@ -23,6 +24,23 @@ class Action(StrEnum):
     CANCEL_ALL = "cancel_all"
     CANCEL = "cancel"  # the named products only
     UNCLEAR = "unclear"  # looks like an order, but the bot cannot tell what: needs the owner
+    # "改成3盒" naming no product: her only product, or the bot asks which (the book decides).
+    EDIT_UNNAMED = "edit_unnamed"
+
+
+class Reason(StrEnum):
+    """Why a message needs the owner: shown on the owner's check list, and the
+    member's hint is chosen by it."""
+
+    QUESTION = "带问句"
+    TOO_LARGE = "数量过大"
+    NO_PRODUCT = "没写明商品"
+    UNREADABLE = "没认出商品或数量"
+    AMBIGUOUS = "商品名对应多个商品"
+    WHICH_PRODUCT = "没说改哪个商品"
+    SAME_AS_ABOVE = "同上指哪条不清楚"
+    PAST_OR_NOW = "分不清是以前的订单还是这次要"
+    TOO_LONG = "消息太长没有读取"
 
 
 @dataclass(frozen=True)
@@ -31,6 +49,9 @@ class Intent:
     items: tuple[Item, ...] = ()
     products: tuple[ProductRef, ...] = ()  # for CANCEL
     reason: str = ""
+    qty: int = 0  # for EDIT_UNNAMED
+    unit: str | None = None  # for EDIT_UNNAMED, as written
+    words: tuple[str, ...] = ()  # for AMBIGUOUS: the shared words
 
 
 _CANCEL_ALL = re.compile(
@@ -40,6 +61,14 @@ _CANCEL_WORD = re.compile(r"不要了|不要啦|取消|退掉|退了|不要|删�
 _ADD_WORD = re.compile(r"再来|再要|再加|另外|还要|多要|追加")
 _QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有")
 _TRAILING_NOISE = re.compile(r"[\s,.!~。，！～、…]+")
+# Reviews, thanks and reports about an earlier order carry quantities too:
+# "上次买的苹果2箱特别脆", "前天那3瓶牛奶收到了".
+_PAST = re.compile(r"上次|上回|上周|上个月|上礼拜|前天|昨天|昨晚|之前|以前|那次|前几天"
+                   r"|收到了|已收到|吃完了|拿到了|已经到了")
+# ...unless she also says she wants some now.
+_NOW = re.compile(r"这次|这回|今天要|再来|再要|还要|还想要|帮我|给我|我要|想要|订(?!的|了)|加(?!的|了)")
+_EDIT = re.compile(rf"(?:改成|改为|换成|改)\s*({NUM})\s*({UNITS})?")
+_SAME_AS_ABOVE = re.compile(r"^(?:我也|我)?(?:同上|跟上面一样|和上面一样)")
 
 
 # Emoji and their modifiers, joiners and variation selectors decorate a
@@ -59,18 +88,38 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         return Intent(Action.NONE)
     if _CANCEL_ALL.match(compact):
         return Intent(Action.CANCEL_ALL)
+    if len(compact) <= 8 and _SAME_AS_ABOVE.match(compact):
+        return Intent(Action.UNCLEAR, reason=Reason.SAME_AS_ABOVE)
     question = bool(_QUESTION.search(compact))
     ex = extract(text, catalog, max_qty=max_qty)
+    past = _PAST.search(compact)
+    if past is not None and (ex.items or ex.ambiguous or ex.quantity_without_product or ex.mentioned):
+        # About an earlier order: chatter, unless she also asks for more now.
+        if _NOW.search(compact[past.end():]) is None:
+            return Intent(Action.NONE)
+        return Intent(Action.UNCLEAR, items=ex.items, reason=Reason.PAST_OR_NOW)
     if ex.too_large:
-        return Intent(Action.UNCLEAR, reason="数量过大")
+        return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
+    if ex.ambiguous:
+        return Intent(Action.UNCLEAR, reason=Reason.AMBIGUOUS, words=ex.ambiguous)
     if _CANCEL_WORD.search(compact) and ex.mentioned and not ex.items:
         return Intent(Action.CANCEL, products=ex.mentioned)
+    edit = _EDIT.search(compact) if not ex.items else None
+    if edit is not None and not question:
+        qty = to_int(edit.group(1))
+        if qty is not None and 0 < qty <= max_qty:
+            if len(ex.mentioned) == 1:
+                # "刚才苹果写多了，改成1箱": the product is named away from the number.
+                return Intent(Action.SET, items=(Item(ex.mentioned[0], qty),))
+            if not ex.mentioned:
+                return Intent(Action.EDIT_UNNAMED, qty=qty, unit=edit.group(2))
+            return Intent(Action.UNCLEAR, reason=Reason.WHICH_PRODUCT)
     if ex.items:
         if question:
             # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking.
-            return Intent(Action.UNCLEAR, items=ex.items, reason="带问句")
+            return Intent(Action.UNCLEAR, items=ex.items, reason=Reason.QUESTION)
         action = Action.ADD if _ADD_WORD.search(compact) else Action.SET
         return Intent(action, items=ex.items)
     if ex.quantity_without_product and not question and len(compact) <= 20:
-        return Intent(Action.UNCLEAR, reason="没写明商品")
+        return Intent(Action.UNCLEAR, reason=Reason.NO_PRODUCT)
     return Intent(Action.NONE)

@@ -1,5 +1,6 @@
-"""The order book as JSON or CSV (Excel opens the CSV as UTF-8 thanks to its BOM), and the
-after-the-drop reports (bot/reports.py) laid out as tables for CSV, JSON and the workbook."""
+"""The order book as JSON, and the after-the-drop reports (bot/domain/reports.py) laid out
+as tables: one layout for the CSV (Excel opens it as UTF-8 thanks to its BOM) and the
+workbook. Times are shown in the zone the caller gives (the bot's --tz), never a default."""
 
 from __future__ import annotations
 
@@ -9,24 +10,35 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.clock import DEFAULT_TZ
-from bot.domain.reports import CampaignInfo, OrderItem, Reports, items_text
-from storage.campaigns import CampaignRepo
+from bot.domain.reports import OrderItem, Reports, items_text, pickup_point
+from storage.book import BookRepo
 from storage.db import Database
-from storage.orders import OrderRepo
+from storage.records import BookOrder, Campaign, Product
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
-    campaigns_repo, orders_repo = CampaignRepo(db), OrderRepo(db)
+    """The live order book (one campaign, or all) in the shape scripts and the corpus check read."""
+    book = await BookRepo(db).read(campaign_id)
+    products_of: dict[int, list[Product]] = {}
+    for p in book.products:
+        products_of.setdefault(p.campaign_id, []).append(p)
+    by_id = {p.id: p for p in book.products}
+    orders_of: dict[int, list[BookOrder]] = {}
+    for o in book.orders:
+        orders_of.setdefault(o.campaign_id, []).append(o)
     out = []
-    for campaign in await campaigns_repo.all():
-        if campaign_id is not None and campaign.id != campaign_id:
-            continue
-        products = await campaigns_repo.products(campaign.id)
-        orders = await orders_repo.orders(campaign.id, products)
+    for campaign in book.campaigns:
+        orders = []
+        for o in orders_of.get(campaign.id, []):
+            items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
+            orders.append({
+                "member": o.member_id, "name": o.name, "label": o.label,
+                "amount": sum((p.price_cents or 0) * q for p, q in items) / 100,
+                "items": [{"product": p.name, "qty": q} for p, q in items],
+            })
         out.append({
             "id": campaign.id,
             "room": campaign.room_id,
@@ -38,43 +50,15 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
             "products": [
                 {"name": p.name, "price": p.price_cents / 100 if p.price_cents is not None else None,
                  "unit": p.unit, "code": p.code, "stock": p.stock}
-                for p in products
+                for p in products_of.get(campaign.id, [])
             ],
-            "orders": [
-                {"member": o.member_id, "name": o.name, "label": o.label,
-                 "amount": o.amount_cents / 100,
-                 "items": [{"product": p.name, "qty": q} for p, q in o.items]}
-                for o in orders
-            ],
+            "orders": orders,
         })
     return {"campaigns": out}
 
 
 def to_json(book: dict[str, Any]) -> str:
     return json.dumps(book, ensure_ascii=False, indent=2) + "\n"
-
-
-CSV_HEADER = ["团ID", "群", "团名", "状态", "成员ID", "昵称", "接龙标注", "商品", "数量", "单位", "单价", "金额"]
-
-
-def to_csv(book: dict[str, Any]) -> str:
-    """One row per order item; the caller writes it with a UTF-8 BOM."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for c in book["campaigns"]:
-        prices = {p["name"]: p for p in c["products"]}
-        for o in c["orders"]:
-            for item in o["items"]:
-                product = prices.get(item["product"], {})
-                price = product.get("price")
-                writer.writerow([
-                    c["id"], c["room"], c["title"], "进行中" if c["status"] == "open" else "已截单",
-                    o["member"], o["name"], o["label"], item["product"], item["qty"], product.get("unit") or "",
-                    "" if price is None else f"{price:.2f}",
-                    "" if price is None else f"{price * item['qty']:.2f}",
-                ])
-    return buf.getvalue()
 
 
 # --- the after-the-drop reports: one table per report, laid out once for CSV and XLSX ---
@@ -106,16 +90,20 @@ class Table:
     totals: tuple[Value, ...] | None = None  # the row under the data, in XLSX only
 
 
-def _local(value: datetime | None) -> datetime | None:
-    return value.astimezone(DEFAULT_TZ).replace(tzinfo=None) if value is not None else None
+def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
+    return value.astimezone(tz).replace(tzinfo=None) if value is not None else None
 
 
-def _note(campaign: CampaignInfo) -> str:
+def status_text(campaign: Campaign) -> str:
+    return "进行中" if campaign.is_open else "已截单"
+
+
+def _note(campaign: Campaign) -> str:
     return "未成团，不发货" if not campaign.counts else ""
 
 
-def orders_table(reports: Reports) -> Table:
-    """The CSV's order rows (same columns, same order), typed for a spreadsheet."""
+def orders_table(reports: Reports, tz: tzinfo) -> Table:
+    """One row per order item: the orders CSV and the workbook's 订单明细 (one layout for both)."""
     columns = (Column("团ID", Kind.INT), Column("群", max_width=20), Column("团名"), Column("状态"),
                Column("成员ID", max_width=20), Column("昵称", max_width=16), Column("接龙标注"),
                Column("商品", max_width=20), Column("数量", Kind.INT), Column("单位", max_width=6),
@@ -126,7 +114,7 @@ def orders_table(reports: Reports) -> Table:
         c = o.campaign
         for item in o.items:
             p = item.product
-            rows.append((c.id, c.room_id, c.title, c.status_text, o.member_id, o.name, o.label, p.name, item.qty,
+            rows.append((c.id, c.room_id, c.title, status_text(c), o.member_id, o.name, o.label, p.name, item.qty,
                          p.unit or "", p.price_cents, None if p.price_cents is None else item.amount_cents))
             qty += item.qty
             amount += item.amount_cents
@@ -134,23 +122,23 @@ def orders_table(reports: Reports) -> Table:
     return Table("orders", "订单明细", columns, tuple(rows), totals)
 
 
-def supplier_table(reports: Reports) -> Table:
+def supplier_table(reports: Reports, tz: tzinfo) -> Table:
     s = reports.supplier
     columns = (Column("团ID", Kind.INT), Column("团名"), Column("商品", max_width=24), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
                Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT), Column("佣金比例", Kind.PERCENT),
-               Column("佣金", Kind.MONEY), Column("备注"))
+               Column("佣金", Kind.MONEY), Column("备注"), Column("候补（超出限量）", Kind.INT))
     rows = tuple(
         (r.campaign.id, r.campaign.title, r.product.name, r.product.unit or "", r.product.price_cents, r.ordered_qty,
-         r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign))
+         r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign), r.waiting)
         for r in s.rows
     )
     totals = ("合计", None, None, None, None, sum(r.ordered_qty for r in s.rows), s.qty, s.amount_cents,
-              None, None, s.commission_cents, None)
+              None, None, s.commission_cents, None, sum(r.waiting for r in s.rows))
     return Table("supplier", "采购单", columns, rows, totals)
 
 
-def packing_table(reports: Reports) -> Table:
+def packing_table(reports: Reports, tz: tzinfo) -> Table:
     p = reports.packing
     columns = (Column("自提点", max_width=16), Column("楼栋", Kind.INT), Column("房号", Kind.INT),
                Column("接龙标注", max_width=36), Column("昵称", max_width=16), Column("商品", max_width=40),
@@ -166,7 +154,7 @@ def packing_table(reports: Reports) -> Table:
     return Table("packing", "分拣单", columns, rows, totals)
 
 
-def members_table(reports: Reports) -> Table:
+def members_table(reports: Reports, tz: tzinfo) -> Table:
     m = reports.members
     columns = (Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
                Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
@@ -175,7 +163,7 @@ def members_table(reports: Reports) -> Table:
                Column("佣金", Kind.MONEY), Column("备注"))
     rows = tuple(
         (r.campaign.id, r.campaign.title, r.member_id, r.name, r.label, items_text(r.items), r.pieces,
-         r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at),
+         r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at, tz),
          r.commission_cents, _note(r.campaign))
         for r in m.rows
     )
@@ -184,7 +172,8 @@ def members_table(reports: Reports) -> Table:
     return Table("members", "团员对账", columns, rows, totals)
 
 
-TABLES: dict[str, Callable[[Reports], Table]] = {
+# Each takes the reports and the zone their times are shown in.
+TABLES: dict[str, Callable[[Reports, tzinfo], Table]] = {
     "supplier": supplier_table, "packing": packing_table, "members": members_table, "orders": orders_table,
 }
 
@@ -212,9 +201,9 @@ def table_csv(table: Table) -> str:
     return buf.getvalue()
 
 
-def _campaign_json(c: CampaignInfo) -> dict[str, Any]:
+def _campaign_json(c: Campaign) -> dict[str, Any]:
     return {"id": c.id, "room": c.room_id, "title": c.title, "status": c.status, "pickup": c.pickup,
-            "point": c.point, "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
+            "point": pickup_point(c.pickup), "fulfilled": c.fulfilled, "commission_bp": c.commission_bp}
 
 
 def _items_json(items: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
@@ -222,11 +211,11 @@ def _items_json(items: tuple[OrderItem, ...]) -> list[dict[str, Any]]:
             for i in items]
 
 
-def _time_json(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _time_json(value: datetime | None, tz: tzinfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value is not None else None
 
 
-def report_json(reports: Reports, name: str) -> dict[str, Any]:
+def report_json(reports: Reports, name: str, tz: tzinfo) -> dict[str, Any]:
     """One report for programs: money in integer cents, rates in basis points."""
     out: dict[str, Any] = {"report": name, "campaigns": [_campaign_json(c) for c in reports.campaigns]}
     if name == "supplier":
@@ -235,7 +224,7 @@ def report_json(reports: Reports, name: str) -> dict[str, Any]:
             {"campaign": r.campaign.id, "product": r.product.name, "code": r.product.code, "unit": r.product.unit,
              "price_cents": r.product.price_cents, "ordered_qty": r.ordered_qty, "qty": r.qty,
              "amount_cents": r.amount_cents, "buyers": r.buyers, "commission_bp": r.commission_bp,
-             "commission_cents": r.commission_cents}
+             "commission_cents": r.commission_cents, "waiting_qty": r.waiting}
             for r in s.rows
         ]
         out["totals"] = {"qty": s.qty, "amount_cents": s.amount_cents, "commission_cents": s.commission_cents}
@@ -246,7 +235,7 @@ def report_json(reports: Reports, name: str) -> dict[str, Any]:
              "room": r.house.room if r.house else None, "campaign": r.order.campaign.id,
              "member": r.order.member_id, "name": r.order.name, "label": r.order.label,
              "items": _items_json(r.order.items), "pieces": r.order.pieces, "pickup_code": r.pickup_code,
-             "fulfilled": r.order.campaign.counts, "collected_at": _time_json(r.collected_at)}
+             "fulfilled": r.order.campaign.counts, "collected_at": _time_json(r.collected_at, tz)}
             for r in p.rows
         ]
         out["totals"] = {"orders": p.orders, "pieces": p.pieces}
@@ -256,7 +245,7 @@ def report_json(reports: Reports, name: str) -> dict[str, Any]:
             {"campaign": r.campaign.id, "member": r.member_id, "name": r.name, "label": r.label,
              "items": _items_json(r.items), "pieces": r.pieces, "amount_cents": r.amount_cents,
              "owed_cents": r.owed_cents, "paid_cents": r.paid_cents, "balance_cents": r.balance_cents,
-             "pickup_code": r.pickup_code, "collected_at": _time_json(r.collected_at),
+             "pickup_code": r.pickup_code, "collected_at": _time_json(r.collected_at, tz),
              "fulfilled": r.campaign.counts, "commission_cents": r.commission_cents}
             for r in m.rows
         ]

@@ -21,7 +21,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from storage.records import Campaign, MemberOrder, Product, ProductTotal
+from storage.records import Campaign, MemberOrder, Product, ProductTotal, WaitlistTotal
 
 log = logging.getLogger("bot.render.templates")
 
@@ -233,7 +233,8 @@ def sample_context(kind: str) -> dict[str, Any]:
         "restock": {"product": products[0], "left": 2, "unit": "盒"},
         # What the group sees at the close: no money, no commission, no check list (those go to the owner).
         "closed": {"totals": totals, "buyers": 8},
-        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": []},
+        "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": [],
+                    "waitlist": [WaitlistTotal(products[0], 3, 2)]},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},

@@ -8,23 +8,23 @@ that fits the page width (landscape when the sheet is wide).
 XlsxWriter writes the file. Every cell goes through a typed call (write_string,
 write_number, write_datetime) with one of a few formats made once per workbook,
 so text is only ever text: a member's 接龙 line that starts with "=" or "http"
-is never a formula or a link. A 10,000-order campaign (~460k cells) still takes
-about 1.5 s of CPU here, nearly all of it inside XlsxWriter (bench/export_cost.py):
-the bot writes in a thread, off the event loop. tests/test_xlsx_export.py reads
+is never a formula or a link. Only XlsxWriter's public calls, and the garbage
+collector is left alone (README "Performance" says what that costs). A
+10,000-order campaign (~460k cells) takes about 2 s of CPU here, nearly all of
+it inside XlsxWriter (bench/export_cost.py): the bot writes in a thread, off
+the event loop. tests/test_xlsx_export.py reads
 the workbooks back with openpyxl.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -148,13 +148,11 @@ class _SheetWriter:
             self._cell(0, col, column.header, Kind.TEXT, formats["header"])
 
         # The hot loop: ~460k cells for 10,000 orders. What a column's cells share is found once.
-        # XlsxWriter's undecorated _write_string/_write_number: the same calls as write_string/write_number
-        # without the wrapper that reads "A1"-style cell names, a tenth of the whole export (~0.14 s).
         kinds = [c.kind for c in table.columns]
         fmts = [formats.get(k.value) for k in kinds]
         scales = [_SCALE.get(k, 0) for k in kinds]
         columns = list(enumerate(zip(kinds, fmts, scales, strict=True)))
-        write_string, write_number = ws._write_string, ws._write_number
+        write_string, write_number = ws.write_string, ws.write_number
         for r, row in enumerate(table.rows, 1):
             for (c, (kind, fmt, scale)), value in zip(columns, row, strict=True):
                 if isinstance(value, str):
@@ -237,28 +235,13 @@ def _formats(wb: Any) -> dict[str, Any]:
     return formats
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Laying out 10,000 orders makes ~500k small objects, and XlsxWriter one more per cell, all kept
-    until the file is written: the cycle collector would walk the whole heap again and again as they
-    pile up (10-20% of the time) and find nothing. Off meanwhile (it is one switch for the process:
-    the event loop's thread goes without for that second or so), back on after, if it was on."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def write_workbook(tables: Sequence[Table], target: Path, heading: str) -> None:
     """Writes the tables, one sheet each, to `target` (replaced whole: never a half-written file)."""
     # The file first: a folder that cannot be written fails here, before any sheet is laid out.
     # Not mkstemp: its file is private (0600), and the owner's workbook should get the usual permissions.
     tmp = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.part")
     try:
-        with open(tmp, "wb") as f, _no_cycle_collection():
+        with open(tmp, "wb") as f:
             wb = Workbook(f, _OPTIONS)
             formats = _formats(wb)
             for table in tables:
@@ -270,24 +253,24 @@ def write_workbook(tables: Sequence[Table], target: Path, heading: str) -> None:
         raise
 
 
-def _write_reports(reports: Reports, sheets: Sequence[str], target: Path, heading: str, make_folder: bool) -> None:
+def _write_reports(reports: Reports, sheets: Sequence[str], target: Path, heading: str, tz: tzinfo,
+                   make_folder: bool) -> None:
     # Laying out and writing 10,000 orders takes over a second of CPU: off the event loop.
     if make_folder:
         target.parent.mkdir(parents=True, exist_ok=True)
-    with _no_cycle_collection():
-        write_workbook([TABLES[name](reports) for name in sheets], target, heading)
+    write_workbook([TABLES[name](reports, tz) for name in sheets], target, heading)
 
 
 def _heading(titles: Sequence[str]) -> str:
     return titles[0] if len(titles) == 1 else f"{len(titles)}个团"
 
 
-async def export_xlsx(db: Database, target: Path, campaign_id: int | None = None,
+async def export_xlsx(db: Database, target: Path, tz: tzinfo, campaign_id: int | None = None,
                       sheets: Sequence[str] = SHEETS) -> None:
-    """The workbook for one campaign (or all); UnknownCampaign when the id is not there."""
+    """The workbook for one campaign (or all), times in `tz`; UnknownCampaign when the id is not there."""
     reports = await load_reports(db, campaign_id)
     heading = _heading([c.title for c in reports.campaigns]) if reports.campaigns else "接龙团购"
-    await asyncio.to_thread(_write_reports, reports, sheets, target, heading, False)
+    await asyncio.to_thread(_write_reports, reports, sheets, target, heading, tz, False)
 
 
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
@@ -301,11 +284,15 @@ def safe_name(title: str, limit: int = 40) -> str:
 
 async def write_exports(db: Database, campaign_id: int, folder: Path, now: datetime) -> Path:
     """Writes folder/<id>-<title>-<yyyymmdd-HHMM>.xlsx with every sheet, for the /导出 command; returns its path.
+    Times are shown in `now`'s zone: the bot's clock, on its --tz.
 
     Raises bot.domain.reports.UnknownCampaign when there is no such campaign.
     """
     reports = await load_reports(db, campaign_id)
     (campaign,) = reports.campaigns
     target = folder / f"{campaign.id}-{safe_name(campaign.title)}-{now:%Y%m%d-%H%M}.xlsx"
-    await asyncio.to_thread(_write_reports, reports, SHEETS, target, campaign.title, True)
+    tz = now.tzinfo
+    if tz is None:
+        raise ValueError("write_exports needs an aware time (the bot's clock)")
+    await asyncio.to_thread(_write_reports, reports, SHEETS, target, campaign.title, tz, True)
     return target

@@ -511,10 +511,6 @@ class WechatyTransport:
         """A channel (it connects on first use) and a stub with a call timeout."""
         grpc = _grpc()
         channel = grpc.Channel(host=self._host, port=self._port)
-        if self._token:
-            # Older puppet services read the token from :authority only; newer
-            # ones take the authorization header (and fall back on :authority).
-            channel._authority = self._token
         stub = grpc.PuppetStub(channel, metadata=self._metadata(), timeout=self._rpc_timeout)
         return channel, stub
 

@@ -1,0 +1,84 @@
+"""The whole live order book in one reading, for the after-the-drop reports.
+
+A handful of queries whatever the campaign's size; bot/domain/reports.py turns
+the result into the reports without touching the database.
+"""
+
+from __future__ import annotations
+
+from storage.campaigns import campaign_from_row, product_from_row
+from storage.db import Database
+from storage.fulfilment import fulfilment_from_row
+from storage.records import Book, BookOrder, ItemRow
+
+
+def _where(campaign_id: int | None, column: str) -> tuple[str, tuple[int, ...]]:
+    return (f" AND {column} = ?", (campaign_id,)) if campaign_id is not None else ("", ())
+
+
+class BookRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def read(self, campaign_id: int | None = None) -> Book:
+        """One campaign's book, or every campaign's; no campaigns when the id is not there."""
+        cond, args = _where(campaign_id, "id")
+        campaigns = tuple(campaign_from_row(r) for r in await self.db.fetchall(
+            f"SELECT * FROM campaigns WHERE 1{cond} ORDER BY id", args))
+        if not campaigns:
+            return Book((), (), (), ())
+        cond, args = _where(campaign_id, "campaign_id")
+        products = tuple(product_from_row(r) for r in await self.db.fetchall(
+            f"SELECT * FROM products WHERE 1{cond} ORDER BY campaign_id, position", args))
+        # The same reading as OrderRepo.orders (live lines, per member and product, only
+        # quantities above zero, the member's latest label), over every campaign at once.
+        cond, args = _where(campaign_id, "l.campaign_id")
+        rows = await self.db.fetchall(
+            "SELECT l.campaign_id, l.member_id, i.product_id, SUM(i.qty) AS qty, MIN(l.id) AS first_line, "
+            "COALESCE(m.name, l.member_id) AS name FROM items i JOIN lines l ON l.id = i.line_id "
+            "JOIN campaigns c ON c.id = l.campaign_id "
+            "LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = l.member_id "
+            f"WHERE l.live = 1{cond} GROUP BY l.campaign_id, l.member_id, i.product_id HAVING SUM(i.qty) > 0",
+            args,
+        )
+        cond, args = _where(campaign_id, "campaign_id")
+        label_of = {
+            (int(r["campaign_id"]), str(r["member_id"])): str(r["label"])
+            for r in await self.db.fetchall(
+                f"SELECT campaign_id, member_id, label FROM lines WHERE live = 1 AND label != ''{cond} ORDER BY id",
+                args)
+        }
+        grouped: dict[tuple[int, str], tuple[int, str, list[ItemRow]]] = {}
+        for r in rows:
+            key = (int(r["campaign_id"]), str(r["member_id"]))
+            first, name, items = grouped.get(key, (int(r["first_line"]), str(r["name"]), []))
+            items.append(ItemRow(int(r["product_id"]), int(r["qty"])))
+            grouped[key] = (min(first, int(r["first_line"])), name, items)
+        orders = tuple(
+            BookOrder(cid, member, name, label_of.get((cid, member), name), tuple(items), first)
+            for (cid, member), (first, name, items) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[1][0]))
+        )
+        cond, args = _where(campaign_id, "f.campaign_id")
+        fulfilment = tuple(
+            (fulfilment_from_row(r), str(r["name"]))
+            for r in await self.db.fetchall(
+                "SELECT f.*, COALESCE(m.name, f.member_id) AS name FROM fulfilment f "
+                "JOIN campaigns c ON c.id = f.campaign_id "
+                f"LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = f.member_id WHERE 1{cond}",
+                args,
+            )
+        )
+        cond, args = _where(campaign_id, "campaign_id")
+        waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
+            f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
+        return Book(campaigns, products, orders, fulfilment, waiting)
+
+    async def buyers_before(self, room_id: str, campaign_id: int) -> set[str]:
+        """Members with a live order in the group's campaigns before this one (for the repeat rate)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT l.member_id FROM lines l JOIN campaigns c ON c.id = l.campaign_id "
+            "JOIN items i ON i.line_id = l.id WHERE c.room_id = ? AND c.id < ? AND l.live = 1 AND i.qty > 0",
+            (room_id, campaign_id),
+        )
+        return {str(r["member_id"]) for r in rows}
+

@@ -1,0 +1,74 @@
+"""The one-trip transaction (storage/db.py): writes wait and travel with the next trip.
+
+Every value a member can type comes back exactly (quotes, SQL, NUL, emoji, huge
+numbers), reads inside a transaction see its earlier writes, a failure rolls
+back the whole transaction, and a message whose reads need no write is one
+trip for its reads and one for its writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database, NothingChanged
+
+AWKWARD = [
+    "张三's 草莓", "'; DROP TABLE t; --", 'say "hi"', "a\x00b", "🍓" * 3, "?", "问号? 和 :name @x $y", "",
+    "line\nbreak\r\n", "\\", "[x]", "`tick`",
+]
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> Database:
+    database = await Database.open(tmp_path / "t.sqlite")
+    await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
+    return database
+
+
+async def test_awkward_values_are_written_and_read_back_exactly(db: Database) -> None:
+    values: list[object] = [*AWKWARD, None, 0, -1, 2**62, 2.5, -0.125, 1e300, b"\x00\xffbytes"]
+    async with db.transaction():
+        for i, value in enumerate(values):
+            db.write("INSERT INTO t (id, v) VALUES (?, ?)", (i, value))
+    rows = await db.fetchall("SELECT v FROM t ORDER BY id")
+    assert [r[0] for r in rows] == values
+    await db.close()
+
+
+async def test_a_read_inside_the_transaction_sees_its_earlier_writes(db: Database) -> None:
+    async with db.transaction():
+        db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "a"))
+        assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["a"]
+        db.write("UPDATE t SET v = ? WHERE id = ?", ("b", 1))
+        db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "c"))
+        assert [r[0] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == ["b", "c"]
+        db.write("DELETE FROM t WHERE id = ?", (2,))
+    assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["b"]
+    await db.close()
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+async def test_a_failed_write_rolls_back_the_whole_transaction(db: Database, read_first: bool) -> None:
+    with pytest.raises(NothingChanged):
+        async with db.transaction():
+            db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "kept?"))
+            if read_first:
+                await db.fetchall("SELECT * FROM t")  # the writes reach the database before the failure
+            db.write("UPDATE t SET v = ? WHERE id = ?", ("x", 99), must_change=True)
+    assert await db.fetchall("SELECT * FROM t") == []
+    async with db.transaction():  # and the connection is usable again
+        db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "after"))
+    assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["after"]
+    await db.close()
+
+
+async def test_a_message_whose_reads_hit_no_write_costs_one_trip(db: Database) -> None:
+    await db.fetchall("SELECT 1")
+    before = db.calls
+    async with db.transaction():
+        await db.fetchall("SELECT * FROM t")  # BEGIN goes with it
+        db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "a"))
+        db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "b"))
+    assert db.calls - before == 2
+    await db.close()
