@@ -84,7 +84,7 @@ async def run(label: str, folder: Path, orders: int, spacing: float, ack_window:
         sent.append((clock.now(), out))
 
     queue = OutboundQueue(transport_send, clock, limits, sleep=timer.sleep, rng=random.Random(11))
-    app = App(Services.build(db, Settings(ack_window=timedelta(seconds=ack_window))), clock, queue.post)
+    app = App(Services.build(db, Settings(ack_window=timedelta(seconds=ack_window))), clock, queue)
     worker = asyncio.create_task(queue.run())
     try:
         await app.on_event(RoomSeen(RoomInfo("r1", "阳光花园水果团购群", OWNER.id, (OWNER,))))

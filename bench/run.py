@@ -102,7 +102,7 @@ async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float
     queue = OutboundQueue(_discard, clock, SendLimits.unlimited())
     worker = asyncio.create_task(queue.run())
     svc = Services.build(db, Settings())
-    app = App(svc, clock, queue.post)
+    app = App(svc, clock, queue)  # the outbox on: rows in the table, the sender records each send
     rng = random.Random(20261128)
     rooms = [Group(f"g{g:03d}", members, rng) for g in range(groups)]
     for g in rooms:

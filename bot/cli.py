@@ -114,7 +114,7 @@ def _fail(message: str) -> NoReturn:
 
 def _writable_db(args: argparse.Namespace) -> Path:
     """The database this run writes: checked, and created only in the default data/ folder."""
-    from storage.preflight import check_writable
+    from storage.access import check_writable
 
     path: Path = args.db if args.db is not None else DEFAULT_DB
     check_writable(path, may_create_folder=args.db is None)
@@ -195,7 +195,7 @@ async def _replay(args: argparse.Namespace, events: list[Event], clock: ManualCl
 
 def _readable_db(args: argparse.Namespace) -> Path:
     """The database an export reads: it must be there and sound; no lock (the bot may be running)."""
-    from storage.preflight import check_pages
+    from storage.access import check_pages
 
     if args.format == "xlsx" and args.out is None:
         _fail("--format xlsx writes a workbook: give it a file with --out FILE.xlsx")
@@ -257,8 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from storage.access import DatabaseBusy
     from storage.db import DatabaseError
-    from storage.lock import DatabaseBusy
 
     try:
         if args.command == "export":
@@ -284,8 +284,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _write(path: Path, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Runs a writer: alone on its database, and only on a database whose pages are sound."""
-    from storage.lock import writer_lock
-    from storage.preflight import check_pages
+    from storage.access import check_pages, writer_lock
 
     with writer_lock(path):
         check_pages(path)

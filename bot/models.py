@@ -73,7 +73,15 @@ class Tick:
     ts: datetime
 
 
-Event = Message | RoomSeen | MemberJoined | Tick
+@dataclass(frozen=True)
+class SentSeen:
+    """The service showed a message the bot's own account sent (its echo): proof it arrived."""
+
+    out: Outgoing
+    ts: datetime | None = None
+
+
+Event = Message | RoomSeen | MemberJoined | Tick | SentSeen
 
 
 @dataclass(frozen=True)

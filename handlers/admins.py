@@ -35,6 +35,9 @@ async def admins_command(ctx: Context, args: str) -> None:
     for member_id in targets:
         name = await rooms.name_of(ctx.room_id, member_id)
         if action in ("添加", "增加", "add"):
+            if not await rooms.is_member(ctx.room_id, member_id):
+                done.append(f"{name}不在本群，不能设为管理员")
+                continue
             await rooms.add_admin(ctx.room_id, member_id, ctx.msg.sender.id)
             done.append(f"已添加管理员：{name}")
         elif member_id == owner:

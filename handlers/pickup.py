@@ -14,6 +14,7 @@ from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
 from bot.render.templates import when
+from storage.outbox import notified
 from storage.records import Campaign
 
 router = Router("pickup", section="到货与取货")
@@ -70,7 +71,8 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> bool:
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = svc.templates.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
                                     part=part, parts=len(parts))
-        ctx.replies.append(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions))
+        # Her notified_at is set when this part is delivered, not now.
+        ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))
     return True
 
 

@@ -41,11 +41,12 @@ class FulfilmentRepo:
         return fulfilment_from_row(row) if row else None
 
     async def assign_code(self, campaign_id: int, member_id: str, code: str, now: datetime) -> None:
+        """Her pickup code; `notified_at` is set when the notice part naming her is delivered
+        (storage/outbox.py), not here."""
         await self._ensure(campaign_id, member_id)
         await self.db.execute(
-            "UPDATE fulfilment SET pickup_code = COALESCE(pickup_code, ?), notified_at = ? "
-            "WHERE campaign_id = ? AND member_id = ?",
-            (code, ts(now), campaign_id, member_id),
+            "UPDATE fulfilment SET pickup_code = COALESCE(pickup_code, ?) WHERE campaign_id = ? AND member_id = ?",
+            (code, campaign_id, member_id),
         )
 
     async def collect(self, campaign_id: int, member_id: str, by: str, now: datetime) -> None:

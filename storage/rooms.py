@@ -125,6 +125,12 @@ class RoomRepo:
         )
         return str(row["name"]) if row else member_id
 
+    async def is_member(self, room_id: str, member_id: str) -> bool:
+        """Whether the bot has seen her in the group (its member list, or a message from her)."""
+        if (room_id, member_id) in self._names:
+            return True
+        row = await self.db.fetchone("SELECT 1 FROM members WHERE room_id = ? AND member_id = ?", (room_id, member_id))
+        return row is not None
     async def members_named(self, room_id: str, name_key: str) -> set[str]:
         """Members of the group whose display name has this key (key_of)."""
         index = self._by_name.get(room_id)

@@ -161,10 +161,15 @@ async def test_after_downtime_a_missed_teaser_is_skipped_and_a_missed_close_runs
     again = await Harness.create(tmp_path / "b.sqlite")
     again.clock.set(at(11, 21, 9))
     await again.app.advance(again.clock.now())  # what start-up does
-    texts = [text for _, text in posts(again)]
-    assert len(texts) == 2
+    texts = [o.text for _, o in again.transport.sent if o.room_id == "r1"]
+    private = [o.text for _, o in again.transport.sent if o.to == "wx_owner"]
+    # The skipped teaser and the skipped reminder are reported to the owner, privately.
+    assert len([t for t in private if "已跳过" in t]) == 2
+    # (A live bot would also send her acknowledgement, still being gathered at the stop:
+    # tests/test_durable_outbox.py. This harness sends directly, like a replay.)
+    assert len(texts) == 1
     assert texts[0].startswith("✂️ 「周六鲜果团」已截单") and "草莓：2盒" in texts[0] and "¥" not in texts[0]
-    assert "草莓：2盒，¥60" in texts[1] and again.private()[-1] == texts[1]  # the money, to her alone
+    assert "草莓：2盒，¥60" in private[-1]  # the money, to her alone
     (campaign,) = await again.svc.campaigns.all("r1")
     assert campaign.closed_at == at(11, 20, 20)  # closed as of its deadline, announced now
     assert await again.svc.schedules.pending_in("r1") == []

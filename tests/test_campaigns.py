@@ -85,7 +85,7 @@ async def test_deadline_closes_by_itself_with_totals(bot: Harness) -> None:
     closed = [(t, o.text) for t, o in bot.transport.sent if o.text.startswith("✂️")]
     assert len(closed) == 1
     when, text = closed[0]
-    assert (when.hour, when.minute, when.second) == (8, 30, 0)
+    assert (when.hour, when.minute, when.second) == (8, 30, 10)  # 30 minutes to the second
     assert "草莓：2盒" in text and "¥" not in text
     assert "草莓：2盒，¥60" in bot.private()[-1]
     await bot.say("wx_li", "草莓1盒")

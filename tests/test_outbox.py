@@ -45,6 +45,7 @@ class FakeTransport:
         self.sent: list[tuple[float, Outgoing]] = []
         self.attempts: list[tuple[float, str]] = []
         self.fail: dict[str, int] = {}
+        self.throttle: dict[str, int] = {}
         self.hang: dict[str, int] = {}
 
     def now(self) -> float:
@@ -55,9 +56,12 @@ class FakeTransport:
         if self.hang.get(out.text, 0) > 0:
             self.hang[out.text] -= 1
             await asyncio.get_running_loop().create_future()  # never answers
+        if self.throttle.get(out.text, 0) > 0:
+            self.throttle[out.text] -= 1
+            raise SendError("sending to r1 failed: 操作过于频繁，请稍后再试")
         if self.fail.get(out.text, 0) > 0:
             self.fail[out.text] -= 1
-            raise SendError("操作过于频繁，请稍后再试")
+            raise SendError("sending to r1 failed: connection reset")
         self.sent.append((self.now(), out))
 
     def times(self, room: str | None = None) -> list[float]:
@@ -180,7 +184,7 @@ def test_limits_are_checked() -> None:
         SendLimits(per_account_per_minute=0)
     with pytest.raises(ValueError):
         SendLimits(per_group_interval=-1)
-    assert [SendLimits().backoff(n) for n in (1, 2, 3, 10)] == [2, 4, 8, 60]
+    assert [SendLimits().backoff(n) for n in (1, 2, 3, 10)] == [2, 4, 8, 120]
 
 
 # -- fairness ------------------------------------------------------------------------
@@ -364,19 +368,74 @@ async def test_a_failed_send_is_retried_with_backoff(rig: Rig) -> None:
     assert (rig.queue.sent, rig.queue.retried, rig.queue.dropped) == (2, 2, 0)
 
 
-async def test_a_send_that_keeps_failing_is_dropped_with_one_log_line(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_send_that_keeps_failing_is_retried_to_the_horizon_then_given_up_with_one_log_line(
+        rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    rig.use(SendLimits(give_up_after=60))
     rig.start()
     rig.transport.fail["bad"] = 99
     await rig.post(msg("bad"), msg("next"))
-    await rig.at(0.5)
-    await rig.post(msg("other group", room="r2"))
     with caplog.at_level(logging.INFO, logger="bot.app.outbox"):
-        await rig.at(120)
-    assert rig.transport.attempts == [(0, "bad"), (1, "other group"), (2, "bad"), (6, "bad"), (14, "bad"),
-                                      (16, "next")]
-    assert (rig.queue.sent, rig.queue.retried, rig.queue.dropped) == (2, 3, 1)
+        await rig.at(200)
+    assert rig.transport.attempts == [(0, "bad"), (2, "bad"), (6, "bad"), (14, "bad"),
+                                      (30, "bad"), (62, "bad"), (64, "next")]
+    assert (rig.queue.sent, rig.queue.retried, rig.queue.dropped) == (1, 5, 1)
     gave_up = [r for r in caplog.records if r.name == "bot.app.outbox" and r.levelno >= logging.WARNING]
-    assert len(gave_up) == 1 and "4 attempts" in gave_up[0].getMessage() and "room:r1" in gave_up[0].getMessage()
+    assert len(gave_up) == 1 and "6 attempts" in gave_up[0].getMessage() and "room:r1" in gave_up[0].getMessage()
+
+
+async def test_sends_failing_for_30_seconds_then_recovering_deliver_everything(rig: Rig) -> None:
+    failing = True
+
+    async def outage(out: Outgoing) -> None:
+        if failing:
+            raise SendError("sending failed: the puppet service at 127.0.0.1:8788 is unavailable")
+        await rig.transport.send(out)
+
+    rig.queue = OutboundQueue(outage, rig.clock, SendLimits(), sleep=rig.timer.sleep)
+    rig.start()
+    acks = [ack(f"@m{i} 已记录", f"m{i}", room=f"r{i % 3}") for i in range(45)]
+    await rig.post(*acks[:20])
+    await rig.at(15)
+    await rig.post(*acks[20:])
+    await rig.at(30)
+    failing = False
+    await rig.at(600)
+    delivered = "\n".join(rig.transport.texts())
+    assert all(f"@m{i} 已记录" in delivered for i in range(45))
+    assert len(rig.transport.texts()) == len(set(rig.transport.texts()))
+    assert rig.queue.dropped == 0 and rig.queue.pending == 0
+
+
+async def test_a_throttling_answer_pauses_the_whole_account(rig: Rig) -> None:
+    rig.start()
+    rig.transport.throttle["a"] = 1
+    await rig.post(msg("a"))
+    await rig.at(1)
+    await rig.post(msg("b", room="r2"), msg("c", room="to3"))
+    await rig.at(1000)
+    # Throttled at 0: nothing at all for a minute, in any conversation.
+    assert rig.transport.attempts == [(0, "a"), (60, "b"), (61, "c"), (62, "a")]
+    assert rig.queue.throttled == 1 and sorted(rig.transport.texts()) == ["a", "b", "c"]
+
+
+async def test_throttling_in_a_row_makes_the_pauses_grow(rig: Rig) -> None:
+    rig.start()
+    rig.transport.throttle["a"] = 3
+    await rig.post(msg("a"))
+    await rig.at(3600)
+    assert [t for t, _ in rig.transport.attempts] == [0, 60, 180, 420]
+    assert rig.transport.texts() == ["a"]
+
+
+async def test_the_throttling_pause_starts_over_after_a_success(rig: Rig) -> None:
+    rig.start()
+    rig.transport.throttle["a"] = 1
+    rig.transport.throttle["b"] = 1
+    await rig.post(msg("a"))
+    await rig.at(100)
+    await rig.post(msg("b"))
+    await rig.at(300)
+    assert [(t, text) for t, text in rig.transport.attempts] == [(0, "a"), (60, "a"), (100, "b"), (160, "b")]
 
 
 async def test_retrying_does_not_delay_other_groups(rig: Rig) -> None:
@@ -410,19 +469,40 @@ async def test_a_hanging_send_times_out_and_others_continue(rig: Rig) -> None:
     await rig.post(msg("stuck"), msg("after stuck"), *(msg(f"r2-{i}", room="r2") for i in range(3)))
     await rig.at(100)
     assert rig.transport.times("r2") == [1, 3, 5]
-    # Timed out at 30 s, retried 2 s later, then the rest of its group.
+    # Timed out at 30 s: uncertain, not retried; the rest of its group goes on at once.
     assert [(t, text) for t, text in rig.transport.attempts if not text.startswith("r2")] == [
-        (0, "stuck"), (32, "stuck"), (34, "after stuck")]
-    assert rig.queue.retried == 1 and rig.queue.sent == 5
+        (0, "stuck"), (30, "after stuck")]
+    assert rig.queue.retried == 0 and rig.queue.uncertain == 1 and rig.queue.sent == 4
 
 
-async def test_a_send_that_never_answers_is_dropped_after_its_attempts(rig: Rig) -> None:
+async def test_an_acknowledgement_that_hangs_but_arrives_is_never_sent_twice(rig: Rig) -> None:
     rig.start()
-    rig.transport.hang["stuck"] = 99
-    await rig.post(msg("stuck"))
-    await rig.at(300)
-    assert [t for t, _ in rig.transport.attempts] == [0, 32, 66, 104]
-    assert rig.queue.dropped == 1 and rig.queue.pending == 0
+    rig.transport.hang["@张三 已记录"] = 1
+    await rig.post(ack("@张三 已记录", "zhang"))
+    await rig.at(1)
+    await rig.post(ack("@李四 已记录", "li"))
+    await rig.at(3600)
+    # The service delivered it but never answered: no echo either. Counted as delivered.
+    assert rig.transport.attempts == [(0, "@张三 已记录"), (30, "@李四 已记录")]
+    assert rig.queue.unconfirmed == 1 and rig.queue.pending == 0
+
+
+async def test_an_uncertain_message_whose_echo_comes_back_is_not_sent_again(rig: Rig) -> None:
+    rig.start()
+    rig.transport.hang["取货通知"] = 1
+    await rig.post(msg("取货通知"))
+    await rig.at(40)
+    assert rig.queue.seen(msg("取货通知")) and not rig.queue.seen(msg("取货通知"))
+    await rig.at(3600)
+    assert rig.transport.attempts == [(0, "取货通知")] and rig.queue.sent == 1
+
+
+async def test_an_uncertain_message_with_no_echo_is_sent_again_after_the_wait(rig: Rig) -> None:
+    rig.start()
+    rig.transport.hang["取货通知"] = 1
+    await rig.post(msg("取货通知"), msg("next"))
+    await rig.at(3600)
+    assert rig.transport.attempts == [(0, "取货通知"), (30, "next"), (150, "取货通知")]
 
 
 # -- never blocking --------------------------------------------------------------------------

@@ -221,7 +221,7 @@ def test_jielong_drop_without_names_takes_the_title() -> None:
         ("明早8点半", datetime(2026, 11, 21, 8, 30)),
         ("周六 10:00", datetime(2026, 11, 21, 10, 0)),
         ("晚上八点", datetime(2026, 11, 20, 20, 0)),
-        ("30分钟后", datetime(2026, 11, 20, 8, 30)),
+        ("30分钟后", datetime(2026, 11, 20, 8, 30, 37)),  # to the second
         ("11-19 10:00", datetime(2026, 11, 19, 10, 0)),  # no year: this year, even past (callers refuse it)
         ("2027-11-19 10:00", datetime(2027, 11, 19, 10, 0)),  # next year only when written
     ],

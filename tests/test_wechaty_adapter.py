@@ -170,3 +170,9 @@ async def test_stop_is_idempotent_and_run_after_stop_returns() -> None:
         raise AssertionError("no event expected")
 
     await transport.run(on_event)
+
+
+def test_by_default_the_bot_is_back_within_five_seconds_of_the_service() -> None:
+    transport = WechatyTransport(token="t", endpoint="127.0.0.1:1")
+    assert max(backoff_delay(n, initial=transport._backoff_initial, cap=transport._backoff_cap)
+               for n in range(50)) <= 5

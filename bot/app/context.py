@@ -51,6 +51,8 @@ class Context:
     is_admin: bool
     now: datetime
     replies: list[Outgoing] = field(default_factory=list)
+    # What delivering a reply means (an outbox `on_sent`), by its index in `replies`.
+    on_sent: dict[int, str] = field(default_factory=dict)
     acks: list[Ack] = field(default_factory=list)
     # The group the message is about: where it was written or, for an owner's
     # private command, the group she picked. None for other private messages.
@@ -88,6 +90,12 @@ class Context:
             text = f"@{self.msg.sender.name} {text}"
             mentions = (self.msg.sender.id, *mentions)
         self.replies.append(Outgoing(text=text, room_id=self.msg.room_id, mentions=mentions))
+
+    def send(self, out: Outgoing, on_sent: str | None = None) -> None:
+        """Says `out`; `on_sent` (see storage/outbox.py) is applied when it is delivered, not when queued."""
+        if on_sent is not None:
+            self.on_sent[len(self.replies)] = on_sent
+        self.replies.append(out)
 
     def reply_private(self, text: str) -> None:
         """Says `text` to the sender in her private chat with the bot, wherever she wrote.

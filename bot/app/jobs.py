@@ -20,7 +20,7 @@ from bot.domain.qa import FORWARD_JOB, REPEATS_JOB, forward_waiting, point_repea
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import parse_open_command
-from bot.render.templates import RenderError
+from bot.render.templates import RenderError, when
 from storage.records import Product, Schedule
 
 log = logging.getLogger("bot.jobs")
@@ -154,7 +154,13 @@ async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) ->
     if s.kind in POSTS and late > svc.settings.grace:
         log.warning("schedule #%s (%s in %s) skipped: %s late", s.id, s.kind, s.room_id, late)
         await svc.schedules.finish(s.id, "skipped", f"late by {late}")
-        return []
+        owner = await svc.rooms.owner(s.room_id)
+        if owner is None:
+            return []
+        # Privately: the owner planned it and should know it never went out.
+        return [Outgoing(text=f"⏰ 计划 #{s.id}（{KIND_NAMES.get(s.kind, s.kind)}）本该 {when(s.run_at)} 发出，"
+                              f"机器人当时不在线，晚了{minutes_of(late)}分钟，已跳过没有发。需要的话请重新安排。",
+                         to=owner)]
     job = JOBS.get(s.kind)
     try:
         if job is None:

@@ -7,6 +7,13 @@ for a send), and one worker sends with a minimum gap per conversation, a
 minimum gap and a sliding 60 s budget for the whole account, retries with
 backoff, and merges acknowledgements that are still waiting for the same group.
 
+With a `Journal` (the durable outbox, bot/app/delivery.py) every message is a
+row of the outbox table: the journal records an attempt before the send, the
+delivery after it, and what the service left unknown. At most once on the
+wire: a send that timed out is *uncertain*, never blindly retried; a send that
+failed is retried with backoff up to a long horizon, then reported. A
+throttling answer ("操作过于频繁") pauses the whole account.
+
 Time is asked of the injected Clock and every wait goes through the injected
 `sleep`, so tests and benchmarks run on a ManualClock with `ManualSleep` and
 never really sleep.
@@ -26,10 +33,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from bot.clock import Clock, ManualClock
 from bot.models import Outgoing
+from bot.transports.base import SendUncertain
 
 log = logging.getLogger("bot.app.outbox")
 
@@ -60,12 +68,17 @@ class SendLimits:
       chats, matching one acknowledgement per group per 3 s window; a drop of
       300 orders needs about 15-20 messages with 20 mentions each, so it still
       fits in about a minute.
-    - max_attempts 4 with backoff 2, 4, 8 s: rides out a reconnect of the puppet
-      service (the wechaty adapter itself retries with backoff) within ~15 s,
-      after which an acknowledgement is stale and the member has `查单`.
-      backoff_max caps the delay if max_attempts is raised.
+    - backoff 2, 4, 8 s... capped at backoff_max 120 s, for up to give_up_after
+      (6 hours): a message is never dropped silently; an account blocked for
+      longer than that is something the owner must hear about (the journal
+      tells her privately). max_attempts (None: no limit) also gives up.
+    - throttle_pause 60 s doubling to throttle_pause_max 30 min: "操作过于频繁"
+      means the account, not the message, must wait; retrying in seconds is
+      what gets an account blocked.
     - send_timeout 30 s: the wechaty adapter's own RPC timeout is 15 s; twice
-      that means a hung connection, not a slow one.
+      that means a hung connection, not a slow one. A timed-out send may still
+      arrive: it is uncertain for uncertain_wait (2 min), long enough to see
+      its echo come back from the service; see `OutboundQueue.seen`.
     - max_mentions 20: WeChat shows a wall of @-mentions badly and may treat it
       as spam; the same cap as the acknowledgement batcher's.
     - max_chars 1500: about two phone screens, enough for 20 acknowledgement
@@ -79,16 +92,20 @@ class SendLimits:
     per_group_interval: float = 2.0
     per_account_interval: float = 1.0
     per_account_per_minute: int = 20
-    max_attempts: int = 4
+    max_attempts: int | None = None
     backoff_initial: float = 2.0
-    backoff_max: float = 60.0
+    backoff_max: float = 120.0
+    give_up_after: float = 6 * 3600.0
+    throttle_pause: float = 60.0
+    throttle_pause_max: float = 1800.0
     send_timeout: float = 30.0
+    uncertain_wait: float = 120.0
     max_mentions: int = 20
     max_chars: int = 1500
     switch_gap: tuple[float, float] = (2.0, 5.0)
 
     def __post_init__(self) -> None:
-        if self.per_account_per_minute < 1 or self.max_attempts < 1 or self.max_mentions < 1:
+        if self.per_account_per_minute < 1 or (self.max_attempts or 1) < 1 or self.max_mentions < 1:
             raise ValueError("per_account_per_minute, max_attempts and max_mentions must be at least 1")
         if min(self.per_group_interval, self.per_account_interval, self.backoff_initial, self.backoff_max) < 0:
             raise ValueError("intervals and backoff must not be negative")
@@ -105,14 +122,48 @@ class SendLimits:
 
     def backoff(self, failures: int) -> float:
         """The wait after the `failures`-th failed attempt of one message."""
-        return min(self.backoff_max, self.backoff_initial * 2.0 ** (failures - 1))
+        return min(self.backoff_max, self.backoff_initial * 2.0 ** min(failures - 1, 32))
+
+    def pause(self, throttles: int) -> float:
+        """How long the account rests after its `throttles`-th throttling answer in a row."""
+        return min(self.throttle_pause_max, self.throttle_pause * 2.0 ** min(throttles - 1, 32))
+
+
+# What puppet services answer when the account posts too fast.
+THROTTLE_MARKERS = ("频繁", "too frequent", "too many requests", "rate limit", "resource_exhausted")
+
+
+def is_throttling(exc: BaseException) -> bool:
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    return any(marker in text for marker in THROTTLE_MARKERS)
+
+
+class Journal(Protocol):
+    """Where the queue records what happens to each message (the outbox table)."""
+
+    async def attempting(self, item: Pending) -> None:
+        """Before the send; raising means the attempt must not happen (it is retried)."""
+
+    async def delivered(self, item: Pending, *, confirmed: bool = True) -> None: ...
+
+    async def uncertain(self, item: Pending) -> None: ...
+
+    async def gave_up(self, item: Pending, why: str) -> None: ...
 
 
 @dataclass
-class _Item:
+class Pending:
+    """One message on its way: its outbox row (None: one that bypasses the table) and the rows merged into it."""
+
     out: Outgoing
     posted_at: float
     attempts: int = 0
+    row: int | None = None
+    on_sent: str | None = None
+    merged: list[int] = field(default_factory=list)
+
+
+_Item = Pending
 
 
 @dataclass
@@ -146,9 +197,11 @@ class OutboundQueue:
     """
 
     def __init__(self, send: Send, clock: Clock, limits: SendLimits | None = None, *,
-                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, rng: random.Random | None = None,
+                 journal: Journal | None = None) -> None:
         """`rng` draws the gaps between chats; tests and benchmarks pass a seeded one."""
         self._send = send
+        self.journal = journal
         self._clock = clock
         self.limits = limits or SendLimits()
         self._sleep = sleep
@@ -158,6 +211,11 @@ class OutboundQueue:
         self._conversations: dict[str, _Conversation] = {}
         self._account_starts: deque[float] = deque()  # attempt start times within the last 60 s
         self._last_start = -math.inf
+        # Throttled: the whole account rests until then; the pause grows with each throttling in a row.
+        self._paused_until = -math.inf
+        self._throttles = 0
+        # Sends whose outcome is unknown, per conversation, until their echo or uncertain_wait.
+        self._unsure: dict[str, list[Pending]] = {}
         self._rng = rng or random.Random()
         self._last_key: str | None = None
         self._switch_gap = 0.0  # drawn at each start: the wait before a post to another chat
@@ -173,12 +231,20 @@ class OutboundQueue:
         self.sent = 0
         self.merged = 0  # posts folded into a message already waiting, so never sent on their own
         self.retried = 0  # failed attempts that were tried again
-        self.dropped = 0  # messages given up: attempts exhausted, or still pending at shutdown
+        self.dropped = 0  # messages given up past the horizon, or still pending at shutdown
+        self.uncertain = 0  # sends that timed out: resolved later, never blindly retried
+        self.unconfirmed = 0  # uncertain acknowledgements counted as delivered
+        self.throttled = 0  # throttling answers, each pausing the account
 
     # -- producer side -----------------------------------------------------------
 
-    async def post(self, out: Outgoing) -> None:
-        """Queues `out` and returns at once; the worker sends it when the limits allow."""
+    async def post(self, out: Outgoing, *, row: int | None = None, on_sent: str | None = None) -> None:
+        """Queues `out` and returns at once; the worker sends it when the limits allow.
+
+        `row`: its outbox row, reported to the journal as it goes; `on_sent` travels with it."""
+        self.put(out, row=row, on_sent=on_sent)
+
+    def put(self, out: Outgoing, *, row: int | None = None, on_sent: str | None = None) -> None:
         key = _conversation_key(out)
         self.posted += 1
         if self._closed:
@@ -188,13 +254,18 @@ class OutboundQueue:
         conv = self._conversations.get(key)
         if conv is None:
             conv = self._conversations[key] = _Conversation(key)
-        if out.mergeable and self._merge_into_waiting(conv, out):
+        if out.mergeable and on_sent is None and self._merge_into_waiting(conv, out, row):
             self.merged += 1
             return
-        conv.items.append(_Item(out, posted_at=self._now()))
+        conv.items.append(Pending(out, posted_at=self._now(), row=row, on_sent=on_sent))
         self._wake.set()
 
-    def _merge_into_waiting(self, conv: _Conversation, out: Outgoing) -> bool:
+    def resume_uncertain(self, out: Outgoing, *, row: int, on_sent: str | None = None) -> None:
+        """A row found handed to the service at start-up: it may have arrived, so it is uncertain."""
+        self.posted += 1
+        self._unsure_add(Pending(out, posted_at=self._now(), attempts=1, row=row, on_sent=on_sent))
+
+    def _merge_into_waiting(self, conv: _Conversation, out: Outgoing, row: int | None) -> bool:
         """Folds `out` into a waiting acknowledgement, the latest one it fits in.
 
         Looks back only through the waiting mergeable messages at the end of the
@@ -209,12 +280,14 @@ class OutboundQueue:
         """
         passed: set[str] = set()
         for item in reversed(conv.items):
-            if item.attempts or not item.out.mergeable:
+            if item.attempts or not item.out.mergeable or item.on_sent is not None:
                 return False
-            if passed.isdisjoint(out.mentions):
+            if passed.isdisjoint(out.mentions) and (item.row is None) == (row is None):
                 merged = self._merge(item.out, out)
                 if merged is not None:
                     item.out = merged
+                    if row is not None:
+                        item.merged.append(row)
                     return True
             passed.update(item.out.mentions)
         return False
@@ -228,8 +301,13 @@ class OutboundQueue:
 
     @property
     def pending(self) -> int:
-        """Messages waiting or being sent (after merging)."""
-        return sum(len(c.items) for c in self._conversations.values())
+        """Messages waiting, being sent or uncertain (after merging)."""
+        return sum(len(c.items) for c in self._conversations.values()) + sum(map(len, self._unsure.values()))
+
+    @property
+    def paused_until(self) -> float:
+        """Seconds on the queue's own time line until which the account rests after a throttling answer."""
+        return self._paused_until
 
     # -- worker --------------------------------------------------------------------
 
@@ -256,7 +334,7 @@ class OutboundQueue:
         starts = self._account_starts
         while starts and now - starts[0] >= 60.0 - _EPSILON:
             starts.popleft()
-        free = self._last_start + self.limits.per_account_interval
+        free = max(self._last_start + self.limits.per_account_interval, self._paused_until)
         if len(starts) >= self.limits.per_account_per_minute:
             free = max(free, starts[len(starts) - self.limits.per_account_per_minute] + 60.0)
         return free
@@ -327,33 +405,151 @@ class OutboundQueue:
         if not task.cancelled():
             task.exception()  # retrieved here: an abandoned send's failure was already counted
 
-    async def _attempt(self, conv: _Conversation, item: _Item) -> None:
+    async def _attempt(self, conv: _Conversation, item: Pending) -> None:
         try:
-            await self._send_with_timeout(item.out)
-        except Exception as exc:
-            if conv.items and conv.items[0] is item:
-                self._failed(conv, item, exc)
-        else:
-            if conv.items and conv.items[0] is item:
-                conv.items.popleft()
-                self.sent += 1
+            if self.journal is not None and item.row is not None:
+                try:
+                    await self.journal.attempting(item)
+                except Exception as exc:
+                    # Not recorded, not sent: sending now could send it twice after a crash.
+                    if conv.items and conv.items[0] is item:
+                        self._failed(conv, item, exc, throttle=False)
+                    return
+            try:
+                await self._send_with_timeout(item.out)
+            except SendUncertain as exc:
+                if conv.items and conv.items[0] is item:
+                    conv.items.popleft()
+                    self._went_uncertain(conv, item, exc)
+            except Exception as exc:
+                if conv.items and conv.items[0] is item:
+                    self._failed(conv, item, exc, throttle=is_throttling(exc))
+            else:
+                self._throttles = 0
+                if conv.items and conv.items[0] is item:
+                    conv.items.popleft()
+                    self.sent += 1
+                    await self._record_delivery(item, confirmed=True)
         finally:
             conv.busy = False
             self._wake.set()
             self._progress.set()
 
-    def _failed(self, conv: _Conversation, item: _Item, exc: Exception) -> None:
-        if item.attempts >= self.limits.max_attempts:
+    async def _record_delivery(self, item: Pending, *, confirmed: bool) -> None:
+        if self.journal is None or item.row is None:
+            return
+        try:
+            await self.journal.delivered(item, confirmed=confirmed)
+        except Exception:
+            # It went out; only the record failed (storage trouble). At start-up it
+            # is found uncertain and resolved, never blindly sent again.
+            log.exception("could not record delivery of outbox #%s", item.row)
+
+    def _failed(self, conv: _Conversation, item: Pending, exc: Exception, *, throttle: bool) -> None:
+        now = self._now()
+        if throttle:
+            self._throttles += 1
+            self.throttled += 1
+            pause = self.limits.pause(self._throttles)
+            self._paused_until = max(self._paused_until, now + pause)
+            log.warning("WeChat is throttling the account (%s); every send waits %.0f s", _describe(exc), pause)
+        out_of_attempts = self.limits.max_attempts is not None and item.attempts >= self.limits.max_attempts
+        if out_of_attempts or now - item.posted_at >= self.limits.give_up_after:
             conv.items.popleft()
             self.dropped += 1
-            log.warning("gave up on a message to %s after %d attempts (%s): %.40r",
-                        conv.key, item.attempts, _describe(exc), item.out.text)
+            why = f"{item.attempts} attempts over {now - item.posted_at:.0f} s ({_describe(exc)})"
+            log.warning("gave up on a message to %s after %s: %.40r", conv.key, why, item.out.text)
+            if self.journal is not None and item.row is not None:
+                self._spawn(self._report_given_up(item, why))
             return
         delay = self.limits.backoff(item.attempts)
         self.retried += 1
-        conv.ready_at = max(conv.ready_at, self._now() + delay)
+        conv.ready_at = max(conv.ready_at, now + delay)
         log.info("sending to %s failed (%s); attempt %d in %.3g s", conv.key, _describe(exc),
-                 item.attempts + 1, delay)
+                 item.attempts + 1, max(delay, self._paused_until - now))
+
+    async def _report_given_up(self, item: Pending, why: str) -> None:
+        assert self.journal is not None
+        try:
+            await self.journal.gave_up(item, why)
+        except Exception:
+            log.exception("could not record giving up on outbox #%s", item.row)
+
+    # -- uncertain sends ---------------------------------------------------------------
+
+    def _went_uncertain(self, conv: _Conversation, item: Pending, exc: Exception) -> None:
+        """The service may have delivered it: never sent blindly again; the conversation moves on."""
+        self.uncertain += 1
+        log.warning("no answer for a message to %s (%s); it may have arrived: waiting %.0f s for its echo",
+                    conv.key, _describe(exc), self.limits.uncertain_wait)
+        self._unsure_add(item)
+        if self.journal is not None and item.row is not None:
+            self._spawn(self._record_uncertain(item))
+
+    async def _record_uncertain(self, item: Pending) -> None:
+        assert self.journal is not None
+        try:
+            await self.journal.uncertain(item)
+        except Exception:
+            log.exception("could not record outbox #%s as uncertain", item.row)
+
+    def _unsure_add(self, item: Pending) -> None:
+        self._unsure.setdefault(_conversation_key(item.out), []).append(item)
+        self._spawn(self._resolve_later(item))
+
+    def seen(self, out: Outgoing) -> bool:
+        """The service showed a message the account sent (its echo): an uncertain one with that
+        text in that conversation arrived. Returns whether it resolved one."""
+        key = _conversation_key(out)
+        text = out.text.strip()
+        for item in self._unsure.get(key, []):
+            if item.out.text.strip() == text:
+                self._unsure_remove(key, item)
+                self.sent += 1
+                log.info("the uncertain message to %s arrived (its echo came back)", key)
+                self._spawn(self._record_delivery(item, confirmed=True))
+                return True
+        return False
+
+    def _unsure_remove(self, key: str, item: Pending) -> None:
+        items = self._unsure.get(key, [])
+        if item in items:
+            items.remove(item)
+        if not items:
+            self._unsure.pop(key, None)
+        self._progress.set()
+
+    async def _resolve_later(self, item: Pending) -> None:
+        """No echo within uncertain_wait: it most likely never arrived.
+
+        An acknowledgement is counted as delivered (at most once: the member's
+        next acknowledgement repeats her whole order, and 查单 shows it); anything
+        else — a pickup notice, a post, a reply — goes back to the head of its
+        conversation and is sent again."""
+        await self._sleep(self.limits.uncertain_wait)
+        key = _conversation_key(item.out)
+        if item not in self._unsure.get(key, []):
+            return
+        self._unsure_remove(key, item)
+        if item.out.mergeable:
+            self.unconfirmed += 1
+            log.warning("an acknowledgement to %s stayed uncertain; counted as delivered, not sent again", key)
+            await self._record_delivery(item, confirmed=False)
+            return
+        if self._now() - item.posted_at >= self.limits.give_up_after:
+            self.dropped += 1
+            why = f"{item.attempts} attempts, the last ones unanswered"
+            log.warning("gave up on a message to %s after %s: %.40r", key, why, item.out.text)
+            if self.journal is not None and item.row is not None:
+                await self._report_given_up(item, why)
+            return
+        log.warning("a message to %s stayed uncertain with no echo; sending it again", key)
+        conv = self._conversations.get(key)
+        if conv is None:
+            conv = self._conversations[key] = _Conversation(key)
+        # Behind a send in flight, never in its place: its outcome is matched by position.
+        conv.items.insert(1 if conv.busy and conv.items else 0, item)
+        self._wake.set()
 
     async def _send_with_timeout(self, out: Outgoing) -> None:
         # asyncio.wait_for would time out on the loop's real clock; the timer
@@ -370,7 +566,11 @@ class OutboundQueue:
                 # acknowledge cancellation could hang as well.
                 self._keep(send)
         if not send.done() or send.cancelled():
-            raise TimeoutError(f"no answer within {self.limits.send_timeout:g} s")
+            raise SendUncertain(f"no answer within {self.limits.send_timeout:g} s")
+        exc = send.exception()
+        if isinstance(exc, TimeoutError):
+            # The service's own call timed out: the message may be on its way all the same.
+            raise SendUncertain(f"the service did not answer ({_describe(exc)})") from exc
         send.result()
 
     def _now(self) -> float:
@@ -422,12 +622,19 @@ class OutboundQueue:
 
     def _drop_pending(self, why: str) -> None:
         count = self.pending
-        where = sorted(c.key for c in self._conversations.values() if c.items)
+        where = sorted({c.key for c in self._conversations.values() if c.items} | set(self._unsure))
+        kept = sum(1 for c in self._conversations.values() for i in c.items if i.row is not None)
+        kept += sum(1 for items in self._unsure.values() for i in items if i.row is not None)
         for conv in self._conversations.values():
             conv.items.clear()
-        self.dropped += count
-        log.warning("outbox %s: dropped %d unsent message%s (to %s)", why, count, "" if count == 1 else "s",
-                    ", ".join(where))
+        self._unsure.clear()
+        self.dropped += count - kept
+        if kept:
+            log.warning("outbox %s: %d unsent message%s stay in the outbox for the next start (to %s)", why, kept,
+                        "" if kept == 1 else "s", ", ".join(where))
+        if count - kept:
+            log.warning("outbox %s: dropped %d unsent message%s (to %s)", why, count - kept,
+                        "" if count - kept == 1 else "s", ", ".join(where))
 
 
 def _describe(exc: BaseException) -> str:

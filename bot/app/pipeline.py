@@ -3,6 +3,12 @@
 Console, replay and WeChat all call `on_event`; timed work (deadlines, the
 acknowledgement window) runs in `advance(now)`, which replays call with
 transcript time and live transports call from a ticker.
+
+Whatever the bot will say is written to the outbox table in the transaction
+of the change that caused it (and acknowledgements being gathered to
+`ack_pending`), then handed to the sender after the commit: the outbound
+queue (live), or the transport directly (console, replay), which marks each
+row delivered. A crash loses nothing said: `start` resumes it.
 """
 
 from __future__ import annotations
@@ -14,14 +20,17 @@ from datetime import datetime
 
 from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
+from bot.app.delivery import OutboxJournal
+from bot.app.faults import StorageAlarm, is_storage_fault
 from bot.app.groups import resolve_group
 from bot.app.jobs import run_job
+from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
 from bot.clock import Clock
 from bot.domain.lifecycle import close_campaign
 from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
-from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, Tick
+from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
 from handlers import (
     admins,
@@ -40,10 +49,13 @@ from handlers import (
     stats,
 )
 from storage.db import NothingChanged
+from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
 log = logging.getLogger("bot.app.pipeline")
 
 Send = Callable[[Outgoing], Awaitable[None]]
+# An outbox row handed to the sender: its id, what to say, what delivery means.
+Queued = tuple[int, Outgoing, str | None]
 
 
 def build_dispatcher() -> Dispatcher:
@@ -56,14 +68,30 @@ def build_dispatcher() -> Dispatcher:
 
 
 class App:
-    def __init__(self, svc: Services, clock: Clock, send: Send, *, wait_for_background: bool = False) -> None:
-        """`wait_for_background`: finish deferred work (an export) before the next event, so a replay
+    def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue, *,
+                 wait_for_background: bool = False) -> None:
+        """`send`: the outbound queue (it then sends from the outbox table, with a journal), or
+        a plain send that delivers at once (console, replay, tests).
+
+        `wait_for_background`: finish deferred work (an export) before the next event, so a replay
         or a test prints it in transcript order; live, it runs alongside the next messages."""
         self.svc = svc
         self.clock = clock
-        self._send = send
         self.dispatcher = build_dispatcher()
         self.acks = AckBatcher(svc.templates, svc.settings.ack_window)
+        self.outbox = OutboxRepo(svc.db)
+        self.pending_acks = PendingAckRepo(svc.db)
+        self.queue: OutboundQueue | None = None
+        self._send: Send
+        if isinstance(send, OutboundQueue):
+            self.queue = send
+            send.journal = OutboxJournal(svc, self.outbox, clock, send)
+            self._send = send.post
+        else:
+            self._send = send
+        self.alarm = StorageAlarm(svc, clock, self._post)
+        self._started = False
+        self._took_acks = False  # the current message's transaction took due acknowledgements
         self._next_deadline: datetime | None = None
         self._next_job: datetime | None = None
         self._due_known = False
@@ -71,15 +99,38 @@ class App:
         self.wait_for_background = wait_for_background
         self._background: set[asyncio.Task[None]] = set()
 
+    # -- start-up ------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resumes what the last run had still to say: gathered acknowledgements and unsent rows."""
+        if self._started:
+            return
+        self._started = True
+        await self.outbox.load()
+        if self.queue is None:
+            # Console and replay print as they go: a replay restarted after a kill carries on
+            # from the transcript, and words of an earlier run printed now would carry the
+            # wrong time. What a live bot had to say is resumed.
+            return
+        await self._reload_acks()
+        assert isinstance(self.queue.journal, OutboxJournal)
+        await self.queue.journal.resume()
+
+    async def _reload_acks(self) -> None:
+        for room_id, member_id, name, text, at in await self.pending_acks.all():
+            self.acks.add(room_id, member_id, name, text, at)
+
     # -- inbound -------------------------------------------------------------
 
     async def on_event(self, event: Event) -> None:
+        await self.start()
         if self.wait_for_background:
             await self.finish_background()
         ts = getattr(event, "ts", None)
         if ts is not None:
-            # Work due before this event runs first, stamped with its own time.
-            await self.advance(ts)
+            # Work due before this event runs first, stamped with its own time. Live,
+            # a message's own transaction carries the acknowledgements due by then.
+            await self.advance(ts, acks=not (self.queue is not None and isinstance(event, Message)))
             self.clock.observe(ts)
         if isinstance(event, Message):
             await self._on_message(event)
@@ -87,23 +138,29 @@ class App:
             await self._on_room(event)
         elif isinstance(event, MemberJoined):
             await self._on_join(event)
+        elif isinstance(event, SentSeen):
+            if self.queue is not None:
+                self.queue.seen(event.out)
         elif isinstance(event, Tick):
             pass
 
     async def _on_join(self, event: MemberJoined) -> None:
+        text = ""
         async with self.svc.db.transaction():
             await self.svc.rooms.remember_member(event.room_id, event.member.id, event.member.name)
             campaign = await self.svc.campaigns.open_in(event.room_id)
             products = await self.svc.campaigns.products(campaign.id) if campaign else []
-        if campaign is None or not products:
-            return
-        text = self.svc.templates.render("welcome", event.room_id, campaign=campaign,
-                                         example=f"{products[0].name}1{products[0].unit or '份'}")
-        # Gathered like acknowledgements: twenty people joining is one greeting.
-        self.acks.add(event.room_id, event.member.id, event.member.name, text, event.ts)
+            if campaign is not None and products:
+                text = self.svc.templates.render("welcome", event.room_id, campaign=campaign,
+                                                 example=f"{products[0].name}1{products[0].unit or '份'}")
+                self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, event.ts)
+        if text:
+            # Gathered like acknowledgements: twenty people joining is one greeting.
+            self.acks.add(event.room_id, event.member.id, event.member.name, text, event.ts)
 
     async def _on_room(self, event: RoomSeen) -> None:
         room = event.room
+        self.alarm.remember_owner(room.id, room.owner_id, room.topic)
         async with self.svc.db.transaction():
             await self.svc.rooms.upsert_room(room.id, room.topic, room.owner_id)
             for member in room.members:
@@ -114,26 +171,37 @@ class App:
             log.warning("message %s ignored: %d characters is over the limit", msg.id, len(msg.text))
             await self._too_long(msg)
             return
+        attempt: list[Context] = []
         try:
-            ctx = await self._handle(msg)
-        except Exception:
+            handled = await self._handle(msg, attempt)
+        except Exception as exc:
+            await self._put_back_acks(attempt)
             # One bad message must not stop the bot; its effects were rolled back.
-            log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id)
+            if is_storage_fault(exc):
+                # Quiet only for a message that was handled to the end and asked for no answer (chatter).
+                dispatched = len(attempt) == 2
+                answered = not dispatched or bool(attempt[0].replies or attempt[0].acks)
+                await self.alarm.raised(msg, exc, answered=answered)
+            else:
+                log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id)
             return
-        if ctx is None:
+        self._took_acks = False
+        await self.alarm.cleared()
+        if handled is None:
             return
-        for change in ctx.after_commit:
-            change()
-        for out in ctx.replies:
-            await self._post(out)
+        ctx, queued = handled
+        # Before any await: the acknowledgements in memory match what was committed
+        # when the next transaction (a flush of the window) looks at them.
         for ack in ctx.acks:
             self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
+        for change in ctx.after_commit:
+            change()
+        await self._deliver(queued)
         # A message that filled a batch sends it now, not at the next tick (checked for its groups
         # only: the cost of a message must not grow with the number of groups).
         now = self.clock.now()
         if any(self.acks.due_by(room, now) for room in {a.room_id for a in ctx.acks}):
-            for _, out in self.acks.take_due(now):
-                await self._post(out)
+            await self._flush_acks(now)
         for work in ctx.deferred:
             self._run_in_background(work, msg)
         if ctx.deadlines_changed:
@@ -169,18 +237,29 @@ class App:
             except Exception:
                 log.exception("background work for message %s failed", msg.id)
                 outs = [Outgoing(text="抱歉，这次没有做成，请稍后再试。", to=msg.sender.id)]
-            for out in outs:
-                await self._post(out)
+            await self._say(outs)
 
         task = asyncio.ensure_future(run())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _say(self, outs: list[Outgoing]) -> None:
+        """Says `outs` through the outbox, in a transaction of their own (work done outside a message's)."""
+        try:
+            async with self.svc.db.transaction():
+                queued = self._queue_rows(outs)
+        except Exception:
+            log.exception("could not queue %d message(s); sending them without the outbox", len(outs))
+            for out in outs:
+                await self._post(out)
+            return
+        await self._deliver(queued)
+
     async def finish_background(self) -> None:
         while self._background:
             await asyncio.gather(*list(self._background))
 
-    async def _handle(self, msg: Message) -> Context | None:
+    async def _handle(self, msg: Message, attempt: list[Context]) -> tuple[Context, list[Queued]] | None:
         svc = self.svc
         try:
             async with svc.db.transaction():
@@ -193,11 +272,30 @@ class App:
                     is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
                 ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts,
                               dispatcher=self.dispatcher)
+                attempt.append(ctx)
                 await self.dispatcher.dispatch(ctx)
+                attempt.append(ctx)
+                # In the message's own transaction, riding in its commit's trip.
+                queued = self._queue_rows(ctx.replies, ctx.on_sent)
+                gathered: list[Queued] = []
+                if self.queue is not None:
+                    # Due acknowledgements ride in this message's trip instead of one of their own.
+                    self._took_acks = True
+                    gathered = self._take_acks(msg.ts)
+                now = self.clock.now()
+                for ack in ctx.acks:
+                    self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
         except NothingChanged:
             log.info("message %s was already handled; ignored", msg.id)
+            await self._put_back_acks(attempt)
             return None
-        return ctx
+        return ctx, queued + gathered
+
+    def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
+        """Writes `outs` to the outbox inside the caller's transaction."""
+        now = self.clock.now()
+        effects = on_sent or {}
+        return [(self.outbox.add(out, now, effects.get(i)), out, effects.get(i)) for i, out in enumerate(outs)]
 
     # -- timed work ------------------------------------------------------------
 
@@ -211,7 +309,7 @@ class App:
             self._due_known = True
         return self._next_deadline, self._next_job
 
-    async def advance(self, now: datetime) -> None:
+    async def advance(self, now: datetime, *, acks: bool = True) -> None:
         """Runs everything due by `now`, in time order, each stamped with its own time.
 
         Lateness is measured against the clock as it was when called: live, the
@@ -223,7 +321,7 @@ class App:
         async with self._timed:
             while True:
                 deadline, job_at = await self._next_due()
-                ack_due = self.acks.next_due()
+                ack_due = self.acks.next_due() if acks else None
                 candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]
                 if not candidates:
                     return
@@ -233,43 +331,109 @@ class App:
                     await self._close_due(first)
                 elif job_at is not None and job_at == first:
                     await self._run_jobs(first, reference)
-                else:
-                    for _, out in self.acks.take_due(first):
-                        await self._post(out)
+                elif not await self._flush_acks(first):
+                    return  # storage trouble: the next call tries again
+
+    def _take_acks(self, due: datetime | None) -> list[Queued]:
+        """Inside a transaction: the acknowledgements due by `due` become outbox rows."""
+        taken = self.acks.take_due(due)
+        for room_id in dict.fromkeys(out.room_id for _, out in taken):
+            if room_id is not None:
+                self.pending_acks.clear(room_id)
+        return [(self.outbox.add(out, at), out, None) for at, out in taken]
+
+    async def _put_back_acks(self, attempt: list[Context]) -> None:
+        """A message's transaction that took due acknowledgements rolled back: they are still in the table."""
+        if not self._took_acks:
+            return
+        self._took_acks = False
+        try:
+            await self._reload_acks()
+        except Exception:
+            log.exception("gathered acknowledgements could not be read back; they go out after a restart")
+
+    async def _flush_acks(self, due: datetime | None) -> bool:
+        """Turns the gathered acknowledgements due by `due` into outbox rows, in one transaction."""
+        queued: list[Queued] = []
+        try:
+            async with self.svc.db.transaction():
+                queued = self._take_acks(due)
+        except Exception:
+            log.exception("gathered acknowledgements could not be queued; they wait in the database")
+            # What was taken from memory is still in ack_pending: put it back.
+            try:
+                await self._reload_acks()
+            except Exception:
+                log.exception("gathered acknowledgements could not be read back; they go out after a restart")
+            return False
+        await self._deliver(queued)
+        return True
 
     async def _close_due(self, now: datetime) -> None:
-        notices: list[Outgoing] = []
         async with self.svc.db.transaction():
+            notices: list[Outgoing] = []
             for campaign in await self.svc.campaigns.due(now):
                 notices.extend(await close_campaign(self.svc, campaign, campaign.close_at or now))
+            queued = self._queue_rows(notices)
         self._due_known = False
-        for notice in notices:
-            await self._post(notice)
+        await self._deliver(queued)
 
     async def _run_jobs(self, now: datetime, reference: datetime) -> None:
         for job in await self.svc.schedules.due(now):
+            queued: list[Queued] = []
             try:
                 async with self.svc.db.transaction():
                     posts = await run_job(self.svc, job, now, reference - job.run_at)
+                    # `done` then means queued in the outbox; delivered_at is set when the last post goes out.
+                    group_posts = [i for i, out in enumerate(posts) if out.room_id is not None]
+                    effects = {group_posts[-1]: schedule_delivered(job.id)} if group_posts else {}
+                    queued = self._queue_rows(posts, effects)
             except Exception:
                 # Rolled back; marked failed so it is not retried forever.
                 log.exception("schedule #%s (%s) failed", job.id, job.kind)
                 async with self.svc.db.transaction():
                     await self.svc.schedules.finish(job.id, "failed", "error, see log")
-                posts = []
-            for out in posts:
-                await self._post(out)
+            await self._deliver(queued)
         self._due_known = False
 
     async def drain(self) -> None:
         """Sends every gathered acknowledgement now (end of a replay, shutdown), after deferred work."""
+        await self.start()
         await self.finish_background()
-        for due, out in self.acks.take_due(None):
-            self.clock.observe(due)
-            await self._post(out)
+        if self.acks.next_due() is not None:
+            self.clock.observe(max(self.clock.now(), self.acks.next_due() or self.clock.now()))
+            await self._flush_acks(None)
+    async def _deliver(self, queued: list[Queued]) -> None:
+        """Hands committed outbox rows to the sender."""
+        if not queued:
+            return
+        if self.queue is not None:
+            for row, out, on_sent in queued:
+                self.queue.put(out, row=row, on_sent=on_sent)
+            return
+        delivered: list[Queued] = []
+        for item in queued:
+            try:
+                await self._send(item[1])
+            except Exception:
+                # Stays in the outbox: sent again at the next start.
+                log.exception("sending to %s failed", item[1].room_id or item[1].to)
+            else:
+                delivered.append(item)
+        if delivered:
+            try:
+                async with self.svc.db.transaction():
+                    for row, _, on_sent in delivered:
+                        self.outbox.delivered(row, on_sent, self.clock.now())
+            except Exception:
+                log.exception("could not record %d delivered message(s)", len(delivered))
 
     async def _post(self, out: Outgoing) -> None:
+        """Says `out` without the outbox table (the storage alarm: the database is what failed)."""
         try:
-            await self._send(out)
+            if self.queue is not None:
+                self.queue.put(out)
+            else:
+                await self._send(out)
         except Exception:
             log.exception("sending to %s failed", out.room_id or out.to)

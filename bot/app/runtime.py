@@ -42,7 +42,9 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
         await svc.load_owner_templates()
         outbox = OutboundQueue(transport.send, clock, limits) if limits is not None else None
         worker = asyncio.create_task(_serve_queue(outbox, transport)) if outbox is not None else None
-        app = App(svc, clock, outbox.post if outbox is not None else transport.send, wait_for_background=not live)
+        app = App(svc, clock, outbox if outbox is not None else transport.send, wait_for_background=not live)
+        # What the last run had still to say (the outbox table, gathered acknowledgements).
+        await app.start()
         scheduler: LiveScheduler | None = None
         if live:
             # A deadline that passed while the bot was down closes now, with its

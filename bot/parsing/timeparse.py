@@ -126,7 +126,8 @@ def _parse_when(t: str, now: datetime) -> datetime | None:
         unit = m.group(2)
         delta = timedelta(minutes=n) if unit == "分钟" else (
             timedelta(days=n) if unit == "天" else timedelta(hours=n))
-        return (now + delta).replace(second=0, microsecond=0)
+        # Relative to now, to the second: 「1分钟后」 at 10:00:50 is 10:01:50, not 10:01:00.
+        return (now + delta).replace(microsecond=0)
 
     day: date | None = None
     explicit_year = False

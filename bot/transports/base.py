@@ -19,6 +19,10 @@ class SendError(Exception):
     """A send failed; the outbound queue may retry it."""
 
 
+class SendUncertain(SendError):
+    """The service did not say whether the message arrived (a timeout): it is not retried blindly."""
+
+
 class Transport(Protocol):
     name: str
 

@@ -43,12 +43,15 @@ from bot.models import (
     Outgoing,
     RoomInfo,
     RoomSeen,
+    SentSeen,
 )
-from bot.transports.base import EventHandler, SendError
+from bot.transports.base import EventHandler, SendError, SendUncertain
 
 log = logging.getLogger("bot.transports.wechaty")
 
 QR_LINK_PREFIX: Final = "https://wechaty.js.org/qrcode/"
+# A member the service cannot describe is addressed like this, never by her raw id.
+UNKNOWN_NAME: Final = "群友"
 
 # Message types as puppet services put them on the wire: the numbering of the
 # Node `wechaty-puppet` MessageType enum, not the (different) enum in the .proto
@@ -315,7 +318,9 @@ class WechatyTransport:
         cache_dir: pathlib.Path | None = None,
         web_port: int | None = None,
         backoff_initial: float = 1.0,
-        backoff_cap: float = 60.0,
+        # Capped low: once the service is reachable again the bot is back within
+        # a few seconds; a refused connection costs the service nothing.
+        backoff_cap: float = 4.0,
         rpc_timeout: float = 15.0,
         idle_ping_after: float = 60.0,
         ready_grace: float = 10.0,
@@ -434,8 +439,10 @@ class WechatyTransport:
                     responses = await self._send_parts(stub, conversation, out, mention_ids)
                 finally:
                     channel.close()
+        except TimeoutError as exc:
+            # The request may have reached the service: the outbound queue must not blindly resend.
+            raise SendUncertain(f"sending to {conversation}: no answer in {self._rpc_timeout:g} s") from exc
         except (
-            TimeoutError,
             grpc.GRPCError,
             grpc.StreamTerminatedError,
             grpc.ProtocolError,
@@ -745,9 +752,16 @@ class WechatyTransport:
         payload = await conn.stub.message_payload(id=message_id)
         self._remember(message_id)
         talker = payload.from_id
-        if not talker or talker == self._self_id:
-            return
         text: str = payload.text or ""
+        if talker and talker == self._self_id:
+            # The account's own message: its echo tells an uncertain send that it arrived.
+            where = payload.room_id or payload.to_id
+            if where:
+                echo = Outgoing(text=text, room_id=payload.room_id or None, to=None if payload.room_id else where)
+                await self._deliver(on_event, SentSeen(echo))
+            return
+        if not talker:
+            return
         kind = message_kind(int(payload.type), text)
         ts = timestamp_to_datetime(payload.timestamp)
         room_id = payload.room_id or None
@@ -868,7 +882,8 @@ class WechatyTransport:
                 raise
         if not name:
             name = await self._contact_name(member_id)
-        names[member_id] = name
+        if name != UNKNOWN_NAME:
+            names[member_id] = name
         return name
 
     async def _contact_name(self, contact_id: str) -> str:
@@ -884,7 +899,9 @@ class WechatyTransport:
         except grpc.GRPCError as exc:
             if _is_connection_fatal(exc):
                 raise
-        name = name or contact_id
+        if not name:
+            # Never the raw id in what the group reads; not cached, so it is asked again next time.
+            return UNKNOWN_NAME
         self._contact_names[contact_id] = name
         return name
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -42,7 +43,8 @@ NATIVE_WANG = (
 
 
 @contextmanager
-def bot_process(svc: PuppetService, db: Path, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def bot_process(svc: PuppetService, db: Path, log_path: Path,
+                ack_window: str = ACK_WINDOW) -> Iterator[subprocess.Popen[bytes]]:
     env = {
         **os.environ,
         "WECHATY_PUPPET_SERVICE_ENDPOINT": svc.endpoint,
@@ -51,7 +53,7 @@ def bot_process(svc: PuppetService, db: Path, log_path: Path) -> Iterator[subpro
     }
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(BOT), "--transport", "wechaty", "--db", str(db), "--ack-window", ACK_WINDOW, "-v"],
+            [sys.executable, str(BOT), "--transport", "wechaty", "--db", str(db), "--ack-window", ack_window, "-v"],
             cwd=db.parent,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -184,3 +186,33 @@ def test_a_campaign_in_a_wechat_group_end_to_end(puppet_service: PuppetService, 
         stop(proc, log_path)
 
     assert orders_by_member(export(db)) == expected
+
+
+def _gathering(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM ack_pending").fetchone()[0])
+
+
+def test_acknowledgements_still_being_gathered_survive_a_sigkill(puppet_service: PuppetService,
+                                                                 tmp_path: Path) -> None:
+    svc = puppet_service
+    db = tmp_path / "bot.sqlite"
+    log_path = tmp_path / "bot.log"
+    start = len(svc.sent())
+    # A long window, so the kill lands inside it.
+    with bot_process(svc, db, log_path, ack_window="60") as proc:
+        svc.say("wx_owner", OPEN)
+        svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
+        svc.say("wx_li", "草莓2盒")
+        svc.say("wx_zhang", "砂糖橘1箱")
+        svc.wait_until(lambda: db.exists() and _gathering(db) == 2, REPLY_TIMEOUT, "both orders stored")
+        proc.kill()
+        proc.wait(timeout=10)
+    assert not any(s.mentions for s in svc.sent()[start:])
+
+    with bot_process(svc, db, log_path) as proc:
+        svc.wait_sent(in_room("@李四 已记录：草莓×2", "wx_li"), REPLY_TIMEOUT, "李四's acknowledgement")
+        svc.wait_sent(in_room("@张三 已记录：砂糖橘×1", "wx_zhang"), REPLY_TIMEOUT, "张三's acknowledgement")
+        stop(proc, log_path)
+    mentioned = [m for s in svc.sent()[start:] for m in s.mentions]
+    assert sorted(mentioned) == ["wx_li", "wx_zhang"]

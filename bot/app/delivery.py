@@ -1,0 +1,111 @@
+"""The outbox table seen from the sender: what each message's row goes through.
+
+The outbound queue calls this journal around every send of a row: `attempting`
+commits before the service sees the message (so after a crash a row that may
+have gone out is known to be uncertain, not sent again blindly), `delivered`
+marks it sent and applies what delivery means (buyers notified, a schedule's
+posts delivered) in the same transaction, `gave_up` tells the group's owner
+privately about a message that could not be sent for hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot.app.outbox import OutboundQueue, Pending
+from bot.clock import Clock
+from bot.domain.services import Services
+from bot.models import Outgoing
+from storage.outbox import OutboxRepo
+
+log = logging.getLogger("bot.app.delivery")
+
+
+class OutboxJournal:
+    def __init__(self, svc: Services, repo: OutboxRepo, clock: Clock, queue: OutboundQueue) -> None:
+        self.svc = svc
+        self.repo = repo
+        self.clock = clock
+        self.queue = queue
+        # Group commit: records made while one transaction is on its way share the next one,
+        # so a busy queue costs about one database trip per round of sends, not two per send.
+        self._writes: list[Callable[[], None]] = []
+        self._round: asyncio.Future[None] | None = None
+        self._committer: asyncio.Future[None] | None = None
+
+    async def _record(self, write: Callable[[], None]) -> None:
+        await asyncio.shield(self._enqueue(write))
+
+    def _enqueue(self, write: Callable[[], None]) -> asyncio.Future[None]:
+        self._writes.append(write)
+        if self._round is None:
+            self._round = asyncio.get_running_loop().create_future()
+            self._committer = asyncio.ensure_future(self._commit(self._round))
+        return self._round
+
+    async def _commit(self, done: asyncio.Future[None]) -> None:
+        await asyncio.sleep(0)  # the other sends started in this turn join
+        try:
+            async with self.svc.db.transaction():
+                if self._round is not done:
+                    return  # defensive: this round was already taken
+                writes, self._writes = self._writes, []
+                self._round = None
+                for write in writes:
+                    write()
+        except BaseException as exc:
+            if self._round is done:  # failed before taking the writes: they fail with it
+                self._writes, self._round = [], None
+            if not done.done():
+                done.set_exception(exc)
+            done.exception()  # seen here too: a round nobody waits for must not warn
+            return
+        done.set_result(None)
+
+    async def attempting(self, item: Pending) -> None:
+        assert item.row is not None
+        row = item.row
+        await self._record(lambda: self.repo.sending(row, item.out, list(item.merged)))
+
+    async def delivered(self, item: Pending, *, confirmed: bool = True) -> None:
+        assert item.row is not None
+        row, now = item.row, self.clock.now()
+        # Not waited for: it rides with the next send's record (which must commit before that
+        # send) or commits on its own right after. Lost only if the process dies in between,
+        # and then the row is uncertain, never blindly sent again.
+        self._enqueue(lambda: self.repo.delivered(row, item.on_sent, now, "sent" if confirmed else "unconfirmed"))
+
+    async def uncertain(self, item: Pending) -> None:
+        assert item.row is not None
+        row = item.row
+        await self._record(lambda: self.repo.set_status(row, "uncertain"))
+
+    async def gave_up(self, item: Pending, why: str) -> None:
+        assert item.row is not None
+        report: tuple[int, Outgoing] | None = None
+        async with self.svc.db.transaction():
+            self.repo.set_status(item.row, "given_up", why)
+            owner = await self.svc.rooms.owner(item.out.room_id) if item.out.room_id else None
+            # A report about a report would only pile up while the account cannot send.
+            if owner is not None and item.out.to != owner:
+                snippet = item.out.text if len(item.out.text) <= 60 else item.out.text[:60] + "…"
+                out = Outgoing(text=f"⚠️ 这条群消息发了很久都没发出去，已放弃，需要的话请您手动发一下：\n{snippet}",
+                               to=owner)
+                report = (self.repo.add(out, self.clock.now()), out)
+        if report is not None:
+            self.queue.put(report[1], row=report[0])
+
+    async def resume(self) -> int:
+        """At start-up: hands the queue every row not yet delivered; returns how many."""
+        rows = await self.repo.unsent()
+        for row in rows:
+            if row.status == "pending":
+                self.queue.put(row.out, row=row.id, on_sent=row.on_sent)
+            else:
+                # Handed to the service before the stop: it may have arrived.
+                self.queue.resume_uncertain(row.out, row=row.id, on_sent=row.on_sent)
+        if rows:
+            log.info("outbox: %d message%s from before the restart to send", len(rows), "" if len(rows) == 1 else "s")
+        return len(rows)

@@ -1,0 +1,112 @@
+"""Storage faults are loud: the member and the owner hear of them, and nothing goes through the database.
+
+When a message cannot be stored (disk full, a read-only or unwritable file,
+an I/O error) its transaction rolls back and nothing about it is
+acknowledged. The member whose message asked for an answer is told briefly to
+resend later, at most once per member per few minutes; the group's owner is
+told privately, at most once per group per few minutes. Both go straight to
+the sender, around the outbox table, because the table is what failed. The
+next message simply tries again: SQLite's connection survives these errors,
+so the bot recovers by itself once the disk has room or the file is writable.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain.services import Services
+from bot.models import Message, Outgoing
+
+log = logging.getLogger("bot.app.faults")
+
+# SQLite's wording for a database that cannot be written or read, as opposed
+# to a bug in a statement (no such table, a constraint).
+_STORAGE_WORDS = ("disk", "full", "readonly", "read-only", "i/o", "unable to open", "locked", "malformed",
+                  "corrupt", "out of memory", "no space")
+
+MEMBER_TEXT = "⚠️ 系统存储出了故障，刚才这条没有记录上，请过几分钟再发一次。"
+OWNER_TEXT = ("⚠️ 机器人的数据库写不进去（{why}），群「{room}」的消息现在记录不上，已提醒发消息的人稍后重发。"
+              "请检查服务器磁盘空间和数据文件权限；恢复后会自动继续。")
+RECOVERED_TEXT = "✅ 数据库恢复正常，消息又能记录了。故障期间没记上的消息请提醒大家重发。"
+
+
+def is_storage_fault(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return True
+    if not isinstance(exc, sqlite3.Error) or isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+        return False
+    text = str(exc).lower()
+    return any(word in text for word in _STORAGE_WORDS)
+
+
+class StorageAlarm:
+    def __init__(self, svc: Services, clock: Clock, say: Callable[[Outgoing], Awaitable[None]],
+                 quiet: timedelta = timedelta(minutes=5)) -> None:
+        self.svc = svc
+        self.clock = clock
+        self._say = say
+        self.quiet = quiet
+        # Kept here, not read from the database: the database is what fails.
+        self._owners: dict[str, str] = {}
+        self._told_member: dict[str, datetime] = {}
+        self._told_owner: dict[str, datetime] = {}
+        self._topics: dict[str, str] = {}
+        self.failing = False
+
+    def remember_owner(self, room_id: str, owner_id: str | None, topic: str = "") -> None:
+        if owner_id:
+            self._owners[room_id] = owner_id
+        if topic:
+            self._topics[room_id] = topic
+
+    def _due(self, told: dict[str, datetime], key: str, now: datetime) -> bool:
+        last = told.get(key)
+        if last is not None and now - last < self.quiet:
+            return False
+        told[key] = now
+        return True
+
+    async def raised(self, msg: Message, exc: BaseException, *, answered: bool) -> None:
+        """`msg` could not be stored; `answered`: it would have got an answer (an order, a command)."""
+        now = self.clock.now()
+        log.error("storage failed; message %s from %s was NOT recorded: %s", msg.id, msg.sender.id, exc)
+        self.failing = True
+        if answered and self._due(self._told_member, msg.sender.id, now):
+            if msg.room_id is not None:
+                await self._say(Outgoing(text=f"@{msg.sender.name} {MEMBER_TEXT}", room_id=msg.room_id,
+                                         mentions=(msg.sender.id,)))
+            else:
+                await self._say(Outgoing(text=MEMBER_TEXT, to=msg.sender.id))
+        room = msg.room_id or ""
+        owner = self._owners.get(room) if room else None
+        if owner is None:
+            owner = await self._owner_from_cache(room)
+        if owner is not None and self._due(self._told_owner, room, now):
+            topic = self._topics.get(room, room)
+            await self._say(Outgoing(text=OWNER_TEXT.format(why=str(exc)[:60], room=topic), to=owner))
+
+    async def _owner_from_cache(self, room_id: str) -> str | None:
+        if not room_id:
+            return None
+        try:
+            owner = await self.svc.rooms.owner(room_id)
+        except Exception:
+            return None
+        self.remember_owner(room_id, owner)
+        return owner
+
+    async def cleared(self) -> None:
+        """A message was stored again: the owners who were alerted hear that it is over."""
+        if not self.failing:
+            return
+        self.failing = False
+        log.warning("storage works again")
+        owners = {self._owners[room] for room in self._told_owner if room in self._owners}
+        self._told_member.clear()
+        self._told_owner.clear()
+        for owner in sorted(owners):
+            await self._say(Outgoing(text=RECOVERED_TEXT, to=owner))

@@ -1,0 +1,114 @@
+"""The outbox table and the acknowledgements being gathered: what the bot still has to say.
+
+Rows are written with `Database.write`, so they ride in the trip that commits
+the message that caused them; their ids are given here (like order lines'), so
+the sender knows which row it sends without reading it back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.models import Outgoing
+from storage.campaigns import ts
+from storage.db import Database
+
+UNSENT = ("pending", "sending", "uncertain")
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    out: Outgoing
+    status: str
+    on_sent: str | None  # JSON, see `delivered`
+
+
+def notified(campaign_id: int, member_ids: tuple[str, ...]) -> str:
+    """`on_sent` of a pickup notice part: its buyers count as notified once it is delivered."""
+    return json.dumps({"notified": [campaign_id, list(member_ids)]})
+
+
+def schedule_delivered(schedule_id: int) -> str:
+    """`on_sent` of a scheduled job's last post."""
+    return json.dumps({"schedule": schedule_id})
+
+
+class OutboxRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._next_id: int | None = None
+
+    async def load(self) -> None:
+        """Reads the highest id once; every later id is given from memory."""
+        if self._next_id is None:
+            row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) FROM outbox")
+            self._next_id = int(row[0]) + 1 if row else 1
+
+    def add(self, out: Outgoing, now: datetime, on_sent: str | None = None) -> int:
+        """Queues `out` inside the caller's transaction (no trip of its own); returns its row id.
+
+        An id given to a transaction that rolls back is simply never used."""
+        assert self._next_id is not None, "OutboxRepo.load() first"
+        row_id = self._next_id
+        self._next_id += 1
+        self.db.write(
+            "INSERT INTO outbox (id, room_id, to_id, text, mentions, mergeable, on_sent, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (row_id, out.room_id, out.to, out.text, json.dumps(list(out.mentions)), int(out.mergeable), on_sent,
+             ts(now)),
+        )
+        return row_id
+
+    async def unsent(self) -> list[OutboxRow]:
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE status IN ('pending', 'sending', 'uncertain') ORDER BY id")
+        return [OutboxRow(r["id"], Outgoing(text=r["text"], room_id=r["room_id"], to=r["to_id"],
+                                            mentions=tuple(json.loads(r["mentions"])),
+                                            mergeable=bool(r["mergeable"])),
+                          r["status"], r["on_sent"]) for r in rows]
+
+    def sending(self, row_id: int, out: Outgoing, merged: list[int]) -> None:
+        """Before the attempt: the row with the text it is sent with, and the rows merged into it."""
+        self.db.write("UPDATE outbox SET status = 'sending', attempts = attempts + 1, text = ?, mentions = ? "
+                      "WHERE id = ?", (out.text, json.dumps(list(out.mentions)), row_id))
+        for other in merged:
+            self.db.write("UPDATE outbox SET status = 'merged', note = ? WHERE id = ?", (f"sent as #{row_id}", other))
+
+    def set_status(self, row_id: int, status: str, note: str = "") -> None:
+        self.db.write("UPDATE outbox SET status = ?, note = ? WHERE id = ?", (status, note[:200], row_id))
+
+    def delivered(self, row_id: int, on_sent: str | None, now: datetime, status: str = "sent") -> None:
+        """Marks the row delivered and applies what delivery means, in the same transaction."""
+        self.db.write("UPDATE outbox SET status = ?, sent_at = ? WHERE id = ?", (status, ts(now), row_id))
+        effect: dict[str, Any] = json.loads(on_sent) if on_sent else {}
+        if "notified" in effect:
+            campaign_id, members = effect["notified"]
+            for member_id in members:
+                self.db.write("UPDATE fulfilment SET notified_at = ? WHERE campaign_id = ? AND member_id = ?",
+                              (ts(now), campaign_id, member_id))
+        if "schedule" in effect:
+            self.db.write("UPDATE schedules SET delivered_at = ? WHERE id = ?", (ts(now), effect["schedule"]))
+
+
+class PendingAckRepo:
+    """The acknowledgement batcher's entries, so a crash inside the gathering window loses none."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def put(self, room_id: str, member_id: str, name: str, text: str, now: datetime) -> None:
+        # REPLACE gives the entry a new seq: her latest change comes last, as in the batcher.
+        self.db.write("INSERT OR REPLACE INTO ack_pending (room_id, member_id, name, text, added_at) "
+                      "VALUES (?, ?, ?, ?, ?)", (room_id, member_id, name, text, ts(now)))
+
+    def clear(self, room_id: str) -> None:
+        self.db.write("DELETE FROM ack_pending WHERE room_id = ?", (room_id,))
+
+    async def all(self) -> list[tuple[str, str, str, str, datetime]]:
+        rows = await self.db.fetchall("SELECT * FROM ack_pending ORDER BY seq")
+        return [(r["room_id"], r["member_id"], r["name"], r["text"], datetime.fromisoformat(r["added_at"]))
+                for r in rows]
