@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.app.context import Context
+from bot.app.context import Ack, Context
 from bot.app.router import Chat, Router
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
@@ -84,6 +84,17 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
         parts = [t for t in [text, *notes] if t]
         if parts:
             ctx.ack(member_id, name, "；".join(parts), urgent=exception)
+    for campaign_id, served in sorted(out.served_in.items()):
+        # Stock freed here went to members waiting in another group of the drop: each hears it there.
+        other = await ctx.svc.campaigns.get(campaign_id)
+        if other is None:
+            continue
+        for member_id, notes in sorted(served.items()):
+            name = await ctx.svc.rooms.name_of(other.room_id, member_id)
+            order = await ctx.svc.orders.member_order(campaign_id, member_id, name, products, with_label=False)
+            items = "、".join(f"{p.name}×{q}" for p, q in order.items)
+            ctx.acks.append(Ack(other.room_id, member_id, name,
+                                "；".join([f"已记录：{items}，共{money(order.amount_cents)}", *notes]), urgent=True))
     for number, who, line, reason in out.checks:
         # The check list is the owner's: each new entry reaches her privately, with how to settle it.
         await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"

@@ -228,6 +228,14 @@ class OrderRepo:
             (campaign_id, product_id))
         return [(str(r[0]), int(r[1])) for r in rows]
 
+    async def product_waitlist(self, product_id: int) -> list[tuple[int, str, int]]:
+        """(campaign, member, qty) waiting for a product, first come first. A drop's groups sell the
+        same product rows, so this is the drop's one queue across its groups."""
+        rows = await self.db.fetchall(
+            "SELECT campaign_id, member_id, qty FROM waitlist WHERE product_id = ? AND qty > 0 ORDER BY id",
+            (product_id,))
+        return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
     async def waitlist(self, campaign_id: int) -> list[tuple[str, int, int]]:
         """(member, product id, qty) of the whole waitlist, first come first."""
         rows = await self.db.fetchall(

@@ -313,3 +313,23 @@ async def test_a_group_with_its_own_deadline_stays_open_after_the_others(bot: Ha
         assert sum(t.startswith("✂️") for t in bot.texts(room)) == 1
     await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒\n截单 2群 明天 25点", room=None)
     assert bot.private()[-1].startswith("没有开团：「截单 … 明天 25点」的时间看不懂或已经过了。")
+
+
+async def test_stock_freed_in_one_group_serves_the_drops_waitlist_in_order_across_groups(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", DROP, room=None)
+    await bot.say("wx_zhang", "草莓5盒", room="r1")  # the whole stock
+    await bot.say("wx_li", "草莓2盒", room="r2")  # waits first, in group 2
+    await bot.say("wx_wang", "草莓2盒", room="r1")  # waits second, in group 1
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_zhang", "草莓改成2盒", room="r1")  # frees 3 boxes, in group 1
+    await bot.settle()
+    book = await bot.book()
+    # First come first across the groups: 李四 (group 2) gets her 2, 王五 the 1 left, and waits for 1 more.
+    assert book[("wx_zhang", "草莓")] == 2 and book[("wx_li", "草莓")] == 2 and book[("wx_wang", "草莓")] == 1
+    assert await _waitlist(bot.db) == [("r1", "wx_wang", 1)]
+    r2 = "\n".join(bot.texts("r2"))
+    assert "@李四" in r2 and "候补到了：草莓补上2盒" in r2  # told in her own group
+    r1 = "\n".join(bot.texts("r1"))
+    assert "候补到了：草莓补上1盒，还候补1盒" in r1 and "李四" not in r1

@@ -43,6 +43,9 @@ class Outcome:
     freed: set[int] = field(default_factory=set)  # stocked products someone released
     # Members told in the group that stock freed up for them from the waitlist.
     served: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # The same, for members served in another group of a drop: campaign → member → notes.
+    served_in: dict[int, dict[str, list[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
 
     def note(self, member_id: str, text: str) -> None:
         self.notes[member_id].append(text)
@@ -126,26 +129,33 @@ class OrderBook:
         return left
 
     async def _serve(self, campaign: Campaign, msg_id: str, now: datetime, out: Outcome) -> None:
-        """Freed stock goes to the waitlist, first come first; each member served is told."""
+        """Freed stock goes to the waitlist, first come first; each member served is told.
+
+        In a drop the queue spans its groups: a member waiting in another group is
+        served in her own group's book and told there (`out.served_in`)."""
         for product_id in sorted(out.freed):
             product = await self.orders.product(product_id)
             assert product.stock is not None
             left = max(product.stock - await self.orders.sold_of(product_id), 0)
             unit = product.unit or "份"
-            for waiting, want in await self.orders.waitlist_queue(campaign.id, product_id):
+            for campaign_id, waiting, want in await self.orders.product_waitlist(product_id):
                 if left <= 0:
                     break
                 grant = min(left, want)
-                line_id = await self._text_line(campaign, waiting, msg_id, now,
-                                                await self.orders.member_lines(campaign.id, waiting, "text"))
-                have = (await self.orders.items(campaign.id, line_id)).get(product_id, 0)
-                await self.orders.set_item(campaign.id, line_id, product_id, have + grant)
+                line_id = await self._text_line(campaign_id, waiting, msg_id, now,
+                                                await self.orders.member_lines(campaign_id, waiting, "text"))
+                have = (await self.orders.items(campaign_id, line_id)).get(product_id, 0)
+                await self.orders.set_item(campaign_id, line_id, product_id, have + grant)
                 await self.orders.add_sold(product_id, grant)
-                await self.orders.set_waitlist(campaign.id, product_id, waiting, want - grant, msg_id, now)
+                await self.orders.set_waitlist(campaign_id, product_id, waiting, want - grant, msg_id, now)
                 left -= grant
-                out.touched.add(waiting)
                 rest = f"，还候补{want - grant}{unit}" if want > grant else ""
-                out.served[waiting].append(f"候补到了：{product.name}补上{grant}{unit}{rest}")
+                note = f"候补到了：{product.name}补上{grant}{unit}{rest}"
+                if campaign_id == campaign.id:
+                    out.touched.add(waiting)
+                    out.served[waiting].append(note)
+                else:
+                    out.served_in[campaign_id][waiting].append(note)
         out.freed.clear()
 
     async def _grant(self, campaign: Campaign, member_id: str, product_id: int, qty: int,
@@ -451,13 +461,13 @@ class OrderBook:
 
     # -- plain messages --------------------------------------------------------
 
-    async def _text_line(self, campaign: Campaign, member_id: str, msg_id: str, now: datetime,
+    async def _text_line(self, campaign_id: int, member_id: str, msg_id: str, now: datetime,
                          her_lines: list[Line]) -> int:
         for line in (ln for ln in her_lines if ln.source == "text"):
             if not line.live:
                 await self.orders.set_live(line, True, now)
             return line.id
-        return await self.orders.add_line(campaign.id, member_id, "text", member_id, "", "", "", True,
+        return await self.orders.add_line(campaign_id, member_id, "text", member_id, "", "", "", True,
                                           msg_id, now)
 
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
@@ -511,7 +521,7 @@ class OrderBook:
             return out
         if intent.action not in (Action.SET, Action.ADD):
             return out
-        text_line = await self._text_line(campaign, sender, msg_id, now, her_lines)
+        text_line = await self._text_line(campaign.id, sender, msg_id, now, her_lines)
         text_items = await self.orders.items(campaign.id, text_line)
         desired = dict(text_items)
         for item in intent.items:
