@@ -8,7 +8,8 @@ templates, and the outbound queue with its limits lifted.
 
 Prints throughput, per-message latency (median, p99, max), peak memory, the
 cost of one copy at 50/200/500 lines, /汇总 on a large campaign, and start-up
-time on a database of one million orders and 10,000 schedules (skipped with
+time on a database of one million orders and 10,000 schedules, and one drop across 20 groups x 300
+members with its 限量 stock racing from all of them (all skipped with
 --quick). Last line: `bench: N msg/s, p99 X ms, rss Y MB`.
 
     python bench/run.py            # the full run (several minutes)
@@ -230,6 +231,10 @@ async def main(quick: bool) -> None:
             print(f"/汇总 on a campaign with 10,000 orders: {await big_summary(folder, 10_000):.1f} ms")
             print(f"start-up with 1,000,000 orders and 10,000 schedules: "
                   f"{await startup(folder, 1_000_000, 10_000):.2f} s")
+            # One drop across 20 groups x 300 members, its 限量 racing from all of them (bench/drop_cost.py).
+            from bench.drop_cost import run as drop
+
+            await drop(folder, 20, 300, 3000)
     print(f"peak memory during the load: {rss_mb:.0f} MB")
     print(f"bench: {rate:.0f} msg/s, p99 {p99 * 1000:.1f} ms, rss {rss_mb:.0f} MB")
 
