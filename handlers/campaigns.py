@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.app.context import Context
-from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
+from bot.app.groups import drop_groups, split_group_pickups
 from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
 from bot.domain.lifecycle import (
     announcement,
@@ -47,19 +47,14 @@ def _deadline(written: str, ctx: Context) -> datetime | None:
 @router.command("开团", "open", admin_only=True, many_groups=True,
                 help="/开团 标题 + 每行一个商品；加一行「群 1群 2群」或「群 全部」同时在几个群开同一个团")
 async def open_command(ctx: Context, args: str) -> None:
-    words, body = split_groups_line(args)
-    rooms = [ctx.room_id]
-    pickups: dict[str, str] = {}
+    drop = await drop_groups(ctx, args)
+    if isinstance(drop, str):
+        ctx.reply(drop)
+        return
+    rooms, pickups, body = drop.rooms, drop.pickups, drop.body
     closes: dict[str, datetime] = {}
-    if words is not None:
-        groups = await her_groups(ctx)
-        named = named_groups(groups, words)
-        if isinstance(named, str):
-            ctx.reply(named)
-            return
-        rooms = [g.room_id for g in named]
-        pickups, body = split_group_pickups(body, groups, named)
-        own_closes, body = split_group_pickups(body, groups, named, "截单")
+    if drop.named:
+        own_closes, body = split_group_pickups(body, drop.groups, drop.named, "截单")
         for room, written in own_closes.items():
             at = _deadline(written, ctx)
             if at is None:

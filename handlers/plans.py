@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bot.app.context import Context
-from bot.app.groups import her_groups, named_groups, split_group_pickups, split_groups_line
+from bot.app.groups import drop_groups
 from bot.app.jobs import KIND_NAMES, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
@@ -55,17 +55,11 @@ async def interaction_command(ctx: Context, args: str) -> None:
 @router.command("定时开团", "plan", admin_only=True, many_groups=True,
                 help="/定时开团 时间 标题 + 商品行（可加一行「群 1群 2群」）")
 async def plan_command(ctx: Context, args: str) -> None:
-    words, args = split_groups_line(args)
-    rooms = [ctx.room_id]
-    pickups: dict[str, str] = {}
-    if words is not None:
-        groups = await her_groups(ctx)
-        named = named_groups(groups, words)
-        if isinstance(named, str):
-            ctx.reply(named)
-            return
-        rooms = [g.room_id for g in named]
-        pickups, args = split_group_pickups(args, groups, named)
+    drop = await drop_groups(ctx, args)
+    if isinstance(drop, str):
+        ctx.reply(drop)
+        return
+    rooms, pickups, args = drop.rooms, drop.pickups, drop.body
     plan: Plan | None = None
     try:
         plan = parse_plan(args, ctx.now)

@@ -108,6 +108,31 @@ def split_group_pickups(args: str, groups: list[Group], named: list[Group],
     return pickups, "\n".join(kept)
 
 
+@dataclass(frozen=True)
+class DropGroups:
+    """Where an opening goes: its rooms, and the 自提 lines it gave each group (taken out of `body`)."""
+
+    rooms: list[str]
+    body: str
+    pickups: dict[str, str]
+    groups: list[Group]  # her groups, when a 群 line named some; else empty
+    named: list[Group]
+
+
+async def drop_groups(ctx: Context, args: str) -> DropGroups | str:
+    """The groups a /开团 or /定时开团 names with its 群 line (just this group without one), or the
+    one line that says why not."""
+    words, body = split_groups_line(args)
+    if words is None:
+        return DropGroups([ctx.room_id], body, {}, [], [])
+    groups = await her_groups(ctx)
+    named = named_groups(groups, words)
+    if isinstance(named, str):
+        return named
+    pickups, body = split_group_pickups(body, groups, named)
+    return DropGroups([g.room_id for g in named], body, pickups, groups, named)
+
+
 def listing(groups: list[Group], current: str | None) -> str:
     lines = [f"{g.number}. {g.topic}{'（当前）' if g.room_id == current else ''}" for g in groups]
     return "\n".join(lines)
