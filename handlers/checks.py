@@ -11,6 +11,7 @@ import re
 from bot.app.context import Ack, Context
 from bot.app.router import Router
 from bot.domain.orderbook import catalog_of
+from bot.domain.pickup import items_text
 from bot.parsing.order_text import Action, Intent, parse_order_text
 from bot.render.templates import money
 from storage.records import Campaign, Unreadable
@@ -78,7 +79,7 @@ async def confirm_command(ctx: Context, args: str) -> None:
     await ctx.svc.book.apply_intent(campaign, intent, member, name, order_text, ctx.msg.id, ctx.now)
     ctx.svc.orders.settle(entry.id, f"团长确认：{order_text}", ctx.now)
     order = await ctx.svc.orders.member_order(campaign.id, member, name, products, with_label=False)
-    items = "、".join(f"{p.name}×{q}" for p, q in order.items)
+    items = items_text(order)
     ctx.reply_private(f"已确认 #{entry.id}：{name} 现在是 {items or '无'}")
     if order.items:
         ctx.acks.append(Ack(campaign.room_id, member, name,

@@ -9,6 +9,7 @@ from bot.app.router import Chat, Router
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
+from bot.domain.pickup import items_text
 from bot.models import MessageKind
 from bot.parsing.jielong import JielongCopy, parse_copy
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
@@ -66,7 +67,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
             await ctx.svc.rooms.name_of(ctx.room_id, member_id)
         order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products, with_label=False)
         notes = [*out.notes.get(member_id, []), *out.served.get(member_id, [])]
-        items = "、".join(f"{p.name}×{q}" for p, q in order.items)
+        items = items_text(order)
         if order.items:
             text = f"已记录：{items}，共{money(order.amount_cents)}"
         elif member_id in out.touched and not notes:
@@ -92,7 +93,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
         for member_id, notes in sorted(served.items()):
             name = await ctx.svc.rooms.name_of(other.room_id, member_id)
             order = await ctx.svc.orders.member_order(campaign_id, member_id, name, products, with_label=False)
-            items = "、".join(f"{p.name}×{q}" for p, q in order.items)
+            items = items_text(order)
             ctx.acks.append(Ack(other.room_id, member_id, name,
                                 "；".join([f"已记录：{items}，共{money(order.amount_cents)}", *notes]), urgent=True))
     for number, who, line, reason in out.checks:
