@@ -241,11 +241,13 @@ async def test_the_workbook_of_a_drop(bot: Harness) -> None:
     (sent,) = [o for o in bot.take() if o.file is not None]
     assert sent.to == "wx_owner" and sent.file is not None and sent.file.path is not None
     wb = load_workbook(sent.file.path)
-    supplier = [[c.value for c in row] for row in wb["采购单"].iter_rows(min_row=2)]
-    assert [(r[2], r[6]) for r in supplier if r[2]] == [("草莓", 3)]
+    supplier = [[c.value for c in row] for row in wb["采购单"].iter_rows()]
+    product, bought = supplier[0].index("商品"), supplier[0].index("采购数量")
+    assert [(r[product], r[bought]) for r in supplier[1:]] == [("草莓", 3), ("合计", 3)]
     members = [[c.value for c in row] for row in wb["团员对账"].iter_rows()]
-    assert members[0][-1] == "群"
-    assert [(r[3], r[-1]) for r in members[1:3]] == [("张三", "锦绣1群"), ("李四", "锦绣2群")]
+    # Each group's part of the drop is a campaign of its own: 团ID and 群 stay, the one title does not.
+    assert members[0][:3] == ["团ID", "成员ID", "昵称"] and members[0][-1] == "群"
+    assert [(r[2], r[-1]) for r in members[1:3]] == [("张三", "锦绣1群"), ("李四", "锦绣2群")]
 
 
 async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> None:
@@ -285,7 +287,8 @@ async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> 
     (sent,) = [o for o in bot.take() if o.file is not None and o.to == "wx_owner"]
     assert sent.file is not None and sent.file.path is not None
     shares = [[c.value for c in row] for row in load_workbook(sent.file.path)["分润"].iter_rows()]
-    assert shares[1][2:8] == ["锦绣2群", "李四", "wx_li", 0.1, 120, 12]
+    assert shares[0][:6] == ["群", "合伙人", "成员ID", "分润比例", "本群销售额", "分润"]
+    assert shares[1][:6] == ["锦绣2群", "李四", "wx_li", 0.1, 120, 12]
     # The owner closes: her totals carry the partner's share.
     await bot.say("wx_owner", "/截单", room=None)
     closed = next(t for t in bot.private() if t.startswith("📋 周六水果团 汇总（已截单）"))

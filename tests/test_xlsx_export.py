@@ -70,12 +70,13 @@ async def test_write_exports_names_the_file_and_fills_every_sheet(bot: Harness, 
     assert wb.sheetnames == SHEETS
 
     supplier = _rows(wb["采购单"])
-    assert supplier[0] == ("团ID", "团名", "商品", "单位", "单价", "下单数量", "采购数量", "采购金额", "下单人数",
+    # One campaign: its id and title are in the file name and every printed page's header, not on each row.
+    assert supplier[0] == ("商品", "单位", "单价", "下单数量", "采购数量", "采购金额", "下单人数",
                            "佣金比例", "佣金", "备注", "候补（超出限量）")
-    assert [r[2:8] for r in supplier[1:3]] == [("草莓", "盒", 30, 4, 4, 120), ("砂糖橘", "箱", 25, 4, 4, 100)]
-    assert [(r[9], r[10]) for r in supplier[1:3]] == [(0.1, 12), (0.125, 12.5)]
+    assert [r[0:6] for r in supplier[1:3]] == [("草莓", "盒", 30, 4, 4, 120), ("砂糖橘", "箱", 25, 4, 4, 100)]
+    assert [(r[7], r[8]) for r in supplier[1:3]] == [(0.1, 12), (0.125, 12.5)]
     total = supplier[-1]
-    assert (total[0], total[6], total[7], total[10]) == ("合计", 8, 220, 24.5)
+    assert (total[0], total[4], total[5], total[8]) == ("合计", 8, 220, 24.5)
 
     members = _rows(wb["团员对账"])
     header = members[0]
@@ -131,10 +132,10 @@ async def test_sheets_are_readable_and_printable(bot: Harness, tmp_path: Path) -
         assert all(c.border.top.style == "thin" and c.border.bottom.style == "double" for c in ws[last])
     assert wb["团员对账"].page_setup.orientation == "landscape"
     assert wb["采购单"].oddHeader.center.text == "周六水果团 · 采购单"
-    money = wb["团员对账"]["I2"]  # 应付, 李四 (the first to order)
+    money = wb["团员对账"]["G2"]  # 应付, 李四 (the first to order)
     assert money.number_format == '"¥"#,##0.00' and money.value == 30
-    assert wb["采购单"]["J2"].number_format == "0.00%"
-    assert wb["团员对账"].auto_filter.ref == "A1:O5"  # the data, not the totals row
+    assert wb["采购单"]["H2"].number_format == "0.00%"
+    assert wb["团员对账"].auto_filter.ref == "A1:M5"  # the data, not the totals row
 
 
 @pytest.mark.slow
@@ -145,11 +146,14 @@ async def test_orders_sheet_is_the_csv_rows(db_path: Path, tmp_path: Path) -> No
     assert r.stdout == ""
     csv_rows = list(csv.reader(io.StringIO(run("export", "--db", db_path, "--format", "csv").stdout.lstrip("\ufeff"))))
     sheet = _rows(load_workbook(out)["订单明细"])
-    assert [c for c in sheet[0]] == csv_rows[0]
-    as_text = [[("" if v is None else f"{v:.2f}" if i >= 10 else str(v)) for i, v in enumerate(row)]
+    # The CSV's rows, less 团ID, 群, 团名 and 状态: one campaign's workbook names it once, not on every row.
+    assert csv_rows[0][:4] == ["团ID", "群", "团名", "状态"]
+    assert {tuple(row[:4]) for row in csv_rows[1:]} == {("1", "r1", "周六水果团", "已截单")}
+    assert [c for c in sheet[0]] == csv_rows[0][4:]
+    as_text = [[("" if v is None else f"{v:.2f}" if i >= 6 else str(v)) for i, v in enumerate(row)]
                for row in sheet[1:-1]]
-    assert as_text == csv_rows[1:]
-    assert sheet[-1][0] == "合计" and sheet[-1][8] == 8 and sheet[-1][11] == 220
+    assert as_text == [row[4:] for row in csv_rows[1:]]
+    assert sheet[-1][0] == "合计" and sheet[-1][4] == 8 and sheet[-1][7] == 220
 
 
 @pytest.mark.slow
@@ -256,6 +260,10 @@ async def test_every_campaign_in_one_workbook_each_pickup_point_on_its_own_page(
     assert [b.id for b in packing.row_breaks.brk] == [2]  # after 东门快递柜's last row
     assert wb["采购单"].oddHeader.center.text == "2个团 · 采购单"
     assert _rows(wb["采购单"])[-1][7] == 60 + 15
+    # Several campaigns: each row says whose it is (their one group is not repeated on every row).
+    orders = _rows(wb["订单明细"])
+    assert orders[0][:4] == ("团ID", "团名", "状态", "成员ID")
+    assert [r[:3] for r in orders[1:-1]] == [(1, "周六水果团", "已截单"), (2, "周日蔬菜团", "进行中")]
 
 
 # What members type reaches the workbook: it must come back as the same text, never run as a formula or a link.

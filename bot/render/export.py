@@ -92,6 +92,11 @@ class Column:
     header: str
     kind: Kind = Kind.TEXT
     max_width: int = 30  # characters; longer text is cut on screen, not in the cell
+    # Names the campaign (its id, title, state, group). A workbook of one campaign says that once, in its
+    # file name and on every printed page, so such a column is left out of a sheet where every row has
+    # the same value: on paper it is width the packing list needs, and in a 10,000-order workbook it is
+    # a fifth of the cells. The CSV keeps every column: programs read it row by row.
+    campaign: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,12 @@ class Table:
     columns: tuple[Column, ...]
     rows: tuple[tuple[Value, ...], ...]
     totals: tuple[Value, ...] | None = None  # the row under the data, in XLSX only
+
+
+_CAMPAIGN_ID = Column("团ID", Kind.INT, campaign=True)
+_TITLE = Column("团名", campaign=True)
+_STATUS = Column("状态", campaign=True)
+_GROUP = Column("群", max_width=20, campaign=True)
 
 
 def _local(value: datetime | None, tz: tzinfo) -> datetime | None:
@@ -117,7 +128,7 @@ def _note(campaign: Campaign) -> str:
 
 def orders_table(reports: Reports, tz: tzinfo) -> Table:
     """One row per order item: the orders CSV and the workbook's 订单明细 (one layout for both)."""
-    columns = (Column("团ID", Kind.INT), Column("群", max_width=20), Column("团名"), Column("状态"),
+    columns = (_CAMPAIGN_ID, _GROUP, _TITLE, _STATUS,
                Column("成员ID", max_width=20), Column("昵称", max_width=16), Column("接龙标注"),
                Column("商品", max_width=20), Column("数量", Kind.INT), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("金额", Kind.MONEY))
@@ -137,7 +148,7 @@ def orders_table(reports: Reports, tz: tzinfo) -> Table:
 
 def supplier_table(reports: Reports, tz: tzinfo) -> Table:
     s = reports.supplier
-    columns = (Column("团ID", Kind.INT), Column("团名"), Column("商品", max_width=24), Column("单位", max_width=6),
+    columns = (_CAMPAIGN_ID, _TITLE, Column("商品", max_width=24), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
                Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT), Column("佣金比例", Kind.PERCENT),
                Column("佣金", Kind.MONEY), Column("备注"), Column("候补（超出限量）", Kind.INT))
@@ -155,7 +166,7 @@ def packing_table(reports: Reports, tz: tzinfo) -> Table:
     p = reports.packing
     columns = (Column("自提点", max_width=16), Column("楼栋", Kind.INT), Column("房号", Kind.INT),
                Column("接龙标注", max_width=36), Column("昵称", max_width=16), Column("商品", max_width=40),
-               Column("件数", Kind.INT), Column("取货码", max_width=10), Column("团ID", Kind.INT), Column("团名"),
+               Column("件数", Kind.INT), Column("取货码", max_width=10), _CAMPAIGN_ID, _TITLE,
                Column("备注"), Column("签收", max_width=8))
     rows = tuple(
         (r.point, r.house.building if r.house else None, r.house.room if r.house else None, r.order.label,
@@ -170,7 +181,7 @@ def packing_table(reports: Reports, tz: tzinfo) -> Table:
 def members_table(reports: Reports, tz: tzinfo) -> Table:
     m = reports.members
     columns: tuple[Column, ...] = (
-        Column("团ID", Kind.INT), Column("团名"), Column("成员ID", max_width=20), Column("昵称", max_width=16),
+        _CAMPAIGN_ID, _TITLE, Column("成员ID", max_width=20), Column("昵称", max_width=16),
         Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
         Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
         Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
@@ -186,7 +197,7 @@ def members_table(reports: Reports, tz: tzinfo) -> Table:
         m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
     if any(r.campaign.drop_id is not None for r in m.rows):
         # A drop sold in several groups: the group each member ordered in (one row per group she ordered in).
-        columns += (Column("群", max_width=20),)
+        columns += (_GROUP,)
         rows = tuple((*row, reports.group_of(r.campaign)) for row, r in zip(rows, m.rows, strict=True))
         totals += (None,)
     return Table("members", "团员对账", columns, rows, totals)
@@ -194,7 +205,8 @@ def members_table(reports: Reports, tz: tzinfo) -> Table:
 
 def partners_table(reports: Reports, tz: tzinfo) -> Table:
     """分润: each partner's rate on her group's sales, per campaign."""
-    columns = (Column("团ID", Kind.INT), Column("团名"), Column("群", max_width=20), Column("合伙人", max_width=16),
+    # Its 群 is the partner's own group, not the campaign's: it stays.
+    columns = (_CAMPAIGN_ID, _TITLE, Column("群", max_width=20), Column("合伙人", max_width=16),
                Column("成员ID", max_width=20), Column("分润比例", Kind.PERCENT), Column("本群销售额", Kind.MONEY),
                Column("分润", Kind.MONEY), Column("备注"))
     rows = tuple(
