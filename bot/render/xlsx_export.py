@@ -13,7 +13,7 @@ collector is left alone (README "Performance" says what that costs). Columns
 that would repeat the one campaign on every row are left out (sheet_table):
 a 10,000-order campaign is ~340k cells rather than ~460k, nearly all of the
 time inside XlsxWriter (bench/export_cost.py); the bot writes in a thread, off
-the event loop. tests/test_xlsx_export.py reads the workbooks back with openpyxl.
+the event loop. tests/reports/test_xlsx_export.py reads the workbooks back with openpyxl.
 """
 
 from __future__ import annotations

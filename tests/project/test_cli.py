@@ -23,7 +23,7 @@ import pytest
 # Every test starts bot.py as a process (about a second each).
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHATS = ROOT / "tests" / "fixtures" / "chats"
 CASE_01 = CHATS / "01_append" / "transcript.jsonl"
 SHARED_CORPUS = Path(os.environ.get("JIELONG_CORPUS", ROOT.parent / "shared" / "corpus" / "jielong"))

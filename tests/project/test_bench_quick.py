@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.slow  # a process running the load benchmark
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quick_load_benchmark_prints_its_summary_line() -> None:

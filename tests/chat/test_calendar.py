@@ -15,7 +15,7 @@ from bot.clock import DEFAULT_TZ
 from bot.render.templates import KINDS, Templates
 from tests.harness import Harness
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLAN = ("/定时开团 11-22 08:00 周日鲜果团\n丹东草莓 30元/盒\n截单 11-22 20:00\n自提 东门快递柜 11-23 09:00-12:00\n"
         "预告 提前1天\n倒计时 提前10分钟")
 
@@ -166,7 +166,7 @@ async def test_after_downtime_a_missed_teaser_is_skipped_and_a_missed_close_runs
     # The skipped teaser and the skipped reminder are reported to the owner, privately.
     assert len([t for t in private if "已跳过" in t]) == 2
     # (A live bot would also send her acknowledgement, still being gathered at the stop:
-    # tests/test_durable_outbox.py. This harness sends directly, like a replay.)
+    # tests/reliability/test_durable_outbox.py. This harness sends directly, like a replay.)
     assert len(texts) == 1
     assert texts[0].startswith("✂️ 「周六鲜果团」已截单") and "草莓：2盒" in texts[0] and "¥" not in texts[0]
     assert "草莓：2盒，¥60" in private[-1]  # the money, to her alone

@@ -17,7 +17,7 @@ from bot.render.export import members_table, order_book
 from storage.db import Database
 from tests.harness import Harness
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DROP = ("/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量5\n砂糖橘 25元/箱 限购2\n"
         "截单 11-21 20:00\n自提 东门快递柜")
 SOLD_OUT = "🔥 草莓已抢完"

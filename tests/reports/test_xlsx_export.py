@@ -23,7 +23,7 @@ from bot.render.export import Column, Kind, Table
 from bot.render.xlsx_export import safe_name, write_exports, write_workbook
 from tests.harness import FRUIT, Harness, copy
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=DEFAULT_TZ)
 SHEETS = ["采购单", "分拣单", "团员对账", "订单明细"]
 

@@ -42,7 +42,7 @@ from bot.clock import DEFAULT_TZ
 # Tens of seconds: 25 kills of a 4,000-message replay.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = 4_000
 KILLS = 25
 OWNER = "wx_owner"

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from tests.test_cli import CASE_01, ROOT, run
+from tests.project.test_cli import CASE_01, ROOT, run
 
 
 def _refused(r: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -1,0 +1,1 @@
+"""The pure parsers: tables of real lines, hostile input, exact times."""

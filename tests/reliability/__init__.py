@@ -1,0 +1,1 @@
+"""Nothing lost or doubled: crashes, failed commits, the durable outbox, the one-trip storage."""

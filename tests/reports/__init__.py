@@ -1,0 +1,1 @@
+"""After the drop: fulfilment, the reports and the owner's workbook."""
