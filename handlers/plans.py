@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.app.context import Context
 from bot.app.groups import drop_groups
-from bot.app.jobs import KIND_NAMES, minutes_of
+from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
 from bot.parsing.campaign_spec import parse_open_command
@@ -38,7 +38,7 @@ async def _schedule_post(ctx: Context, kind: str, args: str, usage: str) -> None
         return
     sid = await ctx.svc.schedules.add(ctx.room_id, kind, at, {"text": text}, ctx.msg.sender.id, ctx.now)
     ctx.deadlines_changed = True
-    ctx.reply(f"📅 已安排 #{sid}：{when(at, ctx.now)} 发{KIND_NAMES[kind]}。发 /计划 查看，/取消计划 {sid} 取消。")
+    ctx.reply(f"📅 已安排 #{sid}：{when(at, ctx.now)} 发{label(kind)}。发 /计划 查看，/取消计划 {sid} 取消。")
 
 
 @router.command("预告", "teaser", admin_only=True, help="/预告 时间 [文字]")
@@ -106,11 +106,11 @@ async def plan_command(ctx: Context, args: str) -> None:
             continue
         at = plan.open_at - before
         if at <= ctx.now:
-            lines.append(f"{KIND_NAMES[kind]}时间已过，不发")
+            lines.append(f"{label(kind)}时间已过，不发")
             continue
         for each in rooms:
             await svc.schedules.add(each, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
-        lines.append(f"{when(at, ctx.now)} 发{KIND_NAMES[kind]}")
+        lines.append(f"{when(at, ctx.now)} 发{label(kind)}")
     if spec.qa:
         # Saved now, so questions during the teaser are answered too (the opening leaves them to /问答).
         for each in rooms:
@@ -136,7 +136,7 @@ async def list_command(ctx: Context, args: str) -> None:
         elif s.payload.get("text"):
             detail = "：" + str(s.payload["text"])[:20]
         # Next year's items say so: "1月2日" alone would read as this coming January.
-        lines.append(f"#{s.id} {when(s.run_at, ctx.now)} {KIND_NAMES.get(s.kind, s.kind)}{detail}")
+        lines.append(f"#{s.id} {when(s.run_at, ctx.now)} {label(s.kind)}{detail}")
     ctx.reply("\n".join(lines))
 
 
@@ -152,5 +152,5 @@ async def cancel_command(ctx: Context, args: str) -> None:
         ctx.reply(f"已取消 #{found.id} 定时开团，以及它的预告和倒计时。")
     else:
         await ctx.svc.schedules.finish(found.id, "cancelled")
-        ctx.reply(f"已取消 #{found.id} {KIND_NAMES.get(found.kind, found.kind)}。")
+        ctx.reply(f"已取消 #{found.id} {label(found.kind)}。")
     ctx.deadlines_changed = True

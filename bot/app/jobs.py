@@ -8,8 +8,8 @@ drives it (the wall clock live, the transcript's in a replay).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.digest import digest_text, next_at
@@ -24,13 +24,6 @@ from bot.render.templates import RenderError, when
 from storage.records import Product, Schedule
 
 log = logging.getLogger("bot.jobs")
-
-KIND_NAMES = {"teaser": "开团预告", "interaction": "互动", "countdown": "倒计时", "open": "开团",
-              "reminder": "截单提醒", "pickup_reminder": "取货提醒", "digest": "日报", FORWARD_JOB: "问题转团长",
-              REPEATS_JOB: "重复问题提示", "broadcast": "跟团播报"}
-# Posts that are stale after downtime; an opening is the owner's business and still happens.
-POSTS = {"teaser", "interaction", "countdown", "reminder", "pickup_reminder", "broadcast"}
-
 
 def minutes_of(delta: timedelta) -> int:
     return max(int(delta.total_seconds() // 60), 0)
@@ -140,10 +133,36 @@ async def _qa_repeats(svc: Services, s: Schedule, now: datetime) -> list[Outgoin
     return await point_repeats(svc, s.room_id, now)
 
 
-JOBS: dict[str, Job] = {"teaser": _hype, "interaction": _hype, "countdown": _hype, "open": _open,
-                        "reminder": _reminder, "pickup_reminder": _pickup_reminder,
-                        FORWARD_JOB: _qa_forward, REPEATS_JOB: _qa_repeats, "broadcast": _broadcast,
-                        "digest": _digest}
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of scheduled job: what runs, what the owner calls it, and what downtime does to it."""
+
+    kind: str  # as stored in schedules.kind
+    label: str  # what /计划 and the owner's notices call it
+    run: Job
+    # A post is stale when the bot was offline past the grace period: it is skipped and the owner told.
+    # An opening, a digest or a forwarded question is still hers to have, however late.
+    stale_when_late: bool
+
+
+JOBS: Mapping[str, JobKind] = {job.kind: job for job in (
+    JobKind("teaser", "开团预告", _hype, stale_when_late=True),
+    JobKind("interaction", "互动", _hype, stale_when_late=True),
+    JobKind("countdown", "倒计时", _hype, stale_when_late=True),
+    JobKind("open", "开团", _open, stale_when_late=False),
+    JobKind("reminder", "截单提醒", _reminder, stale_when_late=True),
+    JobKind("pickup_reminder", "取货提醒", _pickup_reminder, stale_when_late=True),
+    JobKind("broadcast", "跟团播报", _broadcast, stale_when_late=True),
+    JobKind("digest", "日报", _digest, stale_when_late=False),
+    JobKind(FORWARD_JOB, "问题转团长", _qa_forward, stale_when_late=False),
+    JobKind(REPEATS_JOB, "重复问题提示", _qa_repeats, stale_when_late=False),
+)}
+
+
+def label(kind: str) -> str:
+    """What the owner calls a schedule's kind (the kind itself for one this version does not know)."""
+    job = JOBS.get(kind)
+    return job.label if job is not None else kind
 
 
 async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) -> list[Outgoing]:
@@ -151,21 +170,21 @@ async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) ->
 
     The one error path for jobs: a stale, skipped or failing job is recorded
     on the schedule and logged; nothing half-made is posted."""
-    if s.kind in POSTS and late > svc.settings.grace:
+    job = JOBS.get(s.kind)
+    if job is not None and job.stale_when_late and late > svc.settings.grace:
         log.warning("schedule #%s (%s in %s) skipped: %s late", s.id, s.kind, s.room_id, late)
         await svc.schedules.finish(s.id, "skipped", f"late by {late}")
         owner = await svc.rooms.owner(s.room_id)
         if owner is None:
             return []
         # Privately: the owner planned it and should know it never went out.
-        return [Outgoing(text=f"⏰ 计划 #{s.id}（{KIND_NAMES.get(s.kind, s.kind)}）本该 {when(s.run_at)} 发出，"
+        return [Outgoing(text=f"⏰ 计划 #{s.id}（{job.label}）本该 {when(s.run_at)} 发出，"
                               f"机器人当时不在线，晚了{minutes_of(late)}分钟，已跳过没有发。需要的话请重新安排。",
                          to=owner)]
-    job = JOBS.get(s.kind)
     try:
         if job is None:
             raise Skip(f"unknown kind {s.kind}")
-        posts = await job(svc, s, now)
+        posts = await job.run(svc, s, now)
     except Skip as why:
         log.warning("schedule #%s (%s in %s) skipped: %s", s.id, s.kind, s.room_id, why)
         await svc.schedules.finish(s.id, "skipped", str(why)[:200])
