@@ -336,3 +336,14 @@ async def test_stock_freed_in_one_group_serves_the_drops_waitlist_in_order_acros
     assert "@李四" in r2 and "候补到了：草莓补上2盒" in r2  # told in her own group
     r1 = "\n".join(bot.texts("r1"))
     assert "候补到了：草莓补上1盒，还候补1盒" in r1 and "李四" not in r1
+
+
+async def test_statistics_count_a_drop_once_over_all_groups(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒", room=None)
+    await bot.say("wx_zhang", "草莓1盒", room="r1")
+    await bot.say("wx_li", "草莓2盒", room="r2")
+    await bot.say("wx_owner", "/统计 7", room="r1")
+    # Each group sold in one campaign; over both groups it is still one 团, not two.
+    assert bot.private()[-1] == ("📊 近7天\n本群：1个团，1人下单，1单，¥30，人均¥30，复购率0%\n"
+                                 "全部2个群：1个团，2人下单，2单，¥90，人均¥45，复购率0%")
