@@ -6,6 +6,8 @@ for WeChat, each with her items and a short pickup code.
 
 from __future__ import annotations
 
+from enum import Enum
+
 from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.partners import runs_whole_drop
@@ -38,23 +40,44 @@ async def arrived_command(ctx: Context, args: str) -> None:
     parts = [campaign]
     if campaign.drop_id is not None and await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
         parts = [p for p in await ctx.svc.campaigns.parts(campaign) if p.status == "closed"]
-    told = [part for part in parts if await _arrive(ctx, part, given)]
-    if not told:
+    results = [(part, await _arrive(ctx, part, given)) for part in parts]
+    told = [part for part, result in results if result is _Arrival.TOLD]
+    if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):
+        ctx.reply(f"「{campaign.title}」的到货通知已经发过了，这次没有再发。提醒还没取货的人：/提醒取货；"
+                  "换了自提点或时间：/到货 自提点 时间（只通知还没取货的人）。")
+    elif not told:
         ctx.reply(f"「{campaign.title}」没有订单。")
     elif len(parts) > 1:
         topics = [await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in told]
         ctx.reply_private(f"✅ 已在{len(told)}个群发到货通知：{'、'.join(topics)}")
 
 
-async def _arrive(ctx: Context, campaign: Campaign, given: str) -> bool:
-    """Marks one group's part arrived and posts its pickup notice there; False when it has no orders."""
+class _Arrival(Enum):
+    TOLD = "told"
+    TOLD_BEFORE = "told before"  # every buyer has her notice and code, and the place is the same
+    NO_ORDERS = "no orders"
+
+
+async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
+    """Marks one group's part arrived and posts its pickup notice there, to whoever has not had it.
+
+    A second /到货 (typed twice, or from her private chat after the group's) would @ every buyer again;
+    it only tells buyers who have no code yet, or, when it names a new place or time, everyone who has
+    not collected."""
     svc = ctx.svc
+    moved = bool(given) and given != (campaign.pickup or "")
     place = given or campaign.pickup or ""
     await svc.campaigns.set_arrived(campaign.id, ctx.now, given or None)
     orders = await buyers(svc, campaign)
     if not orders:
-        return False
+        return _Arrival.NO_ORDERS
     existing = await svc.fulfilment.of_campaign(campaign.id)
+    if moved:
+        orders = [o for o in orders if o.member_id not in existing or existing[o.member_id].collected_at is None]
+    else:
+        orders = [o for o in orders if o.member_id not in existing or not existing[o.member_id].pickup_code]
+    if not orders:
+        return _Arrival.TOLD_BEFORE
     used = {f.pickup_code for f in existing.values() if f.pickup_code}
     next_code = FIRST_CODE
     entries: list[dict[str, str]] = []
@@ -73,7 +96,7 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> bool:
                                     part=part, parts=len(parts))
         # Her notified_at is set when this part is delivered, not now.
         ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))
-    return True
+    return _Arrival.TOLD
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:

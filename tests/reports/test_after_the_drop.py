@@ -35,9 +35,17 @@ async def test_arrival_notice_gives_each_buyer_items_and_a_code(bot: Harness) ->
         "@李四 砂糖橘×1 取货码102",
         "@王五 草莓×1、砂糖橘×1 取货码103",
     ]
-    # Sending it again keeps everyone's code.
+    # Typed again: nobody is @-ed a second time, and she hears why, privately.
     await bot.say("wx_owner", "/到货")
-    assert "@张三 草莓×2 取货码101" in bot.take()[0].text
+    (said,) = bot.take()
+    assert said.to == "wx_owner" and said.text.startswith("「周六水果团」的到货通知已经发过了，这次没有再发。")
+    # A new place: whoever has not collected hears it, with the code she already has.
+    await bot.say("wx_owner", "/核销 101")
+    bot.take()
+    await bot.say("wx_owner", "/到货 西门超市")
+    (notice,) = bot.take()
+    assert notice.room_id is not None and notice.mentions == ("wx_li", "wx_wang")
+    assert notice.text.split("\n")[1:4] == ["📍 自提：西门超市", "@李四 砂糖橘×1 取货码102", "@王五 草莓×1、砂糖橘×1 取货码103"]
 
 
 async def test_notice_for_many_buyers_mentions_each_exactly_once_in_small_batches(bot: Harness) -> None:
