@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.app.context import Context
-from bot.app.groups import drop_groups, split_group_pickups
+from bot.app.groups import drop_groups, group_deadlines
 from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
 from bot.domain.lifecycle import (
     announcement,
@@ -19,7 +17,6 @@ from bot.domain.lifecycle import (
 from bot.domain.partners import group_summary, runs_whole_drop
 from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.parsing.jielong import parse_copy
-from bot.parsing.timeparse import ImpossibleTime, strict_when
 from bot.render.templates import when
 from storage.records import Campaign
 
@@ -35,15 +32,6 @@ async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | Non
     return campaign
 
 
-def _deadline(written: str, ctx: Context) -> datetime | None:
-    """A group's own 截单 time, when it reads as a time still to come."""
-    try:
-        at = strict_when(written, ctx.now)
-    except ImpossibleTime:
-        return None
-    return at if at is not None and at > ctx.now else None
-
-
 @router.command("开团", "open", admin_only=True, many_groups=True,
                 help="/开团 标题 + 每行一个商品；加一行「群 1群 2群」或「群 全部」同时在几个群开同一个团")
 async def open_command(ctx: Context, args: str) -> None:
@@ -51,16 +39,11 @@ async def open_command(ctx: Context, args: str) -> None:
     if isinstance(drop, str):
         ctx.reply(drop)
         return
-    rooms, pickups, body = drop.rooms, drop.pickups, drop.body
-    closes: dict[str, datetime] = {}
-    if drop.named:
-        own_closes, body = split_group_pickups(body, drop.groups, drop.named, "截单")
-        for room, written in own_closes.items():
-            at = _deadline(written, ctx)
-            if at is None:
-                ctx.reply(f"没有开团：「截单 … {written}」的时间看不懂或已经过了。")
-                return
-            closes[room] = at
+    deadlines = group_deadlines(drop, ctx.now)
+    if isinstance(deadlines, str):
+        ctx.reply(f"没有开团：{deadlines}。")
+        return
+    rooms, pickups, (closes, body) = drop.rooms, drop.pickups, deadlines
     spec = parse_open_command(body, ctx.now)
     if len(rooms) == 1 and not pickups and not closes:
         if rooms[0] != ctx.room_id:

@@ -8,10 +8,11 @@ post; the app runs due jobs inside a transaction, on whichever clock drives it
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from bot.app.context import Context
-from bot.app.groups import drop_groups
+from bot.app.groups import drop_groups, group_deadlines
 from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
@@ -72,7 +73,12 @@ async def plan_command(ctx: Context, args: str) -> None:
     if plan.open_at <= ctx.now:
         ctx.reply(f"没有安排：开团时间 {past_reason(plan.open_at)}。")
         return
-    spec = parse_open_command(plan.open_body, ctx.now, opens_at=plan.open_at)
+    deadlines = group_deadlines(replace(drop, body=plan.open_body), ctx.now, after=plan.open_at)
+    if isinstance(deadlines, str):
+        ctx.reply(f"没有安排：{deadlines}。")
+        return
+    closes, open_body = deadlines
+    spec = parse_open_command(open_body, ctx.now, opens_at=plan.open_at)
     problem = ""
     if spec.close_problem is not None:
         problem = f"没有安排：{spec.close_problem}。"
@@ -86,12 +92,14 @@ async def plan_command(ctx: Context, args: str) -> None:
         ctx.reply(problem + ("\n看不懂的行：\n" + "\n".join(spec.problems) if spec.problems else ""))
         return
     reminder = plan.reminder_before or ctx.svc.settings.reminder_before
-    payload: dict[str, Any] = {"body": plan.open_body, "drafted_at": ctx.now.isoformat(),
+    payload: dict[str, Any] = {"body": open_body, "drafted_at": ctx.now.isoformat(),
                                "reminder_minutes": minutes_of(reminder)}
     if len(rooms) > 1:
         payload["rooms"] = rooms  # one drop in every one of these groups (bot/app/jobs.py opens it)
     if pickups:
         payload["pickups"] = pickups
+    if closes:
+        payload["closes"] = {room: at.isoformat() for room, at in closes.items()}
     svc, room, who = ctx.svc, rooms[0], ctx.msg.sender.id
     plan_id = await svc.schedules.add(room, "open", plan.open_at, payload, who, ctx.now)
     await svc.schedules.set_plan(plan_id, plan_id)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.app.context import Context
 from bot.app.router import Command, refusal
 from bot.parsing.textnorm import nfkc
+from bot.parsing.timeparse import ImpossibleTime, strict_when
 
 # "2群" as a word on the command's first line.
 _INLINE = re.compile(r"(?:^|\s)(\d{1,3})\s*群(?=\s|$)")
@@ -200,3 +202,23 @@ async def resolve_group(ctx: Context, cmd: Command, args: str) -> tuple[str, str
                           f"发 /群 2 选定一个群（之后的私聊命令都用它），或在命令后写群号，如 /{name} 2群")
         return None
     return current.room_id, rest
+
+
+def group_deadlines(drop: DropGroups, now: datetime, after: datetime | None = None
+                    ) -> tuple[dict[str, datetime], str] | str:
+    """A drop's own 截单 lines per group ("截单 2群 11-21 18:00"), for /开团 and /定时开团 alike:
+    ({room id: its deadline}, the body without those lines), or the one line that says why not. Each
+    time must be still to come, and after `after` (a planned opening) when given."""
+    if not drop.named:
+        return {}, drop.body
+    written, body = split_group_pickups(drop.body, drop.groups, drop.named, "截单")
+    closes: dict[str, datetime] = {}
+    for room, text in written.items():
+        try:
+            at = strict_when(text, now)
+        except ImpossibleTime:
+            at = None
+        if at is None or at <= now or (after is not None and at <= after):
+            return f"「截单 … {text}」的时间看不懂或已经过了" + ("，或不在开团时间之后" if after else "")
+        closes[room] = at
+    return closes, body

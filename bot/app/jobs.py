@@ -69,7 +69,11 @@ async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     rooms = [str(r) for r in listed] if isinstance(listed, list) else [s.room_id]
     listed_pickups = s.payload.get("pickups")
     pickups = {str(k): str(v) for k, v in listed_pickups.items()} if isinstance(listed_pickups, dict) else {}
-    parts, why = await open_drop(svc, rooms, spec, s.created_by, now, reminder_before=reminder, pickups=pickups)
+    listed_closes = s.payload.get("closes")
+    closes = ({str(k): datetime.fromisoformat(str(v)) for k, v in listed_closes.items()}
+              if isinstance(listed_closes, dict) else {})
+    parts, why = await open_drop(svc, rooms, spec, s.created_by, now, reminder_before=reminder, pickups=pickups,
+                                 closes=closes)
     if not parts:
         raise Skip(why)
     return [post for part in parts for post in await announcement(svc, part)]

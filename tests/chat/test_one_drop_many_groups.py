@@ -347,3 +347,18 @@ async def test_statistics_count_a_drop_once_over_all_groups(bot: Harness) -> Non
     # Each group sold in one campaign; over both groups it is still one 团, not two.
     assert bot.private()[-1] == ("📊 近7天\n本群：1个团，1人下单，1单，¥30，人均¥30，复购率0%\n"
                                  "全部2个群：1个团，2人下单，2单，¥90，人均¥45，复购率0%")
+
+
+async def test_a_planned_drop_keeps_a_groups_own_deadline(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/定时开团 11-20 09:00 周六水果团\n群 全部\n草莓 30元/盒\n截单 11-20 10:00\n"
+                  "截单 2群 11-20 12:00", room=None)
+    assert "在2个群开团" in bot.private()[-1]
+    await bot.wait(3600)  # 09:00: open in both groups, each with its own deadline
+    one, two = await bot.svc.campaigns.open_in("r1"), await bot.svc.campaigns.open_in("r2")
+    assert one is not None and two is not None and one.close_at is not None and two.close_at is not None
+    assert (one.close_at.hour, two.close_at.hour) == (10, 12)
+    # A group's deadline before the planned opening cannot be: nothing is planned.
+    await bot.say("wx_owner", "/定时开团 11-21 09:00 周日水果团\n群 全部\n草莓 30元/盒\n截单 2群 11-21 08:00", room=None)
+    assert bot.private()[-1] == "没有安排：「截单 … 11-21 08:00」的时间看不懂或已经过了，或不在开团时间之后。"
+    assert not [s for s in await bot.svc.schedules.pending_in("r1") if s.kind == "open"]
