@@ -306,13 +306,16 @@ def _packing_key(row: PackingRow) -> tuple[object, ...]:
 
 def _packing(book: _Book) -> PackingList:
     rows = []
+    points: dict[int, str] = {}  # per campaign: its pickup line is read once, not once per order
+    for c in book.campaigns:
+        points[c.id] = pickup_point(c.pickup)
+        if c.drop_id is not None:
+            # A drop's packing list goes out per group, then per pickup point.
+            points[c.id] = f"{book.groups.get(c.room_id, c.room_id)} · {points[c.id]}"
     for order in book.orders:
         f = _fulfilment(book, order)
-        point = pickup_point(order.campaign.pickup)
-        if order.campaign.drop_id is not None:
-            # A drop's packing list goes out per group, then per pickup point.
-            point = f"{book.groups.get(order.campaign.room_id, order.campaign.room_id)} · {point}"
-        rows.append(PackingRow(point, parse_house(order.label), order, f.pickup_code, f.collected_at))
+        rows.append(PackingRow(points[order.campaign.id], parse_house(order.label), order, f.pickup_code,
+                               f.collected_at))
     rows.sort(key=_packing_key)
     return PackingList(tuple(rows), len(rows), sum(r.order.pieces for r in rows if r.order.campaign.counts))
 
