@@ -1,19 +1,19 @@
-"""The wechaty adapter's pure mapping helpers (no network, no gRPC stack needed)."""
+"""The wechaty adapter's pure helpers and the transport's behaviour before any connection (no network)."""
 
 from __future__ import annotations
 
-import enum
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from grpclib.const import Status
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 from bot.models import MessageKind, Outgoing
 from bot.transports.base import SendError
-from bot.transports.wechaty import (
-    WechatyTransport,
+from bot.transports.wechaty import WechatyTransport
+from bot.transports.wechaty.client import StreamClosed, backoff_delay, describe_error
+from bot.transports.wechaty.protocol import (
     appmsg_type,
-    backoff_delay,
-    describe_error,
     mentions_self,
     message_kind,
     parse_endpoint,
@@ -75,17 +75,21 @@ def test_appmsg_type_reads_the_outer_type() -> None:
     assert appmsg_type("<msg><appmsg><title>x</title></appmsg></msg>") is None
 
 
+NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize("value", [1_763_600_000, 1_763_600_000_000, 1_763_600_000_000_000])
 def test_timestamps_in_seconds_millis_or_micros_become_aware_utc(value: int) -> None:
-    ts = timestamp_to_datetime(value)
+    ts = timestamp_to_datetime(value, now=NOW)
     assert ts == datetime.fromtimestamp(1_763_600_000, tz=UTC)
     assert ts.tzinfo is UTC
 
 
-def test_missing_timestamp_means_now() -> None:
-    now = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
-    assert timestamp_to_datetime(0, now=now) == now
-    assert timestamp_to_datetime(None).tzinfo is not None
+def test_missing_timestamp_means_now_in_utc() -> None:
+    assert timestamp_to_datetime(0, now=NOW) == NOW
+    shanghai_now = NOW.astimezone(timezone(timedelta(hours=8)))
+    ts = timestamp_to_datetime(None, now=shanghai_now)
+    assert ts == NOW and ts.utcoffset() == timedelta(0)
 
 
 def test_qr_link_encodes_the_code() -> None:
@@ -115,21 +119,8 @@ def test_mentions_self(ids: tuple[str, ...], text: str, expected: bool) -> None:
     assert mentions_self(ids, "wx_bot", text, ["团购助手"]) is expected
 
 
-class _Status(enum.Enum):
-    UNAUTHENTICATED = 16
-    UNAVAILABLE = 14
-    INTERNAL = 13
-
-
-class _FakeGrpcError(Exception):
-    def __init__(self, status: _Status, message: str) -> None:
-        super().__init__(status, message)
-        self.status = status
-        self.message = message
-
-
 def test_describe_error_never_repeats_the_token() -> None:
-    line = describe_error(_FakeGrpcError(_Status.UNAUTHENTICATED, 'Invalid Wechaty TOKEN "s3cret"'), "h:1")
+    line = describe_error(GRPCError(Status.UNAUTHENTICATED, 'Invalid Wechaty TOKEN "s3cret"'), "h:1")
     assert "s3cret" not in line
     assert "rejected the token" in line
 
@@ -140,8 +131,11 @@ def test_describe_error_never_repeats_the_token() -> None:
         (ConnectionRefusedError(111, "Connection refused"), "connection refused"),
         (OSError(-2, "Name or service not known"), "Name or service not known"),
         (TimeoutError(), "did not answer in time"),
-        (_FakeGrpcError(_Status.UNAVAILABLE, ""), "unavailable"),
-        (_FakeGrpcError(_Status.INTERNAL, "boom"), "INTERNAL: boom"),
+        (GRPCError(Status.UNAVAILABLE, ""), "unavailable"),
+        (GRPCError(Status.INTERNAL, "boom"), "INTERNAL: boom"),
+        (GRPCError(Status.ALREADY_EXISTS), "another client is already connected"),
+        (StreamTerminatedError("Connection lost"), "dropped"),
+        (StreamClosed(), "closed the event stream"),
     ],
 )
 def test_describe_error_says_what_happened(exc: BaseException, needle: str) -> None:
@@ -170,9 +164,3 @@ async def test_stop_is_idempotent_and_run_after_stop_returns() -> None:
         raise AssertionError("no event expected")
 
     await transport.run(on_event)
-
-
-def test_by_default_the_bot_is_back_within_five_seconds_of_the_service() -> None:
-    transport = WechatyTransport(token="t", endpoint="127.0.0.1:1")
-    assert max(backoff_delay(n, initial=transport._backoff_initial, cap=transport._backoff_cap)
-               for n in range(50)) <= 5
