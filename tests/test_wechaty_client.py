@@ -36,7 +36,7 @@ class FakeLink:
 
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
-        self.stream: asyncio.Queue[EventResponse | None | Exception] = asyncio.Queue()
+        self.stream: asyncio.Queue[EventResponse | Exception | None] = asyncio.Queue()
         self.dings: list[float] = []
         self.ding_hangs = False
         self.closed = False
