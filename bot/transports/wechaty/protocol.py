@@ -36,7 +36,6 @@ UNKNOWN_NAME: Final = "群友"
 # Message types as puppet services put them on the wire: the numbering of the
 # Node `wechaty-puppet` MessageType enum, not the (different) enum in the .proto
 # file that python-wechaty-grpc generated.
-PUPPET_MSG_UNKNOWN: Final = 0
 PUPPET_MSG_TEXT: Final = 7
 PUPPET_MSG_GROUP_NOTE: Final = 10  # WeChat's native 群接龙 (appmsg type 53)
 PUPPET_MSG_TRANSFER: Final = 11

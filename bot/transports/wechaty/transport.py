@@ -107,10 +107,6 @@ class WechatyTransport:
         self._contact_names: dict[str, str] = {}
         self._recent_ids: OrderedDict[str, None] = OrderedDict()
 
-    @property
-    def client(self) -> PuppetClient:
-        return self._client
-
     # -- Transport protocol ------------------------------------------------------------------
 
     async def run(self, on_event: EventHandler) -> None:
