@@ -150,7 +150,7 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
 
         token, endpoint = _wechaty_settings()
         try:
-            transport = WechatyTransport(token=token, endpoint=endpoint, cache_dir=db_path.parent / ".wechaty")
+            transport = WechatyTransport(token=token, endpoint=endpoint, clock=clock)
             limits = SendLimits(per_group_interval=args.group_interval, per_account_per_minute=args.per_minute)
         except ValueError as exc:
             _fail(str(exc))

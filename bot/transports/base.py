@@ -2,7 +2,7 @@
 
 A transport delivers inbound events to one async callback and sends what the
 bot says. Console, replay and wechaty adapters implement it; tests use a
-recording fake. Only `bot/transports/wechaty.py` knows a real chat service.
+recording fake. Only `bot/transports/wechaty/` knows a real chat service.
 """
 
 from __future__ import annotations
