@@ -328,7 +328,7 @@ async def test_a_new_member_is_announced_with_her_name(bot: Bot) -> None:
 
 
 def test_only_the_wechaty_package_knows_the_chat_service() -> None:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     package = root / "bot" / "transports" / "wechaty"
     product = [p for folder in ("bot", "handlers", "storage", "bench") for p in (root / folder).rglob("*.py")]
     knowing = set()

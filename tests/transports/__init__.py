@@ -1,0 +1,1 @@
+"""The chat services: the WeChat puppet protocol mapping, its client and transport."""
