@@ -72,39 +72,56 @@ class JielongCopy:
 
 def parse_copy(text: str) -> JielongCopy | None:
     """The list in `text`, or None when it has no entries and no #接龙 tag."""
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    raw_lines = text.split("\n")
     tagged = bool(raw_lines) and bool(_TAG.match(clean(raw_lines[0])))
-    header: list[str] = []
-    footer: list[str] = []
-    entries: list[Entry] = []
-    loose: list[tuple[int, Entry]] = []
-    seen_entry = False
-    for raw in raw_lines:
-        read = _read_line(raw)
-        if read is not None:
-            seen_entry = True
-            footer.clear()
-            if read.key:
-                entries.append(read)
-        elif not seen_entry:
-            header.append(raw)
-        else:
-            unnumbered = _read_loose(raw)
-            if unnumbered is not None:
-                loose.append((len(entries), unnumbered))
-            # Text after the entries (a deadline note) is never part of an entry:
-            # the last entry changes from copy to copy, and gluing the footer
-            # onto it would change its key and double the order.
-            footer.append(raw)
+    # Read once: map keeps the per-line cost (a cache lookup) out of Python bytecode.
+    reads = list(map(_read_line, raw_lines))
+    first = _first_entry(reads)
+    if first is None:
+        return JielongCopy(tagged, tuple(raw_lines), (), ()) if tagged else None
+    # Text after the entries (a deadline note) is never part of an entry: the
+    # last entry changes from copy to copy, and gluing the footer onto it would
+    # change its key and double the order.
+    end = len(reads)
+    while reads[end - 1] is None:
+        end -= 1
+    entries, loose = _read_body(raw_lines[first:], reads[first:])
     if not entries and not tagged:
         return None
     return JielongCopy(
         tagged=tagged,
-        header=tuple(header),
+        header=tuple(raw_lines[:first]),
         entries=tuple(entries),
-        footer=tuple(f for f in footer if f.strip()),
+        footer=tuple(f for f in raw_lines[end:] if f.strip()),
         loose=tuple(loose),
     )
+
+
+def _first_entry(reads: list[Entry | None]) -> int | None:
+    for i, read in enumerate(reads):
+        if read is not None:
+            return i
+    return None
+
+
+def _read_body(raw_lines: list[str], reads: list[Entry | None]) -> tuple[list[Entry], list[tuple[int, Entry]]]:
+    """The entries from the first one on, and the lines without a number among and after them."""
+    if all(reads):
+        # The common copy: nothing but entries from the first one on. (`all`, not
+        # `None not in`, which would call Entry.__eq__ on every line.)
+        return [read for read in reads if read and read.key], []
+    entries: list[Entry] = []
+    loose: list[tuple[int, Entry]] = []
+    for raw, read in zip(raw_lines, reads, strict=True):
+        if read is None:
+            unnumbered = _read_loose(raw)
+            if unnumbered is not None:
+                loose.append((len(entries), unnumbered))
+        elif read.key:
+            entries.append(read)
+    return entries, loose
 
 
 @lru_cache(maxsize=1 << 16)
