@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
@@ -303,115 +304,84 @@ class OrderBook:
                          sender_name: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         known = await self.orders.copy_index(campaign.id)
-
-        def keep(entry: Entry) -> bool:
-            # An unnumbered line among the entries is an entry when the book knows it
-            # or it names a product with a quantity; a deadline note is not.
-            if entry.key in known:
-                return True
-            ex = self._extract(entry.text, catalog)
-            return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous))
-
-        entries = copy.with_loose(keep)
-        # How many times each key is in this copy, in order of first appearance.
-        counts = Counter([entry.key for entry in entries])
-        present: set[int] = set()
-        present_live = 0
-        revive: list[Line] = []
-        rest: set[str] = set()  # keys that are new or not one-to-one: matched below
-        for key, n in counts.items():
-            lines = known.get(key)
-            if n != 1 or lines is None or len(lines) != 1:
-                rest.add(key)
-                continue
-            # The common case, every other line of every copy: one known line.
-            line = lines[0]
-            present.add(line.id)
-            if line.live:
-                present_live += 1
-            elif line.member_id == sender:
-                revive.append(line)
-        new_entries: list[int] = []  # positions in `entries`
-        if rest:
-            by_key: dict[str, list[int]] = defaultdict(list)
-            for pos, entry in enumerate(entries):
-                if entry.key in rest:
-                    by_key[entry.key].append(pos)
-            revived_before = len(revive)
-            for key, positions in by_key.items():
-                lines = known.get(key)
-                if not lines:
-                    new_entries.extend(positions)
-                    continue
-                # Her own lines match first, so an identical line of someone else's
-                # never makes her own look dropped.
-                ranked = [ln for ln in lines if ln.member_id == sender] + \
-                         [ln for ln in lines if ln.member_id != sender]
-                for line in ranked[: len(positions)]:
-                    present.add(line.id)
-                    if line.live:
-                        present_live += 1
-                    elif line.member_id == sender:
-                        revive.append(line)
-                new_entries.extend(positions[len(lines):])
-            new_entries.sort()
-            if len(revive) > revived_before:
-                # Revived in the order the copy lists them (stock goes first come, first served).
-                position = {key: i for i, key in enumerate(counts)}
-                revive.sort(key=lambda ln: position[ln.key])
-
+        entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog))
+        match = _match_copy([entry.key for entry in entries], known, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
-                   if ln.live and ln.id not in present]
+                   if ln.live and ln.id not in match.present]
         # Live lines of others that this copy lacks: it was made from an older or
         # parallel version. They stay ordered; the merged list helps people continue.
-        out.fork = await self.orders.live_shared(campaign.id) - present_live - len(dropped) > 0
-
+        out.fork = await self.orders.live_shared(campaign.id) - match.present_live - len(dropped) > 0
         # Whose each new line is, decided before anything changes.
-        placed: list[tuple[Entry, Extraction, str, str | None]] = []  # entry, reading, owner, kept text
-        for pos in new_entries:
+        placed: list[_Placed] = []
+        for pos in match.new:
             entry = entries[pos]
-            ex = self._extract(entry.text, catalog)
-            raw: str | None = None
-            same = self._same_as_above(entries, pos, ex, catalog)
-            if same is not None:
-                ex, raw = same
-            if await self._edits_someone_else(campaign.id, ex, sender, present):
-                await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out)
-                continue
-            owner = await self._owner_of(campaign, ex, sender, sender_name, pos == len(entries) - 1, bool(dropped))
-            if owner is None:
-                await self._check(campaign, sender, sender_name, entry.text, UNKNOWN_OWNER, msg_id, now, out)
-                continue
-            if owner != sender:
-                have = await self.orders.member_order_qty(campaign.id, owner)
-                if any(have.get(i.product.id, 0) > 0 for i in ex.items):
-                    # Was this line before or after what she has? Only she knows.
-                    name = await self.rooms.name_of(campaign.room_id, owner)
-                    await self._check(campaign, owner, name, entry.text, OVERLAPS, msg_id, now, out)
-                    continue
-            placed.append((entry, ex, owner, raw))
-
+            ex, raw = self._read_new_entry(entries, pos, catalog)
+            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
+                                               bool(dropped), match.present, msg_id, now, out)
+            if owner is not None:
+                placed.append(_Placed(entry, ex, owner, raw))
         for line in dropped:
             await self._cancel_line(campaign, line, msg_id, now, out)
-        # Her latest statement of a product wins, whichever way she made it: a line
-        # of hers new in this copy replaces what her plain messages said of it.
-        restated = {i.product.id for entry, ex, owner, _ in placed if owner == sender
-                    and self._unreadable_reason(ex) is None for i in ex.items}
+        await self._restate_copied(campaign, catalog, sender, placed, match.revive, msg_id, now, out)
+        for line in match.revive:
+            await self._revive(campaign, catalog, line, msg_id, now, out)
+        for new in placed:
+            name = sender_name if new.owner == sender else await self.rooms.name_of(campaign.room_id, new.owner)
+            await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
+                                 new.ex, new.raw)
+            if new.owner != sender:
+                out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
+        await self._serve(campaign, msg_id, now, out)
+        return out
+
+    def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
+        """An unnumbered line among the entries is an entry when the book knows it
+        or it names a product with a quantity; a deadline note is not."""
+        if entry.key in known:
+            return True
+        ex = self._extract(entry.text, catalog)
+        return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous))
+
+    def _read_new_entry(self, entries: tuple[Entry, ...], pos: int,
+                        catalog: Catalog) -> tuple[Extraction, str | None]:
+        """A new entry's reading, and the text to keep for it when that is not the
+        entry's own (同上 written out)."""
+        ex = self._extract(entries[pos].text, catalog)
+        same = self._same_as_above(entries, pos, ex, catalog)
+        return (ex, None) if same is None else same
+
+    async def _owner_or_check(self, campaign: Campaign, entry: Entry, ex: Extraction, sender: str,
+                              sender_name: str, is_last: bool, her_dropped: bool, present: set[int],
+                              msg_id: str, now: datetime, out: Outcome) -> str | None:
+        """Whose a new line of a copy is; None when it went to the owner's check list instead."""
+        if await self._edits_someone_else(campaign.id, ex, sender, present):
+            await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out)
+            return None
+        owner = await self._owner_of(campaign, ex, sender, sender_name, is_last, her_dropped)
+        if owner is None:
+            await self._check(campaign, sender, sender_name, entry.text, UNKNOWN_OWNER, msg_id, now, out)
+            return None
+        if owner != sender:
+            have = await self.orders.member_order_qty(campaign.id, owner)
+            if any(have.get(i.product.id, 0) > 0 for i in ex.items):
+                # Was this line before or after what she has? Only she knows.
+                name = await self.rooms.name_of(campaign.room_id, owner)
+                await self._check(campaign, owner, name, entry.text, OVERLAPS, msg_id, now, out)
+                return None
+        return owner
+
+    async def _restate_copied(self, campaign: Campaign, catalog: Catalog, sender: str, placed: list[_Placed],
+                              revive: list[Line], msg_id: str, now: datetime, out: Outcome) -> None:
+        """Her latest statement of a product wins, whichever way she made it: a line
+        of hers new (or back) in this copy replaces what her plain messages said of it."""
+        restated = {i.product.id for new in placed if new.owner == sender
+                    and self._unreadable_reason(new.ex) is None for i in new.ex.items}
         for line in revive:
             ex = self._extract(line.raw, catalog)
             if self._unreadable_reason(ex) is None:
                 restated |= {i.product.id for i in ex.items}
         if restated:
             await self._restate(campaign, sender, restated, msg_id, now, out)
-        for line in revive:
-            await self._revive(campaign, catalog, line, msg_id, now, out)
-        for entry, ex, owner, raw in placed:
-            name = sender_name if owner == sender else await self.rooms.name_of(campaign.room_id, owner)
-            await self._new_line(campaign, catalog, owner, name, "copy", entry, msg_id, now, out, ex, raw)
-            if owner != sender:
-                out.note(owner, f"从接龙中补记「{entry.text}」，不对请告诉团长")
-        await self._serve(campaign, msg_id, now, out)
-        return out
 
     async def _restate(self, campaign: Campaign, member_id: str, products: set[int], msg_id: str,
                        now: datetime, out: Outcome) -> None:
@@ -474,53 +444,73 @@ class OrderBook:
                            text: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         her_lines = await self.orders.member_lines(campaign.id, sender)
-        lines = [ln for ln in her_lines if ln.live]
         if intent.action is Action.UNCLEAR:
             await self._check(campaign, sender, sender_name, text, intent.reason, msg_id, now, out)
             out.hints[sender] = (intent.reason, "、".join(intent.words))
             return out
         if intent.action is Action.EDIT_UNNAMED:
-            has = [pid for pid, q in (await self.orders.member_order_qty(campaign.id, sender)).items() if q > 0]
-            if len(has) != 1:
-                # "改成3盒" with several products (or none): which one? She is asked, the owner sees it.
-                reason = Reason.WHICH_PRODUCT if has else Reason.NO_PRODUCT
-                await self._check(campaign, sender, sender_name, text, reason, msg_id, now, out)
-                out.hints[sender] = (reason, "")
+            named = await self._name_the_product(campaign, intent, sender, sender_name, text, msg_id, now, out)
+            if named is None:
                 return out
-            product = await self.orders.product(has[0])
-            ref = ProductRef(product.id, product.name, product.code, product.unit)
-            intent = Intent(Action.SET, items=(Item(ref, intent.qty),))
+            intent = named
         # Her later message that the bot reads settles what she sent before and the owner has not.
         self.orders.settle_member(campaign.id, sender, MEMBER_FIXABLE, "她后来的消息", now)
+        lines = [ln for ln in her_lines if ln.live]
         if intent.action is Action.CANCEL_ALL:
-            # A line of hers that orders nothing (waiting for the owner) is cancelled too.
-            held = await self.orders.member_order_qty(campaign.id, sender)
-            if not any(q > 0 for q in held.values()) and all(ln.readable for ln in lines):
-                if not await self._leave_waitlist(campaign, sender, None, msg_id, now, out):
-                    out.nothing_to_cancel = True
-                return out
-            for line in lines:
-                await self._cancel_line(campaign, line, msg_id, now, out)
-            out.touched.add(sender)
-            await self._serve(campaign, msg_id, now, out)
-            return out
-        if intent.action is Action.CANCEL:
-            targets = {p.id for p in intent.products}
-            has_qty = await self.orders.member_order_qty(campaign.id, sender)
-            if not any(has_qty.get(pid, 0) > 0 for pid in targets):
-                if not await self._leave_waitlist(campaign, sender, targets, msg_id, now, out):
-                    out.nothing_to_cancel = True
-                return out
-            for line in lines:
-                items = await self.orders.items(campaign.id, line.id)
-                if targets & {pid for pid, q in items.items() if q > 0}:
-                    keep = {pid: q for pid, q in items.items() if pid not in targets}
-                    await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
-            out.touched.add(sender)
-            await self._serve(campaign, msg_id, now, out)
-            return out
-        if intent.action not in (Action.SET, Action.ADD):
-            return out
+            await self._cancel_all(campaign, sender, lines, msg_id, now, out)
+        elif intent.action is Action.CANCEL:
+            await self._cancel_products(campaign, sender, {p.id for p in intent.products}, lines, msg_id, now, out)
+        elif intent.action in (Action.SET, Action.ADD):
+            await self._order(campaign, intent, sender, her_lines, msg_id, now, out)
+        # Stock someone released goes to the waitlist (nothing to do when none was).
+        await self._serve(campaign, msg_id, now, out)
+        return out
+
+    async def _name_the_product(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
+                                text: str, msg_id: str, now: datetime, out: Outcome) -> Intent | None:
+        """"改成3盒" sets the one product she has; with several (or none), which one?
+        She is asked, the owner sees it (None)."""
+        has = [pid for pid, q in (await self.orders.member_order_qty(campaign.id, sender)).items() if q > 0]
+        if len(has) != 1:
+            reason = Reason.WHICH_PRODUCT if has else Reason.NO_PRODUCT
+            await self._check(campaign, sender, sender_name, text, reason, msg_id, now, out)
+            out.hints[sender] = (reason, "")
+            return None
+        product = await self.orders.product(has[0])
+        ref = ProductRef(product.id, product.name, product.code, product.unit)
+        return Intent(Action.SET, items=(Item(ref, intent.qty),))
+
+    async def _cancel_all(self, campaign: Campaign, sender: str, lines: list[Line], msg_id: str,
+                          now: datetime, out: Outcome) -> None:
+        """取消: all her live lines; with nothing ordered, what she waits for."""
+        held = await self.orders.member_order_qty(campaign.id, sender)
+        # A line of hers that orders nothing (waiting for the owner) is cancelled too.
+        if not any(q > 0 for q in held.values()) and all(ln.readable for ln in lines):
+            if not await self._leave_waitlist(campaign, sender, None, msg_id, now, out):
+                out.nothing_to_cancel = True
+            return
+        for line in lines:
+            await self._cancel_line(campaign, line, msg_id, now, out)
+        out.touched.add(sender)
+
+    async def _cancel_products(self, campaign: Campaign, sender: str, targets: set[int], lines: list[Line],
+                               msg_id: str, now: datetime, out: Outcome) -> None:
+        """草莓不要了: these products leave every line of hers; without any, her place on their waitlist."""
+        has_qty = await self.orders.member_order_qty(campaign.id, sender)
+        if not any(has_qty.get(pid, 0) > 0 for pid in targets):
+            if not await self._leave_waitlist(campaign, sender, targets, msg_id, now, out):
+                out.nothing_to_cancel = True
+            return
+        for line in lines:
+            items = await self.orders.items(campaign.id, line.id)
+            if targets & {pid for pid, q in items.items() if q > 0}:
+                keep = {pid: q for pid, q in items.items() if pid not in targets}
+                await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
+        out.touched.add(sender)
+
+    async def _order(self, campaign: Campaign, intent: Intent, sender: str, her_lines: list[Line],
+                     msg_id: str, now: datetime, out: Outcome) -> None:
+        """草莓2盒 / 再来1盒: her plain-message line takes the change; 改成 sets her total."""
         text_line = await self._text_line(campaign.id, sender, msg_id, now, her_lines)
         text_items = await self.orders.items(campaign.id, text_line)
         desired = dict(text_items)
@@ -528,22 +518,111 @@ class OrderBook:
             pid = item.product.id
             if intent.action is Action.ADD:
                 desired[pid] = desired.get(pid, 0) + item.qty
-                continue
-            total = await self.orders.member_product_qty(campaign.id, sender, pid)
-            elsewhere = total - text_items.get(pid, 0)
-            if elsewhere <= item.qty:
-                desired[pid] = item.qty - elsewhere
             else:
-                # She now wants less than her 接龙 lines say: her latest word wins.
-                for line in lines:
-                    if line.id == text_line:
-                        continue
-                    items = await self.orders.items(campaign.id, line.id)
-                    if items.get(pid, 0):
-                        items[pid] = 0
-                        await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)
-                desired[pid] = item.qty
+                desired[pid] = await self._text_share(campaign, sender, item, text_line, text_items.get(pid, 0),
+                                                      her_lines, msg_id, now, out)
         await self._set_line_items(campaign, text_line, sender, desired, msg_id, now, out, current=text_items)
         out.touched.add(sender)
-        await self._serve(campaign, msg_id, now, out)
-        return out
+
+    async def _text_share(self, campaign: Campaign, sender: str, item: Item, text_line: int, in_text: int,
+                          her_lines: list[Line], msg_id: str, now: datetime, out: Outcome) -> int:
+        """How much of a product her plain-message line must hold (it has `in_text`)
+        for her to have `item.qty` of it in all."""
+        pid = item.product.id
+        elsewhere = await self.orders.member_product_qty(campaign.id, sender, pid) - in_text
+        if elsewhere <= item.qty:
+            return item.qty - elsewhere
+        # She now wants less than her 接龙 lines say: her latest word wins.
+        for line in her_lines:
+            if not line.live or line.id == text_line:
+                continue
+            items = await self.orders.items(campaign.id, line.id)
+            if items.get(pid, 0):
+                items[pid] = 0
+                await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)
+        return item.qty
+
+
+class _Placed(NamedTuple):
+    """A new line of a copy, read and given to its owner, to be added to the book."""
+
+    entry: Entry
+    ex: Extraction
+    owner: str
+    raw: str | None  # the text to keep when it is not the entry's (同上 written out)
+
+
+@dataclass
+class _CopyMatch:
+    """How the entries of a copy meet the 接龙 lines the book already has."""
+
+    present: set[int] = field(default_factory=set)  # ids of the book's lines the copy carries
+    present_live: int = 0  # how many of those are live
+    revive: list[Line] = field(default_factory=list)  # the poster's cancelled lines it carries again
+    new: list[int] = field(default_factory=list)  # positions of entries the book has no line for
+
+    def carry(self, line: Line, sender: str) -> None:
+        self.present.add(line.id)
+        if line.live:
+            self.present_live += 1
+        elif line.member_id == sender:
+            self.revive.append(line)
+
+
+def _match_copy(keys: list[str], known: dict[str, list[Line]], sender: str) -> _CopyMatch:
+    """Which known line each entry (by its key, in copy order) is, if any. Her own
+    lines are matched first, so an identical line of someone else's never makes
+    her own look dropped. Revived lines come in the copy's order (stock goes
+    first come, first served)."""
+    match = _CopyMatch()
+    # How many times each key is in this copy, in order of first appearance.
+    counts = Counter(keys)
+    rest = _match_one_to_one(counts, known, sender, match)
+    if rest:
+        _match_the_rest(keys, counts, rest, known, sender, match)
+    return match
+
+
+def _match_one_to_one(counts: Counter[str], known: dict[str, list[Line]], sender: str,
+                      match: _CopyMatch) -> set[str]:
+    """The common case, every other line of every copy: a key once in the copy and
+    once in the book. Returns the other keys. (Every line of a copy passes here:
+    the loop is kept to the fewest steps.)"""
+    rest: set[str] = set()
+    present, revive, live = match.present, match.revive, 0
+    for key, n in counts.items():
+        lines = known.get(key)
+        if n != 1 or lines is None or len(lines) != 1:
+            rest.add(key)
+            continue
+        line = lines[0]
+        present.add(line.id)
+        if line.live:
+            live += 1
+        elif line.member_id == sender:
+            revive.append(line)
+    match.present_live += live
+    return rest
+
+
+def _match_the_rest(keys: list[str], counts: Counter[str], rest: set[str], known: dict[str, list[Line]],
+                    sender: str, match: _CopyMatch) -> None:
+    """Keys new to the book, or in the copy or the book more than once."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for pos, key in enumerate(keys):
+        if key in rest:
+            by_key[key].append(pos)
+    revived_before = len(match.revive)
+    for key, positions in by_key.items():
+        lines = known.get(key)
+        if not lines:
+            match.new.extend(positions)
+            continue
+        ranked = [ln for ln in lines if ln.member_id == sender] + [ln for ln in lines if ln.member_id != sender]
+        for line in ranked[: len(positions)]:
+            match.carry(line, sender)
+        match.new.extend(positions[len(lines):])
+    match.new.sort()
+    if len(match.revive) > revived_before:
+        position = {key: i for i, key in enumerate(counts)}
+        match.revive.sort(key=lambda ln: position[ln.key])
