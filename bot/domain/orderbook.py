@@ -307,7 +307,7 @@ class OrderBook:
         entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog))
         match = _match_copy([entry.key for entry in entries], known, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
-                   if ln.live and ln.id not in match.present]
+                   if ln.live and not match.carries(ln)]
         # Live lines of others that this copy lacks: it was made from an older or
         # parallel version. They stay ordered; the merged list helps people continue.
         out.fork = await self.orders.live_shared(campaign.id) - match.present_live - len(dropped) > 0
@@ -317,7 +317,7 @@ class OrderBook:
             entry = entries[pos]
             ex, raw = self._read_new_entry(entries, pos, catalog)
             owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
-                                               bool(dropped), match.present, msg_id, now, out)
+                                               bool(dropped), match, msg_id, now, out)
             if owner is not None:
                 placed.append(_Placed(entry, ex, owner, raw))
         for line in dropped:
@@ -351,10 +351,10 @@ class OrderBook:
         return (ex, None) if same is None else same
 
     async def _owner_or_check(self, campaign: Campaign, entry: Entry, ex: Extraction, sender: str,
-                              sender_name: str, is_last: bool, her_dropped: bool, present: set[int],
+                              sender_name: str, is_last: bool, her_dropped: bool, match: _CopyMatch,
                               msg_id: str, now: datetime, out: Outcome) -> str | None:
         """Whose a new line of a copy is; None when it went to the owner's check list instead."""
-        if await self._edits_someone_else(campaign.id, ex, sender, present):
+        if await self._edits_someone_else(campaign.id, ex, sender, match):
             await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out)
             return None
         owner = await self._owner_of(campaign, ex, sender, sender_name, is_last, her_dropped)
@@ -395,7 +395,7 @@ class OrderBook:
                 await self._set_line_items(campaign, line.id, member_id, keep, msg_id, now, out, current=items)
 
     async def _edits_someone_else(self, campaign_id: int, ex: Extraction, sender: str,
-                                  present: set[int]) -> bool:
+                                  match: _CopyMatch) -> bool:
         """A new line carrying the label (house number, name) of another member's
         line that this copy lacks is that member's line changed by someone else:
         attributing it to the sender would invent an order."""
@@ -403,7 +403,7 @@ class OrderBook:
         if not label_key:
             return False
         for line in await self.orders.lines_with_label(campaign_id, label_key):
-            if line.member_id != sender and line.id not in present and line.source == "copy":
+            if line.member_id != sender and not match.carries(line) and line.source == "copy":
                 return True
         return False
 
@@ -556,13 +556,19 @@ class _Placed(NamedTuple):
 class _CopyMatch:
     """How the entries of a copy meet the 接龙 lines the book already has."""
 
-    present: set[int] = field(default_factory=set)  # ids of the book's lines the copy carries
-    present_live: int = 0  # how many of those are live
+    # Keys the copy has once and the book has one line for: that line is in the copy.
+    one_to_one: set[str] = field(default_factory=set)
+    carried: set[int] = field(default_factory=set)  # ids of the book's other lines the copy carries
+    present_live: int = 0  # how many of the lines it carries are live
     revive: list[Line] = field(default_factory=list)  # the poster's cancelled lines it carries again
     new: list[int] = field(default_factory=list)  # positions of entries the book has no line for
 
+    def carries(self, line: Line) -> bool:
+        """Whether this line of the book is in the copy."""
+        return line.source == "copy" and (line.key in self.one_to_one or line.id in self.carried)
+
     def carry(self, line: Line, sender: str) -> None:
-        self.present.add(line.id)
+        self.carried.add(line.id)
         if line.live:
             self.present_live += 1
         elif line.member_id == sender:
@@ -575,45 +581,41 @@ def _match_copy(keys: list[str], known: dict[str, list[Line]], sender: str) -> _
     her own look dropped. Revived lines come in the copy's order (stock goes
     first come, first served)."""
     match = _CopyMatch()
-    # How many times each key is in this copy, in order of first appearance.
-    counts = Counter(keys)
-    rest = _match_one_to_one(counts, known, sender, match)
-    if rest:
-        _match_the_rest(keys, counts, rest, known, sender, match)
+    others = _match_one_to_one(keys, known, sender, match)
+    if others:
+        _match_the_rest(keys, others, known, sender, match)
     return match
 
 
-def _match_one_to_one(counts: Counter[str], known: dict[str, list[Line]], sender: str,
-                      match: _CopyMatch) -> set[str]:
+def _match_one_to_one(keys: list[str], known: dict[str, list[Line]], sender: str,
+                      match: _CopyMatch) -> dict[str, list[int]]:
     """The common case, every other line of every copy: a key once in the copy and
-    once in the book. Returns the other keys. (Every line of a copy passes here:
-    the loop is kept to the fewest steps.)"""
-    rest: set[str] = set()
-    present, revive, live = match.present, match.revive, 0
-    for key, n in counts.items():
+    once in the book. Returns the positions of the other keys, in order of first
+    appearance. Every line of a copy passes through this loop, and a long copy's
+    lines are scattered in memory: it touches as little of each as it can."""
+    counts = Counter(keys) if len(set(keys)) != len(keys) else None
+    others: dict[str, list[int]] = {}
+    one_to_one, revive, live = match.one_to_one, match.revive, 0
+    for pos, key in enumerate(keys):
         lines = known.get(key)
-        if n != 1 or lines is None or len(lines) != 1:
-            rest.add(key)
+        if lines is None or len(lines) != 1 or (counts is not None and counts[key] != 1):
+            others.setdefault(key, []).append(pos)
             continue
+        one_to_one.add(key)
         line = lines[0]
-        present.add(line.id)
         if line.live:
             live += 1
         elif line.member_id == sender:
             revive.append(line)
     match.present_live += live
-    return rest
+    return others
 
 
-def _match_the_rest(keys: list[str], counts: Counter[str], rest: set[str], known: dict[str, list[Line]],
+def _match_the_rest(keys: list[str], others: dict[str, list[int]], known: dict[str, list[Line]],
                     sender: str, match: _CopyMatch) -> None:
     """Keys new to the book, or in the copy or the book more than once."""
-    by_key: dict[str, list[int]] = defaultdict(list)
-    for pos, key in enumerate(keys):
-        if key in rest:
-            by_key[key].append(pos)
     revived_before = len(match.revive)
-    for key, positions in by_key.items():
+    for key, positions in others.items():
         lines = known.get(key)
         if not lines:
             match.new.extend(positions)
@@ -624,5 +626,7 @@ def _match_the_rest(keys: list[str], counts: Counter[str], rest: set[str], known
         match.new.extend(positions[len(lines):])
     match.new.sort()
     if len(match.revive) > revived_before:
-        position = {key: i for i, key in enumerate(counts)}
-        match.revive.sort(key=lambda ln: position[ln.key])
+        first: dict[str, int] = {}
+        for pos, key in enumerate(keys):
+            first.setdefault(key, pos)
+        match.revive.sort(key=lambda ln: first[ln.key])
