@@ -556,16 +556,20 @@ class _Placed(NamedTuple):
 class _CopyMatch:
     """How the entries of a copy meet the 接龙 lines the book already has."""
 
-    # Keys the copy has once and the book has one line for: that line is in the copy.
-    one_to_one: set[str] = field(default_factory=set)
-    carried: set[int] = field(default_factory=set)  # ids of the book's other lines the copy carries
+    keys: set[str] = field(default_factory=set)  # every key in the copy
+    # Positions of the keys not one-to-one (once in the copy, one line in the book).
+    others: dict[str, list[int]] = field(default_factory=dict)
+    carried: set[int] = field(default_factory=set)  # ids of the book's lines those keys matched
     present_live: int = 0  # how many of the lines it carries are live
     revive: list[Line] = field(default_factory=list)  # the poster's cancelled lines it carries again
     new: list[int] = field(default_factory=list)  # positions of entries the book has no line for
 
     def carries(self, line: Line) -> bool:
         """Whether this line of the book is in the copy."""
-        return line.source == "copy" and (line.key in self.one_to_one or line.id in self.carried)
+        if line.source != "copy":
+            return False
+        # A one-to-one key's line is the only line the book has with that key.
+        return (line.key in self.keys and line.key not in self.others) or line.id in self.carried
 
     def carry(self, line: Line, sender: str) -> None:
         self.carried.add(line.id)
@@ -580,42 +584,38 @@ def _match_copy(keys: list[str], known: dict[str, list[Line]], sender: str) -> _
     lines are matched first, so an identical line of someone else's never makes
     her own look dropped. Revived lines come in the copy's order (stock goes
     first come, first served)."""
-    match = _CopyMatch()
-    others = _match_one_to_one(keys, known, sender, match)
-    if others:
-        _match_the_rest(keys, others, known, sender, match)
+    match = _CopyMatch(set(keys))
+    _match_one_to_one(keys, known, sender, match)
+    if match.others:
+        _match_the_rest(keys, known, sender, match)
     return match
 
 
 def _match_one_to_one(keys: list[str], known: dict[str, list[Line]], sender: str,
-                      match: _CopyMatch) -> dict[str, list[int]]:
+                      match: _CopyMatch) -> None:
     """The common case, every other line of every copy: a key once in the copy and
-    once in the book. Returns the positions of the other keys, in order of first
-    appearance. Every line of a copy passes through this loop, and a long copy's
-    lines are scattered in memory: it touches as little of each as it can."""
-    counts = Counter(keys) if len(set(keys)) != len(keys) else None
-    others: dict[str, list[int]] = {}
-    one_to_one, revive, live = match.one_to_one, match.revive, 0
+    once in the book. The other keys' positions go to `match.others`, in order of
+    first appearance. Every line of a copy passes through this loop: it does as
+    little as it can for each."""
+    counts = Counter(keys) if len(match.keys) != len(keys) else None
+    others, revive, live, get = match.others, match.revive, 0, known.get
     for pos, key in enumerate(keys):
-        lines = known.get(key)
+        lines = get(key)
         if lines is None or len(lines) != 1 or (counts is not None and counts[key] != 1):
             others.setdefault(key, []).append(pos)
             continue
-        one_to_one.add(key)
         line = lines[0]
         if line.live:
             live += 1
         elif line.member_id == sender:
             revive.append(line)
     match.present_live += live
-    return others
 
 
-def _match_the_rest(keys: list[str], others: dict[str, list[int]], known: dict[str, list[Line]],
-                    sender: str, match: _CopyMatch) -> None:
+def _match_the_rest(keys: list[str], known: dict[str, list[Line]], sender: str, match: _CopyMatch) -> None:
     """Keys new to the book, or in the copy or the book more than once."""
     revived_before = len(match.revive)
-    for key, positions in others.items():
+    for key, positions in match.others.items():
         lines = known.get(key)
         if not lines:
             match.new.extend(positions)
