@@ -110,7 +110,7 @@ class _Reading:
         self.mentioned: list[ProductRef] = []
         self.ambiguous: list[str] = []
         self.too_large = False
-        self.used = [False] * len(masked)
+        self.spoken: list[tuple[int, int]] = []  # spans of the items (and names) read
         # Where the text after the last mention (and its quantity) begins.
         self.prev_end = 0
         # Products named one after another with no quantity yet: "苹果、香蕉各一"
@@ -119,8 +119,8 @@ class _Reading:
 
     def add(self, product: ProductRef, token: str | None, span: tuple[int, int]) -> None:
         """`span` is spoken for; `token`, when given, is a quantity of `product`."""
-        for i in range(span[0], span[1]):
-            self.used[i] = True
+        if span[1] > span[0]:
+            self.spoken.append(span)
         if token is None:
             return
         qty = to_int(token)
@@ -191,8 +191,17 @@ class _Reading:
         return self.blank_used(self.masked)
 
     def blank_used(self, text: str) -> str:
-        used = self.used
-        return "".join(" " if used[i] else ch for i, ch in enumerate(text))
+        """`text` (as long as the masked text) with the spans spoken for blanked."""
+        pieces: list[str] = []
+        pos = 0
+        for start, end in sorted(self.spoken):
+            if end <= pos:
+                continue
+            start = max(start, pos)
+            pieces += (text[pos:start], " " * (end - start))
+            pos = end
+        pieces.append(text[pos:])
+        return "".join(pieces)
 
     def read_codes(self, catalog: Catalog) -> None:
         """Product codes with quantities ("a2 b1") in what the names left."""
