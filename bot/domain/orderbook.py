@@ -312,27 +312,40 @@ class OrderBook:
         # parallel version. They stay ordered; the merged list helps people continue.
         out.fork = await self.orders.live_shared(campaign.id) - match.present_live - len(dropped) > 0
         # Whose each new line is, decided before anything changes.
-        placed: list[_Placed] = []
-        for pos in match.new:
-            entry = entries[pos]
-            ex, raw = self._read_new_entry(entries, pos, catalog)
-            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
-                                               bool(dropped), match, msg_id, now, out)
-            if owner is not None:
-                placed.append(_Placed(entry, ex, owner, raw))
+        placed = await self._place_new(campaign, catalog, entries, match, sender, sender_name, bool(dropped),
+                                       msg_id, now, out)
         for line in dropped:
             await self._cancel_line(campaign, line, msg_id, now, out)
         await self._restate_copied(campaign, catalog, sender, placed, match.revive, msg_id, now, out)
         for line in match.revive:
             await self._revive(campaign, catalog, line, msg_id, now, out)
+        await self._add_placed(campaign, catalog, sender, sender_name, placed, msg_id, now, out)
+        await self._serve(campaign, msg_id, now, out)
+        return out
+
+    async def _place_new(self, campaign: Campaign, catalog: Catalog, entries: tuple[Entry, ...],
+                         match: _CopyMatch, sender: str, sender_name: str, her_dropped: bool, msg_id: str,
+                         now: datetime, out: Outcome) -> list[_Placed]:
+        """The copy's new lines, each read and given to its owner; a line whose owner
+        is in doubt goes to the owner's check list instead."""
+        placed: list[_Placed] = []
+        for pos in match.new:
+            entry = entries[pos]
+            ex, raw = self._read_new_entry(entries, pos, catalog)
+            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
+                                               her_dropped, match, msg_id, now, out)
+            if owner is not None:
+                placed.append(_Placed(entry, ex, owner, raw))
+        return placed
+
+    async def _add_placed(self, campaign: Campaign, catalog: Catalog, sender: str, sender_name: str,
+                          placed: list[_Placed], msg_id: str, now: datetime, out: Outcome) -> None:
         for new in placed:
             name = sender_name if new.owner == sender else await self.rooms.name_of(campaign.room_id, new.owner)
             await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
                                  new.ex, new.raw)
             if new.owner != sender:
                 out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
-        await self._serve(campaign, msg_id, now, out)
-        return out
 
     def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
         """An unnumbered line among the entries is an entry when the book knows it
