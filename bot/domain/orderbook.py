@@ -118,15 +118,21 @@ class OrderBook:
 
     async def _leave_waitlist(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
                               now: datetime, out: Outcome) -> bool:
-        """She cancels what she only waited for: she leaves the waitlist (all of it with None)."""
-        left = False
+        """She cancels what she only waited for: she leaves the waitlist (all of it with None), and is told."""
+        left = await self._stop_waiting(campaign, member_id, products, msg_id, now)
+        for product in left:
+            out.note(member_id, f"{product.name}的候补已取消")
+            out.touched.add(member_id)
+        return bool(left)
+
+    async def _stop_waiting(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
+                            now: datetime) -> list[Product]:
+        """Her places in the waitlist for these products (all with None) go; the products she left."""
+        left: list[Product] = []
         for waiting, product_id, qty in await self.orders.waitlist(campaign.id):
             if waiting == member_id and qty > 0 and (products is None or product_id in products):
-                product = await self.orders.product(product_id)
+                left.append(await self.orders.product(product_id))
                 await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
-                out.note(member_id, f"{product.name}的候补已取消")
-                out.touched.add(member_id)
-                left = True
         return left
 
     async def _serve(self, campaign: Campaign, msg_id: str, now: datetime, out: Outcome) -> None:
@@ -196,6 +202,17 @@ class OrderBook:
         await self._set_line_items(campaign, line.id, line.member_id, {}, msg_id, now, out)
         await self.orders.set_live(line, False, now)
         out.touched.add(line.member_id)
+
+    async def _withdraw_line(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str, now: datetime,
+                             out: Outcome) -> None:
+        """A 接龙 line gone from the list: cancelled, and she no longer waits for what
+        it asked (a sold-out product holds nothing on the line, so cancelling the
+        line alone left her in the queue, to be served what she had withdrawn)."""
+        await self._cancel_line(campaign, line, msg_id, now, out)
+        asked = {item.product.id for item in self._extract(line.raw, catalog).items}
+        stocked = {pid for pid in asked if (await self.orders.product(pid)).stock is not None}
+        if stocked:
+            await self._stop_waiting(campaign, line.member_id, stocked, msg_id, now)
 
     # -- 接龙 lines -----------------------------------------------------------
 
@@ -315,7 +332,7 @@ class OrderBook:
         placed = await self._place_new(campaign, catalog, entries, match, sender, sender_name, bool(dropped),
                                        msg_id, now, out)
         for line in dropped:
-            await self._cancel_line(campaign, line, msg_id, now, out)
+            await self._withdraw_line(campaign, catalog, line, msg_id, now, out)
         await self._restate_copied(campaign, catalog, sender, placed, match.revive, msg_id, now, out)
         for line in match.revive:
             await self._revive(campaign, catalog, line, msg_id, now, out)
@@ -433,7 +450,7 @@ class OrderBook:
         for pair, lines in existing.items():
             keep = len(wanted.get(pair, []))
             for line in lines[keep:]:
-                await self._cancel_line(campaign, line, msg_id, now, out)
+                await self._withdraw_line(campaign, catalog, line, msg_id, now, out)
         for (author, _key), entries in wanted.items():
             have = len(existing.get((author, _key), []))
             for entry in entries[have:]:
@@ -504,6 +521,8 @@ class OrderBook:
             return
         for line in lines:
             await self._cancel_line(campaign, line, msg_id, now, out)
+        # What she only waited for goes too: 取消 is all of it.
+        await self._stop_waiting(campaign, sender, None, msg_id, now)
         out.touched.add(sender)
 
     async def _cancel_products(self, campaign: Campaign, sender: str, targets: set[int], lines: list[Line],
@@ -519,6 +538,8 @@ class OrderBook:
             if targets & {pid for pid, q in items.items() if q > 0}:
                 keep = {pid: q for pid, q in items.items() if pid not in targets}
                 await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
+        # 草莓和砂糖橘都不要了 with only 草莓 held: her place in the 砂糖橘 queue goes too.
+        await self._stop_waiting(campaign, sender, targets, msg_id, now)
         out.touched.add(sender)
 
     async def _order(self, campaign: Campaign, intent: Intent, sender: str, her_lines: list[Line],
