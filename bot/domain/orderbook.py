@@ -209,7 +209,9 @@ class OrderBook:
         it asked (a sold-out product holds nothing on the line, so cancelling the
         line alone left her in the queue, to be served what she had withdrawn)."""
         await self._cancel_line(campaign, line, msg_id, now, out)
-        asked = {item.product.id for item in self._extract(line.raw, catalog).items}
+        ex = self._extract(line.raw, catalog)
+        # A line that needed the owner ordered nothing, and withdraws nothing.
+        asked = {item.product.id for item in ex.items} if self._unreadable_reason(ex) is None else set()
         stocked = {pid for pid in asked if (await self.orders.product(pid)).stock is not None}
         if stocked:
             await self._stop_waiting(campaign, line.member_id, stocked, msg_id, now)
