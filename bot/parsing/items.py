@@ -188,9 +188,9 @@ class _Reading:
 
     def rest(self) -> str:
         """The masked text with what is spoken for blanked."""
-        return self.blank_used(self.masked)
+        return self.blank_spoken(self.masked)
 
-    def blank_used(self, text: str) -> str:
+    def blank_spoken(self, text: str) -> str:
         """`text` (as long as the masked text) with the spans spoken for blanked."""
         pieces: list[str] = []
         pos = 0
@@ -231,7 +231,7 @@ class _Reading:
 
     def label(self, norm: str) -> str:
         """What the line says besides its items: house number, name."""
-        words = _LABEL_SPLIT.split(self.blank_used(norm))
+        words = _LABEL_SPLIT.split(self.blank_spoken(norm))
         return " ".join(w for w in words if w).strip()
 
 

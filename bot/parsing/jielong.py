@@ -103,15 +103,20 @@ class _SoFar:
     seen_entry: bool = False  # an entry number ended the header (even one with nothing after it)
 
 
-# The latest copy read for each opening (a list's first characters), with how it
-# read. A copy is most often the one before it with a line added at the end; it
-# is read on from where that one ended, so it costs the lines it adds.
+# The latest copy read for each opening (a list's first characters: its header and
+# first entries, the same in every copy of one group's list, different in another
+# group's copy of the same header), with how it read. A copy is most often the one
+# before it with a line added at the end; it is read on from where that one ended,
+# so it costs the lines it adds.
 _RECENT: OrderedDict[str, tuple[str, _SoFar]] = OrderedDict()
 _RECENT_MAX = 128
-_OPENING = 64
+_OPENING = 256
 
 
 def _read_copy(text: str) -> _SoFar:
+    if len(text) < _OPENING:
+        # No opening yet: the longer copies that follow would never find it.
+        return _read_on(_SoFar(), text.split("\n"))
     opening = text[:_OPENING]
     recent = _RECENT.get(opening)
     if recent is not None and text.startswith(recent[0]):
