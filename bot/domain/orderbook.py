@@ -118,22 +118,28 @@ class OrderBook:
 
     async def _leave_waitlist(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
                               now: datetime, out: Outcome) -> bool:
-        """She cancels what she only waited for: she leaves the waitlist (all of it with None), and is told."""
-        left = await self._stop_waiting(campaign, member_id, products, msg_id, now)
-        for product in left:
-            out.note(member_id, f"{product.name}的候补已取消")
-            out.touched.add(member_id)
-        return bool(left)
-
-    async def _stop_waiting(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
-                            now: datetime) -> list[Product]:
-        """Her places in the waitlist for these products (all with None) go; the products she left."""
-        left: list[Product] = []
+        """She cancels what she only waited for: she leaves the waitlist (all of it with None)."""
+        left = False
         for waiting, product_id, qty in await self.orders.waitlist(campaign.id):
             if waiting == member_id and qty > 0 and (products is None or product_id in products):
-                left.append(await self.orders.product(product_id))
+                product = await self.orders.product(product_id)
                 await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
+                out.note(member_id, f"{product.name}的候补已取消")
+                out.touched.add(member_id)
+                left = True
         return left
+
+    async def _stop_waiting(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
+                            now: datetime) -> None:
+        """Her places in the waitlist for these products (all of them with None) go, with
+        her cancellation, which she is told of. Named products cost only deletes, which
+        ride the message's one trip to the database; all of them needs the list read."""
+        if products is None:
+            products = {pid for waiting, pid, qty in await self.orders.waitlist(campaign.id)
+                        if waiting == member_id and qty > 0}
+        for product_id in sorted(products):
+            if (await self.orders.product(product_id)).stock is not None:
+                await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
 
     async def _serve(self, campaign: Campaign, msg_id: str, now: datetime, out: Outcome) -> None:
         """Freed stock goes to the waitlist, first come first; each member served is told.
@@ -211,10 +217,8 @@ class OrderBook:
         await self._cancel_line(campaign, line, msg_id, now, out)
         ex = self._extract(line.raw, catalog)
         # A line that needed the owner ordered nothing, and withdraws nothing.
-        asked = {item.product.id for item in ex.items} if self._unreadable_reason(ex) is None else set()
-        stocked = {pid for pid in asked if (await self.orders.product(pid)).stock is not None}
-        if stocked:
-            await self._stop_waiting(campaign, line.member_id, stocked, msg_id, now)
+        if self._unreadable_reason(ex) is None:
+            await self._stop_waiting(campaign, line.member_id, {i.product.id for i in ex.items}, msg_id, now)
 
     # -- 接龙 lines -----------------------------------------------------------
 
