@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
@@ -128,6 +129,18 @@ class OrderBook:
                 left = True
         return left
 
+    async def _stop_waiting(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
+                            now: datetime) -> None:
+        """Her places in the waitlist for these products (all of them with None) go, with
+        her cancellation, which she is told of. Named products cost only deletes, which
+        ride the message's one trip to the database; all of them needs the list read."""
+        if products is None:
+            products = {pid for waiting, pid, qty in await self.orders.waitlist(campaign.id)
+                        if waiting == member_id and qty > 0}
+        for product_id in sorted(products):
+            if (await self.orders.product(product_id)).stock is not None:
+                await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
+
     async def _serve(self, campaign: Campaign, msg_id: str, now: datetime, out: Outcome) -> None:
         """Freed stock goes to the waitlist, first come first; each member served is told.
 
@@ -195,6 +208,17 @@ class OrderBook:
         await self._set_line_items(campaign, line.id, line.member_id, {}, msg_id, now, out)
         await self.orders.set_live(line, False, now)
         out.touched.add(line.member_id)
+
+    async def _withdraw_line(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str, now: datetime,
+                             out: Outcome) -> None:
+        """A 接龙 line gone from the list: cancelled, and she no longer waits for what
+        it asked (a sold-out product holds nothing on the line, so cancelling the
+        line alone left her in the queue, to be served what she had withdrawn)."""
+        await self._cancel_line(campaign, line, msg_id, now, out)
+        ex = self._extract(line.raw, catalog)
+        # A line that needed the owner ordered nothing, and withdraws nothing.
+        if self._unreadable_reason(ex) is None:
+            await self._stop_waiting(campaign, line.member_id, {i.product.id for i in ex.items}, msg_id, now)
 
     # -- 接龙 lines -----------------------------------------------------------
 
@@ -303,115 +327,97 @@ class OrderBook:
                          sender_name: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         known = await self.orders.copy_index(campaign.id)
-
-        def keep(entry: Entry) -> bool:
-            # An unnumbered line among the entries is an entry when the book knows it
-            # or it names a product with a quantity; a deadline note is not.
-            if entry.key in known:
-                return True
-            ex = self._extract(entry.text, catalog)
-            return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous))
-
-        entries = copy.with_loose(keep)
-        # How many times each key is in this copy, in order of first appearance.
-        counts = Counter([entry.key for entry in entries])
-        present: set[int] = set()
-        present_live = 0
-        revive: list[Line] = []
-        rest: set[str] = set()  # keys that are new or not one-to-one: matched below
-        for key, n in counts.items():
-            lines = known.get(key)
-            if n != 1 or lines is None or len(lines) != 1:
-                rest.add(key)
-                continue
-            # The common case, every other line of every copy: one known line.
-            line = lines[0]
-            present.add(line.id)
-            if line.live:
-                present_live += 1
-            elif line.member_id == sender:
-                revive.append(line)
-        new_entries: list[int] = []  # positions in `entries`
-        if rest:
-            by_key: dict[str, list[int]] = defaultdict(list)
-            for pos, entry in enumerate(entries):
-                if entry.key in rest:
-                    by_key[entry.key].append(pos)
-            revived_before = len(revive)
-            for key, positions in by_key.items():
-                lines = known.get(key)
-                if not lines:
-                    new_entries.extend(positions)
-                    continue
-                # Her own lines match first, so an identical line of someone else's
-                # never makes her own look dropped.
-                ranked = [ln for ln in lines if ln.member_id == sender] + \
-                         [ln for ln in lines if ln.member_id != sender]
-                for line in ranked[: len(positions)]:
-                    present.add(line.id)
-                    if line.live:
-                        present_live += 1
-                    elif line.member_id == sender:
-                        revive.append(line)
-                new_entries.extend(positions[len(lines):])
-            new_entries.sort()
-            if len(revive) > revived_before:
-                # Revived in the order the copy lists them (stock goes first come, first served).
-                position = {key: i for i, key in enumerate(counts)}
-                revive.sort(key=lambda ln: position[ln.key])
-
+        entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog))
+        match = _match_copy([entry.key for entry in entries], known, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
-                   if ln.live and ln.id not in present]
+                   if ln.live and not match.carries(ln)]
         # Live lines of others that this copy lacks: it was made from an older or
         # parallel version. They stay ordered; the merged list helps people continue.
-        out.fork = await self.orders.live_shared(campaign.id) - present_live - len(dropped) > 0
-
+        out.fork = await self.orders.live_shared(campaign.id) - match.present_live - len(dropped) > 0
         # Whose each new line is, decided before anything changes.
-        placed: list[tuple[Entry, Extraction, str, str | None]] = []  # entry, reading, owner, kept text
-        for pos in new_entries:
-            entry = entries[pos]
-            ex = self._extract(entry.text, catalog)
-            raw: str | None = None
-            same = self._same_as_above(entries, pos, ex, catalog)
-            if same is not None:
-                ex, raw = same
-            if await self._edits_someone_else(campaign.id, ex, sender, present):
-                await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out)
-                continue
-            owner = await self._owner_of(campaign, ex, sender, sender_name, pos == len(entries) - 1, bool(dropped))
-            if owner is None:
-                await self._check(campaign, sender, sender_name, entry.text, UNKNOWN_OWNER, msg_id, now, out)
-                continue
-            if owner != sender:
-                have = await self.orders.member_order_qty(campaign.id, owner)
-                if any(have.get(i.product.id, 0) > 0 for i in ex.items):
-                    # Was this line before or after what she has? Only she knows.
-                    name = await self.rooms.name_of(campaign.room_id, owner)
-                    await self._check(campaign, owner, name, entry.text, OVERLAPS, msg_id, now, out)
-                    continue
-            placed.append((entry, ex, owner, raw))
-
+        placed = await self._place_new(campaign, catalog, entries, match, sender, sender_name, bool(dropped),
+                                       msg_id, now, out)
         for line in dropped:
-            await self._cancel_line(campaign, line, msg_id, now, out)
-        # Her latest statement of a product wins, whichever way she made it: a line
-        # of hers new in this copy replaces what her plain messages said of it.
-        restated = {i.product.id for entry, ex, owner, _ in placed if owner == sender
-                    and self._unreadable_reason(ex) is None for i in ex.items}
+            await self._withdraw_line(campaign, catalog, line, msg_id, now, out)
+        await self._restate_copied(campaign, catalog, sender, placed, match.revive, msg_id, now, out)
+        for line in match.revive:
+            await self._revive(campaign, catalog, line, msg_id, now, out)
+        await self._add_placed(campaign, catalog, sender, sender_name, placed, msg_id, now, out)
+        await self._serve(campaign, msg_id, now, out)
+        return out
+
+    async def _place_new(self, campaign: Campaign, catalog: Catalog, entries: tuple[Entry, ...],
+                         match: _CopyMatch, sender: str, sender_name: str, her_dropped: bool, msg_id: str,
+                         now: datetime, out: Outcome) -> list[_Placed]:
+        """The copy's new lines, each read and given to its owner; a line whose owner
+        is in doubt goes to the owner's check list instead."""
+        placed: list[_Placed] = []
+        for pos in match.new:
+            entry = entries[pos]
+            ex, raw = self._read_new_entry(entries, pos, catalog)
+            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
+                                               her_dropped, match, msg_id, now, out)
+            if owner is not None:
+                placed.append(_Placed(entry, ex, owner, raw))
+        return placed
+
+    async def _add_placed(self, campaign: Campaign, catalog: Catalog, sender: str, sender_name: str,
+                          placed: list[_Placed], msg_id: str, now: datetime, out: Outcome) -> None:
+        for new in placed:
+            name = sender_name if new.owner == sender else await self.rooms.name_of(campaign.room_id, new.owner)
+            await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
+                                 new.ex, new.raw)
+            if new.owner != sender:
+                out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
+
+    def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
+        """An unnumbered line among the entries is an entry when the book knows it
+        or it names a product with a quantity; a deadline note is not."""
+        if entry.key in known:
+            return True
+        ex = self._extract(entry.text, catalog)
+        return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous))
+
+    def _read_new_entry(self, entries: tuple[Entry, ...], pos: int,
+                        catalog: Catalog) -> tuple[Extraction, str | None]:
+        """A new entry's reading, and the text to keep for it when that is not the
+        entry's own (同上 written out)."""
+        ex = self._extract(entries[pos].text, catalog)
+        same = self._same_as_above(entries, pos, ex, catalog)
+        return (ex, None) if same is None else same
+
+    async def _owner_or_check(self, campaign: Campaign, entry: Entry, ex: Extraction, sender: str,
+                              sender_name: str, is_last: bool, her_dropped: bool, match: _CopyMatch,
+                              msg_id: str, now: datetime, out: Outcome) -> str | None:
+        """Whose a new line of a copy is; None when it went to the owner's check list instead."""
+        if await self._edits_someone_else(campaign.id, ex, sender, match):
+            await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out)
+            return None
+        owner = await self._owner_of(campaign, ex, sender, sender_name, is_last, her_dropped)
+        if owner is None:
+            await self._check(campaign, sender, sender_name, entry.text, UNKNOWN_OWNER, msg_id, now, out)
+            return None
+        if owner != sender:
+            have = await self.orders.member_order_qty(campaign.id, owner)
+            if any(have.get(i.product.id, 0) > 0 for i in ex.items):
+                # Was this line before or after what she has? Only she knows.
+                name = await self.rooms.name_of(campaign.room_id, owner)
+                await self._check(campaign, owner, name, entry.text, OVERLAPS, msg_id, now, out)
+                return None
+        return owner
+
+    async def _restate_copied(self, campaign: Campaign, catalog: Catalog, sender: str, placed: list[_Placed],
+                              revive: list[Line], msg_id: str, now: datetime, out: Outcome) -> None:
+        """Her latest statement of a product wins, whichever way she made it: a line
+        of hers new (or back) in this copy replaces what her plain messages said of it."""
+        restated = {i.product.id for new in placed if new.owner == sender
+                    and self._unreadable_reason(new.ex) is None for i in new.ex.items}
         for line in revive:
             ex = self._extract(line.raw, catalog)
             if self._unreadable_reason(ex) is None:
                 restated |= {i.product.id for i in ex.items}
         if restated:
             await self._restate(campaign, sender, restated, msg_id, now, out)
-        for line in revive:
-            await self._revive(campaign, catalog, line, msg_id, now, out)
-        for entry, ex, owner, raw in placed:
-            name = sender_name if owner == sender else await self.rooms.name_of(campaign.room_id, owner)
-            await self._new_line(campaign, catalog, owner, name, "copy", entry, msg_id, now, out, ex, raw)
-            if owner != sender:
-                out.note(owner, f"从接龙中补记「{entry.text}」，不对请告诉团长")
-        await self._serve(campaign, msg_id, now, out)
-        return out
 
     async def _restate(self, campaign: Campaign, member_id: str, products: set[int], msg_id: str,
                        now: datetime, out: Outcome) -> None:
@@ -425,7 +431,7 @@ class OrderBook:
                 await self._set_line_items(campaign, line.id, member_id, keep, msg_id, now, out, current=items)
 
     async def _edits_someone_else(self, campaign_id: int, ex: Extraction, sender: str,
-                                  present: set[int]) -> bool:
+                                  match: _CopyMatch) -> bool:
         """A new line carrying the label (house number, name) of another member's
         line that this copy lacks is that member's line changed by someone else:
         attributing it to the sender would invent an order."""
@@ -433,7 +439,7 @@ class OrderBook:
         if not label_key:
             return False
         for line in await self.orders.lines_with_label(campaign_id, label_key):
-            if line.member_id != sender and line.id not in present and line.source == "copy":
+            if line.member_id != sender and not match.carries(line) and line.source == "copy":
                 return True
         return False
 
@@ -450,7 +456,7 @@ class OrderBook:
         for pair, lines in existing.items():
             keep = len(wanted.get(pair, []))
             for line in lines[keep:]:
-                await self._cancel_line(campaign, line, msg_id, now, out)
+                await self._withdraw_line(campaign, catalog, line, msg_id, now, out)
         for (author, _key), entries in wanted.items():
             have = len(existing.get((author, _key), []))
             for entry in entries[have:]:
@@ -474,53 +480,77 @@ class OrderBook:
                            text: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         her_lines = await self.orders.member_lines(campaign.id, sender)
-        lines = [ln for ln in her_lines if ln.live]
         if intent.action is Action.UNCLEAR:
             await self._check(campaign, sender, sender_name, text, intent.reason, msg_id, now, out)
             out.hints[sender] = (intent.reason, "、".join(intent.words))
             return out
         if intent.action is Action.EDIT_UNNAMED:
-            has = [pid for pid, q in (await self.orders.member_order_qty(campaign.id, sender)).items() if q > 0]
-            if len(has) != 1:
-                # "改成3盒" with several products (or none): which one? She is asked, the owner sees it.
-                reason = Reason.WHICH_PRODUCT if has else Reason.NO_PRODUCT
-                await self._check(campaign, sender, sender_name, text, reason, msg_id, now, out)
-                out.hints[sender] = (reason, "")
+            named = await self._name_the_product(campaign, intent, sender, sender_name, text, msg_id, now, out)
+            if named is None:
                 return out
-            product = await self.orders.product(has[0])
-            ref = ProductRef(product.id, product.name, product.code, product.unit)
-            intent = Intent(Action.SET, items=(Item(ref, intent.qty),))
+            intent = named
         # Her later message that the bot reads settles what she sent before and the owner has not.
         self.orders.settle_member(campaign.id, sender, MEMBER_FIXABLE, "她后来的消息", now)
+        lines = [ln for ln in her_lines if ln.live]
         if intent.action is Action.CANCEL_ALL:
-            # A line of hers that orders nothing (waiting for the owner) is cancelled too.
-            held = await self.orders.member_order_qty(campaign.id, sender)
-            if not any(q > 0 for q in held.values()) and all(ln.readable for ln in lines):
-                if not await self._leave_waitlist(campaign, sender, None, msg_id, now, out):
-                    out.nothing_to_cancel = True
-                return out
-            for line in lines:
-                await self._cancel_line(campaign, line, msg_id, now, out)
-            out.touched.add(sender)
-            await self._serve(campaign, msg_id, now, out)
-            return out
-        if intent.action is Action.CANCEL:
-            targets = {p.id for p in intent.products}
-            has_qty = await self.orders.member_order_qty(campaign.id, sender)
-            if not any(has_qty.get(pid, 0) > 0 for pid in targets):
-                if not await self._leave_waitlist(campaign, sender, targets, msg_id, now, out):
-                    out.nothing_to_cancel = True
-                return out
-            for line in lines:
-                items = await self.orders.items(campaign.id, line.id)
-                if targets & {pid for pid, q in items.items() if q > 0}:
-                    keep = {pid: q for pid, q in items.items() if pid not in targets}
-                    await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
-            out.touched.add(sender)
-            await self._serve(campaign, msg_id, now, out)
-            return out
-        if intent.action not in (Action.SET, Action.ADD):
-            return out
+            await self._cancel_all(campaign, sender, lines, msg_id, now, out)
+        elif intent.action is Action.CANCEL:
+            await self._cancel_products(campaign, sender, {p.id for p in intent.products}, lines, msg_id, now, out)
+        elif intent.action in (Action.SET, Action.ADD):
+            await self._order(campaign, intent, sender, her_lines, msg_id, now, out)
+        # Stock someone released goes to the waitlist (nothing to do when none was).
+        await self._serve(campaign, msg_id, now, out)
+        return out
+
+    async def _name_the_product(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
+                                text: str, msg_id: str, now: datetime, out: Outcome) -> Intent | None:
+        """"改成3盒" sets the one product she has; with several (or none), which one?
+        She is asked, the owner sees it (None)."""
+        has = [pid for pid, q in (await self.orders.member_order_qty(campaign.id, sender)).items() if q > 0]
+        if len(has) != 1:
+            reason = Reason.WHICH_PRODUCT if has else Reason.NO_PRODUCT
+            await self._check(campaign, sender, sender_name, text, reason, msg_id, now, out)
+            out.hints[sender] = (reason, "")
+            return None
+        product = await self.orders.product(has[0])
+        ref = ProductRef(product.id, product.name, product.code, product.unit)
+        return Intent(Action.SET, items=(Item(ref, intent.qty),))
+
+    async def _cancel_all(self, campaign: Campaign, sender: str, lines: list[Line], msg_id: str,
+                          now: datetime, out: Outcome) -> None:
+        """取消: all her live lines; with nothing ordered, what she waits for."""
+        held = await self.orders.member_order_qty(campaign.id, sender)
+        # A line of hers that orders nothing (waiting for the owner) is cancelled too.
+        if not any(q > 0 for q in held.values()) and all(ln.readable for ln in lines):
+            if not await self._leave_waitlist(campaign, sender, None, msg_id, now, out):
+                out.nothing_to_cancel = True
+            return
+        for line in lines:
+            await self._cancel_line(campaign, line, msg_id, now, out)
+        # What she only waited for goes too: 取消 is all of it.
+        await self._stop_waiting(campaign, sender, None, msg_id, now)
+        out.touched.add(sender)
+
+    async def _cancel_products(self, campaign: Campaign, sender: str, targets: set[int], lines: list[Line],
+                               msg_id: str, now: datetime, out: Outcome) -> None:
+        """草莓不要了: these products leave every line of hers; without any, her place on their waitlist."""
+        has_qty = await self.orders.member_order_qty(campaign.id, sender)
+        if not any(has_qty.get(pid, 0) > 0 for pid in targets):
+            if not await self._leave_waitlist(campaign, sender, targets, msg_id, now, out):
+                out.nothing_to_cancel = True
+            return
+        for line in lines:
+            items = await self.orders.items(campaign.id, line.id)
+            if targets & {pid for pid, q in items.items() if q > 0}:
+                keep = {pid: q for pid, q in items.items() if pid not in targets}
+                await self._set_line_items(campaign, line.id, sender, keep, msg_id, now, out, current=items)
+        # 草莓和砂糖橘都不要了 with only 草莓 held: her place in the 砂糖橘 queue goes too.
+        await self._stop_waiting(campaign, sender, targets, msg_id, now)
+        out.touched.add(sender)
+
+    async def _order(self, campaign: Campaign, intent: Intent, sender: str, her_lines: list[Line],
+                     msg_id: str, now: datetime, out: Outcome) -> None:
+        """草莓2盒 / 再来1盒: her plain-message line takes the change; 改成 sets her total."""
         text_line = await self._text_line(campaign.id, sender, msg_id, now, her_lines)
         text_items = await self.orders.items(campaign.id, text_line)
         desired = dict(text_items)
@@ -528,22 +558,115 @@ class OrderBook:
             pid = item.product.id
             if intent.action is Action.ADD:
                 desired[pid] = desired.get(pid, 0) + item.qty
-                continue
-            total = await self.orders.member_product_qty(campaign.id, sender, pid)
-            elsewhere = total - text_items.get(pid, 0)
-            if elsewhere <= item.qty:
-                desired[pid] = item.qty - elsewhere
             else:
-                # She now wants less than her 接龙 lines say: her latest word wins.
-                for line in lines:
-                    if line.id == text_line:
-                        continue
-                    items = await self.orders.items(campaign.id, line.id)
-                    if items.get(pid, 0):
-                        items[pid] = 0
-                        await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)
-                desired[pid] = item.qty
+                desired[pid] = await self._text_share(campaign, sender, item, text_line, text_items.get(pid, 0),
+                                                      her_lines, msg_id, now, out)
         await self._set_line_items(campaign, text_line, sender, desired, msg_id, now, out, current=text_items)
         out.touched.add(sender)
-        await self._serve(campaign, msg_id, now, out)
-        return out
+
+    async def _text_share(self, campaign: Campaign, sender: str, item: Item, text_line: int, in_text: int,
+                          her_lines: list[Line], msg_id: str, now: datetime, out: Outcome) -> int:
+        """How much of a product her plain-message line must hold (it has `in_text`)
+        for her to have `item.qty` of it in all."""
+        pid = item.product.id
+        elsewhere = await self.orders.member_product_qty(campaign.id, sender, pid) - in_text
+        if elsewhere <= item.qty:
+            return item.qty - elsewhere
+        # She now wants less than her 接龙 lines say: her latest word wins.
+        for line in her_lines:
+            if not line.live or line.id == text_line:
+                continue
+            items = await self.orders.items(campaign.id, line.id)
+            if items.get(pid, 0):
+                items[pid] = 0
+                await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)
+        return item.qty
+
+
+class _Placed(NamedTuple):
+    """A new line of a copy, read and given to its owner, to be added to the book."""
+
+    entry: Entry
+    ex: Extraction
+    owner: str
+    raw: str | None  # the text to keep when it is not the entry's (同上 written out)
+
+
+@dataclass
+class _CopyMatch:
+    """How the entries of a copy meet the 接龙 lines the book already has."""
+
+    keys: set[str] = field(default_factory=set)  # every key in the copy
+    # Positions of the keys not one-to-one (once in the copy, one line in the book).
+    others: dict[str, list[int]] = field(default_factory=dict)
+    carried: set[int] = field(default_factory=set)  # ids of the book's lines those keys matched
+    present_live: int = 0  # how many of the lines it carries are live
+    revive: list[Line] = field(default_factory=list)  # the poster's cancelled lines it carries again
+    new: list[int] = field(default_factory=list)  # positions of entries the book has no line for
+
+    def carries(self, line: Line) -> bool:
+        """Whether this line of the book is in the copy."""
+        if line.source != "copy":
+            return False
+        # A one-to-one key's line is the only line the book has with that key.
+        return (line.key in self.keys and line.key not in self.others) or line.id in self.carried
+
+    def carry(self, line: Line, sender: str) -> None:
+        self.carried.add(line.id)
+        if line.live:
+            self.present_live += 1
+        elif line.member_id == sender:
+            self.revive.append(line)
+
+
+def _match_copy(keys: list[str], known: dict[str, list[Line]], sender: str) -> _CopyMatch:
+    """Which known line each entry (by its key, in copy order) is, if any. Her own
+    lines are matched first, so an identical line of someone else's never makes
+    her own look dropped. Revived lines come in the copy's order (stock goes
+    first come, first served)."""
+    match = _CopyMatch(set(keys))
+    _match_one_to_one(keys, known, sender, match)
+    if match.others:
+        _match_the_rest(keys, known, sender, match)
+    return match
+
+
+def _match_one_to_one(keys: list[str], known: dict[str, list[Line]], sender: str,
+                      match: _CopyMatch) -> None:
+    """The common case, every other line of every copy: a key once in the copy and
+    once in the book. The other keys' positions go to `match.others`, in order of
+    first appearance. Every line of a copy passes through this loop: it does as
+    little as it can for each."""
+    counts = Counter(keys) if len(match.keys) != len(keys) else None
+    others, revive, live, get = match.others, match.revive, 0, known.get
+    for pos, key in enumerate(keys):
+        lines = get(key)
+        if lines is None or len(lines) != 1 or (counts is not None and counts[key] != 1):
+            others.setdefault(key, []).append(pos)
+            continue
+        line = lines[0]
+        if line.live:
+            live += 1
+        elif line.member_id == sender:
+            revive.append(line)
+    match.present_live += live
+
+
+def _match_the_rest(keys: list[str], known: dict[str, list[Line]], sender: str, match: _CopyMatch) -> None:
+    """Keys new to the book, or in the copy or the book more than once."""
+    revived_before = len(match.revive)
+    for key, positions in match.others.items():
+        lines = known.get(key)
+        if not lines:
+            match.new.extend(positions)
+            continue
+        ranked = [ln for ln in lines if ln.member_id == sender] + [ln for ln in lines if ln.member_id != sender]
+        for line in ranked[: len(positions)]:
+            match.carry(line, sender)
+        match.new.extend(positions[len(lines):])
+    match.new.sort()
+    if len(match.revive) > revived_before:
+        first: dict[str, int] = {}
+        for pos, key in enumerate(keys):
+            first.setdefault(key, pos)
+        match.revive.sort(key=lambda ln: first[ln.key])

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.catalog import Catalog, Mention, ProductRef
 from bot.parsing.privacy import HOUSE, PHONE
 from bot.parsing.quantity import CN_DIGITS, NUM, UNITS, to_int, too_big
 from bot.parsing.textnorm import key_of_nfkc, nfkc, strip_wechat_emoji
@@ -81,112 +81,158 @@ def extract(
     (a 接龙 line like "3-502 2"), which in free chat would be too much of a guess.
     """
     norm = _blank_decorations(strip_wechat_emoji(nfkc(text)).lower())
-    masked = _mask(norm)
-    items: dict[int, Item] = {}
-    order: list[int] = []
-    mentioned: list[ProductRef] = []
-    used = [False] * len(masked)
-    too_large = False
+    reading = _Reading(_mask(norm), max_qty)
+    reading.read_mentions(catalog.find(reading.masked))
+    if catalog.has_codes:
+        reading.read_codes(catalog)
+    qty_without_product = False
+    if not reading.items and not reading.mentioned and not reading.ambiguous:
+        qty_without_product = reading.read_lone_quantity(catalog, bare_number_ok)
+    return Extraction(
+        items=tuple(reading.items[i] for i in reading.order),
+        label=reading.label(norm),
+        mentioned=tuple(reading.mentioned),
+        quantity_without_product=qty_without_product,
+        too_large=reading.too_large,
+        ambiguous=tuple(reading.ambiguous),
+    )
 
-    def add(product: ProductRef, token: str | None, span: tuple[int, int]) -> None:
-        nonlocal too_large
-        for i in range(span[0], span[1]):
-            used[i] = True
+
+class _Reading:
+    """One extraction under way: what the masked text has given so far, and
+    which of its characters are spoken for (the rest is the label)."""
+
+    def __init__(self, masked: str, max_qty: int) -> None:
+        self.masked = masked
+        self.max_qty = max_qty
+        self.items: dict[int, Item] = {}
+        self.order: list[int] = []  # product ids, first named first
+        self.mentioned: list[ProductRef] = []
+        self.ambiguous: list[str] = []
+        self.too_large = False
+        self.spoken: list[tuple[int, int]] = []  # spans of the items (and names) read
+        # Where the text after the last mention (and its quantity) begins.
+        self.prev_end = 0
+        # Products named one after another with no quantity yet: "苹果、香蕉各一"
+        # gives each of them the quantity after 各.
+        self.waiting: list[ProductRef] = []
+
+    def add(self, product: ProductRef, token: str | None, span: tuple[int, int]) -> None:
+        """`span` is spoken for; `token`, when given, is a quantity of `product`."""
+        if span[1] > span[0]:
+            self.spoken.append(span)
         if token is None:
             return
         qty = to_int(token)
         if qty is None and too_big(token):
             # 草莓1234567890盒 is a quantity, an absurd one: the owner must see it,
             # exactly like 草莓100盒, rather than it being taken for chatter.
-            too_large = True
+            self.too_large = True
             return
         if qty is None or qty <= 0:
             return
         # The sum counts too: 草莓50盒 草莓60盒 is 110, over the maximum.
-        total = qty + (items[product.id].qty if product.id in items else 0)
-        if total > max_qty:
-            too_large = True
+        known = self.items.get(product.id)
+        total = qty + (known.qty if known is not None else 0)
+        if total > self.max_qty:
+            self.too_large = True
             return
-        if product.id in items:
-            items[product.id] = Item(product, total)
-        else:
-            items[product.id] = Item(product, qty)
-            order.append(product.id)
+        if known is None:
+            self.order.append(product.id)
+        self.items[product.id] = Item(product, total)
 
-    mentions = catalog.find(masked)
-    prev_end = 0
-    ambiguous: list[str] = []
-    # Products named one after another with no quantity yet: "苹果、香蕉各一"
-    # gives each of them the quantity after 各.
-    waiting: list[ProductRef] = []
-    for i, m in enumerate(mentions):
-        next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(masked)
-        gap = masked[m.end : next_start]
-        after = _AFTER.match(gap)
-        if m.choices:
-            # A shared word with a quantity needs the member to say which product.
-            if after or _BEFORE.search(masked[prev_end : m.start]):
-                ambiguous.append(masked[m.start : m.end])
-            waiting = []
-            prev_end = m.end + (after.end() if after else 0)
-            continue
-        if m.product not in mentioned:
-            mentioned.append(m.product)
-        if after:
-            if _EACH.match(gap):
-                for product in waiting:
-                    add(product, after.group(1), (m.start, m.start))
-            waiting = []
-            add(m.product, after.group(1), (m.start, m.end + after.end()))
-            prev_end = m.end + after.end()
-            continue
-        before = _BEFORE.search(masked[prev_end : m.start])
+    def mention(self, product: ProductRef) -> None:
+        if product not in self.mentioned:
+            self.mentioned.append(product)
+
+    def read_mentions(self, mentions: list[Mention]) -> None:
+        """Each product named, with the quantity after it, before it, or shared."""
+        for i, m in enumerate(mentions):
+            next_start = mentions[i + 1].start if i + 1 < len(mentions) else len(self.masked)
+            gap = self.masked[m.end : next_start]
+            after = _AFTER.match(gap)
+            if m.choices:
+                self._shared_word(m, after)
+            elif after:
+                self._quantity_after(m, gap, after)
+            else:
+                self._no_quantity_after(m, gap)
+
+    def _shared_word(self, m: Mention, after: re.Match[str] | None) -> None:
+        # A shared word with a quantity needs the member to say which product.
+        if after or _BEFORE.search(self.masked[self.prev_end : m.start]):
+            self.ambiguous.append(self.masked[m.start : m.end])
+        self.waiting = []
+        self.prev_end = m.end + (after.end() if after else 0)
+
+    def _quantity_after(self, m: Mention, gap: str, after: re.Match[str]) -> None:
+        self.mention(m.product)
+        if _EACH.match(gap):
+            for product in self.waiting:
+                self.add(product, after.group(1), (m.start, m.start))
+        self.waiting = []
+        self.add(m.product, after.group(1), (m.start, m.end + after.end()))
+        self.prev_end = m.end + after.end()
+
+    def _no_quantity_after(self, m: Mention, gap: str) -> None:
+        self.mention(m.product)
+        before = _BEFORE.search(self.masked[self.prev_end : m.start])
         if before:
-            waiting = []
-            add(m.product, before.group(1), (prev_end + before.start(), m.end))
+            self.waiting = []
+            self.add(m.product, before.group(1), (self.prev_end + before.start(), m.end))
         else:
             joined = _JOINER.fullmatch(gap) is not None
-            add(m.product, None, (m.start, m.end + (len(gap) if joined else 0)))
-            waiting = [*waiting, m.product] if joined else []
-        prev_end = m.end
+            self.add(m.product, None, (m.start, m.end + (len(gap) if joined else 0)))
+            self.waiting = [*self.waiting, m.product] if joined else []
+        self.prev_end = m.end
 
-    if catalog.has_codes:
-        rest = "".join(" " if used[i] else ch for i, ch in enumerate(masked))
-        for cm in _CODE.finditer(rest):
+    def rest(self) -> str:
+        """The masked text with what is spoken for blanked."""
+        return self.blank_spoken(self.masked)
+
+    def blank_spoken(self, text: str) -> str:
+        """`text` (as long as the masked text) with the spans spoken for blanked."""
+        pieces: list[str] = []
+        pos = 0
+        for start, end in sorted(self.spoken):
+            if end <= pos:
+                continue
+            start = max(start, pos)
+            pieces += (text[pos:start], " " * (end - start))
+            pos = end
+        pieces.append(text[pos:])
+        return "".join(pieces)
+
+    def read_codes(self, catalog: Catalog) -> None:
+        """Product codes with quantities ("a2 b1") in what the names left."""
+        for cm in _CODE.finditer(self.rest()):
             coded = catalog.by_code(cm.group(1))
             if coded is None:
                 continue
-            if coded not in mentioned:
-                mentioned.append(coded)
-            add(coded, cm.group(2), cm.span())
+            self.mention(coded)
+            self.add(coded, cm.group(2), cm.span())
 
-    rest = "".join(" " if used[i] else ch for i, ch in enumerate(masked))
-    qty_without_product = False
-    if not items and not mentioned and not ambiguous:
-        single = catalog.single
+    def read_lone_quantity(self, catalog: Catalog, bare_number_ok: bool) -> bool:
+        """A quantity with no product named ("+1", "2盒") is the only product's when
+        it fits. True when there is one but no product it can be given to."""
+        rest = self.rest()
         qty_match = _PLUS.search(rest) or _UNIT_QTY.search(rest)
         if qty_match is None and bare_number_ok:
             qty_match = _BARE_TAIL.search(rest)
-        if qty_match is not None:
-            unit = qty_match.group(2) if qty_match.lastindex and qty_match.lastindex >= 2 else None
-            fits = single is not None and (unit is None or not catalog.units or unit in catalog.units
-                                           or unit in _GENERIC_UNITS)
-            if single is not None and fits:
-                add(single, qty_match.group(1), qty_match.span())
-            else:
-                qty_without_product = True
+        if qty_match is None:
+            return False
+        single = catalog.single
+        unit = qty_match.group(2) if qty_match.lastindex and qty_match.lastindex >= 2 else None
+        fits = unit is None or not catalog.units or unit in catalog.units or unit in _GENERIC_UNITS
+        if single is None or not fits:
+            return True
+        self.add(single, qty_match.group(1), qty_match.span())
+        return False
 
-    # The label is what the line says besides its items: house number, name.
-    label_chars = "".join(" " if used[i] else ch for i, ch in enumerate(norm))
-    label = " ".join(w for w in _LABEL_SPLIT.split(label_chars) if w)
-    return Extraction(
-        items=tuple(items[i] for i in order),
-        label=label.strip(),
-        mentioned=tuple(mentioned),
-        quantity_without_product=qty_without_product,
-        too_large=too_large,
-        ambiguous=tuple(ambiguous),
-    )
+    def label(self, norm: str) -> str:
+        """What the line says besides its items: house number, name."""
+        words = _LABEL_SPLIT.split(self.blank_spoken(norm))
+        return " ".join(w for w in words if w).strip()
 
 
 # What stands between products that share one quantity: 苹果、香蕉 / 苹果和香蕉 / 苹果香蕉.

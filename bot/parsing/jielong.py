@@ -8,8 +8,9 @@ copy, so an entry is known by its content key, not its number.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from bot.parsing.textnorm import clean, key_of_nfkc
@@ -72,39 +73,110 @@ class JielongCopy:
 
 def parse_copy(text: str) -> JielongCopy | None:
     """The list in `text`, or None when it has no entries and no #接龙 tag."""
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    tagged = bool(raw_lines) and bool(_TAG.match(clean(raw_lines[0])))
-    header: list[str] = []
-    footer: list[str] = []
-    entries: list[Entry] = []
-    loose: list[tuple[int, Entry]] = []
-    seen_entry = False
-    for raw in raw_lines:
-        read = _read_line(raw)
-        if read is not None:
-            seen_entry = True
-            footer.clear()
-            if read.key:
-                entries.append(read)
-        elif not seen_entry:
-            header.append(raw)
-        else:
-            unnumbered = _read_loose(raw)
-            if unnumbered is not None:
-                loose.append((len(entries), unnumbered))
-            # Text after the entries (a deadline note) is never part of an entry:
-            # the last entry changes from copy to copy, and gluing the footer
-            # onto it would change its key and double the order.
-            footer.append(raw)
-    if not entries and not tagged:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    read = _read_copy(text)
+    line_end = text.find("\n")
+    tagged = bool(_TAG.match(clean(text if line_end < 0 else text[:line_end])))
+    if not read.entries and not tagged:
         return None
     return JielongCopy(
         tagged=tagged,
-        header=tuple(header),
-        entries=tuple(entries),
-        footer=tuple(f for f in footer if f.strip()),
-        loose=tuple(loose),
+        header=read.header,
+        entries=read.entries,
+        footer=tuple(f for f in read.after if f.strip()),
+        loose=read.loose,
     )
+
+
+@dataclass(frozen=True)
+class _SoFar:
+    """A copy read down to some line: what the lines after it add to."""
+
+    header: tuple[str, ...] = ()
+    entries: tuple[Entry, ...] = ()
+    loose: tuple[tuple[int, Entry], ...] = ()
+    # The lines after the last entry. Text after the entries (a deadline note) is
+    # never part of an entry: the last entry changes from copy to copy, and gluing
+    # the footer onto it would change its key and double the order.
+    after: tuple[str, ...] = ()
+    seen_entry: bool = False  # an entry number ended the header (even one with nothing after it)
+
+
+# The latest copy read for each opening (a list's first characters: its header and
+# first entries, the same in every copy of one group's list, different in another
+# group's copy of the same header), with how it read. A copy is most often the one
+# before it with a line added at the end; it is read on from where that one ended,
+# so it costs the lines it adds.
+_RECENT: OrderedDict[str, tuple[str, _SoFar]] = OrderedDict()
+_RECENT_MAX = 128
+_OPENING = 256
+
+
+def _read_copy(text: str) -> _SoFar:
+    if len(text) < _OPENING:
+        # No opening yet: the longer copies that follow would never find it.
+        return _read_on(_SoFar(), text.split("\n"))
+    opening = text[:_OPENING]
+    recent = _RECENT.get(opening)
+    if recent is not None and text.startswith(recent[0]):
+        rest = text[len(recent[0]) :]
+        if not rest:
+            return recent[1]
+        read = _read_on(recent[1], rest[1:].split("\n")) if rest[0] == "\n" else _read_on(_SoFar(), text.split("\n"))
+    else:
+        read = _read_on(_SoFar(), text.split("\n"))
+    _RECENT[opening] = (text, read)
+    _RECENT.move_to_end(opening)
+    if len(_RECENT) > _RECENT_MAX:
+        _RECENT.popitem(last=False)
+    return read
+
+
+def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
+    """`so_far` with `lines` read after it."""
+    # Read once: map keeps the per-line cost (a cache lookup) out of Python bytecode.
+    reads = list(map(_read_line, lines))
+    header = so_far.header
+    if not so_far.seen_entry:
+        first = _first_entry(reads)
+        if first is None:
+            return replace(so_far, header=header + tuple(lines))
+        header += tuple(lines[:first])
+        lines, reads = lines[first:], reads[first:]
+    end = len(reads)
+    while end and reads[end - 1] is None:
+        end -= 1
+    entries, loose = _read_body(lines, reads, len(so_far.entries))
+    after = tuple(lines[end:]) if end else so_far.after + tuple(lines)
+    return _SoFar(header, so_far.entries + tuple(entries), so_far.loose + tuple(loose), after, True)
+
+
+def _first_entry(reads: list[Entry | None]) -> int | None:
+    for i, read in enumerate(reads):
+        if read is not None:
+            return i
+    return None
+
+
+def _read_body(raw_lines: list[str], reads: list[Entry | None],
+               before: int) -> tuple[list[Entry], list[tuple[int, Entry]]]:
+    """The entries among lines after the header, and the lines without a number
+    among them, each with the count of entries before it (`before` came earlier)."""
+    if all(reads):
+        # The common copy: nothing but entries. (`all`, not `None not in`, which
+        # would call Entry.__eq__ on every line.)
+        return [read for read in reads if read and read.key], []
+    entries: list[Entry] = []
+    loose: list[tuple[int, Entry]] = []
+    for raw, read in zip(raw_lines, reads, strict=True):
+        if read is None:
+            unnumbered = _read_loose(raw)
+            if unnumbered is not None:
+                loose.append((before + len(entries), unnumbered))
+        elif read.key:
+            entries.append(read)
+    return entries, loose
 
 
 @lru_cache(maxsize=1 << 16)

@@ -8,8 +8,10 @@ import unicodedata
 # WeChat shows a quoted message above a dashed line; only the words below it
 # are the member's own. The rule is one line: spaces, never line breaks, around
 # the dashes (\s there let every line start rescan all the blank lines after it,
-# quadratic in a message of empty lines).
-_QUOTE_RULE = re.compile(r"^[^\S\n]*(?:-[^\S\n]*){5,}$|^[^\S\n]*[-—–_]{5,}[^\S\n]*$", re.MULTILINE)
+# quadratic in a message of empty lines). It is searched for as a line break
+# and what follows: a literal first character lets the regex engine skip to the
+# next line break instead of trying the rule at every character of a long list.
+_QUOTE_RULE = re.compile(r"\n[^\S\n]*(?:(?:-[^\S\n]*){5,}|[-—–_]{5,}[^\S\n]*)(?=\n|\Z)")
 
 
 def nfkc(text: str) -> str:
@@ -38,10 +40,11 @@ def key_of_nfkc(text: str) -> str:
 
 def own_words(text: str) -> str:
     """The member's own words of a reply that quotes an earlier message."""
-    match = _QUOTE_RULE.search(text)
+    match = _QUOTE_RULE.search("\n" + text)
     if not match:
         return text
-    before, after = text[: match.start()], text[match.end() :]
+    # Positions in "\n" + text: the rule's line starts in `text` where its line break was.
+    before, after = text[: match.start()], text[match.end() - 1 :]
     if before.lstrip().startswith(("「", '"', "“")) or not after.lstrip().startswith(("「", '"', "“")):
         return after.strip()
     return before.strip()

@@ -161,6 +161,29 @@ async def test_stock_is_first_come_first_served_with_a_waitlist(bot: Harness) ->
     assert "@赵六 草莓已售罄，2盒登记候补" in ack
 
 
+async def test_a_cancelled_order_leaves_the_waitlist_too(bot: Harness) -> None:
+    # Found on the way: a member who cancelled while waiting for a sold-out product kept her place in
+    # its queue (a sold-out product holds nothing on her line, so only the line was cancelled) and was
+    # later served what she had cancelled: an invented order. All three ways of cancelling are here.
+    await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒\n砂糖橘 25元/箱 限量1")
+    await bot.say("wx_zhang", "砂糖橘1箱")
+    await bot.say("wx_li", "草莓1盒 砂糖橘1箱")
+    await bot.say("wx_wang", copy("7-1101 王五 砂糖橘1箱"))
+    await bot.say("wx_zhao", copy("7-1101 王五 砂糖橘1箱", "5-1203 赵六 草莓1盒 砂糖橘1箱"))
+    await bot.say("wx_li", "取消")
+    await bot.say("wx_wang", copy("5-1203 赵六 草莓1盒 砂糖橘1箱"))  # her own line taken out
+    await bot.say("wx_zhao", "草莓和砂糖橘都不要了")
+    await bot.say("wx_sun", "砂糖橘1箱", name="孙七")
+    await bot.settle()
+    assert [t for t in bot.texts() if "李四" in t or "王五" in t or "赵六" in t][-3:] == [
+        "@李四 订单已取消", "@王五 订单已取消", "@赵六 订单已取消"]
+    bot.take()
+    await bot.say("wx_zhang", "取消")
+    await bot.settle()
+    assert await bot.book() == {("wx_sun", "砂糖橘"): 1}
+    assert "@孙七 已记录：砂糖橘×1，共¥25；候补到了：砂糖橘补上1箱" in "\n".join(bot.texts())
+
+
 async def test_per_member_limit(bot: Harness) -> None:
     await bot.say("wx_owner", "/开团 草莓团\n草莓 30元/盒 限购2")
     await bot.say("wx_zhang", "草莓5盒")

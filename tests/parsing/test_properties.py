@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 
 from bot.clock import DEFAULT_TZ
 from bot.models import MessageKind
+from bot.parsing import jielong
 from bot.parsing.campaign_spec import parse_jielong_drop, parse_open_command, parse_product_line
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.items import extract
@@ -122,6 +123,25 @@ def test_parsers_never_raise_and_quantities_stay_in_bounds(text: str, max_qty: i
     parse_native(_native_xml(text, ["wx_a", text]))
     own_words(text)
     key_of(text)
+
+
+# Long list openings: a header only, and a header with entries (what follows is then among or after them).
+LONG_OPENINGS = ("#接龙\n周六水果团\n" + "例：3-502 张三 草莓1盒\n" * 20,
+                 "#接龙\n周六水果团\n" + "".join(f"{i}. {i}-502 张{i} 草莓1盒\n" for i in range(1, 21)))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(opening=st.sampled_from(LONG_OPENINGS), before=hostile_text, added=hostile_text)
+def test_a_copy_read_on_from_the_copy_before_it_is_the_copy_read_whole(opening: str, before: str,
+                                                                       added: str) -> None:
+    # A copy that extends the one read before it is read from where that one ended
+    # (bot/parsing/jielong.py): it must be exactly the list a fresh read gives. The
+    # opening makes both long enough to be remembered by it.
+    before = opening + before
+    parse_copy(before)
+    read_on = parse_copy(before + "\n" + added)
+    jielong._RECENT.clear()
+    assert parse_copy(before + "\n" + added) == read_on
 
 
 @pytest.mark.slow
