@@ -72,3 +72,36 @@ async def test_a_message_whose_reads_hit_no_write_costs_one_trip(db: Database) -
         db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "b"))
     assert db.calls - before == 2
     await db.close()
+
+
+async def test_a_record_riding_with_a_message_costs_no_trip_of_its_own(db: Database) -> None:
+    async with db.transaction():
+        db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "message"))
+        before = db.calls
+        sent = db.with_next_commit(lambda: db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "sent")))
+    await sent
+    assert db.calls == before + 1  # the commit, carrying both
+    assert [r[0] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == ["message", "sent"]
+    await db.close()
+
+
+async def test_a_record_riding_with_a_message_that_rolls_back_is_committed_all_the_same(db: Database) -> None:
+    sent = None
+    with pytest.raises(NothingChanged):
+        async with db.transaction():
+            sent = db.with_next_commit(lambda: db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "sent")))
+            db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "message"))
+            db.write("UPDATE t SET v = ? WHERE id = ?", ("x", 99), must_change=True)  # a re-delivered message
+    assert sent is not None
+    await sent
+    assert [r[0] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == ["sent"]
+    await db.close()
+
+
+async def test_a_record_with_no_transaction_to_ride_commits_on_its_own(db: Database) -> None:
+    await db.with_next_commit(lambda: db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "sent")))
+    assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["sent"]
+    failed = db.with_next_commit(lambda: db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "again")))
+    with pytest.raises(Exception, match="UNIQUE"):
+        await failed  # its own failure reaches the one waiting for it, and nothing else
+    await db.close()
