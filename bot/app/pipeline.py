@@ -151,7 +151,7 @@ class App:
             campaign = await self.svc.campaigns.open_in(event.room_id)
             products = await self.svc.campaigns.products(campaign.id) if campaign else []
             if campaign is not None and products:
-                text = self.svc.templates.render("welcome", event.room_id, campaign=campaign,
+                text = await self.svc.render("welcome", event.room_id, campaign=campaign,
                                                  example=f"{products[0].name}1{products[0].unit or '份'}")
                 self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, event.ts)
         if text:
