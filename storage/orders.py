@@ -111,8 +111,11 @@ class OrderRepo:
     async def members_at(self, campaign_id: int, house: str) -> set[str]:
         return (await self._state(campaign_id)).members_at(house)
 
-    async def add_line(self, campaign_id: int, member_id: str, source: str, key: str, label: str,
-                       label_key: str, raw: str, readable: bool, message_id: str, now: datetime) -> int:
+    async def add_line(self, *, campaign_id: int, member_id: str, source: str, key: str, message_id: str,
+                       now: datetime, label: str = "", label_key: str = "", raw: str = "",
+                       readable: bool = True) -> int:
+        """A new live line; returns its id. `source`: 'copy' or 'native' (a 接龙 line, `key` its
+        content key) or 'text' (her plain orders, `key` her member id)."""
         state = await self._state(campaign_id)
         if self._next_line_id is None:
             row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) + 1 FROM lines")
