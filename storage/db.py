@@ -62,8 +62,31 @@ def _migrations() -> list[tuple[int, str]]:
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
 
-# (sql, params, must change a row)
-_Statement = tuple[str, Sequence[Any], bool]
+
+
+class RowId:
+    """The id SQLite gives a row inserted with `write_returning`: known once the insert has
+    gone to the database with its trip, which for the caller is after the commit."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self) -> None:
+        self._value: int | None = None
+
+    def fill(self, value: int) -> None:
+        """In the database thread, as the insert runs."""
+        self._value = value
+
+    @property
+    def value(self) -> int:
+        if self._value is None:
+            raise RuntimeError("the row has not reached the database yet")
+        return self._value
+
+
+# (sql, params, must change a row, where its RETURNING id goes)
+_Statement = tuple[str, Sequence[Any], bool, RowId | None]
+_BEGIN_STATEMENT: _Statement = (_BEGIN, (), False, None)
 
 _TRIP = "SELECT jielong_trip(?)"
 
@@ -183,8 +206,10 @@ class Database:
     def _run_batch(self, batch: list[_Statement], then: Callable[[sqlite3.Connection], T]) -> T:
         """Runs in the database thread: the waiting writes in order, then `then`."""
         raw = self._raw
-        for sql, params, must_change in batch:
+        for sql, params, must_change, row_id in batch:
             cursor = raw.execute(sql, params)
+            if row_id is not None:
+                row_id.fill(int(cursor.fetchone()[0]))
             if must_change and cursor.rowcount != 1:
                 raise NothingChanged(sql)
         return then(raw)
@@ -220,14 +245,14 @@ class Database:
         """Everything inside commits together or not at all."""
         async with self._lock:
             self._free.clear()
-            self._pending = [(_BEGIN, (), False)]
+            self._pending = [_BEGIN_STATEMENT]
             self._owner = asyncio.current_task()
             self._began = False
             riders: list[tuple[Callable[[], None], asyncio.Future[None]]] = []
             try:
                 yield self
                 riders = self._take_riders()
-                if self._pending != [(_BEGIN, (), False)]:
+                if self._pending != [_BEGIN_STATEMENT]:
                     # A transaction that wrote nothing and read only caches never began.
                     await self._trip(_commit)
                 for _, committed in riders:
@@ -320,7 +345,16 @@ class Database:
         Outside a transaction there is no next trip, so callers use `execute` there."""
         if self._owner is None:
             raise RuntimeError("Database.write outside a transaction")
-        self._pending.append((sql, params, must_change))
+        self._pending.append((sql, params, must_change, None))
+
+    def write_returning(self, sql: str, params: Sequence[Any] = ()) -> RowId:
+        """An insert ending in `RETURNING id` whose id is wanted only after the commit: it
+        waits for the next trip like `write`, and SQLite's id is in the answer then."""
+        if self._owner is None:
+            raise RuntimeError("Database.write_returning outside a transaction")
+        row_id = RowId()
+        self._pending.append((sql, params, False, row_id))
+        return row_id
 
     # -- statements that answer --------------------------------------------------
 

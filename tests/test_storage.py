@@ -105,3 +105,17 @@ async def test_a_record_with_no_transaction_to_ride_commits_on_its_own(db: Datab
     with pytest.raises(Exception, match="UNIQUE"):
         await failed  # its own failure reaches the one waiting for it, and nothing else
     await db.close()
+
+
+async def test_ids_given_by_sqlite_come_back_with_the_commit_at_no_extra_trip(db: Database) -> None:
+    await db.execute("INSERT INTO t (id, v) VALUES (7, 'older')")
+    async with db.transaction():
+        before = db.calls
+        first = db.write_returning("INSERT INTO t (v) VALUES (?) RETURNING id", ("a",))
+        second = db.write_returning("INSERT INTO t (v) VALUES (?) RETURNING id", ("b",))
+        with pytest.raises(RuntimeError):
+            first.value  # noqa: B018 (not in the database yet)
+    assert db.calls == before + 1
+    assert (first.value, second.value) == (8, 9)
+    assert [tuple(r) for r in await db.fetchall("SELECT id, v FROM t WHERE id > 7 ORDER BY id")] == [(8, "a"), (9, "b")]
+    await db.close()

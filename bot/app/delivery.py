@@ -18,6 +18,7 @@ from bot.app.outbox import OutboundQueue, Pending
 from bot.clock import Clock
 from bot.domain.services import Services
 from bot.models import Outgoing
+from storage.db import RowId
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger("bot.app.delivery")
@@ -55,7 +56,7 @@ class OutboxJournal:
 
     async def gave_up(self, item: Pending, why: str) -> None:
         assert item.row is not None
-        report: tuple[int, Outgoing] | None = None
+        report: tuple[RowId, Outgoing] | None = None
         async with self.svc.db.transaction():
             self.repo.set_status(item.row, "given_up", why)
             owner = await self.svc.rooms.owner(item.out.room_id) if item.out.room_id else None
@@ -66,7 +67,7 @@ class OutboxJournal:
                                to=owner)
                 report = (self.repo.add(out, self.clock.now()), out)
         if report is not None:
-            self.queue.put(report[1], row=report[0])
+            self.queue.put(report[1], row=report[0].value)
 
     async def resume(self) -> int:
         """At start-up: hands the queue every row not yet delivered; returns how many."""
