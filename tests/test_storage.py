@@ -119,3 +119,30 @@ async def test_ids_given_by_sqlite_come_back_with_the_commit_at_no_extra_trip(db
     assert (first.value, second.value) == (8, 9)
     assert [tuple(r) for r in await db.fetchall("SELECT id, v FROM t WHERE id > 7 ORDER BY id")] == [(8, "a"), (9, "b")]
     await db.close()
+
+
+async def test_a_database_from_before_0011_keeps_its_campaigns_and_gathered_acknowledgements(tmp_path: Path) -> None:
+    import sqlite3
+    from importlib import resources
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    for entry in sorted(resources.files("storage").joinpath("migrations").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql") and int(entry.name[:4]) <= 10:
+            old.executescript(entry.read_text(encoding="utf-8"))
+    old.executescript(
+        "PRAGMA user_version = 10;"
+        "INSERT INTO rooms (id, topic, owner_id) VALUES ('r1', '群', 'o');"
+        "INSERT INTO campaigns (id, room_id, title, status, opened_at, created_by, live_lines) "
+        "VALUES (1, 'r1', '周六水果团', 'open', '2026-11-28T08:00:00+08:00', 'o', 2);"
+        "INSERT INTO ack_pending (room_id, member_id, name, text, added_at) VALUES "
+        "('r1', 'li', '李四', 'b', 't'), ('r1', 'zhang', '张三', 'a', 't');")
+    old.close()
+    db = await Database.open(path)
+    assert [r[0] for r in await db.fetchall("SELECT title FROM campaigns")] == ["周六水果团"]
+    async with db.transaction():  # her new change replaces her entry and comes last, as before
+        db.write("INSERT OR REPLACE INTO ack_pending (room_id, member_id, name, text, added_at) "
+                 "VALUES ('r1', 'li', '李四', 'c', 't')")
+    assert [tuple(r) for r in await db.fetchall("SELECT member_id, text FROM ack_pending ORDER BY seq")] == [
+        ("zhang", "a"), ("li", "c")]
+    await db.close()
