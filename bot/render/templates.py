@@ -151,6 +151,7 @@ class Templates:
         self.env.filters["when"] = when
         self._overrides: dict[tuple[str, str], str] = {}
         self._compiled: dict[tuple[str, str], Template] = {}
+        self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
 
     # -- owner templates -------------------------------------------------------
 
@@ -168,7 +169,11 @@ class Templates:
     def mentions(self, room_id: str | None, kind: str, name: str) -> bool:
         """Whether the template this group renders for `kind` names `name` (what it needs computed)."""
         text = self._overrides.get((room_id, kind)) if room_id is not None else None
-        return name in (text if text is not None else self.source(kind))
+        if text is not None:
+            return name in text
+        if (kind, name) not in self._default_mentions:
+            self._default_mentions[(kind, name)] = name in self.source(kind)
+        return self._default_mentions[(kind, name)]
 
     def source(self, kind: str) -> str:
         loader = self.env.loader
