@@ -302,7 +302,9 @@ class Database:
         any message (the outbox's send records): on a busy bot it rides in the commit of
         the message being handled, so it costs no trip and no commit of its own; on a quiet
         one a carrier commits it as soon as no transaction is open. A message's transaction
-        that rolls back hands its riders on, so they never fail because of it."""
+        that rolls back hands its riders on, so they never fail because of it. The other way
+        round, a rider's statements run in the message's commit: they must be writes that
+        cannot fail on their own (updates by key), so only a failing database fails both."""
         committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._riders.append((writes, committed))
         self._carry()
