@@ -122,7 +122,7 @@ async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
         return
     await ctx.svc.campaigns.mark_group_announced(campaign.id)
     have, need, unit = progress
-    ctx.reply(ctx.svc.templates.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
+    ctx.reply(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
                                        unit=unit))
 
 

@@ -92,7 +92,7 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         entries.append({"name": order.name, "goods": items_text(order), "code": code})
     parts = batches(entries, [o.member_id for o in orders])
     for part, (chunk, mentions) in enumerate(parts, 1):
-        text = svc.templates.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
+        text = await svc.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
                                     part=part, parts=len(parts))
         # Her notified_at is set when this part is delivered, not now.
         ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))

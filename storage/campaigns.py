@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from bot.parsing.campaign_spec import CampaignSpec
@@ -25,7 +24,7 @@ def campaign_from_row(row: Row) -> Campaign:
         id=row["id"], room_id=row["room_id"], title=row["title"], status=row["status"],
         opened_at=opened, close_at=_dt(row["close_at"]), closed_at=_dt(row["closed_at"]),
         pickup=row["pickup"], min_buyers=row["min_buyers"], min_units=row["min_units"],
-        created_by=row["created_by"], header=row["header"], live_lines=row["live_lines"],
+        created_by=row["created_by"], header=row["header"],
         group_announced=bool(row["group_announced"]),
         fulfilled=None if row["fulfilled"] is None else bool(row["fulfilled"]),
         commission_bp=row["commission_bp"], drop_id=row["drop_id"],
@@ -49,7 +48,6 @@ class CampaignRepo:
         self._products: dict[int, list[Product]] = {}
         # Every message asks for its group's open campaign; every change to a
         # campaign goes through this class, which drops these answers then.
-        # Their live_lines is as of the read (OrderRepo.live_shared is current).
         self._open: dict[str, Campaign | None] = {}
         self._open_room: dict[int, str] = {}  # campaign id → its room, for the cached ones
         db.on_rollback(self._forget)
@@ -61,14 +59,6 @@ class CampaignRepo:
     def _drop_open(self) -> None:
         self._open.clear()
         self._open_room.clear()
-
-    def adjust_live(self, campaign_id: int, delta: int) -> None:
-        """OrderRepo changed the campaign's live line count: keep the cached copy
-        current (owners' templates show campaign.live_lines)."""
-        room = self._open_room.get(campaign_id)
-        cached = self._open.get(room) if room is not None else None
-        if room is not None and cached is not None and cached.id == campaign_id:
-            self._open[room] = replace(cached, live_lines=cached.live_lines + delta)
 
     async def create(self, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
                      header: str, drop_id: int | None = None) -> int:

@@ -10,6 +10,11 @@ reads are all answered by the repositories' caches is one trip: BEGIN, its
 writes, COMMIT. Statements still run in the order they were made, on the one
 connection, inside the one transaction, so nothing reads around a write.
 
+Bookkeeping that must be durable before something happens but belongs to no
+message (the outbox's send records) goes `with_next_commit`: it rides in the
+commit of whatever transaction commits next, usually the message being handled,
+so it costs neither a trip nor a commit of its own.
+
 A trip is one public aiosqlite call: `SELECT jielong_trip(?)`, an SQL function
 registered with `create_function` that runs the batch in the database thread
 (SQLite lets a function run statements on its own connection). Each statement
@@ -57,8 +62,31 @@ def _migrations() -> list[tuple[int, str]]:
 
 SCHEMA_VERSION = max(v for v, _ in _migrations())
 
-# (sql, params, must change a row)
-_Statement = tuple[str, Sequence[Any], bool]
+
+
+class RowId:
+    """The id SQLite gives a row inserted with `write_returning`: known once the insert has
+    gone to the database with its trip, which for the caller is after the commit."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self) -> None:
+        self._value: int | None = None
+
+    def fill(self, value: int) -> None:
+        """In the database thread, as the insert runs."""
+        self._value = value
+
+    @property
+    def value(self) -> int:
+        if self._value is None:
+            raise RuntimeError("the row has not reached the database yet")
+        return self._value
+
+
+# (sql, params, must change a row, where its RETURNING id goes)
+_Statement = tuple[str, Sequence[Any], bool, RowId | None]
+_BEGIN_STATEMENT: _Statement = (_BEGIN, (), False, None)
 
 _TRIP = "SELECT jielong_trip(?)"
 
@@ -96,6 +124,12 @@ class Database:
         # Trips on their way to the thread, by number (the SQL function's argument).
         self._trips: dict[int, _Trip] = {}
         self._numbers = itertools.count()
+        # Writes that go with whichever transaction commits next (see `with_next_commit`),
+        # each with the future told when they are committed.
+        self._riders: list[tuple[Callable[[], None], asyncio.Future[None]]] = []
+        self._carrier: asyncio.Task[None] | None = None
+        self._free = asyncio.Event()  # no transaction is open
+        self._free.set()
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -172,8 +206,10 @@ class Database:
     def _run_batch(self, batch: list[_Statement], then: Callable[[sqlite3.Connection], T]) -> T:
         """Runs in the database thread: the waiting writes in order, then `then`."""
         raw = self._raw
-        for sql, params, must_change in batch:
+        for sql, params, must_change, row_id in batch:
             cursor = raw.execute(sql, params)
+            if row_id is not None:
+                row_id.fill(int(cursor.fetchone()[0]))
             if must_change and cursor.rowcount != 1:
                 raise NothingChanged(sql)
         return then(raw)
@@ -208,15 +244,26 @@ class Database:
     async def transaction(self) -> AsyncIterator[Database]:
         """Everything inside commits together or not at all."""
         async with self._lock:
-            self._pending = [(_BEGIN, (), False)]
+            self._free.clear()
+            self._pending = [_BEGIN_STATEMENT]
             self._owner = asyncio.current_task()
             self._began = False
+            riders: list[tuple[Callable[[], None], asyncio.Future[None]]] = []
             try:
                 yield self
-                if self._pending != [(_BEGIN, (), False)]:
+                riders = self._take_riders()
+                if self._pending != [_BEGIN_STATEMENT]:
                     # A transaction that wrote nothing and read only caches never began.
                     await self._trip(_commit)
+                for _, committed in riders:
+                    if not committed.done():
+                        committed.set_result(None)
             except BaseException:
+                if riders:
+                    # Not theirs to fail with: they go with the next commit (the carrier's
+                    # own transaction, if nobody else's, tells them its failure).
+                    self._riders[:0] = riders
+                    self._carry()
                 self._pending = []
                 # First, so that even a second cancellation during the rollback
                 # cannot leave the caches holding what is being undone.
@@ -228,6 +275,66 @@ class Database:
             finally:
                 self._pending = []
                 self._owner = None
+                self._free.set()
+
+    def _take_riders(self) -> list[tuple[Callable[[], None], asyncio.Future[None]]]:
+        taken, self._riders = self._riders, []
+        riders = []
+        for writes, committed in taken:
+            mark = len(self._pending)
+            try:
+                writes()
+            except Exception as exc:  # a broken rider fails alone, never the transaction carrying it
+                del self._pending[mark:]
+                if not committed.done():
+                    committed.set_exception(exc)
+                    committed.exception()
+            else:
+                riders.append((writes, committed))
+        return riders
+
+    def with_next_commit(self, writes: Callable[[], None]) -> asyncio.Future[None]:
+        """`writes` (calls to `write`) go with the next transaction to commit, whoever's it is;
+        the future is done when they are committed (or has the error of the carrier's own
+        transaction, when no other came to carry them).
+
+        For bookkeeping that must be durable before something happens but is no part of
+        any message (the outbox's send records): on a busy bot it rides in the commit of
+        the message being handled, so it costs no trip and no commit of its own; on a quiet
+        one a carrier commits it as soon as no transaction is open. A message's transaction
+        that rolls back hands its riders on, so they never fail because of it. The other way
+        round, a rider's statements run in the message's commit: they must be writes that
+        cannot fail on their own (updates by key), so only a failing database fails both."""
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._riders.append((writes, committed))
+        self._carry()
+        return committed
+
+    def _carry(self) -> None:
+        if self._carrier is None or self._carrier.done():
+            self._carrier = asyncio.ensure_future(self._carry_riders())
+
+    async def _carry_riders(self) -> None:
+        while self._riders:
+            # A transaction that starts in this turn (the next message) takes them along.
+            await asyncio.sleep(0)
+            if self._lock.locked():
+                await self._free.wait()
+                continue
+            riders = list(self._riders)
+            try:
+                async with self.transaction():
+                    pass
+            except BaseException as exc:
+                # Its own transaction failed: the riders it was carrying fail with it, and
+                # none is kept to fail every later transaction too.
+                for _, committed in riders:
+                    if not committed.done():
+                        committed.set_exception(exc)
+                        committed.exception()  # a rider nobody waits for must not warn
+                self._riders = [r for r in self._riders if r not in riders]
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
 
     async def _rollback(self) -> None:
         # Not a trip: aiosqlite's own rollback, which does nothing when the
@@ -240,7 +347,16 @@ class Database:
         Outside a transaction there is no next trip, so callers use `execute` there."""
         if self._owner is None:
             raise RuntimeError("Database.write outside a transaction")
-        self._pending.append((sql, params, must_change))
+        self._pending.append((sql, params, must_change, None))
+
+    def write_returning(self, sql: str, params: Sequence[Any] = ()) -> RowId:
+        """An insert ending in `RETURNING id` whose id is wanted only after the commit: it
+        waits for the next trip like `write`, and SQLite's id is in the answer then."""
+        if self._owner is None:
+            raise RuntimeError("Database.write_returning outside a transaction")
+        row_id = RowId()
+        self._pending.append((sql, params, False, row_id))
+        return row_id
 
     # -- statements that answer --------------------------------------------------
 

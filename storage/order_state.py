@@ -29,7 +29,7 @@ class CampaignLines:
         self._by_house: dict[str, set[str]] = {}
         # Copy lines by content key, oldest first: what every 接龙 copy looks up.
         self.by_key: dict[str, list[Line]] = {}
-        # Live 接龙 lines ('copy' and 'native'), as campaigns.live_lines counts them.
+        # Live 接龙 lines ('copy' and 'native'): what tells a fork from a copy.
         self.live_shared = 0
 
     @classmethod

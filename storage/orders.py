@@ -9,7 +9,7 @@ read the whole campaign, query it whole.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from storage.campaigns import product_from_row, ts
@@ -30,10 +30,8 @@ class OrderRepo:
     # Campaigns kept in memory at once; older ones are read again when asked.
     KEEP = 256
 
-    def __init__(self, db: Database, on_live_change: Callable[[int, int], None] | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        # Told (campaign id, delta) when a campaign's live 接龙 line count changes.
-        self._on_live_change = on_live_change
         # Every 接龙 copy repeats the whole list and every acknowledgement reads
         # her order: a campaign's lines and items are held in memory (see
         # storage/order_state.py), kept in step by every write below and
@@ -42,8 +40,14 @@ class OrderRepo:
         # Name, unit, stock and limits never change after the drop.
         self._products: dict[int, Product] = {}
         self._sold: dict[int, int] = {}
-        # Line ids are given here so an insert need not wait for SQLite's answer;
-        # one process writes this database (ids are what SQLite would give).
+        # Line and check-list ids are given here, not by SQLite (INSERT ... RETURNING):
+        # the message that makes a line uses its id at once (its items, the cache,
+        # a check-list entry about it), and a check-list number goes into the reply
+        # the same transaction writes. Asking SQLite would be a trip per new line:
+        # bench/run.py makes 0.97 lines a message, so nearly two trips a message
+        # instead of one. One process writes this database, and the ids are what
+        # SQLite would give (MAX(id) + 1).
+        # Ids wanted only after the commit (outbox rows) are SQLite's: Database.write_returning.
         self._next_line_id: int | None = None
         # A drop's parts (one campaign per group) are all created when it opens.
         self._parts: dict[int, list[int]] = {}
@@ -57,10 +61,6 @@ class OrderRepo:
         self._next_line_id = None
         self._parts.clear()
         self._next_check_id = None
-
-    def _live_changed(self, campaign_id: int, delta: int) -> None:
-        if self._on_live_change is not None:
-            self._on_live_change(campaign_id, delta)
 
     async def _state(self, campaign_id: int) -> CampaignLines:
         state = self._states.get(campaign_id)
@@ -88,6 +88,16 @@ class OrderRepo:
         """Live 接龙 lines (copy and native) of the campaign."""
         return (await self._state(campaign_id)).live_shared
 
+    async def live_count(self, campaign_id: int) -> int:
+        """Live 接龙 lines of the campaign, for a template that shows them: from memory when
+        the campaign is held there, else counted (without reading the campaign whole)."""
+        state = self._states.get(campaign_id)
+        if state is not None:
+            return state.live_shared
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM lines WHERE campaign_id = ? AND live = 1 AND source != 'text'", (campaign_id,))
+        return int(row[0]) if row else 0
+
     async def copy_lines_by_keys(self, campaign_id: int, keys: Sequence[str]) -> list[Line]:
         """The campaign's 接龙 copy lines with these keys, oldest first."""
         index = await self.copy_index(campaign_id)
@@ -107,8 +117,11 @@ class OrderRepo:
     async def members_at(self, campaign_id: int, house: str) -> set[str]:
         return (await self._state(campaign_id)).members_at(house)
 
-    async def add_line(self, campaign_id: int, member_id: str, source: str, key: str, label: str,
-                       label_key: str, raw: str, readable: bool, message_id: str, now: datetime) -> int:
+    async def add_line(self, *, campaign_id: int, member_id: str, source: str, key: str, message_id: str,
+                       now: datetime, label: str = "", label_key: str = "", raw: str = "",
+                       readable: bool = True) -> int:
+        """A new live line; returns its id. `source`: 'copy' or 'native' (a 接龙 line, `key` its
+        content key) or 'text' (her plain orders, `key` her member id)."""
         state = await self._state(campaign_id)
         if self._next_line_id is None:
             row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) + 1 FROM lines")
@@ -121,9 +134,6 @@ class OrderRepo:
             (line_id, campaign_id, member_id, source, key, label, label_key, raw, int(readable), message_id,
              stamp, stamp),
         )
-        if source != "text":
-            self.db.write("UPDATE campaigns SET live_lines = live_lines + 1 WHERE id = ?", (campaign_id,))
-            self._live_changed(campaign_id, 1)
         state.add(Line(line_id, campaign_id, member_id, source, key, label, raw, True, readable), label_key)
         return line_id
 
@@ -132,10 +142,6 @@ class OrderRepo:
         if state.line(line.id).live == live:
             return
         self.db.write("UPDATE lines SET live = ?, updated_at = ? WHERE id = ?", (int(live), ts(now), line.id))
-        if line.source != "text":
-            self.db.write("UPDATE campaigns SET live_lines = live_lines + ? WHERE id = ?",
-                          (1 if live else -1, line.campaign_id))
-            self._live_changed(line.campaign_id, 1 if live else -1)
         state.set_live(line.id, live)
 
     async def items(self, campaign_id: int, line_id: int) -> dict[int, int]:

@@ -1,8 +1,9 @@
 """The outbox table and the acknowledgements being gathered: what the bot still has to say.
 
-Rows are written with `Database.write`, so they ride in the trip that commits
-the message that caused them; their ids are given here (like order lines'), so
-the sender knows which row it sends without reading it back.
+Rows are written with `Database.write_returning`, so they ride in the trip that
+commits the message that caused them, and SQLite's id for each comes back in
+that trip's answer: the sender, handed the rows after the commit, knows which
+row it sends without reading it back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from bot.models import Outgoing
 from storage.campaigns import ts
-from storage.db import Database
+from storage.db import Database, RowId
 
 UNSENT = ("pending", "sending", "uncertain")
 
@@ -40,28 +41,15 @@ def schedule_delivered(schedule_id: int) -> str:
 class OutboxRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._next_id: int | None = None
 
-    async def load(self) -> None:
-        """Reads the highest id once; every later id is given from memory."""
-        if self._next_id is None:
-            row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) FROM outbox")
-            self._next_id = int(row[0]) + 1 if row else 1
-
-    def add(self, out: Outgoing, now: datetime, on_sent: str | None = None) -> int:
-        """Queues `out` inside the caller's transaction (no trip of its own); returns its row id.
-
-        An id given to a transaction that rolls back is simply never used."""
-        assert self._next_id is not None, "OutboxRepo.load() first"
-        row_id = self._next_id
-        self._next_id += 1
-        self.db.write(
-            "INSERT INTO outbox (id, room_id, to_id, text, mentions, mergeable, on_sent, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (row_id, out.room_id, out.to, out.text, json.dumps(list(out.mentions)), int(out.mergeable), on_sent,
-             ts(now)),
+    def add(self, out: Outgoing, now: datetime, on_sent: str | None = None) -> RowId:
+        """Queues `out` inside the caller's transaction (no trip of its own); its row id is
+        known after the commit."""
+        return self.db.write_returning(
+            "INSERT INTO outbox (room_id, to_id, text, mentions, mergeable, on_sent, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (out.room_id, out.to, out.text, json.dumps(list(out.mentions)), int(out.mergeable), on_sent, ts(now)),
         )
-        return row_id
 
     async def unsent(self) -> list[OutboxRow]:
         rows = await self.db.fetchall(

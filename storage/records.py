@@ -39,7 +39,6 @@ class Campaign:
     min_units: int | None
     created_by: str
     header: str
-    live_lines: int
     group_announced: bool = False
     fulfilled: bool | None = None  # None: no threshold or not decided; False: 未成团
     commission_bp: int | None = None

@@ -18,6 +18,7 @@ from bot.app.outbox import OutboundQueue, Pending
 from bot.clock import Clock
 from bot.domain.services import Services
 from bot.models import Outgoing
+from storage.db import RowId
 from storage.outbox import OutboxRepo
 
 log = logging.getLogger("bot.app.delivery")
@@ -29,40 +30,11 @@ class OutboxJournal:
         self.repo = repo
         self.clock = clock
         self.queue = queue
-        # Group commit: records made while one transaction is on its way share the next one,
-        # so a busy queue costs about one database trip per round of sends, not two per send.
-        self._writes: list[Callable[[], None]] = []
-        self._round: asyncio.Future[None] | None = None
-        self._committer: asyncio.Future[None] | None = None
 
     async def _record(self, write: Callable[[], None]) -> None:
-        await asyncio.shield(self._enqueue(write))
-
-    def _enqueue(self, write: Callable[[], None]) -> asyncio.Future[None]:
-        self._writes.append(write)
-        if self._round is None:
-            self._round = asyncio.get_running_loop().create_future()
-            self._committer = asyncio.ensure_future(self._commit(self._round))
-        return self._round
-
-    async def _commit(self, done: asyncio.Future[None]) -> None:
-        await asyncio.sleep(0)  # the other sends started in this turn join
-        try:
-            async with self.svc.db.transaction():
-                if self._round is not done:
-                    return  # defensive: this round was already taken
-                writes, self._writes = self._writes, []
-                self._round = None
-                for write in writes:
-                    write()
-        except BaseException as exc:
-            if self._round is done:  # failed before taking the writes: they fail with it
-                self._writes, self._round = [], None
-            if not done.done():
-                done.set_exception(exc)
-            done.exception()  # seen here too: a round nobody waits for must not warn
-            return
-        done.set_result(None)
+        # Group commit: records go with the next transaction to commit, usually the message
+        # being handled, so a busy bot's sends cost no database trip of their own.
+        await asyncio.shield(self.svc.db.with_next_commit(write))
 
     async def attempting(self, item: Pending) -> None:
         assert item.row is not None
@@ -72,10 +44,10 @@ class OutboxJournal:
     async def delivered(self, item: Pending, *, confirmed: bool = True) -> None:
         assert item.row is not None
         row, now = item.row, self.clock.now()
-        # Not waited for: it rides with the next send's record (which must commit before that
-        # send) or commits on its own right after. Lost only if the process dies in between,
-        # and then the row is uncertain, never blindly sent again.
-        self._enqueue(lambda: self.repo.delivered(row, item.on_sent, now, "sent" if confirmed else "unconfirmed"))
+        # Not waited for: it rides with the next commit. Lost only if the process dies before
+        # that, and then the row is uncertain, never blindly sent again.
+        status = "sent" if confirmed else "unconfirmed"
+        self.svc.db.with_next_commit(lambda: self.repo.delivered(row, item.on_sent, now, status))
 
     async def uncertain(self, item: Pending) -> None:
         assert item.row is not None
@@ -84,7 +56,7 @@ class OutboxJournal:
 
     async def gave_up(self, item: Pending, why: str) -> None:
         assert item.row is not None
-        report: tuple[int, Outgoing] | None = None
+        report: tuple[RowId, Outgoing] | None = None
         async with self.svc.db.transaction():
             self.repo.set_status(item.row, "given_up", why)
             owner = await self.svc.rooms.owner(item.out.room_id) if item.out.room_id else None
@@ -95,7 +67,7 @@ class OutboxJournal:
                                to=owner)
                 report = (self.repo.add(out, self.clock.now()), out)
         if report is not None:
-            self.queue.put(report[1], row=report[0])
+            self.queue.put(report[1], row=report[0].value)
 
     async def resume(self) -> int:
         """At start-up: hands the queue every row not yet delivered; returns how many."""

@@ -85,7 +85,7 @@ async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]
         raise Skip("the campaign is no longer open")
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
-    text = svc.templates.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
+    text = await svc.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
                                 buyers=buyers, minutes_left=minutes_of(campaign.close_at - now),
                                 live=await live_figures(svc, campaign, now))
     return [Outgoing(text=text, room_id=s.room_id)]

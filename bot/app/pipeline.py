@@ -48,14 +48,14 @@ from handlers import (
     scripts,
     stats,
 )
-from storage.db import NothingChanged
+from storage.db import NothingChanged, RowId
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
 log = logging.getLogger("bot.app.pipeline")
 
 Send = Callable[[Outgoing], Awaitable[None]]
-# An outbox row handed to the sender: its id, what to say, what delivery means.
-Queued = tuple[int, Outgoing, str | None]
+# An outbox row handed to the sender: its id (known once committed), what to say, what delivery means.
+Queued = tuple[RowId, Outgoing, str | None]
 
 
 def build_dispatcher() -> Dispatcher:
@@ -106,7 +106,6 @@ class App:
         if self._started:
             return
         self._started = True
-        await self.outbox.load()
         if self.queue is None:
             # Console and replay print as they go: a replay restarted after a kill carries on
             # from the transcript, and words of an earlier run printed now would carry the
@@ -151,7 +150,7 @@ class App:
             campaign = await self.svc.campaigns.open_in(event.room_id)
             products = await self.svc.campaigns.products(campaign.id) if campaign else []
             if campaign is not None and products:
-                text = self.svc.templates.render("welcome", event.room_id, campaign=campaign,
+                text = await self.svc.render("welcome", event.room_id, campaign=campaign,
                                                  example=f"{products[0].name}1{products[0].unit or '份'}")
                 self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, event.ts)
         if text:
@@ -409,7 +408,7 @@ class App:
             return
         if self.queue is not None:
             for row, out, on_sent in queued:
-                self.queue.put(out, row=row, on_sent=on_sent)
+                self.queue.put(out, row=row.value, on_sent=on_sent)
             return
         delivered: list[Queued] = []
         for item in queued:
@@ -424,7 +423,7 @@ class App:
             try:
                 async with self.svc.db.transaction():
                     for row, _, on_sent in delivered:
-                        self.outbox.delivered(row, on_sent, self.clock.now())
+                        self.outbox.delivered(row.value, on_sent, self.clock.now())
             except Exception:
                 log.exception("could not record %d delivered message(s)", len(delivered))
 

@@ -33,7 +33,7 @@ def prices_text(products: list[Product]) -> str:
 
 async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
     products = await svc.campaigns.products(campaign.id)
-    return svc.templates.render("jielong_list", campaign.room_id, campaign=campaign, prices=prices_text(products),
+    return await svc.render("jielong_list", campaign.room_id, campaign=campaign, prices=prices_text(products),
                                 example=example_order(products), lines=lines or [])
 
 
@@ -45,7 +45,7 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
         products = await svc.campaigns.products(campaign.id)
         totals, buyers = await svc.orders.totals(campaign.id, products)
         unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(campaign.id)]
-        text = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
+        text = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                     total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                     commission_cents=campaign_commission(campaign, totals),
                                     waitlist=await waitlist_totals(svc, campaign, products))
@@ -62,7 +62,7 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str
     totals = [ProductTotal(p, qty[p.id]) for p in products]
     buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
-    head = svc.templates.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
+    head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=campaign_commission(campaign, totals),
                                 waitlist=await waitlist_totals(svc, campaign, products, parts))
@@ -120,7 +120,7 @@ async def close_notice(svc: Services, campaign: Campaign) -> str:
     """What the group hears at the close: closed, what was ordered per product, pickup. No money."""
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
-    return svc.templates.render("closed", campaign.room_id, campaign=campaign, totals=totals, buyers=buyers)
+    return await svc.render("closed", campaign.room_id, campaign=campaign, totals=totals, buyers=buyers)
 
 
 async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
@@ -149,7 +149,7 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
         if progress is not None and progress[0] < progress[1]:
             have, need, unit = progress
-            posts.append(Outgoing(text=svc.templates.render("group_failed", part.room_id, campaign=closed,
+            posts.append(Outgoing(text=await svc.render("group_failed", part.room_id, campaign=closed,
                                                             have=have, need=need, unit=unit),
                                   room_id=part.room_id))
     closed = await svc.campaigns.get(campaign.id)
@@ -242,7 +242,7 @@ async def open_drop(svc: Services, room_ids: list[str], spec: CampaignSpec, crea
 async def announcement(svc: Services, campaign: Campaign, problems: str = "") -> list[Outgoing]:
     """The drop announcement and the 接龙 list, as two posts: members copy the second one whole."""
     products = await svc.campaigns.products(campaign.id)
-    text = svc.templates.render("announce", campaign.room_id, campaign=campaign, products=products,
+    text = await svc.render("announce", campaign.room_id, campaign=campaign, products=products,
                                 example=example_order(products))
     if problems:
         text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + problems

@@ -245,8 +245,8 @@ class OrderBook:
             ex = self._extract(entry.text, catalog)
         problem = self._unreadable_reason(ex)
         line_id = await self.orders.add_line(
-            campaign.id, member_id, source, entry.key, ex.label, key_of(ex.label), raw or entry.text,
-            problem is None, msg_id, now,
+            campaign_id=campaign.id, member_id=member_id, source=source, key=entry.key, message_id=msg_id, now=now,
+            label=ex.label, label_key=key_of(ex.label), raw=raw or entry.text, readable=problem is None,
         )
         if problem is None:
             desired = {item.product.id: item.qty for item in ex.items}
@@ -473,8 +473,8 @@ class OrderBook:
             if not line.live:
                 await self.orders.set_live(line, True, now)
             return line.id
-        return await self.orders.add_line(campaign_id, member_id, "text", member_id, "", "", "", True,
-                                          msg_id, now)
+        return await self.orders.add_line(campaign_id=campaign_id, member_id=member_id, source="text", key=member_id,
+                                          message_id=msg_id, now=now)
 
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
                            text: str, msg_id: str, now: datetime) -> Outcome:

@@ -88,7 +88,7 @@ async def group_summary(svc: Services, part: Campaign, member_id: str) -> str:
     products = await svc.campaigns.products(part.id)
     totals, buyers = await svc.orders.totals(part.id, products)
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(part.id)]
-    text = svc.templates.render("summary", part.room_id, campaign=part, totals=totals, buyers=buyers,
+    text = await svc.render("summary", part.room_id, campaign=part, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=0, waitlist=await _waitlist(svc, part))
     group = await svc.rooms.topic(part.room_id) or part.room_id

@@ -51,7 +51,7 @@ async def reminder_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
     missing = await uncollected(svc, campaign)
     entries = [{"name": o.name, "code": code} for o, code in missing]
     parts = batches(entries, [o.member_id for o, _ in missing])
-    return [Outgoing(text=svc.templates.render("pickup_reminder", campaign.room_id, campaign=campaign,
+    return [Outgoing(text=await svc.render("pickup_reminder", campaign.room_id, campaign=campaign,
                                                place=campaign.pickup or "", entries=chunk, part=part,
                                                parts=len(parts)),
                      room_id=campaign.room_id, mentions=mentions)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.domain.orderbook import OrderBook
-from bot.render.templates import Templates
+from bot.render.templates import CampaignShown, Templates
 from storage.book import BookRepo
 from storage.campaigns import CampaignRepo
 from storage.db import Database
@@ -16,6 +17,7 @@ from storage.hype import HypeRepo
 from storage.orders import OrderRepo
 from storage.owner_prefs import OwnerPrefsRepo
 from storage.qa import QaRepo
+from storage.records import Campaign
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
 
@@ -65,7 +67,7 @@ class Services:
     @classmethod
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
         campaigns = CampaignRepo(db)
-        orders = OrderRepo(db, on_live_change=campaigns.adjust_live)
+        orders = OrderRepo(db)
         rooms = RoomRepo(db)
         return cls(db=db, rooms=rooms, campaigns=campaigns, orders=orders,
                    book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
@@ -76,3 +78,12 @@ class Services:
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():
             self.templates.set_override(room_id, kind, text)
+
+    async def render(self, kind: str, room_id: str | None = None, *, fallback: bool = True, **context: Any) -> str:
+        """`Templates.render`, with what a template may show of its campaign worked out now:
+        `campaign.live_lines` is counted only for a template that names it."""
+        campaign = context.get("campaign")
+        if isinstance(campaign, Campaign) and self.templates.mentions(room_id, kind, "live_lines"):
+            facts = {f.name: getattr(campaign, f.name) for f in fields(Campaign)}
+            context["campaign"] = CampaignShown(**facts, live_lines=await self.orders.live_count(campaign.id))
+        return self.templates.render(kind, room_id, fallback=fallback, **context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,13 @@ def _packaged(name: str) -> str | None:
         return None
     entry = resources.files(TEMPLATE_PACKAGE).joinpath(name)
     return entry.read_text(encoding="utf-8") if entry.is_file() else None
+
+@dataclass(frozen=True)
+class CampaignShown(Campaign):
+    """A campaign as a template sees it: with the counts worked out when it is rendered."""
+
+    live_lines: int = 0  # live 接龙 lines (copies and WeChat's own); see Services.render
+
 
 # Every kind an owner may replace, with the names she can use for it.
 KINDS: dict[str, tuple[str, ...]] = {
@@ -143,6 +151,7 @@ class Templates:
         self.env.filters["when"] = when
         self._overrides: dict[tuple[str, str], str] = {}
         self._compiled: dict[tuple[str, str], Template] = {}
+        self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
 
     # -- owner templates -------------------------------------------------------
 
@@ -156,6 +165,15 @@ class Templates:
 
     def override(self, room_id: str, kind: str) -> str | None:
         return self._overrides.get((room_id, kind))
+
+    def mentions(self, room_id: str | None, kind: str, name: str) -> bool:
+        """Whether the template this group renders for `kind` names `name` (what it needs computed)."""
+        text = self._overrides.get((room_id, kind)) if room_id is not None else None
+        if text is not None:
+            return name in text
+        if (kind, name) not in self._default_mentions:
+            self._default_mentions[(kind, name)] = name in self.source(kind)
+        return self._default_mentions[(kind, name)]
 
     def source(self, kind: str) -> str:
         loader = self.env.loader
@@ -205,8 +223,8 @@ def _sample_products() -> list[Product]:
 
 def _sample_campaign() -> Campaign:
     opened = datetime(2026, 11, 21, 8, 0, tzinfo=DEFAULT_TZ)
-    return Campaign(1, "r1", "周六鲜果团", "open", opened, opened + timedelta(hours=12), None,
-                    "东门快递柜 11-22 09:00-12:00", 10, None, "wx_owner", "", 3, False)
+    return CampaignShown(1, "r1", "周六鲜果团", "open", opened, opened + timedelta(hours=12), None,
+                         "东门快递柜 11-22 09:00-12:00", 10, None, "wx_owner", "", False, live_lines=3)
 
 
 def sample_context(kind: str) -> dict[str, Any]:

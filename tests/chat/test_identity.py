@@ -166,3 +166,15 @@ async def test_the_welcome_counts_the_lines_as_they_are_now(bot: Harness) -> Non
     await bot.app.on_event(MemberJoined("r1", Member("wx_new", "新人"), bot.now))
     await bot.settle()
     assert any("已有3位邻居接龙" in t for t in bot.texts())
+
+
+async def test_the_welcome_counts_the_lines_when_the_campaign_is_not_in_memory(bot: Harness) -> None:
+    await bot.say("wx_owner", "/话术 设置 欢迎\n欢迎！已有{{ campaign.live_lines }}位邻居接龙")
+    await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒")
+    header = "#接龙\n周六水果团\n\n"
+    await bot.say("wx_zhang", header + "1. 张三 草莓1盒")
+    await bot.say("wx_li", header + "1. 张三 草莓1盒\n2. 李四 草莓2盒")
+    bot.svc.db.forget_caches()  # as after a restart: the count comes from the database
+    await bot.app.on_event(MemberJoined("r1", Member("wx_new", "新人"), bot.now))
+    await bot.settle()
+    assert any("已有2位邻居接龙" in t for t in bot.texts())
