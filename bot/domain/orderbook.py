@@ -18,15 +18,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import NamedTuple
 
+from bot.domain.stores import MemberNames, OrderStore
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
 from bot.parsing.jielong import Entry, JielongCopy
 from bot.parsing.native_solitaire import NativeList
 from bot.parsing.order_text import Action, Intent, Reason
 from bot.parsing.textnorm import key_of
-from storage.orders import OrderRepo
 from storage.records import Campaign, Line, Product
-from storage.rooms import RoomRepo
 
 
 @dataclass
@@ -72,7 +71,7 @@ MEMBER_FIXABLE = tuple(r.value for r in Reason)
 
 
 class OrderBook:
-    def __init__(self, orders: OrderRepo, rooms: RoomRepo, *, max_qty: int = 99) -> None:
+    def __init__(self, orders: OrderStore, rooms: MemberNames, *, max_qty: int = 99) -> None:
         self.orders = orders
         self.rooms = rooms
         self.max_qty = max_qty
