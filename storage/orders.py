@@ -15,7 +15,7 @@ from datetime import datetime
 from storage.campaigns import product_from_row, ts
 from storage.db import Database, Row
 from storage.order_state import CampaignLines
-from storage.records import Line, MemberOrder, Product, ProductTotal, Unreadable
+from storage.records import Line, MemberOrder, OrderItem, Product, ProductTotal, Unreadable
 
 
 def _line(row: Row) -> Line:
@@ -303,7 +303,7 @@ class OrderRepo:
                            products: Sequence[Product], *, with_label: bool = True) -> MemberOrder:
         state = await self._state(campaign_id)
         qty = state.member_totals(member_id)
-        items = tuple((p, qty[p.id]) for p in products if qty.get(p.id, 0) > 0)
+        items = tuple(OrderItem(p, qty[p.id]) for p in products if qty.get(p.id, 0) > 0)
         label = (state.member_label(member_id) if with_label else "") or name
         return MemberOrder(member_id, name, label, items)
 
@@ -338,15 +338,15 @@ class OrderRepo:
             (campaign_id,),
         )
         label_of = {str(r["member_id"]): str(r["label"]) for r in labels}
-        grouped: dict[str, tuple[int, str, list[tuple[Product, int]]]] = {}
+        grouped: dict[str, tuple[int, str, list[OrderItem]]] = {}
         for r in rows:
             member = str(r["member_id"])
             first, name, items = grouped.get(member, (int(r["first_line"]), str(r["name"]), []))
-            items.append((by_id[int(r["product_id"])], int(r["qty"])))
+            items.append(OrderItem(by_id[int(r["product_id"])], int(r["qty"])))
             grouped[member] = (min(first, int(r["first_line"])), name, items)
         out = []
         for member, (_, name, items) in sorted(grouped.items(), key=lambda kv: kv[1][0]):
-            items.sort(key=lambda pq: pq[0].position)
+            items.sort(key=lambda item: item.product.position)
             out.append(MemberOrder(member, name, label_of.get(member, name), tuple(items)))
         return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,21 @@ class ItemRow:
     qty: int
 
 
+class OrderItem(NamedTuple):
+    """A product with a quantity: an item of a member's order, or a product's total in a campaign.
+    Still a pair, so `for product, qty in order.items` (as owners' templates write it) reads it."""
+
+    product: Product
+    qty: int
+
+    @property
+    def amount_cents(self) -> int:
+        return (self.product.price_cents or 0) * self.qty
+
+
+ProductTotal = OrderItem  # a product's total over a campaign: the same pair, named for where it is used
+
+
 @dataclass(frozen=True)
 class MemberOrder:
     """A member's live order in one campaign: quantities summed per product."""
@@ -81,21 +97,11 @@ class MemberOrder:
     member_id: str
     name: str
     label: str
-    items: tuple[tuple[Product, int], ...]
+    items: tuple[OrderItem, ...]
 
     @property
     def amount_cents(self) -> int:
-        return sum((p.price_cents or 0) * q for p, q in self.items)
-
-
-@dataclass(frozen=True)
-class ProductTotal:
-    product: Product
-    qty: int
-
-    @property
-    def amount_cents(self) -> int:
-        return (self.product.price_cents or 0) * self.qty
+        return sum(item.amount_cents for item in self.items)
 
 
 @dataclass(frozen=True)

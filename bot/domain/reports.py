@@ -24,7 +24,7 @@ from datetime import datetime
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import Book, Campaign, Fulfilment, Product, ProductTotal
+from storage.records import Book, Campaign, Fulfilment, OrderItem, Product, ProductTotal
 
 DEFAULT_POINT = "自提"
 
@@ -103,16 +103,6 @@ def campaign_commission(campaign: Campaign, totals: Iterable[ProductTotal]) -> i
 
 
 # --- what the reports are made of ---------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OrderItem:
-    product: Product
-    qty: int
-
-    @property
-    def amount_cents(self) -> int:
-        return (self.product.price_cents or 0) * self.qty
 
 
 @dataclass(frozen=True, slots=True)

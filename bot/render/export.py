@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from bot.domain.reports import OrderItem, Reports, items_text, pickup_point
+from bot.domain.reports import Reports, items_text, pickup_point
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import BookOrder, Campaign, Product
+from storage.records import BookOrder, Campaign, OrderItem, Product
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from storage.records import Campaign, MemberOrder, Product, ProductTotal, WaitlistTotal
+from storage.records import Campaign, MemberOrder, OrderItem, Product, ProductTotal, WaitlistTotal
 
 log = logging.getLogger("bot.render.templates")
 
@@ -258,7 +258,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
         "my_orders": {"name": "张三", "total_cents": 6000, "orders": [
             {"title": campaign.title, "state": "已付，待取货（取货码101）", "order": MemberOrder(
-                "wx_zhang", "张三", "3-502 张三", ((products[0], 2),))}]},
+                "wx_zhang", "张三", "3-502 张三", (OrderItem(products[0], 2),))}]},
         "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1,
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
