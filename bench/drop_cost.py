@@ -14,23 +14,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import Group, _discard, _pct
-from bot.app.pipeline import App
-from bot.clock import DEFAULT_TZ, ManualClock
+from bench.run import ChatLoad, _pct
 from bot.domain.lifecycle import summary_text
-from bot.domain.services import Services, Settings
-from bot.models import Member, Message, RoomInfo, RoomSeen
-from storage.db import Database
 
 
 def opening(stock: int) -> str:
@@ -40,47 +33,16 @@ def opening(stock: int) -> str:
 
 async def run(folder: Path, groups: int, members: int, stock: int) -> None:
     """`stock`: the 限量 of 丹东草莓, well under what the members order, so they race for it."""
-    from bot.app.outbox import OutboundQueue, SendLimits
-
-    db = await Database.open(folder / "drop.sqlite")
-    clock = ManualClock(datetime(2026, 11, 28, 8, 0, tzinfo=DEFAULT_TZ))
-    queue = OutboundQueue(_discard, clock, SendLimits.unlimited())
-    worker = asyncio.create_task(queue.run())
-    svc = Services.build(db, Settings())
-    app = App(svc, clock, queue.post)
-    rng = random.Random(20261201)
-    rooms = [Group(f"g{g:03d}", members, rng) for g in range(groups)]
-    for g in rooms:
-        info = RoomInfo(g.room, g.room, "owner", (Member("owner", "团长"), *(Member(m, m) for m in g.members)))
-        await app.on_event(RoomSeen(info))
-    n = 0
-    latencies: list[float] = []
-    now = clock.now()
-
-    async def say(room: str, member: str, text: str) -> None:
-        nonlocal n, now
-        n += 1
-        now += timedelta(milliseconds=50)
-        msg = Message(id=f"x{n}", ts=now, sender=Member(member, member), text=text, room_id=room)
-        start = time.perf_counter()
-        await app.on_event(msg)
-        latencies.append(time.perf_counter() - start)
-
+    chat = await ChatLoad.start(folder / "drop.sqlite", groups, members, 20261201)
+    db, svc, rooms = chat.db, chat.svc, chat.rooms
     started = time.perf_counter()
-    await say(rooms[0].room, "owner", opening(stock))
-    live = list(rooms)
-    while live:
-        for g in list(live):
-            nxt = g.next_text()
-            if nxt is None:
-                live.remove(g)
-                continue
-            await say(g.room, *nxt)
-    await app.drain()
-    await queue.drain(timeout=60)
+    await chat.say(rooms[0].room, "owner", opening(stock))
+    await chat.play()
+    await chat.app.drain()
+    await chat.queue.drain(timeout=60)
     elapsed = time.perf_counter() - started
-    await queue.stop()
-    worker.cancel()
+    await chat.settle()
+    n, latencies = chat.n, chat.latencies
 
     parts = await db.fetchone("SELECT COUNT(*) FROM campaigns WHERE drop_id IS NOT NULL")
     row = await db.fetchone(

@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.app.outbox import OutboundQueue, SendLimits
 from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.lifecycle import summary_text
@@ -95,64 +96,85 @@ async def _discard(out: Outgoing) -> None:
     pass
 
 
-async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float], float]:
-    from bot.app.outbox import OutboundQueue, SendLimits
+class ChatLoad:
+    """The real app on SQLite, everything said going through the durable outbox (with no send
+    limits), its groups seen; `say` times each message and `play` interleaves the groups' chats."""
 
-    db = await Database.open(folder / "load.sqlite")
-    clock = ManualClock(datetime(2026, 11, 28, 8, 0, tzinfo=DEFAULT_TZ))
-    queue = OutboundQueue(_discard, clock, SendLimits.unlimited())
-    worker = asyncio.create_task(queue.run())
-    svc = Services.build(db, Settings())
-    app = App(svc, clock, queue)  # the outbox on: rows in the table, the sender records each send
-    rng = random.Random(20261128)
-    rooms = [Group(f"g{g:03d}", members, rng) for g in range(groups)]
-    for g in rooms:
-        info = RoomInfo(g.room, g.room, "owner", (Member("owner", "团长"), *(Member(m, m) for m in g.members)))
-        await app.on_event(RoomSeen(info))
-    n = 0
-    latencies: list[float] = []
-    now = clock.now()
+    def __init__(self, db: Database, clock: ManualClock, svc: Services, app: App, queue: OutboundQueue,
+                 rooms: list[Group]) -> None:
+        self.db, self.clock, self.svc, self.app, self.queue, self.rooms = db, clock, svc, app, queue, rooms
+        self.worker = asyncio.create_task(queue.run())
+        self.n = 0
+        self.latencies: list[float] = []
+        self.now = clock.now()
 
-    async def say(room: str, member: str, text: str) -> None:
-        nonlocal n, now
-        n += 1
-        now += timedelta(milliseconds=50)
-        msg = Message(id=f"x{n}", ts=now, sender=Member(member, member), text=text, room_id=room)
+    @classmethod
+    async def start(cls, path: Path, groups: int, members: int, seed: int) -> ChatLoad:
+        db = await Database.open(path)
+        clock = ManualClock(datetime(2026, 11, 28, 8, 0, tzinfo=DEFAULT_TZ))
+        queue = OutboundQueue(_discard, clock, SendLimits.unlimited())
+        svc = Services.build(db, Settings())
+        app = App(svc, clock, queue)  # the outbox on: rows in the table, the sender records each send
+        rng = random.Random(seed)
+        rooms = [Group(f"g{g:03d}", members, rng) for g in range(groups)]
+        for g in rooms:
+            info = RoomInfo(g.room, g.room, "owner", (Member("owner", "团长"), *(Member(m, m) for m in g.members)))
+            await app.on_event(RoomSeen(info))
+        return cls(db, clock, svc, app, queue, rooms)
+
+    async def say(self, room: str, member: str, text: str) -> None:
+        self.n += 1
+        self.now += timedelta(milliseconds=50)
+        msg = Message(id=f"x{self.n}", ts=self.now, sender=Member(member, member), text=text, room_id=room)
         start = time.perf_counter()
-        await app.on_event(msg)
-        latencies.append(time.perf_counter() - start)
+        await self.app.on_event(msg)
+        self.latencies.append(time.perf_counter() - start)
 
+    async def play(self) -> None:
+        """Every group's members, one message from each group in turn, until all have spoken."""
+        live = list(self.rooms)
+        while live:
+            for g in list(live):
+                nxt = g.next_text()
+                if nxt is None:
+                    live.remove(g)
+                    continue
+                await self.say(g.room, *nxt)
+
+    async def settle(self) -> None:
+        """Waits until everything said was handed to the (discarding) sender, then stops sending."""
+        await self.app.drain()
+        await self.queue.drain(timeout=60)
+        await self.queue.stop()
+        self.worker.cancel()
+
+
+async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float], float]:
+    chat = await ChatLoad.start(folder / "load.sqlite", groups, members, 20261128)
     started = time.perf_counter()
     cpu_started = time.process_time()
-    calls_before = db.calls
-    for g in rooms:
-        await say(g.room, "owner", OPEN)
-    live = list(rooms)
-    while live:
-        for g in list(live):
-            nxt = g.next_text()
-            if nxt is None:
-                live.remove(g)
-                continue
-            await say(g.room, *nxt)
-    await app.drain()
-    await queue.drain(timeout=60)
+    calls_before = chat.db.calls
+    for g in chat.rooms:
+        await chat.say(g.room, "owner", OPEN)
+    await chat.play()
+    await chat.app.drain()
+    await chat.queue.drain(timeout=60)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
-    print(f"database round trips per message: {(db.calls - calls_before) / n:.2f}")
+    n = chat.n
+    print(f"database round trips per message: {(chat.db.calls - calls_before) / n:.2f}")
     # CPU time of the whole process (both threads): steadier than msg/s on a shared machine.
     print(f"CPU time per message: {cpu / n * 1e6:.0f} µs ({n / cpu:.0f} msg per CPU second)")
-    await queue.stop()
-    worker.cancel()
+    await chat.settle()
     summary_ms = 0.0
-    campaign = await svc.campaigns.open_in(rooms[0].room)
+    campaign = await chat.svc.campaigns.open_in(chat.rooms[0].room)
     if campaign is not None:
         t = time.perf_counter()
-        await summary_text(svc, campaign)
+        await summary_text(chat.svc, campaign)
         summary_ms = (time.perf_counter() - t) * 1000
-    await db.close()
+    await chat.db.close()
     print(f"/汇总 on a campaign of {members} members: {summary_ms:.1f} ms")
-    return n, latencies, elapsed
+    return n, chat.latencies, elapsed
 
 
 async def big_summary(folder: Path, orders: int) -> float:
