@@ -24,6 +24,7 @@ from bot.app.delivery import OutboxJournal
 from bot.app.faults import StorageAlarm, is_storage_fault
 from bot.app.groups import resolve_group
 from bot.app.jobs import run_job
+from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of_work
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
 from bot.clock import Clock
@@ -48,14 +49,12 @@ from handlers import (
     scripts,
     stats,
 )
-from storage.db import NothingChanged, RowId
+from storage.db import NothingChanged
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
 log = logging.getLogger("bot.app.pipeline")
 
 Send = Callable[[Outgoing], Awaitable[None]]
-# An outbox row handed to the sender: its id (known once committed), what to say, what delivery means.
-Queued = tuple[RowId, Outgoing, str | None]
 
 
 def build_dispatcher() -> Dispatcher:
@@ -90,6 +89,8 @@ class App:
         else:
             self._send = send
         self.alarm = StorageAlarm(svc, clock, self._post)
+        # Every message, outermost first: bot/app/middleware.py says what each step is for.
+        self._per_message = chain([unit_of_work, claim, sender, self._said], self._dispatch)
         self._started = False
         self._took_acks = False  # the current message's transaction took due acknowledgements
         self._next_deadline: datetime | None = None
@@ -170,16 +171,16 @@ class App:
             log.warning("message %s ignored: %d characters is over the limit", msg.id, len(msg.text))
             await self._too_long(msg)
             return
-        attempt: list[Context] = []
+        attempt: list[Turn] = []
         try:
             handled = await self._handle(msg, attempt)
         except Exception as exc:
-            await self._put_back_acks(attempt)
+            await self._put_back_acks()
             # One bad message must not stop the bot; its effects were rolled back.
             if is_storage_fault(exc):
                 # Quiet only for a message that was handled to the end and asked for no answer (chatter).
-                dispatched = len(attempt) == 2
-                answered = not dispatched or bool(attempt[0].replies or attempt[0].acks)
+                turn = attempt[0] if attempt else None
+                answered = turn is None or not turn.dispatched or bool(turn.ctx.replies or turn.ctx.acks)
                 await self.alarm.raised(msg, exc, answered=answered)
             else:
                 log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id)
@@ -188,7 +189,7 @@ class App:
         await self.alarm.cleared()
         if handled is None:
             return
-        ctx, queued = handled
+        ctx, queued = handled.ctx, handled.queued
         # Before any await: the acknowledgements in memory match what was committed
         # when the next transaction (a flush of the window) looks at them.
         for ack in ctx.acks:
@@ -258,37 +259,36 @@ class App:
         while self._background:
             await asyncio.gather(*list(self._background))
 
-    async def _handle(self, msg: Message, attempt: list[Context]) -> tuple[Context, list[Queued]] | None:
-        svc = self.svc
+    async def _handle(self, msg: Message, attempt: list[Turn]) -> Turn | None:
+        ctx = Context(msg=msg, text=own_words(msg.text), svc=self.svc, is_admin=False, now=msg.ts,
+                      dispatcher=self.dispatcher)
+        turn = Turn(ctx)
+        attempt.append(turn)
         try:
-            async with svc.db.transaction():
-                # Checked when the transaction reaches the database, with its effects:
-                # a re-delivered message rolls back whatever it would have done.
-                svc.orders.claim(msg.id, msg.ts)
-                is_admin = False
-                if msg.room_id is not None:
-                    await svc.rooms.remember_member(msg.room_id, msg.sender.id, msg.sender.name)
-                    is_admin = await svc.rooms.is_admin(msg.room_id, msg.sender.id)
-                ctx = Context(msg=msg, text=own_words(msg.text), svc=svc, is_admin=is_admin, now=msg.ts,
-                              dispatcher=self.dispatcher)
-                attempt.append(ctx)
-                await self.dispatcher.dispatch(ctx)
-                attempt.append(ctx)
-                # In the message's own transaction, riding in its commit's trip.
-                queued = self._queue_rows(ctx.replies, ctx.on_sent)
-                gathered: list[Queued] = []
-                if self.queue is not None:
-                    # Due acknowledgements ride in this message's trip instead of one of their own.
-                    self._took_acks = True
-                    gathered = self._take_acks(msg.ts)
-                now = self.clock.now()
-                for ack in ctx.acks:
-                    self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
+            await self._per_message(turn)
         except NothingChanged:
             log.info("message %s was already handled; ignored", msg.id)
-            await self._put_back_acks(attempt)
+            await self._put_back_acks()
             return None
-        return ctx, queued + gathered
+        return turn
+
+    async def _dispatch(self, turn: Turn) -> None:
+        await self.dispatcher.dispatch(turn.ctx)
+        turn.dispatched = True
+
+    async def _said(self, turn: Turn, call_next: Next) -> None:
+        """Middleware: what the handlers said goes to the outbox in the message's own transaction,
+        riding in its commit's trip, with the gathered acknowledgements due by now."""
+        await call_next(turn)
+        ctx = turn.ctx
+        turn.queued = self._queue_rows(ctx.replies, ctx.on_sent)
+        if self.queue is not None:
+            # Due acknowledgements ride in this message's trip instead of one of their own.
+            self._took_acks = True
+            turn.queued += self._take_acks(ctx.msg.ts)
+        now = self.clock.now()
+        for ack in ctx.acks:
+            self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
 
     def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
         """Writes `outs` to the outbox inside the caller's transaction."""
@@ -341,7 +341,7 @@ class App:
                 self.pending_acks.clear(room_id)
         return [(self.outbox.add(out, at), out, None) for at, out in taken]
 
-    async def _put_back_acks(self, attempt: list[Context]) -> None:
+    async def _put_back_acks(self) -> None:
         """A message's transaction that took due acknowledgements rolled back: they are still in the table."""
         if not self._took_acks:
             return
