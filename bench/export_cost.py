@@ -31,8 +31,7 @@ from bot.clock import DEFAULT_TZ
 from bot.domain.lifecycle import summary_text
 from bot.domain.reports import Reports, load_reports, member_list, packing_list, supplier_list
 from bot.domain.services import Services, Settings
-from bot.render.export import TABLES
-from bot.render.xlsx_export import SHEETS, sheet_table, write_exports, write_workbook
+from bot.render.xlsx_export import SHEETS, WORKBOOK_TABLES, sheet_table, write_exports, write_workbook
 from storage.db import Database
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=DEFAULT_TZ)
@@ -116,7 +115,7 @@ def _sheet_cost(reports: Reports, name: str, folder: Path, repeat: int) -> tuple
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        table = TABLES[name](reports, DEFAULT_TZ)
+        table = WORKBOOK_TABLES[name](reports, DEFAULT_TZ)
         write_workbook([table], folder / f"{name}.xlsx", "bench")
         times.append(time.perf_counter() - start)
     written = sheet_table(table)  # the columns the sheet keeps

@@ -127,7 +127,7 @@ def _note(campaign: Campaign) -> str:
 
 
 def orders_table(reports: Reports, tz: tzinfo) -> Table:
-    """One row per order item: the orders CSV and the workbook's 订单明细 (one layout for both)."""
+    """One row per order item: the orders CSV, and the 订单明细 of a workbook of several campaigns."""
     columns = (_CAMPAIGN_ID, _GROUP, _TITLE, _STATUS,
                Column("成员ID", max_width=20), Column("昵称", max_width=16), Column("接龙标注"),
                Column("商品", max_width=20), Column("数量", Kind.INT), Column("单位", max_width=6),
@@ -144,6 +144,53 @@ def orders_table(reports: Reports, tz: tzinfo) -> Table:
             amount += item.amount_cents
     totals = ("合计", None, None, None, None, None, None, None, qty, None, None, amount)
     return Table("orders", "订单明细", columns, tuple(rows), totals)
+
+
+def _product_header(p: Product, *, with_price: bool) -> str:
+    details = [p.unit or ""] + ([f"¥{p.price_cents / 100:g}"] if with_price and p.price_cents is not None else [])
+    shown = "，".join(d for d in details if d)
+    return f"{p.name}（{shown}）" if shown else p.name
+
+
+def order_grid_table(reports: Reports, tz: tzinfo) -> Table:
+    """The workbook's 订单明细 for one campaign (or one drop across groups): a row per member, a column
+    per product with her quantity — the 接龙统计表 an owner would otherwise make by hand, to sort and
+    filter by product; its totals row is what the supplier list orders. Several campaigns, whose
+    products differ: the CSV's rows, one per order item (orders_table)."""
+    if len({c.drop_id if c.drop_id is not None else c.id for c in reports.campaigns}) > 1:
+        return orders_table(reports, tz)
+    # A product's column, by its place in the list, name and unit: a drop's groups sell the same list.
+    column_of: dict[tuple[int, str, str], int] = {}
+    headers: list[str] = []
+    for r in reports.supplier.rows:
+        key = (r.product.position, r.product.name, r.product.unit or "")
+        if key not in column_of:
+            column_of[key] = len(headers)
+            headers.append(_product_header(r.product, with_price=False))
+    shared = {h for h in headers if headers.count(h) > 1}
+    for key, k in column_of.items():  # two sizes of one product, both by the box: told apart by price
+        if headers[k] in shared:
+            product = next(r.product for r in reports.supplier.rows
+                           if (r.product.position, r.product.name, r.product.unit or "") == key)
+            headers[k] = _product_header(product, with_price=True)
+    products = [Column(header, Kind.INT, max_width=12) for header in headers]
+    columns = (_CAMPAIGN_ID, _GROUP, _TITLE, _STATUS, Column("成员ID", max_width=20), Column("昵称", max_width=16),
+               Column("接龙标注", max_width=36), *products, Column("金额", Kind.MONEY))
+    rows = []
+    totals = [0] * len(products)
+    for o in reports.orders:
+        c = o.campaign
+        qty: list[int | None] = [None] * len(products)
+        for item in o.items:
+            k = column_of[(item.product.position, item.product.name, item.product.unit or "")]
+            qty[k] = (qty[k] or 0) + item.qty
+            totals[k] += item.qty
+        priced = any(i.product.price_cents is not None for i in o.items)
+        rows.append((c.id, reports.group_of(c) or c.room_id, c.title, status_text(c), o.member_id, o.name, o.label,
+                     *qty, o.amount_cents if priced else None))
+    amount = sum(o.amount_cents for o in reports.orders)
+    return Table("orders", "订单明细", columns, tuple(rows),
+                 ("合计", None, None, None, None, None, None, *totals, amount))
 
 
 def supplier_table(reports: Reports, tz: tzinfo) -> Table:

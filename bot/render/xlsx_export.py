@@ -10,10 +10,11 @@ write_number, write_datetime) with one of a few formats made once per workbook,
 so text is only ever text: a member's 接龙 line that starts with "=" or "http"
 is never a formula or a link. Only XlsxWriter's public calls, and the garbage
 collector is left alone (README "Performance" says what that costs). Columns
-that would repeat the one campaign on every row are left out (sheet_table):
-a 10,000-order campaign is ~340k cells rather than ~460k, nearly all of the
-time inside XlsxWriter (bench/export_cost.py); the bot writes in a thread, off
-the event loop. tests/reports/test_xlsx_export.py reads the workbooks back with openpyxl.
+that would repeat the one campaign on every row are left out (sheet_table), and
+订单明细 is a grid of members and products, so a 10,000-order campaign is ~240k
+cells rather than ~460k, nearly all of the time inside XlsxWriter
+(bench/export_cost.py); the bot writes in a thread, off the event loop.
+tests/reports/test_xlsx_export.py reads the workbooks back with openpyxl.
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ from typing import Any
 from xlsxwriter import Workbook  # type: ignore[import-untyped]
 
 from bot.domain.reports import Reports, load_reports
-from bot.render.export import TABLES, Kind, Table, Value
+from bot.render.export import TABLES, Kind, Table, Value, order_grid_table
 from storage.db import Database
 
 SHEETS = ("supplier", "packing", "members", "orders")  # the workbook's order: what the owner does first
+# What each sheet shows: the CSV's tables, but 订单明细 as a grid of members and products (a person reads it).
+WORKBOOK_TABLES = {**TABLES, "orders": order_grid_table}
 
 _OPTIONS = {
     # The sheets' XML is built in memory, not in temporary files: nothing but the .part file is ever on disk.
@@ -275,7 +278,7 @@ def _write_reports(reports: Reports, sheets: Sequence[str], target: Path, headin
     # Laying out and writing 10,000 orders takes over a second of CPU: off the event loop.
     if make_folder:
         target.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook([TABLES[name](reports, tz) for name in sheets], target, heading)
+    write_workbook([WORKBOOK_TABLES[name](reports, tz) for name in sheets], target, heading)
 
 
 def _heading(titles: Sequence[str]) -> str:

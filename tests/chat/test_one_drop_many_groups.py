@@ -248,6 +248,10 @@ async def test_the_workbook_of_a_drop(bot: Harness) -> None:
     # Each group's part of the drop is a campaign of its own: 团ID and 群 stay, the one title does not.
     assert members[0][:3] == ["团ID", "成员ID", "昵称"] and members[0][-1] == "群"
     assert [(r[2], r[-1]) for r in members[1:3]] == [("张三", "锦绣1群"), ("李四", "锦绣2群")]
+    # 订单明细: one grid for the drop, 草莓 one column whichever group a member ordered in.
+    orders = [[c.value for c in row] for row in wb["订单明细"].iter_rows()]
+    assert orders[0] == ["团ID", "群", "成员ID", "昵称", "接龙标注", "草莓（盒）", "金额"]
+    assert [(r[1], r[3], r[5]) for r in orders[1:]] == [("锦绣1群", "张三", 1), ("锦绣2群", "李四", 2), (None, None, 3)]
 
 
 async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> None:

@@ -139,21 +139,28 @@ async def test_sheets_are_readable_and_printable(bot: Harness, tmp_path: Path) -
 
 
 @pytest.mark.slow
-async def test_orders_sheet_is_the_csv_rows(db_path: Path, tmp_path: Path) -> None:
+async def test_orders_sheet_is_a_grid_of_the_csv_rows(db_path: Path, tmp_path: Path) -> None:
+    """订单明细: a row per member, a column per product — every order item of the CSV, and nothing else."""
     out = tmp_path / "book.xlsx"
     r = run("export", "--db", db_path, "--format", "xlsx", "--campaign", "1", "--out", out)
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     csv_rows = list(csv.reader(io.StringIO(run("export", "--db", db_path, "--format", "csv").stdout.lstrip("\ufeff"))))
     sheet = _rows(load_workbook(out)["订单明细"])
-    # The CSV's rows, less 团ID, 群, 团名 and 状态: one campaign's workbook names it once, not on every row.
-    assert csv_rows[0][:4] == ["团ID", "群", "团名", "状态"]
-    assert {tuple(row[:4]) for row in csv_rows[1:]} == {("1", "r1", "周六水果团", "已截单")}
-    assert [c for c in sheet[0]] == csv_rows[0][4:]
-    as_text = [[("" if v is None else f"{v:.2f}" if i >= 6 else str(v)) for i, v in enumerate(row)]
-               for row in sheet[1:-1]]
-    assert as_text == [row[4:] for row in csv_rows[1:]]
-    assert sheet[-1][0] == "合计" and sheet[-1][4] == 8 and sheet[-1][7] == 220
+    # One campaign: its id, group, title and state are in the file name and page header, not on each row.
+    assert sheet[0] == ("成员ID", "昵称", "接龙标注", "草莓（盒）", "砂糖橘（箱）", "金额")
+    head = csv_rows[0]
+    member, product, qty, amount = (head.index(c) for c in ("成员ID", "商品", "数量", "金额"))
+    from_csv = {(row[member], row[product]): int(row[qty]) for row in csv_rows[1:]}
+    products = [name.split("（")[0] for name in sheet[0][3:5]]
+    from_grid = {(row[0], name): q for row in sheet[1:-1] for name, q in zip(products, row[3:5], strict=True)
+                 if q is not None}
+    assert from_grid == from_csv
+    paid: dict[str, float] = {}
+    for row in csv_rows[1:]:
+        paid[row[member]] = paid.get(row[member], 0) + float(row[amount])
+    assert {row[0]: row[5] for row in sheet[1:-1]} == paid
+    assert sheet[-1] == ("合计", None, None, 4, 4, 220)  # the supplier list's quantities and amount
 
 
 @pytest.mark.slow
@@ -320,3 +327,14 @@ def test_every_heading_keeps_its_page_header(tmp_path: Path, heading: str, shown
     out = tmp_path / "t.xlsx"
     write_workbook([Table("t", "测试", (Column("备注"),), (("x",),))], out, heading)
     assert load_workbook(out)["测试"].oddHeader.center.text == shown
+
+
+async def test_the_orders_grid_tells_two_sizes_of_one_product_apart(bot: Harness, tmp_path: Path) -> None:
+    await bot.say("wx_owner", "/开团 周六水果团\nA. 草莓 30元/盒\nB. 草莓 50元/盒")
+    await bot.say("wx_zhang", "A2")
+    await bot.say("wx_li", "B1")
+    await bot.settle()
+    grid = _rows(load_workbook(await write_exports(bot.db, 1, tmp_path, NOW))["订单明细"])
+    assert grid == [("成员ID", "昵称", "接龙标注", "草莓（盒，¥30）", "草莓（盒，¥50）", "金额"),
+                    ("wx_zhang", "张三", "张三", 2, None, 60), ("wx_li", "李四", "李四", None, 1, 50),
+                    ("合计", None, None, 2, 1, 110)]
