@@ -209,15 +209,19 @@ class OrderBook:
         out.touched.add(line.member_id)
 
     async def _withdraw_line(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str, now: datetime,
-                             out: Outcome) -> None:
+                             out: Outcome, restated: set[int] | frozenset[int] = frozenset()) -> None:
         """A 接龙 line gone from the list: cancelled, and she no longer waits for what
         it asked (a sold-out product holds nothing on the line, so cancelling the
-        line alone left her in the queue, to be served what she had withdrawn)."""
+        line alone left her in the queue, to be served what she had withdrawn).
+        `restated`: products a line of hers in the same message asks for again (her
+        line edited): she keeps her place for them, the new line sets how many."""
         await self._cancel_line(campaign, line, msg_id, now, out)
         ex = self._extract(line.raw, catalog)
         # A line that needed the owner ordered nothing, and withdraws nothing.
         if self._unreadable_reason(ex) is None:
-            await self._stop_waiting(campaign, line.member_id, {i.product.id for i in ex.items}, msg_id, now)
+            gone = {i.product.id for i in ex.items} - restated
+            if gone:
+                await self._stop_waiting(campaign, line.member_id, gone, msg_id, now)
 
     # -- 接龙 lines -----------------------------------------------------------
 
@@ -336,9 +340,11 @@ class OrderBook:
         # Whose each new line is, decided before anything changes.
         placed = await self._place_new(campaign, catalog, entries, match, sender, sender_name, bool(dropped),
                                        msg_id, now, out)
+        restated = self._restated(catalog, sender, placed, match.revive)
         for line in dropped:
-            await self._withdraw_line(campaign, catalog, line, msg_id, now, out)
-        await self._restate_copied(campaign, catalog, sender, placed, match.revive, msg_id, now, out)
+            await self._withdraw_line(campaign, catalog, line, msg_id, now, out, restated)
+        if restated:
+            await self._restate(campaign, sender, restated, msg_id, now, out)
         for line in match.revive:
             await self._revive(campaign, catalog, line, msg_id, now, out)
         await self._add_placed(campaign, catalog, sender, sender_name, placed, msg_id, now, out)
@@ -405,18 +411,18 @@ class OrderBook:
                 return None
         return owner
 
-    async def _restate_copied(self, campaign: Campaign, catalog: Catalog, sender: str, placed: list[_Placed],
-                              revive: list[Line], msg_id: str, now: datetime, out: Outcome) -> None:
-        """Her latest statement of a product wins, whichever way she made it: a line
-        of hers new (or back) in this copy replaces what her plain messages said of it."""
+    def _restated(self, catalog: Catalog, sender: str, placed: list[_Placed], revive: list[Line]) -> set[int]:
+        """The products a line of hers new (or back) in this copy asks for. Her latest
+        statement of a product wins, whichever way she made it: it replaces what her
+        plain messages said of it, and a line of hers withdrawn in the same copy (she
+        edited it) does not take her out of their queue."""
         restated = {i.product.id for new in placed if new.owner == sender
                     and self._unreadable_reason(new.ex) is None for i in new.ex.items}
         for line in revive:
             ex = self._extract(line.raw, catalog)
             if self._unreadable_reason(ex) is None:
                 restated |= {i.product.id for i in ex.items}
-        if restated:
-            await self._restate(campaign, sender, restated, msg_id, now, out)
+        return restated
 
     async def _restate(self, campaign: Campaign, member_id: str, products: set[int], msg_id: str,
                        now: datetime, out: Outcome) -> None:
@@ -452,10 +458,17 @@ class OrderBook:
         existing: dict[tuple[str, str], list[Line]] = defaultdict(list)
         for line in await self.orders.live_lines(campaign.id, "native"):
             existing[(line.member_id, line.key)].append(line)
+        # What each author's new entries ask for: an edited line keeps her place in those queues.
+        restated: dict[str, set[int]] = defaultdict(set)
+        for (author, key), entries in wanted.items():
+            for entry in entries[len(existing.get((author, key), [])):]:
+                ex = self._extract(entry.text, catalog)
+                if self._unreadable_reason(ex) is None:
+                    restated[author] |= {i.product.id for i in ex.items}
         for pair, lines in existing.items():
             keep = len(wanted.get(pair, []))
             for line in lines[keep:]:
-                await self._withdraw_line(campaign, catalog, line, msg_id, now, out)
+                await self._withdraw_line(campaign, catalog, line, msg_id, now, out, restated.get(pair[0], set()))
         for (author, _key), entries in wanted.items():
             have = len(existing.get((author, _key), []))
             for entry in entries[have:]:

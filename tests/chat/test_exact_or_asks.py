@@ -347,6 +347,29 @@ async def test_resending_a_sold_out_order_keeps_one_place_in_the_waitlist(bot: H
     assert await bot.book() == {("wx_li", "草莓"): 1}
 
 
+
+async def test_editing_a_waiting_jielong_line_keeps_her_place_in_the_queue(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量1")
+    await bot.say("wx_zhang", "草莓1盒")  # takes the only box
+    await bot.say("wx_li", copy("李四 草莓1盒"))  # sold out: first in the queue
+    await bot.say("wx_wang", copy("李四 草莓1盒", "王五 草莓1盒"))  # second
+    # 李四 only adds a note to her own line: she still wants the same box, first.
+    await bot.say("wx_li", copy("李四 草莓1盒 周六取", "王五 草莓1盒"))
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {("wx_li", "草莓"): 1}
+
+
+async def test_editing_a_waiting_native_jielong_line_keeps_her_place_in_the_queue(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量1")
+    await bot.say("wx_zhang", "草莓1盒")
+    await bot.say("wx_li", _native(("wx_li", "李四 草莓1盒")), kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_wang", _native(("wx_li", "李四 草莓1盒"), ("wx_wang", "王五 草莓1盒")),
+                  kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_li", _native(("wx_li", "李四 草莓1盒 周六取"), ("wx_wang", "王五 草莓1盒")),
+                  kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {("wx_li", "草莓"): 1}
+
 # -- replies that say the right thing -------------------------------------------------------------
 
 
