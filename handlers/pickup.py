@@ -43,7 +43,14 @@ async def arrived_command(ctx: Context, args: str) -> None:
     results = [(part, await _arrive(ctx, part, given)) for part in parts]
     told = [part for part, result in results if result is _Arrival.TOLD]
     if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):
-        ctx.reply(f"「{campaign.title}」的到货通知已经发过了，这次没有再发。提醒还没取货的人：/提醒取货；"
+        # A notice still queued (WeChat's pace) or given up on has not reached its buyers: she should know.
+        waiting = 0
+        for part in parts:
+            states = (await ctx.svc.fulfilment.of_campaign(part.id)).values()
+            waiting += sum(1 for f in states if f.pickup_code and not f.notified and f.collected_at is None)
+        unsent = (f"其中{waiting}人的通知还没送到（还在排队发，或之前提示过发送失败；失败的话发 /提醒取货 补发）。"
+                  if waiting else "")
+        ctx.reply(f"「{campaign.title}」的到货通知已经发过了，这次没有再发。{unsent}提醒还没取货的人：/提醒取货；"
                   "换了自提点或时间：/到货 自提点 时间（只通知还没取货的人）。")
     elif not told:
         ctx.reply(f"「{campaign.title}」没有订单。")

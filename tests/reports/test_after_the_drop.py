@@ -38,7 +38,12 @@ async def test_arrival_notice_gives_each_buyer_items_and_a_code(bot: Harness) ->
     # Typed again: nobody is @-ed a second time, and she hears why, privately.
     await bot.say("wx_owner", "/到货")
     (said,) = bot.take()
-    assert said.to == "wx_owner" and said.text.startswith("「周六水果团」的到货通知已经发过了，这次没有再发。")
+    assert said.to == "wx_owner" and said.text.startswith("「周六水果团」的到货通知已经发过了，这次没有再发。提醒")
+    # A notice not delivered yet (queued behind WeChat's pace, or given up on): she hears how many wait.
+    await bot.db.execute("UPDATE fulfilment SET notified_at = NULL WHERE member_id = 'wx_wang'")
+    await bot.say("wx_owner", "/到货")
+    (said,) = bot.take()
+    assert "其中1人的通知还没送到" in said.text and said.to == "wx_owner"
     # A new place: whoever has not collected hears it, with the code she already has.
     await bot.say("wx_owner", "/核销 101")
     bot.take()
