@@ -319,7 +319,13 @@ class Database:
             # A transaction that starts in this turn (the next message) takes them along.
             await asyncio.sleep(0)
             if self._lock.locked():
-                await self._free.wait()
+                if self._free.is_set():
+                    # A read outside any transaction holds the lock for its one trip: wait for
+                    # the lock itself, not in a loop of sleep(0) that takes the GIL from that trip.
+                    async with self._lock:
+                        pass
+                else:
+                    await self._free.wait()
                 continue
             riders = list(self._riders)
             try:
