@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ import aiosqlite
 
 Row = sqlite3.Row
 T = TypeVar("T")
+log = logging.getLogger("storage.db")
 
 _BEGIN = "BEGIN IMMEDIATE"
 
@@ -189,6 +191,16 @@ class Database:
             forget()
 
     async def close(self) -> None:
+        # Records still waiting for a commit (a send's "delivered") are committed first: lost, the
+        # row would come back after a restart as uncertain rather than sent.
+        if self._riders:
+            try:
+                async with self.transaction():
+                    pass
+            except Exception:
+                log.exception("the last outbox records could not be committed before closing")
+        if self._carrier is not None and not self._carrier.done():
+            self._carrier.cancel()
         await self._conn.close()
 
     # -- the trip to the database thread ----------------------------------------

@@ -146,3 +146,15 @@ async def test_a_database_from_before_0011_keeps_its_campaigns_and_gathered_ackn
     assert [tuple(r) for r in await db.fetchall("SELECT member_id, text FROM ack_pending ORDER BY seq")] == [
         ("zhang", "a"), ("li", "c")]
     await db.close()
+
+
+async def test_records_waiting_for_a_commit_are_committed_when_the_database_closes(tmp_path: Path) -> None:
+    # The outbox's "delivered" record waits for the next commit; a bot that stops right after a
+    # send must not leave it out (the row would come back after a restart as uncertain).
+    db = await Database.open(tmp_path / "t.sqlite")
+    await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
+    db.with_next_commit(lambda: db.write("INSERT INTO t (v) VALUES ('delivered')"))
+    await db.close()
+    again = await Database.open(tmp_path / "t.sqlite")
+    assert [tuple(r) for r in await again.fetchall("SELECT v FROM t")] == [("delivered",)]
+    await again.close()
