@@ -34,6 +34,7 @@ from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.services import Services, Settings
 from bot.models import Event, Member, Message, Outgoing, RoomInfo, RoomSeen, Tick
+from bot.routers import build_dispatcher
 from storage.db import Database
 
 START = datetime(2026, 11, 20, 8, 0, 0, tzinfo=DEFAULT_TZ)
@@ -84,7 +85,7 @@ async def run(label: str, folder: Path, orders: int, spacing: float, ack_window:
         sent.append((clock.now(), out))
 
     queue = OutboundQueue(transport_send, clock, limits, sleep=timer.sleep, rng=random.Random(11))
-    app = App(Services.build(db, Settings(ack_window=timedelta(seconds=ack_window))), clock, queue)
+    app = App(Services.build(db, Settings(ack_window=timedelta(seconds=ack_window))), clock, queue, build_dispatcher())
     worker = asyncio.create_task(queue.run())
     try:
         await app.on_event(RoomSeen(RoomInfo("r1", "阳光花园水果团购群", OWNER.id, (OWNER,))))

@@ -28,6 +28,7 @@ from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.services import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
+from bot.routers import build_dispatcher
 from storage.db import Database
 
 HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例：楼栋-房号 姓名 商品数量\n\n"
@@ -41,7 +42,7 @@ async def _discard(out: Outgoing) -> None:
 class Bench:
     def __init__(self, db: Database) -> None:
         self.clock = ManualClock(datetime(2026, 11, 20, 8, 0, tzinfo=DEFAULT_TZ))
-        self.app = App(Services.build(db, Settings()), self.clock, _discard)
+        self.app = App(Services.build(db, Settings()), self.clock, _discard, build_dispatcher())
         self.n = 0
         self.lines: list[str] = []
 

@@ -27,6 +27,7 @@ from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.services import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
 from bot.parsing.question import QuestionIndex, read_pair
+from bot.routers import build_dispatcher
 from storage.db import Database
 
 PRODUCTS = ["丹东草莓", "砂糖橘", "赣南脐橙", "阳光玫瑰", "红心火龙果", "海南芒果", "烟台苹果", "库尔勒香梨",
@@ -75,7 +76,7 @@ async def bench_app(rounds: int) -> None:
         db = await Database.open(Path(folder) / "qa.sqlite")
         start = datetime(2026, 11, 20, 8, 0, tzinfo=DEFAULT_TZ)
         clock = ManualClock(start)
-        app = App(Services.build(db, Settings()), clock, _discard)
+        app = App(Services.build(db, Settings()), clock, _discard, build_dispatcher())
         owner = Member("wx_owner", "团长")
         await app.on_event(RoomSeen(RoomInfo("r1", "bench", owner.id, (owner,))))
         now = start

@@ -37,6 +37,7 @@ from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.lifecycle import summary_text
 from bot.domain.services import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen
+from bot.routers import build_dispatcher
 from storage.db import Database
 
 PRODUCTS = ["丹东草莓", "砂糖橘", "鸡蛋"]
@@ -114,7 +115,8 @@ class ChatLoad:
         clock = ManualClock(datetime(2026, 11, 28, 8, 0, tzinfo=DEFAULT_TZ))
         queue = OutboundQueue(_discard, clock, SendLimits.unlimited())
         svc = Services.build(db, Settings())
-        app = App(svc, clock, queue)  # the outbox on: rows in the table, the sender records each send
+        # The outbox on: rows in the table, the sender records each send.
+        app = App(svc, clock, queue, build_dispatcher())
         rng = random.Random(seed)
         rooms = [Group(f"g{g:03d}", members, rng) for g in range(groups)]
         for g in rooms:
@@ -226,7 +228,7 @@ async def startup(folder: Path, orders: int, schedules: int) -> float:
     svc = Services.build(db, Settings())
     await svc.load_owner_templates()
     clock = ManualClock(datetime(2026, 11, 28, 8, 0, tzinfo=DEFAULT_TZ))
-    app = App(svc, clock, _discard)
+    app = App(svc, clock, _discard, build_dispatcher())
     await app.advance(clock.now())
     took = time.perf_counter() - t
     await db.close()

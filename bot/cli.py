@@ -143,6 +143,7 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
     from bot.app.outbox import SendLimits
     from bot.app.runtime import run_bot
     from bot.clock import SystemClock
+    from bot.routers import build_dispatcher
 
     clock = SystemClock(args.tz)
     if transport_name == "wechaty":
@@ -154,11 +155,13 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
             limits = SendLimits(per_group_interval=args.group_interval, per_account_per_minute=args.per_minute)
         except ValueError as exc:
             _fail(str(exc))
-        await run_bot(transport, db_path, clock, timedelta(seconds=args.ack_window), live=True, limits=limits)
+        await run_bot(transport, db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(), live=True,
+                      limits=limits)
     else:
         from bot.transports.console import ConsoleTransport
 
-        await run_bot(ConsoleTransport(clock), db_path, clock, timedelta(seconds=args.ack_window), live=True)
+        await run_bot(ConsoleTransport(clock), db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(),
+                      live=True)
 
 
 def _load_transcript(args: argparse.Namespace) -> tuple[list[Event], ManualClock]:
@@ -188,9 +191,11 @@ _SKIPPED_SHOWN = 10
 
 async def _replay(args: argparse.Namespace, events: list[Event], clock: ManualClock, db_path: Path) -> None:
     from bot.app.runtime import run_bot
+    from bot.routers import build_dispatcher
     from bot.transports.replay import ReplayTransport
 
-    await run_bot(ReplayTransport(events, clock), db_path, clock, timedelta(seconds=args.ack_window), live=False)
+    await run_bot(ReplayTransport(events, clock), db_path, clock, timedelta(seconds=args.ack_window),
+                  build_dispatcher(), live=False)
 
 
 def _readable_db(args: argparse.Namespace) -> Path:

@@ -13,6 +13,7 @@ from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.services import Services, Settings
 from bot.models import Member, Message, MessageKind, Outgoing, RoomInfo, RoomSeen, Tick
 from bot.render.export import order_book
+from bot.routers import build_dispatcher
 from storage.db import Database
 
 MEMBERS = {
@@ -47,7 +48,8 @@ class Harness:
         self.clock = ManualClock(START)
         self.transport = RecordingTransport(self.clock)
         self.svc = Services.build(db, settings or Settings())
-        self.app = App(self.svc, self.clock, self.transport.send, wait_for_background=True)
+        self.app = App(self.svc, self.clock, self.transport.send, build_dispatcher(),
+                       wait_for_background=True)
         self._ids = itertools.count(1)
         self.now = START
 

@@ -22,7 +22,6 @@ from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
 from bot.app.faults import StorageAlarm, is_storage_fault
-from bot.app.groups import resolve_group
 from bot.app.jobs import run_job
 from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of_work
 from bot.app.outbox import OutboundQueue
@@ -33,22 +32,6 @@ from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
-from handlers import (
-    admins,
-    campaigns,
-    checks,
-    exports,
-    help,
-    members,
-    ordering,
-    owner,
-    payments,
-    pickup,
-    plans,
-    qa,
-    scripts,
-    stats,
-)
 from storage.db import NothingChanged
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
@@ -57,26 +40,20 @@ log = logging.getLogger("bot.app.pipeline")
 Send = Callable[[Outgoing], Awaitable[None]]
 
 
-def build_dispatcher() -> Dispatcher:
-    # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
-    dispatcher = Dispatcher(resolve_group)
-    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
-                       plans.router, scripts.router, qa.router, admins.router, owner.router, checks.router,
-                       members.router, ordering.router)
-    return dispatcher
-
-
 class App:
-    def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue, *,
+    def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue, dispatcher: Dispatcher, *,
                  wait_for_background: bool = False) -> None:
         """`send`: the outbound queue (it then sends from the outbox table, with a journal), or
         a plain send that delivers at once (console, replay, tests).
+
+        `dispatcher`: the handlers' routers (bot/routers.py puts them together: the app knows
+        no handler).
 
         `wait_for_background`: finish deferred work (an export) before the next event, so a replay
         or a test prints it in transcript order; live, it runs alongside the next messages."""
         self.svc = svc
         self.clock = clock
-        self.dispatcher = build_dispatcher()
+        self.dispatcher = dispatcher
         self.acks = AckBatcher(svc.templates, svc.settings.ack_window)
         self.outbox = OutboxRepo(svc.db)
         self.pending_acks = PendingAckRepo(svc.db)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.app.outbox import OutboundQueue, SendLimits
 from bot.app.pipeline import App
+from bot.app.router import Dispatcher
 from bot.app.scheduler import LiveScheduler
 from bot.clock import Clock
 from bot.domain.services import Services, Settings
@@ -32,7 +33,7 @@ async def _serve_queue(outbox: OutboundQueue, transport: Transport) -> None:
     await outbox.run()
 
 
-async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window: timedelta, *,
+async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window: timedelta, dispatcher: Dispatcher, *,
                   live: bool, limits: SendLimits | None = None) -> None:
     """`limits`: send through the rate-limited outbound queue (real chat services);
     None sends directly (replay keeps transcript order, the console has no limits)."""
@@ -42,7 +43,8 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
         await svc.load_owner_templates()
         outbox = OutboundQueue(transport.send, clock, limits) if limits is not None else None
         worker = asyncio.create_task(_serve_queue(outbox, transport)) if outbox is not None else None
-        app = App(svc, clock, outbox if outbox is not None else transport.send, wait_for_background=not live)
+        app = App(svc, clock, outbox if outbox is not None else transport.send, dispatcher,
+                  wait_for_background=not live)
         # What the last run had still to say (the outbox table, gathered acknowledgements).
         await app.start()
         scheduler: LiveScheduler | None = None

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app.context import Context
-from bot.app.pipeline import build_dispatcher
 from bot.app.router import Router
 from bot.models import Member, Message, Outgoing, Tick
+from bot.routers import build_dispatcher
 from tests.harness import FRUIT, Harness
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -117,3 +117,46 @@ def test_no_folder_holds_more_than_15_modules() -> None:
                if "node_modules" not in p.parts}
     crowded = {str(f.relative_to(ROOT)): n for f in folders if (n := len(list(f.glob("*.py")))) > 15}
     assert crowded == {}
+
+
+# The layers from the bottom up, as README "Layout" lists them: a module may import its own layer's and
+# the ones before it, never one after. bot/models.py and bot/clock.py are shared by every layer.
+LAYERS = [
+    ("bot.models", "bot.clock"),
+    ("bot.parsing",),
+    ("storage",),
+    ("bot.render.templates",),
+    ("bot.domain",),
+    ("bot.render",),  # the exports: the domain's reports as CSV, JSON and XLSX
+    ("bot.transports",),
+    ("bot.app",),
+    ("handlers",),
+    ("bot.routers", "bot.cli", "bot"),  # the composition root (bot.py too)
+]
+
+
+def _layer(module: str) -> int:
+    """The index in LAYERS of the most specific prefix of `module`."""
+    best, length = -1, -1
+    for i, prefixes in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > length:
+                best, length = i, len(prefix)
+    return best
+
+
+def test_each_layer_imports_only_itself_and_the_layers_below() -> None:
+    bad = []
+    for path in _modules():
+        own = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        own = own.removesuffix(".__init__")
+        here = _layer(own)
+        for module, _ in _imports(_tree(path)):
+            if module.split(".")[0] in OWN_PACKAGES and _layer(module) > here:
+                bad.append(f"{own} ({LAYERS[here][0]}) imports {module} ({LAYERS[_layer(module)][0]})")
+    assert bad == []
+
+
+def test_the_layer_check_can_fail() -> None:
+    assert _layer("bot.app.pipeline") > _layer("bot.domain.orderbook") > _layer("storage.db")
+    assert _layer("handlers.ordering") > _layer("bot.app.router") and _layer("bot.render.export") > _layer("bot.domain")

@@ -18,6 +18,7 @@ from bot.app.pipeline import App
 from bot.clock import ManualClock
 from bot.domain.services import Services, Settings
 from bot.models import Member, Message, Outgoing, RoomInfo, RoomSeen, SentSeen
+from bot.routers import build_dispatcher
 from storage.db import Database
 from tests.harness import START, Harness
 
@@ -53,7 +54,7 @@ class Live:
         self.wire = wire
         self.queue = OutboundQueue(wire.send, clock, SendLimits(), sleep=self.timer.sleep)
         self.svc = Services.build(db, Settings())
-        self.app = App(self.svc, clock, self.queue)
+        self.app = App(self.svc, clock, self.queue, build_dispatcher())
         self.worker: asyncio.Task[None] | None = None
 
     @classmethod
