@@ -8,7 +8,8 @@ post; the app runs due jobs inside a transaction, on whichever clock drives it
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.context import Context
@@ -16,7 +17,7 @@ from bot.app.groups import drop_groups, group_deadlines
 from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
-from bot.parsing.campaign_spec import parse_open_command
+from bot.parsing.campaign_spec import CampaignSpec, parse_open_command
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
@@ -53,55 +54,93 @@ async def interaction_command(ctx: Context, args: str) -> None:
     await _schedule_post(ctx, "interaction", args, "用法：/互动 今晚8点 [互动话术，如：想要草莓的扣1]")
 
 
+@dataclass(frozen=True)
+class _Planned:
+    """A /定时开团 read whole and checked: what the opening job will be given."""
+
+    plan: Plan
+    spec: CampaignSpec
+    body: str  # the opening's text, without the 群 line and the per-group lines
+    rooms: list[str]
+    pickups: dict[str, str]
+    closes: dict[str, datetime]
+
+
+async def _read_plan(ctx: Context, args: str) -> _Planned | str:
+    """The plan, or the one line that says why nothing is planned."""
+    drop = await drop_groups(ctx, args)
+    if isinstance(drop, str):
+        return drop
+    try:
+        plan = parse_plan(drop.body, ctx.now)
+    except ImpossibleTime as exc:
+        return f"没有安排：开团时间不对，{exc}。"
+    if plan is None:
+        return "用法：/定时开团 11-21 08:00 周日鲜果\n草莓 30元/盒\n截单 11-21 20:00\n预告 提前1天"
+    if plan.open_at <= ctx.now:
+        return f"没有安排：开团时间 {past_reason(plan.open_at)}。"
+    deadlines = group_deadlines(replace(drop, body=plan.open_body), ctx.now, after=plan.open_at)
+    if isinstance(deadlines, str):
+        return f"没有安排：{deadlines}。"
+    closes, body = deadlines
+    spec = parse_open_command(body, ctx.now, opens_at=plan.open_at)
+    problem = _spec_problem(spec, plan)
+    if problem:
+        return problem + ("\n看不懂的行：\n" + "\n".join(spec.problems) if spec.problems else "")
+    return _Planned(plan, spec, body, drop.rooms, drop.pickups, closes)
+
+
+def _spec_problem(spec: CampaignSpec, plan: Plan) -> str:
+    if spec.close_problem is not None:
+        return f"没有安排：{spec.close_problem}。"
+    if not spec.title:
+        return "请在时间后写上团名。"
+    if not spec.products:
+        return "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"
+    if spec.close_at is not None and spec.close_at <= plan.open_at:
+        return f"截单时间 {when(spec.close_at)} 不在开团时间 {when(plan.open_at)} 之后。"
+    return ""
+
+
+def _opening_payload(ctx: Context, planned: _Planned, reminder: timedelta) -> dict[str, Any]:
+    payload: dict[str, Any] = {"body": planned.body, "drafted_at": ctx.now.isoformat(),
+                               "reminder_minutes": minutes_of(reminder)}
+    if len(planned.rooms) > 1:
+        payload["rooms"] = planned.rooms  # one drop in every one of these groups (bot/app/jobs.py opens it)
+    if planned.pickups:
+        payload["pickups"] = planned.pickups
+    if planned.closes:
+        payload["closes"] = {room: at.isoformat() for room, at in planned.closes.items()}
+    return payload
+
+
+async def _schedule_hype(ctx: Context, planned: _Planned, plan_id: int) -> list[str]:
+    """The teaser and countdown before the opening, in every group; what the owner is told of them."""
+    lines = []
+    for kind, before in (("teaser", planned.plan.teaser_before), ("countdown", planned.plan.countdown_before)):
+        if before is None:
+            continue
+        at = planned.plan.open_at - before
+        if at <= ctx.now:
+            lines.append(f"{label(kind)}时间已过，不发")
+            continue
+        for each in planned.rooms:
+            await ctx.svc.schedules.add(each, kind, at, {"text": ""}, ctx.msg.sender.id, ctx.now, plan_id=plan_id)
+        lines.append(f"{when(at, ctx.now)} 发{label(kind)}")
+    return lines
+
+
 @router.command("定时开团", "plan", admin_only=True, many_groups=True,
                 help="/定时开团 时间 标题 + 商品行（可加一行「群 1群 2群」）")
 async def plan_command(ctx: Context, args: str) -> None:
-    drop = await drop_groups(ctx, args)
-    if isinstance(drop, str):
-        ctx.reply(drop)
+    planned = await _read_plan(ctx, args)
+    if isinstance(planned, str):
+        ctx.reply(planned)
         return
-    rooms, pickups, args = drop.rooms, drop.pickups, drop.body
-    plan: Plan | None = None
-    try:
-        plan = parse_plan(args, ctx.now)
-    except ImpossibleTime as exc:
-        ctx.reply(f"没有安排：开团时间不对，{exc}。")
-        return
-    if plan is None:
-        ctx.reply("用法：/定时开团 11-21 08:00 周日鲜果\n草莓 30元/盒\n截单 11-21 20:00\n预告 提前1天")
-        return
-    if plan.open_at <= ctx.now:
-        ctx.reply(f"没有安排：开团时间 {past_reason(plan.open_at)}。")
-        return
-    deadlines = group_deadlines(replace(drop, body=plan.open_body), ctx.now, after=plan.open_at)
-    if isinstance(deadlines, str):
-        ctx.reply(f"没有安排：{deadlines}。")
-        return
-    closes, open_body = deadlines
-    spec = parse_open_command(open_body, ctx.now, opens_at=plan.open_at)
-    problem = ""
-    if spec.close_problem is not None:
-        problem = f"没有安排：{spec.close_problem}。"
-    elif not spec.title:
-        problem = "请在时间后写上团名。"
-    elif not spec.products:
-        problem = "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"
-    elif spec.close_at is not None and spec.close_at <= plan.open_at:
-        problem = f"截单时间 {when(spec.close_at)} 不在开团时间 {when(plan.open_at)} 之后。"
-    if problem:
-        ctx.reply(problem + ("\n看不懂的行：\n" + "\n".join(spec.problems) if spec.problems else ""))
-        return
-    reminder = plan.reminder_before or ctx.svc.settings.reminder_before
-    payload: dict[str, Any] = {"body": open_body, "drafted_at": ctx.now.isoformat(),
-                               "reminder_minutes": minutes_of(reminder)}
-    if len(rooms) > 1:
-        payload["rooms"] = rooms  # one drop in every one of these groups (bot/app/jobs.py opens it)
-    if pickups:
-        payload["pickups"] = pickups
-    if closes:
-        payload["closes"] = {room: at.isoformat() for room, at in closes.items()}
-    svc, room, who = ctx.svc, rooms[0], ctx.msg.sender.id
-    plan_id = await svc.schedules.add(room, "open", plan.open_at, payload, who, ctx.now)
+    plan, spec, rooms, svc, who = planned.plan, planned.spec, planned.rooms, ctx.svc, ctx.msg.sender.id
+    reminder = plan.reminder_before or svc.settings.reminder_before
+    plan_id = await svc.schedules.add(rooms[0], "open", plan.open_at, _opening_payload(ctx, planned, reminder), who,
+                                      ctx.now)
     await svc.schedules.set_plan(plan_id, plan_id)
     where = f"在{len(rooms)}个群" if len(rooms) > 1 else ""
     lines = [f"📅 已安排 #{plan_id}「{spec.title}」：{when(plan.open_at, ctx.now)} {where}开团"]
@@ -109,16 +148,7 @@ async def plan_command(ctx: Context, args: str) -> None:
         lines.append(f"{when(spec.close_at, ctx.now)} 截单（截单前{minutes_of(reminder)}分钟提醒）")
     if spec.pickup:
         lines.append(f"自提 {spec.pickup}")
-    for kind, before in (("teaser", plan.teaser_before), ("countdown", plan.countdown_before)):
-        if before is None:
-            continue
-        at = plan.open_at - before
-        if at <= ctx.now:
-            lines.append(f"{label(kind)}时间已过，不发")
-            continue
-        for each in rooms:
-            await svc.schedules.add(each, kind, at, {"text": ""}, who, ctx.now, plan_id=plan_id)
-        lines.append(f"{when(at, ctx.now)} 发{label(kind)}")
+    lines += await _schedule_hype(ctx, planned, plan_id)
     if spec.qa:
         # Saved now, so questions during the teaser are answered too (the opening leaves them to /问答).
         for each in rooms:
