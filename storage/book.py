@@ -9,7 +9,7 @@ from __future__ import annotations
 from storage.campaigns import campaign_from_row, product_from_row
 from storage.db import Database
 from storage.fulfilment import fulfilment_from_row
-from storage.records import Book, BookOrder, ItemRow
+from storage.records import Book, BookOrder, Campaign, Fulfilment, ItemRow
 
 
 def _where(ids: tuple[int, ...] | None, column: str) -> tuple[str, tuple[int, ...]]:
@@ -44,6 +44,13 @@ class BookRepo:
         cond, args = _where(ids, "campaign_id")
         products = tuple(product_from_row(r) for r in await self.db.fetchall(
             f"SELECT * FROM products WHERE 1{cond} ORDER BY campaign_id, position", args))
+        cond, args = _where(ids, "campaign_id")
+        waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
+            f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
+        return Book(campaigns, products, await self._orders(ids), await self._fulfilment(ids), waiting,
+                    await self._groups(campaigns), await self._partners())
+
+    async def _orders(self, ids: tuple[int, ...] | None) -> tuple[BookOrder, ...]:
         # The same reading as OrderRepo.orders (live lines, per member and product, only
         # quantities above zero, the member's latest label), over every campaign at once.
         cond, args = _where(ids, "l.campaign_id")
@@ -68,12 +75,14 @@ class BookRepo:
             first, name, items = grouped.get(key, (int(r["first_line"]), str(r["name"]), []))
             items.append(ItemRow(int(r["product_id"]), int(r["qty"])))
             grouped[key] = (min(first, int(r["first_line"])), name, items)
-        orders = tuple(
+        return tuple(
             BookOrder(cid, member, name, label_of.get((cid, member), name), tuple(items), first)
             for (cid, member), (first, name, items) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[1][0]))
         )
+
+    async def _fulfilment(self, ids: tuple[int, ...] | None) -> tuple[tuple[Fulfilment, str], ...]:
         cond, args = _where(ids, "f.campaign_id")
-        fulfilment = tuple(
+        return tuple(
             (fulfilment_from_row(r), str(r["name"]))
             for r in await self.db.fetchall(
                 "SELECT f.*, COALESCE(m.name, f.member_id) AS name FROM fulfilment f "
@@ -82,10 +91,15 @@ class BookRepo:
                 args,
             )
         )
+
+    async def _groups(self, campaigns: tuple[Campaign, ...]) -> dict[str, str]:
+        """The names of the groups a drop among `campaigns` is sold in."""
         rooms = {c.room_id for c in campaigns if c.drop_id is not None}
-        groups = {str(r["id"]): str(r["topic"] or r["id"]) for r in await self.db.fetchall(
+        return {str(r["id"]): str(r["topic"] or r["id"]) for r in await self.db.fetchall(
             "SELECT id, topic FROM rooms WHERE id IN (SELECT room_id FROM campaigns WHERE drop_id IS NOT NULL)")
             if str(r["id"]) in rooms}
+
+    async def _partners(self) -> dict[str, tuple[tuple[str, str, int], ...]]:
         partners: dict[str, list[tuple[str, str, int]]] = {}
         for r in await self.db.fetchall(
                 "SELECT p.room_id, p.member_id, p.commission_bp, COALESCE(m.name, p.member_id) AS name "
@@ -93,11 +107,7 @@ class BookRepo:
                 "ORDER BY p.rowid"):
             partners.setdefault(str(r["room_id"]), []).append(
                 (str(r["member_id"]), str(r["name"]), int(r["commission_bp"])))
-        cond, args = _where(ids, "campaign_id")
-        waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
-            f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
-        return Book(campaigns, products, orders, fulfilment, waiting, groups,
-                    {k: tuple(v) for k, v in partners.items()})
+        return {k: tuple(v) for k, v in partners.items()}
 
     async def buyers_before(self, room_id: str, campaign_id: int) -> set[str]:
         """Members with a live order in the group's campaigns before this one (for the repeat rate)."""
