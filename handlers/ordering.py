@@ -63,30 +63,49 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
         ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消")
     # The sender first, then by id: never set order, so a replay prints the same every time.
     for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
-        name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
-            await ctx.svc.rooms.name_of(ctx.room_id, member_id)
-        order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products, with_label=False)
-        notes = [*out.notes.get(member_id, []), *out.served.get(member_id, [])]
-        items = items_text(order)
-        if order.items:
-            text = f"已记录：{items}，共{money(order.amount_cents)}"
-        elif member_id in out.touched and not notes:
-            text = "订单已取消"
-        else:
-            text = ""
-        if member_id in out.hints:
-            reason, detail = out.hints[member_id]
-            hint = _hint(reason, detail, products, items, ctx.svc.settings.max_qty)
-            text = hint if reason == Reason.WHICH_PRODUCT or not text else f"{text}；{hint}"
-        exception = bool(notes) or member_id in out.hints
-        if in_list and order.items and not exception and member_id in out.touched:
-            ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
-            continue
-        parts = [t for t in [text, *notes] if t]
-        if parts:
-            ctx.ack(member_id, name, "；".join(parts), urgent=exception)
+        await _member_ack(ctx, campaign, out, products, member_id, in_list)
+    await _acks_in_other_groups(ctx, out, products)
+    for number, who, line, reason in out.checks:
+        # The check list is the owner's: each new entry reaches her privately, with how to settle it.
+        await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
+                                          f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
+    await _announce_group_reached(ctx, campaign)
+    # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
+    ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
+    if out.fork:
+        await _merged_list(ctx, campaign)
+
+
+async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product], member_id: str,
+                      in_list: bool) -> None:
+    """One member's acknowledgement: her whole order as it now stands, with what else she must know."""
+    name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
+        await ctx.svc.rooms.name_of(ctx.room_id, member_id)
+    order = await ctx.svc.orders.member_order(campaign.id, member_id, name, products, with_label=False)
+    notes = [*out.notes.get(member_id, []), *out.served.get(member_id, [])]
+    items = items_text(order)
+    if order.items:
+        text = f"已记录：{items}，共{money(order.amount_cents)}"
+    elif member_id in out.touched and not notes:
+        text = "订单已取消"
+    else:
+        text = ""
+    if member_id in out.hints:
+        reason, detail = out.hints[member_id]
+        hint = _hint(reason, detail, products, items, ctx.svc.settings.max_qty)
+        text = hint if reason == Reason.WHICH_PRODUCT or not text else f"{text}；{hint}"
+    exception = bool(notes) or member_id in out.hints
+    if in_list and order.items and not exception and member_id in out.touched:
+        ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
+        return
+    parts = [t for t in [text, *notes] if t]
+    if parts:
+        ctx.ack(member_id, name, "；".join(parts), urgent=exception)
+
+
+async def _acks_in_other_groups(ctx: Context, out: Outcome, products: list[Product]) -> None:
+    """Stock freed here went to members waiting in another group of the drop: each hears it there."""
     for campaign_id, served in sorted(out.served_in.items()):
-        # Stock freed here went to members waiting in another group of the drop: each hears it there.
         other = await ctx.svc.campaigns.get(campaign_id)
         if other is None:
             continue
@@ -96,21 +115,17 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
             items = items_text(order)
             ctx.acks.append(Ack(other.room_id, member_id, name,
                                 "；".join([f"已记录：{items}，共{money(order.amount_cents)}", *notes]), urgent=True))
-    for number, who, line, reason in out.checks:
-        # The check list is the owner's: each new entry reaches her privately, with how to settle it.
-        await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
-                                          f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
-    await _announce_group_reached(ctx, campaign)
-    # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
-    ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
-    if out.fork:
-        last = ctx.svc.merged_posted.get(campaign.id)
-        if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
-            posted, when = ctx.svc.merged_posted, ctx.now
-            ctx.after_commit.append(lambda: posted.__setitem__(campaign.id, when))
-            lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
-            ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
-                      + await list_text(ctx.svc, campaign, lines))
+
+
+async def _merged_list(ctx: Context, campaign: Campaign) -> None:
+    """Someone copied an old version of the list: the latest one, merged, at most so often."""
+    last = ctx.svc.merged_posted.get(campaign.id)
+    if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
+        posted, when = ctx.svc.merged_posted, ctx.now
+        ctx.after_commit.append(lambda: posted.__setitem__(campaign.id, when))
+        lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
+        ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
+                  + await list_text(ctx.svc, campaign, lines))
 
 
 async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
