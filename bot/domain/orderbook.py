@@ -13,6 +13,7 @@ Runs inside the message's transaction. The rules that keep the book exact:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -85,8 +86,10 @@ class OrderBook:
 
     async def _set_line_items(self, campaign: Campaign, line_id: int, member_id: str,
                               desired: dict[int, int], msg_id: str, now: datetime,
-                              out: Outcome, current: dict[int, int] | None = None) -> None:
-        """`current`: the line's items when the caller has just read them."""
+                              out: Outcome, current: dict[int, int] | None = None,
+                              asked_again: Set[int] = frozenset()) -> None:
+        """`current`: the line's items when the caller has just read them; `asked_again`:
+        products another line of hers in the same message asks for (see _release)."""
         if current is None:
             current = await self.orders.items(campaign.id, line_id)
         for product_id in sorted(set(current) | set(desired)):
@@ -96,7 +99,8 @@ class OrderBook:
                 continue
             if want < have:
                 await self.orders.set_item(campaign.id, line_id, product_id, want)
-                await self._release(campaign, product_id, have - want, member_id, msg_id, now, out)
+                await self._release(campaign, product_id, have - want, member_id, msg_id, now, out,
+                                    keep_place=product_id in asked_again)
                 out.touched.add(member_id)
                 continue
             grant = await self._grant(campaign, member_id, product_id, want - have, msg_id, now, out)
@@ -105,14 +109,18 @@ class OrderBook:
                 out.touched.add(member_id)
 
     async def _release(self, campaign: Campaign, product_id: int, qty: int, member_id: str, msg_id: str,
-                       now: datetime, out: Outcome) -> None:
+                       now: datetime, out: Outcome, *, keep_place: bool = False) -> None:
         """She has less of a product: she no longer waits for more of it, and what
-        she freed goes to the waitlist once the whole message is applied (see _serve)."""
+        she freed goes to the waitlist once the whole message is applied (see _serve).
+        `keep_place`: a line of hers in the same message asks for it again (she edited
+        her line): that line's grant, before anyone is served, sets how many she waits
+        for, and her row, updated, keeps its place; deleted here, she would queue last."""
         product = await self.orders.product(product_id)
         if product.stock is None:
             return
         await self.orders.add_sold(product_id, -min(qty, await self.orders.sold_of(product_id)))
-        await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
+        if not keep_place:
+            await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
         out.freed.add(product_id)
 
     async def _leave_waitlist(self, campaign: Campaign, member_id: str, products: set[int] | None, msg_id: str,
@@ -183,6 +191,10 @@ class OrderBook:
                 out.note(member_id, f"{product.name}每人限购{product.per_member_limit}{unit}")
                 qty = room
         if qty <= 0:
+            # Her latest word, cut to nothing, leaves nothing to wait for either (a place
+            # kept for her edited line must not outlive it: see _release).
+            if product.stock is not None:
+                await self.orders.set_waitlist(campaign.id, product_id, member_id, 0, msg_id, now)
             out.touched.add(member_id)
             return 0
         if product.stock is None:
@@ -203,19 +215,21 @@ class OrderBook:
         return grant
 
     async def _cancel_line(self, campaign: Campaign, line: Line, msg_id: str, now: datetime,
-                           out: Outcome) -> None:
-        await self._set_line_items(campaign, line.id, line.member_id, {}, msg_id, now, out)
+                           out: Outcome, asked_again: Set[int] = frozenset()) -> None:
+        await self._set_line_items(campaign, line.id, line.member_id, {}, msg_id, now, out,
+                                   asked_again=asked_again)
         await self.orders.set_live(line, False, now)
         out.touched.add(line.member_id)
 
     async def _withdraw_line(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str, now: datetime,
-                             out: Outcome, restated: set[int] | frozenset[int] = frozenset()) -> None:
+                             out: Outcome, restated: Set[int] = frozenset()) -> None:
         """A 接龙 line gone from the list: cancelled, and she no longer waits for what
         it asked (a sold-out product holds nothing on the line, so cancelling the
         line alone left her in the queue, to be served what she had withdrawn).
         `restated`: products a line of hers in the same message asks for again (her
-        line edited): she keeps her place for them, the new line sets how many."""
-        await self._cancel_line(campaign, line, msg_id, now, out)
+        line edited): she keeps her place for them, whether the line held some of
+        them or none, and the new line sets how many."""
+        await self._cancel_line(campaign, line, msg_id, now, out, restated)
         ex = self._extract(line.raw, catalog)
         # A line that needed the owner ordered nothing, and withdraws nothing.
         if self._unreadable_reason(ex) is None:
@@ -433,7 +447,9 @@ class OrderBook:
             items = await self.orders.items(campaign.id, line.id)
             if any(items.get(pid, 0) for pid in products):
                 keep = {pid: q for pid, q in items.items() if pid not in products}
-                await self._set_line_items(campaign, line.id, member_id, keep, msg_id, now, out, current=items)
+                # The line she just wrote asks for them: her place in their queue stays.
+                await self._set_line_items(campaign, line.id, member_id, keep, msg_id, now, out, current=items,
+                                           asked_again=products)
 
     async def _edits_someone_else(self, campaign_id: int, ex: Extraction, sender: str,
                                   match: _CopyMatch) -> bool:

@@ -370,6 +370,58 @@ async def test_editing_a_waiting_native_jielong_line_keeps_her_place_in_the_queu
     await bot.say("wx_zhang", "取消")
     assert await bot.book() == {("wx_li", "草莓"): 1}
 
+
+async def test_editing_a_partly_held_jielong_line_keeps_her_place_for_the_rest(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量3")
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.say("wx_li", copy("李四 草莓3盒"))  # 1 box now, 2 waiting: first in the queue
+    await bot.say("wx_wang", copy("李四 草莓3盒", "王五 草莓1盒"))  # 1 waiting, behind her
+    # A note added to her line: the same 3 boxes, the box she holds and her place.
+    await bot.say("wx_li", copy("李四 草莓3盒 周六取", "王五 草莓1盒"))
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "草莓"): 1}
+    await bot.say("wx_owner", "/汇总")
+    assert "⏳ 草莓候补：3盒（2人）" in private(bot, "wx_owner")[-1]  # her 2 and his 1, each once
+    await bot.say("wx_zhang", "取消")  # frees 2: both are hers
+    assert await bot.book() == {("wx_li", "草莓"): 3}
+
+
+async def test_editing_a_partly_held_native_jielong_line_keeps_her_place_for_the_rest(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量3")
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.say("wx_li", _native(("wx_li", "李四 草莓3盒")), kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_wang", _native(("wx_li", "李四 草莓3盒"), ("wx_wang", "王五 草莓1盒")),
+                  kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_li", _native(("wx_li", "李四 草莓3盒 周六取"), ("wx_wang", "王五 草莓1盒")),
+                  kind=MessageKind.SOLITAIRE)
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {("wx_li", "草莓"): 3}
+
+
+async def test_a_jielong_line_restating_her_plain_order_keeps_her_place_for_the_rest(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量3")
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.say("wx_li", "草莓3盒")  # 1 box now, 2 waiting
+    await bot.say("wx_wang", "草莓1盒")  # 1 waiting, behind her
+    await bot.say("wx_li", copy("李四 草莓3盒"))  # the same 3 boxes, now on the 接龙
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "草莓"): 1}
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == {("wx_li", "草莓"): 3}
+
+
+@pytest.mark.parametrize(("edited", "book"), [
+    ("李四 草莓1盒", {("wx_li", "草莓"): 1, ("wx_wang", "草莓"): 1}),  # she waits for nothing now
+    (None, {("wx_wang", "草莓"): 1}),  # her line gone: her box and her place both go
+])
+async def test_reducing_a_partly_held_jielong_line_gives_up_her_place(
+        bot: Harness, edited: str | None, book: dict[tuple[str, str], int]) -> None:
+    await bot.say("wx_owner", "/开团 限量草莓\n草莓 30元/盒 限量3")
+    await bot.say("wx_zhang", "草莓2盒")
+    await bot.say("wx_li", copy("李四 草莓3盒"))
+    await bot.say("wx_wang", copy("李四 草莓3盒", "王五 草莓1盒"))
+    await bot.say("wx_li", copy(*([edited] if edited else []), "王五 草莓1盒"))
+    await bot.say("wx_zhang", "取消")
+    assert await bot.book() == book
+
 # -- replies that say the right thing -------------------------------------------------------------
 
 
