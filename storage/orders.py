@@ -242,6 +242,14 @@ class OrderRepo:
             (product_id,))
         return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
 
+    async def waiting_elsewhere(self, campaign_id: int, member_id: str, product_id: int) -> int:
+        """What she waits for of a product in other campaigns selling the same product row: a drop's
+        other groups (限购 is per member, so a place in each group's queue would be served twice)."""
+        row = await self.db.fetchone(
+            "SELECT COALESCE(SUM(qty), 0) FROM waitlist WHERE product_id = ? AND member_id = ? AND campaign_id != ?",
+            (product_id, member_id, campaign_id))
+        return int(row[0]) if row else 0
+
     async def waitlist(self, campaign_id: int) -> list[tuple[str, int, int]]:
         """(member, product id, qty) of the whole waitlist, first come first."""
         rows = await self.db.fetchall(

@@ -186,6 +186,10 @@ class OrderBook:
             has = await self.orders.member_product_qty(campaign.id, member_id, product_id) \
                 if campaign.drop_id is None else \
                 await self.orders.drop_product_qty(campaign.drop_id, member_id, product_id)
+            if campaign.drop_id is not None and product.stock is not None:
+                # Waiting in another group of the drop counts too: served there later, she would
+                # hold more than the limit.
+                has += await self.orders.waiting_elsewhere(campaign.id, member_id, product_id)
             room = max(product.per_member_limit - has, 0)
             if qty > room:
                 out.note(member_id, f"{product.name}每人限购{product.per_member_limit}{unit}")

@@ -366,3 +366,18 @@ async def test_a_planned_drop_keeps_a_groups_own_deadline(bot: Harness) -> None:
     await bot.say("wx_owner", "/定时开团 11-21 09:00 周日水果团\n群 全部\n草莓 30元/盒\n截单 2群 11-21 08:00", room=None)
     assert bot.private()[-1] == "没有安排：「截单 … 11-21 08:00」的时间看不懂或已经过了，或不在开团时间之后。"
     assert not [s for s in await bot.svc.schedules.pending_in("r1") if s.kind == "open"]
+
+
+async def test_a_place_in_one_groups_queue_counts_toward_the_limit_in_another(bot: Harness) -> None:
+    await _groups(bot)
+    await bot.say("wx_owner", "/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量2 限购2", room=None)
+    await bot.say("wx_zhang", "草莓2盒", room="r1")  # the whole stock
+    await bot.say("wx_zhao", "草莓2盒", room="r1")  # waits for 2 in group 1
+    await bot.say("wx_zhao", "草莓2盒", room="r2")  # 2 more in group 2 would be 4 for one member
+    await bot.settle()
+    assert any("草莓每人限购2盒" in t for t in bot.texts("r2"))
+    assert await _waitlist(bot.db) == [("r1", "wx_zhao", 2)]
+    await bot.say("wx_zhang", "取消", room="r1")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhao", "草莓"): 2}  # served once, within her limit
+    assert await _waitlist(bot.db) == []
