@@ -38,10 +38,9 @@ async def run(folder: Path, groups: int, members: int, stock: int) -> None:
     started = time.perf_counter()
     await chat.say(rooms[0].room, "owner", opening(stock))
     await chat.play()
-    await chat.app.drain()
-    await chat.queue.drain(timeout=60)
+    await chat.drain()
     elapsed = time.perf_counter() - started
-    await chat.settle()
+    await chat.stop()
     n, latencies = chat.n, chat.latencies
 
     parts = await db.fetchone("SELECT COUNT(*) FROM campaigns WHERE drop_id IS NOT NULL")

@@ -143,10 +143,12 @@ class ChatLoad:
                     continue
                 await self.say(g.room, *nxt)
 
-    async def settle(self) -> None:
-        """Waits until everything said was handed to the (discarding) sender, then stops sending."""
+    async def drain(self) -> None:
+        """Waits until everything said was handed to the (discarding) sender: part of the timed run."""
         await self.app.drain()
         await self.queue.drain(timeout=60)
+
+    async def stop(self) -> None:
         await self.queue.stop()
         self.worker.cancel()
 
@@ -159,15 +161,14 @@ async def load(folder: Path, groups: int, members: int) -> tuple[int, list[float
     for g in chat.rooms:
         await chat.say(g.room, "owner", OPEN)
     await chat.play()
-    await chat.app.drain()
-    await chat.queue.drain(timeout=60)
+    await chat.drain()
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     n = chat.n
     print(f"database round trips per message: {(chat.db.calls - calls_before) / n:.2f}")
     # CPU time of the whole process (both threads): steadier than msg/s on a shared machine.
     print(f"CPU time per message: {cpu / n * 1e6:.0f} µs ({n / cpu:.0f} msg per CPU second)")
-    await chat.settle()
+    await chat.stop()
     summary_ms = 0.0
     campaign = await chat.svc.campaigns.open_in(chat.rooms[0].room)
     if campaign is not None:

@@ -42,9 +42,10 @@ def group_figures(group: GroupStats) -> Figures:
     for campaign in sorted(group.campaigns, key=lambda c: c.id):
         if campaign.fulfilled is False:
             continue
-        current = {o.member_id for o in group.orders.get(campaign.id, ())}
-        orders += len(group.orders.get(campaign.id, ()))
-        amount += sum(o.amount_cents for o in group.orders.get(campaign.id, ()))
+        sold = group.orders.get(campaign.id, ())
+        current = {o.member_id for o in sold}
+        orders += len(sold)
+        amount += sum(o.amount_cents for o in sold)
         repeaters |= current & seen
         seen |= current
         members |= current
