@@ -161,18 +161,15 @@ def order_grid_table(reports: Reports, tz: tzinfo) -> Table:
         return orders_table(reports, tz)
     # A product's column, by its place in the list, name and unit: a drop's groups sell the same list.
     column_of: dict[tuple[int, str, str], int] = {}
-    headers: list[str] = []
+    listed: list[Product] = []  # each column's product (the first group's, in a drop)
     for r in reports.supplier.rows:
         key = (r.product.position, r.product.name, r.product.unit or "")
         if key not in column_of:
-            column_of[key] = len(headers)
-            headers.append(_product_header(r.product, with_price=False))
-    shared = {h for h in headers if headers.count(h) > 1}
-    for key, k in column_of.items():  # two sizes of one product, both by the box: told apart by price
-        if headers[k] in shared:
-            product = next(r.product for r in reports.supplier.rows
-                           if (r.product.position, r.product.name, r.product.unit or "") == key)
-            headers[k] = _product_header(product, with_price=True)
+            column_of[key] = len(listed)
+            listed.append(r.product)
+    plain = [_product_header(p, with_price=False) for p in listed]
+    # Two sizes of one product, both by the box: told apart by price.
+    headers = [_product_header(p, with_price=plain.count(h) > 1) for p, h in zip(listed, plain, strict=True)]
     products = [Column(header, Kind.INT, max_width=12) for header in headers]
     columns = (_CAMPAIGN_ID, _GROUP, _TITLE, _STATUS, Column("成员ID", max_width=20), Column("昵称", max_width=16),
                Column("接龙标注", max_width=36), *products, Column("金额", Kind.MONEY))
