@@ -227,7 +227,7 @@ async def plain_order(ctx: Context) -> bool:
         # put to the owner for confirming.
         return False
     if campaign is None:
-        if intent.action in (Action.SET, Action.ADD):
+        if intent.action in (Action.SET, Action.ADD, Action.CHANGE):
             await _refuse_closed(ctx, target)
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
             ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)

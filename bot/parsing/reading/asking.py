@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing.catalog import ProductRef
-from bot.parsing.intent import Action, Choice, Intent, Question
-from bot.parsing.items import Item
+from bot.parsing.intent import Action, Choice, Intent, Question, changes_of
+from bot.parsing.reading.change import Item
 from bot.parsing.textnorm import key_of
 
 # More choices than this is no longer a one-word answer: she is asked to name the product.
@@ -43,9 +43,7 @@ def items_label(items: Sequence[Item]) -> str:
 
 
 def _intent_label(intent: Intent) -> str:
-    if intent.action is Action.CANCEL:
-        return "、".join(f"{p.name}不要了" for p in intent.products)
-    return items_label(intent.items)
+    return "、".join(c.label() for c in changes_of(intent))
 
 
 def quoted(leftover: str) -> str:
@@ -80,10 +78,11 @@ def confirm(leftover: str, intent: Intent, words: Sequence[str] = (), label: str
                     (yes, no))
 
 
-def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = (), why: str = "没看懂数量") -> Question:
-    """「…」没看懂数量：砂糖橘要几箱？回数字"""
+def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = (), why: str = "") -> Question:
+    """「砂糖橘」没看懂数量，砂糖橘要几箱？回数字 / 「草莓2斤」没看懂，草莓按盒卖，要几盒？回数字"""
     unit = product.unit or "份"
-    return Question(leftover, f"{quoted(leftover)}{why}：{product.name}要几{unit}？回数字", (),
+    said = f"没看懂，{why}" if why else "没看懂数量"
+    return Question(leftover, f"{quoted(leftover)}{said}，{product.name}要几{unit}？回数字", (),
                     number_for=product, with_items=tuple(with_items))
 
 

@@ -1,0 +1,644 @@
+"""A message read whole: what it changes, and exactly what is left over (pure).
+
+The spans (bot/parsing/spans.py) are put together left to right: a quantity
+belongs to the product before it (草莓2盒, 草莓来两盒, 草莓+1) or, written with a
+unit, to the one after it (两盒草莓); 各 gives it to every product named before
+it without a quantity of its own (苹果、香蕉各一); words between them say how it
+changes her order (再来 adds, 少要 takes away, 改成 sets, 不要了 cancels, 换成 and
+是X不是Y move her quantity to another product), and a correction replaces what
+came just before it (来四瓶哦不三瓶 is 3).
+
+Then coverage decides: every product mention and every quantity must belong to
+something read. Whatever does not is a `Leftover` — the exact words, and the
+readings a one-word answer can choose among — and the message books nothing it
+is unsure of. A confirmation can then never describe less than she wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits
+from bot.parsing.reading.change import Change, Item, Op
+from bot.parsing.reading.lexicon import GENERIC
+from bot.parsing.reading.spans import CN, Qty, Spans, read_spans
+from bot.parsing.textnorm import lower_same_length
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """Part of a message no reading accounts for exactly.
+
+    kind: "which" (one of `choices`, with `qty`), "how_many" (of `product`),
+    "confirm" (the reading `proposal`, yes or no), "unread" (no reading to name)."""
+
+    kind: str
+    text: str  # the words, as she wrote them
+    choices: tuple[ProductRef, ...] = ()
+    qty: int | None = None
+    op: Op = Op.SET
+    product: ProductRef | None = None
+    why: str = ""
+    proposal: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reading:
+    changes: tuple[Change, ...]  # in the order written; one per product (a product twice is summed)
+    leftovers: tuple[Leftover, ...]
+    mentioned: tuple[ProductRef, ...]  # products named (not decoration)
+    label: str  # what a 接龙 line says besides its items and notes: house number, name
+    notes: tuple[str, ...]
+    too_large: bool
+    quantities: int  # quantity spans read (kept or left over)
+    lone: tuple[Qty, ...] = ()  # quantities with no product named anywhere in the message
+    unnamed_edit: str | None = None  # "改成" / "再加" / "少要" before a lone quantity: the book decides
+    lone_text: tuple[str, ...] = ()  # each lone quantity as written ("+1", "2盒")
+
+
+# What may stand between a product and its quantity after it: 草莓2盒, 草莓：2, 草莓来两盒,
+# 草莓我也要2盒, 草莓的话要2盒, 草莓改成3盒, 草莓再来1盒, 草莓各2.
+_LINK_AFTER = re.compile(
+    r"(?:的话|那个|改成|改为|换成|追加|一共|总共|给我|帮我|俾我|留返|[\s:：=,，、~]|的|我|俺|就|也|还|再|都|先|另外|想|需|要|"
+    r"来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|\ue001)*+"
+)
+_LINK_BEFORE = re.compile(r"[\s的\ue001]*+")
+_JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
+_EACH = re.compile(r"各|每样|每种|每个")
+_ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
+_LESS = re.compile(r"少|减|多写了|写多了|多订了|多报了|去掉")
+_SET = re.compile(r"改成|改为|换成|改|一共|总共")
+# A correction: what follows replaces what came just before (来四瓶哦不三瓶, 草莓两盒不对三盒).
+_REGRET = r"哦不|噢不|喔不|不对|说错了|写错了|打错了|错了|不不|应该是|更正|我是说"
+_CORRECTION = re.compile(rf"{_REGRET}|不是|改成|改为|换成|改")
+_REGRET_RE = re.compile(_REGRET)
+_CANCEL_AFTER = re.compile(r"^[\s,，]*+(?:那个|的)?\s*+(?:也|都|就|先|还是)?\s*+"
+                           r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用)")
+_CANCEL_BEFORE = re.compile(r"(?:不要|取消|删掉|删除|去掉|退掉|退|别要)\s*+(?:了|那个|掉)?\s*+$")
+_MOVE = re.compile(r"^[\s,，]*+(?:都|全)?\s*+(?:换成|改成|改为|换|改)\s*+$")
+_NOT_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y
+_IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
+_NOT_BEFORE = re.compile(r"不是\s*+$")
+_ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_BARE_LEAD = re.compile(r"(?:要|来|订|买|拿|留|各|x)\s*+$")
+# A bare Chinese numeral is a quantity only when it stands alone: 一下, 一起, 张三 are words.
+_WORD_GOES_ON = re.compile(r"[\u3400-\u9fffa-z]")
+
+
+@dataclass
+class _Slot:
+    mention: Mention
+    qty: Qty | None = None
+    op: Op = Op.SET
+    start: int = 0
+    end: int = 0
+    cancelled: bool = False
+    superseded: bool = False
+    moved_to: _Slot | None = None  # 砂糖橘换成草莓: this slot's quantity goes to `moved_to`
+    moved_from: list[_Slot] = field(default_factory=list)
+    each_of: list[_Slot] = field(default_factory=list)  # 苹果、香蕉各一: the others given this quantity
+    shared_with: _Slot | None = None  # 苹果香蕉2 without 各: asked
+
+
+@dataclass
+class _Assembly:
+    spans: Spans
+    slots: list[_Slot] = field(default_factory=list)
+    lone: list[Qty] = field(default_factory=list)
+    used: list[Qty] = field(default_factory=list)
+    spoken: list[tuple[int, int]] = field(default_factory=list)
+    corrections: int = 0
+
+
+# More products and quantities than any order message holds: read no further.
+MAX_TOKENS = 60
+
+
+def read(text: str, catalog: Catalog, *, max_qty: int = 99, line: bool = False) -> Reading:
+    """`line`: a 接龙 line (a trailing bare number is the only product's quantity, and
+    every quantity is absolute: the line says what she has)."""
+    spans = read_spans(text, catalog, max_qty)
+    if len(spans.mentions) + len(spans.qtys) > MAX_TOKENS:
+        # A post, a list or a flood, not an order message: nothing is read as ordered.
+        return Reading((), (Leftover("unread", _text(spans, (0, min(len(spans.shown), 24)))),), (), "", (),
+                       any(q.too_large for q in spans.qtys), len(spans.qtys))
+    built = _assemble(spans, catalog, line)
+    if built.lone and catalog.products:
+        heard = _homophones(spans, catalog, built)
+        if heard:
+            spans = replace(spans, mentions=tuple(sorted((*spans.mentions, *heard), key=lambda m: m.start)))
+            built = _assemble(spans, catalog, line)
+    return _finish(built, catalog, line, max_qty)
+
+
+# -- putting the spans together ---------------------------------------------------------------
+
+
+def _tokens(spans: Spans) -> list[Mention | Qty]:
+    tokens: list[Mention | Qty] = [*spans.mentions, *spans.qtys]
+    tokens.sort(key=lambda t: t.start)
+    return tokens
+
+
+def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
+    a = _Assembly(spans)
+    work = spans.work
+    tokens = _tokens(spans)
+    pending: Qty | None = None  # a quantity with a unit waiting for the product after it
+    pending_lead = ""  # the words before it
+    owner: dict[int, _Slot] = {}  # id(Qty) -> the slot it went to
+    for i, tok in enumerate(tokens):
+        prev = tokens[i - 1] if i else None
+        lead = work[prev.end if prev is not None else 0 : tok.start]
+        if isinstance(tok, Mention):
+            slot = _Slot(tok, start=tok.start, end=tok.end)
+            if pending is not None and _LINK_BEFORE.fullmatch(work[pending.end : tok.start]) \
+                    and _fits(pending, tok):
+                _give(a, slot, pending, _op_of(pending_lead, pending))
+                slot.start, slot.end = pending.start, tok.end
+                owner[id(pending)] = slot
+                pending = None
+            elif pending is not None:
+                a.lone.append(pending)
+                pending = None
+            _correct_product(a, slot, prev, lead, owner)
+            a.slots.append(slot)
+            continue
+        qty = tok
+        if pending is not None:
+            a.lone.append(pending)
+            pending = None
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        open_before = isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev \
+            and a.slots[-1].qty is None and _LINK_AFTER.fullmatch(lead) is not None
+        before_next = isinstance(nxt, Mention) and (qty.unit is not None or qty.times) and qty.op is None \
+            and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None
+        if open_before and before_next:
+            assert isinstance(prev, Mention) and isinstance(nxt, Mention)
+            # 草莓 2箱砂糖橘: the unit says whose it is; a tie goes to the product before it.
+            if not _fits(qty, prev) and _fits(qty, nxt):
+                open_before = False
+        if open_before and qty.bare and qty.chinese and _WORD_GOES_ON.match(work[qty.end : qty.end + 1]):
+            continue  # 草莓一样 / 草莓一起: a word, not a quantity
+        if open_before:
+            slot = a.slots[-1]
+            _give(a, slot, qty, _op_of(lead, qty))
+            owner[id(qty)] = slot
+            if _EACH.search(lead):
+                slot.each_of = _joined_open(a, slot)
+            continue
+        last = a.slots[-1] if a.slots else None
+        if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
+                and _CORRECTION.search(lead) and not (before_next and qty.unit is not None):
+            # 草莓两盒哦不三盒 / 来四盒草莓哦不三盒 / 草莓2盒改成3盒: the quantity is corrected.
+            slot = last
+            a.used.append(qty)
+            slot.qty, slot.op, slot.end = qty, Op.SET, qty.end
+            owner[id(qty)] = slot
+            a.corrections += 1
+            continue
+        if isinstance(prev, Qty) and prev in a.lone and _CORRECTION.search(lead):
+            # 来四瓶哦不三瓶: the lone quantity before it is corrected.
+            a.lone[a.lone.index(prev)] = qty
+            a.corrections += 1
+            continue
+        if before_next:
+            pending, pending_lead = qty, lead
+            continue
+        if qty.bare and not _bare_counts(work, qty, lead, nxt, line):
+            continue
+        a.lone.append(qty)
+    if pending is not None:
+        a.lone.append(pending)
+    _changes_between_products(a)
+    return a
+
+
+def _give(a: _Assembly, slot: _Slot, qty: Qty, op: Op) -> None:
+    slot.qty, slot.op = qty, op
+    slot.end = qty.end
+    a.used.append(qty)
+
+
+def _fits(qty: Qty, mention: Mention) -> bool:
+    if qty.unit is None:
+        return True
+    products = mention.choices or (mention.product,)
+    return any(unit_fits(qty.unit, p.unit) for p in products)
+
+
+def _op_of(lead: str, qty: Qty) -> Op:
+    if qty.op == "+":
+        return Op.ADD
+    if qty.op == "-":
+        return Op.LESS
+    if _LESS.search(lead):
+        return Op.LESS
+    if _SET.search(lead):
+        return Op.SET
+    if _ADD.search(lead):
+        return Op.ADD
+    return Op.SET
+
+
+def _joined_open(a: _Assembly, slot: _Slot) -> list[_Slot]:
+    """The products named just before `slot`, joined to it, with no quantity: 苹果、香蕉各一."""
+    out: list[_Slot] = []
+    work = a.spans.work
+    end = slot.mention.start
+    for other in reversed(a.slots[:-1]):
+        if other.qty is not None or other.cancelled or _JOINER.fullmatch(work[other.end : end]) is None:
+            break
+        out.append(other)
+        end = other.mention.start
+    return out[::-1]
+
+
+def _bare_counts(work: str, qty: Qty, lead: str, nxt: Mention | Qty | None, line: bool) -> bool:
+    """A bare number with no product before it: a quantity after 来/要/各 ("来2", "各来一份"),
+    or at the end of a 接龙 line ("3-502 2"); otherwise a word, a name, a label (团员12)."""
+    if qty.chinese and (_WORD_GOES_ON.match(work[qty.end : qty.end + 1])
+                        or (_WORD_GOES_ON.match(work[qty.start - 1 : qty.start]) and not _BARE_LEAD.search(lead))):
+        return False  # 一下, 一起; 张三, 王二
+    if _BARE_LEAD.search(lead):
+        return True
+    return line and nxt is None and not work[qty.end :].strip(" ,，。.!！~\ue001")
+
+
+def _correct_product(a: _Assembly, slot: _Slot, prev: Mention | Qty | None, lead: str,
+                     owner: dict[int, _Slot]) -> None:
+    """草莓两盒，不对，砂糖橘两箱: the product before the correction is replaced."""
+    if prev is None or not a.slots:
+        return
+    last = owner.get(id(prev)) if isinstance(prev, Qty) else None
+    if last is None or last.superseded or not _REGRET_RE.search(lead):
+        return
+    last.superseded = True
+    a.corrections += 1
+    # Its quantity stays hers to place when the new product gets none of its own.
+    slot.moved_from.append(last)
+
+
+def _changes_between_products(a: _Assembly) -> None:
+    """Cancellations and moves: 砂糖橘不要了, 取消砂糖橘, 砂糖橘换成草莓, 是草莓不是砂糖橘."""
+    work = a.spans.work
+    slots = a.slots
+    for i, slot in enumerate(slots):
+        after_end = slots[i + 1].start if i + 1 < len(slots) else len(work)
+        before_start = slots[i - 1].end if i else 0
+        after = work[slot.end : after_end]
+        before = work[before_start : slot.start]
+        nxt = slots[i + 1] if i + 1 < len(slots) else None
+        if slot.qty is None and (_CANCEL_AFTER.match(after) or _CANCEL_BEFORE.search(before)):
+            slot.cancelled = True
+            # 草莓和砂糖橘都不要了: the products joined to it go too.
+            for other in _joined_open(a, slot) if _CANCEL_AFTER.match(after) else ():
+                other.cancelled = True
+            continue
+        if nxt is None or nxt.mention.via == "emoji":
+            continue
+        between = work[slot.end : nxt.start]
+        if slot.qty is None and _MOVE.match(between):
+            slot.moved_to = nxt  # 砂糖橘换成草莓
+        elif _NOT_BETWEEN.match(between) and nxt.qty is None:
+            nxt.moved_to = slot  # 是草莓不是砂糖橘
+        elif _IS_BETWEEN.match(between) and _NOT_BEFORE.search(before) and slot.qty is None:
+            slot.moved_to = nxt  # 不是砂糖橘是草莓
+
+
+def _homophones(spans: Spans, catalog: Catalog, a: _Assembly) -> list[Mention]:
+    """Names heard in the Chinese words beside a quantity no product took (丽枝2斤)."""
+    heard: list[Mention] = []
+    work = spans.work
+    for qty in a.lone:
+        for run in _CJK_RUN.finditer(work):
+            near = (run.end() >= qty.start - 2 and run.end() <= qty.start) or \
+                (run.start() >= qty.end and run.start() <= qty.end + 2)
+            if near:
+                heard += [m for m in catalog.sounds_like(work, run.start(), run.end())
+                          if all(m.end <= h.start or m.start >= h.end for h in heard)]
+    return heard
+
+
+# -- coverage -------------------------------------------------------------------------------
+
+
+def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int) -> Reading:
+    spans = a.spans
+    changes: dict[int, Change] = {}
+    order: list[int] = []
+    leftovers: list[Leftover] = []
+    mentioned: list[ProductRef] = []
+    too_large = any(q.too_large for q in (*a.used, *a.lone))
+    unsized: list[_Slot] = []  # products named with no quantity and no change
+
+    def put(change: Change) -> None:
+        nonlocal too_large
+        pid = change.product.id
+        known = changes.get(pid)
+        if known is None:
+            changes[pid] = change
+            order.append(pid)
+        elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
+            # 草莓50盒 草莓60盒 is 110: the sum is bounded too.
+            changes[pid] = replace(known, qty=known.qty + change.qty)
+            if known.qty + change.qty > max_qty:
+                too_large = True
+        elif known.op is Op.CANCEL or change.op is Op.CANCEL:
+            changes[pid] = change if change.op is not Op.CANCEL else known
+        else:
+            leftovers.append(Leftover("unread", _text(spans, change_span(pid))))
+
+    def change_span(pid: int) -> tuple[int, int]:
+        hits = [(s.start, s.end) for s in a.slots if s.mention.product.id == pid]
+        return (min(h[0] for h in hits), max(h[1] for h in hits)) if hits else (0, 0)
+
+    for slot in a.slots:
+        m = slot.mention
+        if m.via != "emoji" and m.via != "all" and not m.choices and m.product not in mentioned:
+            mentioned.append(m.product)
+    for slot in a.slots:
+        m = slot.mention
+        text = _text(spans, (slot.start, slot.end))
+        if slot.superseded:
+            continue
+        if slot.qty is None:
+            if slot.moved_from and not slot.cancelled:
+                gone = slot.moved_from[0]
+                if gone.qty is not None and gone.qty.value is not None and not m.choices:
+                    leftovers.append(Leftover("confirm", _text(spans, (gone.start, slot.end)),
+                                              proposal=(Change(Op.SET, m.product, gone.qty.value),)))
+                    continue
+            if slot.cancelled:
+                if m.choices:
+                    leftovers.append(Leftover("which", text, m.choices, None, Op.CANCEL))
+                elif m.via != "all":
+                    put(Change(Op.CANCEL, m.product))
+                continue
+            if slot.moved_to is not None:
+                target = slot.moved_to
+                if m.choices or target.mention.choices:
+                    leftovers.append(Leftover("unread", _text(spans, (slot.start, target.end))))
+                elif target.qty is None:
+                    put(Change(Op.MOVE, target.mention.product, source=m.product))
+                else:
+                    put(Change(Op.CANCEL, m.product))
+                continue
+            if any(s.moved_to is slot for s in a.slots):
+                continue  # the product a quantity moves to (换成草莓): its change is the move
+            if m.via == "emoji":
+                continue  # decoration: 砂糖橘1箱🍊
+            if m.via == "all":
+                if _ORDER_VERB.search(spans.work[max(0, m.start - 2) : m.end + 3]) or (m.end - m.start >= 2 and \
+                        spans.folded[m.start : m.end].endswith("要")):
+                    for p in catalog.products:
+                        put(Change(Op.SET, p, 1))
+                continue
+            if any(slot in s.each_of for s in a.slots):
+                continue
+            shared = next((s for s in a.slots if s.qty is not None and slot in _joined_before(a, s)), None)
+            if shared is not None and shared.qty is not None and shared.qty.value and not m.choices \
+                    and not shared.mention.choices:
+                value = shared.qty.value
+                leftovers.append(Leftover("confirm", _text(spans, (slot.start, shared.end)),
+                                          proposal=(Change(Op.SET, m.product, value),
+                                                    Change(Op.SET, shared.mention.product, value))))
+                shared.shared_with = slot
+                continue
+            unsized.append(slot)
+            continue
+        qty = slot.qty
+        if slot.shared_with is not None:
+            continue
+        targets = [slot, *slot.each_of]
+        if qty.too_large:
+            continue
+        if m.via == "all":
+            targets_products: list[ProductRef] = list(catalog.products)
+        else:
+            targets_products = []
+        for t in targets:
+            tm = t.mention
+            if tm.choices and tm.via != "all":
+                leftovers.append(Leftover("which", _text(spans, (t.start, slot.end)), tm.choices, qty.value, slot.op))
+                continue
+            products = targets_products or [tm.product]
+            for p in products:
+                every = m.via == "all" and qty.unit in GENERIC and not qty.fraction
+                problem = None if every else _quantity_problem(qty, p, line, slot.op)
+                if problem is not None:
+                    leftovers.append(Leftover("how_many", _text(spans, (t.start, slot.end)), product=p, why=problem))
+                    continue
+                assert qty.value is not None
+                op = Op.SET if line and slot.op is Op.ADD else slot.op
+                if line and op is Op.LESS:
+                    leftovers.append(Leftover("unread", _text(spans, (t.start, slot.end))))
+                    continue
+                if qty.value == 0 and op is Op.SET:
+                    put(Change(Op.CANCEL, p))  # 草莓改成0
+                elif qty.value:
+                    put(Change(op, p, qty.value))
+        for source in slot.moved_from:
+            source.superseded = True
+    lone = tuple(q for q in a.lone if not q.too_large)
+    unnamed = None
+    if lone and not a.slots:
+        unnamed = _unnamed_edit(spans.work, lone[0])
+        if unnamed is None or line:
+            lone = _place_lone(spans, lone, catalog, line, put, leftovers)
+    if lone and a.slots:
+        for q in lone:
+            edit = _unnamed_edit(spans.work, q)
+            if edit is not None and len(unsized) == 1 and not unsized[0].mention.choices and q.value is not None:
+                # 刚才苹果写多了，改成1个: the one product she named, changed.
+                p = unsized[0].mention.product
+                op = UNNAMED_OPS.get(edit, Op.LESS)
+                problem = _quantity_problem(q, p, line, op)
+                if problem is not None:
+                    leftovers.append(Leftover("how_many", _text(spans, (unsized[0].start, q.end)), product=p,
+                                              why=problem))
+                elif q.value == 0 and op is Op.SET:
+                    put(Change(Op.CANCEL, p))
+                elif q.value:
+                    put(Change(Op.SET if line else op, p, q.value))
+            else:
+                leftovers.append(_lone_leftover(spans, q, catalog, mentioned, unsized))
+            unsized = []
+    for slot in unsized:
+        m, text = slot.mention, _text(spans, (slot.start, slot.end))
+        if m.choices:
+            leftovers.append(Leftover("which", text, m.choices, None, why="noqty"))
+        else:
+            leftovers.append(Leftover("how_many", text, product=m.product, why="noqty"))
+    label = _label(a, spans)
+    notes = tuple(spans.shown[s:e].strip() for s, e in spans.notes if spans.shown[s:e].strip())
+    return Reading(
+        changes=tuple(changes[pid] for pid in order),
+        leftovers=tuple(leftovers),
+        mentioned=tuple(mentioned),
+        label=label,
+        notes=notes,
+        too_large=too_large,
+        quantities=len(a.used) + len(a.lone),
+        lone=lone if not a.slots else (),
+        unnamed_edit=unnamed,
+        lone_text=tuple(_lone_text(spans, q) for q in lone) if not a.slots else (),
+    )
+
+
+def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: bool, put: Callable[[Change], None],
+                leftovers: list[Leftover]) -> tuple[Qty, ...]:
+    """Quantities in a message that names no product: the only product's (+1, 2盒), the one
+    product sold by that unit (2箱 when only 砂糖橘 comes by the box), or every product's
+    (各来一份). What stays is for the member to say which."""
+    left: list[Qty] = []
+    for q in lone:
+        before = spans.work[: q.start]
+        # +1 alone is the 接龙 "count me in": her quantity, not one more (草莓+1 adds).
+        op = Op.LESS if q.op == "-" and not line else Op.SET
+        if line and q.op == "-":
+            leftovers.append(Leftover("unread", _text(spans, (q.start, q.end))))
+            continue
+        every = _EACH.search(before[-4:]) is not None and len(catalog.products) > 1
+        if every:
+            targets: tuple[ProductRef, ...] = catalog.products
+        elif catalog.single is not None:
+            targets = (catalog.single,)
+        else:
+            by_unit = [p for p in catalog.products if q.unit is not None and q.unit not in GENERIC
+                       and unit_fits(q.unit, p.unit)]
+            if len(by_unit) != 1:
+                left.append(q)
+                continue
+            unknown = _unknown_word_before(spans.work, q.start)
+            if unknown:
+                # 丽枝2斤 when only 土豆 is sold by the 斤: the word is not a name the bot knows.
+                text = _text(spans, (q.start - len(unknown), q.end))
+                leftovers.append(Leftover("confirm", text, proposal=(Change(op, by_unit[0], q.value or 0),))
+                                 if q.value and not q.fraction else Leftover("unread", text))
+                continue
+            targets = (by_unit[0],)
+        for p in targets:
+            problem = None if every and q.unit in GENERIC else _quantity_problem(q, p, line, op)
+            if problem is not None:
+                leftovers.append(Leftover("how_many", _text(spans, (q.start, q.end)), product=p, why=problem))
+            elif q.value:
+                put(Change(op, p, q.value))
+    return tuple(left)
+
+
+def _joined_before(a: _Assembly, slot: _Slot) -> list[_Slot]:
+    i = a.slots.index(slot)
+    out: list[_Slot] = []
+    work = a.spans.work
+    end = slot.mention.start
+    for other in reversed(a.slots[:i]):
+        if other.qty is not None or other.cancelled or _JOINER.fullmatch(work[other.end : end]) is None:
+            break
+        out.append(other)
+        end = other.mention.start
+    return out
+
+
+def _quantity_problem(qty: Qty, product: ProductRef, line: bool, op: Op) -> str | None:
+    """Why a quantity cannot be booked as written for `product`: a fraction, another unit."""
+    unit = product.unit or "份"
+    if qty.fraction or qty.value is None:
+        return f"只能按整{unit}订"
+    if not unit_fits(qty.unit, product.unit):
+        return f"{product.name}按{unit}卖"
+    return None
+
+
+_UNNAMED = re.compile(r"(改成|改为|换成|改|再来|再加|再要|加|还要|少要|少来|少|减|多写了|写多了|多订了)\s*+$")
+UNNAMED_OPS = {"改成": Op.SET, "改为": Op.SET, "换成": Op.SET, "改": Op.SET, "再来": Op.ADD, "再加": Op.ADD,
+                "再要": Op.ADD, "加": Op.ADD, "还要": Op.ADD}
+# Words around a quantity that name nothing: 我要2斤, 帮我留2盒, 唔该留返一盒俾我.
+_FILLER = re.compile(r"(?:唔该|麻烦|团长|老板|谢谢|多谢|一下|一共|总共|我|俺|也|还|再|就|先|想|需|要|来|买|订|拿|留|"
+                     r"给|俾|帮|请|返|吧|哦|啊|呀|哈|了|的|好|嗯|亲|共|各|都|加|减)++")
+
+
+def _unnamed_edit(work: str, qty: Qty) -> str | None:
+    m = _UNNAMED.search(work[: qty.start])
+    if m:
+        return m.group(1)
+    if qty.op == "+" and work[: qty.start].rstrip().endswith(("再", "还")):
+        return "再加"  # 再加一袋
+    if qty.op == "-":
+        return "减"
+    return None
+
+
+def _unknown_word_before(work: str, start: int) -> str:
+    """The Chinese word just before a quantity, when it is not filler: 腊肠 in 腊肠两袋."""
+    head = work[:start].rstrip(" ")
+    i = len(head)
+    while i > 0 and "\u3400" <= head[i - 1] <= "\u9fff" and len(head) - i < 12:
+        i -= 1
+    word = head[i:]
+    if not word:
+        return ""
+    return "" if _FILLER.fullmatch(word) else word
+
+
+def _lone_leftover(spans: Spans, qty: Qty, catalog: Catalog, mentioned: list[ProductRef],
+                   unsized: list[_Slot]) -> Leftover:
+    """A quantity no product took, in a message that names products: 草莓2盒，腊肠两袋; or
+    红心柚和香梨写错了，改成3个, where it is one of the products named without a quantity."""
+    start = qty.start
+    work = spans.work
+    while start > 0 and re.match(r"[\u3400-\u9fffa-z]", work[start - 1]):
+        start -= 1
+    if unsized:
+        start = min(start, unsized[0].start)
+    text = _text(spans, (start, qty.end))
+    if qty.value is None or qty.fraction:
+        return Leftover("unread", text)
+    op = Op.ADD if qty.op == "+" else Op.LESS if qty.op == "-" else Op.SET
+    named = [s.mention for s in unsized if _fits(qty, s.mention)]
+    choices = tuple(dict.fromkeys(p for m in named for p in (m.choices or (m.product,))))
+    if len(choices) == 1:
+        return Leftover("confirm", text, proposal=(Change(op, choices[0], qty.value),))
+    if choices:
+        return Leftover("which", text, choices, qty.value, op)
+    fits = [p for p in catalog.products if qty.unit is not None and qty.unit not in GENERIC
+            and unit_fits(qty.unit, p.unit)]
+    others = [p for p in fits if p not in mentioned] or fits
+    if others:
+        return Leftover("which", text, tuple(others), qty.value, op)
+    return Leftover("unread", text)
+
+
+def _lone_text(spans: Spans, q: Qty) -> str:
+    """A lone quantity as she wrote it, with the word before it: 改成3盒, 腊肠两袋, 再加一袋."""
+    word = _UNNAMED.search(spans.work[: q.start])
+    start = word.start() if word else q.start - len(_unknown_word_before(spans.work, q.start))
+    if not word and spans.work[: q.start].rstrip().endswith(("再", "还")):
+        start = spans.work[: q.start].rstrip().__len__() - 1
+    return _text(spans, (start, q.end))
+
+
+def _text(spans: Spans, span: tuple[int, int]) -> str:
+    return " ".join(spans.shown[span[0] : span[1]].split())
+
+
+def _label(a: _Assembly, spans: Spans) -> str:
+    """What the line says besides its items and notes."""
+    spoken = [(s.start, s.end) for s in a.slots] + [(q.start, q.end) for q in (*a.used, *a.lone)]
+    spoken += list(spans.notes)
+    low = list(lower_same_length(spans.shown))
+    for start, end in spoken:
+        for i in range(start, end):
+            low[i] = " "
+    return " ".join(w for w in re.split(r"[\s,，、;；:：+＋]+", "".join(low)) if w).strip()
+
+
+def items_of(reading: Reading) -> tuple[Item, ...]:
+    """The SET and ADD changes as items (what a 接龙 line holds)."""
+    return tuple(Item(c.product, c.qty) for c in reading.changes if c.op in (Op.SET, Op.ADD) and c.qty > 0)
+
+
+__all__ = ["CN", "Leftover", "Reading", "items_of", "read"]

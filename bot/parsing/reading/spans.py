@@ -1,0 +1,301 @@
+"""A message read into typed spans (pure): product mentions, quantities, and the
+numbers that are never quantities.
+
+The reader (bot/parsing/reader.py) decides what the spans mean; this module only
+finds them, in a fixed order so no span is read twice:
+
+1. notes: `备注：…` to the end of its line, and brackets naming no product
+   (`（少放冰）`) — neither a quantity nor a product;
+2. product mentions: names from the catalogue index, then references the owner's
+   list allows — codes (`B+1`), positions (`第三个`, `3号`, `最后一个`), prices
+   (`38.8的`, `19块9那个`) and all of them (`全都要`, `每样一份`);
+3. numbers that are never quantities: house numbers, phones, prices and payments,
+   times, dates, pack sizes (`6只装`, `500g`), floors, people, durations,
+   ordinals, discounts;
+4. quantities: `2` `两` `x3` `*2` `+1` `加一` `-1` `减1` `2盒` `1.5盒` `一盒半` `半箱`
+   `two boxes`, with the unit as written.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from bot.parsing.catalog import Catalog, Mention
+from bot.parsing.privacy import HOUSE, PHONE
+from bot.parsing.quantity import CN_DIGITS, UNITS, to_int, too_big
+from bot.parsing.reading.lexicon import ENGLISH_NUMBERS, ENGLISH_UNITS
+from bot.parsing.textnorm import fold, nfkc, strip_wechat_emoji
+
+# Chinese numerals, the financial forms too (壹贰叁, 参 as OpenCC writes 參).
+CN = CN_DIGITS + "壹贰叁参肆伍陆柒捌玖拾佰仟廿"
+NUM = rf"(?:(?<![\d.])\d++(?:\.\d+)?|(?<![{CN}])[{CN}]+)"
+_EN_UNITS = "|".join(ENGLISH_UNITS)
+_EN_NUMS = "|".join(ENGLISH_NUMBERS)
+UNIT = rf"(?:{UNITS}|(?<![a-z])(?:{_EN_UNITS})(?![a-z]))"
+
+# Emoji, their modifiers, joiners and variation selectors decorate a message without changing
+# it: "+1🙏" is "+1". They become blanks, so positions stay aligned.
+_DECORATION = frozenset(("So", "Sk", "Cf", "Mn", "Me", "Co"))
+
+
+@dataclass(frozen=True)
+class Qty:
+    start: int
+    end: int
+    value: int | None  # None: not a whole number (fraction), or unreadable
+    unit: str | None
+    op: str | None  # "+" / "-" when written with a sign (+1, 加一, -1, 减1)
+    times: bool  # written with x / × / *
+    fraction: bool  # 1.5, 一盒半, 半箱
+    too_large: bool
+    bare: bool  # no unit, no sign, no x: a number that is a quantity only beside a product
+    chinese: bool  # written in Chinese numerals
+
+
+@dataclass(frozen=True)
+class Spans:
+    shown: str  # the message as read, same length as `folded` (NFKC, WeChat emoji as blanks)
+    folded: str  # lower case, simplified characters, decorations blanked
+    mentions: tuple[Mention, ...]
+    qtys: tuple[Qty, ...]
+    notes: tuple[tuple[int, int], ...]
+    masked: tuple[tuple[int, int], ...]  # never-a-quantity numbers (house numbers stay in the label)
+    work: str  # `folded` with notes, mentions and masks blanked: where the words between tokens are read
+
+
+# What a product mention becomes in the text the other spans are looked for in: not a
+# blank, so no pattern reads across it (一盒草莓一箱 is two quantities, not "一盒 … 一箱").
+TAKEN = "\ue000"
+# What notes and never-a-quantity numbers become: not a blank either (李四 3-502 张三 is no 四张).
+MASKED = "\ue001"
+
+
+def _blank(text: str, spans: list[tuple[int, int]], fill: str = " ") -> str:
+    if not spans:
+        return text
+    out = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            out[i] = fill
+    return "".join(out)
+
+
+# -- 1. notes -------------------------------------------------------------------------------
+
+_NOTE_LINE = re.compile(r"(?:备注|注意|ps|p\.s\.)\s*+[:：].*")
+_BRACKET = re.compile(r"[(（【\[]([^()（）【】\[\]\n]{0,60})[)）】\]]")
+_QTY_ONLY = re.compile(rf"^\s*+(?:[x×*]\s*+)?{NUM}\s*+{UNIT}?\s*+$")
+
+
+# -- 2. references to the owner's list ------------------------------------------------------
+
+_CODE = re.compile(r"(?<![a-z])([a-z])(?:(?![a-z])|(?=x\s*+\d))(?!\d{3})"
+                   r"(?=\s*+(?:[x×*+\-]|加|减|款|号|的|\d|$|[\s,，、;；.。!！~]))")
+_POSITION = re.compile(rf"第\s*+({NUM})\s*+(?:个|款|种|样|项|号|位)"
+                       r"|(最后|倒数第(?:一|1))\s*+(?:一)?\s*+(?:个|款|种|样|项)")
+_NUMBERED = re.compile(rf"(?<![\d第{CN}])(\d{{1,2}}|[{CN}]{{1,3}})\s*+号(?![楼房门线床车店院地柜桌])")
+_NUMBERED_QTY_AFTER = re.compile(rf"^\s*+(?:[x×*+]|加|要|来|的)?\s*+(?:{NUM}|[x×*+])")
+_ORDER_VERB_BEFORE = re.compile(r"(?:要|来|订|买|拿|留|选)\s*+$")
+_PRICE_REF = re.compile(r"(?:[¥￥]\s*+)?(?<![\d.])(\d+(?:\.\d{1,2})?)\s*+(元|块)?\s*+(\d)?\s*+"
+                        r"(?=的|那个|那款|那种|那份|那样|这个|这款)")
+_ALL = re.compile(r"全部|全都|全要|所有的?(?:商品|产品|东西)?|每样|每种|每款|每个商品|各样|统统|全套")
+
+
+def _position_mentions(work: str, catalog: Catalog) -> list[Mention]:
+    out = []
+    everything = catalog.products
+    for m in _POSITION.finditer(work):
+        if m.group(1):
+            n = to_int(m.group(1))
+            product = catalog.by_position(n) if n is not None else None
+        else:
+            product = everything[-1] if everything else None
+        if product is not None:
+            out.append(Mention(m.start(), m.end(), product, via="position"))
+        elif everything:
+            # 第五个 of four: a position that does not exist is asked about, among them all.
+            out.append(Mention(m.start(), m.end(), everything[0], everything, via="position"))
+    for m in _NUMBERED.finditer(work):
+        n = to_int(m.group(1))
+        product = catalog.by_position(n) if n is not None else None
+        if product is None:
+            continue
+        after, before = work[m.end():], work[: m.start()]
+        if _NUMBERED_QTY_AFTER.match(after) or (_ORDER_VERB_BEFORE.search(before)
+                                                 and not after[:1].strip(" ,，、。!！~")):
+            out.append(Mention(m.start(), m.end(), product, via="position"))
+    return out
+
+
+def _cents(text: str) -> int | None:
+    try:
+        return int(Decimal(text) * 100)
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _price_mentions(work: str, catalog: Catalog) -> list[Mention]:
+    if not any(p.price_cents for p in catalog.products):
+        return []
+    out = []
+    for m in _PRICE_REF.finditer(work):
+        number = m.group(1) + ("." + m.group(3) if m.group(3) and "." not in m.group(1) else "")
+        cents = _cents(number)
+        if cents is None:
+            continue
+        fits = catalog.by_price(cents)
+        said_price = bool(m.group(2) or "." in number or work[m.start()] in "¥￥")
+        if len(fits) == 1:
+            out.append(Mention(m.start(), m.end(), fits[0], via="price"))
+        elif fits:
+            out.append(Mention(m.start(), m.end(), fits[0], fits, via="price"))
+        elif said_price and catalog.products:
+            out.append(Mention(m.start(), m.end(), catalog.products[0], catalog.products, via="price"))
+    return out
+
+
+def _all_mentions(work: str, catalog: Catalog) -> list[Mention]:
+    if len(catalog.products) < 2:
+        return []
+    return [Mention(m.start(), m.end(), catalog.products[0], catalog.products, via="all")
+            for m in _ALL.finditer(work)]
+
+
+def _code_mentions(work: str, catalog: Catalog) -> list[Mention]:
+    out = []
+    for m in _CODE.finditer(work):
+        product = catalog.by_code(m.group(1))
+        if product is not None:
+            out.append(Mention(m.start(), m.end(), product, via="code"))
+    return out
+
+
+# -- 3. numbers that are never quantities --------------------------------------------------
+
+_DAY_WORDS = "凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|今晚|明早|明晚|今早|明天|后天|今天|周末"
+_MASKS = re.compile(
+    "|".join((
+        HOUSE, PHONE,
+        r"(?<![a-z])[a-wyz]\s*+\d{3,4}(?!\d)",  # B1203: a room with its building's letter
+        # prices and payments
+        r"[¥￥$]\s*+\d+(?:\.\d+)?",
+        rf"(?<![\d.])\d+(?:\.\d+)?\s*+(?:元|块钱|块|圆|蚊|rmb|hkd|ntd)(?:\s*+\d(?![\d.]|\s*+(?:{UNITS})))?",
+        r"(?<![\d.])\d+\s*+毛\s*+\d?",
+        r"(?:已付|付了|已转|转了|转账|付款|已支付|支付了|红包|收款|实付|共计|合计|总计|总共付)\s*+[:：]?\s*+\d+(?:\.\d+)?",
+        # times and dates
+        r"(?<!\d)\d{1,2}\s*+[:：]\s*+\d{2}(?!\d)",
+        rf"(?:(?:{_DAY_WORDS})\s*+)?{NUM}\s*+(?:点|时)(?:\s*+(?:半|一刻|\d{{1,2}}\s*+分?|[一二三四五]?十[一二三四五六七八九]?分?|钟|整))?"
+        r"(?:\s*+(?:前|后|以前|以后|之前|之后|左右|到|至))?",
+        rf"{NUM}\s*+月(?:\s*+{NUM}\s*+[日号]?)?",
+        rf"(?<![第\d{CN}]){NUM}\s*+[日号](?![楼])",
+        r"(?:周|星期|礼拜)[一二三四五六日天末1-7]",
+        r"(?<!\d)\d{1,2}/\d{1,2}(?!\d)",
+        # pack sizes: 6只装, 5斤装, 12个/盒, 每箱约10斤, 500g, 2.5kg
+        rf"{NUM}\s*+(?:{UNITS}|ml|l|升|毫升)?\s*+装",
+        rf"{NUM}\s*+(?:个|只|枚|颗|粒|片|袋|包|瓶|支|根|斤)\s*+/\s*+(?:盒|箱|袋|包|份|斤|提|件)",
+        rf"每\s*+(?:盒|箱|袋|包|份|件|提)\s*+(?:约|大约|大概|有)?\s*+{NUM}\s*+(?:{UNITS})?",
+        rf"一\s*+(?:盒|箱|袋|包|份|件|提)\s*+(?:约|大约|大概|有)\s*+{NUM}\s*+(?:{UNITS})?",
+        rf"(?:约|大约|大概|差不多)\s*+{NUM}\s*+(?:{UNITS})?(?:\s*+左右)?",
+        rf"{NUM}\s*+(?:{UNITS})?\s*+左右",
+        # floors, people, durations, ordinals, discounts, scores
+        rf"{NUM}\s*+个?\s*+(?:楼|层|单元|栋|幢|座|次|天|周|年|岁|位|口人|分钟|小时|钟头|折|期|批|届|%|度|号线|人(?!份))",
+        rf"第\s*+{NUM}\s*+(?:次|批|期|天|周|名|单|排|轮|回|年|届|季|波|份)",
+    )),
+    re.IGNORECASE,
+)
+# A unit of weight or volume that no product is sold by is a pack size ("500g"), never a quantity.
+_MEASURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*+(g|克|ml|毫升|l|升|kg|公斤|千克|cm|mm|厘米|寸|米)(?![a-z])")
+# 666, 888: praise, not three digits.
+_SLANG = re.compile(rf"(?<![\d.x×*+\ue000])(\d)\1{{2,}}(?![\d.]|\s*+(?:{UNITS}))")
+
+
+# -- 4. quantities ------------------------------------------------------------------------------
+
+_QTY = re.compile(
+    # (?=\S): a quantity never starts on a blank, so a long run of blanks is not tried from each of them.
+    rf"(?=\S)(?P<op>\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
+    rf"(?:半\s*+(?P<hunit>{UNIT})"
+    rf"|(?P<num>{NUM}|(?<![a-z])(?:{_EN_NUMS})(?![a-z]))[ \t\u3000]{{0,2}}+(?P<unit>{UNIT})?(?P<half>\s*+半)?)",
+    re.IGNORECASE,
+)
+
+
+def _qty(m: re.Match[str], max_qty: int) -> Qty:
+    op = {"+": "+", "加": "+", "减": "-", "-": "-"}.get(m.group("op") or "")
+    unit = m.group("unit") or m.group("hunit")
+    num = m.group("num")
+    times = bool(m.group("x"))
+    if num is None:  # 半箱
+        return Qty(m.start(), m.end("hunit"), None, unit, op, times, True, False, False, True)
+    chinese = num[0] in CN
+    fraction = bool(m.group("half"))
+    value: int | None
+    if num.lower() in ENGLISH_NUMBERS:
+        value = ENGLISH_NUMBERS[num.lower()]
+    elif "." in num:
+        whole, _, decimals = num.partition(".")
+        fraction = fraction or decimals.strip("0") != ""
+        value = None if fraction else to_int(whole)
+    else:
+        value = to_int(num.replace("参", "叁").replace("俩", "两").replace("廿", "二十"))
+    large = (value is not None and value > max_qty) or (value is None and not fraction and too_big(num))
+    if fraction:
+        value = None
+    bare = unit is None and op is None and not times
+    start = m.start() if m.group("op") or m.group("x") else m.start("num")
+    # The blanks the pattern took after the number are not part of it.
+    end = max(m.end("num"), m.end("unit"), m.end("half"))
+    return Qty(start, end, value, unit, op, times, fraction, large, bare, chinese)
+
+
+# -- all of it ------------------------------------------------------------------------------
+
+
+def prepare(text: str, catalog: Catalog) -> tuple[str, str]:
+    """(shown, folded): the message as read, and its folded form; the same length.
+    Decorations become blanks, except emoji that name a product."""
+    plain = strip_wechat_emoji(nfkc(text))
+    keep = catalog.emoji
+    shown = "".join(" " if unicodedata.category(ch) in _DECORATION and ch not in keep else ch for ch in plain)
+    return shown, fold(shown)
+
+
+def read_spans(text: str, catalog: Catalog, max_qty: int) -> Spans:
+    shown, folded = prepare(text, catalog)
+    notes = [(m.start(), m.end()) for m in _NOTE_LINE.finditer(folded)]
+    work = _blank(folded, notes, MASKED)
+    mentions = catalog.find(work)
+    # A bracket that names no product is a note: 草莓2盒（少放冰）, 张三（下午取）.
+    for m in _BRACKET.finditer(work):
+        inside = [x for x in mentions if m.start() < x.start and x.end <= m.end()]
+        if not inside and not _QTY_ONLY.match(m.group(1)):
+            notes.append((m.start(), m.end()))
+    if len(notes) > 0:
+        work = _blank(folded, notes, MASKED)
+        mentions = [x for x in mentions if not any(s <= x.start < e for s, e in notes)]
+    work = _blank(work, [(x.start, x.end) for x in mentions], TAKEN)
+    refs = _position_mentions(work, catalog) + _price_mentions(work, catalog) + _all_mentions(work, catalog)
+    refs = _not_overlapping(refs)
+    work = _blank(work, [(x.start, x.end) for x in refs], TAKEN)
+    if catalog.has_codes:
+        codes = _code_mentions(work, catalog)
+        refs += codes
+        work = _blank(work, [(x.start, x.end) for x in codes], TAKEN)
+    masked = [(m.start(), m.end()) for m in _MASKS.finditer(work)]
+    masked += [(m.start(), m.end()) for m in _MEASURE.finditer(work) if m.group(1) not in catalog.units]
+    masked += [(m.start(), m.end()) for m in _SLANG.finditer(work)]
+    work = _blank(work, masked, MASKED)
+    qtys = tuple(_qty(m, max_qty) for m in _QTY.finditer(work) if m.group("num") or m.group("hunit"))
+    return Spans(shown, folded, tuple(sorted([*mentions, *refs], key=lambda x: x.start)), qtys,
+                 tuple(sorted(notes)), tuple(masked), work)
+
+
+def _not_overlapping(mentions: list[Mention]) -> list[Mention]:
+    out: list[Mention] = []
+    for m in sorted(mentions, key=lambda x: (x.start, -x.end)):
+        if not out or m.start >= out[-1].end:
+            out.append(m)
+    return out
