@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.parsing.quantity import UNITS
 from bot.parsing.reading.lexicon import EMOJI, GENERIC, SAME_UNIT, SYNONYMS, WEIGHT
@@ -131,8 +131,9 @@ def _own_emoji(name: str) -> set[str]:
     return {ch for ch in nfkc(name) if unicodedata.category(ch) == "So"}
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
+    """A product named in a message (a tuple: messages make many of these)."""
+
     start: int
     end: int
     product: ProductRef
@@ -242,6 +243,7 @@ class Catalog:
         self._pattern = re.compile("|".join(parts)) if parts else None
         self._codes = {p.code.upper(): p for p in self.products if p.code}
         self.units = {p.unit for p in self.products if p.unit}
+        self.priced = any(p.price_cents for p in self.products)
 
     @property
     def single(self) -> ProductRef | None:

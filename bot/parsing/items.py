@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.reading.assembly import Leftover, Reading, items_of, read
@@ -54,6 +55,7 @@ class Extraction:
     reading: Reading | None = None
 
 
+@lru_cache(maxsize=1024)
 def extract(
     text: str,
     catalog: Catalog,
@@ -66,7 +68,7 @@ def extract(
     `bare_number_ok`: `text` is a 接龙 line — a trailing bare number is a quantity of
     the only product ("3-502 2"), which in free chat would be too much of a guess, and
     what the line says is what she has (+1 is 1)."""
-    reading = read(text, catalog, max_qty=max_qty, line=bare_number_ok)
+    reading = read(text, catalog, max_qty=max_qty, line=bare_number_ok, label=True)
     return extraction(reading)
 
 

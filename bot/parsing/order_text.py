@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from bot.parsing.catalog import Catalog
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking, intent_of
@@ -47,7 +48,10 @@ def _compact(text: str) -> str:
     return _TRAILING_NOISE.sub("", plain)
 
 
+@lru_cache(maxsize=1024)
 def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Intent:
+    """What `text` does to the sender's order. Kept for the same text and catalogue: a message
+    may be read by more than one handler (a question that might be an order, then the order)."""
     compact = _compact(text)
     if not compact:
         return Intent(Action.NONE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cn2an
 
 # 亿 too: without it 草莓一亿盒 read as 一, one box.
@@ -27,6 +29,8 @@ MAX_NUMBER = 999_999_999
 _MAX_CN_CHARS = 16
 
 
+# The same few tokens (一, 两, 2) come again and again; cn2an is slow to say so.
+@lru_cache(maxsize=4096)
 def _value(token: str) -> int | None:
     """The unbounded value of a well-formed number token, or None."""
     token = token.strip()

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits
 from bot.parsing.reading.change import Change, Item, Op
@@ -27,8 +29,7 @@ from bot.parsing.reading.spans import CN, Qty, Spans, read_spans
 from bot.parsing.textnorm import lower_same_length
 
 
-@dataclass(frozen=True)
-class Leftover:
+class Leftover(NamedTuple):
     """Part of a message no reading accounts for exactly.
 
     kind: "which" (one of `choices`, with `qty`), "how_many" (of `product`),
@@ -44,8 +45,9 @@ class Leftover:
     proposal: tuple[Change, ...] = ()
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
+    """What a message says, read whole (a tuple: made for every message, kept in a cache)."""
+
     changes: tuple[Change, ...]  # in the order written; one per product (a product twice is summed)
     leftovers: tuple[Leftover, ...]
     mentioned: tuple[ProductRef, ...]  # products named (not decoration)
@@ -83,24 +85,29 @@ _IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
 _NOT_BEFORE = re.compile(r"不是\s*+$")
 _ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LABEL_SPLIT = re.compile(r"[\s,，、;；:：+＋]+")
 _BARE_LEAD = re.compile(r"(?:要|来|订|买|拿|留|各|x)\s*+$")
 # A bare Chinese numeral is a quantity only when it stands alone: 一下, 一起, 张三 are words.
 _WORD_GOES_ON = re.compile(r"[\u3400-\u9fffa-z]")
 
 
-@dataclass
 class _Slot:
-    mention: Mention
-    qty: Qty | None = None
-    op: Op = Op.SET
-    start: int = 0
-    end: int = 0
-    cancelled: bool = False
-    superseded: bool = False
-    moved_to: _Slot | None = None  # 砂糖橘换成草莓: this slot's quantity goes to `moved_to`
-    moved_from: list[_Slot] = field(default_factory=list)
-    each_of: list[_Slot] = field(default_factory=list)  # 苹果、香蕉各一: the others given this quantity
-    shared_with: _Slot | None = None  # 苹果香蕉2 without 各: asked
+    """A product mention and what the message does with it, while it is put together."""
+
+    __slots__ = ("cancelled", "each_of", "end", "mention", "moved_from", "moved_to", "op", "qty", "shared_with",
+                 "start", "superseded")
+
+    def __init__(self, mention: Mention) -> None:
+        self.mention = mention
+        self.qty: Qty | None = None
+        self.op = Op.SET
+        self.start, self.end = mention.start, mention.end
+        self.cancelled = False
+        self.superseded = False
+        self.moved_to: _Slot | None = None  # 砂糖橘换成草莓: this slot's quantity goes to `moved_to`
+        self.moved_from: list[_Slot] = []
+        self.each_of: list[_Slot] = []  # 苹果、香蕉各一: the others given this quantity
+        self.shared_with: _Slot | None = None  # 苹果香蕉2 without 各: asked
 
 
 @dataclass
@@ -117,21 +124,32 @@ class _Assembly:
 MAX_TOKENS = 60
 
 
-def read(text: str, catalog: Catalog, *, max_qty: int = 99, line: bool = False) -> Reading:
+def read(text: str, catalog: Catalog, *, max_qty: int = 99, line: bool = False, label: bool = False) -> Reading:
     """`line`: a 接龙 line (a trailing bare number is the only product's quantity, and
-    every quantity is absolute: the line says what she has)."""
+    every quantity is absolute: the line says what she has). `label`: read what the text
+    says besides its items and notes too (a line's house number and name)."""
+    return _read(text, catalog, max_qty, line, label)
+
+
+# A new 接龙 line is read by several steps of the book (whose is it, is it an order, what
+# does it order): the reading is kept rather than made again. Catalogues are kept per
+# campaign (bot/domain/orderbook.py), so one is the same object from message to message.
+@lru_cache(maxsize=1024)
+def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) -> Reading:
     spans = read_spans(text, catalog, max_qty)
     if len(spans.mentions) + len(spans.qtys) > MAX_TOKENS:
         # A post, a list or a flood, not an order message: nothing is read as ordered.
         return Reading((), (Leftover("unread", _text(spans, (0, min(len(spans.shown), 24)))),), (), "", (),
                        any(q.too_large for q in spans.qtys), len(spans.qtys))
     built = _assemble(spans, catalog, line)
-    if built.lone and catalog.products:
+    # A bare number no product took is a label, a name, a house (张三 12): only a quantity
+    # written as one (2斤, x2, +1) is worth hearing the words beside it for a product's name.
+    if any(not q.bare for q in built.lone) and catalog.products:
         heard = _homophones(spans, catalog, built)
         if heard:
-            spans = replace(spans, mentions=tuple(sorted((*spans.mentions, *heard), key=lambda m: m.start)))
+            spans = spans._replace(mentions=tuple(sorted((*spans.mentions, *heard), key=lambda m: m.start)))
             built = _assemble(spans, catalog, line)
-    return _finish(built, catalog, line, max_qty)
+    return _finish(built, catalog, line, max_qty, label)
 
 
 # -- putting the spans together ---------------------------------------------------------------
@@ -154,7 +172,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         prev = tokens[i - 1] if i else None
         lead = work[prev.end if prev is not None else 0 : tok.start]
         if isinstance(tok, Mention):
-            slot = _Slot(tok, start=tok.start, end=tok.end)
+            slot = _Slot(tok)
             if pending is not None and _LINK_BEFORE.fullmatch(work[pending.end : tok.start]) \
                     and _fits(pending, tok):
                 _give(a, slot, pending, _op_of(pending_lead, pending))
@@ -314,6 +332,8 @@ def _homophones(spans: Spans, catalog: Catalog, a: _Assembly) -> list[Mention]:
     heard: list[Mention] = []
     work = spans.work
     for qty in a.lone:
+        if qty.bare:
+            continue
         for run in _CJK_RUN.finditer(work):
             near = (run.end() >= qty.start - 2 and run.end() <= qty.start) or \
                 (run.start() >= qty.end and run.start() <= qty.end + 2)
@@ -326,7 +346,7 @@ def _homophones(spans: Spans, catalog: Catalog, a: _Assembly) -> list[Mention]:
 # -- coverage -------------------------------------------------------------------------------
 
 
-def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int) -> Reading:
+def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label: bool) -> Reading:
     spans = a.spans
     changes: dict[int, Change] = {}
     order: list[int] = []
@@ -344,7 +364,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int) -> Reading
             order.append(pid)
         elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
             # 草莓50盒 草莓60盒 is 110: the sum is bounded too.
-            changes[pid] = replace(known, qty=known.qty + change.qty)
+            changes[pid] = known._replace(qty=known.qty + change.qty)
             if known.qty + change.qty > max_qty:
                 too_large = True
         elif known.op is Op.CANCEL or change.op is Op.CANCEL:
@@ -362,10 +382,10 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int) -> Reading
             mentioned.append(m.product)
     for slot in a.slots:
         m = slot.mention
-        text = _text(spans, (slot.start, slot.end))
         if slot.superseded:
             continue
         if slot.qty is None:
+            text = _text(spans, (slot.start, slot.end))
             if slot.moved_from and not slot.cancelled:
                 gone = slot.moved_from[0]
                 if gone.qty is not None and gone.qty.value is not None and not m.choices:
@@ -473,7 +493,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int) -> Reading
             leftovers.append(Leftover("which", text, m.choices, None, why="noqty"))
         else:
             leftovers.append(Leftover("how_many", text, product=m.product, why="noqty"))
-    label = _label(a, spans)
+    label = _label(a, spans) if with_label else ""
     notes = tuple(spans.shown[s:e].strip() for s, e in spans.notes if spans.shown[s:e].strip())
     return Reading(
         changes=tuple(changes[pid] for pid in order),
@@ -627,13 +647,17 @@ def _text(spans: Spans, span: tuple[int, int]) -> str:
 
 def _label(a: _Assembly, spans: Spans) -> str:
     """What the line says besides its items and notes."""
-    spoken = [(s.start, s.end) for s in a.slots] + [(q.start, q.end) for q in (*a.used, *a.lone)]
-    spoken += list(spans.notes)
-    low = list(lower_same_length(spans.shown))
+    spoken = sorted([*((s.start, s.end) for s in a.slots), *((q.start, q.end) for q in (*a.used, *a.lone)),
+                     *spans.notes])
+    shown = lower_same_length(spans.shown)
+    pieces: list[str] = []
+    pos = 0
     for start, end in spoken:
-        for i in range(start, end):
-            low[i] = " "
-    return " ".join(w for w in re.split(r"[\s,，、;；:：+＋]+", "".join(low)) if w).strip()
+        if start > pos:
+            pieces.append(shown[pos:start])
+        pos = max(pos, end)
+    pieces.append(shown[pos:])
+    return " ".join(w for w in _LABEL_SPLIT.split(" ".join(pieces)) if w)
 
 
 def items_of(reading: Reading) -> tuple[Item, ...]:

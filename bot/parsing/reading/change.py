@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.parsing.catalog import ProductRef
 
@@ -23,8 +24,9 @@ class Op(StrEnum):
     MOVE = "move"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One product's change (a tuple: a message makes several)."""
+
     op: Op
     product: ProductRef
     qty: int = 0  # SET, ADD, LESS

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, Mention
 from bot.parsing.privacy import HOUSE, PHONE
@@ -34,15 +34,18 @@ CN = CN_DIGITS + "壹贰叁参肆伍陆柒捌玖拾佰仟廿"
 NUM = rf"(?:(?<![\d.])\d++(?:\.\d+)?|(?<![{CN}])[{CN}]+)"
 _EN_UNITS = "|".join(ENGLISH_UNITS)
 _EN_NUMS = "|".join(ENGLISH_NUMBERS)
-UNIT = rf"(?:{UNITS}|(?<![a-z])(?:{_EN_UNITS})(?![a-z]))"
+# The units of one character as one class, tried before the longer ones (公斤, 人份, kg).
+_UNIT_CHARS = "".join(u for u in UNITS.split("|") if len(u) == 1)
+UNIT = rf"(?:公斤|千克|人份|kg|[{_UNIT_CHARS}]|(?<![a-z])(?:{_EN_UNITS})(?![a-z]))"
 
 # Emoji, their modifiers, joiners and variation selectors decorate a message without changing
 # it: "+1🙏" is "+1". They become blanks, so positions stay aligned.
 _DECORATION = frozenset(("So", "Sk", "Cf", "Mn", "Me", "Co"))
 
 
-@dataclass(frozen=True)
-class Qty:
+class Qty(NamedTuple):
+    """A quantity as written (a tuple: messages make many of these)."""
+
     start: int
     end: int
     value: int | None  # None: not a whole number (fraction), or unreadable
@@ -55,8 +58,7 @@ class Qty:
     chinese: bool  # written in Chinese numerals
 
 
-@dataclass(frozen=True)
-class Spans:
+class Spans(NamedTuple):
     shown: str  # the message as read, same length as `folded` (NFKC, WeChat emoji as blanks)
     folded: str  # lower case, simplified characters, decorations blanked
     mentions: tuple[Mention, ...]
@@ -74,18 +76,24 @@ MASKED = "\ue001"
 
 
 def _blank(text: str, spans: list[tuple[int, int]], fill: str = " ") -> str:
+    """`text` with each span (in order, not overlapping) filled with `fill`."""
     if not spans:
         return text
-    out = list(text)
+    pieces: list[str] = []
+    pos = 0
     for start, end in spans:
-        for i in range(start, end):
-            out[i] = fill
-    return "".join(out)
+        if start >= pos:
+            pieces += (text[pos:start], fill * (end - start))
+            pos = end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 # -- 1. notes -------------------------------------------------------------------------------
 
 _NOTE_LINE = re.compile(r"(?:备注|注意|ps|p\.s\.)\s*+[:：].*")
+_NOTE_HINT = re.compile(r"[注p]")
+_BRACKET_HINT = re.compile(r"[(（【\[]")
 _BRACKET = re.compile(r"[(（【\[]([^()（）【】\[\]\n]{0,60})[)）】\]]")
 _QTY_ONLY = re.compile(rf"^\s*+(?:[x×*]\s*+)?{NUM}\s*+{UNIT}?\s*+$")
 
@@ -101,13 +109,17 @@ _NUMBERED_QTY_AFTER = re.compile(rf"^\s*+(?:[x×*+]|加|要|来|的)?\s*+(?:{NUM
 _ORDER_VERB_BEFORE = re.compile(r"(?:要|来|订|买|拿|留|选)\s*+$")
 _PRICE_REF = re.compile(r"(?:[¥￥]\s*+)?(?<![\d.])(\d+(?:\.\d{1,2})?)\s*+(元|块)?\s*+(\d)?\s*+"
                         r"(?=的|那个|那款|那种|那份|那样|这个|这款)")
+_ALL_HINT = re.compile("[全所每各统]")
+_PRICE_HINT = re.compile("的|那|这")
 _ALL = re.compile(r"全部|全都|全要|所有的?(?:商品|产品|东西)?|每样|每种|每款|每个商品|各样|统统|全套")
 
 
 def _position_mentions(work: str, catalog: Catalog) -> list[Mention]:
-    out = []
+    out: list[Mention] = []
+    if "第" not in work and "号" not in work and "最后" not in work:
+        return out
     everything = catalog.products
-    for m in _POSITION.finditer(work):
+    for m in _POSITION.finditer(work) if "第" in work or "最后" in work else ():
         if m.group(1):
             n = to_int(m.group(1))
             product = catalog.by_position(n) if n is not None else None
@@ -118,7 +130,7 @@ def _position_mentions(work: str, catalog: Catalog) -> list[Mention]:
         elif everything:
             # 第五个 of four: a position that does not exist is asked about, among them all.
             out.append(Mention(m.start(), m.end(), everything[0], everything, via="position"))
-    for m in _NUMBERED.finditer(work):
+    for m in _NUMBERED.finditer(work) if "号" in work else ():
         n = to_int(m.group(1))
         product = catalog.by_position(n) if n is not None else None
         if product is None:
@@ -138,7 +150,7 @@ def _cents(text: str) -> int | None:
 
 
 def _price_mentions(work: str, catalog: Catalog) -> list[Mention]:
-    if not any(p.price_cents for p in catalog.products):
+    if not catalog.priced or not _PRICE_HINT.search(work):
         return []
     out = []
     for m in _PRICE_REF.finditer(work):
@@ -158,7 +170,7 @@ def _price_mentions(work: str, catalog: Catalog) -> list[Mention]:
 
 
 def _all_mentions(work: str, catalog: Catalog) -> list[Mention]:
-    if len(catalog.products) < 2:
+    if len(catalog.products) < 2 or not _ALL_HINT.search(work):
         return []
     return [Mention(m.start(), m.end(), catalog.products[0], catalog.products, via="all")
             for m in _ALL.finditer(work)]
@@ -176,65 +188,79 @@ def _code_mentions(work: str, catalog: Catalog) -> list[Mention]:
 # -- 3. numbers that are never quantities --------------------------------------------------
 
 _DAY_WORDS = "凌晨|早上|早晨|上午|中午|下午|傍晚|晚上|今晚|明早|明晚|今早|明天|后天|今天|周末"
+# What may follow a number that makes it no quantity. One number is read once and these are
+# tried after it (rather than one pattern per kind, each reading the number again).
+_AFTER_NUMBER = "|".join((
+    # prices: 30元, 19块9, 58块钱
+    rf"(?:元|块钱|(?P<kuai>块)|圆|蚊|rmb|hkd|ntd)(?:\s*+(?P<jiao>\d)(?![\d.]|\s*+(?:{UNIT})))?",
+    r"毛\s*+\d?",
+    # times and dates: 3点, 3点半, 下午3点后, 11月20日, 20号
+    r"(?:点|时)(?:\s*+(?:半|一刻|\d{1,2}\s*+分?|[一二三四五]?十[一二三四五六七八九]?分?|钟|整))?"
+    r"(?:\s*+(?:前|后|以前|以后|之前|之后|左右|到|至))?",
+    rf"月(?:\s*+{NUM}\s*+[日号]?)?",
+    r"[日号](?![楼])",
+    # pack sizes: 6只装, 5斤装, 12个/盒; about so much: 2斤左右
+    rf"(?:{UNIT}|ml|l|升|毫升)?\s*+装",
+    r"(?:个|只|枚|颗|粒|片|袋|包|瓶|支|根|斤)\s*+/\s*+(?:盒|箱|袋|包|份|斤|提|件)",
+    rf"(?:{UNIT})?\s*+左右",
+    # floors, people, durations, discounts, scores
+    r"个?\s*+(?:楼|层|单元|栋|幢|座|次|天|周|年|岁|位|口人|分钟|小时|钟头|折|期|批|届|%|度|号线|人(?!份))",
+    # A unit of weight or volume no product is sold by is a pack size ("500g"), never a
+    # quantity (read_spans keeps those of the catalogue's units).
+    r"(?P<measure>g|克|ml|毫升|l|升|kg|公斤|千克|cm|mm|厘米|寸|米)(?![a-z])",
+))
+# Every mask starts with one of these characters. Python's re tries every branch of an
+# alternation at every position; looking for these first (one character class, scanned
+# in C) and trying the masks only where one is costs a few positions instead of all.
+# A run of digits or of Chinese numerals is one place to try: every mask starting with a
+# number starts at the first digit of its run.
+_MASK_STARTS = re.compile(rf"\d+|[{CN}]+|[+¥￥$a-z周星礼第每约大差已付转支红收实共合总凌早上中下傍晚今明后]")
 _MASKS = re.compile(
-    "|".join((
+    "(?:" + "|".join((
         HOUSE, PHONE,
+        # 666, 888: praise, not three digits.
+        rf"(?<![\d.x×*+\ue000])(?P<rep>\d)(?P=rep){{2,}}(?![\d.]|\s*+(?:{UNIT}))",
+        r"(?<!\d)\d{1,2}\s*+[:：]\s*+\d{2}(?!\d)",  # 18:30
+        r"(?<!\d)\d{1,2}/\d{1,2}(?!\d)",  # 11/22
+        rf"(?<![第\d{CN}]){NUM}\s*+(?:{_AFTER_NUMBER})",
         r"(?<![a-z])[a-wyz]\s*+\d{3,4}(?!\d)",  # B1203: a room with its building's letter
-        # prices and payments
         r"[¥￥$]\s*+\d+(?:\.\d+)?",
-        rf"(?<![\d.])\d+(?:\.\d+)?\s*+(?:元|块钱|块|圆|蚊|rmb|hkd|ntd)(?:\s*+\d(?![\d.]|\s*+(?:{UNITS})))?",
-        r"(?<![\d.])\d+\s*+毛\s*+\d?",
         r"(?:已付|付了|已转|转了|转账|付款|已支付|支付了|红包|收款|实付|共计|合计|总计|总共付)\s*+[:：]?\s*+\d+(?:\.\d+)?",
-        # times and dates
-        r"(?<!\d)\d{1,2}\s*+[:：]\s*+\d{2}(?!\d)",
-        rf"(?:(?:{_DAY_WORDS})\s*+)?{NUM}\s*+(?:点|时)(?:\s*+(?:半|一刻|\d{{1,2}}\s*+分?|[一二三四五]?十[一二三四五六七八九]?分?|钟|整))?"
+        rf"(?:{_DAY_WORDS})\s*+{NUM}\s*+(?:点|时)(?:\s*+(?:半|一刻|\d{{1,2}}\s*+分?|钟|整))?"
         r"(?:\s*+(?:前|后|以前|以后|之前|之后|左右|到|至))?",
-        rf"{NUM}\s*+月(?:\s*+{NUM}\s*+[日号]?)?",
-        rf"(?<![第\d{CN}]){NUM}\s*+[日号](?![楼])",
         r"(?:周|星期|礼拜)[一二三四五六日天末1-7]",
-        r"(?<!\d)\d{1,2}/\d{1,2}(?!\d)",
-        # pack sizes: 6只装, 5斤装, 12个/盒, 每箱约10斤, 500g, 2.5kg
-        rf"{NUM}\s*+(?:{UNITS}|ml|l|升|毫升)?\s*+装",
-        rf"{NUM}\s*+(?:个|只|枚|颗|粒|片|袋|包|瓶|支|根|斤)\s*+/\s*+(?:盒|箱|袋|包|份|斤|提|件)",
-        rf"每\s*+(?:盒|箱|袋|包|份|件|提)\s*+(?:约|大约|大概|有)?\s*+{NUM}\s*+(?:{UNITS})?",
-        rf"一\s*+(?:盒|箱|袋|包|份|件|提)\s*+(?:约|大约|大概|有)\s*+{NUM}\s*+(?:{UNITS})?",
-        rf"(?:约|大约|大概|差不多)\s*+{NUM}\s*+(?:{UNITS})?(?:\s*+左右)?",
-        rf"{NUM}\s*+(?:{UNITS})?\s*+左右",
-        # floors, people, durations, ordinals, discounts, scores
-        rf"{NUM}\s*+个?\s*+(?:楼|层|单元|栋|幢|座|次|天|周|年|岁|位|口人|分钟|小时|钟头|折|期|批|届|%|度|号线|人(?!份))",
-        rf"第\s*+{NUM}\s*+(?:次|批|期|天|周|名|单|排|轮|回|年|届|季|波|份)",
-    )),
-    re.IGNORECASE,
+        # 每箱约10斤, 一箱约10斤, 约3斤
+        rf"每\s*+(?:盒|箱|袋|包|份|件|提)\s*+(?:约|大约|大概|有)?\s*+{NUM}\s*+(?:{UNIT})?",
+        rf"一\s*+(?:盒|箱|袋|包|份|件|提)\s*+(?:约|大约|大概|有)\s*+{NUM}\s*+(?:{UNIT})?",
+        rf"(?:约|大约|大概|差不多)\s*+{NUM}\s*+(?:{UNIT})?(?:\s*+左右)?",
+        rf"第\s*+{NUM}\s*+(?:次|批|期|天|周|名|单|排|轮|回|年|届|季|波|份)",  # 第2次: an ordinal
+    )) + ")"
 )
-# A unit of weight or volume that no product is sold by is a pack size ("500g"), never a quantity.
-_MEASURE = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*+(g|克|ml|毫升|l|升|kg|公斤|千克|cm|mm|厘米|寸|米)(?![a-z])")
-# 666, 888: praise, not three digits.
-_SLANG = re.compile(rf"(?<![\d.x×*+\ue000])(\d)\1{{2,}}(?![\d.]|\s*+(?:{UNITS}))")
-
-
-# -- 4. quantities ------------------------------------------------------------------------------
-
+_QTY_STARTS = re.compile(rf"\d+|[{CN}]+|[+加减\-x×*半otfsen]")
 _QTY = re.compile(
-    # (?=\S): a quantity never starts on a blank, so a long run of blanks is not tried from each of them.
-    rf"(?=\S)(?P<op>\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
+    rf"(?P<op>\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
     rf"(?:半\s*+(?P<hunit>{UNIT})"
     rf"|(?P<num>{NUM}|(?<![a-z])(?:{_EN_NUMS})(?![a-z]))[ \t\u3000]{{0,2}}+(?P<unit>{UNIT})?(?P<half>\s*+半)?)",
-    re.IGNORECASE,
 )
+
+
+_SIGNS = {"+": "+", "加": "+", "减": "-", "-": "-"}
 
 
 def _qty(m: re.Match[str], max_qty: int) -> Qty:
-    op = {"+": "+", "加": "+", "减": "-", "-": "-"}.get(m.group("op") or "")
-    unit = m.group("unit") or m.group("hunit")
-    num = m.group("num")
-    times = bool(m.group("x"))
+    sign, x, num, unit, hunit, half = m.group("op", "x", "num", "unit", "hunit", "half")
+    op = _SIGNS.get(sign) if sign else None
+    unit = unit or hunit
+    times = bool(x)
     if num is None:  # 半箱
         return Qty(m.start(), m.end("hunit"), None, unit, op, times, True, False, False, True)
     chinese = num[0] in CN
-    fraction = bool(m.group("half"))
+    fraction = bool(half)
     value: int | None
-    if num.lower() in ENGLISH_NUMBERS:
-        value = ENGLISH_NUMBERS[num.lower()]
+    if num.isdecimal():
+        value = to_int(num)
+    elif num in ENGLISH_NUMBERS:
+        value = ENGLISH_NUMBERS[num]
     elif "." in num:
         whole, _, decimals = num.partition(".")
         fraction = fraction or decimals.strip("0") != ""
@@ -245,9 +271,9 @@ def _qty(m: re.Match[str], max_qty: int) -> Qty:
     if fraction:
         value = None
     bare = unit is None and op is None and not times
-    start = m.start() if m.group("op") or m.group("x") else m.start("num")
+    start = m.start() if sign or x else m.start("num")
     # The blanks the pattern took after the number are not part of it.
-    end = max(m.end("num"), m.end("unit"), m.end("half"))
+    end = m.end("half") if half else m.end("unit") if unit else m.end("num")
     return Qty(start, end, value, unit, op, times, fraction, large, bare, chinese)
 
 
@@ -257,40 +283,77 @@ def _qty(m: re.Match[str], max_qty: int) -> Qty:
 def prepare(text: str, catalog: Catalog) -> tuple[str, str]:
     """(shown, folded): the message as read, and its folded form; the same length.
     Decorations become blanks, except emoji that name a product."""
-    plain = strip_wechat_emoji(nfkc(text))
+    if not unicodedata.is_normalized("NFKC", text):
+        text = nfkc(text)
+    plain = strip_wechat_emoji(text) if "[" in text else text
+    if plain.isascii():
+        return plain, plain.lower()
     keep = catalog.emoji
-    shown = "".join(" " if unicodedata.category(ch) in _DECORATION and ch not in keep else ch for ch in plain)
+    # Each distinct character is looked at once (a message repeats most of its characters),
+    # and only those outside the common scripts (CJK, ASCII) can be decorations.
+    blanks = {ord(ch): " " for ch in set(_COMMON.sub("", plain))
+              if unicodedata.category(ch) in _DECORATION and ch not in keep}
+    shown = plain.translate(blanks) if blanks else plain
     return shown, fold(shown)
+
+
+# Characters that are never decorations: ASCII, CJK ideographs and punctuation, full-width forms.
+_COMMON = re.compile("[\x00-\x7f\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 
 
 def read_spans(text: str, catalog: Catalog, max_qty: int) -> Spans:
     shown, folded = prepare(text, catalog)
-    notes = [(m.start(), m.end()) for m in _NOTE_LINE.finditer(folded)]
+    notes = [(m.start(), m.end()) for m in _NOTE_LINE.finditer(folded)] if _NOTE_HINT.search(folded) else []
     work = _blank(folded, notes, MASKED)
     mentions = catalog.find(work)
     # A bracket that names no product is a note: 草莓2盒（少放冰）, 张三（下午取）.
-    for m in _BRACKET.finditer(work):
+    for m in _BRACKET.finditer(work) if _BRACKET_HINT.search(work) else ():
         inside = [x for x in mentions if m.start() < x.start and x.end <= m.end()]
         if not inside and not _QTY_ONLY.match(m.group(1)):
             notes.append((m.start(), m.end()))
-    if len(notes) > 0:
+    if notes:
         work = _blank(folded, notes, MASKED)
         mentions = [x for x in mentions if not any(s <= x.start < e for s, e in notes)]
     work = _blank(work, [(x.start, x.end) for x in mentions], TAKEN)
     refs = _position_mentions(work, catalog) + _price_mentions(work, catalog) + _all_mentions(work, catalog)
-    refs = _not_overlapping(refs)
-    work = _blank(work, [(x.start, x.end) for x in refs], TAKEN)
+    if refs:
+        refs = _not_overlapping(refs)
+        work = _blank(work, [(x.start, x.end) for x in refs], TAKEN)
     if catalog.has_codes:
         codes = _code_mentions(work, catalog)
         refs += codes
         work = _blank(work, [(x.start, x.end) for x in codes], TAKEN)
-    masked = [(m.start(), m.end()) for m in _MASKS.finditer(work)]
-    masked += [(m.start(), m.end()) for m in _MEASURE.finditer(work) if m.group(1) not in catalog.units]
-    masked += [(m.start(), m.end()) for m in _SLANG.finditer(work)]
+    units = catalog.units
+    masked = [(m.start(), m.end()) for m in scan(_MASKS, _MASK_STARTS, work) if m.group("measure") not in units
+              # 3块 is money, unless something is sold by the 块 (蛋糕3块); 19块9 is money either way.
+              and not (m.group("kuai") and "块" in units and not m.group("jiao"))]
     work = _blank(work, masked, MASKED)
-    qtys = tuple(_qty(m, max_qty) for m in _QTY.finditer(work) if m.group("num") or m.group("hunit"))
-    return Spans(shown, folded, tuple(sorted([*mentions, *refs], key=lambda x: x.start)), qtys,
-                 tuple(sorted(notes)), tuple(masked), work)
+    qtys = tuple(_qty(m, max_qty) for m in scan(_QTY, _QTY_STARTS, work) if m.group("num") or m.group("hunit"))
+    every = mentions + refs if refs else mentions
+    if refs:
+        every.sort(key=_start)
+    return Spans(shown, folded, tuple(every), qtys, tuple(sorted(notes)), tuple(masked), work)
+
+
+def _start(m: Mention) -> int:
+    return m.start
+
+
+def scan(pattern: re.Pattern[str], starts: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """pattern.finditer(text) for a pattern whose matches all start with a character `starts`
+    matches: the pattern is tried only there (and once per run of such characters that it
+    matched into)."""
+    out: list[re.Match[str]] = []
+    end = 0
+    for c in starts.finditer(text):
+        pos = c.start()
+        if pos < end:
+            continue
+        m = pattern.match(text, pos)
+        if m is not None and m.end() > pos:
+            out.append(m)
+            end = m.end()
+    return out
 
 
 def _not_overlapping(mentions: list[Mention]) -> list[Mention]:
