@@ -147,7 +147,8 @@ def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) ->
     if any(not q.bare for q in built.lone) and catalog.products:
         heard = _homophones(spans, catalog, built)
         if heard:
-            spans = spans._replace(mentions=tuple(sorted((*spans.mentions, *heard), key=lambda m: m.start)))
+            mentions = tuple(sorted((*spans.mentions, *heard), key=lambda m: m.start))
+            spans = Spans(spans.shown, spans.folded, mentions, spans.qtys, spans.notes, spans.masked, spans.work)
             built = _assemble(spans, catalog, line)
     return _finish(built, catalog, line, max_qty, label)
 
@@ -364,7 +365,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             order.append(pid)
         elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
             # 草莓50盒 草莓60盒 is 110: the sum is bounded too.
-            changes[pid] = known._replace(qty=known.qty + change.qty)
+            changes[pid] = Change(known.op, known.product, known.qty + change.qty)
             if known.qty + change.qty > max_qty:
                 too_large = True
         elif known.op is Op.CANCEL or change.op is Op.CANCEL:
