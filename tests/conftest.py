@@ -2,12 +2,34 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.harness import Harness
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _data_folder() -> dict[str, tuple[int, int]] | None:
+    """The working folder's data/ (where the bot keeps a real order book): each file's size and time."""
+    data = ROOT / "data"
+    if not data.exists():
+        return None
+    return {str(p.relative_to(data)): (p.stat().st_size, p.stat().st_mtime_ns) for p in data.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def the_working_folders_data_is_left_alone() -> Iterator[None]:
+    """Tests write only into temporary folders: a run that leaves a workbook or a database in the
+    project's data/ (beside the user's real data/bot.sqlite) fails here, after the last test."""
+    before = _data_folder()
+    yield
+    after = _data_folder()
+    if after != before:
+        changed = sorted(set((after or {}).items()) ^ set((before or {}).items()))
+        pytest.fail(f"the test run changed {ROOT / 'data'}: {[name for name, _ in changed][:10]}")
 
 
 @pytest.fixture
