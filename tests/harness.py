@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -113,8 +114,13 @@ class Harness:
         return out
 
     async def close(self) -> None:
+        """Closes its database (a second call does nothing: a test may close before a restart, its
+        fixture again at the end)."""
         await self.db.close()
 
+
+# The `open_bot` fixture (tests/conftest.py): `await open_bot(path=..., settings=...)`.
+OpenBot = Callable[..., Awaitable[Harness]]
 
 FRUIT = "/开团 周六水果团\n草莓 30元/盒\n砂糖橘 25元/箱\n截单 11-21 20:00\n自提 东门快递柜 11-22 09:00-12:00"
 HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例：楼栋-房号 姓名 商品数量\n\n"

@@ -146,9 +146,11 @@ async def test_a_planned_drop_opens_in_every_named_group(bot: Harness) -> None:
 async def test_an_old_database_upgrades_in_place(tmp_path: Path) -> None:
     """A campaign opened before the migration is a one-group campaign, as it was."""
     db = await Database.open(tmp_path / "bot.sqlite")
-    rows = await db.fetchall("PRAGMA table_info(campaigns)")
-    assert "drop_id" in [str(r["name"]) for r in rows]
-    await db.close()
+    try:
+        rows = await db.fetchall("PRAGMA table_info(campaigns)")
+        assert "drop_id" in [str(r["name"]) for r in rows]
+    finally:
+        await db.close()
 
 
 async def test_a_group_may_have_its_own_pickup_point(bot: Harness) -> None:

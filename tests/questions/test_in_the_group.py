@@ -8,7 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from tests.harness import FRUIT, Harness
+from tests.harness import FRUIT, Harness, OpenBot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -229,18 +229,17 @@ async def test_a_new_pair_that_starts_with_a_verb_and_a_number(bot: Harness) -> 
     assert private(bot)[-1].startswith("请在群里发 /问答")
 
 
-async def test_waiting_questions_survive_a_restart_and_downtime(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite")
+async def test_waiting_questions_survive_a_restart_and_downtime(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓有籽吗？")
     await bot.say("wx_li", "砂糖橘是哪里的？", after=60)
     assert len(private(bot)) == 1
     await bot.close()
     # Down for two hours: the gathered question still reaches the owner, once, when the bot is back.
-    again = await Harness.create(tmp_path / "b.sqlite")
+    again = await open_bot()
     again.clock.set(bot.now + timedelta(hours=2))
     await again.app.advance(again.clock.now())
     forwarded = private(again)
     assert len(forwarded) == 1 and "李四" in forwarded[0] and "砂糖橘是哪里的？" in forwarded[0]
     assert "草莓有籽吗" not in forwarded[0]
-    await again.close()
