@@ -17,7 +17,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    BytecodeCache,
+    FileSystemLoader,
+    FunctionLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -137,10 +145,12 @@ class _Sandbox(SandboxedEnvironment):
 
 
 class Templates:
-    def __init__(self, folder: Path | None = None) -> None:
-        """`folder`: another set of default templates (tests); the packaged ones otherwise."""
+    def __init__(self, folder: Path | None = None, bytecode_cache: BytecodeCache | None = None) -> None:
+        """`folder`: another set of default templates (tests); the packaged ones otherwise.
+        `bytecode_cache`: compiled templates shared with other instances (the tests build hundreds)."""
         self.env = _Sandbox(
             loader=FileSystemLoader(str(folder)) if folder is not None else FunctionLoader(_packaged),
+            bytecode_cache=bytecode_cache,
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
