@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import io
 import itertools
+import json
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -185,3 +188,16 @@ HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例�
 
 def copy(*entries: str) -> str:
     return HEADER + "\n".join(f"{i}. {e}" for i, e in enumerate(entries, 1))
+
+
+def replay(transcript: Path, db: Path) -> list[dict[str, Any]]:
+    """What `bot.py replay TRANSCRIPT --db DB` prints, one JSON object a line, run by the same main in
+    this process: the tests of recorded chats read what the bot said. (That the program itself starts,
+    refuses and exits as it should is tests/project/test_fresh_machine.py's and test_cli.py's.)"""
+    from bot import cli  # the composition root: only this helper needs it
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["replay", str(transcript), "--db", str(db)])
+    assert code == 0, err.getvalue()
+    return [json.loads(line) for line in out.getvalue().splitlines()]

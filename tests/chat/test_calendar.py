@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +10,7 @@ from jinja2.exceptions import SecurityError
 
 from bot.clock import DEFAULT_TZ
 from bot.render.templates import KINDS, Templates
-from tests.harness import Harness, OpenBot
+from tests.harness import Harness, OpenBot, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = ("/定时开团 11-22 08:00 周日鲜果团\n丹东草莓 30元/盒\n截单 11-22 20:00\n自提 东门快递柜 11-23 09:00-12:00\n"
@@ -201,10 +198,7 @@ async def test_group_threshold_reached_once_and_failed_at_close(bot: Harness) ->
 
 
 def test_the_example_week_replays_in_order(tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(ROOT / "examples" / "campaign_week.jsonl"),
-                        "--db", str(tmp_path / "w.sqlite")], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    lines = replay(ROOT / "examples" / "campaign_week.jsonl", tmp_path / "w.sqlite")
     firsts = [(x["ts"][5:16], x["text"].split("\n")[0]) for x in lines if not x["mentions"] and "to" not in x]
     expected = [
         ("11-26T20:00", "周六的丹东草莓想要的扣1，人多团长去砍价！"),

@@ -15,7 +15,7 @@ from bot.app.context import Context
 from bot.app.router import Router
 from bot.models import Member, Message, Outgoing, Tick
 from bot.routers import build_dispatcher
-from tests.harness import FRUIT, Harness, OpenBot
+from tests.harness import FRUIT, Harness, OpenBot, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,10 +60,7 @@ def test_the_owner_runs_a_campaign_from_her_private_chat(tmp_path: Path) -> None
     transcript.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     db = tmp_path / "data" / "bot.sqlite"
     db.parent.mkdir()
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(transcript), "--db", str(db)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    lines = replay(transcript, db)
     group = [x for x in lines if x.get("room") == "r1"]
     private = [x for x in lines if x.get("to") == "wx_owner"]
 
