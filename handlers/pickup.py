@@ -173,7 +173,7 @@ async def remind_command(ctx: Context, args: str) -> None:
             ctx.reply(f"没有安排：{exc}。")
             return
         if split is not None and split[0] <= ctx.now:
-            ctx.reply(f"没有安排：{past_reason(split[0])}。")
+            ctx.reply(f"没有安排：{past_reason(split[0], args)}。")
             return
         if split is None:
             ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")
