@@ -17,7 +17,7 @@ from bot.app.groups import drop_groups, group_deadlines
 from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
-from bot.parsing.campaign_spec import CampaignSpec, parse_open_command
+from bot.parsing.campaign_spec import CampaignSpec, parse_open_command, product_problems, refusal
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
@@ -97,6 +97,8 @@ def _spec_problem(spec: CampaignSpec, plan: Plan) -> str:
         return "请在时间后写上团名。"
     if not spec.products:
         return "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"
+    if problems := product_problems(spec):
+        return refusal("没有安排", problems)
     if spec.close_at is not None and spec.close_at <= plan.open_at:
         return f"截单时间 {when(spec.close_at)} 不在开团时间 {when(plan.open_at)} 之后。"
     return ""

@@ -15,7 +15,7 @@ from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
 from bot.domain.services import Services
 from bot.models import Outgoing
-from bot.parsing.campaign_spec import CampaignSpec
+from bot.parsing.campaign_spec import CampaignSpec, product_problems, refusal
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
@@ -182,6 +182,8 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
         return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
     if spec.close_problem is not None:
         return None, f"没有开团：{spec.close_problem}。请改好后重发。"
+    if unsellable := product_problems(spec):
+        return None, refusal("没有开团", unsellable, "请改好后重发。")
     if spec.close_at is not None and spec.close_at <= now:
         return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header, drop_id=drop_id)
