@@ -77,7 +77,8 @@ KINDS: dict[str, tuple[str, ...]] = {
 
 # What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
 LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
-            "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
+            "live.minutes_left 距截单分钟（{{ live.minutes_left | duration }} 写成「11小时58分钟」）；"
+            "live.progress 成团进度（.have .need .unit .short 还差）")
 
 
 def variables_of(kind: str) -> str:
@@ -103,6 +104,20 @@ def money(cents: int | None) -> str:
         return "未定价"
     yuan, fen = divmod(int(cents), 100)
     return f"¥{yuan}" if fen == 0 else f"¥{yuan}.{fen:02d}"
+
+
+def duration(minutes: int | None) -> str:
+    """Minutes as people say them: `25分钟`, `11小时58分钟`, `2天3小时` (never `718分钟`)."""
+    if minutes is None:
+        return ""
+    minutes = max(int(minutes), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时" if hours else f"{days}天"
+    if hours:
+        return f"{hours}小时{mins}分钟" if mins else f"{hours}小时"
+    return f"{mins}分钟"
 
 
 def when(value: datetime | None, now: datetime | None = None) -> str:
@@ -159,6 +174,7 @@ class Templates:
         )
         self.env.filters["money"] = money
         self.env.filters["when"] = when
+        self.env.filters["duration"] = duration
         self._overrides: dict[tuple[str, str], str] = {}
         self._compiled: dict[tuple[str, str], Template] = {}
         self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
