@@ -12,6 +12,7 @@ from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.partners import runs_whole_drop
 from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
+from bot.domain.reports import pickup_point
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
@@ -98,12 +99,26 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
         entries.append({"name": order.name, "goods": items_text(order), "code": code})
     parts = batches(entries, [o.member_id for o in orders])
+    # A notice after the first one names what changed, so nobody takes it for the same notice again.
+    told_before = any(f.pickup_code for f in existing.values())
+    changed = _what_changed(campaign.pickup or "", place) if moved and told_before else ""
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = await svc.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
-                                    part=part, parts=len(parts))
+                                part=part, parts=len(parts), changed=changed, was=campaign.pickup or "")
         # Her notified_at is set when this part is delivered, not now.
         ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))
     return _Arrival.TOLD
+
+
+def _what_changed(was: str, now: str) -> str:
+    """`自提地点有变` / `自提时间有变` / both, between the pickup line before and the one given now."""
+    if not was:
+        return "自提地点定了"
+    place_was, place_now = pickup_point(was), pickup_point(now)
+    rest_was, rest_now = was.removeprefix(place_was).strip(), now.removeprefix(place_now).strip()
+    if place_was != place_now and rest_was != rest_now and rest_now:
+        return "自提地点和时间有变"
+    return "自提地点有变" if place_was != place_now else "自提时间有变"
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:

@@ -282,10 +282,11 @@ def sample_context(kind: str) -> dict[str, Any]:
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
-        "my_orders": {"name": "张三", "total_cents": 6000, "orders": [
+        "my_orders": {"name": "张三", "total_cents": 6000, "private": False, "orders": [
             {"title": campaign.title, "state": "已付，待取货（取货码101）", "order": MemberOrder(
                 "wx_zhang", "张三", "3-502 张三", (OrderItem(products[0], 2),))}]},
-        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1,
+        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1, "changed": "",
+                          "was": "",
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
