@@ -40,12 +40,17 @@ async def my_orders(ctx: Context) -> bool:
             if not order.items and not waiting:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
+            paid = state is not None and state.paid_cents >= order.amount_cents
+            collected = state is not None and state.collected_at is not None
             if campaign.is_open:
                 status = "进行中"
-            elif state is not None and state.collected_at is not None:
-                continue  # finished: collected
+            elif collected and (paid or not ctx.private):
+                # Finished. Collected but not paid stays in her private list: she still owes it. (In the
+                # group it goes like a paid one: whether she has paid is between her and the owner.)
+                continue
+            elif collected:
+                status = "已取货，未付"
             else:
-                paid = state is not None and state.paid_cents >= order.amount_cents
                 code = state.pickup_code if state is not None and state.pickup_code else None
                 pickup = f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
@@ -55,7 +60,7 @@ async def my_orders(ctx: Context) -> bool:
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = ctx.svc.templates.render(
-        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total)
+        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total, private=ctx.private)
     if ctx.msg.room_id is None:
         ctx.reply(text.removeprefix(f"@{member.name} "))
     else:
