@@ -12,9 +12,9 @@ from bot.domain.lifecycle import (
     open_drop,
     prices_text,
     spec_problems,
-    summary_text,
+    summary_for,
 )
-from bot.domain.partners import group_summary, runs_whole_drop
+from bot.domain.scope import runs_whole_drop
 from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command
 from bot.parsing.jielong import parse_copy
 from bot.render.templates import when
@@ -90,10 +90,10 @@ async def jielong_drop(ctx: Context) -> bool:
 async def close_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     assert campaign is not None  # OPEN_CAMPAIGN
-    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+    if not await runs_whole_drop(ctx.svc.campaigns, ctx.scope, campaign):
         ctx.reply(f"「{campaign.title}」在几个群一起进行，截单会截所有群，请团长来截单。")
         return
-    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now, closed_by=ctx.msg.sender.id))
+    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now, closed_by=ctx.scope))
     ctx.deadlines_changed = True
 
 
@@ -104,10 +104,4 @@ async def summary_command(ctx: Context, args: str) -> None:
     if campaign is None:
         ctx.reply("本群还没有开过团。")
         return
-    me = ctx.msg.sender.id
-    partner = me in {m for m, _ in await ctx.svc.rooms.partners(ctx.room_id)} and me != await ctx.svc.rooms.owner(
-        ctx.room_id)
-    if partner or not await runs_whole_drop(ctx.svc, campaign, me):
-        ctx.reply(await group_summary(ctx.svc, campaign, me))  # her group's figures only
-        return
-    ctx.reply(await summary_text(ctx.svc, campaign))
+    ctx.reply(await summary_for(ctx.svc, campaign, ctx.scope))

@@ -10,6 +10,7 @@ import re
 
 from bot.app.context import Ack, Context
 from bot.app.router import Router
+from bot.app.scope import scope_in, staff_scopes
 from bot.domain.orderbook import catalog_of
 from bot.domain.pickup import items_text
 from bot.parsing.order_text import Action, Intent, parse_order_text
@@ -29,7 +30,7 @@ async def _entry(ctx: Context, args: str, usage: str) -> tuple[Campaign, Unreada
         return None
     found = await ctx.svc.orders.check_entry(int(m.group(1)))
     campaign = await ctx.svc.campaigns.get(found[0]) if found is not None else None
-    if found is None or campaign is None or not await ctx.svc.rooms.is_admin(campaign.room_id, ctx.msg.sender.id):
+    if found is None or campaign is None or not (await scope_in(ctx, campaign.room_id)).is_staff:
         ctx.reply_private(f"没有待确认 #{m.group(1)}。发 /待确认 查看清单。")
         return None
     _, entry, still_open = found
@@ -41,17 +42,16 @@ async def _entry(ctx: Context, args: str, usage: str) -> tuple[Campaign, Unreada
 
 @router.command("待确认", "checklist", help="/待确认 需要团长确认的订单（私聊回复）")
 async def list_command(ctx: Context, args: str) -> None:
-    rooms = [ctx.msg.room_id] if ctx.msg.room_id else await ctx.svc.rooms.rooms_of(ctx.msg.sender.id)
+    # In a group, that group; privately, every group she may act on, in each business she works for.
+    rooms = ctx.scope.targets if ctx.msg.room_id else [g for s in await staff_scopes(ctx) for g in s.groups]
     lines: list[str] = []
     for room_id in rooms:
-        if not await ctx.svc.rooms.is_admin(room_id, ctx.msg.sender.id):
-            continue
         campaign = await ctx.svc.campaigns.open_in(room_id) or await ctx.svc.campaigns.latest_in(room_id)
         if campaign is None:
             continue
         for u in await ctx.svc.orders.unreadable(campaign.id):
             lines.append(f"#{u.id}（{campaign.title}）{u.name}：{u.text[:60]}（{u.reason}）")
-    if ctx.msg.room_id is not None and not ctx.is_admin:
+    if ctx.msg.room_id is not None and not ctx.scope.is_staff:
         ctx.reply("抱歉，/待确认 只有团长和管理员可以使用。", mention_sender=True)
         return
     if not lines:

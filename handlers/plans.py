@@ -201,8 +201,8 @@ async def cancel_command(ctx: Context, args: str) -> None:
         ctx.reply("用法：/取消计划 ID（ID 见 /计划；只能取消本群还没发的安排）")
         return
     groups = len(_rooms_of(found)) if found.kind == "open" else 1
-    if found.room_id != ctx.room_id and found.created_by != ctx.msg.sender.id:
-        ctx.reply(f"#{found.id} 是{groups}个群一起的定时开团，请安排它的人取消。")
+    if groups > 1 and not ctx.scope.covers_all(_rooms_of(found)):
+        ctx.reply(f"#{found.id} 要在{groups}个群一起开团，请团长来取消。")
         return
     if found.kind == "open":
         await ctx.svc.schedules.cancel_plan(found.id)

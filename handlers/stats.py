@@ -45,7 +45,8 @@ async def stats_command(ctx: Context, args: str) -> None:
         # Figures for a window she did not ask for would read as the answer to her question.
         ctx.reply(f"没有统计：天数请写1到{MAX_DAYS}之间的整数，例如 /统计 7（不写天数是近30天）。")
         return
-    groups = await load_stats(ctx.svc, ctx.now - timedelta(days=days))
+    # Only the groups in her scope: an owner's own groups, an admin's or partner's groups of that owner.
+    groups = await load_stats(ctx.svc, ctx.now - timedelta(days=days), ctx.scope.groups)
     here = groups.get(ctx.room_id, GroupStats((), {}, frozenset()))
     lines = [f"📊 近{days}天", _line("本群", group_figures(here))]
     if len(groups) > 1 or (groups and ctx.room_id not in groups):

@@ -48,9 +48,12 @@ async def test_a_name_typed_after_at_is_no_mention(bot: Harness) -> None:
     # A member showing the owner's name, really @-mentioned, is still herself.
     await bot.say("wx_owner", f"/管理员 添加 @{OWNER_NAME}", mentions=("wx_zhao",))
     assert await _admin_ids(bot) == ["wx_owner", "wx_zhao"]
+    # Showing the owner's name gives her no owner's rights: only the owner decides who runs the group.
     await bot.say("wx_zhao", f"/管理员 移除 @{OWNER_NAME}", name=OWNER_NAME, mentions=("wx_owner",))
-    assert "是群主，不能移除" in bot.private("wx_zhao")[-1]
+    assert bot.private("wx_zhao")[-1] == "只有群主（团长）可以添加或移除管理员。"
     assert await _admin_ids(bot) == ["wx_owner", "wx_zhao"]
+    await bot.say("wx_owner", "/管理员 移除 @王姐", mentions=("wx_owner",))
+    assert "是群主，不能移除" in bot.private()[-1]
 
 
 async def test_two_members_with_the_same_name_keep_separate_orders(bot: Harness) -> None:
