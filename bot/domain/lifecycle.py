@@ -132,6 +132,26 @@ async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, s
     return sum(t.qty for t in totals), campaign.min_units, "份"
 
 
+async def group_reached_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    """成团, once, in every group of the drop at the same moment: the count is the drop's, so a group
+    where nobody happens to post next must not hear it minutes after the others."""
+    # Counting buyers reads the campaign, but only until the threshold is reached once.
+    if campaign.group_announced:
+        return []
+    progress = await group_progress(svc, campaign)
+    if progress is None or progress[0] < progress[1]:
+        return []
+    have, need, unit = progress
+    posts = []
+    for part in await svc.campaigns.parts(campaign):
+        if part.group_announced or not part.is_open:
+            continue
+        await svc.campaigns.mark_group_announced(part.id)
+        posts.append(Outgoing(text=await svc.render("group_reached", part.room_id, campaign=part, have=have,
+                                                    need=need, unit=unit), room_id=part.room_id))
+    return posts
+
+
 async def close_notice(svc: Services, campaign: Campaign) -> str:
     """What the group hears at the close: closed, what was ordered per product, pickup. No money."""
     products = await svc.campaigns.products(campaign.id)
