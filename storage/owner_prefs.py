@@ -1,7 +1,9 @@
-"""An owner's choices for her private chat with the bot: the group she works on, and her digest time."""
+"""An owner's choices for her private chat with the bot: the group she works on, her digest time,
+and the numbered list of people the bot last showed her (her "/已付 1" names its first person)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from storage.campaigns import ts
@@ -32,4 +34,18 @@ class OwnerPrefsRepo:
             "INSERT INTO owner_prefs (member_id, digest_at, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (member_id) DO UPDATE SET digest_at = excluded.digest_at, updated_at = excluded.updated_at",
             (member_id, hhmm, ts(now)),
+        )
+
+    async def shown_list(self, member_id: str) -> list[tuple[str, str]]:
+        """(room id, member id) by number, less one: the people the bot last listed for her."""
+        row = await self.db.fetchone("SELECT shown_list FROM owner_prefs WHERE member_id = ?", (member_id,))
+        if row is None or not row["shown_list"]:
+            return []
+        return [(str(room), str(member)) for room, member in json.loads(row["shown_list"])]
+
+    async def set_shown_list(self, member_id: str, people: list[tuple[str, str]], now: datetime) -> None:
+        await self.db.execute(
+            "INSERT INTO owner_prefs (member_id, shown_list, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (member_id) DO UPDATE SET shown_list = excluded.shown_list, updated_at = excluded.updated_at",
+            (member_id, json.dumps(people, ensure_ascii=False), ts(now)),
         )

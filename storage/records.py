@@ -144,6 +144,19 @@ class Fulfilment:
 
 
 @dataclass(frozen=True, slots=True)
+class Payment:
+    """One /已付 in a member's ledger; `undone_at` when it was taken back (/已付 … 撤销)."""
+
+    id: int
+    campaign_id: int
+    member_id: str
+    cents: int
+    recorded_by: str
+    recorded_at: datetime
+    undone_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BookOrder:
     """One member's live order in one campaign as the whole-book reading returns it."""
 

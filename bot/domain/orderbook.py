@@ -509,7 +509,9 @@ class OrderBook:
                                           message_id=msg_id, now=now)
 
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
-                           text: str, msg_id: str, now: datetime) -> Outcome:
+                           text: str, msg_id: str, now: datetime, *, serve: bool = True) -> Outcome:
+        """`serve`: stock she frees goes to the waitlist (False: the owner changes an order after the
+        close, when nobody is served what she did not ask for)."""
         out = Outcome()
         her_lines = await self.orders.member_lines(campaign.id, sender)
         if intent.action is Action.UNCLEAR:
@@ -531,7 +533,8 @@ class OrderBook:
         elif intent.action in (Action.SET, Action.ADD):
             await self._order(campaign, intent, sender, her_lines, msg_id, now, out)
         # Stock someone released goes to the waitlist (nothing to do when none was).
-        await self._serve(campaign, msg_id, now, out)
+        if serve:
+            await self._serve(campaign, msg_id, now, out)
         return out
 
     async def _name_the_product(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.domain.money.ledger import Balance, balance
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
@@ -180,8 +181,8 @@ class MemberRow:
 
     @property
     def balance_cents(self) -> int:
-        """Still to collect from her; negative: to refund."""
-        return self.owed_cents - self.paid_cents
+        """Still to collect from her (待收); negative: to refund (多付). The one computation: ledger.balance."""
+        return Balance(self.owed_cents, self.paid_cents).net_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,9 +341,9 @@ def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
 
 
 def _member_row(order: Order, f: Fulfilment, commission: int) -> MemberRow:
-    owed = order.amount_cents if order.campaign.counts else 0
+    owes = balance(order.amount_cents, order.campaign, f.paid_cents)
     return MemberRow(order.campaign, order.member_id, order.name, order.label, order.items, order.pieces,
-                     order.amount_cents, owed, f.paid_cents, f.pickup_code, f.collected_at, commission)
+                     order.amount_cents, owes.owed_cents, owes.paid_cents, f.pickup_code, f.collected_at, commission)
 
 
 def _members(book: _Book) -> MemberList:
@@ -354,8 +355,9 @@ def _members(book: _Book) -> MemberList:
     by_campaign = {c.id: c for c in book.campaigns}
     for (cid, member), (name, f) in sorted(book.fulfilment.items()):
         if (cid, member) not in have and (f.paid_cents or f.collected_at):
-            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, f.paid_cents, f.pickup_code,
-                                  f.collected_at, 0))
+            owes = balance(0, by_campaign[cid], f.paid_cents)
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, owes.owed_cents, owes.paid_cents,
+                                  f.pickup_code, f.collected_at, 0))
     rows.sort(key=lambda r: r.campaign.id)  # stable: each campaign keeps its order book's order
     return _member_list(rows)
 

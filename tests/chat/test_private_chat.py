@@ -87,7 +87,7 @@ def test_the_owner_runs_a_campaign_from_her_private_chat(tmp_path: Path) -> None
     assert "合计：¥140，3人下单" in summary and "佣金：¥14" in summary and "王五：老样子来一份" in summary
     assert any(t.startswith("📋 周六水果团 汇总（已截单）") for t in texts)  # the close's totals
     assert any(t.startswith("✅ 已发到「阳光花园水果团购群」：📦 「周六水果团」到货啦") for t in texts)
-    assert "✅ 张三 已付 ¥60（应付 ¥60，已付清）" in texts
+    assert "✅ 张三 付了¥60（应付¥60，已付清）" in texts
     assert any(t.startswith("💰 「周六水果团」未付款（2人，共¥80）") for t in texts)
     assert any(t.startswith("📊 近30天\n本群：1个团，3人下单") for t in texts)
     (sent_file,) = [x for x in private if "file" in x]
