@@ -19,16 +19,18 @@ from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
-from storage.records import Campaign, Product, ProductTotal, WaitlistTotal
+from storage.records import Campaign, PricedItem, Product, ProductTotal, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
-    p = products[0]
+    p = next((p for p in products if not p.withdrawn), products[0])
     return f"{p.name}1{p.unit or '份'}"
 
 
 def prices_text(products: list[Product]) -> str:
-    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products)
+    """"草莓 ¥30/盒，砂糖橘 ¥25/箱": what is on sale (a withdrawn product is not)."""
+    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products
+                    if not p.withdrawn)
 
 
 async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
@@ -57,9 +59,8 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str
     products = await svc.campaigns.products(campaign.id)
     parts = await svc.campaigns.parts(campaign)
     by_part = [(part, *await svc.orders.totals(part.id, products)) for part in parts]
-    qty = {p.id: sum(t.qty for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id)
-           for p in products}
-    totals = [ProductTotal(p, qty[p.id]) for p in products]
+    totals = [_summed(p, [t for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id])
+              for p in products]
     buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
     head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
@@ -73,6 +74,14 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str
         amount = sum(t.amount_cents for t in part_totals)
         lines.append(f"· {topic}：{part_buyers}人，{items}，{money(amount)}")
     return "\n".join(lines)
+
+
+def _summed(product: Product, totals: list[ProductTotal]) -> ProductTotal:
+    """A product's total over a drop's groups: their quantities and their amounts (units that kept an
+    earlier price counted at it)."""
+    qty, amount = sum(t.qty for t in totals), sum(t.amount_cents for t in totals)
+    plain = ProductTotal(product, qty)
+    return plain if plain.amount_cents == amount else PricedItem(product, qty, amount)
 
 
 async def drop_totals(svc: Services, campaign: Campaign) -> tuple[list[ProductTotal], int]:

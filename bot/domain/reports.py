@@ -25,7 +25,7 @@ from bot.domain.money.ledger import Balance, balance
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import Book, Campaign, Fulfilment, OrderItem, Product, ProductTotal
+from storage.records import Book, Campaign, Fulfilment, KeptPrice, OrderItem, Product, ProductTotal, priced_item
 
 DEFAULT_POINT = "自提"
 
@@ -238,6 +238,7 @@ class _Book:
     waiting: dict[int, int]  # product id → quantity waitlisted
     groups: dict[str, str]
     partners: dict[str, tuple[tuple[str, str, int], ...]]
+    kept: dict[tuple[int, str], tuple[KeptPrice, ...]]
 
 
 def _book(book: Book) -> _Book:
@@ -245,12 +246,13 @@ def _book(book: Book) -> _Book:
     by_product = {p.id: p for p in book.products}
     orders = []
     for o in book.orders:
-        items = sorted((OrderItem(by_product[i.product_id], i.qty) for i in o.items),
+        kept = book.kept.get((o.campaign_id, o.member_id), ())
+        items = sorted((priced_item(by_product[i.product_id], i.qty, kept) for i in o.items),
                        key=lambda item: item.product.position)
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
     return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
-                 book.partners)
+                 book.partners, book.kept)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -266,16 +268,18 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
 def _supplier(book: _Book) -> SupplierList:
     ordered: dict[int, int] = {}
     buyers: dict[int, int] = {}
+    worth: dict[int, int] = {}  # what the members pay for it: units that kept an earlier price at theirs
     for order in book.orders:
         for item in order.items:
             ordered[item.product.id] = ordered.get(item.product.id, 0) + item.qty
             buyers[item.product.id] = buyers.get(item.product.id, 0) + 1
+            worth[item.product.id] = worth.get(item.product.id, 0) + item.amount_cents
     by_campaign = {c.id: c for c in book.campaigns}
     rows = []
     for p in book.products:
         campaign = by_campaign[p.campaign_id]
         qty = ordered.get(p.id, 0) if campaign.counts else 0
-        amount = qty * (p.price_cents or 0)
+        amount = worth.get(p.id, 0) if campaign.counts else 0
         rate = rate_bp(p, campaign)
         rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, rate, commission_cents(amount, rate),
                                 buyers.get(p.id, 0), book.waiting.get(p.id, 0)))
