@@ -17,10 +17,11 @@ from bot.domain.partners import rate_text
 from bot.domain.people import Ambiguous, Person, find_person, not_found, which_one
 from bot.parsing.textnorm import nfkc
 
-router = Router("admins", section="管理员")
+router = Router("admins", section="管理员与合伙人")
 
 
-@router.command("管理员", "admin", admin_only=True, help="/管理员 添加|移除 @某人")
+@router.command("管理员", "admin", admin_only=True,
+                help="/管理员 添加|移除 张三（群里可以@她；私聊写名字、门牌号或序号）")
 async def admins_command(ctx: Context, args: str) -> None:
     words = args.split()
     action = words[0] if words else ""
@@ -80,7 +81,7 @@ _PARTNER_USAGE = ("用法：/合伙人 添加 张三 佣金10%（她管理这个
 
 
 @router.command("合伙人", "partner", admin_only=True,
-                help="/合伙人 添加 @某人 [2群] 佣金10%：她管理这个群，按这个群的销售额分润")
+                help="/合伙人 添加 张三 [2群] 佣金10%：她管理这个群，按这个群的销售额分润")
 async def partners_command(ctx: Context, args: str) -> None:
     number, args = split_inline(args)
     room_id = ctx.room_id

@@ -31,14 +31,20 @@ from bot.domain.lifecycle import (
 )
 from bot.domain.money.ledger import BadAmount, parse_amount
 from bot.domain.partners import group_summary, runs_whole_drop
-from bot.parsing.campaign_spec import CampaignSpec, parse_jielong_drop, parse_open_command, parse_product_line
+from bot.parsing.campaign_spec import (
+    OPEN_LINES,
+    CampaignSpec,
+    parse_jielong_drop,
+    parse_open_command,
+    parse_product_line,
+)
 from bot.parsing.jielong import parse_copy
 from bot.parsing.quantity import to_int
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import when
 from storage.records import Campaign, Product
 
-router = Router("campaigns", section="开团与汇总")
+router = Router("campaigns", section="开团、截单与汇总")
 changes = Router("changes", section="改团（进行中）")
 
 
@@ -51,7 +57,7 @@ async def _open(ctx: Context, spec: CampaignSpec, header: str) -> Campaign | Non
     return campaign
 
 
-@router.command("开团", "open", admin_only=True, many_groups=True,
+@router.command("开团", "open", admin_only=True, many_groups=True, guide=OPEN_LINES,
                 help="/开团 标题 + 每行一个商品；加一行「群 1群 2群」或「群 全部」同时在几个群开同一个团")
 async def open_command(ctx: Context, args: str) -> None:
     drop = await drop_groups(ctx, args)

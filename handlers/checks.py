@@ -20,7 +20,7 @@ from bot.parsing.textnorm import nfkc
 from bot.render.templates import money
 from storage.records import Campaign, Unreadable
 
-router = Router("checks")
+router = Router("checks", section="核对和改订单")
 
 _NUMBER = re.compile(r"^\s*#?(\d{1,9})\s*(.*)$", re.DOTALL)
 

@@ -30,7 +30,8 @@ async def after_drop_campaign(ctx: Context) -> Campaign | None:
         ctx.reply(why)
     return campaign
 
-@router.command("到货", "arrived", admin_only=True, whole_drop=True, help="/到货 [自提点] [时间]")
+@router.command("到货", "arrived", admin_only=True, whole_drop=True,
+                help="/到货 [自提点] [时间] 发到货通知，每位买家一个取货码")
 async def arrived_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
@@ -163,7 +164,8 @@ async def _collect_named(ctx: Context, args: str, usage: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("核销", "collect", admin_only=True, help="/核销 101 102 按取货码核销（可以一次写几个）")
+@router.command("核销", "collect", admin_only=True,
+                help="/核销 101 102 按取货码核销（可以一次写几个）")
 async def collect_code_command(ctx: Context, args: str) -> None:
     await _collect_named(ctx, args, "用法：/核销 取货码（取货码见到货通知，可以一次写几个：/核销 101 102）")
 
@@ -173,7 +175,7 @@ async def collected_command(ctx: Context, args: str) -> None:
     await _collect_named(ctx, args, "用法：/已取 张三（群昵称、门牌号 3-502、取货码或 /未取 的序号；群里也可以@她）")
 
 
-@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货")
+@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货（带序号和取货码）")
 async def uncollected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
@@ -189,7 +191,8 @@ async def uncollected_command(ctx: Context, args: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("提醒取货", "remind", admin_only=True, help="/提醒取货 [时间]")
+@router.command("提醒取货", "remind", admin_only=True,
+                help="/提醒取货 [今天 18:00] 提醒还没取货的人（不写时间就是现在）")
 async def remind_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:

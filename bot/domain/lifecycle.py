@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.domain.partners import partner_shares, shares_text
+from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
 from bot.domain.services import Services
@@ -156,6 +157,8 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         closed = await svc.campaigns.get(part.id)
         assert closed is not None
         posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
+        if progress is None or progress[0] >= progress[1]:
+            posts.extend(await _waited_in_vain(svc, closed))
         if progress is not None and progress[0] < progress[1]:
             have, need, unit = progress
             posts.append(Outgoing(text=await svc.render("group_failed", part.room_id, campaign=closed,
@@ -167,6 +170,26 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
     owner = await svc.rooms.owner(campaign.room_id)
     for member in dict.fromkeys(m for m in (owner, closed_by) if m):
         posts.append(Outgoing(text=totals, to=member))
+    return posts
+
+
+async def _waited_in_vain(svc: Services, part: Campaign) -> list[Outgoing]:
+    """Whoever still waits at the close got nothing of what she waited for: told in one gathered
+    message in her group (@-mentioned, twenty to a message), not left to wonder."""
+    products = {p.id: p for p in await svc.campaigns.products(part.id)}
+    waiting: dict[str, list[str]] = {}
+    for member_id, product_id, qty in await svc.orders.waitlist(part.id):
+        if product_id in products:
+            waiting.setdefault(member_id, []).append(f"{products[product_id].name}×{qty}")
+    if not waiting:
+        return []
+    names = {m: await svc.rooms.name_of(part.room_id, m) for m in waiting}
+    posts = []
+    for i in range(0, len(waiting), MENTIONS_PER_MESSAGE):
+        chunk = list(waiting)[i:i + MENTIONS_PER_MESSAGE]
+        lines = [f"@{names[m]} 候补的{'、'.join(waiting[m])}" for m in chunk]
+        head = f"😔 「{part.title}」已截单，这些候补没有轮到，这次没买到，抱歉：\n"
+        posts.append(Outgoing(text=head + "\n".join(lines), room_id=part.room_id, mentions=tuple(chunk)))
     return posts
 
 

@@ -247,9 +247,9 @@ def test_help_is_generated_from_the_commands_own_lines() -> None:
     owner = dict(dispatcher.help_sections(admin=True))
     member = dict(dispatcher.help_sections(admin=False))
     assert owner["新功能"] == ["/试试 一个新命令"]
-    assert "/汇总 数量、金额、佣金和待确认的行（私聊给你）" in owner["开团与汇总"]
-    assert list(member) == ["团员"] and not any(line.startswith("/汇总") for line in member["团员"])
-    assert member["团员"][0].startswith("复制接龙")
+    assert "/汇总 数量、金额、佣金和待确认的行（私聊给你）" in owner["开团、截单与汇总"]
+    assert list(member) == ["怎么下单"] and not any(line.startswith("/汇总") for line in member["怎么下单"])
+    assert member["怎么下单"][0].startswith("复制接龙")
 
 
 def test_the_console_speaks_privately_with_a_prefix(tmp_path: Path) -> None:
