@@ -35,6 +35,10 @@ async def admins_command(ctx: Context, args: str) -> None:
     if action not in ("添加", "增加", "add", "移除", "删除", "remove"):
         ctx.reply(usage)
         return
+    if not ctx.scope.is_owner:
+        # Who runs her groups is hers to decide: an admin neither adds helpers nor removes another.
+        ctx.reply("只有群主（团长）可以添加或移除管理员。")
+        return
     if not targets:
         person = await _named(ctx, ctx.room_id, " ".join(words[1:]), f"/管理员 {action} 1", usage)
         if person is None:
@@ -87,12 +91,12 @@ async def partners_command(ctx: Context, args: str) -> None:
     room_id = ctx.room_id
     if number is not None and not ctx.private:
         named = next((g for g in await her_groups(ctx) if g.number == number), None)
-        if named is None:
+        if named is None or not ctx.scope.covers(named.room_id):
             ctx.reply(f"没有 {number}群，发 /群 查看你的群。")
             return
         room_id = named.room_id
     rooms = ctx.svc.rooms
-    if ctx.msg.sender.id != await rooms.owner(room_id):
+    if not ctx.scope.is_owner:
         ctx.reply("只有群主（团长）可以设合伙人。")
         return
     words = args.split()

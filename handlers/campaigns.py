@@ -27,10 +27,10 @@ from bot.domain.lifecycle import (
     open_drop,
     prices_text,
     spec_problems,
-    summary_text,
+    summary_for,
 )
 from bot.domain.money.ledger import BadAmount, parse_amount
-from bot.domain.partners import group_summary, runs_whole_drop
+from bot.domain.scope import runs_whole_drop
 from bot.parsing.campaign_spec import (
     OPEN_LINES,
     CampaignSpec,
@@ -118,7 +118,7 @@ _NOW = ("现在", "马上", "立即", "立刻", "now")
 async def close_command(ctx: Context, args: str) -> None:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     assert campaign is not None  # OPEN_CAMPAIGN
-    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+    if not await runs_whole_drop(ctx.svc.campaigns, ctx.scope, campaign):
         ctx.reply(f"「{campaign.title}」在几个群一起进行，截单会截所有群，请团长来截单。")
         return
     if args.strip() and nfkc(args).strip().lower() not in _NOW:
@@ -129,7 +129,7 @@ async def close_command(ctx: Context, args: str) -> None:
             return
         apply(ctx, await set_deadline(ctx.svc, campaign, at, ctx.msg.sender.id, ctx.now))
         return
-    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now, closed_by=ctx.msg.sender.id))
+    ctx.replies.extend(await close_campaign(ctx.svc, campaign, ctx.now, closed_by=ctx.scope))
     ctx.deadlines_changed = True
 
 
@@ -140,13 +140,7 @@ async def summary_command(ctx: Context, args: str) -> None:
     if campaign is None:
         ctx.reply("本群还没有开过团。")
         return
-    me = ctx.msg.sender.id
-    partner = me in {m for m, _ in await ctx.svc.rooms.partners(ctx.room_id)} and me != await ctx.svc.rooms.owner(
-        ctx.room_id)
-    if partner or not await runs_whole_drop(ctx.svc, campaign, me):
-        ctx.reply(await group_summary(ctx.svc, campaign, me))  # her group's figures only
-        return
-    ctx.reply(await summary_text(ctx.svc, campaign))
+    ctx.reply(await summary_for(ctx.svc, campaign, ctx.scope))
 
 
 # -- changing a running drop ----------------------------------------------------------
@@ -168,7 +162,7 @@ def apply(ctx: Context, change: Change | str) -> None:
 
 async def _whole_drop(ctx: Context, campaign: Campaign) -> bool:
     """A change reaches every group of the drop: only someone who runs all of them may make it."""
-    if await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+    if await runs_whole_drop(ctx.svc.campaigns, ctx.scope, campaign):
         return True
     ctx.reply(f"「{campaign.title}」在几个群一起进行，改团会改所有群，请团长来改。")
     return False

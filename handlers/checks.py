@@ -10,6 +10,7 @@ import re
 
 from bot.app.context import Ack, Context
 from bot.app.router import Router
+from bot.app.scope import scope_in, staff_scopes
 from bot.domain.changes import named_products
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.domain.people import Ambiguous, Person, find_person, not_found, which_one
@@ -33,7 +34,7 @@ async def _entry(ctx: Context, args: str, usage: str) -> tuple[Campaign, Unreada
         return None
     found = await ctx.svc.orders.check_entry(int(m.group(1)))
     campaign = await ctx.svc.campaigns.get(found[0]) if found is not None else None
-    if found is None or campaign is None or not await ctx.svc.rooms.is_admin(campaign.room_id, ctx.msg.sender.id):
+    if found is None or campaign is None or not (await scope_in(ctx, campaign.room_id)).is_staff:
         ctx.reply_private(f"没有待确认 #{m.group(1)}。发 /待确认 查看清单。")
         return None
     _, entry, still_open = found
@@ -45,17 +46,16 @@ async def _entry(ctx: Context, args: str, usage: str) -> tuple[Campaign, Unreada
 
 @router.command("待确认", "checklist", help="/待确认 需要团长确认的订单（私聊回复）")
 async def list_command(ctx: Context, args: str) -> None:
-    rooms = [ctx.msg.room_id] if ctx.msg.room_id else await ctx.svc.rooms.rooms_of(ctx.msg.sender.id)
+    # In a group, that group; privately, every group she may act on, in each business she works for.
+    rooms = ctx.scope.targets if ctx.msg.room_id else [g for s in await staff_scopes(ctx) for g in s.groups]
     lines: list[str] = []
     for room_id in rooms:
-        if not await ctx.svc.rooms.is_admin(room_id, ctx.msg.sender.id):
-            continue
         campaign = await ctx.svc.campaigns.open_in(room_id) or await ctx.svc.campaigns.latest_in(room_id)
         if campaign is None:
             continue
         for u in await ctx.svc.orders.unreadable(campaign.id):
             lines.append(f"#{u.id}（{campaign.title}）{u.name}：{u.text[:60]}（{u.reason}）")
-    if ctx.msg.room_id is not None and not ctx.is_admin:
+    if ctx.msg.room_id is not None and not ctx.scope.is_staff:
         ctx.reply("抱歉，/待确认 只有团长和管理员可以使用。", mention_sender=True)
         return
     if not lines:
@@ -79,6 +79,9 @@ async def confirm_command(ctx: Context, args: str) -> None:
     if ctx.msg.mentions:
         member = ctx.msg.mentions[0]
         name = await ctx.svc.rooms.name_of(campaign.room_id, member)
+        if not await ctx.svc.rooms.is_member(campaign.room_id, member):
+            ctx.reply_private(f"{name}不在「{campaign.title}」的群里，没有记录。")
+            return
         order_text = re.sub(r"@\S+", " ", order_text).strip()
     elif named is not None:
         person = await find_person(ctx.svc, ctx.msg.sender.id, named.group(2), [campaign.room_id], [campaign])
@@ -150,6 +153,9 @@ async def _edit_target(ctx: Context, args: str, command: str) -> tuple[Campaign,
     if ctx.msg.mentions:
         member = ctx.msg.mentions[0]
         name = await ctx.svc.rooms.name_of(ctx.room_id, member)
+        if not await ctx.svc.rooms.is_member(ctx.room_id, member):
+            ctx.reply(f"{name}不在本群，不能给她改单。")
+            return None
         return campaign, Person(member, name, ctx.room_id), re.sub(r"@\S+", " ", args).strip()
     who, _, rest = nfkc(args).strip().partition(" ")
     if not who:

@@ -10,9 +10,9 @@ from enum import Enum
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.domain.partners import runs_whole_drop
 from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
 from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
+from bot.domain.scope import parts_in_scope
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
 from bot.parsing.textnorm import nfkc
@@ -39,10 +39,10 @@ async def arrived_command(ctx: Context, args: str) -> None:
     # "/到货 东门 明天 9:00" names a date; the notice is reread later.
     given = resolve_day_words(args.strip(), ctx.now)
     # A drop sold in several groups arrives in all of them at once (each at its own pickup point),
-    # unless she runs only this group of it.
+    # or in those of its groups she runs.
     parts = [campaign]
-    if campaign.drop_id is not None and await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
-        parts = [p for p in await ctx.svc.campaigns.parts(campaign) if p.status == "closed"]
+    if campaign.drop_id is not None:
+        parts = [p for p in await parts_in_scope(ctx.svc.campaigns, ctx.scope, campaign) if p.status == "closed"]
     results = [(part, await _arrive(ctx, part, given)) for part in parts]
     told = [part for part, result in results if result is _Arrival.TOLD]
     if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):

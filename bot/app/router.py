@@ -36,12 +36,15 @@ from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:
     from bot.app.context import Context
+    from bot.domain.scope import Scope
 
 CommandFn = Callable[["Context", str], Awaitable[None]]
 MatcherFn = Callable[["Context"], Awaitable[bool]]
 Check = Callable[["Context"], Awaitable[bool]]
 # Picks the group a private ADMIN command applies to: (group id, args left) or None after saying why.
 GroupResolver = Callable[["Context", "Command", str], Awaitable[tuple[str, str] | None]]
+# The sender's scope for the command (bot/app/scope.py), or None after saying why it runs nowhere.
+ScopeResolver = Callable[["Context", "Command", str], Awaitable["Scope | None"]]
 
 _COMMAND = re.compile(r"^\s*[/／]\s*(\S+?)(?:[\s\n]+(.*))?$", re.DOTALL)
 DEFAULT_PRIORITY = 50
@@ -170,10 +173,12 @@ def refusal(name: str) -> str:
 
 
 class Dispatcher:
-    def __init__(self, resolve_group: GroupResolver | None = None) -> None:
+    def __init__(self, resolve_group: GroupResolver | None = None,
+                 resolve_scope: ScopeResolver | None = None) -> None:
         self._commands: dict[str, Command] = {}
         self._matchers: list[Matcher] = []
         self._resolve_group = resolve_group
+        self._resolve_scope = resolve_scope
         self.commands: list[Command] = []  # in the order included: /帮助 lists them so
 
     def include(self, *routers: Router) -> None:
@@ -225,12 +230,23 @@ class Dispatcher:
                 if picked is None:
                     return  # the resolver said why: not her group, or which one
                 ctx.group_id, args = picked
-                ctx.is_admin = True
+                ctx.is_admin = True  # among the groups she administers; the scope below says what of them
             elif not ctx.is_admin:
                 # A member's refusal stays where she typed it: she needs to know, and it holds no figures.
                 ctx.answer_private = False
                 ctx.reply(refusal(name), mention_sender=True)
                 return
+        if self._resolve_scope is not None:
+            # One rule, before any command runs: what she may act on and what this command applies to.
+            scope = await self._resolve_scope(ctx, cmd, args)
+            if scope is None:
+                return  # the resolver said why
+            ctx.scope = scope
+            if cmd.role is Role.ADMIN:
+                if not scope.is_staff:
+                    ctx.reply(refusal(name))
+                    return
+                ctx.is_admin = True
         for f in cmd.filters:
             if not await f.check(ctx):
                 ctx.reply(f.refusal or f"/{name} 现在不能用。")

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.domain.partners import partner_shares, shares_text
+from bot.domain.partners import group_summary, own_shares_text, partner_shares, shares_text
 from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
+from bot.domain.scope import Scope, parts_in_scope
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
@@ -56,9 +57,24 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
     return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
 
 
-async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str:
+async def summary_for(svc: Services, campaign: Campaign, scope: Scope) -> str:
+    """The totals as she may see them (bot/domain/scope.py): the owner's, whole; anyone else's, of the
+    groups she runs only, without the owner's commission or another partner's share."""
+    if scope.sees_owner_figures:
+        return await summary_text(svc, campaign)
+    parts = await parts_in_scope(svc.campaigns, scope, campaign)
+    if len(parts) == 1:
+        return await group_summary(svc, parts[0], scope)
+    text = await _drop_summary(svc, campaign, "summary", parts, owner=False)
+    topics = "、".join([f"「{await svc.rooms.topic(p.room_id) or p.room_id}」" for p in parts])
+    return f"{text.rstrip()}\n（只含{topics}）" + await own_shares_text(svc, campaign, scope)
+
+
+async def _drop_summary(svc: Services, campaign: Campaign, template: str, parts: list[Campaign] | None = None,
+                        *, owner: bool = True) -> str:
+    """The drop's totals, then each group's: every part, or `parts` (without the commission unless `owner`)."""
     products = await svc.campaigns.products(campaign.id)
-    parts = await svc.campaigns.parts(campaign)
+    parts = parts or await svc.campaigns.parts(campaign)
     by_part = [(part, *await svc.orders.totals(part.id, products)) for part in parts]
     totals = [_summed(p, [t for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id])
               for p in products]
@@ -66,7 +82,7 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
     head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=campaign_commission(campaign, totals),
+                                commission_cents=campaign_commission(campaign, totals) if owner else 0,
                                 waitlist=await waitlist_totals(svc, campaign, products, parts))
     lines = [head, "", f"分群（{len(parts)}个群）："]
     for part, part_totals, part_buyers in by_part:
@@ -134,11 +150,12 @@ async def close_notice(svc: Services, campaign: Campaign) -> str:
 
 
 async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
-                         closed_by: str | None = None) -> list[Outgoing]:
+                         closed_by: Scope | None = None) -> list[Outgoing]:
     """Closes inside the caller's transaction; returns the notices to post after commit.
 
     Each group gets the close notice; the totals with money, commission and the
-    lines to check go privately to the group's owner (and to the admin who closed it).
+    lines to check go privately to the group's owner, and the admin or partner who
+    closed it gets them as her scope shows them (her groups, no commission).
     A drop sold in several groups closes in all of them at once, with one set of totals."""
     parts = [campaign] if campaign.drop_id is None else \
         [p for p in await svc.campaigns.parts(campaign) if p.is_open]
@@ -166,10 +183,11 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
                                   room_id=part.room_id))
     closed = await svc.campaigns.get(campaign.id)
     assert closed is not None
-    totals = await summary_text(svc, closed)
     owner = await svc.rooms.owner(campaign.room_id)
-    for member in dict.fromkeys(m for m in (owner, closed_by) if m):
-        posts.append(Outgoing(text=totals, to=member))
+    if owner is not None:
+        posts.append(Outgoing(text=await summary_text(svc, closed), to=owner))
+    if closed_by is not None and closed_by.member_id != owner:
+        posts.append(Outgoing(text=await summary_for(svc, closed, closed_by), to=closed_by.member_id))
     return posts
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain.money.ledger import Balance, balance
@@ -220,6 +220,12 @@ class Reports:
     members: MemberList
     partners: tuple[PartnerRow, ...] = ()
     groups: dict[str, str] = field(default_factory=dict)  # a drop's rooms → group name
+    # False: made for an admin or partner (bot/domain/scope.py), who never sees the owner's commission.
+    for_owner: bool = True
+
+    def seen_by(self, member_id: str) -> Reports:
+        """What an admin or partner may see of these reports: no commission, only her own share."""
+        return replace(self, partners=tuple(r for r in self.partners if r.member_id == member_id), for_owner=False)
 
     def group_of(self, campaign: Campaign) -> str:
         """The group name of a part of a drop sold in several groups; '' for a one-group campaign."""

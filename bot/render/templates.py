@@ -67,6 +67,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "restock": ("补货", "有货"),
 }
 
+# Kinds whose text is the owner's own (her totals, privately): only she may change them, never an
+# admin or partner of one of her groups (bot/domain/scope.py).
+OWNER_KINDS = frozenset({"summary"})
+
 # What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
 LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
             "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
