@@ -38,7 +38,7 @@ def _days(args: str) -> int | None:
     return days if days is not None and 1 <= days <= MAX_DAYS else None
 
 
-@router.command("统计", "stats", admin_only=True, help="/统计 [天数]")
+@router.command("统计", "stats", admin_only=True, help="/统计 [天数] 近30天（或N天）的团数、人数、金额、复购率")
 async def stats_command(ctx: Context, args: str) -> None:
     days = _days(args)
     if days is None:
