@@ -41,21 +41,20 @@ async def my_orders(ctx: Context) -> bool:
             if not order.items and not waiting:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
-            paid = state is not None and state.paid_cents >= order.amount_cents
+            owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
             collected = state is not None and state.collected_at is not None
             if campaign.is_open:
                 status = "进行中"
-            elif collected and (paid or not ctx.private):
-                # Finished. Collected but not paid stays in her private list: she still owes it. (In the
-                # group it goes like a paid one: whether she has paid is between her and the owner.)
+            elif collected and (owes.net_cents == 0 or not ctx.private):
+                # Finished. Collected but not settled stays in her private list: she still owes it (or is
+                # owed). In the group it goes like a settled one: money is between her and the owner.
                 continue
             elif collected:
-                status = "已取货，未付"
+                status = f"已取货，{paid_text(owes)}"
             else:
                 code = state.pickup_code if state is not None and state.pickup_code else None
                 pickup = f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
-                owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
                 status = f"{paid_text(owes)}，{pickup}" if ctx.private else pickup
             if waiting:
                 status += f"，候补中：{waiting}"

@@ -63,7 +63,10 @@ async def test_an_order_collected_but_not_paid_stays_in_her_private_list(bot: Ha
     # In the group it says nothing about money: collected is finished there, paid or not.
     await bot.say("wx_zhang", "我的订单")
     assert bot.texts()[-1] == "@张三 你在本群还没有进行中或待取货的订单。"
-    await bot.say("wx_owner", "/已付 @张三", mentions=("wx_zhang",))
+    await bot.say("wx_owner", "/已付 @张三 20", mentions=("wx_zhang",))
+    await bot.say("wx_zhang", "我的订单", room=None)
+    assert bot.private("wx_zhang")[-1] == "你的订单：\n【周六水果团】草莓×2，¥60，已取货，已付¥20，还差¥40"
+    await bot.say("wx_owner", "/已付 @张三 40", mentions=("wx_zhang",))
     await bot.say("wx_zhang", "我的订单", room=None)
     assert bot.private("wx_zhang")[-1] == "你还没有进行中或待取货的订单。"
 
