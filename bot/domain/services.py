@@ -78,6 +78,8 @@ class Services:
                    history=BookRepo(db))
 
     def export_folder(self) -> Path:
+        """Where /导出 writes: the setting, else exports/ beside the database (a temporary folder for
+        an in-memory one)."""
         if self.settings.export_dir is not None:
             return self.settings.export_dir
         if self.db.path == ":memory:":
