@@ -235,6 +235,12 @@ async def remind_command(ctx: Context, args: str) -> None:
     posts = [post for part in parts for post in await reminder_posts(ctx.svc, part)]
     if not posts:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
+        return
     ctx.replies.extend(posts)
+    if len(parts) > 1:
+        # Her one line for every group reminded (the router's confirmation names one group only).
+        people = sum(len(p.mentions) for p in posts)
+        groups = "、".join([await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in parts])
+        ctx.reply(f"✅ 已提醒{people}人取货：{groups}")
 
 

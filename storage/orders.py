@@ -271,6 +271,16 @@ class OrderRepo:
             (campaign_id,))
         return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
+    async def waiting_untold(self, campaign_id: int, now: datetime) -> list[tuple[str, int, int]]:
+        """(member, product id, qty) still waiting at the close and not yet told they got nothing;
+        from now on they count as told."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, product_id, qty FROM waitlist WHERE campaign_id = ? AND qty > 0 AND told_at IS NULL "
+            "ORDER BY id", (campaign_id,))
+        self.db.write("UPDATE waitlist SET told_at = ? WHERE campaign_id = ? AND told_at IS NULL",
+                      (ts(now), campaign_id))
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     # -- the owner's check list ---------------------------------------------------
 
     async def add_unreadable(self, campaign_id: int, member_id: str, name: str, text: str, reason: str,
