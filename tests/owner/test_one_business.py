@@ -81,3 +81,12 @@ async def test_the_digest_shows_a_drop_once_with_each_group(bot: Harness) -> Non
     assert digest.split("\n")[1:5] == ["【锦绣1群、锦绣2群】", "「周六水果团」进行中：3人下单，¥140",
                                        "  · 锦绣1群：2人，¥85", "  · 锦绣2群：1人，¥55"]
     assert digest.count("周六水果团") == 1
+
+
+async def test_a_partner_is_named_from_the_private_chat(bot: Harness) -> None:
+    await _drop(bot, close=False)
+    assert await owner(bot, "/合伙人 添加 李四 2群 佣金10%") == (
+        "✅ 李四 是「锦绣2群」的合伙人了，分润10%（按这个群的销售额）；她可以管理这个群的团，私聊 /汇总 只看到这个群的数字。")
+    assert await bot.svc.rooms.partners("r2") == [("wx_li", 1000)] and await bot.svc.rooms.partners("r1") == []
+    assert (await owner(bot, "/合伙人 添加 某某 1群 佣金10%")).startswith("没有找到「某某」")
+    assert await bot.svc.rooms.partners("r1") == []
