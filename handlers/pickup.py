@@ -10,10 +10,24 @@ from enum import Enum
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.domain.partners import runs_whole_drop
-from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
+from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
+from bot.domain.pickup import (
+    FIRST_CODE,
+    after_drop_parts,
+    after_drop_target,
+    batches,
+    buyers,
+    codes_in_use,
+    group_labels,
+    items_text,
+    reminder_posts,
+    uncollected,
+)
+from bot.domain.reports import pickup_point
+from bot.domain.scope import parts_in_scope
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
+from bot.parsing.textnorm import nfkc
 from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
 from bot.render.templates import when
 from storage.outbox import notified
@@ -28,7 +42,8 @@ async def after_drop_campaign(ctx: Context) -> Campaign | None:
         ctx.reply(why)
     return campaign
 
-@router.command("到货", "arrived", admin_only=True, whole_drop=True, help="/到货 [自提点] [时间]")
+@router.command("到货", "arrived", admin_only=True, whole_drop=True,
+                help="/到货 [自提点] [时间] 发到货通知，每位买家一个取货码")
 async def arrived_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
@@ -36,11 +51,12 @@ async def arrived_command(ctx: Context, args: str) -> None:
     # "/到货 东门 明天 9:00" names a date; the notice is reread later.
     given = resolve_day_words(args.strip(), ctx.now)
     # A drop sold in several groups arrives in all of them at once (each at its own pickup point),
-    # unless she runs only this group of it.
+    # or in those of its groups she runs.
     parts = [campaign]
-    if campaign.drop_id is not None and await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
-        parts = [p for p in await ctx.svc.campaigns.parts(campaign) if p.status == "closed"]
-    results = [(part, await _arrive(ctx, part, given)) for part in parts]
+    if campaign.drop_id is not None:
+        parts = [p for p in await parts_in_scope(ctx.svc.campaigns, ctx.scope, campaign) if p.status == "closed"]
+    used = await codes_in_use(ctx.svc, campaign)  # one set for the whole drop: a code names one buyer
+    results = [(part, await _arrive(ctx, part, given, used)) for part in parts]
     told = [part for part, result in results if result is _Arrival.TOLD]
     if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):
         # A notice still queued (WeChat's pace) or given up on has not reached its buyers: she should know.
@@ -65,7 +81,7 @@ class _Arrival(Enum):
     NO_ORDERS = "no orders"
 
 
-async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
+async def _arrive(ctx: Context, campaign: Campaign, given: str, used: set[str]) -> _Arrival:
     """Marks one group's part arrived and posts its pickup notice there, to whoever has not had it.
 
     A second /到货 (typed twice, or from her private chat after the group's) would @ every buyer again;
@@ -85,7 +101,6 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         orders = [o for o in orders if o.member_id not in existing or not existing[o.member_id].pickup_code]
     if not orders:
         return _Arrival.TOLD_BEFORE
-    used = {f.pickup_code for f in existing.values() if f.pickup_code}
     next_code = FIRST_CODE
     entries: list[dict[str, str]] = []
     for order in orders:
@@ -98,12 +113,26 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
         entries.append({"name": order.name, "goods": items_text(order), "code": code})
     parts = batches(entries, [o.member_id for o in orders])
+    # A notice after the first one names what changed, so nobody takes it for the same notice again.
+    told_before = any(f.pickup_code for f in existing.values())
+    changed = _what_changed(campaign.pickup or "", place) if moved and told_before else ""
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = await svc.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
-                                    part=part, parts=len(parts))
+                                part=part, parts=len(parts), changed=changed, was=campaign.pickup or "")
         # Her notified_at is set when this part is delivered, not now.
         ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))
     return _Arrival.TOLD
+
+
+def _what_changed(was: str, now: str) -> str:
+    """`自提地点有变` / `自提时间有变` / both, between the pickup line before and the one given now."""
+    if not was:
+        return "自提地点定了"
+    place_was, place_now = pickup_point(was), pickup_point(now)
+    rest_was, rest_now = was.removeprefix(place_was).strip(), now.removeprefix(place_now).strip()
+    if place_was != place_now and rest_was != rest_now and rest_now:
+        return "自提地点和时间有变"
+    return "自提地点有变" if place_was != place_now else "自提时间有变"
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:
@@ -118,54 +147,88 @@ async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) 
     return f"✅ 已核销 {name}：{items_text(order)}"
 
 
-@router.command("核销", "collect", admin_only=True, help="/核销 取货码")
-async def collect_code_command(ctx: Context, args: str) -> None:
-    code = args.strip()
-    if not code:
-        ctx.reply("用法：/核销 取货码（取货码见到货通知）")
+async def _collect_named(ctx: Context, args: str, usage: str) -> None:
+    """/核销 101 102 115, /已取 张三, /已取 @李四: every code or person named is ticked off, each
+    with its own line; a code or name that fits nobody (or several) says so and ticks off nothing."""
+    if not args.strip() and not ctx.msg.mentions:
+        ctx.reply(usage)
         return
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    state = await ctx.svc.fulfilment.by_code(campaign.id, code)
-    if state is None:
-        ctx.reply(f"「{campaign.title}」没有取货码 {code}。")
-        return
-    name = await ctx.svc.rooms.name_of(ctx.room_id, state.member_id)
-    ctx.reply(await _collect(ctx, campaign, state.member_id, name))
-
-
-@router.command("已取", "picked", admin_only=True, help="/已取 @某人")
-async def collected_command(ctx: Context, args: str) -> None:
-    if not ctx.msg.mentions:
-        ctx.reply("用法：/已取 @某人（要真的@到人）")
-        return
-    campaign = await after_drop_campaign(ctx)
-    if campaign is None:
-        return
-    lines = [await _collect(ctx, campaign, m, await ctx.svc.rooms.name_of(ctx.room_id, m)) for m in ctx.msg.mentions]
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
+    people = [Person(m, await ctx.svc.rooms.name_of(ctx.room_id, m), ctx.room_id) for m in ctx.msg.mentions]
+    words = nfkc(args)
+    for p in people:
+        words = words.replace("@" + p.name, " ")
+    words = words.strip()
+    lines: list[str] = []
+    rooms = [p.room_id for p in parts]
+    buyers_of = {o.member_id for part in parts for o in await buyers(ctx.svc, part)}
+    # Several codes or names at once; a name with a space in it ("Amy Wang") is tried whole first.
+    tokens = words.split()
+    if len(tokens) > 1 and not all(t.isdigit() for t in tokens):
+        whole = await find_person(ctx.svc, ctx.msg.sender.id, words, rooms, parts, prefer=buyers_of)
+        tokens = [words] if isinstance(whole, Person) else tokens
+    for token in tokens:
+        found = await find_person(ctx.svc, ctx.msg.sender.id, token, rooms, parts, prefer=buyers_of)
+        if isinstance(found, Person):
+            people.append(found)
+        elif isinstance(found, Ambiguous):
+            lines.append(await which_one(ctx.svc, ctx.msg.sender.id, found, "/已取 1", ctx.now))
+        elif token.isdigit():
+            lines.append(f"「{campaign.title}」没有取货码 {token}。")
+        else:
+            lines.append(not_found(token))
+    by_room = {p.room_id: p for p in parts}
+    done: set[str] = set()
+    for person in people:
+        if person.member_id in done:
+            continue
+        done.add(person.member_id)
+        lines.append(await _collect(ctx, by_room.get(person.room_id, campaign), person.member_id, person.name))
     ctx.reply("\n".join(lines))
 
 
-@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货")
+@router.command("核销", "collect", admin_only=True, whole_drop=True,
+                help="/核销 101 102 按取货码核销（可以一次写几个）")
+async def collect_code_command(ctx: Context, args: str) -> None:
+    await _collect_named(ctx, args, "用法：/核销 取货码（取货码见到货通知，可以一次写几个：/核销 101 102）")
+
+
+@router.command("已取", "picked", admin_only=True, whole_drop=True, help="/已取 张三 按名字、门牌号或序号核销")
+async def collected_command(ctx: Context, args: str) -> None:
+    await _collect_named(ctx, args, "用法：/已取 张三（群昵称、门牌号 3-502、取货码或 /未取 的序号；群里也可以@她）")
+
+
+@router.command("未取", "uncollected", admin_only=True, whole_drop=True, help="/未取 谁还没取货（带序号和取货码）")
 async def uncollected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    missing = await uncollected(ctx.svc, campaign)
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
+    labels = await group_labels(ctx.svc, parts)
+    missing = [(part, order, code) for part in parts for order, code in await uncollected(ctx.svc, part)]
     if not missing:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
+    await remember_list(ctx.svc, ctx.msg.sender.id, [(p.room_id, o.member_id) for p, o, _ in missing], ctx.now)
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
-    lines += [f"{o.name} 取货码{code}：{items_text(o)}" for o, code in missing]
+    for i, (part, order, code) in enumerate(missing, 1):
+        if labels[part.id] and (i == 1 or missing[i - 2][0] is not part):
+            lines.append(f"【{labels[part.id]}】")
+        lines.append(f"{i}. {order.name} 取货码{code}：{items_text(order)}")
+    lines.append("核销：/核销 取货码，或 /已取 序号")
     ctx.reply("\n".join(lines))
 
 
-@router.command("提醒取货", "remind", admin_only=True, help="/提醒取货 [时间]")
+@router.command("提醒取货", "remind", admin_only=True, whole_drop=True,
+                help="/提醒取货 [今天 18:00] 提醒还没取货的人（不写时间就是现在）")
 async def remind_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
     if args.strip():
         try:
             split = split_when(args, ctx.now)
@@ -173,19 +236,26 @@ async def remind_command(ctx: Context, args: str) -> None:
             ctx.reply(f"没有安排：{exc}。")
             return
         if split is not None and split[0] <= ctx.now:
-            ctx.reply(f"没有安排：{past_reason(split[0])}。")
+            ctx.reply(f"没有安排：{past_reason(split[0], args)}。")
             return
         if split is None:
             ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")
             return
-        sid = await ctx.svc.schedules.add(ctx.room_id, "pickup_reminder", split[0], {"campaign_id": campaign.id},
-                                          ctx.msg.sender.id, ctx.now)
+        ids = [await ctx.svc.schedules.add(part.room_id, "pickup_reminder", split[0], {"campaign_id": part.id},
+                                           ctx.msg.sender.id, ctx.now) for part in parts]
         ctx.deadlines_changed = True
-        ctx.reply(f"📅 已安排 #{sid}：{when(split[0])} 提醒还没取货的人。")
+        where = f"（{len(parts)}个群）" if len(parts) > 1 else ""
+        ctx.reply(f"📅 已安排 #{'、#'.join(map(str, ids))}：{when(split[0])} 提醒还没取货的人{where}。")
         return
-    posts = await reminder_posts(ctx.svc, campaign)
+    posts = [post for part in parts for post in await reminder_posts(ctx.svc, part)]
     if not posts:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
+        return
     ctx.replies.extend(posts)
+    if len(parts) > 1:
+        # Her one line for every group reminded (the router's confirmation names one group only).
+        people = sum(len(p.mentions) for p in posts)
+        groups = "、".join([await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in parts])
+        ctx.reply(f"✅ 已提醒{people}人取货：{groups}")
 
 

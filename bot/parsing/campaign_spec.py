@@ -284,6 +284,40 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     )
 
 
+def refusal(head: str, problems: tuple[str, ...], tail: str = "") -> str:
+    """`没有开团：…。请改好后重发。`: one problem inline, several one a line."""
+    if len(problems) == 1:
+        return f"{head}：{problems[0]}。{tail}"
+    return f"{head}：\n" + "\n".join(f"· {p}" for p in problems) + (f"\n{tail}" if tail else "")
+
+
+def product_problems(spec: CampaignSpec) -> tuple[str, ...]:
+    """What makes the products unsellable as written, one line each: the opening is refused, since
+    each of these would take orders the owner never meant (a free box, a product nobody can get,
+    "草莓2盒" when two products are called 草莓)."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}  # names without a code
+    codes: dict[str, str] = {}
+    for p in spec.products:
+        if p.price_cents == 0:
+            problems.append(f"「{p.name}」的价格是0元，请写上价格（例如 {p.name} 30元/{p.unit or '份'}）")
+        if p.stock == 0:
+            problems.append(f"「{p.name}」限量0{p.unit or ''}，谁也订不到（不限量就不写限量）")
+        if p.limit == 0:
+            problems.append(f"「{p.name}」限购0{p.unit or ''}，谁也订不到（不限购就不写限购）")
+        # Two sizes of one fruit may share a name when each has its code (A. 草莓, B. 草莓): "A2" tells them apart.
+        key = key_of(p.name) if p.code is None else ""
+        if key and key in seen:
+            problems.append(f"有两个商品都叫「{p.name}」，团员写「{p.name}2{p.unit or '份'}」分不清是哪个，"
+                            "请给它们不同的名字（例如 大果、中果），或编号（A. B.）")
+        seen.setdefault(key, p.name)
+        if p.code is not None and p.code in codes:
+            problems.append(f"「{codes[p.code]}」和「{p.name}」的编号都是 {p.code}，请改成不同的编号")
+        if p.code is not None:
+            codes.setdefault(p.code, p.name)
+    return tuple(problems)
+
+
 _DEADLINE_IN_TEXT = re.compile(r"(.*?)(?:截单|截止)")
 
 
@@ -324,3 +358,24 @@ def _name_from_title(title: str) -> str:
     name = _NAME_PREFIX.sub("", nfkc(title)).strip()
     name = re.split(r"\s|[¥￥\d]", name)[0] if name else ""
     return name or title.strip()
+
+
+# Every kind of line /开团 reads, as /帮助 开团 explains it and the owner's /帮助 shows it worked: (an
+# example, what it means). tests/chat/test_help.py opens a campaign from all the examples at once and
+# checks every line was read as said here.
+OPEN_LINES: tuple[tuple[str, str], ...] = (
+    ("/开团 周六水果团", "第一行：/开团 和团名"),
+    ("A. 丹东草莓 30元/盒 限量50 限购3",
+     "商品：名称 价格/单位，一行一个。价格也可以写 ¥30、30/盒、30元一盒；前面的 A. 是编号（团员可以发 A2）；"
+     "限量50：一共只卖50盒，卖完的登记候补；限购3：每人最多3盒"),
+    ("B. 砂糖橘 25元/箱 佣金5%", "商品后面的 佣金5%：这个商品的团长佣金（只私聊给你看）"),
+    ("截单 11-21 20:00", "截单时间：到点自动截单，各群收到截单通知（也可以写 明天 20:00、今晚8点）"),
+    ("自提 东门快递柜 11-22 09:00-12:00", "自提点和时间，写进开团通知和到货通知（明天、周六 会换成日期）"),
+    ("成团 10人", "满10人成团（或 成团 20盒 按数量）：截单时不够就不发货，谁都不用付"),
+    ("限购 2", "单独一行：每个商品每人最多2份（商品行自己写了限购的不变）"),
+    ("佣金 10%", "单独一行：整个团的团长佣金（只私聊给你看）"),
+    ("播报 每20单", "跟团播报：每多20人下单在群里报一次进度（或 播报 12:00 18:00 到点报）"),
+    ("问 草莓甜吗 答 丹东99草莓，糖度12以上，不甜包退", "质量问答：群友问到时自动用你的话回答"),
+    ("群 1群 2群", "同一个团在几个群一起卖（/群 的编号或群名，或 群 全部）：限量和限购各群共用；"
+                  "某个群自己的自提点写 自提 2群 南门驿站"),
+)

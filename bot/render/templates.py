@@ -17,7 +17,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    BytecodeCache,
+    FileSystemLoader,
+    FunctionLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -67,9 +75,14 @@ KINDS: dict[str, tuple[str, ...]] = {
     "restock": ("补货", "有货"),
 }
 
+# Kinds whose text is the owner's own (her totals, privately): only she may change them, never an
+# admin or partner of one of her groups (bot/domain/scope.py).
+OWNER_KINDS = frozenset({"summary"})
+
 # What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
 LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
-            "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
+            "live.minutes_left 距截单分钟（{{ live.minutes_left | duration }} 写成「11小时58分钟」）；"
+            "live.progress 成团进度（.have .need .unit .short 还差）")
 
 
 def variables_of(kind: str) -> str:
@@ -95,6 +108,20 @@ def money(cents: int | None) -> str:
         return "未定价"
     yuan, fen = divmod(int(cents), 100)
     return f"¥{yuan}" if fen == 0 else f"¥{yuan}.{fen:02d}"
+
+
+def duration(minutes: int | None) -> str:
+    """Minutes as people say them: `25分钟`, `11小时58分钟`, `2天3小时` (never `718分钟`)."""
+    if minutes is None:
+        return ""
+    minutes = max(int(minutes), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时" if hours else f"{days}天"
+    if hours:
+        return f"{hours}小时{mins}分钟" if mins else f"{hours}小时"
+    return f"{mins}分钟"
 
 
 def when(value: datetime | None, now: datetime | None = None) -> str:
@@ -136,11 +163,23 @@ class _Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+@dataclass(frozen=True)
+class TemplateFailure:
+    """An owner's template that failed on real data: the owner is told once (bot/app/faults.py)."""
+
+    room_id: str
+    kind: str
+    error: str
+    fallback: bool  # the default text was used instead; False: nothing was posted
+
+
 class Templates:
-    def __init__(self, folder: Path | None = None) -> None:
-        """`folder`: another set of default templates (tests); the packaged ones otherwise."""
+    def __init__(self, folder: Path | None = None, bytecode_cache: BytecodeCache | None = None) -> None:
+        """`folder`: another set of default templates (tests); the packaged ones otherwise.
+        `bytecode_cache`: compiled templates shared with other instances (the tests build hundreds)."""
         self.env = _Sandbox(
             loader=FileSystemLoader(str(folder)) if folder is not None else FunctionLoader(_packaged),
+            bytecode_cache=bytecode_cache,
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -149,19 +188,40 @@ class Templates:
         )
         self.env.filters["money"] = money
         self.env.filters["when"] = when
+        self.env.filters["duration"] = duration
         self._overrides: dict[tuple[str, str], str] = {}
         self._compiled: dict[tuple[str, str], Template] = {}
         self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
+        # Owners' templates that failed on real data, not yet reported; each is reported once until it
+        # is changed (reported again after a restart, at most once).
+        self._failures: list[TemplateFailure] = []
+        self._reported: set[tuple[str, str]] = set()
 
     # -- owner templates -------------------------------------------------------
 
     def set_override(self, room_id: str, kind: str, text: str) -> None:
         self._overrides[(room_id, kind)] = text
         self._compiled.pop((room_id, kind), None)
+        self._reported.discard((room_id, kind))
 
     def clear_override(self, room_id: str, kind: str) -> None:
         self._overrides.pop((room_id, kind), None)
         self._compiled.pop((room_id, kind), None)
+        self._reported.discard((room_id, kind))
+
+    @property
+    def has_failures(self) -> bool:
+        return bool(self._failures)
+
+    def take_failures(self) -> list[TemplateFailure]:
+        """Owners' templates that failed since the last call, each one once until it is changed."""
+        failures, self._failures = self._failures, []
+        return failures
+
+    def _failed(self, room_id: str, kind: str, exc: BaseException, fallback: bool) -> None:
+        if (room_id, kind) not in self._reported:
+            self._reported.add((room_id, kind))
+            self._failures.append(TemplateFailure(room_id, kind, f"{type(exc).__name__}: {exc}"[:120], fallback))
 
     def override(self, room_id: str, kind: str) -> str | None:
         return self._overrides.get((room_id, kind))
@@ -206,6 +266,7 @@ class Templates:
                 return template.render(**context).strip("\n")
             except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
                 log.error("group %s: owner template %s failed (%s)", room_id, kind, exc)
+                self._failed(room_id, kind, exc, fallback)
                 if not fallback:
                     raise RenderError(f"template {kind} failed: {exc}") from exc
         try:
@@ -256,15 +317,17 @@ def sample_context(kind: str) -> dict[str, Any]:
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
-        "my_orders": {"name": "张三", "total_cents": 6000, "orders": [
+        "my_orders": {"name": "张三", "total_cents": 6000, "private": False, "orders": [
             {"title": campaign.title, "state": "已付，待取货（取货码101）", "order": MemberOrder(
                 "wx_zhang", "张三", "3-502 张三", (OrderItem(products[0], 2),))}]},
-        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1,
+        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1, "changed": "",
+                          "was": "",
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
-        "help": {"sections": [{"title": "团员", "lines": ["复制接龙，在最后加一行"]},
-                              {"title": "开团与汇总", "lines": ["/开团 标题 + 每行一个商品"]}]},
+        "help": {"sections": [{"title": "怎么下单", "lines": ["复制接龙，在最后加一行"]},
+                              {"title": "开团、截单与汇总", "lines": ["/开团 标题 + 每行一个商品"]}],
+                 "example": "/开团 周六水果团\n草莓 30元/盒"},
         "welcome": {"example": "丹东草莓1盒"},
     }
     return {**common, **extra.get(kind, {})}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.harness import FRUIT, Harness
+from tests.harness import FRUIT, Harness, OpenBot
 
 
 async def test_open_announces_and_posts_the_list_to_copy(bot: Harness) -> None:
@@ -142,10 +142,14 @@ async def test_owner_adds_and_removes_an_admin_by_mention(bot: Harness) -> None:
     assert bot.private()[-1] == "王姐(团长)是群主，不能移除"
 
 
-async def test_admin_command_needs_a_real_mention(bot: Harness) -> None:
-    await bot.say("wx_owner", "/管理员 添加 @李四")  # typed, not a WeChat mention
-    assert bot.private()[-1].startswith("用法：/管理员 添加 @某人")
-    assert not await bot.svc.rooms.is_admin("r1", "wx_li")
+async def test_admin_command_names_a_member_without_a_mention(bot: Harness) -> None:
+    await bot.say("wx_owner", "/管理员 添加 @李四")  # typed, not a WeChat mention: the one 李四 of the group
+    assert bot.private()[-1] == "已添加管理员：李四"
+    assert await bot.svc.rooms.is_admin("r1", "wx_li")
+    await bot.say("wx_owner", "/管理员 添加 某某")
+    assert bot.private()[-1].startswith("没有找到「某某」。可以写群昵称")
+    await bot.say("wx_owner", "/管理员 添加")
+    assert bot.private()[-1].startswith("用法：/管理员 添加 张三")
 
 
 async def test_help_and_unknown_command(bot: Harness) -> None:
@@ -161,12 +165,12 @@ async def test_help_and_unknown_command(bot: Harness) -> None:
     assert bot.texts()[-1] == "没有 /飞 这个命令，发 /帮助 查看可用命令。"
 
 
-async def test_restart_keeps_the_book(bot: Harness) -> None:
+async def test_restart_keeps_the_book(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒")
-    await bot.db.close()
-    again = await Harness.create(bot.db.path)  # type: ignore[arg-type]
-    bot.db = again.db  # the fixture closes the reopened database
+    await bot.close()
+    again = await open_bot()
     again.now = bot.now + timedelta(minutes=1)
     await again.say("wx_li", "砂糖橘1箱", msg_id="after-restart")
     assert await again.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}

@@ -458,9 +458,9 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 if line and op is Op.LESS:
                     leftovers.append(Leftover("unread", _text(spans, (t.start, slot.end))))
                     continue
-                if qty.value == 0 and op is Op.SET:
-                    put(Change(Op.CANCEL, p))  # 草莓改成0
-                elif qty.value:
+                if qty.value == 0:
+                    leftovers.append(_zero(spans, (t.start, slot.end), p, op))
+                else:
                     put(Change(op, p, qty.value))
         for source in slot.moved_from:
             source.superseded = True
@@ -481,9 +481,9 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 if problem is not None:
                     leftovers.append(Leftover("how_many", _text(spans, (unsized[0].start, q.end)), product=p,
                                               why=problem))
-                elif q.value == 0 and op is Op.SET:
-                    put(Change(Op.CANCEL, p))
-                elif q.value:
+                elif q.value == 0:
+                    leftovers.append(_zero(spans, (unsized[0].start, q.end), p, op))
+                else:
                     put(Change(Op.SET if line else op, p, q.value))
             else:
                 leftovers.append(_lone_leftover(spans, q, catalog, mentioned, unsized))
@@ -546,9 +546,19 @@ def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: boo
             problem = None if every and q.unit in GENERIC else _quantity_problem(q, p, line, op)
             if problem is not None:
                 leftovers.append(Leftover("how_many", _text(spans, (q.start, q.end)), product=p, why=problem))
-            elif q.value:
+            elif q.value == 0:
+                leftovers.append(_zero(spans, (q.start, q.end), p, op))
+            else:
                 put(Change(op, p, q.value))
     return tuple(left)
+
+
+def _zero(spans: Spans, span: tuple[int, int], product: ProductRef, op: Op) -> Leftover:
+    """草莓0盒 / 草莓改成0: does she cancel it? Asked, never guessed (a stray 0 must not cancel an order)."""
+    text = _text(spans, span)
+    if op is Op.SET:
+        return Leftover("confirm", text, proposal=(Change(Op.CANCEL, product),))
+    return Leftover("unread", text)
 
 
 def _joined_before(a: _Assembly, slot: _Slot) -> list[_Slot]:
