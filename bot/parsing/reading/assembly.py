@@ -543,9 +543,10 @@ def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: boo
                 continue
             targets = (by_unit[0],)
         for p in targets:
-            problem = None if every and q.unit in GENERIC else _quantity_problem(q, p, line, op)
-            if problem is not None:
-                leftovers.append(Leftover("how_many", _text(spans, (q.start, q.end)), product=p, why=problem))
+            problem = None if every and q.unit in GENERIC and q.value is not None \
+                else _quantity_problem(q, p, line, op)
+            if problem is not None or q.value is None:
+                leftovers.append(Leftover("how_many", _text(spans, (q.start, q.end)), product=p, why=problem or ""))
             elif q.value == 0:
                 leftovers.append(_zero(spans, (q.start, q.end), p, op))
             else:
