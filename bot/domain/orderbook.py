@@ -54,7 +54,7 @@ class Outcome:
 
 
 def ref_of(p: Product) -> ProductRef:
-    return ProductRef(p.id, p.name, p.code, p.unit, p.price_cents)
+    return ProductRef(p.id, p.name, p.code, p.unit, p.price_cents, p.aliases)
 
 
 def catalog_of(products: list[Product], aliases: tuple[tuple[str, int], ...] = ()) -> Catalog:

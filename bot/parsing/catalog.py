@@ -47,6 +47,7 @@ class ProductRef:
     code: str | None = None  # a single letter, "A"
     unit: str | None = None
     price_cents: int | None = None
+    aliases: tuple[str, ...] = ()  # the owner's words for it (/别名 油 = 压榨花生油)
 
 
 _OPEN = "(（[【"
@@ -108,6 +109,11 @@ def _aliases(base: str) -> set[str]:
     if len(base) >= 2 and _CJK.match(base[-1]) and base[-1] != "子" and not _NOT_A_PART.match(base[-1]):
         out.add(base[-1] + "子")
     return {a for a in out if a}
+
+
+def name_key(text: str) -> str:
+    """How a product name or an alias is compared: folded (lower case, simplified), no punctuation."""
+    return key_of(fold(text))
 
 
 def _plurals(word: str) -> set[str]:
@@ -214,6 +220,8 @@ class Catalog:
                         put(alias, p.id, _DERIVED)
             for emoji in _own_emoji(p.name):
                 put(emoji, p.id, _OWNER)
+            for word in p.aliases:
+                put(name_key(word), p.id, _OWNER)
         for emoji, said in EMOJI.items():
             wanted = [w for w in said if not w.startswith("-")]
             unwanted = [w[1:] for w in said if w.startswith("-")]
