@@ -85,6 +85,7 @@ def _drop_notes(text: str) -> str:
 _MAX_PARTS = 12
 # A part starting with a unit or a digit would be read inside "2盒装" or a price.
 _NOT_A_PART = re.compile(rf"^(?:{UNITS})|\d")
+_PACK_TAIL = re.compile(rf"^(?:\d|(?:{UNITS})装$)")
 _LATIN_WORD = re.compile(r"[a-z]{3,}")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -98,7 +99,8 @@ def _aliases(base: str) -> set[str]:
     out = {base}
     for i in range(max(1, len(base) - _MAX_TAIL), len(base) - 1):
         tail = base[i:]
-        if len(tail) >= 2 and not tail.isdigit():
+        # Not "10斤装" or "斤装": a pack size members write about any product is no name.
+        if len(tail) >= 2 and not _PACK_TAIL.match(tail):
             out.add(tail)
     if len(base) <= _MAX_PARTS:
         for i in range(len(base) - 1):

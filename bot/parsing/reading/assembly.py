@@ -24,9 +24,9 @@ from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits
 from bot.parsing.reading.change import Change, Item, Op
-from bot.parsing.reading.lexicon import GENERIC
+from bot.parsing.reading.lexicon import COUNTING, GENERIC
 from bot.parsing.reading.spans import CN, Qty, Spans, read_spans
-from bot.parsing.textnorm import lower_same_length
+from bot.parsing.textnorm import fold, lower_same_length
 
 
 class Leftover(NamedTuple):
@@ -94,8 +94,8 @@ _WORD_GOES_ON = re.compile(r"[\u3400-\u9fffa-z]")
 class _Slot:
     """A product mention and what the message does with it, while it is put together."""
 
-    __slots__ = ("cancelled", "each_of", "end", "mention", "moved_from", "moved_to", "op", "qty", "shared_with",
-                 "start", "superseded")
+    __slots__ = ("also", "cancelled", "each_of", "end", "mention", "moved_from", "moved_to", "op", "qty",
+                 "shared_with", "start", "superseded")
 
     def __init__(self, mention: Mention) -> None:
         self.mention = mention
@@ -108,6 +108,7 @@ class _Slot:
         self.moved_from: list[_Slot] = []
         self.each_of: list[_Slot] = []  # 苹果、香蕉各一: the others given this quantity
         self.shared_with: _Slot | None = None  # 苹果香蕉2 without 各: asked
+        self.also = False  # added only by 也 (X也要一份): an addition, unless the message orders others too
 
 
 @dataclass
@@ -148,7 +149,8 @@ def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) ->
         heard = _homophones(spans, catalog, built)
         if heard:
             mentions = tuple(sorted((*spans.mentions, *heard), key=lambda m: m.start))
-            spans = Spans(spans.shown, spans.folded, mentions, spans.qtys, spans.notes, spans.masked, spans.work)
+            spans = Spans(spans.shown, spans.folded, mentions, spans.qtys, spans.notes, spans.masked, spans.work,
+                          spans.packs)
             built = _assemble(spans, catalog, line)
     return _finish(built, catalog, line, max_qty, label)
 
@@ -177,6 +179,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             if pending is not None and _LINK_BEFORE.fullmatch(work[pending.end : tok.start]) \
                     and _fits(pending, tok):
                 _give(a, slot, pending, _op_of(pending_lead, pending))
+                slot.also = _ALSO_ONLY(pending_lead, slot.op)
                 slot.start, slot.end = pending.start, tok.end
                 owner[id(pending)] = slot
                 pending = None
@@ -205,6 +208,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         if open_before:
             slot = a.slots[-1]
             _give(a, slot, qty, _op_of(lead, qty))
+            slot.also = _ALSO_ONLY(lead, slot.op)
             owner[id(qty)] = slot
             if _EACH.search(lead):
                 slot.each_of = _joined_open(a, slot)
@@ -247,6 +251,10 @@ def _fits(qty: Qty, mention: Mention) -> bool:
         return True
     products = mention.choices or (mention.product,)
     return any(unit_fits(qty.unit, p.unit) for p in products)
+
+
+def _ALSO_ONLY(lead: str, op: Op) -> bool:
+    return op is Op.ADD and _ADD.findall(lead) == ["也"]
 
 
 def _op_of(lead: str, qty: Qty) -> Op:
@@ -381,6 +389,11 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         m = slot.mention
         if m.via != "emoji" and m.via != "all" and not m.choices and m.product not in mentioned:
             mentioned.append(m.product)
+    # 面粉要一袋油也来两瓶: 也 joins two products of one order; only alone (X也要一份) does it add.
+    if any(s.also for s in a.slots) and any(s.qty is not None and s.op is Op.SET for s in a.slots):
+        for s in a.slots:
+            if s.also:
+                s.op = Op.SET
     for slot in a.slots:
         m = slot.mention
         if slot.superseded:
@@ -434,7 +447,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         qty = slot.qty
         if slot.shared_with is not None:
             continue
-        targets = [slot, *slot.each_of]
+        targets = [*slot.each_of, slot]
         if qty.too_large:
             continue
         if m.via == "all":
@@ -449,7 +462,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             products = targets_products or [tm.product]
             for p in products:
                 every = m.via == "all" and qty.unit in GENERIC and not qty.fraction
-                problem = None if every else _quantity_problem(qty, p, line, slot.op)
+                problem = None if every else _quantity_problem(qty, p, line, slot.op) or _other_pack(spans, t, slot, p)
                 if problem is not None:
                     leftovers.append(Leftover("how_many", _text(spans, (t.start, slot.end)), product=p, why=problem))
                     continue
@@ -486,7 +499,16 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 else:
                     put(Change(Op.SET if line else op, p, q.value))
             else:
-                leftovers.append(_lone_leftover(spans, q, catalog, mentioned, unsized))
+                ends = [s.end for s in a.slots] + [u.end for u in a.used]
+                floor = max([0, *(e for e in ends if e <= q.start)])
+                word = _unknown_word_before(spans.work, q.start, floor)
+                found, plain = _by_word_and_unit(q, word, catalog)
+                op = Op.LESS if q.op == "-" and not line else Op.ADD if q.op == "+" and not line else Op.SET
+                problem = _quantity_problem(q, found[0], line, op) if plain else "?"
+                if plain and not unsized and problem is None and q.value:
+                    put(Change(op, found[0], q.value))  # 大米一袋油两桶: 油 is the 菜籽油, the one sold by the 桶
+                else:
+                    leftovers.append(_lone_leftover(spans, q, catalog, floor, unsized))
             unsized = []
     for slot in unsized:
         m, text = slot.mention, _text(spans, (slot.start, slot.end))
@@ -529,19 +551,22 @@ def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: boo
         elif catalog.single is not None:
             targets = (catalog.single,)
         else:
-            by_unit = [p for p in catalog.products if q.unit is not None and q.unit not in GENERIC
-                       and unit_fits(q.unit, p.unit)]
-            if len(by_unit) != 1:
+            unknown = _unknown_word_before(spans.work, q.start, 0)
+            found, plain = _by_word_and_unit(q, unknown, catalog)
+            if unknown and not plain:
+                # 丽枝2斤 when only 土豆 is sold by the 斤, 腊肠两袋 at a fruit stall: the word names
+                # nothing the bot knows; what it may be is asked.
+                text = _text(spans, (q.start - len(unknown), q.end))
+                if q.value and not q.fraction and found:
+                    leftovers.append(Leftover("confirm", text, proposal=(Change(op, found[0], q.value),))
+                                     if len(found) == 1 else Leftover("which", text, found, q.value, op))
+                else:
+                    leftovers.append(Leftover("unread", text))
+                continue
+            if len(found) != 1:
                 left.append(q)
                 continue
-            unknown = _unknown_word_before(spans.work, q.start)
-            if unknown:
-                # 丽枝2斤 when only 土豆 is sold by the 斤: the word is not a name the bot knows.
-                text = _text(spans, (q.start - len(unknown), q.end))
-                leftovers.append(Leftover("confirm", text, proposal=(Change(op, by_unit[0], q.value or 0),))
-                                 if q.value and not q.fraction else Leftover("unread", text))
-                continue
-            targets = (by_unit[0],)
+            targets = found
         for p in targets:
             problem = None if every and q.unit in GENERIC and q.value is not None \
                 else _quantity_problem(q, p, line, op)
@@ -576,13 +601,35 @@ def _joined_before(a: _Assembly, slot: _Slot) -> list[_Slot]:
 
 
 def _quantity_problem(qty: Qty, product: ProductRef, line: bool, op: Op) -> str | None:
-    """Why a quantity cannot be booked as written for `product`: a fraction, another unit."""
+    """Why a quantity cannot be booked as written for `product`: a fraction, another unit (鸡蛋30个
+    of a 30枚装 box counts eggs, not boxes)."""
     unit = product.unit or "份"
     if qty.fraction or qty.value is None:
         return f"只能按整{unit}订"
-    if not unit_fits(qty.unit, product.unit):
+    if not unit_fits(qty.unit, product.unit) or (
+            qty.unit in COUNTING and product.unit not in COUNTING and _COUNTED_PACK.search(fold(product.name))):
         return f"{product.name}按{unit}卖"
     return None
+
+
+def _other_pack(spans: Spans, t: _Slot, slot: _Slot, product: ProductRef) -> str | None:
+    """大米5斤装两袋 when the rice comes in 10斤 bags: the pack she wrote is not the one on sale."""
+    if not spans.packs:
+        return None
+    sold = _PACK.search(fold(product.name).replace(" ", ""))
+    if sold is None:
+        return None
+    for start, end in spans.packs:
+        if t.start - 3 <= start and end <= slot.end:
+            written = spans.folded[start:end].replace(" ", "")
+            if written != sold.group(0):
+                return f"这次是{sold.group(0)}的"
+    return None
+
+
+_PACK = re.compile(r"\d+(?:\.\d+)?(?:斤|公斤|kg|千克|克|g|l|升|ml|毫升|个|只|枚|颗|粒|包|袋|片|支|瓶|盒)?装")
+# A pack counted in pieces (30枚装, 6只装, 6個裝): pieces are not packs.
+_COUNTED_PACK = re.compile(r"\d+\s*(?:枚|只|个|颗|粒)装")
 
 
 _UNNAMED = re.compile(r"(改成|改为|换成|改|再来|再加|再要|加|还要|少要|少来|少|减|多写了|写多了|多订了)\s*+$")
@@ -591,6 +638,11 @@ UNNAMED_OPS = {"改成": Op.SET, "改为": Op.SET, "换成": Op.SET, "改": Op.S
 # Words around a quantity that name nothing: 我要2斤, 帮我留2盒, 唔该留返一盒俾我.
 _FILLER = re.compile(r"(?:唔该|麻烦|团长|老板|谢谢|多谢|一下|一共|总共|我|俺|也|还|再|就|先|想|需|要|来|买|订|拿|留|"
                      r"给|俾|帮|请|返|吧|哦|啊|呀|哈|了|的|好|嗯|亲|共|各|都|加|减)++")
+
+
+_FILLER_WORD = "我|俺|也|还|再|就|先|想|需|要|来|买|订|拿|留|给|俾|帮|请|了|的|都|各|共|唔该|麻烦"
+_FILLER_START = re.compile(rf"^(?:{_FILLER_WORD})++")
+_FILLER_END = re.compile(rf"(?:{_FILLER_WORD})++$")
 
 
 def _unnamed_edit(work: str, qty: Qty) -> str | None:
@@ -604,26 +656,25 @@ def _unnamed_edit(work: str, qty: Qty) -> str | None:
     return None
 
 
-def _unknown_word_before(work: str, start: int) -> str:
-    """The Chinese word just before a quantity, when it is not filler: 腊肠 in 腊肠两袋."""
+def _unknown_word_before(work: str, start: int, floor: int) -> str:
+    """The Chinese word just before a quantity (after `floor`, the end of the token before it), when
+    it is not filler: 腊肠 in 腊肠两袋."""
     head = work[:start].rstrip(" ")
     i = len(head)
-    while i > 0 and "\u3400" <= head[i - 1] <= "\u9fff" and len(head) - i < 12:
+    while i > floor and "\u3400" <= head[i - 1] <= "\u9fff" and len(head) - i < 12:
         i -= 1
     word = head[i:]
-    if not word:
+    if not word or _FILLER.fullmatch(word):
         return ""
-    return "" if _FILLER.fullmatch(word) else word
+    # 我要油也来两桶: the word is 油; what is around it is how she asks.
+    return _FILLER_END.sub("", _FILLER_START.sub("", word)) or word
 
 
-def _lone_leftover(spans: Spans, qty: Qty, catalog: Catalog, mentioned: list[ProductRef],
-                   unsized: list[_Slot]) -> Leftover:
+def _lone_leftover(spans: Spans, qty: Qty, catalog: Catalog, floor: int, unsized: list[_Slot]) -> Leftover:
     """A quantity no product took, in a message that names products: 草莓2盒，腊肠两袋; or
     红心柚和香梨写错了，改成3个, where it is one of the products named without a quantity."""
-    start = qty.start
-    work = spans.work
-    while start > 0 and re.match(r"[\u3400-\u9fffa-z]", work[start - 1]):
-        start -= 1
+    word = _unknown_word_before(spans.work, qty.start, floor)
+    start = qty.start - len(word)
     if unsized:
         start = min(start, unsized[0].start)
     text = _text(spans, (start, qty.end))
@@ -632,22 +683,33 @@ def _lone_leftover(spans: Spans, qty: Qty, catalog: Catalog, mentioned: list[Pro
     op = Op.ADD if qty.op == "+" else Op.LESS if qty.op == "-" else Op.SET
     named = [s.mention for s in unsized if _fits(qty, s.mention)]
     choices = tuple(dict.fromkeys(p for m in named for p in (m.choices or (m.product,))))
+    if not choices:
+        choices = _by_word_and_unit(qty, word, catalog)[0]
     if len(choices) == 1:
         return Leftover("confirm", text, proposal=(Change(op, choices[0], qty.value),))
     if choices:
         return Leftover("which", text, choices, qty.value, op)
-    fits = [p for p in catalog.products if qty.unit is not None and qty.unit not in GENERIC
-            and unit_fits(qty.unit, p.unit)]
-    others = [p for p in fits if p not in mentioned] or fits
-    if others:
-        return Leftover("which", text, tuple(others), qty.value, op)
     return Leftover("unread", text)
+
+
+def _by_word_and_unit(qty: Qty, word: str, catalog: Catalog) -> tuple[tuple[ProductRef, ...], bool]:
+    """The products a quantity no product took may be for, from its unit and the unknown word before
+    it; and whether the word plainly names the one it found (油 for 菜籽油 when only it comes by the 桶).
+    A word sharing no character with a product is no product of this campaign (腊肠 at a fruit stall)."""
+    fits = tuple(p for p in catalog.products if qty.unit is not None and qty.unit not in GENERIC
+                 and unit_fits(qty.unit, p.unit))
+    if not word:
+        return fits, False
+    chars = set(word)
+    related = tuple(p for p in (fits or catalog.products) if chars & set(fold(p.name)))
+    plain = len(related) == 1 and bool(fits) and chars <= set(fold(related[0].name))
+    return related, plain
 
 
 def _lone_text(spans: Spans, q: Qty) -> str:
     """A lone quantity as she wrote it, with the word before it: 改成3盒, 腊肠两袋, 再加一袋."""
     word = _UNNAMED.search(spans.work[: q.start])
-    start = word.start() if word else q.start - len(_unknown_word_before(spans.work, q.start))
+    start = word.start() if word else q.start - len(_unknown_word_before(spans.work, q.start, 0))
     if not word and spans.work[: q.start].rstrip().endswith(("再", "还")):
         start = spans.work[: q.start].rstrip().__len__() - 1
     return _text(spans, (start, q.end))

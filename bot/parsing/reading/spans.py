@@ -36,7 +36,7 @@ _EN_UNITS = "|".join(ENGLISH_UNITS)
 _EN_NUMS = "|".join(ENGLISH_NUMBERS)
 # The units of one character as one class, tried before the longer ones (公斤, 人份, kg).
 _UNIT_CHARS = "".join(u for u in UNITS.split("|") if len(u) == 1)
-UNIT = rf"(?:公斤|千克|人份|kg|[{_UNIT_CHARS}]|(?<![a-z])(?:{_EN_UNITS})(?![a-z]))"
+UNIT = rf"(?:公斤|千克|人份|毫升|kg|ml|[{_UNIT_CHARS}升]|(?<![a-z])(?:{_EN_UNITS}|l)(?![a-z]))"
 
 # Emoji, their modifiers, joiners and variation selectors decorate a message without changing
 # it: "+1🙏" is "+1". They become blanks, so positions stay aligned.
@@ -66,6 +66,7 @@ class Spans(NamedTuple):
     notes: tuple[tuple[int, int], ...]
     masked: tuple[tuple[int, int], ...]  # never-a-quantity numbers (house numbers stay in the label)
     work: str  # `folded` with notes, mentions and masks blanked: where the words between tokens are read
+    packs: tuple[tuple[int, int], ...] = ()  # pack sizes written (5斤装, 6只装): never quantities
 
 
 # What a product mention becomes in the text the other spans are looked for in: not a
@@ -200,14 +201,14 @@ _AFTER_NUMBER = "|".join((
     rf"月(?:\s*+{NUM}\s*+[日号]?)?",
     r"[日号](?![楼])",
     # pack sizes: 6只装, 5斤装, 12个/盒; about so much: 2斤左右
-    rf"(?:{UNIT}|ml|l|升|毫升)?\s*+装",
+    rf"(?P<pack>(?:{UNIT}|ml|l|升|毫升)?\s*+装)",
     r"(?:个|只|枚|颗|粒|片|袋|包|瓶|支|根|斤)\s*+/\s*+(?:盒|箱|袋|包|份|斤|提|件)",
     rf"(?:{UNIT})?\s*+左右",
     # floors, people, durations, discounts, scores
     r"个?\s*+(?:楼|层|单元|栋|幢|座|次|天|周|年|岁|位|口人|分钟|小时|钟头|折|期|批|届|%|度|号线|人(?!份))",
-    # A unit of weight or volume no product is sold by is a pack size ("500g"), never a
-    # quantity (read_spans keeps those of the catalogue's units).
-    r"(?P<measure>g|克|ml|毫升|l|升|kg|公斤|千克|cm|mm|厘米|寸|米)(?![a-z])",
+    # A size (8寸, 20cm) is never a quantity. A weight or a volume (500g, 2kg, 1.5l) is one in
+    # another unit than the product's, and is asked about.
+    r"(?P<measure>cm|mm|厘米|寸|米)(?![a-z])",
 ))
 # Every mask starts with one of these characters. Python's re tries every branch of an
 # alternation at every position; looking for these first (one character class, scanned
@@ -324,15 +325,17 @@ def read_spans(text: str, catalog: Catalog, max_qty: int) -> Spans:
         refs += codes
         work = _blank(work, [(x.start, x.end) for x in codes], TAKEN)
     units = catalog.units
-    masked = [(m.start(), m.end()) for m in scan(_MASKS, _MASK_STARTS, work) if m.group("measure") not in units
-              # 3块 is money, unless something is sold by the 块 (蛋糕3块); 19块9 is money either way.
-              and not (m.group("kuai") and "块" in units and not m.group("jiao"))]
+    found = [m for m in scan(_MASKS, _MASK_STARTS, work) if m.group("measure") not in units
+             # 3块 is money, unless something is sold by the 块 (蛋糕3块); 19块9 is money either way.
+             and not (m.group("kuai") and "块" in units and not m.group("jiao"))]
+    masked = [(m.start(), m.end()) for m in found]
+    packs = tuple((m.start(), m.end()) for m in found if m.group("pack"))
     work = _blank(work, masked, MASKED)
     qtys = tuple(_qty(m, max_qty) for m in scan(_QTY, _QTY_STARTS, work) if m.group("num") or m.group("hunit"))
     every = mentions + refs if refs else mentions
     if refs:
         every.sort(key=_start)
-    return Spans(shown, folded, tuple(every), qtys, tuple(sorted(notes)), tuple(masked), work)
+    return Spans(shown, folded, tuple(every), qtys, tuple(sorted(notes)), tuple(masked), work, packs)
 
 
 def _start(m: Mention) -> int:
