@@ -25,7 +25,7 @@ from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 _CANCEL_ALL = re.compile(
     r"^(?:我|本人)?(?:的)?(?:订单)?(?:全部|都|全)?(?:取消|不要了|不要啦|退单|退团)(?:订单|了|吧|啦|哈|全部|我的订单)?$"
 )
-_QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有(?!\d)")
+_QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有没")
 _TRAILING_NOISE = re.compile(r"[\s,.!~。，！～、…]+")
 # Reviews, thanks and reports about an earlier order carry quantities too:
 # "上次买的苹果2箱特别脆", "前天那3瓶牛奶收到了".
@@ -135,7 +135,7 @@ def question_for(leftovers: tuple[Leftover, ...], certain: tuple[Change, ...], c
             options.append(Option(intent_of([*certain, change]), name_words(p, lo.choices), p.code, change.label()))
         return choose(lo.text, options)
     if lo.kind == "how_many" and lo.product is not None and all(c.op is Op.SET for c in certain):
-        why = "" if lo.why == "noqty" else lo.why
+        why = "" if lo.why.startswith("noqty") else lo.why
         return how_many(lo.text, lo.product, [Item(c.product, c.qty) for c in certain], why)
     if lo.kind == "confirm" and lo.proposal:
         label = "、".join(c.label() for c in lo.proposal)

@@ -8,7 +8,7 @@ import pytest
 
 from tests.harness import Harness
 
-GROCER = ("/开团 周三粮油团\nA. 压榨花生油 5L 99元/桶\nB. 东北大米 10斤装 60元/袋\nC. 土鸡蛋 30枚装 45元/盒\n"
+GROCER = ("/开团 周三粮油团\nA. 低芥酸菜籽油 5L 99元/桶\nB. 东北大米 10斤装 60元/袋\nC. 土鸡蛋 30枚装 45元/盒\n"
           "D. 手工挂面 12元/把")
 
 
@@ -63,23 +63,23 @@ async def test_a_message_with_a_word_not_understood_books_nothing_and_names_it(b
 
 
 async def test_the_owners_alias_names_her_product_in_orders_and_questions(bot: Harness) -> None:
-    await bot.say("wx_owner", GROCER + "\n问 花生油保质期多久 答 18个月，开封后半年内吃完")
-    await bot.say("wx_owner", "/别名 油 = 压榨花生油")
-    assert bot.private()[-1] == "✅ 好的，群友写「油」就记成压榨花生油 5L（问答里也一样）。"
+    await bot.say("wx_owner", GROCER + "\n问 菜籽油保质期多久 答 18个月，开封后半年内吃完")
+    await bot.say("wx_owner", "/别名 油 = 菜籽油")
+    assert bot.private()[-1] == "✅ 好的，群友写「油」就记成低芥酸菜籽油 5L（问答里也一样）。"
     await bot.say("wx_zhang", "油2桶")
     await bot.say("wx_li", "油能放多久？")
     await bot.settle()
-    assert her(await bot.book(), "wx_zhang") == {"压榨花生油 5L": 2}
+    assert her(await bot.book(), "wx_zhang") == {"低芥酸菜籽油 5L": 2}
     assert "@李四 18个月，开封后半年内吃完" in bot.texts()
     await bot.say("wx_owner", "/别名")
-    assert bot.private()[-1] == "油 = 压榨花生油 5L"
+    assert bot.private()[-1] == "油 = 低芥酸菜籽油 5L"
     await bot.say("wx_owner", "/别名 删除 油")
     assert bot.private()[-1] == "已删除别名「油」"
 
 
 @pytest.mark.parametrize(("command", "answer"), [
-    ("/别名 大米 = 花生油", "「大米」现在指东北大米 10斤装，不能做压榨花生油 5L的别名。"),
-    ("/别名 米 = 酱油", "没有找到商品「酱油」。这个团的商品：压榨花生油 5L、东北大米 10斤装、土鸡蛋 30枚装、手工挂面"),
+    ("/别名 大米 = 菜籽油", "「大米」现在指东北大米 10斤装，不能做低芥酸菜籽油 5L的别名。"),
+    ("/别名 米 = 酱油", "没有找到商品「酱油」。这个团的商品：低芥酸菜籽油 5L、东北大米 10斤装、土鸡蛋 30枚装、手工挂面"),
     ("/别名 12 = 挂面", "别名请用1到12个字，不能只是数字。用法：/别名 油 = 压榨花生油（群友写「油」就是压榨花生油）；"
                         "/别名 查看；/别名 删除 油"),
 ])

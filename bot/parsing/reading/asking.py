@@ -20,7 +20,7 @@ from bot.parsing.reading.change import Item
 from bot.parsing.textnorm import key_of
 
 # More choices than this is no longer a one-word answer: she is asked to name the product.
-MAX_CHOICES = 6
+MAX_CHOICES = 4
 _LETTERS = "ABCDEFGH"
 YES_WORDS = ("对", "是的", "对的", "要", "要的", "嗯", "好", "好的", "可以", "没错", "yes", "y", "ok")
 NO_WORDS = ("不对", "不是的", "不", "否", "错了", "no", "n")
@@ -62,12 +62,19 @@ def choose(leftover: str, readings: Sequence[Reading]) -> Question:
         return confirm(leftover, readings[0].intent, readings[0].words, readings[0].label)
     codes = [r.code for r in readings]
     use_codes = all(codes) and len(set(codes)) == len(codes)
-    keys = [c or "" for c in codes] if use_codes else list(_LETTERS[: len(readings)])
+    keys = [c or "" for c in codes] if use_codes else [_key(i) for i in range(len(readings))]
     choices = tuple(Choice(k, tuple(dict.fromkeys(w for w in r.words if w and w.upper() != k.upper())), r.intent)
                     for k, r in zip(keys, readings, strict=False))
+    if len(readings) > MAX_CHOICES:
+        # More than one word can choose among: she names it (each product's name is a choice's word).
+        return Question(leftover, f"{quoted(leftover)}没看懂：是要哪个商品？请回商品名", choices)
     shown = [f"{k} {r.label or _intent_label(r.intent)}" for k, r in zip(keys, readings, strict=False)]
     options = "、".join(shown[:-1]) + " 还是 " + shown[-1]
     return Question(leftover, f"{quoted(leftover)}是要哪个？{options}？回 {_or(keys)}", choices)
+
+
+def _key(i: int) -> str:
+    return _LETTERS[i] if i < len(_LETTERS) else str(i + 1)
 
 
 def confirm(leftover: str, intent: Intent, words: Sequence[str] = (), label: str = "") -> Question:
@@ -114,7 +121,6 @@ def which_product(leftover: str, products: Sequence[ProductRef], qty: int, *, ac
     readings = [Reading(Intent(action, items=(*with_items, Item(p, qty))), name_words(p, products), p.code,
                         items_label([Item(p, qty)]))
                 for p in products]
-    if 0 < len(readings) <= MAX_CHOICES:
+    if readings:
         return choose(leftover, readings)
-    choices = tuple(Choice(p.code or p.name, r.words, r.intent) for p, r in zip(products, readings, strict=True))
-    return Question(leftover, f"{quoted(leftover)}没看懂：是要哪个商品？请回商品名", choices)
+    return Question(leftover, f"{quoted(leftover)}没看懂：是要哪个商品？请回商品名", ())

@@ -64,16 +64,16 @@ class Reading(NamedTuple):
 # 草莓我也要2盒, 草莓的话要2盒, 草莓改成3盒, 草莓再来1盒, 草莓各2.
 _LINK_AFTER = re.compile(
     r"(?:的话|那个|改成|改为|换成|追加|一共|总共|给我|帮我|俾我|留返|[\s:：=,，、~]|的|我|俺|就|也|还|再|都|先|另外|想|需|要|"
-    r"来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|\ue001)*+"
+    r"来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
 )
-_LINK_BEFORE = re.compile(r"[\s的\ue001]*+")
+_LINK_BEFORE = re.compile(r"[\s的【\[（(\ue001]*+")
 _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
 _EACH = re.compile(r"各|每样|每种|每个")
 _ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
 _LESS = re.compile(r"少|减|多写了|写多了|多订了|多报了|去掉")
 _SET = re.compile(r"改成|改为|换成|改|一共|总共")
 # A correction: what follows replaces what came just before (来四瓶哦不三瓶, 草莓两盒不对三盒).
-_REGRET = r"哦不|噢不|喔不|不对|说错了|写错了|打错了|错了|不不|应该是|更正|我是说"
+_REGRET = r"哦不|噢不|喔不|额不|呃不|啊不|诶不|不对|说错了|写错了|打错了|错了|不不|应该是|更正|我是说"
 _CORRECTION = re.compile(rf"{_REGRET}|不是|改成|改为|换成|改")
 _REGRET_RE = re.compile(_REGRET)
 _CANCEL_AFTER = re.compile(r"^[\s,，]*+(?:那个|的)?\s*+(?:也|都|就|先|还是)?\s*+"
@@ -85,6 +85,8 @@ _IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
 _NOT_BEFORE = re.compile(r"不是\s*+$")
 _ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN_WORD_BEFORE = re.compile(r"[a-z]{3,} ?$")
+_MORE = re.compile(r"再加|再来|再要|还要|多要|多来")
 _LABEL_SPLIT = re.compile(r"[\s,，、;；:：+＋]+")
 _BARE_LEAD = re.compile(r"(?:要|来|订|买|拿|留|各|x)\s*+$")
 # A bare Chinese numeral is a quantity only when it stands alone: 一下, 一起, 张三 are words.
@@ -94,7 +96,7 @@ _WORD_GOES_ON = re.compile(r"[\u3400-\u9fffa-z]")
 class _Slot:
     """A product mention and what the message does with it, while it is put together."""
 
-    __slots__ = ("also", "cancelled", "each_of", "end", "mention", "moved_from", "moved_to", "op", "qty",
+    __slots__ = ("also", "cancelled", "each_of", "end", "mention", "more", "moved_from", "moved_to", "op", "qty",
                  "shared_with", "start", "superseded")
 
     def __init__(self, mention: Mention) -> None:
@@ -109,6 +111,7 @@ class _Slot:
         self.each_of: list[_Slot] = []  # 苹果、香蕉各一: the others given this quantity
         self.shared_with: _Slot | None = None  # 苹果香蕉2 without 各: asked
         self.also = False  # added only by 也 (X也要一份): an addition, unless the message orders others too
+        self.more: list[Qty] = []  # 火龙果4个，再加2个: added to `qty` in the same message
 
 
 @dataclass
@@ -196,7 +199,8 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         open_before = isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev \
             and a.slots[-1].qty is None and _LINK_AFTER.fullmatch(lead) is not None
-        before_next = isinstance(nxt, Mention) and (qty.unit is not None or qty.times) and qty.op is None \
+        before_next = isinstance(nxt, Mention) and qty.op is None \
+            and (qty.unit is not None or qty.times or (qty.bare and not qty.chinese and _latin(spans, nxt))) \
             and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None
         if open_before and before_next:
             assert isinstance(prev, Mention) and isinstance(nxt, Mention)
@@ -223,6 +227,15 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             owner[id(qty)] = slot
             a.corrections += 1
             continue
+        if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
+                and (qty.op == "+" or _MORE.search(lead)) and not before_next and qty.value \
+                and _fits(qty, last.mention):
+            # 火龙果4个，再加2个: more of the product just named.
+            a.used.append(qty)
+            last.more.append(qty)
+            last.end = qty.end
+            owner[id(qty)] = last
+            continue
         if isinstance(prev, Qty) and prev in a.lone and _CORRECTION.search(lead):
             # 来四瓶哦不三瓶: the lone quantity before it is corrected.
             a.lone[a.lone.index(prev)] = qty
@@ -231,13 +244,19 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         if before_next:
             pending, pending_lead = qty, lead
             continue
-        if qty.bare and not _bare_counts(work, qty, lead, nxt, line):
+        if qty.bare and not _bare_counts(work, qty, lead, nxt, line, bool(spans.mentions)):
             continue
         a.lone.append(qty)
     if pending is not None:
         a.lone.append(pending)
     _changes_between_products(a)
     return a
+
+
+def _latin(spans: Spans, m: Mention) -> bool:
+    """A product named in English (2 blueberry): a bare number before it is its quantity."""
+    word = spans.folded[m.start : m.end]
+    return word.isascii() and word.isalpha()
 
 
 def _give(a: _Assembly, slot: _Slot, qty: Qty, op: Op) -> None:
@@ -254,10 +273,15 @@ def _fits(qty: Qty, mention: Mention) -> bool:
 
 
 def _ALSO_ONLY(lead: str, op: Op) -> bool:
-    return op is Op.ADD and _ADD.findall(lead) == ["也"]
+    return op is Op.ADD and _ADD.findall(_ME_TOO.sub("", lead)) == ["也"]
+
+
+_ME_TOO = re.compile(r"[我俺]也")
 
 
 def _op_of(lead: str, qty: Qty) -> Op:
+    # 我也要两串: "me too", her order like the others', not more on top of hers.
+    lead = _ME_TOO.sub("", lead)
     if qty.op == "+":
         return Op.ADD
     if qty.op == "-":
@@ -284,13 +308,17 @@ def _joined_open(a: _Assembly, slot: _Slot) -> list[_Slot]:
     return out[::-1]
 
 
-def _bare_counts(work: str, qty: Qty, lead: str, nxt: Mention | Qty | None, line: bool) -> bool:
+def _bare_counts(work: str, qty: Qty, lead: str, nxt: Mention | Qty | None, line: bool, named: bool) -> bool:
     """A bare number with no product before it: a quantity after 来/要/各 ("来2", "各来一份"),
-    or at the end of a 接龙 line ("3-502 2"); otherwise a word, a name, a label (团员12)."""
+    at the end of a 接龙 line ("3-502 2"), or after a word in English that names nothing here
+    ("Grapes 2": asked about); otherwise a word, a name, a label (团员12)."""
     if qty.chinese and (_WORD_GOES_ON.match(work[qty.end : qty.end + 1])
                         or (_WORD_GOES_ON.match(work[qty.start - 1 : qty.start]) and not _BARE_LEAD.search(lead))):
         return False  # 一下, 一起; 张三, 王二
     if _BARE_LEAD.search(lead):
+        return True
+    at_end = nxt is None and not work[qty.end :].strip(" ,，。.!！~\ue001")
+    if not line and not named and at_end and _LATIN_WORD_BEFORE.search(lead):
         return True
     return line and nxt is None and not work[qty.end :].strip(" ,，。.!！~\ue001")
 
@@ -359,18 +387,22 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
     spans = a.spans
     changes: dict[int, Change] = {}
     order: list[int] = []
+    where: dict[int, int] = {}  # product id -> where in the message it was first changed
+    here = 1 << 30  # where the slot being read starts
     leftovers: list[Leftover] = []
     mentioned: list[ProductRef] = []
     too_large = any(q.too_large for q in (*a.used, *a.lone))
     unsized: list[_Slot] = []  # products named with no quantity and no change
 
-    def put(change: Change) -> None:
+    def put(change: Change, pos: int = -1) -> None:
         nonlocal too_large
+        pos = here if pos < 0 else pos
         pid = change.product.id
         known = changes.get(pid)
         if known is None:
             changes[pid] = change
             order.append(pid)
+            where[pid] = pos
         elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
             # 草莓50盒 草莓60盒 is 110: the sum is bounded too.
             changes[pid] = Change(known.op, known.product, known.qty + change.qty)
@@ -396,6 +428,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 s.op = Op.SET
     for slot in a.slots:
         m = slot.mention
+        here = slot.start
         if slot.superseded:
             continue
         if slot.qty is None:
@@ -457,7 +490,11 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         for t in targets:
             tm = t.mention
             if tm.choices and tm.via != "all":
-                leftovers.append(Leftover("which", _text(spans, (t.start, slot.end)), tm.choices, qty.value, slot.op))
+                choices = tm.choices
+                if tm.via in ("position", "price") and qty.unit not in GENERIC:
+                    # 第七个来一盒 of six, 38.8的来1盒 with nothing at 38.8: among those sold by the 盒.
+                    choices = tuple(p for p in choices if unit_fits(qty.unit, p.unit)) or choices
+                leftovers.append(Leftover("which", _text(spans, (t.start, slot.end)), choices, qty.value, slot.op))
                 continue
             products = targets_products or [tm.product]
             for p in products:
@@ -471,10 +508,11 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 if line and op is Op.LESS:
                     leftovers.append(Leftover("unread", _text(spans, (t.start, slot.end))))
                     continue
-                if qty.value == 0:
+                value = qty.value + sum(q.value or 0 for q in slot.more)
+                if value == 0:
                     leftovers.append(_zero(spans, (t.start, slot.end), p, op))
                 else:
-                    put(Change(op, p, qty.value))
+                    put(Change(op, p, value), t.start)
         for source in slot.moved_from:
             source.superseded = True
     lone = tuple(q for q in a.lone if not q.too_large)
@@ -501,25 +539,30 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             else:
                 ends = [s.end for s in a.slots] + [u.end for u in a.used]
                 floor = max([0, *(e for e in ends if e <= q.start)])
-                word = _unknown_word_before(spans.work, q.start, floor)
+                word = _unknown_word_before(spans.work, q.start, floor) or _unknown_word_after(spans, q)
                 found, plain = _by_word_and_unit(q, word, catalog)
                 op = Op.LESS if q.op == "-" and not line else Op.ADD if q.op == "+" and not line else Op.SET
                 problem = _quantity_problem(q, found[0], line, op) if plain else "?"
                 if plain and not unsized and problem is None and q.value:
-                    put(Change(op, found[0], q.value))  # 大米一袋油两桶: 油 is the 菜籽油, the one sold by the 桶
+                    # 大米一袋油两桶: 油 is the 菜籽油, the one sold by the 桶.
+                    put(Change(op, found[0], q.value), q.start)
                 else:
                     leftovers.append(_lone_leftover(spans, q, catalog, floor, unsized))
             unsized = []
     for slot in unsized:
         m, text = slot.mention, _text(spans, (slot.start, slot.end))
+        if not m.choices and m.product.id in changes:
+            continue  # 汤圆2袋 黑芝麻的: the same product again, said of what she ordered
         if m.choices:
             leftovers.append(Leftover("which", text, m.choices, None, why="noqty"))
         else:
-            leftovers.append(Leftover("how_many", text, product=m.product, why="noqty"))
+            # 第三个 / 最后一个 / 38.8的: pointing at a product is wanting it; how many is asked.
+            why = "noqty" if m.via in ("name", "emoji", "sound") else "noqty-pointed"
+            leftovers.append(Leftover("how_many", text, product=m.product, why=why))
     label = _label(a, spans) if with_label else ""
     notes = tuple(spans.shown[s:e].strip() for s, e in spans.notes if spans.shown[s:e].strip())
     return Reading(
-        changes=tuple(changes[pid] for pid in order),
+        changes=tuple(changes[pid] for pid in sorted(order, key=lambda pid: where[pid])),
         leftovers=tuple(leftovers),
         mentioned=tuple(mentioned),
         label=label,
@@ -532,7 +575,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
     )
 
 
-def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: bool, put: Callable[[Change], None],
+def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: bool, put: Callable[[Change, int], None],
                 leftovers: list[Leftover]) -> tuple[Qty, ...]:
     """Quantities in a message that names no product: the only product's (+1, 2盒), the one
     product sold by that unit (2箱 when only 砂糖橘 comes by the box), or every product's
@@ -575,7 +618,7 @@ def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: boo
             elif q.value == 0:
                 leftovers.append(_zero(spans, (q.start, q.end), p, op))
             else:
-                put(Change(op, p, q.value))
+                put(Change(op, p, q.value), q.start)
     return tuple(left)
 
 
@@ -656,6 +699,21 @@ def _unnamed_edit(work: str, qty: Qty) -> str | None:
     return None
 
 
+def _unknown_word_after(spans: Spans, q: Qty) -> str:
+    """The Chinese word just after a quantity written with its unit, when it is not filler: 油 in
+    再加一桶油 (up to the next product named)."""
+    if q.unit is None:
+        return ""
+    ceiling = min([len(spans.work), *(m.start for m in spans.mentions if m.start >= q.end)])
+    i = q.end
+    while i < ceiling and "\u3400" <= spans.work[i] <= "\u9fff" and i - q.end < 12:
+        i += 1
+    word = spans.work[q.end : i]
+    if not word or _FILLER.fullmatch(word):
+        return ""
+    return _FILLER_END.sub("", _FILLER_START.sub("", word)) or word
+
+
 def _unknown_word_before(work: str, start: int, floor: int) -> str:
     """The Chinese word just before a quantity (after `floor`, the end of the token before it), when
     it is not filler: 腊肠 in 腊肠两袋."""
@@ -710,6 +768,9 @@ def _lone_text(spans: Spans, q: Qty) -> str:
     """A lone quantity as she wrote it, with the word before it: 改成3盒, 腊肠两袋, 再加一袋."""
     word = _UNNAMED.search(spans.work[: q.start])
     start = word.start() if word else q.start - len(_unknown_word_before(spans.work, q.start, 0))
+    latin = None if word else _LATIN_WORD_BEFORE.search(spans.work[: q.start])
+    if latin is not None:
+        start = latin.start()  # Grapes 2
     if not word and spans.work[: q.start].rstrip().endswith(("再", "还")):
         start = spans.work[: q.start].rstrip().__len__() - 1
     return _text(spans, (start, q.end))

@@ -106,7 +106,9 @@ _CODE = re.compile(r"(?<![a-z])([a-z])(?:(?![a-z])|(?=x\s*+\d))(?!\d{3})"
 _POSITION = re.compile(rf"第\s*+({NUM})\s*+(?:个|款|种|样|项|号|位)"
                        r"|(最后|倒数第(?:一|1))\s*+(?:一)?\s*+(?:个|款|种|样|项)")
 _NUMBERED = re.compile(rf"(?<![\d第{CN}])(\d{{1,2}}|[{CN}]{{1,3}})\s*+号(?![楼房门线床车店院地柜桌])")
-_NUMBERED_QTY_AFTER = re.compile(rf"^\s*+(?:[x×*+]|加|要|来|的)?\s*+(?:{NUM}|[x×*+])")
+# 3号两份, 3号+1, 3号要一份, 3号和5号各一份: a quantity (or another number) follows.
+_NUMBERED_QTY_AFTER = re.compile(rf"^\s*+(?:[x×*+]|加|要|来|的|各)?\s*+(?:{NUM}|[x×*+])"
+                                 rf"|^\s*+(?:和|跟|、|,|，)\s*+(?:\d{{1,2}}|[{CN}]{{1,3}})\s*+号")
 _ORDER_VERB_BEFORE = re.compile(r"(?:要|来|订|买|拿|留|选)\s*+$")
 _PRICE_REF = re.compile(r"(?:[¥￥]\s*+)?(?<![\d.])(\d+(?:\.\d{1,2})?)\s*+(元|块)?\s*+(\d)?\s*+"
                         r"(?=的|那个|那款|那种|那份|那样|这个|这款)")
