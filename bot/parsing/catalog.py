@@ -33,7 +33,15 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from bot.parsing.quantity import UNITS
-from bot.parsing.reading.lexicon import EMOJI, GENERIC, SAME_UNIT, SYNONYMS, WEIGHT
+from bot.parsing.reading.lexicon import (
+    EMOJI,
+    EVERYDAY_FRUIT,
+    GENERIC,
+    NOT_THAT_FRUIT,
+    SAME_UNIT,
+    SYNONYMS,
+    WEIGHT,
+)
 from bot.parsing.textnorm import fold, key_of, nfkc
 
 if TYPE_CHECKING:
@@ -95,7 +103,7 @@ def _aliases(base: str) -> set[str]:
     punctuation): the name, its endings of two or more characters (丹东草莓 → 草莓),
     for a short name any part of two or more characters (牛排套餐 → 牛排,
     红心柚子 → 心柚), and the everyday word for a name ending in a one-character
-    fruit (红心柚 → 柚子, 砂糖橘 → 橘子)."""
+    fruit (红心柚 → 柚子, 砂糖橘 → 橘子; lexicon.EVERYDAY_FRUIT)."""
     out = {base}
     for i in range(max(1, len(base) - _MAX_TAIL), len(base) - 1):
         tail = base[i:]
@@ -108,7 +116,7 @@ def _aliases(base: str) -> set[str]:
                 part = base[i:j]
                 if not _NOT_A_PART.match(part) and not any(ch.isdigit() for ch in part):
                     out.add(part)
-    if len(base) >= 2 and _CJK.match(base[-1]) and base[-1] != "子" and not _NOT_A_PART.match(base[-1]):
+    if len(base) >= 2 and base[-1] in EVERYDAY_FRUIT and not base.endswith(NOT_THAT_FRUIT):
         out.add(base[-1] + "子")
     return {a for a in out if a}
 
@@ -249,7 +257,8 @@ class Catalog:
         if other:
             parts.append(trie_pattern(other))
         if latin:
-            parts.append(rf"(?<![a-z])(?:{trie_pattern(latin)})(?![a-z])")
+            # A whole word (mango, not inside mangosteen); "kiwix2" is kiwi x2.
+            parts.append(rf"(?<![a-z])(?:{trie_pattern(latin)})(?![a-wyz]|x(?![\s×*]*\d))")
         self._pattern = re.compile("|".join(parts)) if parts else None
         self._codes = {p.code.upper(): p for p in self.products if p.code}
         self.units = {p.unit for p in self.products if p.unit}
@@ -316,6 +325,13 @@ class Catalog:
         """Homophone typos of product names in `text[start:end]` (丽枝 for 荔枝); the
         pinyin index is built the first time a message needs it."""
         return self._sounds.find(text, start, end)
+
+
+def unit_same(written: str | None, sold: str | None) -> bool:
+    """A quantity written in `written` is in the product's own unit (or one meaning the same pack)."""
+    if written is None or sold is None:
+        return False
+    return written == sold or any(written in same and sold in same for same in SAME_UNIT)
 
 
 def unit_fits(written: str | None, sold: str | None) -> bool:

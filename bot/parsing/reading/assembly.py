@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits
+from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits, unit_same
 from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.reading.lexicon import COUNTING, GENERIC
 from bot.parsing.reading.spans import CN, Qty, Spans, read_spans
@@ -63,10 +63,11 @@ class Reading(NamedTuple):
 # What may stand between a product and its quantity after it: 草莓2盒, 草莓：2, 草莓来两盒,
 # 草莓我也要2盒, 草莓的话要2盒, 草莓改成3盒, 草莓再来1盒, 草莓各2.
 _LINK_AFTER = re.compile(
-    r"(?:的话|那个|改成|改为|换成|追加|一共|总共|给我|帮我|俾我|留返|[\s:：=,，、~]|的|我|俺|就|也|还|再|都|先|另外|想|需|要|"
-    r"来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
+    r"(?:的话|那个|改成|改为|换成|追加|一共|总共|给我|帮我|俾我|留返|[ \t\u3000:：=,，、~]|的|我|俺|就|也|还|再|"
+    r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
 )
-_LINK_BEFORE = re.compile(r"[\s的【\[（(\ue001]*+")
+# Never across a line break: "…1个\n香梨" is the end of one line and the start of the next.
+_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+")
 _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
 _EACH = re.compile(r"各|每样|每种|每个")
 _ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
@@ -85,6 +86,7 @@ _IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
 _NOT_BEFORE = re.compile(r"不是\s*+$")
 _ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_SEPARATED = re.compile(r"[,，、;；。]")
 _LATIN_WORD_BEFORE = re.compile(r"[a-z]{3,} ?$")
 _MORE = re.compile(r"再加|再来|再要|还要|多要|多来")
 _LABEL_SPLIT = re.compile(r"[\s,，、;；:：+＋]+")
@@ -179,8 +181,18 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         lead = work[prev.end if prev is not None else 0 : tok.start]
         if isinstance(tok, Mention):
             slot = _Slot(tok)
+            # An emoji takes a quantity after it only: "砂糖橘1箱🍊" is decoration, "🍊2" an order.
+            # A product with its own quantity right after it ("1个 香梨1箱") leaves the one before alone.
+            after = tokens[i + 1] if i + 1 < len(tokens) else None
+            beyond = tokens[i + 2] if i + 2 < len(tokens) else None
+            own = isinstance(after, Qty) and _LINK_AFTER.fullmatch(work[tok.end : after.start]) is not None \
+                and _fits(after, tok) and not (
+                    isinstance(beyond, Mention) and beyond.via != "emoji"
+                    and _LINK_BEFORE.fullmatch(work[after.end : beyond.start]) is not None
+                    and (_strict(after, beyond) or (after.bare and _latin(spans, beyond)))) \
+                and not (pending is not None and _strict(pending, tok) and not _strict(after, tok))
             if pending is not None and _LINK_BEFORE.fullmatch(work[pending.end : tok.start]) \
-                    and _fits(pending, tok):
+                    and _fits(pending, tok) and tok.via != "emoji" and not own:
                 _give(a, slot, pending, _op_of(pending_lead, pending))
                 slot.also = _ALSO_ONLY(pending_lead, slot.op)
                 slot.start, slot.end = pending.start, tok.end
@@ -199,7 +211,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         open_before = isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev \
             and a.slots[-1].qty is None and _LINK_AFTER.fullmatch(lead) is not None
-        before_next = isinstance(nxt, Mention) and qty.op is None \
+        before_next = isinstance(nxt, Mention) and qty.op is None and nxt.via != "emoji" \
             and (qty.unit is not None or qty.times or (qty.bare and not qty.chinese and _latin(spans, nxt))) \
             and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None
         if open_before and before_next:
@@ -207,6 +219,8 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             # 草莓 2箱砂糖橘: the unit says whose it is; a tie goes to the product before it.
             if not _fits(qty, prev) and _fits(qty, nxt):
                 open_before = False
+        if open_before and _SEPARATED.search(lead) and _unknown_word_after(spans, qty):
+            open_before = False  # 猕猴桃，1个波萝: the quantity is the word's after it, heard later or asked
         if open_before and qty.bare and qty.chinese and _WORD_GOES_ON.match(work[qty.end : qty.end + 1]):
             continue  # 草莓一样 / 草莓一起: a word, not a quantity
         if open_before:
@@ -244,8 +258,9 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         if before_next:
             pending, pending_lead = qty, lead
             continue
-        if qty.bare and not _bare_counts(work, qty, lead, nxt, line, bool(spans.mentions)):
-            continue
+        beside = isinstance(prev, Mention) and _LINK_AFTER.fullmatch(lead) is not None
+        if qty.bare and not beside and not _bare_counts(work, qty, lead, nxt, line, bool(spans.mentions)):
+            continue  # 团员12: a name, a label
         a.lone.append(qty)
     if pending is not None:
         a.lone.append(pending)
@@ -263,6 +278,11 @@ def _give(a: _Assembly, slot: _Slot, qty: Qty, op: Op) -> None:
     slot.qty, slot.op = qty, op
     slot.end = qty.end
     a.used.append(qty)
+
+
+def _strict(qty: Qty, mention: Mention) -> bool:
+    """The quantity is written in the product's own unit (not one like 份 or 个 that fits anything)."""
+    return any(unit_same(qty.unit, p.unit) for p in (mention.choices or (mention.product,)))
 
 
 def _fits(qty: Qty, mention: Mention) -> bool:
@@ -365,18 +385,26 @@ def _changes_between_products(a: _Assembly) -> None:
 
 
 def _homophones(spans: Spans, catalog: Catalog, a: _Assembly) -> list[Mention]:
-    """Names heard in the Chinese words beside a quantity no product took (丽枝2斤)."""
+    """Names heard in the words beside a quantity no product took (丽枝2斤, 来两斤丽枝)."""
     heard: list[Mention] = []
     work = spans.work
+    ends = sorted([s.end for s in a.slots] + [u.end for u in a.used])
     for qty in a.lone:
         if qty.bare:
             continue
-        for run in _CJK_RUN.finditer(work):
-            near = (run.end() >= qty.start - 2 and run.end() <= qty.start) or \
-                (run.start() >= qty.end and run.start() <= qty.end + 2)
-            if near:
-                heard += [m for m in catalog.sounds_like(work, run.start(), run.end())
-                          if all(m.end <= h.start or m.start >= h.end for h in heard)]
+        floor = max([0, *(e for e in ends if e <= qty.start)])
+        before = len(work[:qty.start].rstrip(_BETWEEN))
+        run = before
+        while run > floor and "\u3400" <= work[run - 1] <= "\u9fff" and before - run < 12:
+            run -= 1
+        windows = [(run, before)] if run < before else []
+        after = _unknown_word_after(spans, qty)
+        if after:
+            at = work.index(after, qty.end)
+            windows.append((at, at + len(after)))
+        for start, end in windows:
+            heard += [m for m in catalog.sounds_like(work, start, end)
+                      if all(m.end <= h.start or m.start >= h.end for h in heard)]
     return heard
 
 
@@ -683,6 +711,8 @@ _FILLER = re.compile(r"(?:唔该|麻烦|团长|老板|谢谢|多谢|一下|一�
                      r"给|俾|帮|请|返|吧|哦|啊|呀|哈|了|的|好|嗯|亲|共|各|都|加|减)++")
 
 
+# What may stand between a word and its quantity: 波萝：1个.
+_BETWEEN = " :：=~～"
 _FILLER_WORD = "我|俺|也|还|再|就|先|想|需|要|来|买|订|拿|留|给|俾|帮|请|了|的|都|各|共|唔该|麻烦"
 _FILLER_START = re.compile(rf"^(?:{_FILLER_WORD})++")
 _FILLER_END = re.compile(rf"(?:{_FILLER_WORD})++$")
@@ -705,10 +735,13 @@ def _unknown_word_after(spans: Spans, q: Qty) -> str:
     if q.unit is None:
         return ""
     ceiling = min([len(spans.work), *(m.start for m in spans.mentions if m.start >= q.end)])
-    i = q.end
-    while i < ceiling and "\u3400" <= spans.work[i] <= "\u9fff" and i - q.end < 12:
+    begin = q.end
+    while begin < ceiling and spans.work[begin] in _BETWEEN:
+        begin += 1
+    i = begin
+    while i < ceiling and "\u3400" <= spans.work[i] <= "\u9fff" and i - begin < 12:
         i += 1
-    word = spans.work[q.end : i]
+    word = spans.work[begin:i]
     if not word or _FILLER.fullmatch(word):
         return ""
     return _FILLER_END.sub("", _FILLER_START.sub("", word)) or word
@@ -717,7 +750,7 @@ def _unknown_word_after(spans: Spans, q: Qty) -> str:
 def _unknown_word_before(work: str, start: int, floor: int) -> str:
     """The Chinese word just before a quantity (after `floor`, the end of the token before it), when
     it is not filler: 腊肠 in 腊肠两袋."""
-    head = work[:start].rstrip(" ")
+    head = work[:start].rstrip(_BETWEEN)
     i = len(head)
     while i > floor and "\u3400" <= head[i - 1] <= "\u9fff" and len(head) - i < 12:
         i -= 1

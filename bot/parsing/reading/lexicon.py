@@ -88,6 +88,11 @@ EMOJI: dict[str, tuple[str, ...]] = {
     "🍰": ("蛋糕",),
 }
 
+# A name ending in one of these fruits is also called by the fruit and 子 (砂糖橘 → 橘子, 红心柚 →
+# 柚子, 水蜜桃 → 桃子), unless that ending is part of another fruit's name (凤梨 is no 梨子, 猕猴桃 no 桃子).
+EVERYDAY_FRUIT = "橘桔柚橙桃梨李杏柿栗枣梅椰柑"
+NOT_THAT_FRUIT = ("凤梨", "鳄梨", "啤梨", "猕猴桃", "杨桃", "阳桃", "核桃", "胡桃", "樱桃", "椰菜")
+
 # Units members write in English, each as good as 份 for any product.
 ENGLISH_UNITS = ("boxes", "box", "bags", "bag", "packs", "pack", "pcs", "pc", "pieces", "piece", "bottles",
                  "bottle", "trays", "tray", "sets", "set", "portions", "portion")

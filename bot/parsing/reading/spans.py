@@ -35,8 +35,10 @@ NUM = rf"(?:(?<![\d.])\d++(?:\.\d+)?|(?<![{CN}])[{CN}]+)"
 _EN_UNITS = "|".join(ENGLISH_UNITS)
 _EN_NUMS = "|".join(ENGLISH_NUMBERS)
 # The units of one character as one class, tried before the longer ones (公斤, 人份, kg).
-_UNIT_CHARS = "".join(u for u in UNITS.split("|") if len(u) == 1)
-UNIT = rf"(?:公斤|千克|人份|毫升|kg|ml|[{_UNIT_CHARS}升]|(?<![a-z])(?:{_EN_UNITS}|l)(?![a-z]))"
+_UNIT_CHARS = "".join(u for u in UNITS.split("|") if len(u) == 1 and u != "两")
+# 两 is a unit (三两 = 150 g) only when no unit follows it: in "1 两箱" it is the number.
+UNIT = (rf"(?:公斤|千克|人份|毫升|kg|ml|[{_UNIT_CHARS}升]|两(?!\s*[{_UNIT_CHARS}])"
+        rf"|(?<![a-z])(?:{_EN_UNITS}|l)(?![a-z]))")
 
 # Emoji, their modifiers, joiners and variation selectors decorate a message without changing
 # it: "+1🙏" is "+1". They become blanks, so positions stay aligned.
