@@ -21,6 +21,7 @@ from handlers import (
     plans,
     qa,
     scripts,
+    shortage,
     stats,
 )
 
@@ -28,7 +29,7 @@ from handlers import (
 def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
     dispatcher = Dispatcher(resolve_group)
-    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
-                       plans.router, scripts.router, qa.router, admins.router, owner.router, checks.router,
-                       members.router, ordering.router)
+    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, shortage.router, stats.router,
+                       exports.router, plans.router, scripts.router, qa.router, admins.router, owner.router,
+                       checks.router, members.router, ordering.router)
     return dispatcher

@@ -1,0 +1,100 @@
+"""缺货 and 补货 through the real app: the plan privately, one word, then the book and each member's notice."""
+
+from __future__ import annotations
+
+from bot.models import Outgoing
+from tests.harness import FRUIT, Harness
+
+
+async def _closed(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", "草莓3盒")
+    await bot.say("wx_li", "草莓2盒")
+    await bot.say("wx_wang", "草莓3盒，砂糖橘1箱")
+    await bot.say("wx_zhao", "草莓2盒")
+    await bot.say("wx_owner", "/截单")
+    await bot.settle()
+    bot.take()
+
+
+def _group_posts(out: list[Outgoing]) -> list[Outgoing]:
+    return [o for o in out if o.room_id is not None]
+
+
+async def test_in_order_cuts_the_latest_orders_after_her_word(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 6", room=None)
+    (plan,) = bot.take()
+    assert plan.to == "wx_owner"
+    assert plan.text.splitlines()[:5] == [
+        "📦 草莓缺货：订了10盒，到了6盒，要少分4盒。",
+        "规则：按顺序（先下单的先满足，最后下单的先减）",
+        "减少的人：",
+        "· 王五 3盒→1盒，退¥60",
+        "· 赵六 2盒→0盒，退¥60",
+    ]
+    assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2, ("wx_wang", "草莓"): 3,
+                                ("wx_wang", "砂糖橘"): 1, ("wx_zhao", "草莓"): 2}  # nothing changed yet
+    await bot.say("wx_owner", "确认", room=None)
+    out = bot.take()
+    assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2, ("wx_wang", "草莓"): 1,
+                                ("wx_wang", "砂糖橘"): 1}
+    posts = _group_posts(out)
+    assert [(p.mentions, p.text) for p in posts] == [
+        (("wx_wang",), "@王五 📦「周六水果团」：草莓到货不足，你订的3盒分到1盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
+                       "有疑问请私聊团长。"),
+        (("wx_zhao",), "@赵六 📦「周六水果团」：草莓到货不足，你订的2盒分到0盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
+                       "有疑问请私聊团长。"),
+    ]
+    assert [o.text.splitlines()[0] for o in out if o.to == "wx_owner"] == [
+        "✅ 草莓缺货已按「按顺序」处理：2人减少，共退¥120；已在群里分别告诉她们。/导出 的分拣单、采购单按实际到货。"]
+
+
+async def test_even_cuts_one_unit_at_a_time_from_the_largest(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 6 平均", room=None)
+    (plan,) = bot.take()
+    assert "规则：平均（从订得最多的人开始一份一份减，让尽量多的人都分到）" in plan.text
+    await bot.say("wx_owner", "好", room=None)
+    bot.take()
+    # 3,2,3,2 → cut 4 from the largest, the later of equals first: 王五 3→2, 张三 3→2, then 赵六 2→1, 王五 2→1.
+    assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "草莓"): 2, ("wx_wang", "草莓"): 1,
+                                ("wx_wang", "砂糖橘"): 1, ("wx_zhao", "草莓"): 1}
+
+
+async def test_restock_gives_back_in_the_same_order(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 6", room=None)
+    await bot.say("wx_owner", "确认", room=None)
+    bot.take()
+    await bot.say("wx_owner", "/补货 草莓 3", room=None)
+    (plan,) = bot.take()
+    assert "· 王五 1盒→3盒，少退¥60" in plan.text and "· 赵六 0盒→1盒，少退¥30" in plan.text
+    await bot.say("wx_owner", "确认", room=None)
+    out = bot.take()
+    assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2, ("wx_wang", "草莓"): 3,
+                                ("wx_wang", "砂糖橘"): 1, ("wx_zhao", "草莓"): 1}
+    assert [p.mentions for p in _group_posts(out)] == [("wx_wang",), ("wx_zhao",)]
+
+
+async def test_a_plan_made_stale_by_a_change_is_shown_again_not_applied(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 6", room=None)
+    bot.take()
+    await bot.say("wx_owner", "/缺货 草莓 8", room=None)  # a new plan replaces the one waiting
+    (plan,) = bot.take()
+    assert "· 赵六 2盒→0盒，退¥60" in plan.text and "王五" not in plan.text
+    await bot.say("wx_owner", "取消", room=None)
+    assert bot.take()[0].text == "好的，缺货方案作罢，订单没有改。"
+    await bot.say("wx_owner", "确认", room=None)
+    assert bot.take() == []  # nothing waits for her word: not taken as anything
+
+
+async def test_enough_arrived_and_an_unknown_product_change_nothing(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 10")
+    assert bot.private()[-1] == "草莓一共订了10盒，到了10盒，够分，不用减。"
+    await bot.say("wx_owner", "/缺货 榴莲 3")
+    assert bot.private()[-1].startswith("「榴莲」对不上一个商品（这个团有：草莓、砂糖橘）。")
+    await bot.say("wx_zhang", "/缺货 草莓 3")
+    assert bot.texts()[-1] == "@张三 抱歉，/缺货 只有团长和管理员可以使用。"
