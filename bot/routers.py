@@ -11,6 +11,7 @@ from handlers import (
     admins,
     campaigns,
     checks,
+    claims,
     exports,
     help,
     members,
@@ -29,7 +30,7 @@ from handlers import (
 def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
     dispatcher = Dispatcher(resolve_group)
-    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, shortage.router, stats.router,
-                       exports.router, plans.router, scripts.router, qa.router, admins.router, owner.router,
-                       checks.router, members.router, ordering.router)
+    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, shortage.router, claims.router,
+                       stats.router, exports.router, plans.router, scripts.router, qa.router, admins.router,
+                       owner.router, checks.router, members.router, ordering.router)
     return dispatcher
