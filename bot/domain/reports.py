@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.domain.aftersales import refunds as ledger
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import Book, Campaign, Fulfilment, OrderItem, Product, ProductTotal
+from storage.records import Book, Campaign, Claim, Fulfilment, OrderItem, Product, ProductTotal, Refund
 
 DEFAULT_POINT = "自提"
 
@@ -137,6 +138,8 @@ class SupplierRow:
     buyers: int
     # Waitlisted beyond the stock (限量): demand the owner may buy more for.
     waiting: int = 0
+    # 缺货: ordered but not arrived (the book was cut by it; `ordered_qty` counts it, `qty` does not).
+    short: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +180,12 @@ class MemberRow:
     pickup_code: str | None
     collected_at: datetime | None
     commission_cents: int
+    refunds: ledger.Refunds = ledger.NONE  # the refund ledger: owed to her (缺货, 售后, 下架), handed back
 
     @property
     def balance_cents(self) -> int:
-        """Still to collect from her; negative: to refund."""
-        return self.owed_cents - self.paid_cents
+        """Still to collect from her; negative: to give back (bot/domain/aftersales/refunds.py)."""
+        return self.owed_cents - self.paid_cents + self.refunds.paid_back_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +198,8 @@ class MemberList:
     balance_cents: int
     commission_cents: int
     collected: int
+    refund_cents: int = 0  # every refund owed
+    refunded_cents: int = 0  # handed back
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +215,20 @@ class PartnerRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AfterSalesRow:
+    """One line of the 售后 sheet: a refund (缺货, 下架: per member and product) or a claim."""
+
+    campaign: Campaign
+    member_id: str
+    name: str
+    product: Product | None
+    reason: str  # 缺货, 售后, 下架
+    detail: str  # what happened: 少2盒, 她的原话
+    refund_cents: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reports:
     """Everything one export shows, read in one pass."""
 
@@ -219,6 +239,7 @@ class Reports:
     members: MemberList
     partners: tuple[PartnerRow, ...] = ()
     groups: dict[str, str] = field(default_factory=dict)  # a drop's rooms → group name
+    aftersales: tuple[AfterSalesRow, ...] = ()  # the 售后 sheet: every refund and claim
 
     def group_of(self, campaign: Campaign) -> str:
         """The group name of a part of a drop sold in several groups; '' for a one-group campaign."""
@@ -237,6 +258,13 @@ class _Book:
     waiting: dict[int, int]  # product id → quantity waitlisted
     groups: dict[str, str]
     partners: dict[str, tuple[tuple[str, str, int], ...]]
+    refunds: dict[tuple[int, str], ledger.Refunds] = field(default_factory=dict)
+    refund_rows: tuple[Refund, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    names: dict[tuple[int, str], str] = field(default_factory=dict)
+
+    def short_of(self, product_id: int) -> int:
+        return sum(r.qty for r in self.refund_rows if r.product_id == product_id and r.reason == "shortage")
 
 
 def _book(book: Book) -> _Book:
@@ -249,7 +277,8 @@ def _book(book: Book) -> _Book:
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
     return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
-                 book.partners)
+                 book.partners, ledger.by_member(book.refunds, book.refund_payments), book.refunds,
+                 book.claims, book.names)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -276,8 +305,9 @@ def _supplier(book: _Book) -> SupplierList:
         qty = ordered.get(p.id, 0) if campaign.counts else 0
         amount = qty * (p.price_cents or 0)
         rate = rate_bp(p, campaign)
-        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, rate, commission_cents(amount, rate),
-                                buyers.get(p.id, 0), book.waiting.get(p.id, 0)))
+        short = book.short_of(p.id)
+        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0) + short, qty, amount, rate,
+                                commission_cents(amount, rate), buyers.get(p.id, 0), book.waiting.get(p.id, 0), short))
     return SupplierList(tuple(rows), sum(r.qty for r in rows), sum(r.amount_cents for r in rows),
                         sum(r.commission_cents for r in rows))
 
@@ -339,15 +369,16 @@ def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
     return out
 
 
-def _member_row(order: Order, f: Fulfilment, commission: int) -> MemberRow:
-    owed = order.amount_cents if order.campaign.counts else 0
+def _member_row(order: Order, f: Fulfilment, commission: int, refunds: ledger.Refunds) -> MemberRow:
+    owed = ledger.to_pay(order.amount_cents, order.campaign.counts, refunds)
     return MemberRow(order.campaign, order.member_id, order.name, order.label, order.items, order.pieces,
-                     order.amount_cents, owed, f.paid_cents, f.pickup_code, f.collected_at, commission)
+                     order.amount_cents, owed, f.paid_cents, f.pickup_code, f.collected_at, commission, refunds)
 
 
 def _members(book: _Book) -> MemberList:
     shares = _commission_shares(book.orders)
-    rows = [_member_row(order, _fulfilment(book, order), shares.get((order.campaign.id, order.member_id), 0))
+    rows = [_member_row(order, _fulfilment(book, order), shares.get((order.campaign.id, order.member_id), 0),
+                        book.refunds.get((order.campaign.id, order.member_id), ledger.NONE))
             for order in book.orders]
     # Someone who paid, or collected, and then cancelled everything still has to be settled with.
     have = {(o.campaign.id, o.member_id) for o in book.orders}
@@ -355,9 +386,66 @@ def _members(book: _Book) -> MemberList:
     for (cid, member), (name, f) in sorted(book.fulfilment.items()):
         if (cid, member) not in have and (f.paid_cents or f.collected_at):
             rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, f.paid_cents, f.pickup_code,
-                                  f.collected_at, 0))
+                                  f.collected_at, 0, book.refunds.get((cid, member), ledger.NONE)))
+            have.add((cid, member))
+    # So has one whom 缺货 cut to nothing, or who was handed back a refund: the ledger names her.
+    for (cid, member), refunds in sorted(book.refunds.items()):
+        if (cid, member) not in have and cid in by_campaign:
+            name = book.names.get((cid, member), member)
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, 0, None, None, 0, refunds))
     rows.sort(key=lambda r: r.campaign.id)  # stable: each campaign keeps its order book's order
     return _member_list(rows)
+
+
+_PROBLEM_WORDS = {"damaged": "坏了", "missing": "少了", "wrong": "发错"}
+
+
+def _aftersales(book: _Book, members: MemberList) -> tuple[AfterSalesRow, ...]:
+    """The 售后 sheet: each member's 缺货 and 下架 refunds (net per product) and every claim, each with
+    the state of its refund as her account stands (bot/domain/aftersales/refunds.py)."""
+    by_campaign = {c.id: c for c in book.campaigns}
+    by_product = {p.id: p for p in book.products}
+    accounts = {(r.campaign.id, r.member_id): r for r in members.rows}
+    cut: dict[tuple[int, str, int | None, str], list[int]] = {}
+    for r in book.refund_rows:
+        if r.reason != "claim":
+            cut.setdefault((r.campaign_id, r.member_id, r.product_id, r.reason), [0, 0])
+            cut[(r.campaign_id, r.member_id, r.product_id, r.reason)][0] += r.qty
+            cut[(r.campaign_id, r.member_id, r.product_id, r.reason)][1] += r.cents
+    rows: list[tuple[tuple[int, str], AfterSalesRow]] = []
+    for (cid, member, pid, reason), (qty, cents) in cut.items():
+        if not cents and not qty:
+            continue  # a restock gave it all back
+        product = by_product.get(pid) if pid is not None else None
+        account = accounts.get((cid, member))
+        name = account.name if account else book.names.get((cid, member), member)
+        unit = (product.unit if product else None) or "份"
+        rows.append(((cid, member), AfterSalesRow(by_campaign[cid], member, name, product, ledger.REASON_WORDS[reason],
+                                                  f"少{qty}{unit}", cents, "")))
+    for claim in book.claims:
+        if claim.campaign_id not in by_campaign:
+            continue
+        product = by_product.get(claim.product_id) if claim.product_id is not None else None
+        unit = (product.unit if product else None) or "份"
+        said = f"{claim.qty}{unit}" if claim.qty else ""
+        detail = f"{said}{_PROBLEM_WORDS.get(claim.kind, '')}「{claim.text}」"
+        status = {"open": "待处理", "refused": f"已拒绝：{claim.note or ''}"}.get(claim.status, "")
+        if claim.status == "replaced":
+            status = f"补发{claim.replace_qty or ''}{unit}" + ("（已补）" if claim.replaced_at else "（下次取货给她）")
+        cents = claim.refund_cents or 0 if claim.status == "refunded" else 0
+        rows.append(((claim.campaign_id, claim.member_id),
+                     AfterSalesRow(by_campaign[claim.campaign_id], claim.member_id, claim.name, product, "售后", detail,
+                                   cents, status)))
+    # The state of each refund, member by member, in the order they were owed.
+    out: list[AfterSalesRow] = []
+    for key in dict.fromkeys(k for k, _ in rows):
+        mine = [row for k, row in rows if k == key]
+        account = accounts.get(key)
+        states = ledger.statuses([r.refund_cents if not r.status else 0 for r in mine],
+                                 account.owed_cents if account else 0, account.paid_cents if account else 0,
+                                 account.refunds.paid_back_cents if account else 0)
+        out += [row if row.status else replace(row, status=state) for row, state in zip(mine, states, strict=True)]
+    return tuple(out)
 
 
 def _member_list(rows: Sequence[MemberRow]) -> MemberList:
@@ -366,6 +454,8 @@ def _member_list(rows: Sequence[MemberRow]) -> MemberList:
         owed_cents=sum(r.owed_cents for r in rows), paid_cents=sum(r.paid_cents for r in rows),
         balance_cents=sum(r.balance_cents for r in rows), commission_cents=sum(r.commission_cents for r in rows),
         collected=sum(1 for r in rows if r.collected_at is not None),
+        refund_cents=sum(r.refunds.owed_cents for r in rows),
+        refunded_cents=sum(r.refunds.paid_back_cents for r in rows),
     )
 
 
@@ -393,8 +483,9 @@ async def member_list(db: Database, campaign_id: int | None = None) -> MemberLis
 async def load_reports(db: Database, campaign_id: int | None = None) -> Reports:
     """All three reports and the order rows from one reading; UnknownCampaign for an id that is not there."""
     book = await _load(db, campaign_id)
-    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book), _partners(book),
-                   book.groups)
+    members = _members(book)
+    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), members, _partners(book),
+                   book.groups, _aftersales(book, members))
 
 
 def items_text(items: Iterable[OrderItem]) -> str:
