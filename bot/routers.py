@@ -21,6 +21,7 @@ from handlers import (
     pickup,
     plans,
     qa,
+    refunds,
     scripts,
     shortage,
     stats,
@@ -31,6 +32,6 @@ def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
     dispatcher = Dispatcher(resolve_group)
     dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, shortage.router, claims.router,
-                       stats.router, exports.router, plans.router, scripts.router, qa.router, admins.router,
-                       owner.router, checks.router, members.router, ordering.router)
+                       refunds.router, stats.router, exports.router, plans.router, scripts.router, qa.router,
+                       admins.router, owner.router, checks.router, members.router, ordering.router)
     return dispatcher

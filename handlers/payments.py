@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.aftersales.accounts import accounts
 from bot.domain.pickup import after_drop_target, buyers
 from bot.models import MessageKind
 from bot.parsing.textnorm import nfkc
@@ -70,15 +71,15 @@ async def unpaid_command(ctx: Context, args: str) -> None:
     if campaign is None:
         ctx.reply(why)
         return
-    states = await ctx.svc.fulfilment.of_campaign(campaign.id)
-    owing = []
-    for order in await buyers(ctx.svc, campaign):
-        paid = states[order.member_id].paid_cents if order.member_id in states else 0
-        if order.amount_cents - paid > 0:
-            owing.append((order.name, order.amount_cents - paid))
+    rows = await accounts(ctx.svc.db, campaign)  # the workbook's 团员对账, refunds counted
+    owing = [(r.name, r.balance_cents) for r in rows if r.balance_cents > 0]
+    owed = [(r.name, -r.balance_cents) for r in rows if r.balance_cents < 0]
     lines = [f"「{campaign.title}」都付清了 🎉"] if not owing else \
         [f"💰 「{campaign.title}」未付款（{len(owing)}人，共{money(sum(c for _, c in owing))}）："] + \
         [f"{name} {money(cents)}" for name, cents in owing]
+    if owed:
+        lines.append(f"↩️ 要退给她们（{len(owed)}人，共{money(sum(c for _, c in owed))}，退了发 /退款 名字）：")
+        lines += [f"{name} {money(cents)}" for name, cents in owed]
     hints = await ctx.svc.fulfilment.hints(ctx.room_id, campaign.opened_at - timedelta(days=1))
     if hints:
         lines.append("待团长确认的转账/红包（确认后发 /已付 @某人）：")

@@ -176,6 +176,9 @@ class AfterSalesRepo:
         return [RefundPayment(int(r["id"]), int(r["campaign_id"]), str(r["member_id"]), int(r["cents"]),
                               _at(r["recorded_at"]), _dt(r["undone_at"])) for r in rows]
 
+    async def member_refund_payments(self, campaign_id: int, member_id: str) -> list[RefundPayment]:
+        return [p for p in await self.refund_payments([campaign_id]) if p.member_id == member_id]
+
     async def undo_refund_payment(self, payment_id: int, by: str, now: datetime) -> None:
         await self.db.execute(
             "UPDATE refund_payments SET undone_by = ?, undone_at = ? WHERE id = ? AND undone_at IS NULL",

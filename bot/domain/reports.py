@@ -185,7 +185,7 @@ class MemberRow:
     @property
     def balance_cents(self) -> int:
         """Still to collect from her; negative: to give back (bot/domain/aftersales/refunds.py)."""
-        return self.owed_cents - self.paid_cents + self.refunds.paid_back_cents
+        return ledger.net(self.owed_cents, self.paid_cents, self.refunds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,14 +61,10 @@ def to_pay(amount_cents: int, counts: bool, refunds: Refunds) -> int:
     return max(amount_cents - refunds.credit_cents, 0) if counts else 0
 
 
-def balance(amount_cents: int, counts: bool, paid_cents: int, refunds: Refunds) -> int:
-    """Still to collect from her (above zero) or to give back to her (below zero)."""
-    return to_pay(amount_cents, counts, refunds) - paid_cents + refunds.paid_back_cents
-
-
-def cash_due(amount_cents: int, counts: bool, paid_cents: int, refunds: Refunds) -> int:
-    """What is still to be handed back to her (/退款 without an amount records this)."""
-    return max(-balance(amount_cents, counts, paid_cents, refunds), 0)
+def net(to_pay_cents: int, paid_cents: int, refunds: Refunds) -> int:
+    """Still to collect from her (above zero) or to give back to her (below zero): the one place
+    what a member owes is worked out from what she has to pay, paid and was handed back."""
+    return to_pay_cents - paid_cents + refunds.paid_back_cents
 
 
 def statuses(cents: Sequence[int], to_pay_cents: int, paid_cents: int, paid_back_cents: int) -> list[str]:
@@ -94,3 +90,4 @@ def statuses(cents: Sequence[int], to_pay_cents: int, paid_cents: int, paid_back
         else:
             out.append(f"已退{money(done)}，待退{money(in_cash - done)}")
     return out
+
