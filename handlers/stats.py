@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.aftersales.quality import load_quality
 from bot.domain.stats import Figures, GroupStats, group_figures, load_stats, overall_figures
 from bot.render.templates import money
 
@@ -29,4 +30,9 @@ async def stats_command(ctx: Context, args: str) -> None:
     lines = [f"📊 近{days}天", _line("本群", group_figures(here))]
     if len(groups) > 1 or (groups and ctx.room_id not in groups):
         lines.append(_line(f"全部{len(groups)}个群", overall_figures(groups)))
+    # For choosing suppliers: what arrived short, what members reported, what it cost in refunds.
+    troubled = [q for q in await load_quality(ctx.svc, here.campaigns) if q.short or q.claimed or q.refund_cents]
+    if troubled:
+        lines.append("缺货与售后（本群）：")
+        lines += [f"· {q.text()}" for q in troubled]
     ctx.reply("\n".join(lines))

@@ -64,3 +64,10 @@ async def test_refund_paid_back_settles_her_account_everywhere(bot: Harness, tmp
     strawberries = supplier[1]
     assert strawberries[supplier[0].index("下单数量")] == 7 and strawberries[supplier[0].index("采购数量")] == 5
     assert strawberries[supplier[0].index("缺货")] == 2
+
+
+async def test_stats_show_per_product_what_was_short_claimed_and_refunded(bot: Harness) -> None:
+    await _short_and_claimed(bot)
+    await bot.say("wx_owner", "/统计")
+    assert bot.private()[-1].splitlines()[-2:] == [
+        "缺货与售后（本群）：", "· 草莓：订7盒，缺货2盒（29%），售后1盒（14%），退款¥90"]
