@@ -76,7 +76,9 @@ async def my_orders(ctx: Context) -> bool:
 def _paid_text(left: int, paid_cents: int, refunds: Refunds) -> str:
     """Her account in her words: still to pay, settled, or what the owner gives back."""
     if left > 0:
-        return f"还差{money(left)}" if paid_cents else "未付"
+        if paid_cents:
+            return f"还差{money(left)}"
+        return f"未付（应付{money(left)}）" if refunds.credit_cents else "未付"
     if left < 0:
         return f"团长要退你{money(-left)}"
     if refunds.paid_back_cents:

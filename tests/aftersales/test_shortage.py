@@ -98,3 +98,16 @@ async def test_enough_arrived_and_an_unknown_product_change_nothing(bot: Harness
     assert bot.private()[-1].startswith("「榴莲」对不上一个商品（这个团有：草莓、砂糖橘）。")
     await bot.say("wx_zhang", "/缺货 草莓 3")
     assert bot.texts()[-1] == "@张三 抱歉，/缺货 只有团长和管理员可以使用。"
+
+
+async def test_manual_gives_her_the_list_and_waits_until_she_has_cut_enough(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 规则 手动", room=None)
+    assert bot.take()[0].text == "✅ 「周六水果团」缺货规则改为：手动（团长自己分）。"
+    await bot.say("wx_owner", "/缺货 草莓 6", room=None)
+    (plan,) = bot.take()
+    assert plan.text.splitlines()[1:7] == [
+        "规则：手动（团长自己分）", "订了的人（按下单先后）：", "1. 张三 3盒", "2. 李四 2盒", "3. 王五 3盒", "4. 赵六 2盒"]
+    await bot.say("wx_owner", "确认", room=None)
+    assert [o.text for o in bot.take()] == ["草莓现在还分了10盒，到货只有6盒，还要减4盒：用 /改单 调好再回复「确认」。"]
+    assert len(await bot.book()) == 5  # nothing cut by the bot
