@@ -11,7 +11,6 @@ from handlers import (
     admins,
     campaigns,
     checks,
-    claims,
     exports,
     help,
     members,
@@ -21,11 +20,10 @@ from handlers import (
     pickup,
     plans,
     qa,
-    refunds,
     scripts,
-    shortage,
     stats,
 )
+from handlers.aftersales import claims, refunds, shortage
 
 
 def build_dispatcher() -> Dispatcher:

@@ -168,14 +168,14 @@ class Book:
     # (room → (member id, name, rate in basis points)).
     groups: dict[str, str] = field(default_factory=dict)
     partners: dict[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)
-    # 缺货, 售后 and the refund ledger (storage/aftersales.py), for the same campaigns.
+    # 缺货, 售后 and the refund ledger (storage/aftersales/), for the same campaigns.
     refunds: tuple[Refund, ...] = ()
     refund_payments: tuple[RefundPayment, ...] = ()
     claims: tuple[Claim, ...] = ()
     names: dict[tuple[int, str], str] = field(default_factory=dict)  # (campaign, member) of a refund → her name
 
 
-# --- 缺货, 售后 and the refund ledger (storage/aftersales.py) -------------------------------------
+# --- 缺货, 售后 and the refund ledger (storage/aftersales/) -------------------------------------
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ async def test_refund_paid_back_settles_her_account_everywhere(bot: Harness, tmp
     assert "王五" not in bot.private()[-1]
     await bot.say("wx_zhang", "我的订单", room=None)
     assert bot.private("wx_zhang")[-1].splitlines()[1] == \
-        "【周六水果团】草莓×3，¥90，退款¥30，未付，待取货（取货码101）"
+        "【周六水果团】草莓×3，¥90，退款¥30，未付（应付¥60），待取货（取货码101）"
     await bot.say("wx_wang", "我的订单", room=None)
     assert "退款¥60，已退清" in bot.private("wx_wang")[-1]
     path = await write_exports(bot.db, 1, tmp_path, bot.now)
