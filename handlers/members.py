@@ -6,9 +6,10 @@ import re
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.domain.aftersales.refunds import NONE, Refunds, net, of_member, to_pay
+from bot.domain.aftersales.refunds import NONE as NO_REFUNDS
+from bot.domain.aftersales.refunds import of_member
+from bot.domain.money.ledger import balance, paid_text
 from bot.parsing.textnorm import nfkc
-from bot.render.templates import money
 
 router = Router("members")
 
@@ -39,27 +40,23 @@ async def my_orders(ctx: Context) -> bool:
                 names = {p.id: p for p in products}
                 waiting = "、".join(f"{names[pid].name}×{n}" for m, pid, n in await ctx.svc.orders.waitlist(campaign.id)
                                    if m == member.id and pid in names)
-            refunds = NONE if campaign.is_open else of_member(
+            refunds = NO_REFUNDS if campaign.is_open else of_member(
                 await ctx.svc.aftersales.member_refunds(campaign.id, member.id),
                 await ctx.svc.aftersales.member_refund_payments(campaign.id, member.id))
             if not order.items and not waiting and not refunds.owed_cents:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
+            owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0, refunds)
             if campaign.is_open:
                 status = "进行中"
-            elif state is not None and state.collected_at is not None:
-                continue  # finished: collected
+            elif state is not None and state.collected_at is not None and not (ctx.private and owes.net_cents):
+                continue  # finished: collected (privately, still listed while money is owed either way)
             else:
-                paid_cents = state.paid_cents if state is not None else 0
-                # The workbook's 团员对账 arithmetic (bot/domain/aftersales/refunds.py), for her alone.
-                left = net(to_pay(order.amount_cents, campaign.counts, refunds), paid_cents, refunds)
-                paid = _paid_text(left, paid_cents, refunds)
-                if refunds.owed_cents:
-                    paid = f"退款{money(refunds.owed_cents)}，{paid}"
                 code = state.pickup_code if state is not None and state.pickup_code else None
-                pickup = f"待取货（取货码{code}）" if code else "待到货"
+                collected = state is not None and state.collected_at is not None
+                pickup = "已取货" if collected else f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
-                status = f"{paid}，{pickup}" if ctx.private else pickup
+                status = f"{paid_text(owes)}，{pickup}" if ctx.private else pickup
             if waiting:
                 status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})
@@ -71,16 +68,3 @@ async def my_orders(ctx: Context) -> bool:
     else:
         ctx.reply(text, mentions=(member.id,))
     return True
-
-
-def _paid_text(left: int, paid_cents: int, refunds: Refunds) -> str:
-    """Her account in her words: still to pay, settled, or what the owner gives back."""
-    if left > 0:
-        if paid_cents:
-            return f"还差{money(left)}"
-        return f"未付（应付{money(left)}）" if refunds.credit_cents else "未付"
-    if left < 0:
-        return f"团长要退你{money(-left)}"
-    if refunds.paid_back_cents:
-        return "已退清"
-    return "已付" if paid_cents else "不用付"

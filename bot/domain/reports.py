@@ -21,11 +21,23 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.domain.aftersales import refunds as ledger
+from bot.domain.aftersales import refunds as refund_ledger
+from bot.domain.money.ledger import Balance, balance
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import Book, Campaign, Claim, Fulfilment, OrderItem, Product, ProductTotal, Refund
+from storage.records import (
+    Book,
+    Campaign,
+    Claim,
+    Fulfilment,
+    KeptPrice,
+    OrderItem,
+    Product,
+    ProductTotal,
+    Refund,
+    priced_item,
+)
 
 DEFAULT_POINT = "自提"
 
@@ -180,12 +192,14 @@ class MemberRow:
     pickup_code: str | None
     collected_at: datetime | None
     commission_cents: int
-    refunds: ledger.Refunds = ledger.NONE  # the refund ledger: owed to her (缺货, 售后, 下架), handed back
+    # The refund ledger: owed to her (缺货, 售后, 下架) and handed back.
+    refunds: refund_ledger.Refunds = refund_ledger.NONE
 
     @property
     def balance_cents(self) -> int:
-        """Still to collect from her; negative: to give back (bot/domain/aftersales/refunds.py)."""
-        return ledger.net(self.owed_cents, self.paid_cents, self.refunds)
+        """Still to collect from her (待收); negative: to give back (a refund, 多付). The one computation:
+        ledger.balance."""
+        return Balance(self.owed_cents, self.paid_cents, self.refunds.paid_back_cents).net_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +253,13 @@ class Reports:
     members: MemberList
     partners: tuple[PartnerRow, ...] = ()
     groups: dict[str, str] = field(default_factory=dict)  # a drop's rooms → group name
+    # False: made for an admin or partner (bot/domain/scope.py), who never sees the owner's commission.
+    for_owner: bool = True
     aftersales: tuple[AfterSalesRow, ...] = ()  # the 售后 sheet: every refund and claim
+
+    def seen_by(self, member_id: str) -> Reports:
+        """What an admin or partner may see of these reports: no commission, only her own share."""
+        return replace(self, partners=tuple(r for r in self.partners if r.member_id == member_id), for_owner=False)
 
     def group_of(self, campaign: Campaign) -> str:
         """The group name of a part of a drop sold in several groups; '' for a one-group campaign."""
@@ -258,7 +278,8 @@ class _Book:
     waiting: dict[int, int]  # product id → quantity waitlisted
     groups: dict[str, str]
     partners: dict[str, tuple[tuple[str, str, int], ...]]
-    refunds: dict[tuple[int, str], ledger.Refunds] = field(default_factory=dict)
+    kept: dict[tuple[int, str], tuple[KeptPrice, ...]]
+    refunds: dict[tuple[int, str], refund_ledger.Refunds] = field(default_factory=dict)
     refund_rows: tuple[Refund, ...] = ()
     claims: tuple[Claim, ...] = ()
     names: dict[tuple[int, str], str] = field(default_factory=dict)
@@ -272,12 +293,13 @@ def _book(book: Book) -> _Book:
     by_product = {p.id: p for p in book.products}
     orders = []
     for o in book.orders:
-        items = sorted((OrderItem(by_product[i.product_id], i.qty) for i in o.items),
+        kept = book.kept.get((o.campaign_id, o.member_id), ())
+        items = sorted((priced_item(by_product[i.product_id], i.qty, kept) for i in o.items),
                        key=lambda item: item.product.position)
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
     return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
-                 book.partners, ledger.by_member(book.refunds, book.refund_payments), book.refunds,
+                 book.partners, book.kept, refund_ledger.by_member(book.refunds, book.refund_payments), book.refunds,
                  book.claims, book.names)
 
 
@@ -294,16 +316,18 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
 def _supplier(book: _Book) -> SupplierList:
     ordered: dict[int, int] = {}
     buyers: dict[int, int] = {}
+    worth: dict[int, int] = {}  # what the members pay for it: units that kept an earlier price at theirs
     for order in book.orders:
         for item in order.items:
             ordered[item.product.id] = ordered.get(item.product.id, 0) + item.qty
             buyers[item.product.id] = buyers.get(item.product.id, 0) + 1
+            worth[item.product.id] = worth.get(item.product.id, 0) + item.amount_cents
     by_campaign = {c.id: c for c in book.campaigns}
     rows = []
     for p in book.products:
         campaign = by_campaign[p.campaign_id]
         qty = ordered.get(p.id, 0) if campaign.counts else 0
-        amount = qty * (p.price_cents or 0)
+        amount = worth.get(p.id, 0) if campaign.counts else 0
         rate = rate_bp(p, campaign)
         short = book.short_of(p.id)
         rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0) + short, qty, amount, rate,
@@ -369,30 +393,35 @@ def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
     return out
 
 
-def _member_row(order: Order, f: Fulfilment, commission: int, refunds: ledger.Refunds) -> MemberRow:
-    owed = ledger.to_pay(order.amount_cents, order.campaign.counts, refunds)
+def _member_row(order: Order, f: Fulfilment, commission: int, refunds: refund_ledger.Refunds) -> MemberRow:
+    owes = balance(order.amount_cents, order.campaign, f.paid_cents, refunds)
     return MemberRow(order.campaign, order.member_id, order.name, order.label, order.items, order.pieces,
-                     order.amount_cents, owed, f.paid_cents, f.pickup_code, f.collected_at, commission, refunds)
+                     order.amount_cents, owes.owed_cents, owes.paid_cents, f.pickup_code, f.collected_at, commission,
+                     refunds)
 
 
 def _members(book: _Book) -> MemberList:
     shares = _commission_shares(book.orders)
     rows = [_member_row(order, _fulfilment(book, order), shares.get((order.campaign.id, order.member_id), 0),
-                        book.refunds.get((order.campaign.id, order.member_id), ledger.NONE))
+                        book.refunds.get((order.campaign.id, order.member_id), refund_ledger.NONE))
             for order in book.orders]
     # Someone who paid, or collected, and then cancelled everything still has to be settled with.
     have = {(o.campaign.id, o.member_id) for o in book.orders}
     by_campaign = {c.id: c for c in book.campaigns}
     for (cid, member), (name, f) in sorted(book.fulfilment.items()):
         if (cid, member) not in have and (f.paid_cents or f.collected_at):
-            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, f.paid_cents, f.pickup_code,
-                                  f.collected_at, 0, book.refunds.get((cid, member), ledger.NONE)))
+            refunds = book.refunds.get((cid, member), refund_ledger.NONE)
+            owes = balance(0, by_campaign[cid], f.paid_cents, refunds)
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, owes.owed_cents, owes.paid_cents,
+                                  f.pickup_code, f.collected_at, 0, refunds))
             have.add((cid, member))
     # So has one whom 缺货 cut to nothing, or who was handed back a refund: the ledger names her.
     for (cid, member), refunds in sorted(book.refunds.items()):
         if (cid, member) not in have and cid in by_campaign:
             name = book.names.get((cid, member), member)
-            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, 0, None, None, 0, refunds))
+            owes = balance(0, by_campaign[cid], 0, refunds)
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, owes.owed_cents, owes.paid_cents,
+                                  None, None, 0, refunds))
     rows.sort(key=lambda r: r.campaign.id)  # stable: each campaign keeps its order book's order
     return _member_list(rows)
 
@@ -420,8 +449,9 @@ def _aftersales(book: _Book, members: MemberList) -> tuple[AfterSalesRow, ...]:
         account = accounts.get((cid, member))
         name = account.name if account else book.names.get((cid, member), member)
         unit = (product.unit if product else None) or "份"
-        rows.append(((cid, member), AfterSalesRow(by_campaign[cid], member, name, product, ledger.REASON_WORDS[reason],
-                                                  f"少{qty}{unit}", cents, "")))
+        why = refund_ledger.REASON_WORDS[reason]
+        rows.append(((cid, member), AfterSalesRow(by_campaign[cid], member, name, product, why, f"少{qty}{unit}",
+                                                  cents, "")))
     for claim in book.claims:
         if claim.campaign_id not in by_campaign:
             continue
@@ -441,7 +471,7 @@ def _aftersales(book: _Book, members: MemberList) -> tuple[AfterSalesRow, ...]:
     for key in dict.fromkeys(k for k, _ in rows):
         mine = [row for k, row in rows if k == key]
         account = accounts.get(key)
-        states = ledger.statuses([r.refund_cents if not r.status else 0 for r in mine],
+        states = refund_ledger.statuses([r.refund_cents if not r.status else 0 for r in mine],
                                  account.owed_cents if account else 0, account.paid_cents if account else 0,
                                  account.refunds.paid_back_cents if account else 0)
         out += [row if row.status else replace(row, status=state) for row, state in zip(mine, states, strict=True)]
@@ -485,7 +515,7 @@ async def load_reports(db: Database, campaign_id: int | None = None) -> Reports:
     book = await _load(db, campaign_id)
     members = _members(book)
     return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), members, _partners(book),
-                   book.groups, _aftersales(book, members))
+                   book.groups, aftersales=_aftersales(book, members))
 
 
 def items_text(items: Iterable[OrderItem]) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.app.scope import staff_scopes
 from bot.domain.aftersales.claims import (
     DEFAULT_WINDOW_HOURS,
     PHOTO_NEAR,
@@ -110,8 +111,10 @@ _UNITS = re.compile(r"^(.*?)\s*(\d{1,4})\s*\S{0,2}$")
 
 
 async def _admin_rooms(ctx: Context) -> list[str]:
-    rooms = [ctx.msg.room_id] if ctx.msg.room_id else await ctx.svc.rooms.rooms_of(ctx.msg.sender.id)
-    return [r for r in rooms if await ctx.svc.rooms.is_admin(r, ctx.msg.sender.id)]
+    """The groups she may settle claims of (bot/domain/scope.py): this one, or privately all of hers."""
+    if ctx.msg.room_id:
+        return list(ctx.scope.targets) if ctx.scope.is_staff else []
+    return [g for s in await staff_scopes(ctx) for g in s.groups]
 
 
 @router.command("售后", "claims", help="/售后 待处理的售后；/售后 N 退 2 | 退 ¥15 | 补发 | 拒绝 理由；/售后 时限 48")
@@ -250,16 +253,18 @@ async def _settle(ctx: Context, claim: Claim, part: Campaign, rest: str) -> None
             ctx.reply_private(f"这条没说是哪个商品：写 /售后 {claim.id} 退 商品 数量，或 /售后 {claim.id} 退 ¥金额。")
             return
         units = int(m.group(2))
-        cents = units * (product.price_cents or 0)
-    if cents <= 0 and units <= 0:
+    room = await line_room(ctx.svc, claim, product)
+    unit = (product.unit if product else None) or "份"
+    if units and units > room.units_left:
+        ctx.reply_private(f"没有退：{claim.name}的{product.name if product else ''}收到{room.held}{unit}，"
+                          f"最多还能退{room.units_left}{unit}（{money(room.cents_left)}）。")
+        return
+    if units:
+        cents = room.units_cents(units)  # at the price she pays for those units
+    if cents is None or cents <= 0:
         ctx.reply_private("退款要大于0。")
         return
-    held, units_left, cents_left = await line_room(ctx.svc, claim, product)
-    unit = (product.unit if product else None) or "份"
-    if units and units > units_left:
-        ctx.reply_private(f"没有退：{claim.name}的{product.name if product else ''}收到{held}{unit}，"
-                          f"最多还能退{units_left}{unit}（{money(cents_left)}）。")
-        return
+    cents_left = room.cents_left
     if cents > cents_left:
         line = "行" if product else "单"
         ctx.reply_private(f"没有退：{money(cents)}超过她这{line}付的钱，最多还能退{money(cents_left)}。")

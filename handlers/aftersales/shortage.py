@@ -14,8 +14,8 @@ from bot.app.router import Chat, Router
 from bot.domain.aftersales.allocation import RULE_WORDS, Rule
 from bot.domain.aftersales.shortage import Applied, Change, Plan, confirm, member_notice, plan, plan_text, rule_of
 from bot.domain.orderbook import catalog_of
-from bot.domain.partners import runs_whole_drop
 from bot.domain.pickup import after_drop_target
+from bot.domain.scope import runs_whole_drop
 from bot.models import Outgoing
 from bot.parsing.textnorm import key_of, nfkc
 from bot.render.templates import money
@@ -36,7 +36,7 @@ async def _business(ctx: Context) -> tuple[Campaign, list[Campaign]] | None:
     if campaign is None:
         ctx.reply(why)
         return None
-    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+    if not await runs_whole_drop(ctx.svc.campaigns, ctx.scope, campaign):
         ctx.reply(f"「{campaign.title}」在几个群一起进行，缺货要按整批货分，请找团长处理。")
         return None
     parts = await ctx.svc.campaigns.parts(campaign)
@@ -124,7 +124,7 @@ async def shortage_command(ctx: Context, args: str) -> None:
     await _plan_command(ctx, args, "short")
 
 
-@router.command("补货", "restock", admin_only=True, whole_drop=True, help="/补货 草莓 6 后到的货按同样的规则补回")
+@router.command("补货", "resupply", admin_only=True, whole_drop=True, help="/补货 草莓 6 后到的货按同样的规则补回")
 async def restock_command(ctx: Context, args: str) -> None:
     await _plan_command(ctx, args, "restock")
 

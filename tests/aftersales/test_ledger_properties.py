@@ -47,13 +47,11 @@ def _money(text: str) -> int:
 def _unpaid(text: str) -> dict[str, int]:
     """/未付 read back: name → balance (owed by her above zero, owed to her below)."""
     out: dict[str, int] = {}
-    sign = 1
     for line in text.splitlines():
-        if line.startswith("↩️"):
-            sign = -1
-        m = re.fullmatch(r"(\S+) ¥([\d.]+)", line)
-        if m:
-            out[m.group(1)] = sign * _money(m.group(2))
+        if m := re.fullmatch(r"\d+\. (\S+) ¥([\d.]+)", line):
+            out[m.group(1)] = _money(m.group(2))
+        elif m := re.fullmatch(r"\d+\. (\S+) (?:待退|多付)¥([\d.]+).*", line):
+            out[m.group(1)] = -_money(m.group(2))
     return out
 
 
@@ -61,7 +59,7 @@ def _mine(text: str) -> int:
     """Her 我的订单 (privately) read back as a balance."""
     if m := re.search(r"(?:还差|应付)¥([\d.]+)", text):
         return _money(m.group(1))
-    if m := re.search(r"团长要退你¥([\d.]+)", text):
+    if m := re.search(r"(?:待退|多付)¥([\d.]+)，团长会退给你", text):
         return -_money(m.group(1))
     if "未付" in text:
         m = re.search(r"，¥([\d.]+)，", text)

@@ -30,8 +30,11 @@ async def test_unpaid_lists_who_owes_and_who_is_owed(bot: Harness) -> None:
     await _short_and_claimed(bot)
     await bot.say("wx_owner", "/未付")
     assert bot.private()[-1].splitlines() == [
-        "💰 「周六水果团」未付款（2人，共¥120）：", "张三 ¥60", "李四 ¥60",
-        "↩️ 要退给她们（1人，共¥60，退了发 /退款 名字）：", "王五 ¥60"]
+        "💰 「周六水果团」未付款（2人，共¥120）：", "1. 张三 ¥60", "2. 李四 ¥60",
+        "要退给她们（1人，共¥60，退了发 /退款 序号）：", "3. 王五 待退¥60",
+        "记账：/已付 1 30（付了¥30）或 /已付 1（付清）"]
+    await bot.say("wx_owner", "/退款 3", room=None)  # the number /未付 showed
+    assert bot.private()[-1] == "✅ 已记：退给王五 ¥60（已退清）。"
 
 
 async def test_refund_paid_back_settles_her_account_everywhere(bot: Harness, tmp_path: Path) -> None:

@@ -145,7 +145,7 @@ async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str)
     name, mid, cents = PAID_BACK[rule]
     await bot.say(OWNER, "/未付", room=ROOM)
     unpaid = bot.private(OWNER)[-1]
-    assert f"{name} ¥{cents // 100}" in unpaid.split("↩️")[1]
+    assert f"{name} 待退¥{cents // 100}" in unpaid.split("要退给她们")[1]
     await bot.say(OWNER, f"/退款 {name}", room=None)
     assert bot.private(OWNER)[-1] == f"✅ 已记：退给{name} ¥{cents // 100}（已退清）。"
     await bot.say(OWNER, "/未付", room=ROOM)

@@ -145,22 +145,28 @@ def owner_text(claim: Claim, part: Campaign, product: Product | None, order: Mem
             f"处理：/售后 {n} 退 {claim.qty or 1}（按单价退）｜/售后 {n} 退 ¥15｜/售后 {n} 补发｜/售后 {n} 拒绝 理由")
 
 
-def refund_room(delivered: int, price_cents: int, earlier: list[Refund]) -> tuple[int, int]:
-    """(units, cents) still refundable on one line: what she received at the price she paid, less
-    the claims already refunded on it. Never below zero."""
+def refund_room(delivered: int, worth_cents: int, earlier: list[Refund]) -> tuple[int, int]:
+    """(units, cents) still refundable on one line: what she received, worth what she pays for it,
+    less the claims already refunded on it. Never below zero."""
     units = delivered - sum(r.qty for r in earlier)
-    cents = delivered * price_cents - sum(r.cents for r in earlier)
+    cents = worth_cents - sum(r.cents for r in earlier)
     return max(units, 0), max(cents, 0)
 
 
 @dataclass(frozen=True)
-class Settled:
-    text_owner: str
-    text_member: str
+class LineRoom:
+    """What a claim may still refund: on its line, or on her whole order when it names no product."""
+
+    held: int  # units she received
+    units_left: int
+    cents_left: int
+    next_units: tuple[int, ...] = ()  # what each further unit refunds, at the price she pays for it
+
+    def units_cents(self, n: int) -> int:
+        return sum(self.next_units[:n])
 
 
-async def line_room(svc: Services, claim: Claim, product: Product | None) -> tuple[int, int, int]:
-    """(delivered units, units left, cents left) of the claim's line, or her whole order with no product."""
+async def line_room(svc: Services, claim: Claim, product: Product | None) -> LineRoom:
     part = await svc.campaigns.get(claim.campaign_id)
     assert part is not None
     products = await svc.campaigns.products(part.id)
@@ -168,8 +174,13 @@ async def line_room(svc: Services, claim: Claim, product: Product | None) -> tup
     earlier = [r for r in await svc.aftersales.member_refunds(part.id, claim.member_id)
                if r.reason == "claim" and (product is None or r.product_id == product.id)]
     if product is None:
-        worth = order.amount_cents
-        return 0, 0, max(worth - sum(r.cents for r in earlier), 0)
+        return LineRoom(0, 0, max(order.amount_cents - sum(r.cents for r in earlier), 0))
     held = next((q for p, q in order.items if p.id == product.id), 0)
-    units, cents = refund_room(held, product.price_cents or 0, earlier)
-    return held, units, cents
+    worth = await svc.orders.worth(part.id, claim.member_id, product, held)
+    units, cents = refund_room(held, worth, earlier)
+    steps = []  # the units not refunded yet, from the top of what she holds
+    for k in range(units):
+        q = units - k
+        steps.append(await svc.orders.worth(part.id, claim.member_id, product, q)
+                     - await svc.orders.worth(part.id, claim.member_id, product, q - 1))
+    return LineRoom(held, units, cents, tuple(steps))

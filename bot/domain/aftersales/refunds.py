@@ -2,11 +2,9 @@
 
 Every refund has a row with its reason (缺货, 售后, 下架). A 缺货 or 下架 refund cut her order in the
 book, so her order's worth is already less; a 售后 refund is a credit against goods she received.
-So what she has to pay is her order's worth less the credits, and
-
-    balance = what she has to pay − what she paid + what the owner handed back (/退款)
-
-is still to collect from her when above zero and still to give back to her when below. Whether a
+So what she has to pay is her order's worth less the credits (`to_pay`); the one computation of
+what she owes, bot/domain/money/ledger.py `balance`, takes that, less what she paid, plus what the
+owner handed back (/退款): still to collect from her above zero, to give back to her below. Whether a
 refund is handed back in cash or simply not collected depends on what she had paid: `statuses`
 says which, refund by refund.
 """
@@ -59,12 +57,6 @@ def to_pay(amount_cents: int, counts: bool, refunds: Refunds) -> int:
     """What she has to pay for her goods: her live order's worth less the 售后 credits (nothing when
     the campaign did not 成团). Never below zero: a claim never refunds more than the line's worth."""
     return max(amount_cents - refunds.credit_cents, 0) if counts else 0
-
-
-def net(to_pay_cents: int, paid_cents: int, refunds: Refunds) -> int:
-    """Still to collect from her (above zero) or to give back to her (below zero): the one place
-    what a member owes is worked out from what she has to pay, paid and was handed back."""
-    return to_pay_cents - paid_cents + refunds.paid_back_cents
 
 
 def statuses(cents: Sequence[int], to_pay_cents: int, paid_cents: int, paid_back_cents: int) -> list[str]:

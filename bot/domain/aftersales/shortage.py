@@ -9,7 +9,7 @@ turns whatever changed since into the refunds. Runs inside the caller's transact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.aftersales.allocation import Holding, Rule, cut, give_back
@@ -28,6 +28,15 @@ class Change:
     position: int
     before: int
     delta: int  # negative: taken; positive: given back
+    cents: int = 0  # the refund it makes (negative: less refund), at the prices she pays for those units
+
+
+async def _priced(svc: Services, product: Product, c: Change) -> Change:
+    """The change with its refund: the worth of what she held less the worth of what she holds after
+    (units that kept an earlier price keep it: storage/records.py priced_item)."""
+    before = await svc.orders.worth(c.part.id, c.member_id, product, c.before)
+    after = await svc.orders.worth(c.part.id, c.member_id, product, c.before + c.delta)
+    return replace(c, cents=before - after)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ class Plan:
 
     @property
     def refund_cents(self) -> int:
-        return -sum(c.delta for c in self.changes) * (self.product.price_cents or 0)
+        return sum(c.cents for c in self.changes)
 
 
 async def rule_of(svc: Services, business: Campaign) -> Rule:
@@ -110,6 +119,7 @@ async def plan(svc: Services, business: Campaign, parts: list[Campaign], product
             return f"{product.name}缺货一共减了{owed}{unit}，补{units}{unit}多了；请写 /补货 {product.name} {owed}。"
         deltas = {} if rule is Rule.MANUAL else give_back(found, units, rule)
         changes = [_change(by_part, names, h, deltas[h.who]) for h in found if deltas.get(h.who)]
+    changes = [await _priced(svc, product, c) for c in changes]
     holders = tuple(_change(by_part, names, h, 0) for h in found) if rule is Rule.MANUAL else ()
     svc.aftersales.drop_planned(business.id, product.id, now)
     stored = holders if rule is Rule.MANUAL else changes
@@ -122,7 +132,6 @@ async def plan(svc: Services, business: Campaign, parts: list[Campaign], product
 def plan_text(p: Plan, groups: dict[int, str]) -> str:
     """What the owner sees privately before she says the word: the rule, who loses or gets how much."""
     unit = p.product.unit or "份"
-    price = p.product.price_cents or 0
     rule = f"规则：{p.rule.word}（{p.rule.explained}）"
     if p.kind == "short":
         head = f"📦 {p.product.name}缺货：订了{p.held}{unit}，到了{p.units}{unit}，要少分{p.held - p.units}{unit}。"
@@ -138,9 +147,9 @@ def plan_text(p: Plan, groups: dict[int, str]) -> str:
     lines.append("减少的人：" if p.kind == "short" else "补回的人：")
     for c in p.changes:
         after = c.before + c.delta
-        money_part = f"退{money(-c.delta * price)}" if c.delta < 0 else f"少退{money(c.delta * price)}"
+        money_part = f"退{money(c.cents)}" if c.delta < 0 else f"少退{money(-c.cents)}"
         lines.append(f"· {c.name}{_group(c, groups)} {c.before}{unit}→{after}{unit}，{money_part}")
-    total = -sum(c.delta for c in p.changes) * price
+    total = p.refund_cents
     lines.append(f"{len(p.changes)}人，共{'退' if total >= 0 else '少退'}{money(abs(total))}。")
     other = "、".join(r.word for r in Rule if r is not p.rule)
     lines.append(f"回复「确认」执行（在群里分别@她们，每人只看到自己的数量和退款）；回复「取消」作罢。"
@@ -226,6 +235,7 @@ async def confirm(svc: Services, shortage: Shortage, parts: list[Campaign], by: 
         if shortage.kind == "short" and total > shortage.units:
             return (f"{product.name}现在还分了{total}{unit}，到货只有{shortage.units}{unit}，还要减"
                     f"{total - shortage.units}{unit}：用 /改单 调好再回复「确认」。")
+        changes = [await _priced(svc, product, c) for c in changes]
         for change in changes:
             svc.aftersales.set_change(shortage.id, change.part.id, change.member_id, change.delta)
     else:
@@ -236,14 +246,14 @@ async def confirm(svc: Services, shortage: Shortage, parts: list[Campaign], by: 
             return again
         changes = [Change(by_part[s.campaign_id], s.member_id, names.get((s.campaign_id, s.member_id), s.member_id),
                           s.position, s.before, s.delta) for s in stored.values()]
+        changes = [await _priced(svc, product, c) for c in changes]
         for change in changes:
             if change.delta < 0:
                 await _take(svc, change.part, change.member_id, product, -change.delta)
             else:
                 await _give(svc, change.part, change.member_id, product, change.delta, msg_id, now)
-    price = product.price_cents or 0
     for c in changes:
-        svc.aftersales.add_refund(c.part.id, c.member_id, product.id, "shortage", -c.delta, -c.delta * price,
+        svc.aftersales.add_refund(c.part.id, c.member_id, product.id, "shortage", -c.delta, c.cents,
                                   in_book=True, source_id=shortage.id, by=by, now=now)
     svc.aftersales.set_status(shortage.id, "applied", now)
     done = Plan(shortage.id, product, shortage.kind, rule, shortage.units, shortage.held, tuple(changes))
@@ -257,7 +267,7 @@ def member_notice(name: str, title: str, changes: list[tuple[Product, Change]]) 
     for product, c in changes:
         unit = product.unit or "份"
         after = c.before + c.delta
-        cents = -c.delta * (product.price_cents or 0)
+        cents = c.cents
         refund += cents
         if c.delta < 0:
             parts.append(f"{product.name}到货不足，你订的{c.before}{unit}分到{after}{unit}，少的{-c.delta}{unit}退{money(cents)}")
