@@ -7,12 +7,21 @@ back) something is told once, in her own group, @-mentioned, with only her own f
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from bot.app.context import Context
 from bot.app.router import Chat, Router
 from bot.domain.aftersales.allocation import RULE_WORDS, Rule
-from bot.domain.aftersales.shortage import Applied, Change, Plan, confirm, member_notice, plan, plan_text, rule_of
+from bot.domain.aftersales.shortage import (
+    Applied,
+    Change,
+    Plan,
+    confirm,
+    member_notice,
+    plan,
+    plan_text,
+    rule_of,
+    waiting_plans,
+)
 from bot.domain.orderbook import catalog_of
 from bot.domain.pickup import after_drop_target
 from bot.domain.scope import runs_whole_drop
@@ -23,8 +32,6 @@ from storage.records import Campaign, Product
 
 router = Router("shortage", section="缺货与售后")
 
-# A plan waits this long for her word; after that she asks again (the book may have moved on).
-PLAN_KEEPS = timedelta(hours=24)
 _YES = re.compile(r"^(?:确认|确定|执行|好|好的|可以|是|对|ok|OK|Ok|yes|嗯|行)[。.!！~～]*$")
 _NO = re.compile(r"^(?:取消|不要|算了|不用了|作罢|no|No)[。.!！~～]*$")
 _NUMBER = re.compile(r"(少|缺|差)?\s*(?:到了|到|来了)?\s*(\d{1,6})\s*\S{0,2}?$")
@@ -138,7 +145,7 @@ async def plan_answer(ctx: Context) -> bool:
     yes, no = _YES.match(text), _NO.match(text)
     if not yes and not no:
         return False
-    waiting = [s for s in await ctx.svc.aftersales.planned(ctx.msg.sender.id) if ctx.now - s.planned_at <= PLAN_KEEPS]
+    waiting = await waiting_plans(ctx.svc, ctx.msg.sender.id, ctx.now)
     if not waiting:
         return False
     if no:

@@ -56,6 +56,10 @@ def transcript(rule: str) -> list[dict[str, Any]]:
     say(OWNER, "/已付 @阿兰", mentions=("wx_01",))  # 阿兰 paid her ¥150
     say(OWNER, "/已付 @可可", mentions=("wx_10",))  # 可可 paid her ¥60
     say(OWNER, f"/缺货 草莓 24 {rule}", private=True)
+    if rule == "手动":
+        # She decides herself: the big orders give up a little, 可可 one box.
+        for edit in ("/改单 阿兰 草莓2", "/改单 贝贝 草莓2", "/改单 可可 草莓1"):
+            say(OWNER, edit, private=True)
     say(OWNER, "确认", private=True)
     say(OWNER, "/到货")
     say("wx_03", "", kind="image")
@@ -81,9 +85,10 @@ async def _replay(bot: Harness, path: Path) -> None:
 CUTS = {
     "按顺序": {"wx_10": 2, "wx_09": 2, "wx_08": 2},  # the latest orders, wholly
     "平均": {"wx_01": 2, "wx_02": 1, "wx_07": 1, "wx_06": 1, "wx_05": 1},  # one at a time from the largest
+    "手动": {"wx_01": 3, "wx_02": 2, "wx_10": 1},  # as the owner settled it with /改单
 }
 # The member the owner then hands a refund back to: the one who had paid for boxes she did not get.
-PAID_BACK = {"按顺序": ("可可", "wx_10", 6000), "平均": ("阿兰", "wx_01", 6000)}
+PAID_BACK = {"按顺序": ("可可", "wx_10", 6000), "平均": ("阿兰", "wx_01", 6000), "手动": ("阿兰", "wx_01", 9000)}
 
 
 @pytest.fixture
@@ -94,7 +99,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Harness]:
     await h.close()
 
 
-@pytest.mark.parametrize("rule", ["按顺序", "平均"])
+@pytest.mark.parametrize("rule", ["按顺序", "平均", "手动"])
 async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str) -> None:
     await _replay(bot, _write(tmp_path / "drop.jsonl", transcript(rule)))
     sent = [o for _, o in bot.transport.sent]
@@ -110,10 +115,13 @@ async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str)
     plan = next(t for t in private if t.startswith("📦 草莓缺货"))
     assert plan.splitlines()[0] == "📦 草莓缺货：订了30盒，到了24盒，要少分6盒。"
     assert plan.splitlines()[1].startswith(f"规则：{rule}（")
-    for mid, n in cuts.items():
-        qty = dict((m, q) for m, _, q in PEOPLE)[mid]
-        assert f"· {NAMES[mid]} {qty}盒→{qty - n}盒，退¥{30 * n}" in plan.splitlines()
-    assert f"{len(cuts)}人，共退¥180。" in plan.splitlines()
+    if rule == "手动":
+        assert plan.splitlines()[3:5] == ["1. 阿兰 5盒", "2. 贝贝 4盒"]  # everyone, in order, to settle by hand
+    else:
+        for mid, n in cuts.items():
+            qty = dict((m, q) for m, _, q in PEOPLE)[mid]
+            assert f"· {NAMES[mid]} {qty}盒→{qty - n}盒，退¥{30 * n}" in plan.splitlines()
+        assert f"{len(cuts)}人，共退¥180。" in plan.splitlines()
     assert any(t.startswith(f"✅ 草莓缺货已按「{rule}」处理：{len(cuts)}人减少，共退¥180") for t in private)
 
     # Each member who lost something was told once, in the group, @-mentioned alone, her figures only.

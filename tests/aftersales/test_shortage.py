@@ -111,3 +111,24 @@ async def test_manual_gives_her_the_list_and_waits_until_she_has_cut_enough(bot:
     await bot.say("wx_owner", "确认", room=None)
     assert [o.text for o in bot.take()] == ["草莓现在还分了10盒，到货只有6盒，还要减4盒：用 /改单 调好再回复「确认」。"]
     assert len(await bot.book()) == 5  # nothing cut by the bot
+
+
+async def test_manual_settled_with_edits_tells_each_member_once_with_her_refund(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 6 手动", room=None)
+    await bot.say("wx_owner", "/删单 赵六 草莓", room=None)
+    await bot.say("wx_owner", "/改单 王五 草莓1", room=None)
+    assert bot.private()[-1].endswith("（缺货手动分配中：回复「确认」后和退款一起告诉她）")
+    await bot.settle()
+    assert not [o for o in bot.take() if o.room_id]  # her edits told nobody yet
+    await bot.say("wx_owner", "确认", room=None)
+    out = bot.take()
+    assert [(o.mentions, o.text) for o in out if o.room_id] == [
+        (("wx_wang",), "@王五 📦「周六水果团」：草莓到货不足，你订的3盒分到1盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
+                       "有疑问请私聊团长。"),
+        (("wx_zhao",), "@赵六 📦「周六水果团」：草莓到货不足，你订的2盒分到0盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
+                       "有疑问请私聊团长。"),
+    ]
+    assert next(o.text for o in out if o.to == "wx_owner").startswith("✅ 草莓缺货已按「手动」处理：2人减少，共退¥120")
+    await bot.settle()
+    assert not [o for o in bot.take() if o.room_id]  # nothing more about it

@@ -10,7 +10,7 @@ turns whatever changed since into the refunds. Runs inside the caller's transact
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.domain.aftersales.allocation import Holding, Rule, cut, give_back
 from bot.domain.services import Services
@@ -53,6 +53,22 @@ class Plan:
     @property
     def refund_cents(self) -> int:
         return sum(c.cents for c in self.changes)
+
+
+# A plan waits this long for her word; after that she asks again (the book may have moved on).
+PLAN_KEEPS = timedelta(hours=24)
+
+
+async def waiting_plans(svc: Services, owner_id: str, now: datetime) -> list[Shortage]:
+    return [s for s in await svc.aftersales.planned(owner_id) if now - s.planned_at <= PLAN_KEEPS]
+
+
+async def settling_by_hand(svc: Services, campaign: Campaign, owner_id: str, now: datetime) -> bool:
+    """Whether she is settling a shortage of this campaign by hand (手动) right now: her /改单 then
+    tells the member nothing yet; her 确认 tells her once, with the refund."""
+    business = campaign.drop_id if campaign.drop_id is not None else campaign.id
+    return any(s.rule == Rule.MANUAL.value and s.campaign_id == business
+               for s in await waiting_plans(svc, owner_id, now))
 
 
 async def rule_of(svc: Services, business: Campaign) -> Rule:
