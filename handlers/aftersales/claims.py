@@ -25,10 +25,10 @@ from bot.domain.aftersales.claims import (
     pick,
     product_of,
 )
-from bot.domain.orderbook import catalog_of
+from bot.domain.changes import named_products
 from bot.models import MessageKind, Outgoing
 from bot.parsing.aftersale import mentions_problem
-from bot.parsing.textnorm import key_of, nfkc
+from bot.parsing.textnorm import nfkc
 from bot.render.templates import money, when
 from storage.records import Campaign, Claim, Product
 
@@ -280,11 +280,5 @@ async def _settle(ctx: Context, claim: Claim, part: Campaign, rest: str) -> None
 
 
 async def _named(ctx: Context, part: Campaign, words: str) -> Product | None:
-    products = await ctx.svc.campaigns.products(part.id)
-    key = key_of(words)
-    exact = [p for p in products if key_of(p.name) == key]
-    if len(exact) == 1:
-        return exact[0]
-    found = {m.product.id for m in catalog_of(products).find(nfkc(words).lower()) if not m.choices}
-    return next((p for p in products if p.id in found), None) if len(found) == 1 else None
-
+    named = named_products(await ctx.svc.campaigns.products(part.id), words)
+    return named[0] if isinstance(named, list) and len(named) == 1 else None

@@ -22,11 +22,11 @@ from bot.domain.aftersales.shortage import (
     rule_of,
     waiting_plans,
 )
-from bot.domain.orderbook import catalog_of
+from bot.domain.changes import named_products
 from bot.domain.pickup import after_drop_target
 from bot.domain.scope import runs_whole_drop
 from bot.models import Outgoing
-from bot.parsing.textnorm import key_of, nfkc
+from bot.parsing.textnorm import nfkc
 from bot.render.templates import money
 from storage.records import Campaign, Product
 
@@ -51,17 +51,12 @@ async def _business(ctx: Context) -> tuple[Campaign, list[Campaign]] | None:
 
 
 def _product(products: list[Product], words: str) -> Product | str:
-    key = key_of(words)
-    if not key:
-        return "没写是哪个商品。"
-    exact = [p for p in products if key_of(p.name) == key]
-    if len(exact) == 1:
-        return exact[0]
-    found = {m.product.id for m in catalog_of(products).find(nfkc(words).lower()) if not m.choices}
-    if len(found) == 1:
-        return next(p for p in products if p.id in found)
-    names = "、".join(p.name for p in products)
-    return f"「{words}」对不上一个商品（这个团有：{names}）。"
+    named = named_products(products, words)
+    if isinstance(named, str):
+        return named
+    if len(named) > 1:
+        return f"一次一个商品（写了{'、'.join(p.name for p in named)}）。"
+    return named[0]
 
 
 def _rule_word(args: str) -> tuple[Rule | None, str]:
@@ -104,7 +99,7 @@ async def _plan_command(ctx: Context, args: str, kind: str) -> None:
     products = await ctx.svc.campaigns.products(business.id)
     product = _product(products, text[: m.start()])
     if isinstance(product, str):
-        ctx.reply(product + usage)
+        ctx.reply(f"{product}\n{usage}")
         return
     units = int(m.group(2))
     if rule is None:

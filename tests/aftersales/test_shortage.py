@@ -95,7 +95,7 @@ async def test_enough_arrived_and_an_unknown_product_change_nothing(bot: Harness
     await bot.say("wx_owner", "/缺货 草莓 10")
     assert bot.private()[-1] == "草莓一共订了10盒，到了10盒，够分，不用减。"
     await bot.say("wx_owner", "/缺货 榴莲 3")
-    assert bot.private()[-1].startswith("「榴莲」对不上一个商品（这个团有：草莓、砂糖橘）。")
+    assert bot.private()[-1].startswith("没有找到商品「榴莲」。这个团的商品：草莓、砂糖橘")
     await bot.say("wx_zhang", "/缺货 草莓 3")
     assert bot.texts()[-1] == "@张三 抱歉，/缺货 只有团长和管理员可以使用。"
 
