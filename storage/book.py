@@ -52,7 +52,8 @@ class BookRepo:
         return Book(campaigns, products, await self._orders(ids), await self._fulfilment(ids), waiting,
                     await self._groups(campaigns), await self._partners(), await self._kept(ids),
                     tuple(await after.refunds(ids)), tuple(await after.refund_payments(ids)),
-                    tuple(await after.claims(ids)), await self._names(ids))
+                    tuple(await after.claims(ids)), await self._names(ids),
+                    tuple(await after.replacements(sorted({c.room_id for c in campaigns}))))
 
     async def _names(self, ids: tuple[int, ...] | None) -> dict[tuple[int, str], str]:
         """The names of members with a refund (one cut to nothing by 缺货 has no order to name her)."""

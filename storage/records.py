@@ -229,6 +229,8 @@ class Book:
     refund_payments: tuple[RefundPayment, ...] = ()
     claims: tuple[Claim, ...] = ()
     names: dict[tuple[int, str], str] = field(default_factory=dict)  # (campaign, member) of a refund → her name
+    # 补发 promised in an earlier campaign of these groups, for their next pickup.
+    replacements: tuple[Replacement, ...] = ()
 
 
 # --- 缺货, 售后 and the refund ledger (storage/aftersales/) -------------------------------------
@@ -286,6 +288,21 @@ class Claim:
     note: str | None = None
     settled_at: datetime | None = None
     replaced_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A 补发 the owner promised (/售后 N 补发): handed over at her next pickup in that group."""
+
+    claim_id: int
+    campaign_id: int  # the campaign the claim was about
+    room_id: str
+    member_id: str
+    name: str
+    product: str
+    unit: str
+    qty: int
+    settled_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from storage.records import (
     Product,
     ProductTotal,
     Refund,
+    Replacement,
     priced_item,
 )
 
@@ -169,6 +170,7 @@ class PackingRow:
     order: Order
     pickup_code: str | None
     collected_at: datetime | None
+    handed: str = ""  # 补发 promised in an earlier campaign, to hand over with this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,6 +285,7 @@ class _Book:
     refund_rows: tuple[Refund, ...] = ()
     claims: tuple[Claim, ...] = ()
     names: dict[tuple[int, str], str] = field(default_factory=dict)
+    replacements: tuple[Replacement, ...] = ()
 
     def short_of(self, product_id: int) -> int:
         return sum(r.qty for r in self.refund_rows if r.product_id == product_id and r.reason == "shortage")
@@ -300,7 +303,7 @@ def _book(book: Book) -> _Book:
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
     return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
                  book.partners, book.kept, refund_ledger.by_member(book.refunds, book.refund_payments), book.refunds,
-                 book.claims, book.names)
+                 book.claims, book.names, book.replacements)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -356,12 +359,31 @@ def _packing(book: _Book) -> PackingList:
         if c.drop_id is not None:
             # A drop's packing list goes out per group, then per pickup point.
             points[c.id] = f"{book.groups.get(c.room_id, c.room_id)} · {points[c.id]}"
+    handed = _handed(book)
     for order in book.orders:
         f = _fulfilment(book, order)
         rows.append(PackingRow(points[order.campaign.id], parse_house(order.label), order, f.pickup_code,
-                               f.collected_at))
+                               f.collected_at, handed.pop((order.campaign.id, order.member_id), "")))
+    by_campaign = {c.id: c for c in book.campaigns}
+    for (cid, member), what in handed.items():  # a 补发 for someone who did not order this time
+        name = next(r.name for r in book.replacements if r.member_id == member)
+        order = Order(by_campaign[cid], member, name, name, (), 0)
+        rows.append(PackingRow(points[cid], None, order, None, None, what))
     rows.sort(key=_packing_key)
     return PackingList(tuple(rows), len(rows), sum(r.order.pieces for r in rows if r.order.campaign.counts))
+
+
+def _handed(book: _Book) -> dict[tuple[int, str], str]:
+    """补发 owed from an earlier campaign of the group, on the packing list of the first later campaign
+    in the book: (campaign, member) → "补发：草莓×1（售后#3）"."""
+    out: dict[tuple[int, str], list[str]] = {}
+    for r in book.replacements:
+        later = [c for c in book.campaigns if c.room_id == r.room_id and c.id > r.campaign_id and c.counts]
+        f = book.fulfilment.get((later[0].id, r.member_id)) if later else None
+        if later and not (f is not None and f[1].collected_at is not None and f[1].collected_at > r.settled_at):
+            what = f"补发：{r.product}×{r.qty}{r.unit}（售后#{r.claim_id}）"
+            out.setdefault((later[0].id, r.member_id), []).append(what)
+    return {key: "；".join(v) for key, v in out.items()}
 
 
 def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:

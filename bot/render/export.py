@@ -225,7 +225,8 @@ def packing_table(reports: Reports, tz: tzinfo) -> Table:
     rows = tuple(
         (r.point, r.house.building if r.house else None, r.house.room if r.house else None, r.order.label,
          r.order.name, items_text(r.order.items), r.order.pieces, r.pickup_code or "", r.order.campaign.id,
-         r.order.campaign.title, _note(r.order.campaign) or ("已取货" if r.collected_at else ""), "")
+         r.order.campaign.title,
+         "；".join(n for n in (_note(r.order.campaign) or ("已取货" if r.collected_at else ""), r.handed) if n), "")
         for r in p.rows
     )
     totals = ("合计", None, None, f"{p.orders}单", None, None, p.pieces, None, None, None, None, None)

@@ -19,6 +19,7 @@ from bot.domain.aftersales.claims import (
     PHOTO_NEAR,
     claim_what,
     deliveries,
+    handed_over,
     line_room,
     open_claims,
     owner_text,
@@ -137,6 +138,10 @@ async def claims_command(ctx: Context, args: str) -> None:
     if m is None or claim is None or part is None or part.room_id not in rooms:
         ctx.reply_private(f"没有这条售后。发 /售后 查看待处理的。{_USAGE}")
         return
+    if m.group(2).strip() in ("已补发", "已补", "补好了") and claim.status == "replaced":
+        ctx.svc.aftersales.mark_replaced(claim.id, ctx.now)
+        ctx.reply_private(f"✅ 售后 #{claim.id} {claim.name}：补发已交给她。")
+        return
     if claim.status != "open":
         ctx.reply_private(f"售后 #{claim.id} 已经处理过了（{_outcome(claim)}）。")
         return
@@ -174,7 +179,12 @@ def _outcome(claim: Claim) -> str:
 async def _listing(ctx: Context, rooms: list[str]) -> str:
     claims = await ctx.svc.aftersales.claims_in_rooms(rooms)
     open_ = [c for c in claims if c.status == "open"]
-    waiting = [c for c in claims if c.status == "replaced" and c.replaced_at is None]
+    waiting = []  # 补发 promised and not handed over yet
+    for c in claims:
+        if c.status == "replaced":
+            part = await ctx.svc.campaigns.get(c.campaign_id)
+            if part is not None and not await handed_over(ctx.svc, c, part.room_id):
+                waiting.append(c)
     if not open_ and not waiting:
         return "没有待处理的售后。"
     lines = []

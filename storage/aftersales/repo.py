@@ -11,7 +11,7 @@ from datetime import datetime
 
 from storage.campaigns import ts
 from storage.db import Database, Row
-from storage.records import Claim, Refund, RefundPayment, Shortage, ShortageChange
+from storage.records import Claim, Refund, RefundPayment, Replacement, Shortage, ShortageChange
 
 
 def _dt(value: str | None) -> datetime | None:
@@ -242,6 +242,20 @@ class AfterSalesRepo:
 
     def mark_replaced(self, claim_id: int, now: datetime) -> None:
         self.db.write("UPDATE claims SET replaced_at = ? WHERE id = ? AND replaced_at IS NULL", (ts(now), claim_id))
+
+    async def replacements(self, room_ids: Sequence[str]) -> list[Replacement]:
+        """补发 promised in these groups and not marked handed over, oldest first."""
+        if not room_ids:
+            return []
+        rows = await self.db.fetchall(
+            "SELECT cl.id, cl.campaign_id, c.room_id, cl.member_id, cl.name, COALESCE(p.name, ''), "
+            "COALESCE(p.unit, '份'), COALESCE(cl.replace_qty, 1), cl.settled_at FROM claims cl "
+            "JOIN campaigns c ON c.id = cl.campaign_id LEFT JOIN products p ON p.id = cl.product_id "
+            "WHERE cl.status = 'replaced' AND cl.replaced_at IS NULL "
+            f"AND c.room_id IN ({', '.join('?' * len(room_ids))}) "
+            "ORDER BY cl.id", tuple(room_ids))
+        return [Replacement(int(r[0]), int(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]), int(r[7]),
+                            _at(r[8])) for r in rows]
 
     # -- photos and the window ------------------------------------------------------------------
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from openpyxl import load_workbook  # type: ignore[import-untyped]
+
 from bot.models import MessageKind
+from bot.render.xlsx_export import write_exports
 from tests.harness import FRUIT, Harness
 
 
@@ -87,3 +92,24 @@ async def test_replacement_is_noted_for_her_next_pickup(bot: Harness) -> None:
     assert bot.texts()[-1] == "@张三 你的售后 #1（草莓1盒少了）：团长会在下次取货时补给你草莓1盒。"
     await bot.say("wx_owner", "/售后", room=None)
     assert bot.private()[-1] == "待补发（下次取货时给她）：\n#1 张三：草莓1盒"
+
+
+async def test_a_replacement_is_on_the_next_packing_list_until_she_collects(bot: Harness, tmp_path: Path) -> None:
+    await _delivered(bot)
+    await bot.say("wx_zhang", "少了一盒草莓")
+    await bot.say("wx_owner", "/售后 1 补发", room=None)
+    await bot.say("wx_owner", "/开团 下周水果团\n草莓 32元/盒\n自提 东门快递柜")
+    await bot.say("wx_li", "草莓1盒")  # 张三 orders nothing this time: she still gets her box
+    await bot.say("wx_owner", "/截单")
+    await bot.say("wx_owner", "/到货")
+    path = await write_exports(bot.db, 2, tmp_path, bot.now)
+    sheet = list(load_workbook(path)["分拣单"].iter_rows(values_only=True))
+    head = sheet[0]
+    notes = {r[head.index("昵称")]: r[head.index("备注")] for r in sheet[1:-1]}
+    assert notes == {"李四": None, "张三": "补发：草莓×1盒（售后#1）"}
+    await bot.say("wx_owner", "/售后", room=None)
+    assert "#1 张三：草莓1盒" in bot.private()[-1]
+    await bot.say("wx_owner", "/售后 1 已补发", room=None)  # she had no order to collect: the owner says so
+    assert bot.private()[-1] == "✅ 售后 #1 张三：补发已交给她。"
+    await bot.say("wx_owner", "/售后", room=None)
+    assert bot.private()[-1] == "没有待处理的售后。"

@@ -145,6 +145,19 @@ def owner_text(claim: Claim, part: Campaign, product: Product | None, order: Mem
             f"处理：/售后 {n} 退 {claim.qty or 1}（按单价退）｜/售后 {n} 退 ¥15｜/售后 {n} 补发｜/售后 {n} 拒绝 理由")
 
 
+async def handed_over(svc: Services, claim: Claim, room_id: str) -> bool:
+    """Whether a 补发 was handed over: she collected at a later pickup of the group after it was promised."""
+    if claim.replaced_at is not None:
+        return True
+    for later in await svc.campaigns.recent_in(room_id, RECENT):
+        if later.id > claim.campaign_id:
+            state = await svc.fulfilment.get(later.id, claim.member_id)
+            if state is not None and state.collected_at is not None and claim.settled_at is not None \
+                    and state.collected_at > claim.settled_at:
+                return True
+    return False
+
+
 def refund_room(delivered: int, worth_cents: int, earlier: list[Refund]) -> tuple[int, int]:
     """(units, cents) still refundable on one line: what she received, worth what she pays for it,
     less the claims already refunded on it. Never below zero."""
