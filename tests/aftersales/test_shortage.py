@@ -132,3 +132,25 @@ async def test_manual_settled_with_edits_tells_each_member_once_with_her_refund(
     assert next(o.text for o in out if o.to == "wx_owner").startswith("✅ 草莓缺货已按「手动」处理：2人减少，共退¥120")
     await bot.settle()
     assert not [o for o in bot.take() if o.room_id]  # nothing more about it
+
+
+async def test_a_drop_across_two_groups_is_one_plan_and_each_member_hears_in_her_group(bot: Harness) -> None:
+    await bot.svc.rooms.upsert_room("r1", "锦绣1群", "wx_owner")
+    await bot.room("r2")
+    await bot.svc.rooms.upsert_room("r2", "锦绣2群", "wx_owner")
+    await bot.say("wx_owner", "/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒\n自提 东门快递柜", room=None)
+    await bot.say("wx_zhang", "草莓3盒", room="r1")
+    await bot.say("wx_li", "草莓2盒", room="r2")
+    await bot.say("wx_wang", "草莓2盒", room="r1")
+    await bot.say("wx_zhao", "草莓2盒", room="r2")
+    await bot.say("wx_owner", "/截单", room=None)
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_owner", "/缺货 草莓 6", room=None)  # her one drop: no group to pick
+    (plan,) = bot.take()
+    assert plan.text.splitlines()[:5] == [
+        "📦 草莓缺货：订了9盒，到了6盒，要少分3盒。", "规则：按顺序（先下单的先满足，最后下单的先减）", "减少的人：",
+        "· 王五（锦绣1群） 2盒→1盒，退¥30", "· 赵六（锦绣2群） 2盒→0盒，退¥60"]
+    await bot.say("wx_owner", "确认", room=None)
+    posts = [(o.room_id, o.mentions) for o in bot.take() if o.room_id]
+    assert posts == [("r1", ("wx_wang",)), ("r2", ("wx_zhao",))]
