@@ -12,6 +12,7 @@ from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.money.ledger import BadAmount, Debt, balance_text, debts, looks_like_amount, parse_amount, total
 from bot.domain.people import Ambiguous, find_person, not_found, which_one
+from bot.domain.pickup import after_drop_parts
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money
 from storage.records import Campaign
@@ -24,7 +25,13 @@ USAGE = "用法：/退款 张三 [金额]，记下退给她的钱（不写金额
 
 
 async def _parts(ctx: Context) -> list[Campaign]:
-    return [c for c in await ctx.svc.campaigns.recent_in(ctx.room_id, RECENT) if not c.is_open]
+    """The group's latest closed campaigns, each a drop's every part she runs (a drop is one business),
+    oldest first."""
+    found: dict[int, Campaign] = {}
+    for campaign in await ctx.svc.campaigns.recent_in(ctx.room_id, RECENT):
+        if not campaign.is_open:
+            found.update((p.id, p) for p in await after_drop_parts(ctx.svc, campaign, ctx.scope))
+    return [found[k] for k in sorted(found)]
 
 
 async def _owed(ctx: Context, parts: list[Campaign], member_id: str) -> list[Debt]:
@@ -49,7 +56,8 @@ async def refund_command(ctx: Context, args: str) -> None:
     if not people:
         who = " ".join(words)
         to_whom = {d.member_id for part in parts for d in await debts(ctx.svc, part) if d.balance.over_cents}
-        found = await find_person(ctx.svc, ctx.msg.sender.id, who, [ctx.room_id], parts, prefer=to_whom)
+        rooms = list(dict.fromkeys(p.room_id for p in parts)) or [ctx.room_id]
+        found = await find_person(ctx.svc, ctx.msg.sender.id, who, rooms, parts, prefer=to_whom)
         if isinstance(found, Ambiguous):
             example = f"/退款 1 {amount_word or ''}".strip()
             ctx.reply(await which_one(ctx.svc, ctx.msg.sender.id, found, example, ctx.now))
@@ -69,8 +77,8 @@ async def refund_command(ctx: Context, args: str) -> None:
             ctx.reply(f"没有记录：{exc}。{USAGE}")
             return
     member_id = people[0]
-    name = await ctx.svc.rooms.name_of(ctx.room_id, member_id)
     owed = await _owed(ctx, parts, member_id)
+    name = await ctx.svc.rooms.name_of(owed[0].campaign.room_id if owed else ctx.room_id, member_id)
     due = total(owed).over_cents if owed else 0
     if not due:
         ctx.reply(f"{name} 现在没有要退的钱。")

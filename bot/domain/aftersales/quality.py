@@ -15,7 +15,7 @@ from storage.records import Campaign, Claim, Product, Refund
 class Quality:
     name: str
     unit: str
-    ordered: int  # units ordered, before 缺货 cut them
+    ordered: int  # units ordered, before 缺货 (or 下架) cut them
     short: int  # units that did not arrive
     claimed: int  # units members reported a problem with (claims not refused)
     refund_cents: int
@@ -41,8 +41,9 @@ def quality(products: Iterable[Product], live: Mapping[int, int], refunds: Itera
         if of is None:
             continue
         row = out[of.name]
+        if r.in_book:
+            row[0] += r.qty  # ordered counts what 缺货 or 下架 cut
         if r.reason == "shortage":
-            row[0] += r.qty  # ordered counts what was cut
             row[1] += r.qty
         row[3] += r.cents
     for c in claims:
