@@ -128,10 +128,11 @@ async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str)
     # @-mentioned, her own figures only (one post: fewer than 20 members).
     (notice,) = [o for o in sent if o.room_id == ROOM and "到货不足" in o.text]
     assert sorted(notice.mentions) == sorted(cuts)
-    qty = dict((m, q) for m, _, q in PEOPLE)
+    ordered = dict((m, q) for m, _, q in PEOPLE)
     assert notice.text.splitlines() == [
         "📦 「周六草莓团」到货有变化，被@的姐妹请看自己这一行：",
-        *(f"@{NAMES[mid]} 草莓到货不足，你订的{qty[mid]}盒分到{qty[mid] - cuts[mid]}盒，少的{cuts[mid]}盒退¥{30 * cuts[mid]}"
+        *(f"@{NAMES[mid]} 草莓到货不足，你订的{ordered[mid]}盒分到{ordered[mid] - cuts[mid]}盒，"
+          f"少的{cuts[mid]}盒退¥{30 * cuts[mid]}"
           for mid in notice.mentions),
         "退款：已付款的团长退给你，没付的少付。有疑问请私聊团长。"]
 
@@ -170,7 +171,7 @@ async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str)
         for line in o.text.splitlines():
             named = [m for m, n in NAMES.items() if m != OWNER and n in line]
             assert len(named) <= 1, line
-            assert not named or line.startswith(f"@{NAMES[named[0]]} ") and named[0] in o.mentions, line
+            assert not named or (line.startswith(f"@{NAMES[named[0]]} ") and named[0] in o.mentions), line
             assert not re.search(r"¥\d", line) or named, line  # money only on her own line
         assert "共" not in o.text and "合计" not in o.text
     assert len([o for o in about if "到货不足" in o.text]) == 1
