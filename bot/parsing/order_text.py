@@ -26,6 +26,9 @@ class Action(StrEnum):
     UNCLEAR = "unclear"  # looks like an order, but the bot cannot tell what: needs the owner
     # "改成3盒" naming no product: her only product, or the bot asks which (the book decides).
     EDIT_UNNAMED = "edit_unnamed"
+    # Part of the message could not be read exactly: `items` holds only what is certain and
+    # independent of the leftover, `question` what to ask her (SEAMS.md #1).
+    ASK = "ask"
 
 
 class Reason(StrEnum):
@@ -52,6 +55,25 @@ class Intent:
     qty: int = 0  # for EDIT_UNNAMED
     unit: str | None = None  # for EDIT_UNNAMED, as written
     words: tuple[str, ...] = ()  # for AMBIGUOUS: the shared words
+    question: Question | None = None  # for ASK
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One reading she may pick by a one-word answer."""
+
+    key: str  # what she may answer: "A", "B", "是"
+    words: tuple[str, ...]  # other one-word answers meaning this choice ("大的", "大果", "对")
+    intent: Intent  # what this choice books (SET/ADD/CANCEL …, items with product ids)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to ask her about the part of a message not read exactly."""
+
+    leftover: str  # exactly the words not understood, as she wrote them ("腊肠两袋")
+    text: str  # the question, one short line she can answer in a word
+    choices: tuple[Choice, ...] = ()  # empty: an open question (she rewrites it)
 
 
 _CANCEL_ALL = re.compile(
