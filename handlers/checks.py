@@ -10,6 +10,7 @@ import re
 
 from bot.app.context import Ack, Context
 from bot.app.router import Router
+from bot.domain.asking import owner_settled
 from bot.domain.orderbook import catalog_of
 from bot.domain.pickup import items_text
 from bot.parsing.order_text import Action, Intent, parse_order_text
@@ -78,6 +79,7 @@ async def confirm_command(ctx: Context, args: str) -> None:
     name = await ctx.svc.rooms.name_of(campaign.room_id, member)
     await ctx.svc.book.apply_intent(campaign, intent, member, name, order_text, ctx.msg.id, ctx.now)
     ctx.svc.orders.settle(entry.id, f"团长确认：{order_text}", ctx.now)
+    await owner_settled(ctx.svc, campaign.room_id, entry.id, "团长确认", ctx.now)
     order = await ctx.svc.orders.member_order(campaign.id, member, name, products, with_label=False)
     items = items_text(order)
     ctx.reply_private(f"已确认 #{entry.id}：{name} 现在是 {items or '无'}")
@@ -91,6 +93,7 @@ async def dismiss_command(ctx: Context, args: str) -> None:
     found = await _entry(ctx, args, "用法：/忽略 N（N 见 /待确认）")
     if found is None:
         return
-    _, entry, _ = found
+    campaign, entry, _ = found
     ctx.svc.orders.settle(entry.id, "团长忽略", ctx.now)
+    await owner_settled(ctx.svc, campaign.room_id, entry.id, "团长忽略", ctx.now)
     ctx.reply_private(f"已忽略 #{entry.id}：{entry.name}：{entry.text[:60]}")

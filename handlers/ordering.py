@@ -5,19 +5,23 @@ from __future__ import annotations
 import logging
 
 from bot.app.context import Ack, Context
-from bot.app.router import Chat, Router
+from bot.app.router import Chat, Role, Router
+from bot.domain import asking
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
-from bot.domain.orderbook import Outcome, catalog_of
+from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
+from bot.parsing.answers import Answer, Reply, owner_asks, quantity_for, read_answer, read_together
+from bot.parsing.catalog import Catalog
+from bot.parsing.items import Item, extract
 from bot.parsing.jielong import JielongCopy, parse_copy
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
-from bot.parsing.order_text import Action, Reason, parse_order_text
+from bot.parsing.order_text import Action, Choice, Intent, Question, Reason, parse_order_text
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from bot.render.templates import money
-from storage.records import Campaign, Product
+from storage.records import Campaign, OpenQuestion, Product
 
 log = logging.getLogger("bot.handlers.ordering")
 router = Router("ordering")
@@ -31,26 +35,104 @@ def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
                                for h in copy.header if key_of(h))
 
 
-def _hint(reason: str, detail: str, products: list[Product], has: str, max_qty: int) -> str:
-    """What she is told when her message went to the owner: the actual reason, and how to write it."""
-    p = products[0] if products else None
-    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
-    if reason == Reason.QUESTION:
-        return f"这条带问句，没有记成订单，团长会回复你。确定要的话请直接发「{example}」"
+def _hint(reason: str, max_qty: int) -> str:
+    """What she is told when her message went straight to the owner (a quantity past the maximum:
+    the owner decides)."""
     if reason == Reason.TOO_LARGE:
         return f"数量超过{max_qty}，没有记录，已转给团长确认"
+    return "这条没有记录，已转给团长确认"
+
+
+def _open_question(reason: str, detail: str, shown: str, example: str) -> str:
+    """An open question: no reading can be named, so she is asked to write it, in the actual reason's words."""
     if reason == Reason.NO_PRODUCT:
-        return f"没看懂这条订单：没写是哪个商品，已转给团长确认。请写「商品+数量」，例如：{example}"
+        return f"「{shown}」没写是哪个商品，没有记录。请回商品名，例如：{example}"
     if reason == Reason.AMBIGUOUS:
-        return f"「{detail}」对应好几个商品，没有记录。请写商品全名，例如：{example}"
-    if reason == Reason.WHICH_PRODUCT:
-        example = f"{p.name}改成2{p.unit or '份'}" if p else "草莓改成2盒"
-        return f"你订了{has}，要改哪一个？请写「{example}」这样的"
+        return f"「{detail}」对应好几个商品，没有记录。请回商品全名，例如：{example}"
     if reason == Reason.SAME_AS_ABOVE:
         return f"「同上」看不出指哪一条，没有记录。请写「商品+数量」，例如：{example}"
+    if reason == Reason.QUESTION:
+        return f"「{shown}」带问句，没有记成订单。确定要的话请直接写「商品+数量」，例如：{example}"
     if reason == Reason.PAST_OR_NOW:
-        return f"分不清是说以前的订单还是这次要，没有记录，已转给团长确认。这次要的话请直接发「{example}」"
-    return f"没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：{example}"
+        return f"分不清是说以前的订单还是这次要，没有记录。这次要的话请直接写「商品+数量」，例如：{example}"
+    return f"「{shown}」没看懂，没有记录。请写「商品+数量」，例如：{example}"
+
+
+def _keys(n: int, products: list[Product] | None = None) -> list[str]:
+    """Answer keys for n choices: the products' own codes when they all have one, else A, B, C."""
+    codes = [p.code for p in products or [] if p.code]
+    if products is not None and len(codes) == n and len(set(codes)) == n:
+        return [str(c) for c in codes]
+    return [chr(ord("A") + i) for i in range(n)]
+
+
+def _spelled(items: tuple[Item, ...]) -> str:
+    return "、".join(f"{i.product.name}×{i.qty}" for i in items)
+
+
+def _choices_of(options: list[tuple[Product, int]], sure: tuple[Item, ...] = ()) -> tuple[tuple[Choice, ...], str]:
+    """Choices of one product each (with `sure`, the rest of the message), keyed by code or
+    letter, and how the question names them."""
+    keys = _keys(len(options), [p for p, _ in options])
+    refs = catalog_of([p for p, _ in options])
+    by_id = {r.id: r for r in refs.products}
+    choices = tuple(Choice(k, (p.name,), Intent(Action.SET, items=(Item(by_id[p.id], qty), *sure)))
+                    for k, (p, qty) in zip(keys, options, strict=True))
+    named = " 还是 ".join(f"{k} {p.name}{f'×{qty}' if qty else ''}" for k, (p, qty) in zip(keys, options, strict=True))
+    return choices, f"是要 {named}？回 {' 或 '.join(keys)}"
+
+
+def _question_for(ta: ToAsk, products: list[Product], catalog: Catalog) -> Question:
+    """What she is asked about what the book could not take: the reader's question, or one made
+    from the reason — naming the likely reading when there is one, so she answers in a word."""
+    if ta.question is not None:
+        return ta.question
+    p = products[0] if products else None
+    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
+    shown = ta.text if len(ta.text) <= 30 else ta.text[:29] + "…"
+    if ta.items and ta.reason in (Reason.QUESTION, Reason.PAST_OR_NOW):
+        why = "带问句" if ta.reason == Reason.QUESTION else "分不清是说以前的还是这次要"
+        yes = Choice("是", (), Intent(Action.SET, items=ta.items))
+        return Question(ta.text, f"「{shown}」{why}，还没有记录：是要 {_spelled(ta.items)} 吗？回「是」就记上", (yes,))
+    if ta.reason == Reason.AMBIGUOUS and ta.detail and "、" not in ta.detail:
+        shared = next((m.choices for m in catalog.find(ta.detail.lower()) if m.choices), ())
+        by_id = {q.id: q for q in products}
+        if 1 < len(shared) <= 4 and all(s.id in by_id for s in shared):
+            options = [(by_id[s.id], quantity_for(s, ta.text) or 0) for s in shared]
+            # What else the message orders is certain, and booked with her pick: never a part.
+            sure = extract(ta.text, catalog, bare_number_ok=ta.line_id is not None).items
+            choices, asked = _choices_of(options, sure)
+            return Question(ta.detail, f"「{ta.detail}」对应好几个商品，没有记录：{asked}", choices)
+    if ta.reason == Reason.NO_PRODUCT and 1 < len(products) <= 4:
+        refs = {r.id: r for r in catalog.products}
+        options = [(q, quantity_for(refs[q.id], ta.text) or 0) for q in products]
+        if all(qty for _, qty in options):
+            choices, asked = _choices_of(options)
+            return Question(ta.text, f"「{shown}」没写是哪个商品，没有记录：{asked}", choices)
+    return Question(ta.text, _open_question(ta.reason, ta.detail, shown, example))
+
+
+async def _ask(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product]) -> dict[str, str]:
+    """Each member the message left something to ask about is asked: her open question is stored
+    and its words go into her acknowledgement. Returns member → the question as asked."""
+    asked: dict[str, str] = {}
+    await asking.lines_gone(ctx.svc, campaign, out.touched, ctx.now)
+    if not out.asks:
+        return asked
+    catalog = catalog_of(products)
+    for_owner: list[str] = []
+    for member_id, ta in sorted(out.asks.items()):
+        made = await asking.ask(ctx.svc, campaign, asking.Asking(
+            member_id, ta.name, ta.text, ta.reason, _question_for(ta, products, catalog), ta.line_id,
+            ta.from_member), ctx.msg.id, ctx.now)
+        asked[member_id] = made.question.asked
+        for_owner += made.for_owner
+        ctx.deadlines_changed |= made.schedules_changed
+    owner = await ctx.svc.rooms.owner(campaign.room_id)
+    if owner is not None:
+        topic = await ctx.svc.rooms.topic(campaign.room_id) or campaign.room_id
+        ctx.replies.extend(asking.gathered(topic, owner, for_owner))
+    return asked
 
 
 async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_list: bool = False) -> None:
@@ -61,9 +143,10 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     products = await ctx.svc.campaigns.products(campaign.id)
     if out.nothing_to_cancel:
         ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消")
+    asked = await _ask(ctx, campaign, out, products)
     # The sender first, then by id: never set order, so a replay prints the same every time.
-    for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
-        await _member_ack(ctx, campaign, out, products, member_id, in_list)
+    for member_id in sorted(out.touched | set(out.hints) | set(asked), key=lambda m: (m != ctx.msg.sender.id, m)):
+        await _member_ack(ctx, campaign, out, products, member_id, in_list, asked.get(member_id, ""))
     await _acks_in_other_groups(ctx, out, products)
     for number, who, line, reason in out.checks:
         # The check list is the owner's: each new entry reaches her privately, with how to settle it.
@@ -77,7 +160,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
 
 
 async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product], member_id: str,
-                      in_list: bool) -> None:
+                      in_list: bool, question: str = "") -> None:
     """One member's acknowledgement: her whole order as it now stands, with what else she must know."""
     name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
         await ctx.svc.rooms.name_of(ctx.room_id, member_id)
@@ -91,10 +174,12 @@ async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: 
     else:
         text = ""
     if member_id in out.hints:
-        reason, detail = out.hints[member_id]
-        hint = _hint(reason, detail, products, items, ctx.svc.settings.max_qty)
-        text = hint if reason == Reason.WHICH_PRODUCT or not text else f"{text}；{hint}"
-    exception = bool(notes) or member_id in out.hints
+        reason, _ = out.hints[member_id]
+        hint = _hint(reason, ctx.svc.settings.max_qty)
+        text = hint if not text else f"{text}；{hint}"
+    if question:
+        text = question if not text or (out.asks[member_id].reason == Reason.WHICH_PRODUCT) else f"{text}；{question}"
+    exception = bool(notes) or member_id in out.hints or bool(question)
     if in_list and order.items and not exception and member_id in out.touched:
         ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
         return
@@ -232,7 +317,98 @@ async def plain_order(ctx: Context) -> bool:
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
             ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)
         return True
+    catalog = catalog_of(products)
+    await asking.after_order(ctx.svc, campaign, catalog, ctx.msg.sender.id, intent, ctx.now)
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
                                           ctx.msg.id, ctx.now)
     await _acknowledge(ctx, campaign, out)
     return True
+
+
+# -- answers: her next message is first tried as an answer to her open question ------------------------
+
+# Before everything else a member says in the group: "A" or "2" right after a question is an answer,
+# not an order, a payment or a question for the owner.
+ANSWERS = 5
+
+
+@router.matcher(priority=ANSWERS, chat=Chat.GROUP)
+async def answer_question(ctx: Context) -> bool:
+    q = await ctx.svc.questions.open_for(ctx.room_id, ctx.msg.sender.id)
+    if q is None or ctx.msg.kind is not MessageKind.TEXT:
+        return False
+    campaign = await ctx.svc.campaigns.get(q.campaign_id)
+    if campaign is None or not campaign.is_open:
+        return False
+    products = await ctx.svc.campaigns.products(campaign.id)
+    catalog = catalog_of(products)
+    max_qty = ctx.svc.settings.max_qty
+    choices = asking.decode(q.choices, catalog)
+    answer = read_answer(ctx.text, choices, q.text, catalog, max_qty=max_qty)
+    if answer is None and not choices:
+        # She rewrites what was asked about: together with it, it may read whole ("要豆沙粽" … "三个").
+        together = read_together(q.text, ctx.text, catalog, max_qty=max_qty)
+        answer = Answer(Reply.CHOICE, together) if together is not None else None
+    if answer is None:
+        return False
+    await _answered(ctx, campaign, q, answer, products)
+    return True
+
+
+async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, answer: Answer,
+                    products: list[Product]) -> None:
+    me, name = ctx.msg.sender.id, ctx.msg.sender.name
+    if answer.reply is Reply.CHOICE:
+        assert answer.intent is not None
+        await asking.settle(ctx.svc, q, f"她回复：{ctx.text[:40]}", ctx.now)
+        out = await ctx.svc.book.apply_intent(campaign, answer.intent, me, name, ctx.text, ctx.msg.id, ctx.now)
+        await _acknowledge(ctx, campaign, out)
+        if q.from_member is not None and q.from_member != me:
+            ctx.ack(q.from_member, await ctx.svc.rooms.name_of(campaign.room_id, q.from_member),
+                    f"{name}已确认你替她报的单")
+        return
+    if answer.reply is Reply.DECLINE:
+        await asking.settle(ctx.svc, q, "她说不要了", ctx.now)
+        ctx.ack(me, name, "好的，这条不记了")
+        return
+    p = products[0] if products else None
+    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
+    choices: tuple[Choice, ...] = asking.decode(q.choices, catalog_of(products))
+    if answer.reply is Reply.NOT_THAT:
+        asked, choices = f"好的，这条还没有记录。请直接写要的「商品+数量」，例如：{example}", ()
+    elif answer.reply is Reply.HOW_MANY:
+        assert answer.product is not None
+        unit = answer.product.unit or "份"
+        asked = f"{answer.product.name}要几{unit}？回数字，例如 2（还没有记录）"
+        choices = (Choice("", (answer.product.name,), Intent(Action.SET, items=(Item(answer.product, 0),))),)
+    else:  # WHICH: "是" to several choices, or to an open question
+        asked = q.asked if choices else f"请直接写要的「商品+数量」，例如：{example}（还没有记录）"
+    ctx.deadlines_changed |= await asking.ask_again(ctx.svc, campaign, q, asked, choices, ctx.now)
+    ctx.ack(me, name, asked, urgent=True)
+
+
+# Before the owner's drop matcher: "@张三 要大果还是小果？" names no product to sell.
+OWNER_ASKS = 6
+
+
+@router.matcher(priority=OWNER_ASKS, chat=Chat.GROUP, role=Role.ADMIN)
+async def owner_asks_a_member(ctx: Context) -> bool:
+    """The owner asking a member about her order in her own words: the member's next word answers it."""
+    others = [m for m in ctx.msg.mentions if m != ctx.msg.sender.id]
+    if not others:
+        return False
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
+    if campaign is None:
+        return False
+    catalog = catalog_of(await ctx.svc.campaigns.products(campaign.id))
+    offered = owner_asks(ctx.text, catalog)
+    if offered is None:
+        return False
+    taken = False
+    for member_id in others:
+        name = await ctx.svc.rooms.name_of(ctx.room_id, member_id)
+        if await asking.owner_asked(ctx.svc, campaign, catalog, member_id, name, offered, ctx.text, ctx.msg.id,
+                                    ctx.now):
+            taken = True
+            ctx.deadlines_changed = True
+    return taken

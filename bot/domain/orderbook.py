@@ -24,9 +24,24 @@ from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
 from bot.parsing.jielong import Entry, JielongCopy
 from bot.parsing.native_solitaire import NativeList
-from bot.parsing.order_text import Action, Intent, Reason
+from bot.parsing.order_text import Action, Choice, Intent, Question, Reason
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
+
+
+@dataclass(frozen=True)
+class ToAsk:
+    """Something of one message the book could not take exactly, to ask its member about
+    (bot/domain/asking.py makes it her open question)."""
+
+    name: str  # hers
+    text: str  # what was written: the message, or the 接龙 line
+    reason: str  # a Reason (or why it went to the owner, for her check-list entry)
+    detail: str = ""  # for AMBIGUOUS: the shared words
+    question: Question | None = None  # the reader's; None: made from the reason
+    items: tuple[Item, ...] = ()  # the reading she may confirm ("草莓2盒可以吗？"), if any
+    line_id: int | None = None
+    from_member: str | None = None  # another member passed this order on for her
 
 
 @dataclass
@@ -37,6 +52,8 @@ class Outcome:
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # member → (reason, detail): why her message went to the owner; her hint names it.
     hints: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # member → what she is asked, in the group, before anything reaches the owner.
+    asks: dict[str, ToAsk] = field(default_factory=dict)
     fork: bool = False  # the copy missed live lines of others: post the merged list
     # New entries of the owner's check list made by this message: (number, who, text, reason).
     checks: list[tuple[int, str, str, str]] = field(default_factory=list)
@@ -50,6 +67,16 @@ class Outcome:
 
     def note(self, member_id: str, text: str) -> None:
         self.notes[member_id].append(text)
+
+    def ask(self, member_id: str, what: ToAsk) -> None:
+        """One question per member and message: a second thing to ask her joins the first as
+        one open question (she rewrites both)."""
+        earlier = self.asks.get(member_id)
+        if earlier is None:
+            self.asks[member_id] = what
+            return
+        self.asks[member_id] = ToAsk(earlier.name, f"{earlier.text}\n{what.text}", earlier.reason,
+                                     line_id=earlier.line_id if earlier.line_id == what.line_id else None)
 
 
 def catalog_of(products: list[Product]) -> Catalog:
@@ -272,9 +299,12 @@ class OrderBook:
         if problem is None:
             desired = {item.product.id: item.qty for item in ex.items}
             await self._set_line_items(campaign, line_id, member_id, desired, msg_id, now, out, current={})
-        else:
+        elif problem[0] == Reason.TOO_LARGE:
+            # Past the sane maximum the owner decides: she is told it went there.
             await self._check(campaign, member_id, name, entry.text, problem[0], msg_id, now, out, line_id)
             out.hints[member_id] = problem
+        else:
+            out.ask(member_id, ToAsk(name, entry.text, problem[0], problem[1], line_id=line_id))
 
     async def _revive(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str,
                       now: datetime, out: Outcome) -> None:
@@ -512,10 +542,23 @@ class OrderBook:
                            text: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         her_lines = await self.orders.member_lines(campaign.id, sender)
-        if intent.action is Action.UNCLEAR:
+        if intent.action is Action.UNCLEAR and (intent.reason == Reason.TOO_LARGE or (
+                intent.reason == Reason.QUESTION and not intent.items)):
+            # Past the sane maximum, or an order hanging on a question only the owner can answer
+            # ("草莓甜吗？甜的话要2盒"): the owner decides, and she is told it went there.
             await self._check(campaign, sender, sender_name, text, intent.reason, msg_id, now, out)
             out.hints[sender] = (intent.reason, "、".join(intent.words))
             return out
+        if intent.action is Action.UNCLEAR:
+            out.ask(sender, ToAsk(sender_name, text, intent.reason, "、".join(intent.words), items=intent.items))
+            return out
+        if intent.action is Action.ASK:
+            # Only what is certain is booked; the leftover is asked about.
+            assert intent.question is not None
+            out.ask(sender, ToAsk(sender_name, text, Reason.UNREADABLE, question=intent.question))
+            if not intent.items:
+                return out
+            intent = Intent(Action.SET, items=intent.items)
         if intent.action is Action.EDIT_UNNAMED:
             named = await self._name_the_product(campaign, intent, sender, sender_name, text, msg_id, now, out)
             if named is None:
@@ -539,10 +582,13 @@ class OrderBook:
         """"改成3盒" sets the one product she has; with several (or none), which one?
         She is asked, the owner sees it (None)."""
         has = [pid for pid, q in (await self.orders.member_order_qty(campaign.id, sender)).items() if q > 0]
-        if len(has) != 1:
-            reason = Reason.WHICH_PRODUCT if has else Reason.NO_PRODUCT
-            await self._check(campaign, sender, sender_name, text, reason, msg_id, now, out)
-            out.hints[sender] = (reason, "")
+        if not has:
+            out.ask(sender, ToAsk(sender_name, text, Reason.NO_PRODUCT))
+            return None
+        if len(has) > 1:
+            held = [await self.orders.product(pid) for pid in sorted(has)]
+            out.ask(sender, ToAsk(sender_name, text, Reason.WHICH_PRODUCT,
+                                  question=_which_product(text, held, intent.qty, intent.unit)))
             return None
         product = await self.orders.product(has[0])
         ref = ProductRef(product.id, product.name, product.code, product.unit)
@@ -613,6 +659,17 @@ class OrderBook:
                 items[pid] = 0
                 await self._set_line_items(campaign, line.id, sender, items, msg_id, now, out)
         return item.qty
+
+
+def _which_product(text: str, held: list[Product], qty: int, unit: str | None) -> Question:
+    """"改成3盒" from a member with several products: which one? A letter or its name answers."""
+    keys = [p.code for p in held] if all(p.code for p in held) and len({p.code for p in held}) == len(held) \
+        else [chr(ord("A") + i) for i in range(len(held))]
+    choices = tuple(Choice(str(k), (p.name,), Intent(Action.SET, items=(Item(
+        ProductRef(p.id, p.name, p.code, p.unit), qty),))) for k, p in zip(keys, held, strict=True))
+    options = " 或 ".join(f"{k} {p.name}" for k, p in zip(keys, held, strict=True))
+    return Question(text, f"你订了{'、'.join(p.name for p in held)}，要把哪一个改成{qty}{unit or ''}？"
+                          f"回 {options}", choices)
 
 
 class _Placed(NamedTuple):
