@@ -12,7 +12,15 @@ from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
-from bot.parsing.answers import Answer, Reply, owner_asks, quantity_for, read_answer, read_together
+from bot.parsing.answers import (
+    Answer,
+    Reply,
+    owner_asks,
+    quantity_for,
+    read_answer,
+    read_together,
+    wants_without_quantity,
+)
 from bot.parsing.catalog import Catalog
 from bot.parsing.items import Item, extract
 from bot.parsing.jielong import JielongCopy, parse_copy
@@ -306,7 +314,14 @@ async def plain_order(ctx: Context) -> bool:
     products = await ctx.svc.campaigns.products(target.id)
     intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
     if intent.action is Action.NONE:
-        return False
+        wanted = wants_without_quantity(ctx.text, catalog_of(products))
+        if wanted is None or ctx.is_admin:
+            return False
+        # "要豆沙粽": how many? If "三个" follows in a moment, the answer replaces the question
+        # before the group sees it; later, it answers it.
+        how_many = Choice("", (wanted.name,), Intent(Action.SET, items=(Item(wanted, 0),)))
+        intent = Intent(Action.ASK, question=Question(
+            ctx.text, f"{wanted.name}要几{wanted.unit or '份'}？回数字，例如 2", (how_many,)))
     if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED):
         # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
         # put to the owner for confirming.

@@ -259,3 +259,23 @@ def owner_asks(text: str, catalog: Catalog) -> tuple[ProductRef, ...] | None:
         for product in m.choices or (m.product,):
             seen.setdefault(product.id, product)
     return tuple(seen.values())
+
+
+# "要豆沙粽", "我要鲜肉粽哈", "来点蛋黄粽": she wants a product and has not said how many (yet).
+_WANTS = re.compile(r"^(?:我也要|我要|也要|还要|再要|想要|来点|帮我留|给我留|要|来|订|买|留)(.+?)"
+                    r"(?:吧|哈|呀|啊|哦|呢)?$")
+
+
+def wants_without_quantity(text: str, catalog: Catalog) -> ProductRef | None:
+    """The one product a message asks for without a quantity, or None. The first half of a
+    message in two ("要豆沙粽" … "三个"): she is asked how many, and her next word answers."""
+    word = _bare(text)
+    if len(word) > MAX_ANSWER or any(ch.isdigit() for ch in word):
+        return None
+    m = _WANTS.match(word)
+    if m is None:
+        return None
+    found = catalog.find(m.group(1))
+    if len(found) != 1 or found[0].choices or found[0].start != 0 or found[0].end != len(m.group(1)):
+        return None
+    return found[0].product
