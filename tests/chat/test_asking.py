@@ -11,7 +11,7 @@ import pytest
 from bot.domain.orderbook import catalog_of
 from bot.parsing.catalog import Catalog
 from bot.parsing.items import Item
-from bot.parsing.order_text import Action, Choice, Intent, Question
+from bot.parsing.order_text import Action, Choice, Intent, Question, parse_order_text
 from handlers import ordering
 from tests.harness import Harness
 
@@ -273,7 +273,7 @@ async def test_a_readers_question_books_only_what_is_certain_and_asks_the_rest(
     refs = {p.name: p for p in catalog_of(await bot.svc.campaigns.products(campaign.id)).products}
     question = Question("腊肉粽两个", "「腊肉粽两个」没看懂：是要 鲜肉粽×2 吗？回「是」", (
         Choice("是", ("对",), Intent(Action.SET, items=(Item(refs["鲜肉粽"], 2),))),))
-    real = ordering.parse_order_text
+    real = parse_order_text
 
     def reader(text: str, catalog: Catalog, *, max_qty: int = 99) -> Intent:
         if text == "豆沙粽一个腊肉粽两个":
