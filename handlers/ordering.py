@@ -26,6 +26,7 @@ from bot.parsing.items import Item, extract
 from bot.parsing.jielong import JielongCopy, parse_copy
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
 from bot.parsing.order_text import Action, Choice, Intent, Question, Reason, parse_order_text
+from bot.parsing.people import for_someone, without_mentions
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from bot.render.templates import money
@@ -312,9 +313,15 @@ async def plain_order(ctx: Context) -> bool:
     if target is None:
         return False
     products = await ctx.svc.campaigns.products(target.id)
-    intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+    catalog = catalog_of(products)
+    # "帮楼下刘奶奶捎一袋", "替6-301的小何报两瓶": the order is read without who it is for.
+    passed_on = for_someone(ctx.text)
+    words = passed_on.rest if passed_on is not None else ctx.text
+    intent = parse_order_text(words, catalog, max_qty=ctx.svc.settings.max_qty)
+    if passed_on is not None and intent.action not in (Action.SET, Action.ADD, Action.ASK):
+        passed_on, intent = None, parse_order_text(ctx.text, catalog, max_qty=ctx.svc.settings.max_qty)
     if intent.action is Action.NONE:
-        wanted = wants_without_quantity(ctx.text, catalog_of(products))
+        wanted = wants_without_quantity(ctx.text, catalog)
         if wanted is None or ctx.is_admin:
             return False
         # "要豆沙粽": how many? If "三个" follows in a moment, the answer replaces the question
@@ -322,7 +329,7 @@ async def plain_order(ctx: Context) -> bool:
         how_many = Choice("", (wanted.name,), Intent(Action.SET, items=(Item(wanted, 0),)))
         intent = Intent(Action.ASK, question=Question(
             ctx.text, f"{wanted.name}要几{wanted.unit or '份'}？回数字，例如 2", (how_many,)))
-    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED):
+    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED, Action.ASK):
         # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
         # put to the owner for confirming.
         return False
@@ -332,10 +339,15 @@ async def plain_order(ctx: Context) -> bool:
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
             ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)
         return True
-    catalog = catalog_of(products)
-    await asking.after_order(ctx.svc, campaign, catalog, ctx.msg.sender.id, intent, ctx.now)
+    # A name in it besides the items: an order naming another member is never the sender's.
+    label = extract(without_mentions(ctx.text), catalog).label \
+        if passed_on is None and intent.action in (Action.SET, Action.ADD, Action.ASK) else ""
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
-                                          ctx.msg.id, ctx.now)
+                                          ctx.msg.id, ctx.now, label=label,
+                                          for_whom=passed_on.who if passed_on is not None else None)
+    me = ctx.msg.sender.id
+    if me not in out.asks and not any(a.from_member == me for a in out.asks.values()):
+        await asking.after_order(ctx.svc, campaign, catalog, me, intent, ctx.now)
     await _acknowledge(ctx, campaign, out)
     return True
 

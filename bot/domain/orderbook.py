@@ -25,6 +25,7 @@ from bot.parsing.items import Extraction, Item, extract, house_numbers, name_wor
 from bot.parsing.jielong import Entry, JielongCopy
 from bot.parsing.native_solitaire import NativeList
 from bot.parsing.order_text import Action, Choice, Intent, Question, Reason
+from bot.parsing.people import name_forms
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
 
@@ -89,6 +90,13 @@ def _catalog(refs: tuple[ProductRef, ...]) -> Catalog:
     # never change; keyed by the products themselves, never by a campaign id.
     return Catalog(list(refs))
 
+
+# How members address the owner or each other: never a member's name in an order, whatever
+# someone's display name is.
+ADDRESS_WORDS = frozenset(("团长", "群主", "老板", "管理员", "亲", "亲们", "宝", "宝子", "姐", "哥", "妹", "美女",
+                           "帅哥", "老师", "阿姨", "大家", "谢谢", "谢谢团长"))
+HELD_FOR = "别人替她报的单"
+WHO_UNCLEAR = "看不出是替谁报的"
 
 # Check-list reasons about a 接龙 line's owner, which her own later message does not settle.
 EDITED_OTHERS = "改动了别人的接龙行"
@@ -352,16 +360,22 @@ class OrderBook:
         if not words and not houses:
             # "1. 草莓2盒": a line without a label is hers at the end, or where she changed her own line.
             return sender if is_last or her_dropped else None
-        for house in houses:
-            if sender in await self.orders.members_at(campaign.id, house):
-                return sender
-        if words:
-            for line in await self.orders.member_lines(campaign.id, sender):
-                if words & set(name_words(line.label)):
+        label_key = key_of(ex.label)
+        if any(key_of(line.label) == label_key for line in await self.orders.member_lines(campaign.id, sender)):
+            # The very label of a line of hers: her own line, whoever shows that name today.
+            return sender
+        me, others = await self.named(campaign, ex.label, sender, by_house=False)
+        if me:
+            return sender
+        # A line naming another member is never hers, whatever house number or word it shares with hers.
+        if not others:
+            for house in houses:
+                if sender in await self.orders.members_at(campaign.id, house):
                     return sender
-        others: set[str] = set()
-        for word in words:
-            others |= await self.rooms.members_named(campaign.room_id, word)
+            if words:
+                for line in await self.orders.member_lines(campaign.id, sender):
+                    if words & set(name_words(line.label)):
+                        return sender
         if not is_last:
             # A household shares a house number: at the end of her own copy, only a
             # name moves a line away from the poster.
@@ -408,16 +422,28 @@ class OrderBook:
         for pos in match.new:
             entry = entries[pos]
             ex, raw = self._read_new_entry(entries, pos, catalog)
-            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
+            is_last = pos == len(entries) - 1
+            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, is_last,
                                                her_dropped, match, msg_id, now, out)
             if owner is not None:
-                placed.append(_Placed(entry, ex, owner, raw))
+                # Her copy ends with another member's line: most likely she adds it for her (替她报),
+                # which waits for that member's word; a line further up is one the bot missed.
+                placed.append(_Placed(entry, ex, owner, raw, held=is_last and owner != sender))
         return placed
 
     async def _add_placed(self, campaign: Campaign, catalog: Catalog, sender: str, sender_name: str,
                           placed: list[_Placed], msg_id: str, now: datetime, out: Outcome) -> None:
         for new in placed:
             name = sender_name if new.owner == sender else await self.rooms.name_of(campaign.room_id, new.owner)
+            if new.held and self._unreadable_reason(new.ex) is None:
+                # Her line, with nothing on it until she says it is hers: a later copy carries it
+                # without asking again.
+                line_id = await self.orders.add_line(
+                    campaign_id=campaign.id, member_id=new.owner, source="copy", key=new.entry.key,
+                    message_id=msg_id, now=now, label=new.ex.label, label_key=key_of(new.ex.label),
+                    raw=new.raw or new.entry.text)
+                self._hold(new.owner, name, new.entry.text, new.ex.items, sender, sender_name, out, line_id)
+                continue
             await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
                                  new.ex, new.raw)
             if new.owner != sender:
@@ -539,8 +565,16 @@ class OrderBook:
                                           message_id=msg_id, now=now)
 
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
-                           text: str, msg_id: str, now: datetime) -> Outcome:
+                           text: str, msg_id: str, now: datetime, *, label: str = "",
+                           for_whom: str | None = None) -> Outcome:
+        """`label`: what the message says besides its items (a name in it is checked: an order
+        naming another member is never the sender's); `for_whom`: the words of "帮…带", "替…报"
+        naming who the order is for ("" for herself)."""
         out = Outcome()
+        if intent.action in (Action.SET, Action.ADD, Action.ASK) and (label or for_whom):
+            intent = await self._whose(campaign, intent, sender, sender_name, text, label, for_whom, out)
+            if intent.action is Action.NONE:
+                return out
         her_lines = await self.orders.member_lines(campaign.id, sender)
         if intent.action is Action.UNCLEAR and (intent.reason == Reason.TOO_LARGE or (
                 intent.reason == Reason.QUESTION and not intent.items)):
@@ -576,6 +610,63 @@ class OrderBook:
         # Stock someone released goes to the waitlist (nothing to do when none was).
         await self._serve(campaign, msg_id, now, out)
         return out
+
+    async def _whose(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str, text: str,
+                     label: str, for_whom: str | None, out: Outcome) -> Intent:
+        """Whose an order is when its words name someone. For another member it is held until she
+        confirms it (she is asked, the sender told: Action.NONE comes back); for someone outside
+        the group ("帮楼下刘奶奶捎一袋") it is the sender's, on top of her own (ADD)."""
+        if for_whom == "":
+            return intent
+        me, others = await self.named(campaign, for_whom if for_whom is not None else label, sender,
+                                      by_house=for_whom is not None)
+        if me or (not others and for_whom is None):
+            return intent
+        if not others:
+            # Someone outside the group: hers to pay and collect, added to what she has.
+            return Intent(Action.ADD, items=intent.items) if intent.action is Action.SET else intent
+        if len(others) > 1 or intent.action is Action.ASK or not intent.items:
+            out.ask(sender, ToAsk(sender_name, text, WHO_UNCLEAR, question=Question(
+                text, f"「{text[:30]}」看不出是替谁报的，没有记录。请让她自己在群里发，或写清楼号和名字")))
+            return Intent(Action.NONE)
+        (member,) = others
+        self._hold(member, await self.rooms.name_of(campaign.room_id, member), text, intent.items, sender,
+                   sender_name, out)
+        return Intent(Action.NONE)
+
+    @staticmethod
+    def _hold(member: str, name: str, text: str, items: tuple[Item, ...], sender: str, sender_name: str,
+              out: Outcome, line_id: int | None = None) -> None:
+        """An order one member passed on for another: she is asked, and her yes books it, once,
+        for her; the one who passed it on is told it waits for her."""
+        spelled = "、".join(f"{i.product.name}×{i.qty}" for i in items)
+        yes = Choice("是", (), Intent(Action.SET, items=items))
+        out.ask(member, ToAsk(name, text, HELD_FOR, items=items, line_id=line_id, from_member=sender,
+                              question=Question(text, f"{sender_name}替你报了 {spelled}，是你要的吗？"
+                                                      f"回「是」就记上，不要回「不要」", (yes,))))
+        out.note(sender, f"「{text[:30]}」是{name}的，没有记在你名下；已请她回复确认，她确认后记在她名下")
+        out.touched.add(sender)
+
+    async def named(self, campaign: Campaign, label: str, sender: str, *,
+                    by_house: bool) -> tuple[bool, set[str]]:
+        """(whether `label` names the sender, the other members it names): by their display
+        names, and with `by_house` by the house numbers of their lines too. Words of address
+        (团长) never name anyone, whatever someone's display name is."""
+        me = False
+        others: set[str] = set()
+        for word in name_words(label):
+            for form in name_forms(word):
+                if len(form) < 2 or form in ADDRESS_WORDS:
+                    continue
+                named = await self.rooms.members_named(campaign.room_id, form)
+                me |= sender in named
+                others |= named - {sender}
+        if by_house and not me and not others:
+            for house in house_numbers(label):
+                at = await self.orders.members_at(campaign.id, house)
+                me |= sender in at
+                others |= at - {sender}
+        return me, others
 
     async def _name_the_product(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
                                 text: str, msg_id: str, now: datetime, out: Outcome) -> Intent | None:
@@ -679,6 +770,7 @@ class _Placed(NamedTuple):
     ex: Extraction
     owner: str
     raw: str | None  # the text to keep when it is not the entry's (同上 written out)
+    held: bool = False  # another member's, added by the poster: booked when that member confirms it
 
 
 @dataclass
