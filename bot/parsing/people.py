@@ -47,11 +47,12 @@ def without_mentions(text: str) -> str:
     return _MENTION.sub(" ", text)
 
 
-# Words around a name that are not the name: 楼下刘奶奶, 6-301的小何, 小何家.
-_AROUND = re.compile(r"^(?:的|楼下|楼上|隔壁|对门|邻居|同事|朋友)|(?:的|家|她|他)$")
+# Words around a name that are not the name: 楼下刘奶奶, 6-301的小何, 小何家, 替李四报.
+_AROUND = re.compile(r"^(?:麻烦|帮|替|给|代|的|楼下|楼上|隔壁|对门|邻居|同事|朋友)+"
+                     r"|(?:的|家|她|他|也|再|报|带|捎|订|买|拿|留|要|来|下单|接龙)+$")
 
 
 def name_forms(word: str) -> tuple[str, ...]:
     """The word, and the word without what surrounds a name in it."""
-    bare = _AROUND.sub("", _AROUND.sub("", word))
+    bare = _AROUND.sub("", word)
     return (word, bare) if bare and bare != word else (word,)
