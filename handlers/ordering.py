@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
@@ -12,7 +13,9 @@ from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
-from bot.parsing.answers import (
+from bot.parsing.asking import confirm, how_many, items_label, which_product
+from bot.parsing.catalog import Catalog
+from bot.parsing.conversation.answers import (
     Answer,
     Reply,
     owner_asks,
@@ -21,12 +24,12 @@ from bot.parsing.answers import (
     read_together,
     wants_without_quantity,
 )
-from bot.parsing.catalog import Catalog
-from bot.parsing.items import Item, extract
+from bot.parsing.conversation.whose import for_someone, without_mentions
+from bot.parsing.intent import Action, Intent, Question, Reason
+from bot.parsing.items import extract
 from bot.parsing.jielong import JielongCopy, parse_copy
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
-from bot.parsing.order_text import Action, Choice, Intent, Question, Reason, parse_order_text
-from bot.parsing.people import for_someone, without_mentions
+from bot.parsing.order_text import parse_order_text
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from bot.render.templates import money
@@ -67,30 +70,6 @@ def _open_question(reason: str, detail: str, shown: str, example: str) -> str:
     return f"「{shown}」没看懂，没有记录。请写「商品+数量」，例如：{example}"
 
 
-def _keys(n: int, products: list[Product] | None = None) -> list[str]:
-    """Answer keys for n choices: the products' own codes when they all have one, else A, B, C."""
-    codes = [p.code for p in products or [] if p.code]
-    if products is not None and len(codes) == n and len(set(codes)) == n:
-        return [str(c) for c in codes]
-    return [chr(ord("A") + i) for i in range(n)]
-
-
-def _spelled(items: tuple[Item, ...]) -> str:
-    return "、".join(f"{i.product.name}×{i.qty}" for i in items)
-
-
-def _choices_of(options: list[tuple[Product, int]], sure: tuple[Item, ...] = ()) -> tuple[tuple[Choice, ...], str]:
-    """Choices of one product each (with `sure`, the rest of the message), keyed by code or
-    letter, and how the question names them."""
-    keys = _keys(len(options), [p for p, _ in options])
-    refs = catalog_of([p for p, _ in options])
-    by_id = {r.id: r for r in refs.products}
-    choices = tuple(Choice(k, (p.name,), Intent(Action.SET, items=(Item(by_id[p.id], qty), *sure)))
-                    for k, (p, qty) in zip(keys, options, strict=True))
-    named = " 还是 ".join(f"{k} {p.name}{f'×{qty}' if qty else ''}" for k, (p, qty) in zip(keys, options, strict=True))
-    return choices, f"是要 {named}？回 {' 或 '.join(keys)}"
-
-
 def _question_for(ta: ToAsk, products: list[Product], catalog: Catalog) -> Question:
     """What she is asked about what the book could not take: the reader's question, or one made
     from the reason — naming the likely reading when there is one, so she answers in a word."""
@@ -101,24 +80,16 @@ def _question_for(ta: ToAsk, products: list[Product], catalog: Catalog) -> Quest
     shown = ta.text if len(ta.text) <= 30 else ta.text[:29] + "…"
     if ta.items and ta.reason in (Reason.QUESTION, Reason.PAST_OR_NOW):
         why = "带问句" if ta.reason == Reason.QUESTION else "分不清是说以前的还是这次要"
-        yes = Choice("是", (), Intent(Action.SET, items=ta.items))
-        return Question(ta.text, f"「{shown}」{why}，还没有记录：是要 {_spelled(ta.items)} 吗？回「是」就记上", (yes,))
+        asked = confirm(ta.text, Intent(Action.SET, items=ta.items))
+        return replace(asked, text=f"「{shown}」{why}，还没有记录：是要 {items_label(ta.items)} 吗？回「是」就记上")
     if ta.reason == Reason.AMBIGUOUS and ta.detail and "、" not in ta.detail:
+        # A 接龙 line with a word two products share: which one, with the rest of the line.
         shared = next((m.choices for m in catalog.find(ta.detail.lower()) if m.choices), ())
-        by_id = {q.id: q for q in products}
-        if 1 < len(shared) <= 4 and all(s.id in by_id for s in shared):
-            options = [(by_id[s.id], quantity_for(s, ta.text) or 0) for s in shared]
-            # What else the message orders is certain, and booked with her pick: never a part.
+        qty = quantity_for(shared[0], ta.text) if shared else None
+        if shared and qty is not None:
             sure = extract(ta.text, catalog, bare_number_ok=ta.line_id is not None).items
-            choices, asked = _choices_of(options, sure)
-            return Question(ta.detail, f"「{ta.detail}」对应好几个商品，没有记录：{asked}", choices)
-    if ta.reason == Reason.NO_PRODUCT and 1 < len(products) <= 4:
-        refs = {r.id: r for r in catalog.products}
-        options = [(q, quantity_for(refs[q.id], ta.text) or 0) for q in products]
-        if all(qty for _, qty in options):
-            choices, asked = _choices_of(options)
-            return Question(ta.text, f"「{shown}」没写是哪个商品，没有记录：{asked}", choices)
-    return Question(ta.text, _open_question(ta.reason, ta.detail, shown, example))
+            return which_product(ta.detail, shared, qty, with_items=sure)
+    return Question(ta.text, _open_question(ta.reason, ta.detail, shown, example), ())
 
 
 async def _ask(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product]) -> dict[str, str]:
@@ -326,9 +297,8 @@ async def plain_order(ctx: Context) -> bool:
             return False
         # "要豆沙粽": how many? If "三个" follows in a moment, the answer replaces the question
         # before the group sees it; later, it answers it.
-        how_many = Choice("", (wanted.name,), Intent(Action.SET, items=(Item(wanted, 0),)))
-        intent = Intent(Action.ASK, question=Question(
-            ctx.text, f"{wanted.name}要几{wanted.unit or '份'}？回数字，例如 2", (how_many,)))
+        intent = Intent(Action.ASK, reason=Reason.UNREADABLE,
+                        question=how_many(ctx.text, wanted, why="没写数量"))
     if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED, Action.ASK):
         # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
         # put to the owner for confirming.
@@ -370,19 +340,19 @@ async def answer_question(ctx: Context) -> bool:
     products = await ctx.svc.campaigns.products(campaign.id)
     catalog = catalog_of(products)
     max_qty = ctx.svc.settings.max_qty
-    choices = asking.decode(q.choices, catalog)
-    answer = read_answer(ctx.text, choices, q.text, catalog, max_qty=max_qty)
-    if answer is None and not choices:
+    question = asking.question_of(q, catalog)
+    answer = read_answer(ctx.text, question, q.text, catalog, max_qty=max_qty)
+    if answer is None and not question.choices and question.number_for is None:
         # She rewrites what was asked about: together with it, it may read whole ("要豆沙粽" … "三个").
         together = read_together(q.text, ctx.text, catalog, max_qty=max_qty)
         answer = Answer(Reply.CHOICE, together) if together is not None else None
     if answer is None:
         return False
-    await _answered(ctx, campaign, q, answer, products)
+    await _answered(ctx, campaign, q, question, answer, products)
     return True
 
 
-async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, answer: Answer,
+async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, question: Question, answer: Answer,
                     products: list[Product]) -> None:
     me, name = ctx.msg.sender.id, ctx.msg.sender.name
     if answer.reply is Reply.CHOICE:
@@ -400,18 +370,20 @@ async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, answer: A
         return
     p = products[0] if products else None
     example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
-    choices: tuple[Choice, ...] = asking.decode(q.choices, catalog_of(products))
     if answer.reply is Reply.NOT_THAT:
-        asked, choices = f"好的，这条还没有记录。请直接写要的「商品+数量」，例如：{example}", ()
+        again = Question(q.leftover, f"好的，这条还没有记录。请直接写要的「商品+数量」，例如：{example}", ())
     elif answer.reply is Reply.HOW_MANY:
         assert answer.product is not None
-        unit = answer.product.unit or "份"
-        asked = f"{answer.product.name}要几{unit}？回数字，例如 2（还没有记录）"
-        choices = (Choice("", (answer.product.name,), Intent(Action.SET, items=(Item(answer.product, 0),))),)
-    else:  # WHICH: "是" to several choices, or to an open question
-        asked = q.asked if choices else f"请直接写要的「商品+数量」，例如：{example}（还没有记录）"
-    ctx.deadlines_changed |= await asking.ask_again(ctx.svc, campaign, q, asked, choices, ctx.now)
-    ctx.ack(me, name, asked, urgent=True)
+        rest = tuple(i for c in question.choices for i in c.intent.items[:-1]
+                     if c.intent.items and c.intent.items[-1].product.id == answer.product.id)
+        again = how_many(q.leftover, answer.product, rest or question.with_items)
+    elif question.choices or question.number_for is not None:  # WHICH: "是" to several readings
+        again = question
+    else:
+        again = Question(q.leftover, f"请直接写要的「商品+数量」，例如：{example}（还没有记录）", ())
+    again = replace(again, text=asking.with_an_ask_word(again.text))
+    ctx.deadlines_changed |= await asking.ask_again(ctx.svc, campaign, q, again, ctx.now)
+    ctx.ack(me, name, again.text, urgent=True)
 
 
 # Before the owner's drop matcher: "@张三 要大果还是小果？" names no product to sell.

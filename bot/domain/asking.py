@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 
 from bot.domain.services import Services
 from bot.models import Outgoing
-from bot.parsing.answers import asked_products, quantity_for
 from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.conversation.answers import asked_products, quantity_for
+from bot.parsing.intent import Action, Choice, Intent, Question
 from bot.parsing.items import Item
-from bot.parsing.order_text import Action, Choice, Intent, Question
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, OpenQuestion, Unreadable
@@ -61,29 +61,43 @@ def with_an_ask_word(text: str) -> str:
     return text if any(w in text for w in ASK_WORDS) else f"{text}（还没有记录）"
 
 
-# -- choices as stored ---------------------------------------------------------------------------
+# -- a question as stored ------------------------------------------------------------------------
 
 
-def encode(choices: tuple[Choice, ...]) -> str:
-    return json.dumps([{"key": c.key, "words": list(c.words), "action": c.intent.action.value,
-                        "items": [[i.product.id, i.qty] for i in c.intent.items],
-                        "products": [p.id for p in c.intent.products]} for c in choices], ensure_ascii=False)
+def _items(items: tuple[Item, ...]) -> list[list[int]]:
+    return [[i.product.id, i.qty] for i in items]
 
 
-def decode(raw: str, catalog: Catalog) -> tuple[Choice, ...]:
-    """The stored choices, with the campaign's products; a choice naming a product no longer
-    sold is dropped."""
+def encode(question: Question) -> str:
+    """What a question offers, as the questions table keeps it (its words are kept apart)."""
+    return json.dumps({
+        "choices": [{"key": c.key, "words": list(c.words), "action": c.intent.action.value,
+                     "items": _items(c.intent.items), "products": [p.id for p in c.intent.products]}
+                    for c in question.choices],
+        "number_for": question.number_for.id if question.number_for is not None else None,
+        "with_items": _items(question.with_items)}, ensure_ascii=False)
+
+
+def question_of(q: OpenQuestion, catalog: Catalog) -> Question:
+    """Her open question as it was asked, with the campaign's products; a choice naming a
+    product no longer sold is dropped."""
     by_id = {p.id: p for p in catalog.products}
-    out: list[Choice] = []
-    for c in json.loads(raw or "[]"):
-        items = [(by_id.get(int(pid)), int(qty)) for pid, qty in c["items"]]
+
+    def items(rows: list[list[int]]) -> tuple[Item, ...] | None:
+        found = [(by_id.get(int(pid)), int(qty)) for pid, qty in rows]
+        return None if any(p is None for p, _ in found) else tuple(Item(p, n) for p, n in found if p is not None)
+
+    raw = json.loads(q.choices or "{}")
+    choices: list[Choice] = []
+    for c in raw.get("choices", []):
+        chosen = items(c["items"])
         products = [by_id.get(int(pid)) for pid in c["products"]]
-        if any(p is None for p, _ in items) or any(p is None for p in products):
+        if chosen is None or any(p is None for p in products):
             continue
-        intent = Intent(Action(c["action"]), items=tuple(Item(p, q) for p, q in items if p is not None),
-                        products=tuple(p for p in products if p is not None))
-        out.append(Choice(str(c["key"]), tuple(str(w) for w in c["words"]), intent))
-    return tuple(out)
+        intent = Intent(Action(c["action"]), items=chosen, products=tuple(p for p in products if p is not None))
+        choices.append(Choice(str(c["key"]), tuple(str(w) for w in c["words"]), intent))
+    number_for = by_id.get(int(raw["number_for"])) if raw.get("number_for") is not None else None
+    return Question(q.leftover, q.asked, tuple(choices), number_for, items(raw.get("with_items", [])) or ())
 
 
 def choices_for(products: tuple[ProductRef, ...], written: str) -> tuple[Choice, ...]:
@@ -127,17 +141,16 @@ async def ask(svc: Services, campaign: Campaign, asking: Asking, msg_id: str, no
     due = due_at(svc, campaign, now)
     q = await svc.questions.add(OpenQuestion(
         0, campaign.id, room, asking.member_id, asking.name, asking.text, asking.question.leftover, text,
-        encode(asking.question.choices), asking.reason, asking.from_member, asking.line_id, msg_id, now, due, None))
+        encode(asking.question), asking.reason, asking.from_member, asking.line_id, msg_id, now, due, None))
     changed = await _expire_at(svc, room, due, now)
     return Asked(q, for_owner, changed)
 
 
-async def ask_again(svc: Services, campaign: Campaign, q: OpenQuestion, asked: str, choices: tuple[Choice, ...],
-                    now: datetime) -> bool:
+async def ask_again(svc: Services, campaign: Campaign, q: OpenQuestion, question: Question, now: datetime) -> bool:
     """Her open question, asked again (by the owner in her own words, or narrowed to a choice):
     she has the full wait again. True when the expiry's schedule moved."""
     due = due_at(svc, campaign, now)
-    await svc.questions.update(replace(q, asked=asked, choices=encode(choices), due_at=due))
+    await svc.questions.update(replace(q, asked=question.text, choices=encode(question), due_at=due))
     return await _expire_at(svc, campaign.room_id, due, now)
 
 
@@ -156,10 +169,10 @@ async def owner_asked(svc: Services, campaign: Campaign, catalog: Catalog, membe
     can be asking about."""
     q = await svc.questions.open_for(campaign.room_id, member_id)
     if q is not None:
-        kept = decode(q.choices, catalog)
+        kept = question_of(q, catalog)
         covered = asked_products(kept)
         added = choices_for(tuple(p for p in products if p.id not in covered), q.text)
-        await ask_again(svc, campaign, q, words, kept + added, now)
+        await ask_again(svc, campaign, q, replace(kept, text=words, choices=kept.choices + added), now)
         return True
     entries = [u for u in await svc.orders.unreadable(campaign.id) if u.member_id == member_id]
     if not entries:
@@ -168,7 +181,8 @@ async def owner_asked(svc: Services, campaign: Campaign, catalog: Catalog, membe
     due = due_at(svc, campaign, now)
     await svc.questions.add(OpenQuestion(
         0, campaign.id, campaign.room_id, member_id, name, entry.text, entry.text, words,
-        encode(choices_for(products, entry.text)), entry.reason, None, None, msg_id, now, due, entry.id))
+        encode(Question(entry.text, words, choices_for(products, entry.text))), entry.reason, None, None, msg_id, now,
+        due, entry.id))
     await _expire_at(svc, campaign.room_id, due, now)
     return True
 
@@ -181,9 +195,9 @@ async def after_order(svc: Services, campaign: Campaign, catalog: Catalog, membe
     q = await svc.questions.open_for(campaign.room_id, member_id)
     if q is None or q.from_member is not None or intent.action in (Action.NONE, Action.UNCLEAR, Action.ASK):
         return
-    choices = decode(q.choices, catalog)
+    asked = asked_products(question_of(q, catalog))
     mine = {i.product.id for i in intent.items} | {p.id for p in intent.products}
-    if not choices or intent.action is Action.CANCEL_ALL or mine & asked_products(choices):
+    if not asked or intent.action is Action.CANCEL_ALL or mine & asked:
         await settle(svc, q, "她后来的消息", now)
 
 

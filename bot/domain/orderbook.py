@@ -20,12 +20,13 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.domain.stores import MemberNames, OrderStore
+from bot.parsing.asking import which_product
 from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.conversation.whose import name_forms
+from bot.parsing.intent import Action, Choice, Intent, Question, Reason
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
 from bot.parsing.jielong import Entry, JielongCopy
 from bot.parsing.native_solitaire import NativeList
-from bot.parsing.order_text import Action, Choice, Intent, Question, Reason
-from bot.parsing.people import name_forms
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
 
@@ -426,24 +427,13 @@ class OrderBook:
             owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, is_last,
                                                her_dropped, match, msg_id, now, out)
             if owner is not None:
-                # Her copy ends with another member's line: most likely she adds it for her (替她报),
-                # which waits for that member's word; a line further up is one the bot missed.
-                placed.append(_Placed(entry, ex, owner, raw, held=is_last and owner != sender))
+                placed.append(_Placed(entry, ex, owner, raw))
         return placed
 
     async def _add_placed(self, campaign: Campaign, catalog: Catalog, sender: str, sender_name: str,
                           placed: list[_Placed], msg_id: str, now: datetime, out: Outcome) -> None:
         for new in placed:
             name = sender_name if new.owner == sender else await self.rooms.name_of(campaign.room_id, new.owner)
-            if new.held and self._unreadable_reason(new.ex) is None:
-                # Her line, with nothing on it until she says it is hers: a later copy carries it
-                # without asking again.
-                line_id = await self.orders.add_line(
-                    campaign_id=campaign.id, member_id=new.owner, source="copy", key=new.entry.key,
-                    message_id=msg_id, now=now, label=new.ex.label, label_key=key_of(new.ex.label),
-                    raw=new.raw or new.entry.text)
-                self._hold(new.owner, name, new.entry.text, new.ex.items, sender, sender_name, out, line_id)
-                continue
             await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
                                  new.ex, new.raw)
             if new.owner != sender:
@@ -589,7 +579,7 @@ class OrderBook:
         if intent.action is Action.ASK:
             # Only what is certain is booked; the leftover is asked about.
             assert intent.question is not None
-            out.ask(sender, ToAsk(sender_name, text, Reason.UNREADABLE, question=intent.question))
+            out.ask(sender, ToAsk(sender_name, text, intent.reason or Reason.UNREADABLE, question=intent.question))
             if not intent.items:
                 return out
             intent = Intent(Action.SET, items=intent.items)
@@ -627,7 +617,7 @@ class OrderBook:
             return Intent(Action.ADD, items=intent.items) if intent.action is Action.SET else intent
         if len(others) > 1 or intent.action is Action.ASK or not intent.items:
             out.ask(sender, ToAsk(sender_name, text, WHO_UNCLEAR, question=Question(
-                text, f"「{text[:30]}」看不出是替谁报的，没有记录。请让她自己在群里发，或写清楼号和名字")))
+                text, f"「{text[:30]}」看不出是替谁报的，没有记录。请让她自己在群里发，或写清楼号和名字", ())))
             return Intent(Action.NONE)
         (member,) = others
         self._hold(member, await self.rooms.name_of(campaign.room_id, member), text, intent.items, sender,
@@ -636,12 +626,12 @@ class OrderBook:
 
     @staticmethod
     def _hold(member: str, name: str, text: str, items: tuple[Item, ...], sender: str, sender_name: str,
-              out: Outcome, line_id: int | None = None) -> None:
+              out: Outcome) -> None:
         """An order one member passed on for another: she is asked, and her yes books it, once,
         for her; the one who passed it on is told it waits for her."""
         spelled = "、".join(f"{i.product.name}×{i.qty}" for i in items)
         yes = Choice("是", (), Intent(Action.SET, items=items))
-        out.ask(member, ToAsk(name, text, HELD_FOR, items=items, line_id=line_id, from_member=sender,
+        out.ask(member, ToAsk(name, text, HELD_FOR, items=items, from_member=sender,
                               question=Question(text, f"{sender_name}替你报了 {spelled}，是你要的吗？"
                                                       f"回「是」就记上，不要回「不要」", (yes,))))
         out.note(sender, f"「{text[:30]}」是{name}的，没有记在你名下；已请她回复确认，她确认后记在她名下")
@@ -678,8 +668,10 @@ class OrderBook:
             return None
         if len(has) > 1:
             held = [await self.orders.product(pid) for pid in sorted(has)]
+            refs = [ProductRef(p.id, p.name, p.code, p.unit) for p in held]
+            leftover = intent.question.leftover if intent.question is not None else text
             out.ask(sender, ToAsk(sender_name, text, Reason.WHICH_PRODUCT,
-                                  question=_which_product(text, held, intent.qty, intent.unit)))
+                                  question=which_product(leftover, refs, intent.qty)))
             return None
         product = await self.orders.product(has[0])
         ref = ProductRef(product.id, product.name, product.code, product.unit)
@@ -752,17 +744,6 @@ class OrderBook:
         return item.qty
 
 
-def _which_product(text: str, held: list[Product], qty: int, unit: str | None) -> Question:
-    """"改成3盒" from a member with several products: which one? A letter or its name answers."""
-    keys = [p.code for p in held] if all(p.code for p in held) and len({p.code for p in held}) == len(held) \
-        else [chr(ord("A") + i) for i in range(len(held))]
-    choices = tuple(Choice(str(k), (p.name,), Intent(Action.SET, items=(Item(
-        ProductRef(p.id, p.name, p.code, p.unit), qty),))) for k, p in zip(keys, held, strict=True))
-    options = " 或 ".join(f"{k} {p.name}" for k, p in zip(keys, held, strict=True))
-    return Question(text, f"你订了{'、'.join(p.name for p in held)}，要把哪一个改成{qty}{unit or ''}？"
-                          f"回 {options}", choices)
-
-
 class _Placed(NamedTuple):
     """A new line of a copy, read and given to its owner, to be added to the book."""
 
@@ -770,7 +751,6 @@ class _Placed(NamedTuple):
     ex: Extraction
     owner: str
     raw: str | None  # the text to keep when it is not the entry's (同上 written out)
-    held: bool = False  # another member's, added by the poster: booked when that member confirms it
 
 
 @dataclass

@@ -48,7 +48,7 @@ async def test_a_shared_name_is_asked_and_one_word_settles_it(bot: Harness, answ
     await bot.say("wx_zhang", "水蜜桃两箱")
     await bot.settle()
     (asked,) = said_to(bot, "张三")
-    assert "「水蜜桃」对应好几个商品，没有记录：是要 A 水蜜桃大果×2 还是 B 水蜜桃小果×2？回 A 或 B" in asked
+    assert "「水蜜桃两箱」是要哪个？A 水蜜桃大果×2 还是 B 水蜜桃小果×2？回 A 或 B" in asked
     assert await bot.book() == {}
     assert private(bot) == []  # the owner is not the first resort
     bot.take()
@@ -97,7 +97,7 @@ async def test_a_quantity_answers_how_many(bot: Harness) -> None:
     await bot.say("wx_zhao", "水蜜桃")  # chatter: a product named, nothing asked for
     await bot.say("wx_zhao", "要鲜肉粽")
     await bot.settle()
-    assert "@赵六 鲜肉粽要几个？回数字，例如 2（还没有记录）" in bot.texts()
+    assert "@赵六 「要鲜肉粽」没写数量：鲜肉粽要几个？回数字（还没有记录）" in bot.texts()
     await bot.say("wx_zhao", "2")
     assert await bot.book() == {("wx_zhao", "鲜肉粽"): 2}
 
@@ -107,7 +107,8 @@ async def test_which_product_an_edit_means_is_asked_with_her_products(bot: Harne
     await bot.say("wx_zhang", "豆沙粽2个，鲜肉粽2个")
     await bot.say("wx_zhang", "改成4个")
     await bot.settle()
-    assert "@张三 你订了豆沙粽、鲜肉粽，要把哪一个改成4个？回 A 豆沙粽 或 B 鲜肉粽" in bot.texts()[-1]
+    # Only the products she holds are offered.
+    assert "@张三 「改成4个」是要哪个？A 豆沙粽×4 还是 B 鲜肉粽×4？回 A 或 B" in bot.texts()[-1]
     await bot.say("wx_zhang", "鲜肉粽")
     assert await bot.book() == {("wx_zhang", "豆沙粽"): 2, ("wx_zhang", "鲜肉粽"): 4}
 
@@ -155,7 +156,8 @@ async def test_a_slower_second_half_answers_the_question(bot: Harness) -> None:
     await bot.say("wx_li", "三个")
     await bot.settle()
     assert await bot.book() == {("wx_li", "豆沙粽"): 3}
-    assert said_to(bot, "李四") == ["@李四 豆沙粽要几个？回数字，例如 2（还没有记录）", "@李四 已记录：豆沙粽×3，共¥18"]
+    assert said_to(bot, "李四") == ["@李四 「要豆沙粽」没写数量：豆沙粽要几个？回数字（还没有记录）",
+                                   "@李四 已记录：豆沙粽×3，共¥18"]
 
 
 # -- the owner asking in her own words -----------------------------------------------------------------

@@ -133,7 +133,7 @@ async def test_a_short_name_two_products_share_is_asked_and_nothing_is_half_book
     await bot.settle()
     assert await bot.book() == {}
     texts = "\n".join(bot.texts())
-    assert "@张三 「" in texts and "对应好几个商品，没有记录：是要 A 红心柚" in texts and "还是 B 白心柚" in texts
+    assert "@张三 「" in texts and "是要哪个？A 红心柚" in texts and "还是 B 白心柚" in texts
     assert "@李四 「" in texts
     # Asked in the group first: the owner's list is the last resort.
     assert private(bot, "wx_owner") == []
@@ -194,7 +194,7 @@ async def test_an_edit_naming_no_product_with_several_products_asks_which(bot: H
     await bot.say("wx_zhang", "改成3个")
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "苹果"): 1, ("wx_zhang", "香蕉"): 1}
-    assert "@张三 你订了苹果、香蕉，要把哪一个改成3个？回 A 苹果 或 B 香蕉" in bot.texts()[-1]
+    assert "@张三 「改成3个」是要哪个？A 苹果×3 还是 B 香蕉×3？回 A 或 B" in bot.texts()[-1]
     # Her next message says which: it is applied and her question is settled.
     await bot.say("wx_zhang", "苹果改成3个")
     assert await bot.book() == {("wx_zhang", "苹果"): 3, ("wx_zhang", "香蕉"): 1}
@@ -441,7 +441,7 @@ async def test_cancelling_without_an_order_says_so(bot: Harness, text: str) -> N
     ("text", "hint"),
     [("草莓2盒可以吗？", "带问句，还没有记录：是要 草莓×2 吗？回「是」就记上"), ("草莓2盒还有吗", "是要 草莓×2 吗？"),
      ("草莓100盒", "数量超过99，没有记录，已转给团长确认"), ("砂糖橘一百箱", "数量超过99"),
-     ("+1", "没写是哪个商品，没有记录：是要 A 草莓×1 还是 B 砂糖橘×1？回 A 或 B")],
+     ("+1", "「+1」是要哪个？A 草莓×1 还是 B 砂糖橘×1？回 A 或 B")],
 )
 async def test_each_hint_names_the_actual_reason(bot: Harness, text: str, hint: str) -> None:
     await bot.say("wx_owner", FRUIT)

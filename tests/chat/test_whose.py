@@ -80,23 +80,6 @@ async def test_unconfirmed_it_reaches_the_owner_as_passed_on(group: Harness) -> 
     assert await bot.book() == {("wx_he", "蛋黄粽"): 1}
 
 
-async def test_a_copy_ending_with_another_members_line_holds_it_for_her(group: Harness) -> None:
-    bot = group
-    await bot.say("wx_wang", LIST + "1. 6-301 小何 蛋黄粽1个\n2. 5-1203 王五 豆沙粽1个\n3. 6-301 小何 鲜肉粽2个")
-    await bot.settle()
-    assert await bot.book() == {("wx_he", "蛋黄粽"): 1, ("wx_wang", "豆沙粽"): 1}
-    await bot.say("wx_he", "是的")
-    assert await bot.book() == {("wx_he", "蛋黄粽"): 1, ("wx_he", "鲜肉粽"): 2, ("wx_wang", "豆沙粽"): 1}
-    # The next copy carries her held line: nothing asked again, nothing doubled.
-    await bot.settle()
-    bot.take()
-    await bot.say("wx_zhao", LIST + "1. 6-301 小何 蛋黄粽1个\n2. 5-1203 王五 豆沙粽1个\n3. 6-301 小何 鲜肉粽2个\n"
-                                    "4. 2-202 赵六 豆沙粽2个")
-    await bot.settle()
-    assert not any("小何" in t for t in bot.texts())
-    assert mine(await bot.book(), "wx_he") == {"蛋黄粽": 1, "鲜肉粽": 2}
-
-
 async def test_a_line_naming_another_member_at_her_house_is_never_hers(group: Harness) -> None:
     bot = group
     # 刘姐 lives at 6-301 too (a household): a new line there naming 小何 is never 刘姐's.

@@ -3,8 +3,10 @@
 `A`, `b`, `选B`, `大的`, `红心的`, `是`, `对`, `2`, `两箱`, `大的 两箱`, `不要了`, `不是`: each
 settles the question or says what to ask next. Anything with more in it than an
 answer is not one (None): it is read as a new message. The question itself is
-the reader's (bot/parsing/order_text.py, `Question`); its choices book what
-she picks, with the quantity she names in place of the one read.
+the reader's (bot/parsing/intent.py, `Question`; bot/parsing/asking.py builds
+them): its choices book what she picks (a choice's last item is the product
+picked, any before it the rest of her message), with the quantity she names in
+place of the one read; a number answers `number_for`.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.intent import Action, Choice, Intent, Question
 from bot.parsing.items import Item, extract
-from bot.parsing.order_text import Action, Choice, Intent, parse_order_text
+from bot.parsing.order_text import parse_order_text
 from bot.parsing.quantity import NUM, UNITS, to_int
 from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 
@@ -44,7 +47,7 @@ YES = frozenset((
 ))
 DECLINE = frozenset((
     "不要了", "不要啦", "不要", "不用了", "不用", "算了", "取消", "不买了", "不订了", "不要了谢谢", "算了不要了",
-    "唔要", "唔要喇", "唔使", "no",
+    "唔要", "唔要喇", "唔使",
 ))
 NOT_THAT = frozenset(("不是", "不是的", "不对", "错了", "都不是", "不是这个", "唔係", "不是啊", "不系"))
 
@@ -77,7 +80,7 @@ def _core(word: str) -> str:
     return _TAIL.sub("", word)
 
 
-def read_answer(text: str, choices: tuple[Choice, ...], asked_about: str, catalog: Catalog, *,
+def read_answer(text: str, question: Question, asked_about: str, catalog: Catalog, *,
                 max_qty: int = 99) -> Answer | None:
     """What `text` answers, or None when it is not an answer to this question.
 
@@ -89,15 +92,21 @@ def read_answer(text: str, choices: tuple[Choice, ...], asked_about: str, catalo
     if not word or len(word) > MAX_ANSWER:
         return None
     core = _core(word)
+    # A choice that books nothing is the reader's "不是": the reading offered is not hers.
+    choices = tuple(c for c in question.choices if c.intent.action is not Action.NONE)
+    refusals = tuple(c for c in question.choices if c.intent.action is Action.NONE)
     if word in DECLINE or core in DECLINE:
         return Answer(Reply.DECLINE)
-    if word in NOT_THAT:
+    if word in NOT_THAT or _exact_choice(word, refusals) is not None:
         return Answer(Reply.NOT_THAT)
-    if word in YES or core in YES:
-        if len(choices) == 1:
-            return _with_quantity(choices[0].intent, None, asked_about)
-        return Answer(Reply.WHICH)
     picked = _exact_choice(core, choices)
+    if picked is None and (word in YES or core in YES):
+        if len(choices) == 1:
+            picked = 0
+        elif not choices and question.number_for is not None:
+            return Answer(Reply.HOW_MANY, product=question.number_for)
+        else:
+            return Answer(Reply.WHICH)
     if picked is not None:
         return _with_quantity(choices[picked].intent, None, asked_about)
     # The products she names, then one quantity, then what is left: nothing, or a choice's word.
@@ -116,9 +125,9 @@ def read_answer(text: str, choices: tuple[Choice, ...], asked_about: str, catalo
     if named:
         if rest and rest not in _FILLER:
             return None
-        return _product_answer({m.product.id: m.product for m in named}, qty, choices, asked_about)
+        return _product_answer({m.product.id: m.product for m in named}, qty, question, choices, asked_about)
     if not rest:
-        return _quantity_answer(qty, choices, asked_about, catalog) if qty is not None else None
+        return _quantity_answer(qty, question, choices, asked_about, catalog) if qty is not None else None
     picked = _exact_choice(rest, choices)
     if picked is None:
         picked = _by_distinct_part(rest.removesuffix("那个"), choices)
@@ -150,14 +159,24 @@ def _exact_choice(word: str, choices: tuple[Choice, ...]) -> int | None:
     return None
 
 
-def asked_products(choices: tuple[Choice, ...]) -> set[int]:
-    """The products a question's choices pick between."""
-    return {pid for c in choices for pid in _products(c.intent)}
+def picked(intent: Intent) -> ProductRef | None:
+    """The product a choice picks: its last item (the ones before it are the rest of her message)."""
+    return intent.items[-1].product if intent.items else None
+
+
+def asked_products(question: Question) -> set[int]:
+    """The products a question is about: those its choices pick between, or its number's."""
+    out = {p.id for c in question.choices if (p := picked(c.intent)) is not None}
+    out |= {p.id for c in question.choices for p in c.intent.products}
+    if question.number_for is not None:
+        out.add(question.number_for.id)
+    return out
 
 
 def _products(intent: Intent) -> set[int]:
-    """What a choice is about: the product it picks (its first item), or those it cancels."""
-    return {intent.items[0].product.id} if intent.items else {p.id for p in intent.products}
+    """What a choice is about: the product it picks, or those it cancels."""
+    p = picked(intent)
+    return {p.id} if p is not None else {q.id for q in intent.products}
 
 
 def _by_distinct_part(word: str, choices: tuple[Choice, ...]) -> int | None:
@@ -165,7 +184,7 @@ def _by_distinct_part(word: str, choices: tuple[Choice, ...]) -> int | None:
     product's name, and one of them in no other choice's."""
     if not _CJK.match(word) or len(choices) < 2:
         return None
-    names = [{ch for i in c.intent.items for ch in i.product.name} for c in choices]
+    names = [set(p.name) if (p := picked(c.intent)) is not None else set() for c in choices]
     hits = []
     for i, chars in enumerate(names):
         others: set[str] = set().union(*(n for j, n in enumerate(names) if j != i))
@@ -175,19 +194,17 @@ def _by_distinct_part(word: str, choices: tuple[Choice, ...]) -> int | None:
 
 
 def _with_quantity(intent: Intent, qty: int | None, asked_about: str) -> Answer:
-    """The choice, with the quantity she named (or, for a choice without one, the one she wrote).
-    A choice's first item is what she picks; any others are the rest of her message, which
-    come with it."""
+    """The choice, with the quantity she named (or, for a choice without one, the one she wrote)."""
     if not intent.items:
         return Answer(Reply.CHOICE, intent)
-    item, *rest = intent.items
+    *rest, item = intent.items
     if qty is None and item.qty <= 0:
         qty = quantity_for(item.product, asked_about)
         if qty is None:
             return Answer(Reply.HOW_MANY, product=item.product)
     if qty is None:
         return Answer(Reply.CHOICE, intent)
-    return Answer(Reply.CHOICE, replace(intent, items=(Item(item.product, qty), *rest)))
+    return Answer(Reply.CHOICE, replace(intent, items=(*rest, Item(item.product, qty))))
 
 
 def quantity_for(product: ProductRef, text: str) -> int | None:
@@ -198,8 +215,8 @@ def quantity_for(product: ProductRef, text: str) -> int | None:
     return items[0].qty if len(items) == 1 and not ex.too_large else None
 
 
-def _product_answer(named: dict[int, ProductRef], qty: int | None, choices: tuple[Choice, ...],
-                    asked_about: str) -> Answer | None:
+def _product_answer(named: dict[int, ProductRef], qty: int | None, question: Question,
+                    choices: tuple[Choice, ...], asked_about: str) -> Answer | None:
     """An answer naming products ("大果", "草莓2盒"): the one choice with them, or for an
     open question the one product, with her quantity."""
     if choices:
@@ -208,21 +225,27 @@ def _product_answer(named: dict[int, ProductRef], qty: int | None, choices: tupl
     if len(named) != 1:
         return None
     product = next(iter(named.values()))
-    qty = qty if qty is not None else quantity_for(product, asked_about)
+    if question.number_for is not None and product.id != question.number_for.id:
+        return None
+    if qty is None:
+        qty = quantity_for(product, asked_about)
     if qty is None:
         return Answer(Reply.HOW_MANY, product=product)
-    return Answer(Reply.CHOICE, Intent(Action.SET, items=(Item(product, qty),)))
+    return Answer(Reply.CHOICE, Intent(Action.SET, items=(*question.with_items, Item(product, qty))))
 
 
-def _quantity_answer(qty: int, choices: tuple[Choice, ...], asked_about: str, catalog: Catalog) -> Answer | None:
-    """A bare quantity: the choice with that quantity, or the one product asked about."""
+def _quantity_answer(qty: int, question: Question, choices: tuple[Choice, ...], asked_about: str,
+                     catalog: Catalog) -> Answer | None:
+    """A bare quantity: the question's number, the choice with that quantity, or the one product
+    asked about."""
+    numbered = question.with_number(qty)
+    if numbered is not None:
+        return Answer(Reply.CHOICE, numbered)
     products = {pid for c in choices for pid in _products(c.intent)}
     if choices and len(products) == 1:
-        same = [c for c in choices if c.intent.items and c.intent.items[0].qty == qty]
+        same = [c for c in choices if c.intent.items and c.intent.items[-1].qty == qty]
         intent = (same[0] if same else choices[0]).intent
-        if intent.items:
-            return _with_quantity(intent, qty, asked_about)
-        return None
+        return _with_quantity(intent, qty, asked_about) if intent.items else None
     if choices:
         return None
     named = {m.product.id: m.product for m in catalog.find(_plain(asked_about)) if not m.choices}
