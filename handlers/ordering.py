@@ -26,8 +26,8 @@ from bot.parsing.conversation.answers import (
 )
 from bot.parsing.conversation.whose import for_someone, without_mentions
 from bot.parsing.intent import Action, Intent, Question, Reason
-from bot.parsing.items import extract
-from bot.parsing.jielong import JielongCopy, parse_copy
+from bot.parsing.items import extract, house_numbers
+from bot.parsing.jielong import JielongCopy, parse_copy, without_note
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
 from bot.parsing.order_text import parse_order_text
 from bot.parsing.privacy import mask
@@ -243,24 +243,44 @@ async def native_solitaire(ctx: Context) -> bool:
     return True
 
 
+async def _names_others(ctx: Context, campaign: Campaign, copy: JielongCopy, catalog: Catalog) -> bool:
+    """A list without #接龙 or the title is still a list when a line of it orders something for
+    another member, by her name or house number: it is read as a copy, where such a line is never
+    the poster's (README "How members order")."""
+    lines = [*copy.entries, *(e for _, e in copy.loose)][:50]
+    houses: set[str] = set()
+    for line in lines:
+        ex = extract(without_note(line.text), catalog, bare_number_ok=True)
+        if ex.items or ex.ambiguous:
+            me, others = await ctx.svc.book.named(campaign, ex.label, ctx.msg.sender.id, by_house=True)
+            if others and not me:
+                return True
+            houses.update(house_numbers(ex.label))
+    # Orders for several households, whoever they are: a list (its lines are never all hers).
+    return len(houses) > 1
+
+
 async def _apply_copy_text(ctx: Context, text: str) -> bool:
     copy = parse_copy(text)
-    if copy is None or not copy.entries:
+    if copy is None or not (copy.entries or copy.loose):
         return False
+    # A list without numbers is read by its decorated lines (bullets, table rows, house numbers).
+    lines = list(copy.entries) or [e for _, e in copy.loose]
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     if campaign is None:
         latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
         if latest is None or not _is_copy(copy, latest):
             return False
-        known = await ctx.svc.orders.copy_lines_by_keys(latest.id, [e.key for e in copy.entries])
-        if len({ln.key for ln in known}) < len({e.key for e in copy.entries}):
+        known = await ctx.svc.orders.copy_lines_by_keys(latest.id, [e.key for e in lines])
+        if len({ln.key for ln in known}) < len({e.key for e in lines}):
             await _refuse_closed(ctx, latest)
         return True
-    if not _is_copy(copy, campaign):
-        known = await ctx.svc.orders.copy_lines_by_keys(campaign.id, [e.key for e in copy.entries[:50]])
-        if not known:
-            return False
     products = await ctx.svc.campaigns.products(campaign.id)
+    if not _is_copy(copy, campaign):
+        known = await ctx.svc.orders.copy_lines_by_keys(campaign.id, [e.key for e in lines[:50]])
+        if not known and ("\n" not in text.strip() or not await _names_others(ctx, campaign, copy,
+                                                                               catalog_of(products))):
+            return False
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
     await _acknowledge(ctx, campaign, out, in_list=True)

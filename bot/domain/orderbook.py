@@ -25,7 +25,7 @@ from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.conversation.whose import name_forms
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
-from bot.parsing.jielong import Entry, JielongCopy
+from bot.parsing.jielong import Entry, JielongCopy, without_note
 from bot.parsing.native_solitaire import NativeList
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
@@ -280,7 +280,8 @@ class OrderBook:
     # -- 接龙 lines -----------------------------------------------------------
 
     def _extract(self, text: str, catalog: Catalog) -> Extraction:
-        return extract(text, catalog, bare_number_ok=True, max_qty=self.max_qty)
+        # A line's note (备注：多放2个袋子) is kept with the line, never read as an order.
+        return extract(without_note(text), catalog, bare_number_ok=True, max_qty=self.max_qty)
 
     @staticmethod
     def _unreadable_reason(ex: Extraction) -> tuple[str, str] | None:
@@ -393,7 +394,8 @@ class OrderBook:
                          sender_name: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         known = await self.orders.copy_index(campaign.id)
-        entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog))
+        entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog),
+                                  lambda entry: self._carries_on(entry, catalog))
         match = _match_copy([entry.key for entry in entries], known, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
                    if ln.live and not match.carries(ln)]
@@ -438,6 +440,12 @@ class OrderBook:
                                  new.ex, new.raw)
             if new.owner != sender:
                 out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
+
+    def _carries_on(self, entry: Entry, catalog: Catalog) -> bool:
+        """A line under an entry that only names products with quantities (no house number, no
+        name) carries on the entry above it."""
+        ex = self._extract(entry.text, catalog)
+        return bool(ex.items) and not ex.ambiguous and not ex.too_large and not ex.label
 
     def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
         """An unnumbered line among the entries is an entry when the book knows it
