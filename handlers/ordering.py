@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
+from datetime import timedelta
 
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
-from bot.domain import asking
+from bot.domain.conversation import questions
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
@@ -31,7 +33,7 @@ from bot.parsing.jielong import JielongCopy, parse_copy, without_note
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
 from bot.parsing.order_text import parse_order_text
 from bot.parsing.privacy import mask
-from bot.parsing.textnorm import key_of
+from bot.parsing.textnorm import key_of, nfkc
 from bot.render.templates import money
 from storage.records import Campaign, OpenQuestion, Product
 
@@ -96,13 +98,13 @@ async def _ask(ctx: Context, campaign: Campaign, out: Outcome, products: list[Pr
     """Each member the message left something to ask about is asked: her open question is stored
     and its words go into her acknowledgement. Returns member → the question as asked."""
     asked: dict[str, str] = {}
-    await asking.lines_gone(ctx.svc, campaign, out.touched, ctx.now)
+    await questions.lines_gone(ctx.svc, campaign, out.touched, ctx.now)
     if not out.asks:
         return asked
     catalog = catalog_of(products)
     for_owner: list[str] = []
     for member_id, ta in sorted(out.asks.items()):
-        made = await asking.ask(ctx.svc, campaign, asking.Asking(
+        made = await questions.ask(ctx.svc, campaign, questions.Asking(
             member_id, ta.name, ta.text, ta.reason, _question_for(ta, products, catalog), ta.line_id,
             ta.from_member), ctx.msg.id, ctx.now)
         asked[member_id] = made.question.asked
@@ -111,7 +113,7 @@ async def _ask(ctx: Context, campaign: Campaign, out: Outcome, products: list[Pr
     owner = await ctx.svc.rooms.owner(campaign.room_id)
     if owner is not None:
         topic = await ctx.svc.rooms.topic(campaign.room_id) or campaign.room_id
-        ctx.replies.extend(asking.gathered(topic, owner, for_owner))
+        ctx.replies.extend(questions.gathered(topic, owner, for_owner))
     return asked
 
 
@@ -202,8 +204,9 @@ async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
         return
     await ctx.svc.campaigns.mark_group_announced(campaign.id)
     have, need, unit = progress
-    ctx.reply(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
-                                       unit=unit))
+    # Posted in the group (an order sent privately reaches it too).
+    ctx.post(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
+                                      unit=unit))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
@@ -337,7 +340,7 @@ async def plain_order(ctx: Context) -> bool:
                                           for_whom=passed_on.who if passed_on is not None else None)
     me = ctx.msg.sender.id
     if me not in out.asks and not any(a.from_member == me for a in out.asks.values()):
-        await asking.after_order(ctx.svc, campaign, catalog, me, intent, ctx.now)
+        await questions.after_order(ctx.svc, campaign, catalog, me, intent, ctx.now)
     await _acknowledge(ctx, campaign, out)
     return True
 
@@ -349,10 +352,22 @@ async def plain_order(ctx: Context) -> bool:
 ANSWERS = 5
 
 
-@router.matcher(priority=ANSWERS, chat=Chat.GROUP)
+async def _her_question(ctx: Context) -> OpenQuestion | None:
+    """Her open question: in the group she writes in, or, in her private chat, the one open in any
+    of her groups (several: none; she answers in the group)."""
+    if not ctx.private:
+        return await ctx.svc.questions.open_for(ctx.room_id, ctx.msg.sender.id)
+    found = [q for room_id in await ctx.svc.rooms.rooms_of(ctx.msg.sender.id)
+             if (q := await ctx.svc.questions.open_for(room_id, ctx.msg.sender.id)) is not None]
+    return found[0] if len(found) == 1 else None
+
+
+@router.matcher(priority=ANSWERS)
 async def answer_question(ctx: Context) -> bool:
-    q = await ctx.svc.questions.open_for(ctx.room_id, ctx.msg.sender.id)
-    if q is None or ctx.msg.kind is not MessageKind.TEXT:
+    if ctx.msg.kind is not MessageKind.TEXT:
+        return False
+    q = await _her_question(ctx)
+    if q is None:
         return False
     campaign = await ctx.svc.campaigns.get(q.campaign_id)
     if campaign is None or not campaign.is_open:
@@ -360,7 +375,7 @@ async def answer_question(ctx: Context) -> bool:
     products = await ctx.svc.campaigns.products(campaign.id)
     catalog = catalog_of(products)
     max_qty = ctx.svc.settings.max_qty
-    question = asking.question_of(q, catalog)
+    question = questions.question_of(q, catalog)
     answer = read_answer(ctx.text, question, q.text, catalog, max_qty=max_qty)
     if answer is None and not question.choices and question.number_for is None:
         # She rewrites what was asked about: together with it, it may read whole ("要豆沙粽" … "三个").
@@ -368,7 +383,16 @@ async def answer_question(ctx: Context) -> bool:
         answer = Answer(Reply.CHOICE, together) if together is not None else None
     if answer is None:
         return False
+    if not ctx.private:
+        await _answered(ctx, campaign, q, question, answer, products)
+        return True
+    # Answered in her private chat: booked in the group as if said there; her word comes back here.
+    ctx.group_id = campaign.room_id
     await _answered(ctx, campaign, q, question, answer, products)
+    mine = [a for a in ctx.acks if a.member_id == ctx.msg.sender.id and a.room_id == campaign.room_id]
+    ctx.acks = [a for a in ctx.acks if a not in mine]
+    topic = await ctx.svc.rooms.topic(campaign.room_id) or campaign.room_id
+    ctx.reply(f"【{topic}「{campaign.title}」】{'；'.join(a.text for a in mine if a.text) or '已收到'}")
     return True
 
 
@@ -377,7 +401,7 @@ async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, question:
     me, name = ctx.msg.sender.id, ctx.msg.sender.name
     if answer.reply is Reply.CHOICE:
         assert answer.intent is not None
-        await asking.settle(ctx.svc, q, f"她回复：{ctx.text[:40]}", ctx.now)
+        await questions.settle(ctx.svc, q, f"她回复：{ctx.text[:40]}", ctx.now)
         out = await ctx.svc.book.apply_intent(campaign, answer.intent, me, name, ctx.text, ctx.msg.id, ctx.now)
         await _acknowledge(ctx, campaign, out)
         if q.from_member is not None and q.from_member != me:
@@ -385,7 +409,7 @@ async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, question:
                     f"{name}已确认你替她报的单")
         return
     if answer.reply is Reply.DECLINE:
-        await asking.settle(ctx.svc, q, "她说不要了", ctx.now)
+        await questions.settle(ctx.svc, q, "她说不要了", ctx.now)
         ctx.ack(me, name, "好的，这条不记了")
         return
     p = products[0] if products else None
@@ -401,8 +425,8 @@ async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, question:
         again = question
     else:
         again = Question(q.leftover, f"请直接写要的「商品+数量」，例如：{example}（还没有记录）", ())
-    again = replace(again, text=asking.with_an_ask_word(again.text))
-    ctx.deadlines_changed |= await asking.ask_again(ctx.svc, campaign, q, again, ctx.now)
+    again = replace(again, text=questions.with_an_ask_word(again.text))
+    ctx.deadlines_changed |= await questions.ask_again(ctx.svc, campaign, q, again, ctx.now)
     ctx.ack(me, name, again.text, urgent=True)
 
 
@@ -426,8 +450,113 @@ async def owner_asks_a_member(ctx: Context) -> bool:
     taken = False
     for member_id in others:
         name = await ctx.svc.rooms.name_of(ctx.room_id, member_id)
-        if await asking.owner_asked(ctx.svc, campaign, catalog, member_id, name, offered, ctx.text, ctx.msg.id,
+        if await questions.owner_asked(ctx.svc, campaign, catalog, member_id, name, offered, ctx.text, ctx.msg.id,
                                     ctx.now):
             taken = True
             ctx.deadlines_changed = True
     return taken
+
+
+# -- ordering in the private chat -----------------------------------------------------------------
+# A member may send her order to the bot privately. With an open campaign in exactly one of her
+# groups it is booked there, as if written in the group (everyone else's acknowledgements and the
+# group's news as usual), and she is answered privately; with several she is asked which group,
+# and her next message, a number, books it.
+
+PENDING_FOR = timedelta(hours=1)
+
+
+async def _open_groups(ctx: Context) -> list[tuple[str, Campaign]]:
+    found = []
+    for room_id in await ctx.svc.rooms.rooms_of(ctx.msg.sender.id):
+        campaign = await ctx.svc.campaigns.open_in(room_id)
+        if campaign is not None:
+            found.append((room_id, campaign))
+    return found
+
+
+@router.matcher(priority=ORDERS, chat=Chat.PRIVATE,
+                help="私聊我也能下单：直接发「草莓2盒」（在几个群都有团时，我会问你下在哪个群）")
+async def private_order(ctx: Context) -> bool:
+    member = ctx.msg.sender.id
+    pending = await ctx.svc.owner_prefs.pending_order(member)
+    if pending is not None and ctx.now - pending[2] <= PENDING_FOR:
+        room = _chosen(ctx.text, pending[1])
+        if room is not None:
+            await ctx.svc.owner_prefs.set_pending_order(member, None, [], ctx.now)
+            await _order_in(ctx, room, pending[0])
+            return True
+    groups = await _open_groups(ctx)
+    readable = []
+    for room_id, campaign in groups:
+        products = await ctx.svc.campaigns.products(campaign.id)
+        if parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty).action \
+                is not Action.NONE:
+            readable.append((room_id, campaign))
+    if not groups:
+        return await _closed_privately(ctx)
+    if not readable:
+        return False  # not an order for any of her groups: chatter, a question
+    parsed = parse_copy(ctx.text)
+    if parsed is not None and parsed.entries:
+        ctx.reply("接龙请发在群里（复制群里的接龙加上自己的一行）；私聊下单直接发「商品+数量」，如「草莓2盒」。")
+        return True
+    if len(groups) == 1:
+        await _order_in(ctx, groups[0][0], ctx.text)
+        return True
+    rooms = [room_id for room_id, _ in groups]
+    await ctx.svc.owner_prefs.set_pending_order(member, ctx.text, rooms, ctx.now)
+    lines = [f"{i}. {await ctx.svc.rooms.topic(room_id) or room_id}「{campaign.title}」"
+             for i, (room_id, campaign) in enumerate(groups, 1)]
+    ctx.reply(f"你在{len(groups)}个群都有进行中的团，「{ctx.text.strip()[:30]}」下在哪个群？回复序号：\n"
+              + "\n".join(lines))
+    return True
+
+
+_CHOICE = re.compile(r"^\s*第?\s*(\d{1,2})\s*(?:个|群|号)?\s*[。.!！]?\s*$")
+
+
+async def _closed_privately(ctx: Context) -> bool:
+    """No group of hers has a campaign open: an order for the one that closed is told so."""
+    for room_id in await ctx.svc.rooms.rooms_of(ctx.msg.sender.id):
+        latest = await ctx.svc.campaigns.latest_in(room_id)
+        if latest is None:
+            continue
+        products = await ctx.svc.campaigns.products(latest.id)
+        intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+        if intent.action in (Action.SET, Action.ADD):
+            ctx.reply(f"「{latest.title}」已截单，这单没有记录，如需加单请联系团长。")
+            return True
+    return False
+
+
+def _chosen(text: str, rooms: list[str]) -> str | None:
+    """The group her answer picks: its number in the question ("1", "1群", "第1个")."""
+    m = _CHOICE.match(nfkc(text))
+    if m is None or not 1 <= int(m.group(1)) <= len(rooms):
+        return None
+    return rooms[int(m.group(1)) - 1]
+
+
+async def _order_in(ctx: Context, room_id: str, text: str) -> None:
+    """Books her private order in this group's open campaign; her acknowledgement comes privately."""
+    campaign = await ctx.svc.campaigns.open_in(room_id)
+    topic = await ctx.svc.rooms.topic(room_id) or room_id
+    if campaign is None:
+        ctx.reply(f"「{topic}」的团已经截单了，这单没有记录。")
+        return
+    ctx.group_id = room_id
+    products = await ctx.svc.campaigns.products(campaign.id)
+    intent = parse_order_text(text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+    if intent.action is Action.NONE:
+        example = f"{products[0].name}2{products[0].unit or '份'}"
+        ctx.reply(f"没看懂「{text.strip()[:30]}」是要订什么，请写「商品+数量」，如「{example}」。")
+        return
+    name = await ctx.svc.rooms.name_of(room_id, ctx.msg.sender.id)
+    out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, name, text, ctx.msg.id, ctx.now)
+    await _acknowledge(ctx, campaign, out)
+    # Her own acknowledgement answers her here, at once; the others' stay gathered in their groups.
+    mine = [a for a in ctx.acks if a.member_id == ctx.msg.sender.id and a.room_id == room_id]
+    ctx.acks = [a for a in ctx.acks if a not in mine]
+    said = "；".join(a.text for a in mine if a.text)
+    ctx.reply(f"【{topic}「{campaign.title}」】{said or '已收到'}")

@@ -289,3 +289,12 @@ async def test_a_readers_question_books_only_what_is_certain_and_asks_the_rest(
     assert said_to(bot, "李四") == ["@李四 已记录：豆沙粽×1，共¥6；「腊肉粽两个」没看懂：是要 鲜肉粽×2 吗？回「是」"]
     await bot.say("wx_li", "对")
     assert await bot.book() == {("wx_li", "豆沙粽"): 1, ("wx_li", "鲜肉粽"): 2}
+
+
+async def test_a_question_from_a_private_order_is_answered_privately(bot: Harness) -> None:
+    await open_peach(bot)
+    await bot.say("wx_li", "水蜜桃两箱", room=None)
+    assert "「水蜜桃两箱」是要哪个？A 水蜜桃大果×2 还是 B 水蜜桃小果×2？回 A 或 B" in private(bot, "wx_li")[-1]
+    await bot.say("wx_li", "B", room=None)
+    assert await bot.book() == {("wx_li", "水蜜桃小果"): 2}
+    assert "已记录：水蜜桃小果×2" in private(bot, "wx_li")[-1]
