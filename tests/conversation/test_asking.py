@@ -259,7 +259,7 @@ async def test_one_open_question_each_an_earlier_one_goes_to_the_owner(bot: Harn
     await open_peach(bot)
     await bot.say("wx_zhang", "水蜜桃两箱")
     await bot.say("wx_zhang", "+1")
-    assert "张三：水蜜桃两箱（商品名对应多个商品，她又发了别的消息，没有回答）" in private(bot)[-1]
+    assert "张三：水蜜桃两箱（商品名对应多个商品，后来又问了她别的，这条没有回答）" in private(bot)[-1]
     await bot.say("wx_zhang", "C")
     assert await bot.book() == {("wx_zhang", "豆沙粽"): 1}
 

@@ -134,8 +134,8 @@ async def ask(svc: Services, campaign: Campaign, asking: Asking, msg_id: str, no
         if key_of(earlier.text) == key_of(asking.text) or key_of(earlier.leftover) == key_of(asking.question.leftover):
             await settle(svc, earlier, "她又发了一次", now)
         else:
-            line = await _to_owner(svc, earlier, "她又发了别的消息，没有回答", now)
-            await settle(svc, earlier, "她又发了别的消息", now, keep_entry=True)
+            line = await _to_owner(svc, earlier, "后来又问了她别的，这条没有回答", now)
+            await settle(svc, earlier, "又问了她别的", now, keep_entry=True)
             if line:
                 for_owner.append(line)
     due = due_at(svc, campaign, now)
