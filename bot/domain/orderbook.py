@@ -641,8 +641,11 @@ class OrderBook:
             # Someone outside the group: hers to pay and collect, added to what she has.
             return Intent(Action.ADD, items=intent.items) if intent.action is Action.SET else intent
         if len(others) > 1 or intent.action is Action.ASK or not intent.items:
+            # Several members, or an order not read exactly for one of them: she says it herself.
+            whose = "看不出是替谁报的" if len(others) > 1 else \
+                f"是{await self.rooms.name_of(campaign.room_id, next(iter(others)))}的，但没看懂要什么"
             out.ask(sender, ToAsk(sender_name, text, WHO_UNCLEAR, question=Question(
-                text, f"「{text[:30]}」看不出是替谁报的，没有记录。请让她自己在群里发，或写清楼号和名字", ())))
+                text, f"「{text[:30]}」{whose}，没有记录。请让她自己在群里发，或写清楼号、名字和「商品+数量」", ())))
             return Intent(Action.NONE)
         (member,) = others
         self._hold(member, await self.rooms.name_of(campaign.room_id, member), text, intent.items, sender,
