@@ -91,3 +91,12 @@ async def test_a_line_naming_another_member_at_her_house_is_never_hers(group: Ha
     # A line further up is one the bot may have missed: hers, and she is told.
     assert mine(await bot.book(), "wx_he") == {"蛋黄粽": 1, "豆沙粽": 3}
     assert "从接龙中补记「6-301 小何 豆沙粽3个」" in bot.texts()[-1]
+
+
+async def test_her_own_order_of_the_product_settles_one_passed_on_for_her(group: Harness) -> None:
+    bot = group
+    await bot.say("wx_wang", "替小何报两个鲜肉粽")
+    await bot.say("wx_he", "鲜肉粽3个")
+    await bot.wait(3600)
+    assert mine(await bot.book(), "wx_he") == {"蛋黄粽": 1, "鲜肉粽": 3}
+    assert not [t for t in bot.private("wx_owner") if "替小何报" in t]

@@ -190,10 +190,10 @@ async def owner_asked(svc: Services, campaign: Campaign, catalog: Catalog, membe
 async def after_order(svc: Services, campaign: Campaign, catalog: Catalog, member_id: str, intent: Intent,
                       now: datetime) -> None:
     """Her later message the bot read whole settles her open question when it is about the same
-    products (or, for an open question, any order she rewrote). An order passed on for her waits
-    for her own word."""
+    products (or, for an open question, any order she rewrote) — an order passed on for her too:
+    she has said herself what she wants of it."""
     q = await svc.questions.open_for(campaign.room_id, member_id)
-    if q is None or q.from_member is not None or intent.action in (Action.NONE, Action.UNCLEAR, Action.ASK):
+    if q is None or intent.action in (Action.NONE, Action.UNCLEAR, Action.ASK):
         return
     asked = asked_products(question_of(q, catalog))
     mine = {i.product.id for i in intent.items} | {p.id for p in intent.products}
