@@ -11,7 +11,7 @@ from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
 from bot.domain.conversation import questions
 from bot.domain.hype import after_order
-from bot.domain.lifecycle import group_progress, list_text
+from bot.domain.lifecycle import group_reached_posts, list_text
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
@@ -134,7 +134,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
         # The check list is the owner's: each new entry reaches her privately, with how to settle it.
         await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
                                           f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
-    await _announce_group_reached(ctx, campaign)
+    ctx.replies.extend(await group_reached_posts(ctx.svc, campaign))
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
     if out.fork:
@@ -193,20 +193,6 @@ async def _merged_list(ctx: Context, campaign: Campaign) -> None:
         lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
         ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                   + await list_text(ctx.svc, campaign, lines))
-
-
-async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
-    # Counting buyers reads the campaign, but only until the threshold is reached once.
-    if campaign.group_announced:
-        return
-    progress = await group_progress(ctx.svc, campaign)
-    if progress is None or progress[0] < progress[1]:
-        return
-    await ctx.svc.campaigns.mark_group_announced(campaign.id)
-    have, need, unit = progress
-    # Posted in the group (an order sent privately reaches it too).
-    ctx.post(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
-                                      unit=unit))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:

@@ -19,7 +19,7 @@ from bot.domain.reports import campaign_commission
 from bot.domain.scope import Scope, parts_in_scope
 from bot.domain.services import Services
 from bot.models import Outgoing
-from bot.parsing.campaign_spec import CampaignSpec
+from bot.parsing.campaign_spec import CampaignSpec, product_problems, refusal
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
@@ -146,6 +146,26 @@ async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, s
     return sum(t.qty for t in totals), campaign.min_units, "份"
 
 
+async def group_reached_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    """成团, once, in every group of the drop at the same moment: the count is the drop's, so a group
+    where nobody happens to post next must not hear it minutes after the others."""
+    # Counting buyers reads the campaign, but only until the threshold is reached once.
+    if campaign.group_announced:
+        return []
+    progress = await group_progress(svc, campaign)
+    if progress is None or progress[0] < progress[1]:
+        return []
+    have, need, unit = progress
+    posts = []
+    for part in await svc.campaigns.parts(campaign):
+        if part.group_announced or not part.is_open:
+            continue
+        await svc.campaigns.mark_group_announced(part.id)
+        posts.append(Outgoing(text=await svc.render("group_reached", part.room_id, campaign=part, have=have,
+                                                    need=need, unit=unit), room_id=part.room_id))
+    return posts
+
+
 async def close_notice(svc: Services, campaign: Campaign) -> str:
     """What the group hears at the close: closed, what was ordered per product, pickup. No money."""
     products = await svc.campaigns.products(campaign.id)
@@ -239,6 +259,8 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
         return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
     if spec.close_problem is not None:
         return None, f"没有开团：{spec.close_problem}。请改好后重发。"
+    if unsellable := product_problems(spec):
+        return None, refusal("没有开团", unsellable, "请改好后重发。")
     if spec.close_at is not None and spec.close_at <= now:
         return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header, drop_id=drop_id)

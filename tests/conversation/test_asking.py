@@ -13,7 +13,7 @@ from bot.parsing.catalog import Catalog
 from bot.parsing.items import Item
 from bot.parsing.order_text import Action, Choice, Intent, Question, parse_order_text
 from handlers import ordering
-from tests.harness import Harness
+from tests.harness import Harness, OpenBot
 
 PEACH = ("/开团 端午水果粽子团\n水蜜桃大果 35元/箱\n水蜜桃小果 25元/箱\n豆沙粽 6元/个\n鲜肉粽 8元/个\n"
          "截单 11-20 20:00")
@@ -244,12 +244,12 @@ async def test_the_owners_confirm_closes_the_question(bot: Harness) -> None:
     assert await bot.book() == {("wx_zhang", "水蜜桃大果"): 2}
 
 
-async def test_a_question_survives_a_restart(bot: Harness) -> None:
+async def test_a_question_survives_a_restart(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await open_peach(bot)
     await bot.say("wx_zhang", "水蜜桃两箱")
-    await bot.db.close()
-    again = await Harness.create(bot.db.path)  # type: ignore[arg-type]
-    bot.db = again.db  # the fixture closes the reopened database
+    await bot.close()
+    again = await open_bot()
     again.now = bot.now + timedelta(minutes=1)
     await again.say("wx_zhang", "大的", msg_id="after-restart")
     assert await again.book() == {("wx_zhang", "水蜜桃大果"): 2}
