@@ -345,6 +345,12 @@ class OrderRepo:
         label = (state.member_label(member_id) if with_label else "") or name
         return MemberOrder(member_id, name, label, items)
 
+    async def worth(self, campaign_id: int, member_id: str, product: Product, qty: int) -> int:
+        """What `qty` units of the product are worth to her: units that kept an earlier price at it
+        (priced_item). A refund of units is the worth of what she holds less that of what is left."""
+        state = await self._state(campaign_id)
+        return priced_item(product, qty, state.kept.get(member_id, ())).amount_cents
+
     async def totals(self, campaign_id: int, products: Sequence[Product]) -> tuple[list[ProductTotal], int]:
         """Per-product live quantities and the number of buyers."""
         rows = await self.db.fetchall(

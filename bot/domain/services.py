@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.domain.orderbook import OrderBook
 from bot.render.templates import CampaignShown, Templates
+from storage.aftersales import AfterSalesRepo
 from storage.book import BookRepo
 from storage.campaigns import CampaignRepo
 from storage.db import Database
@@ -68,6 +69,7 @@ class Services:
     hype: HypeRepo
     history: BookRepo  # the whole book read at once: reports and statistics
     questions: QuestionRepo  # open questions to members about their orders
+    aftersales: AfterSalesRepo  # 缺货, 售后 and the refund ledger
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
@@ -82,7 +84,7 @@ class Services:
                    book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
-                   history=BookRepo(db), questions=QuestionRepo(db))
+                   history=BookRepo(db), questions=QuestionRepo(db), aftersales=AfterSalesRepo(db))
 
     def export_folder(self) -> Path:
         """Where /导出 writes: the setting, else exports/ beside the database (a temporary folder for

@@ -90,7 +90,7 @@ async def test_paying_too_much_is_recorded_and_shown_as_owed_back(bot: Harness) 
     await _closed(bot)
     assert await owner(bot, "/已付 李四 100") == "⚠️ 李四 付了¥100（应付¥25，多付¥75（要退给她））"
     unpaid = await owner(bot, "/未付")
-    assert "多付要退（1人，共¥75）：\n3. 李四 多付¥75" in unpaid
+    assert "要退给她们（1人，共¥75，退了发 /退款 序号）：\n3. 李四 多付¥75" in unpaid
     await bot.say("wx_li", "我的订单", room=None)
     assert "多付¥75，团长会退给你" in bot.private("wx_li")[-1]
     row = next(r for r in members_table(await load_reports(bot.db), DEFAULT_TZ).rows if r[3] == "李四")
