@@ -13,6 +13,7 @@ from bot.app.router import Router
 from bot.app.scope import scope_in, staff_scopes
 from bot.domain.aftersales.shortage import settling_by_hand
 from bot.domain.changes import named_products
+from bot.domain.conversation.questions import owner_settled
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.domain.people import Ambiguous, Person, find_person, not_found, which_one
 from bot.domain.pickup import buyers, items_text
@@ -103,6 +104,7 @@ async def confirm_command(ctx: Context, args: str) -> None:
     out = await ctx.svc.book.apply_intent(campaign, Intent(Action.SET, items=intent.items), member, name,
                                           order_text, ctx.msg.id, ctx.now, serve=campaign.is_open)
     ctx.svc.orders.settle(entry.id, f"团长确认：{order_text}", ctx.now)
+    await owner_settled(ctx.svc, campaign.room_id, entry.id, "团长确认", ctx.now)
     order = await ctx.svc.orders.member_order(campaign.id, member, name, products, with_label=False)
     items = items_text(order)
     notes = out.notes.get(member, [])
@@ -237,6 +239,7 @@ async def dismiss_command(ctx: Context, args: str) -> None:
     found = await _entry(ctx, args, "用法：/忽略 N（N 见 /待确认）")
     if found is None:
         return
-    _, entry, _ = found
+    campaign, entry, _ = found
     ctx.svc.orders.settle(entry.id, "团长忽略", ctx.now)
+    await owner_settled(ctx.svc, campaign.room_id, entry.id, "团长忽略", ctx.now)
     ctx.reply_private(f"已忽略 #{entry.id}：{entry.name}：{entry.text[:60]}")

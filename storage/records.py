@@ -162,6 +162,28 @@ class Unreadable:
 
 
 @dataclass(frozen=True)
+class OpenQuestion:
+    """A question put to a member in her group, not settled yet (bot/domain/asking.py)."""
+
+    id: int
+    campaign_id: int
+    room_id: str
+    member_id: str  # who is asked
+    name: str
+    text: str  # what was written: her message, or the 接龙 line
+    leftover: str  # the words not understood
+    asked: str  # the question as the group saw it
+    choices: str  # JSON, read by bot/domain/asking.py
+    reason: str  # for the owner's check list
+    from_member: str | None  # who passed the order on, when it is not hers
+    line_id: int | None
+    message_id: str
+    created_at: datetime
+    due_at: datetime
+    check_id: int | None  # on the owner's check list since it expired
+
+
+@dataclass(frozen=True)
 class Schedule:
     id: int
     room_id: str
