@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock, ManualClock
 from bot.models import Outgoing
-from bot.transports.base import SendUncertain
+from bot.transports.base import SendUncertain, is_throttling
 
 log = logging.getLogger("bot.app.outbox")
 
@@ -129,15 +129,6 @@ class SendLimits:
         return min(self.throttle_pause_max, self.throttle_pause * 2.0 ** min(throttles - 1, 32))
 
 
-# What puppet services answer when the account posts too fast.
-THROTTLE_MARKERS = ("频繁", "too frequent", "too many requests", "rate limit", "resource_exhausted")
-
-
-def is_throttling(exc: BaseException) -> bool:
-    text = f"{exc} {exc.__cause__ or ''}".lower()
-    return any(marker in text for marker in THROTTLE_MARKERS)
-
-
 class Journal(Protocol):
     """Where the queue records what happens to each message (the outbox table)."""
 
@@ -161,6 +152,9 @@ class Pending:
     row: int | None = None
     on_sent: str | None = None
     merged: list[int] = field(default_factory=list)
+    # The service showed it back while the send was still waiting for its answer: it arrived,
+    # whatever that answer turns out to be.
+    echoed: bool = False
 
 
 _Item = Pending
@@ -417,12 +411,19 @@ class OutboundQueue:
                     return
             try:
                 await self._send_with_timeout(item.out)
-            except SendUncertain as exc:
-                if conv.items and conv.items[0] is item:
+            except Exception as exc:
+                if not (conv.items and conv.items[0] is item):
+                    return
+                if item.echoed:
+                    # Its echo came back while it waited: it arrived.
+                    log.info("a message to %s arrived although its send answered %s", conv.key, _describe(exc))
+                    conv.items.popleft()
+                    self.sent += 1
+                    await self._record_delivery(item, confirmed=True)
+                elif isinstance(exc, SendUncertain):
                     conv.items.popleft()
                     self._went_uncertain(conv, item, exc)
-            except Exception as exc:
-                if conv.items and conv.items[0] is item:
+                else:
                     self._failed(conv, item, exc, throttle=is_throttling(exc))
             else:
                 self._throttles = 0
@@ -499,7 +500,8 @@ class OutboundQueue:
 
     def seen(self, out: Outgoing) -> bool:
         """The service showed a message the account sent (its echo): an uncertain one with that
-        text in that conversation arrived. Returns whether it resolved one."""
+        text in that conversation arrived, or the one being sent there (whose answer may yet be
+        a timeout). Returns whether it settled one."""
         key = _conversation_key(out)
         text = out.text.strip()
         for item in self._unsure.get(key, []):
@@ -508,6 +510,12 @@ class OutboundQueue:
                 self.sent += 1
                 log.info("the uncertain message to %s arrived (its echo came back)", key)
                 self._spawn(self._record_delivery(item, confirmed=True))
+                return True
+        conv = self._conversations.get(key)
+        if conv is not None and conv.busy and conv.items:
+            sending = conv.items[0]
+            if sending.attempts and not sending.echoed and sending.out.text.strip() == text:
+                sending.echoed = True
                 return True
         return False
 

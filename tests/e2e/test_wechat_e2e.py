@@ -216,3 +216,46 @@ def test_acknowledgements_still_being_gathered_survive_a_sigkill(puppet_service:
         stop(proc, log_path)
     mentioned = [m for s in svc.sent()[start:] for m in s.mentions]
     assert sorted(mentioned) == ["wx_li", "wx_zhang"]
+
+
+# The bot's RPC deadline is 15 s: every send below hangs past it, then lands.
+HANG = 18.0
+
+
+def _outbox(db: Path) -> list[tuple[str, int]]:
+    """(status, attempts) of every row the bot has had to say so far."""
+    with sqlite3.connect(db) as conn:
+        return [(str(status), int(attempts)) for status, attempts in
+                conn.execute("SELECT status, attempts FROM outbox ORDER BY id")]
+
+
+def test_sends_that_hang_past_the_deadline_and_then_land_are_said_once(puppet_service: PuppetService,
+                                                                       tmp_path: Path) -> None:
+    svc = puppet_service
+    db = tmp_path / "bot.sqlite"
+    log_path = tmp_path / "bot.log"
+    with bot_process(svc, db, log_path) as proc:
+        svc.say("wx_owner", OPEN)
+        svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
+        start = len(svc.sent())
+        before = len(_outbox(db))
+        svc.send_delay(HANG)
+        svc.say("wx_li", "草莓2盒")
+        svc.say("wx_zhang", "砂糖橘1箱")
+        svc.say("wx_wang", "草莓1盒")
+        svc.say("wx_owner", "/汇总", room=None)
+        for member in ("wx_li", "wx_zhang", "wx_wang"):
+            svc.wait_sent(in_room("已记录", member), 90, f"{member}'s acknowledgement", since=start)
+        svc.wait_sent(lambda s: s.to == "wx_owner" and "汇总" in s.text, 90, "the summary", since=start)
+        # Settled: each row the bot had to say is recorded as arrived (its echo came back)...
+        svc.wait_until(lambda: all(status in ("sent", "merged") for status, _ in _outbox(db)[before:]), 60,
+                       "every row settled")
+        rows = _outbox(db)[before:]
+        stop(proc, log_path)
+    # ... after one attempt each: none was sent again while its first attempt was on its way.
+    assert rows and all(attempts <= 1 for _, attempts in rows), rows
+    said = svc.sent()[start:]
+    assert sorted(m for s in said for m in s.mentions) == ["wx_li", "wx_wang", "wx_zhang"], said
+    assert [s.to for s in said if s.to] == ["wx_owner"]
+    log = log_path.read_text(encoding="utf-8")
+    assert "it may have arrived" in log and "its echo came back" in log

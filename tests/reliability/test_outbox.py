@@ -497,6 +497,29 @@ async def test_an_uncertain_message_whose_echo_comes_back_is_not_sent_again(rig:
     assert rig.transport.attempts == [(0, "取货通知")] and rig.queue.sent == 1
 
 
+async def test_a_message_whose_echo_comes_back_while_its_send_still_waits_is_never_sent_again(rig: Rig) -> None:
+    # Services often show the account's own message before they answer the send: the echo may come
+    # first, and the answer may then be a timeout.
+    rig.start()
+    rig.transport.hang["取货通知"] = 1
+    await rig.post(msg("取货通知"), msg("next"))
+    await rig.at(10)
+    assert rig.queue.seen(msg("取货通知"))
+    await rig.at(3600)
+    assert rig.transport.attempts == [(0, "取货通知"), (30, "next")]
+    assert rig.queue.sent == 2 and rig.queue.uncertain == 0 and rig.queue.pending == 0
+
+
+async def test_an_echo_of_another_text_settles_nothing(rig: Rig) -> None:
+    rig.start()
+    rig.transport.hang["取货通知"] = 1
+    await rig.post(msg("取货通知"))
+    await rig.at(10)
+    assert not rig.queue.seen(msg("别的话"))
+    await rig.at(3600)
+    assert rig.transport.attempts == [(0, "取货通知"), (150, "取货通知")]
+
+
 async def test_an_uncertain_message_with_no_echo_is_sent_again_after_the_wait(rig: Rig) -> None:
     rig.start()
     rig.transport.hang["取货通知"] = 1
