@@ -78,7 +78,11 @@ def build_parser() -> Parser:
     parser.add_argument("--tz", type=_zone, default="Asia/Shanghai", metavar="ZONE",
                         help="time zone for schedules, deadlines and the times in exports (default Asia/Shanghai)")
     parser.add_argument("--ack-window", type=_SECONDS, default=3.0, metavar="SECONDS",
-                        help="gather acknowledgements in a group over this many seconds (default 3)")
+                        help="a lone order in a group the bot has been quiet in for 10 minutes is confirmed "
+                             "after this many quiet seconds (default 3)")
+    parser.add_argument("--ack-within", type=_SECONDS, default=290.0, metavar="SECONDS",
+                        help="otherwise acknowledgements gather, and a member hears hers within this many seconds "
+                             "(default 290; anything not as she wrote within 40; 0 confirms every order at once)")
     parser.add_argument("--group-interval", type=_INTERVAL, default=2.0, metavar="SECONDS",
                         help="WeChat: at least this long between two bot messages in one group (default 2)")
     parser.add_argument("--per-minute", type=_PER_MINUTE, default=20, metavar="N",
@@ -91,6 +95,7 @@ def build_parser() -> Parser:
     replay.add_argument("--db", type=Path, default=argparse.SUPPRESS,
                         help="SQLite file (default: a new temporary one, named on stderr)")
     replay.add_argument("--ack-window", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
+    replay.add_argument("--ack-within", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
     replay.add_argument("--tz", type=_zone, default=argparse.SUPPRESS, metavar="ZONE")
 
     export = sub.add_parser("export", help="print or write the order book and the after-the-drop reports")
@@ -156,12 +161,12 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
         except ValueError as exc:
             _fail(str(exc))
         await run_bot(transport, db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(), live=True,
-                      limits=limits)
+                      limits=limits, ack_within=timedelta(seconds=args.ack_within))
     else:
         from bot.transports.console import ConsoleTransport
 
         await run_bot(ConsoleTransport(clock), db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(),
-                      live=True)
+                      live=True, ack_within=timedelta(seconds=args.ack_within))
 
 
 def _load_transcript(args: argparse.Namespace) -> tuple[list[Event], ManualClock]:
@@ -195,7 +200,7 @@ async def _replay(args: argparse.Namespace, events: list[Event], clock: ManualCl
     from bot.transports.replay import ReplayTransport
 
     await run_bot(ReplayTransport(events, clock), db_path, clock, timedelta(seconds=args.ack_window),
-                  build_dispatcher(), live=False)
+                  build_dispatcher(), live=False, ack_within=timedelta(seconds=args.ack_within))
 
 
 def _readable_db(args: argparse.Namespace) -> Path:

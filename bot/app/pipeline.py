@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.app.ack_window import AckWindow
 from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
@@ -54,7 +55,7 @@ class App:
         self.svc = svc
         self.clock = clock
         self.dispatcher = dispatcher
-        self.acks = AckBatcher(svc.templates, svc.settings.ack_window)
+        self.acks = AckBatcher(svc.templates, AckWindow.of(svc.settings.ack_window, svc.settings.ack_within))
         self.outbox = OutboxRepo(svc.db)
         self.pending_acks = PendingAckRepo(svc.db)
         self.queue: OutboundQueue | None = None
@@ -94,8 +95,10 @@ class App:
         await self.queue.journal.resume()
 
     async def _reload_acks(self) -> None:
-        for room_id, member_id, name, text, at in await self.pending_acks.all():
-            self.acks.add(room_id, member_id, name, text, at)
+        for ack in await self.pending_acks.all():
+            self.acks.restore(ack.room_id, ack.member_id, ack.name, ack.text, ack.since, ack.urgent_since)
+            # A group with acknowledgements waiting was a busy one: a restart must not post them early.
+            self.acks.spoke(ack.room_id, ack.since)
 
     # -- inbound -------------------------------------------------------------
 
@@ -130,7 +133,8 @@ class App:
             if campaign is not None and products:
                 text = await self.svc.render("welcome", event.room_id, campaign=campaign,
                                                  example=f"{products[0].name}1{products[0].unit or '份'}")
-                self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, event.ts)
+                since, _ = self.acks.times(event.room_id, event.member.id, event.ts)
+                self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, since)
         if text:
             # Gathered like acknowledgements: twenty people joining is one greeting.
             self.acks.add(event.room_id, event.member.id, event.member.name, text, event.ts)
@@ -205,7 +209,8 @@ class App:
             return
         limit = self.svc.settings.max_message_chars
         self.acks.add(msg.room_id, msg.sender.id, msg.sender.name,
-                      f"这条消息超过{limit}字，没有读取，订单没有记录。请只发自己的一行，或分几条发", self.clock.now())
+                      f"这条消息超过{limit}字，没有读取，订单没有记录。请只发自己的一行，或分几条发", self.clock.now(),
+                      urgent=True)
 
     def _run_in_background(self, work: Deferred, msg: Message) -> None:
         async def run() -> None:
@@ -265,7 +270,12 @@ class App:
             turn.queued += self._take_acks(ctx.msg.ts)
         now = self.clock.now()
         for ack in ctx.acks:
-            self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
+            if ack.text:
+                # Her wait counts from her first change still waiting, not from this one.
+                since, urgent_since = self.acks.times(ack.room_id, ack.member_id, now, urgent=ack.urgent)
+                self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, since, urgent_since)
+            else:
+                self.pending_acks.withdraw(ack.room_id, ack.member_id)
 
     def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
         """Writes `outs` to the outbox inside the caller's transaction."""
@@ -316,6 +326,9 @@ class App:
         for room_id in dict.fromkeys(out.room_id for _, out in taken):
             if room_id is not None:
                 self.pending_acks.clear(room_id)
+                # What a full batch left gathering stays as durable as before.
+                for member_id, name, text, since, urgent_since in self.acks.waiting(room_id):
+                    self.pending_acks.put(room_id, member_id, name, text, since, urgent_since)
         return [(self.outbox.add(out, at), out, None) for at, out in taken]
 
     async def _put_back_acks(self) -> None:
@@ -383,6 +396,11 @@ class App:
         """Hands committed outbox rows to the sender."""
         if not queued:
             return
+        now = self.clock.now()
+        for _, out, _ in queued:
+            if out.room_id is not None:
+                # A group the bot talks in is not a quiet one: its acknowledgements gather longer.
+                self.acks.spoke(out.room_id, now)
         if self.queue is not None:
             for row, out, on_sent in queued:
                 self.queue.put(out, row=row.value, on_sent=on_sent)

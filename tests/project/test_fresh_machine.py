@@ -184,12 +184,12 @@ def test_a_second_writer_is_refused_while_export_may_read(tmp_path: Path) -> Non
 
 def test_the_console_after_a_restart_knows_each_member_and_every_new_message(tmp_path: Path) -> None:
     db = tmp_path / "c.sqlite"
-    first = run("--db", db, "--transport", "console", "--ack-window", "0",
+    first = run("--db", db, "--transport", "console", "--ack-within", "0",
                 stdin="团长: /开团 周六水果团\\n草莓 30元/盒\\n砂糖橘 25元/箱\n张三: 草莓2盒\n李四: 砂糖橘1箱\n")
     assert first.returncode == 0, first.stderr
     assert "@李四 已记录：砂糖橘×1，共¥25" in first.stdout
     # A restart; 李四 speaks first this time (ids by speaking order gave her 张三's id).
-    second = run("--db", db, "--transport", "console", "--ack-window", "0",
+    second = run("--db", db, "--transport", "console", "--ack-within", "0",
                  stdin="李四: 我的订单\n张三: 草莓3盒\n")
     assert second.returncode == 0, second.stderr
     assert "砂糖橘×1" in second.stdout and "草莓×2" not in second.stdout
