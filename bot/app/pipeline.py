@@ -22,8 +22,8 @@ from bot.app.ack_window import AckWindow
 from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
-from bot.app.faults import StorageAlarm, is_storage_fault
-from bot.app.jobs import run_job
+from bot.app.faults import StorageAlarm, is_storage_fault, template_notices
+from bot.app.jobs import label, run_job
 from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of_work
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
@@ -114,6 +114,7 @@ class App:
             self.clock.observe(ts)
         if isinstance(event, Message):
             await self._on_message(event)
+            await self._report_template_failures()
         elif isinstance(event, RoomSeen):
             await self._on_room(event)
         elif isinstance(event, MemberJoined):
@@ -237,6 +238,11 @@ class App:
             return
         await self._deliver(queued)
 
+    async def _report_template_failures(self) -> None:
+        """An owner's template that failed on real data: she hears it once (bot/app/faults.py)."""
+        if self.svc.templates.has_failures:
+            await self._say(await template_notices(self.svc))
+
     async def finish_background(self) -> None:
         while self._background:
             await asyncio.gather(*list(self._background))
@@ -319,6 +325,7 @@ class App:
                     await self._run_jobs(first, reference)
                 elif not await self._flush_acks(first):
                     return  # storage trouble: the next call tries again
+                await self._report_template_failures()
 
     def _take_acks(self, due: datetime | None) -> list[Queued]:
         """Inside a transaction: the acknowledgements due by `due` become outbox rows."""
@@ -378,10 +385,13 @@ class App:
                     effects = {group_posts[-1]: schedule_delivered(job.id)} if group_posts else {}
                     queued = self._queue_rows(posts, effects)
             except Exception:
-                # Rolled back; marked failed so it is not retried forever.
+                # Rolled back; marked failed so it is not retried forever, and whoever planned it is told.
                 log.exception("schedule #%s (%s) failed", job.id, job.kind)
                 async with self.svc.db.transaction():
                     await self.svc.schedules.finish(job.id, "failed", "error, see log")
+                    queued = self._queue_rows([Outgoing(
+                        text=f"⏰ 计划 #{job.id}（{label(job.kind)}）出错了，没有执行。需要的话请重新安排。",
+                        to=job.created_by)])
             await self._deliver(queued)
         self._due_known = False
 
