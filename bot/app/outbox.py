@@ -658,9 +658,13 @@ class ManualSleep:
     happens in between is stamped with the time it would have happened.
     """
 
-    def __init__(self, clock: ManualClock, max_settle_rounds: int = 100_000) -> None:
+    def __init__(self, clock: ManualClock, max_settle_rounds: int = 100_000, *,
+                 unseen: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """`unseen`: waits for work the event loop cannot see (a database trip in its thread) and says
+        whether there was any; settling waits for it too, so a run on this clock is repeatable."""
         self.clock = clock
         self._max_settle_rounds = max_settle_rounds
+        self._unseen = unseen
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
@@ -680,7 +684,13 @@ class ManualSleep:
         return self._sleepers[0][0] if self._sleepers else None
 
     async def settle(self) -> None:
-        """Lets every task run until all of them wait (for a sleeper, an event or I/O)."""
+        """Lets every task run until all of them wait (for a sleeper, an event, or I/O other than
+        what `unseen` waits for)."""
+        await self._settle()
+        while self._unseen is not None and await self._unseen():
+            await self._settle()
+
+    async def _settle(self) -> None:
         loop = asyncio.get_running_loop()
         # The default loop's queue of runnable callbacks: empty after our own turn
         # means nothing else can run until a sleeper is woken. Other loops get a
