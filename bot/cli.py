@@ -16,6 +16,7 @@ import asyncio
 import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine
@@ -93,7 +94,9 @@ def build_parser() -> Parser:
     replay = sub.add_parser("replay", help="replay a recorded chat (transcript.jsonl) and print what the bot says")
     replay.add_argument("transcript", type=Path)
     replay.add_argument("--db", type=Path, default=argparse.SUPPRESS,
-                        help="SQLite file (default: a new temporary one, named on stderr)")
+                        help="SQLite file (default: a new temporary one, removed at the end)")
+    replay.add_argument("--keep-db", action="store_true",
+                        help="without --db: keep the temporary database and say where it is")
     replay.add_argument("--ack-window", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
     replay.add_argument("--ack-within", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
     replay.add_argument("--tz", type=_zone, default=argparse.SUPPRESS, metavar="ZONE")
@@ -126,10 +129,11 @@ def _writable_db(args: argparse.Namespace) -> Path:
     return path
 
 
-def _temporary_db() -> Path:
+def _temporary_db(keep: bool) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="jielong-replay-"))
     path = folder / "replay.sqlite"
-    sys.stderr.write(f"{_prog()}: replay without --db: using a new temporary database {path}\n")
+    if keep:
+        sys.stderr.write(f"{_prog()}: replay without --db: keeping its database in {path}\n")
     return path
 
 
@@ -276,8 +280,18 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_export(args, path))
         elif args.command == "replay":
             events, clock = _load_transcript(args)
-            path = _writable_db(args) if args.db is not None else _temporary_db()
-            _write(path, lambda: _replay(args, events, clock, path))
+            if args.db is not None:
+                path = _writable_db(args)
+                _write(path, lambda: _replay(args, events, clock, path))
+            else:
+                # A replay without --db is a look at what the bot would say: its database (and the
+                # exports beside it) go when it ends, unless asked to keep them.
+                path = _temporary_db(args.keep_db)
+                try:
+                    _write(path, lambda: _replay(args, events, clock, path))
+                finally:
+                    if not args.keep_db:
+                        shutil.rmtree(path.parent, ignore_errors=True)
         else:
             token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
             transport = args.transport or ("wechaty" if token else "console")

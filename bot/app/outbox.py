@@ -242,6 +242,9 @@ class OutboundQueue:
         key = _conversation_key(out)
         self.posted += 1
         if self._closed:
+            if row is not None:
+                log.info("outbox is stopped; outbox #%s to %s stays for the next start", row, key)
+                return
             self.dropped += 1
             log.warning("outbox is stopped; dropped a message to %s: %.40r", key, out.text)
             return
@@ -616,6 +619,26 @@ class OutboundQueue:
                     await own_worker
         if self.pending:
             self._drop_pending(f"drain gave up after {timeout:g} s")
+
+    # The timeout runs on the injected clock and sleep, which asyncio.timeout cannot.
+    async def finish(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Shutting down: starts no new send, gives the ones on their way up to `timeout` seconds
+        to answer, then stops. Whatever was not sent stays in the outbox table for the next start
+        (a send cut off on its way is found there as uncertain, never blindly sent again)."""
+        self._closed = True
+        self._wake.set()
+        deadline = asyncio.ensure_future(self._sleep(timeout))
+        try:
+            while any(c.busy for c in self._conversations.values()) and not deadline.done():
+                self._progress.clear()
+                progress = asyncio.ensure_future(self._progress.wait())
+                try:
+                    await asyncio.wait([progress, deadline], return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    progress.cancel()
+        finally:
+            deadline.cancel()
+        await self.stop()
 
     async def stop(self) -> None:
         """Stops the worker; what is still pending is dropped with one log line. Safe to call twice."""

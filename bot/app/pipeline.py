@@ -33,7 +33,7 @@ from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
-from storage.db import NothingChanged
+from storage.db import NothingChanged, RowId
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
 log = logging.getLogger("bot.app.pipeline")
@@ -41,9 +41,17 @@ log = logging.getLogger("bot.app.pipeline")
 Send = Callable[[Outgoing], Awaitable[None]]
 
 
+class _Known(RowId):
+    """The id of a row read back from the table (not one being inserted)."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__()
+        self.fill(value)
+
+
 class App:
     def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue, dispatcher: Dispatcher, *,
-                 wait_for_background: bool = False) -> None:
+                 wait_for_background: bool = False, resume: bool = False) -> None:
         """`send`: the outbound queue (it then sends from the outbox table, with a journal), or
         a plain send that delivers at once (console, replay, tests).
 
@@ -51,7 +59,10 @@ class App:
         no handler).
 
         `wait_for_background`: finish deferred work (an export) before the next event, so a replay
-        or a test prints it in transcript order; live, it runs alongside the next messages."""
+        or a test prints it in transcript order; live, it runs alongside the next messages.
+
+        `resume`: a live bot sending directly (the console) takes up at start what the last run
+        left unsaid (with the outbound queue that is always done)."""
         self.svc = svc
         self.clock = clock
         self.dispatcher = dispatcher
@@ -77,6 +88,8 @@ class App:
         self._timed = asyncio.Lock()
         self.wait_for_background = wait_for_background
         self._background: set[asyncio.Task[None]] = set()
+        self._resume = resume
+        self._closing = False
 
     # -- start-up ------------------------------------------------------------
 
@@ -86,13 +99,31 @@ class App:
             return
         self._started = True
         if self.queue is None:
-            # Console and replay print as they go: a replay restarted after a kill carries on
-            # from the transcript, and words of an earlier run printed now would carry the
-            # wrong time. What a live bot had to say is resumed.
+            if self._resume:
+                await self._reload_acks()
+                await self._deliver([(_Known(row.id), row.out, row.on_sent) for row in await self.outbox.unsent()])
+            # A replay prints as it goes: restarted after a kill it carries on from the
+            # transcript, and words of an earlier run printed now would carry the wrong time.
             return
         await self._reload_acks()
         assert isinstance(self.queue.journal, OutboxJournal)
         await self.queue.journal.resume()
+
+    async def close(self, background: float) -> None:
+        """Stopping: timed work in progress finishes its transaction and none starts after it.
+        Gathered acknowledgements stay in ack_pending, going on at the next start: a stop never
+        makes the bot say anything early. Deferred work (an export) gets `background` seconds;
+        what is not done by then is cut off, with a log line (the owner asks again)."""
+        self._closing = True
+        async with self._timed:
+            pass
+        if self._background:
+            _, late = await asyncio.wait(list(self._background), timeout=background)
+            for task in late:
+                log.warning("stopping: background work cut off (an export the owner must ask for again)")
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
 
     async def _reload_acks(self) -> None:
         for ack in await self.pending_acks.all():
@@ -311,7 +342,7 @@ class App:
         # Live, the ticker and incoming messages both call this: one at a time,
         # or both would read the same due job and post it twice.
         async with self._timed:
-            while True:
+            while not self._closing:
                 deadline, job_at = await self._next_due()
                 ack_due = self.acks.next_due() if acks else None
                 candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]

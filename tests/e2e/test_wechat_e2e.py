@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,13 +76,17 @@ def bot_process(svc: PuppetService, db: Path, log_path: Path,
 
 
 def stop(proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    """SIGTERM, and the bot is gone within 5 s (a supervisor waits 10)."""
+    asked = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
         code = proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise AssertionError("bot.py did not stop within 15 s of SIGTERM") from None
-    assert code in (0, -signal.SIGTERM), f"bot.py exit {code}:\n{log_path.read_text(encoding='utf-8')[-4000:]}"
+    took = time.monotonic() - asked
+    assert code == 0, f"bot.py exit {code}:\n{log_path.read_text(encoding='utf-8')[-4000:]}"
+    assert took < 5, f"bot.py took {took:.1f} s to stop after SIGTERM"
 
 
 def in_room(text_part: str, *mentioned: str) -> Any:
@@ -259,3 +264,31 @@ def test_sends_that_hang_past_the_deadline_and_then_land_are_said_once(puppet_se
     assert [s.to for s in said if s.to] == ["wx_owner"]
     log = log_path.read_text(encoding="utf-8")
     assert "it may have arrived" in log and "its echo came back" in log
+
+
+def test_sigterm_while_sends_hang_stops_at_once_and_the_restart_says_nothing_twice(puppet_service: PuppetService,
+                                                                                 tmp_path: Path) -> None:
+    svc = puppet_service
+    db = tmp_path / "bot.sqlite"
+    log_path = tmp_path / "bot.log"
+    with bot_process(svc, db, log_path) as proc:
+        svc.say("wx_owner", OPEN)
+        svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
+        start, before = len(svc.sent()), len(_outbox(db))
+        svc.send_delay(HANG)
+        svc.say("wx_li", "草莓2盒")
+        svc.say("wx_zhang", "砂糖橘1箱")
+        # Stopped while the acknowledgement is on its way (it lands later, while the bot is down).
+        svc.wait_until(lambda: any(status == "sending" for status, _ in _outbox(db)[before:]), REPLY_TIMEOUT,
+                       "the acknowledgement handed to the service")
+        stop(proc, log_path)
+    svc.send_delay(0)
+    with bot_process(svc, db, log_path) as proc:
+        svc.say("wx_wang", "草莓1盒")
+        svc.wait_sent(in_room("已记录", "wx_wang"), 60, "王五's acknowledgement", since=start)
+        # The hung one landed: its row settles (by its echo, or counted delivered), never sent again.
+        svc.wait_until(lambda: all(status in ("sent", "merged", "unconfirmed") for status, _ in _outbox(db)[before:]),
+                       180, "every row settled")
+        stop(proc, log_path)
+    said = svc.sent()[start:]
+    assert sorted(m for s in said for m in s.mentions) == ["wx_li", "wx_wang", "wx_zhang"], said

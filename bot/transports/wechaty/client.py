@@ -56,8 +56,10 @@ _T = TypeVar("_T")
 _AUTH_STATUSES: Final = (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED)
 # A connection up this long was a working one: the next failure starts the backoff afresh.
 _STABLE_AFTER: Final = timedelta(seconds=30)
-# stop() waits this long for run() to wind down.
-_STOP_WAIT: Final = 10.0
+# stop() waits this long for run() to wind down after the event being handled; then it cuts off
+# the call that event is waiting for (a service that does not answer), so a stop takes seconds.
+_STOP_GRACE: Final = 1.5
+_STOP_WAIT: Final = 2.0
 
 
 class StreamClosed(Exception):
@@ -301,6 +303,7 @@ class PuppetClient:
 
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
+        self._cut_off = False  # stop() cancelled run() waiting for the service
         self._run_task: asyncio.Task[None] | None = None
         self._link: Link | None = None
         self._session: _Session | None = None
@@ -333,6 +336,12 @@ class PuppetClient:
         try:
             while await self._connect_and_serve(on_event, on_session, retry):
                 pass
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._cut_off or task is None:
+                raise
+            # stop() cut off an event waiting for the service: run() returns as it would have.
+            task.uncancel()
         finally:
             await self._close()
             self._run_task = None
@@ -351,7 +360,12 @@ class PuppetClient:
             # Called from inside the event callback: run() returns once it
             # regains control, waiting for it here would deadlock.
             return
-        await self._wait_for(self._stopped, _STOP_WAIT)
+        await self._wait_for(self._stopped, _STOP_GRACE)
+        if not self._stopped.is_set() and self._run_task is run_task:
+            log.warning("wechaty: stopping: the puppet service did not answer a call in time; cut off")
+            self._cut_off = True
+            run_task.cancel()
+            await self._wait_for(self._stopped, _STOP_WAIT)
 
     def after(self, delay: float, event: EventResponse) -> None:
         """Hand `event` to the callback after `delay` seconds, unless this connection ends first."""
