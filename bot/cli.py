@@ -271,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs two lines at INFO for every one-second tick: -v would show nothing else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from storage.access import DatabaseBusy
     from storage.db import DatabaseError
 

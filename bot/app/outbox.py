@@ -65,9 +65,9 @@ class SendLimits:
       the same instant (a deadline closing in 20 groups), exactly the burst
       anti-spam looks for.
     - per_account_per_minute 20: one message every 3 s on average across all
-      chats, matching one acknowledgement per group per 3 s window; a drop of
-      300 orders needs about 15-20 messages with 20 mentions each, so it still
-      fits in about a minute.
+      chats. A group's acknowledgements are gathered into one message every few
+      minutes (bot/app/ack_window.py), so 20 busy groups fit; a burst of 300
+      orders is 15 messages of 20 mentions, out in under a minute.
     - backoff 2, 4, 8 s... capped at backoff_max 120 s, for up to give_up_after
       (6 hours): a message is never dropped silently; an account blocked for
       longer than that is something the owner must hear about (the journal
