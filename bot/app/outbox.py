@@ -602,17 +602,9 @@ class OutboundQueue:
         own_worker: asyncio.Task[None] | None = None
         if not self._running and not self._closed:
             own_worker = asyncio.ensure_future(self.run())
-        deadline = asyncio.ensure_future(self._sleep(timeout))
         try:
-            while self.pending and not deadline.done():
-                self._progress.clear()
-                progress = asyncio.ensure_future(self._progress.wait())
-                try:
-                    await asyncio.wait([progress, deadline], return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    progress.cancel()
+            await self._while(lambda: self.pending > 0, timeout)
         finally:
-            deadline.cancel()
             if own_worker is not None:
                 own_worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -627,9 +619,14 @@ class OutboundQueue:
         (a send cut off on its way is found there as uncertain, never blindly sent again)."""
         self._closed = True
         self._wake.set()
-        deadline = asyncio.ensure_future(self._sleep(timeout))
+        await self._while(lambda: any(c.busy for c in self._conversations.values()), timeout)
+        await self.stop()
+
+    async def _while(self, condition: Callable[[], bool], seconds: float) -> None:
+        """Waits, checking at each finished send, while `condition` holds, for at most `seconds`."""
+        deadline = asyncio.ensure_future(self._sleep(seconds))
         try:
-            while any(c.busy for c in self._conversations.values()) and not deadline.done():
+            while condition() and not deadline.done():
                 self._progress.clear()
                 progress = asyncio.ensure_future(self._progress.wait())
                 try:
@@ -638,7 +635,6 @@ class OutboundQueue:
                     progress.cancel()
         finally:
             deadline.cancel()
-        await self.stop()
 
     async def stop(self) -> None:
         """Stops the worker; what is still pending is dropped with one log line. Safe to call twice."""

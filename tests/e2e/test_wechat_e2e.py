@@ -234,17 +234,22 @@ def _outbox(db: Path) -> list[tuple[str, int]]:
                 conn.execute("SELECT status, attempts FROM outbox ORDER BY id")]
 
 
+def _open_then_hang(svc: PuppetService, db: Path) -> tuple[int, int]:
+    """The owner opens a drop; then every send hangs. What was said and the outbox rows so far."""
+    svc.say("wx_owner", OPEN)
+    svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
+    start, before = len(svc.sent()), len(_outbox(db))
+    svc.send_delay(HANG)
+    return start, before
+
+
 def test_sends_that_hang_past_the_deadline_and_then_land_are_said_once(puppet_service: PuppetService,
                                                                        tmp_path: Path) -> None:
     svc = puppet_service
     db = tmp_path / "bot.sqlite"
     log_path = tmp_path / "bot.log"
     with bot_process(svc, db, log_path) as proc:
-        svc.say("wx_owner", OPEN)
-        svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
-        start = len(svc.sent())
-        before = len(_outbox(db))
-        svc.send_delay(HANG)
+        start, before = _open_then_hang(svc, db)
         svc.say("wx_li", "草莓2盒")
         svc.say("wx_zhang", "砂糖橘1箱")
         svc.say("wx_wang", "草莓1盒")
@@ -272,10 +277,7 @@ def test_sigterm_while_sends_hang_stops_at_once_and_the_restart_says_nothing_twi
     db = tmp_path / "bot.sqlite"
     log_path = tmp_path / "bot.log"
     with bot_process(svc, db, log_path) as proc:
-        svc.say("wx_owner", OPEN)
-        svc.wait_sent(lambda s: s.room == "r1" and s.text.startswith("#接龙"), REPLY_TIMEOUT, "the list")
-        start, before = len(svc.sent()), len(_outbox(db))
-        svc.send_delay(HANG)
+        start, before = _open_then_hang(svc, db)
         svc.say("wx_li", "草莓2盒")
         svc.say("wx_zhang", "砂糖橘1箱")
         # Stopped while the acknowledgement is on its way (it lands later, while the bot is down).
