@@ -137,6 +137,7 @@ class Database:
         self._in_flight = 0
         self._no_trips = asyncio.Event()
         self._no_trips.set()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -196,6 +197,10 @@ class Database:
             forget()
 
     async def close(self) -> None:
+        """Closes the connection; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         # Records still waiting for a commit (a send's "delivered") are committed first: lost, the
         # row would come back after a restart as uncertain rather than sent.
         if self._riders:
