@@ -110,3 +110,6 @@ def name_words(label: str) -> tuple[str, ...]:
     """The words of a label besides its house numbers, as keys: the names a line may carry."""
     rest = _HOUSE.sub(" ", nfkc(label))
     return tuple(k for k in (key_of_nfkc(w) for w in _LABEL_SPLIT.split(rest)) if k and not k.isdigit())
+
+
+__all__ = ["Extraction", "Item", "Lone", "Shared", "extract", "extraction", "house_numbers", "name_words"]

@@ -14,10 +14,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from bot.parsing.asking import Reading as Option
+from bot.parsing.asking import choose, confirm, how_many, name_words, quoted, which_product
 from bot.parsing.catalog import Catalog
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking, intent_of
-from bot.parsing.reading.asking import Reading as Option
-from bot.parsing.reading.asking import choose, confirm, how_many, name_words, quoted, which_product
+from bot.parsing.items import Extraction
 from bot.parsing.reading.assembly import UNNAMED_OPS, Leftover, Reading, read
 from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.textnorm import nfkc, strip_wechat_emoji
@@ -34,8 +35,6 @@ _PAST = re.compile(r"上次|上回|上周|上个月|上礼拜|前天|昨天|昨�
 # ...unless she also says she wants some now.
 _NOW = re.compile(r"这次|这回|今天要|再来|再要|还要|还想要|帮我|给我|我要|想要|订(?!的|了)|加(?!的|了)")
 _SAME_AS_ABOVE = re.compile(r"^(?:我也|我)?(?:同上|跟上面一样|和上面一样)")
-# She wants something: a product named without a quantity is then asked about, not chatter.
-_WANTS = re.compile(r"(?<!不)(?<!要不)(?:我要|要|来|订|买|留|拿|报名|预定|预订)(?!不)")
 
 # Emoji and their modifiers, joiners and variation selectors decorate a
 # message without changing it: "取消🙏" cancels like "取消".
@@ -77,9 +76,10 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
     if not r.changes and not r.leftovers:
         return _lone(r, compact, catalog, asks, max_qty)
     if r.leftovers:
-        chatter = all(lo.why == "noqty" for lo in r.leftovers) and not r.changes
-        if chatter and (asks or not _WANTS.search(compact)):
-            return Intent(Action.NONE)  # 草莓甜吗？ / 草莓真好吃
+        # 草莓甜吗？ / 草莓真好吃 / 要草莓: a product named with no quantity and nothing else is no
+        # order read here (the conversation asks "要几盒" when she plainly wants it).
+        if all(lo.why == "noqty" for lo in r.leftovers) and not r.changes:
+            return Intent(Action.NONE)
         if asks and not r.changes and not any(lo.kind == "which" and lo.qty for lo in r.leftovers):
             # 草莓甜吗？甜的话要2盒: a question first; the question handler answers it or
             # forwards it, and the order riding on it goes to the owner.
@@ -87,7 +87,10 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         return _ask(r, catalog)
     intent = intent_of(r.changes)
     if asks:
-        # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking.
+        # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking: the reading is
+        # kept for her to confirm (the conversation asks "是要 草莓×2 吗？").
+        if intent.action in (Action.SET, Action.ADD):
+            return Intent(Action.UNCLEAR, items=intent.items, reason=Reason.QUESTION)
         return asking(Intent(Action.UNCLEAR, reason=Reason.QUESTION), confirm(compact, intent))
     return intent
 
@@ -135,8 +138,8 @@ def question_for(leftovers: tuple[Leftover, ...], certain: tuple[Change, ...], c
             options.append(Option(intent_of([*certain, change]), name_words(p, lo.choices), p.code, change.label()))
         return choose(lo.text, options)
     if lo.kind == "how_many" and lo.product is not None and all(c.op is Op.SET for c in certain):
-        why = "" if lo.why.startswith("noqty") else lo.why
-        return how_many(lo.text, lo.product, [Item(c.product, c.qty) for c in certain], why)
+        because = "" if lo.why.startswith("noqty") else lo.why
+        return how_many(lo.text, lo.product, [Item(c.product, c.qty) for c in certain], because=because)
     if lo.kind == "confirm" and lo.proposal:
         label = "、".join(c.label() for c in lo.proposal)
         return confirm(lo.text, intent_of([*certain, *lo.proposal]), label=label)
@@ -146,9 +149,17 @@ def question_for(leftovers: tuple[Leftover, ...], certain: tuple[Change, ...], c
     return Question(lo.text, f"{quoted(lo.text)}没看懂：请写明要哪个商品、几{_unit(catalog)}{example}", ())
 
 
+def line_question(ex: Extraction, catalog: Catalog) -> Question | None:
+    """The question about what a 接龙 line says that was not read exactly (None: nothing left over,
+    or only a word two products share, which the conversation asks about from its words)."""
+    if not ex.leftovers or ex.ambiguous or ex.reading is None:
+        return None
+    return question_for(ex.leftovers, ex.reading.changes, catalog)
+
+
 def _unit(catalog: Catalog) -> str:
     units = {p.unit or "份" for p in catalog.products}
     return next(iter(units)) if len(units) == 1 else "份"
 
 
-__all__ = ["Action", "Choice", "Intent", "Question", "Reason", "parse_order_text", "question_for"]
+__all__ = ["Action", "Choice", "Intent", "Question", "Reason", "line_question", "parse_order_text", "question_for"]

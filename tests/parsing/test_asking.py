@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.parsing.asking import which_product
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.order_text import Action, Intent, parse_order_text
-from bot.parsing.reading.asking import which_product
 
 RED, WHITE, PEAR = ProductRef(1, "红心柚", None, "个"), ProductRef(2, "白心柚", None, "个"), ProductRef(3, "库尔勒香梨", None, "箱")
 POMELOS = Catalog([RED, WHITE, PEAR])

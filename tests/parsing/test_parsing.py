@@ -93,7 +93,7 @@ def test_house_number_is_the_label_never_the_quantity() -> None:
         ("收到", Action.NONE, {}),
         ("谢谢团长[玫瑰]", Action.NONE, {}),
         ("明天几点到？", Action.NONE, {}),
-        ("草莓2盒可以吗？", Action.ASK, {}),  # 「…」没看懂：是要 草莓×2 吗？
+        ("草莓2盒可以吗？", Action.UNCLEAR, {"草莓": 2}),  # kept for her to confirm: 是要 草莓×2 吗？
         ("+1", Action.ASK, {}),  # two products: which one?
         ("草莓500盒", Action.UNCLEAR, {}),  # over the sane maximum
     ],

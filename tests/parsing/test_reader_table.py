@@ -58,6 +58,8 @@ def described(intent: Intent) -> str:
     if a is Action.ASK:
         assert intent.question is not None
         return f"ask {intent.question.text}"
+    if a is Action.UNCLEAR and intent.items:
+        return f"confirm {intent.reason}: " + ", ".join(f"{i.product.name}×{i.qty}" for i in intent.items)
     if a is Action.UNCLEAR:
         return f"owner {intent.reason}"
     if a is Action.NONE:

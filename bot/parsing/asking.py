@@ -85,10 +85,12 @@ def confirm(leftover: str, intent: Intent, words: Sequence[str] = (), label: str
                     (yes, no))
 
 
-def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = (), why: str = "") -> Question:
-    """「砂糖橘」没看懂数量，砂糖橘要几箱？回数字 / 「草莓2斤」没看懂，草莓按盒卖，要几盒？回数字"""
+def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = (), why: str = "没看懂数量",
+             because: str = "") -> Question:
+    """「砂糖橘」没看懂数量：砂糖橘要几箱？回数字 — or, `because` the quantity cannot be booked as
+    written, 「草莓2斤」没看懂，草莓按盒卖，要几盒？回数字"""
     unit = product.unit or "份"
-    said = f"没看懂，{why}，要几{unit}？" if why else f"没看懂数量，{product.name}要几{unit}？"
+    said = f"没看懂，{because}，要几{unit}？" if because else f"{why}：{product.name}要几{unit}？"
     return Question(leftover, f"{quoted(leftover)}{said}回数字", (), number_for=product, with_items=tuple(with_items))
 
 
