@@ -117,7 +117,7 @@ def _aliases(base: str) -> set[str]:
                 if not _NOT_A_PART.match(part) and not any(ch.isdigit() for ch in part):
                     out.add(part)
     if len(base) >= 2 and base[-1] in EVERYDAY_FRUIT and not base.endswith(NOT_THAT_FRUIT):
-        out.add(base[-1] + "子")
+        out.add(EVERYDAY_FRUIT[base[-1]])
     return {a for a in out if a}
 
 
@@ -220,7 +220,8 @@ class Catalog:
             for variant in _synonym_variants(base):
                 for alias in _aliases(variant):
                     put(alias, p.id, _DERIVED)
-                latin = _LATIN_WORD.findall(variant)
+                # Words of the name as written (its key runs "Cold Brew" together as coldbrew).
+                latin = _LATIN_WORD.findall(fold(nfkc(p.name)))
                 for word in latin:
                     for plural in _plurals(word):
                         put(plural, p.id, _DERIVED)
@@ -303,12 +304,18 @@ class Catalog:
         not overlapping, in order of position."""
         if self._pattern is None:
             return []
-        out = []
+        out: list[Mention] = []
         for m in self._pattern.finditer(text):
             word = m.group(0)
             via = "emoji" if word in self._emoji else "name"
             product = self._alias.get(word)
             if product is not None:
+                last = out[-1] if out else None
+                if last is not None and last.product == product and not last.choices and via == last.via == "name" \
+                        and not text[last.end : m.start()].strip():
+                    # "cold brew", "阳光玫瑰 葡萄": two words of one product's name are one mention.
+                    out[-1] = Mention(last.start, m.end(), product, via="name")
+                    continue
                 out.append(Mention(m.start(), m.end(), product, via=via))
             else:
                 choices = self._shared[word]

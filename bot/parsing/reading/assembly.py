@@ -63,7 +63,7 @@ class Reading(NamedTuple):
 # What may stand between a product and its quantity after it: 草莓2盒, 草莓：2, 草莓来两盒,
 # 草莓我也要2盒, 草莓的话要2盒, 草莓改成3盒, 草莓再来1盒, 草莓各2.
 _LINK_AFTER = re.compile(
-    r"(?:的话|那个|改成|改为|换成|追加|一共|总共|给我|帮我|俾我|留返|[ \t\u3000:：=,，、~]|的|我|俺|就|也|还|再|"
+    r"(?:的话|那个|改成|改为|改做|换成|追加|一共|总共|给我|帮我|俾我|留返|[ \t\u3000:：=,，、~]|的|我|俺|就|也|还|再|"
     r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
 )
 # Never across a line break: "…1个\n香梨" is the end of one line and the start of the next.
@@ -72,10 +72,10 @@ _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加
 _EACH = re.compile(r"各|每样|每种|每个")
 _ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
 _LESS = re.compile(r"少|减|多写了|写多了|多订了|多报了|去掉")
-_SET = re.compile(r"改成|改为|换成|改|一共|总共")
+_SET = re.compile(r"改成|改为|改做|换成|改|一共|总共")
 # A correction: what follows replaces what came just before (来四瓶哦不三瓶, 草莓两盒不对三盒).
 _REGRET = r"哦不|噢不|喔不|额不|呃不|啊不|诶不|不对|说错了|写错了|打错了|错了|不不|应该是|更正|我是说"
-_CORRECTION = re.compile(rf"{_REGRET}|不是|改成|改为|换成|改")
+_CORRECTION = re.compile(rf"{_REGRET}|不是|改成|改为|改做|换成|改")
 _REGRET_RE = re.compile(_REGRET)
 _CANCEL_AFTER = re.compile(r"^[\s,，]*+(?:那个|的)?\s*+(?:也|都|就|先|还是)?\s*+"
                            r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用)")
@@ -258,7 +258,12 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         if before_next:
             pending, pending_lead = qty, lead
             continue
-        beside = isinstance(prev, Mention) and _LINK_AFTER.fullmatch(lead) is not None
+        # Beside a product (after it, or standing alone right before it: "1 香梨", never the 12 of
+        # 团员12), a bare number is a quantity of something: taken, or asked about, never dropped.
+        beside = (isinstance(prev, Mention) and _LINK_AFTER.fullmatch(lead) is not None) or (
+            isinstance(nxt, Mention) and nxt.via != "emoji" and not qty.chinese
+            and not _WORD_GOES_ON.match(work[qty.start - 1 : qty.start])
+            and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None)
         if qty.bare and not beside and not _bare_counts(work, qty, lead, nxt, line, bool(spans.mentions)):
             continue  # 团员12: a name, a label
         a.lone.append(qty)
@@ -270,7 +275,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
 
 def _latin(spans: Spans, m: Mention) -> bool:
     """A product named in English (2 blueberry): a bare number before it is its quantity."""
-    word = spans.folded[m.start : m.end]
+    word = spans.folded[m.start : m.end].replace(" ", "")
     return word.isascii() and word.isalpha()
 
 
@@ -703,9 +708,9 @@ _PACK = re.compile(r"\d+(?:\.\d+)?(?:斤|公斤|kg|千克|克|g|l|升|ml|毫升|
 _COUNTED_PACK = re.compile(r"\d+\s*(?:枚|只|个|颗|粒)装")
 
 
-_UNNAMED = re.compile(r"(改成|改为|换成|改|再来|再加|再要|加|还要|少要|少来|少|减|多写了|写多了|多订了)\s*+$")
-UNNAMED_OPS = {"改成": Op.SET, "改为": Op.SET, "换成": Op.SET, "改": Op.SET, "再来": Op.ADD, "再加": Op.ADD,
-                "再要": Op.ADD, "加": Op.ADD, "还要": Op.ADD}
+_UNNAMED = re.compile(r"(改成|改为|改做|换成|改|再来|再加|再要|加|还要|少要|少来|少|减|多写了|写多了|多订了)\s*+$")
+UNNAMED_OPS = {"改成": Op.SET, "改为": Op.SET, "改做": Op.SET, "换成": Op.SET, "改": Op.SET, "再来": Op.ADD,
+               "再加": Op.ADD, "再要": Op.ADD, "加": Op.ADD, "还要": Op.ADD}
 # Words around a quantity that name nothing: 我要2斤, 帮我留2盒, 唔该留返一盒俾我.
 _FILLER = re.compile(r"(?:唔该|麻烦|团长|老板|谢谢|多谢|一下|一共|总共|我|俺|也|还|再|就|先|想|需|要|来|买|订|拿|留|"
                      r"给|俾|帮|请|返|吧|哦|啊|呀|哈|了|的|好|嗯|亲|共|各|都|加|减)++")

@@ -88,9 +88,14 @@ EMOJI: dict[str, tuple[str, ...]] = {
     "🍰": ("蛋糕",),
 }
 
-# A name ending in one of these fruits is also called by the fruit and 子 (砂糖橘 → 橘子, 红心柚 →
-# 柚子, 水蜜桃 → 桃子), unless that ending is part of another fruit's name (凤梨 is no 梨子, 猕猴桃 no 桃子).
-EVERYDAY_FRUIT = "橘桔柚橙桃梨李杏柿栗枣梅椰柑"
+# A name ending in one of these fruits is also called by the fruit's everyday word (砂糖橘 → 橘子,
+# 红心柚 → 柚子, 水蜜桃 → 桃子, 贵妃芒 → 芒果), unless that ending is part of another fruit's name (凤梨
+# is no 梨子, 猕猴桃 no 桃子).
+EVERYDAY_FRUIT: dict[str, str] = {
+    "橘": "橘子", "桔": "桔子", "柚": "柚子", "橙": "橙子", "桃": "桃子", "梨": "梨子", "李": "李子",
+    "杏": "杏子", "柿": "柿子", "栗": "栗子", "枣": "枣子", "梅": "梅子", "椰": "椰子", "柑": "柑子",
+    "芒": "芒果", "蕉": "香蕉",
+}
 NOT_THAT_FRUIT = ("凤梨", "鳄梨", "啤梨", "猕猴桃", "杨桃", "阳桃", "核桃", "胡桃", "樱桃", "椰菜")
 
 # Units members write in English, each as good as 份 for any product.

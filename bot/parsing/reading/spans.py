@@ -254,6 +254,9 @@ _SIGNS = {"+": "+", "加": "+", "减": "-", "-": "-"}
 
 def _qty(m: re.Match[str], max_qty: int) -> Qty:
     sign, x, num, unit, hunit, half = m.group("op", "x", "num", "unit", "hunit", "half")
+    # "2 sourdough + 1 cold brew": a sign apart from its number joins two orders.
+    if sign and m.start("num" if num else "hunit") > m.end("op") and sign in "+-":
+        sign = None
     op = _SIGNS.get(sign) if sign else None
     unit = unit or hunit
     times = bool(x)
