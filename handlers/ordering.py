@@ -164,6 +164,15 @@ async def native_solitaire(ctx: Context) -> bool:
             return True
         # The service gave only the visible list: read it as a copy from the sender.
         return await _apply_copy_text(ctx, ctx.msg.text)
+    if not native.intact:
+        # Who wrote which entry is unknown: booking it would charge the sender, or the wrong members,
+        # for lines they never wrote. Nothing changes; the owner hears it (members see their list).
+        log.warning("native 群接龙 %s from %s: %d entries, %d authors; ignored", ctx.msg.id, ctx.msg.sender.id,
+                    len(native.copy.entries), len(native.authors))
+        await ctx.alert_owner(ctx.room_id, "native-authors",
+                              f"⚠️ {ctx.msg.sender.name} 发的微信群接龙看不出每一行是谁写的（作者信息不全），"
+                              "这条没有记任何订单。请大家复制接龙或直接发「商品+数量」下单。")
+        return True
     if campaign is None:
         latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
         if latest is not None and native.copy.entries:
@@ -205,9 +214,10 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
 @router.matcher(priority=ORDERS, chat=Chat.GROUP, help="复制接龙，在最后加一行（如「3-502 张三 草莓2盒」）")
 async def jielong_copy(ctx: Context) -> bool:
     if looks_like_xml(ctx.text):
-        # XML typed as text is not a list anyone copied: its lines name others, and
-        # reading it as a copy would hand them orders they never wrote.
-        return False
+        # XML typed as text is not a list anyone copied, nor an order: its lines name others, and
+        # reading it would hand them (or her) orders nobody wrote as one. It books nothing.
+        log.warning("message %s from %s is typed XML; ignored", ctx.msg.id, ctx.msg.sender.id)
+        return True
     return await _apply_copy_text(ctx, ctx.text)
 
 

@@ -63,6 +63,9 @@ class Services:
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
     merged_posted: dict[int, datetime] = field(default_factory=dict)
+    # When a group's owner was last told of a kind of trouble (a broken native list, a failing
+    # command): at most one alert per kind in a few minutes. Losing it on restart costs one alert.
+    owner_alerted: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     @classmethod
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
