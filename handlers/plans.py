@@ -16,6 +16,7 @@ from bot.app.context import Context
 from bot.app.groups import drop_groups, group_deadlines
 from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
+from bot.domain.lifecycle import spec_problems
 from bot.domain.qa import save_spec_pairs
 from bot.parsing.campaign_spec import CampaignSpec, parse_open_command
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
@@ -154,10 +155,9 @@ async def plan_command(ctx: Context, args: str) -> None:
         for each in rooms:
             await save_spec_pairs(svc, each, spec.qa, who, ctx.now)
         lines.append(f"已保存{len(spec.qa)}条问答")
-    if spec.problems:
-        lines.append("⚠️ 这些行没看懂：" + "；".join(spec.problems))
     ctx.deadlines_changed = True
-    ctx.reply("，".join(lines) + f"。发 /计划 查看，/取消计划 {plan_id} 取消。")
+    problems = f"\n{spec_problems(spec)}" if spec_problems(spec) else ""
+    ctx.reply("，".join(lines) + f"。发 /计划 查看，/取消计划 {plan_id} 取消。" + problems)
 
 
 @router.command("计划", "plans", admin_only=True, help="/计划 查看本群的定时安排")

@@ -180,7 +180,15 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
 
 
 def spec_problems(spec: CampaignSpec) -> str:
-    return "\n".join(f"· {p}" for p in spec.problems)
+    """What the owner is told privately about her /开团 (never in the group): the lines that are not
+    products, and the lines about her own costs or margin, which were kept out of the group."""
+    parts = []
+    if spec.problems:
+        parts.append("⚠️ 这些行没看懂，没有算进商品：\n" + "\n".join(f"· {p}" for p in spec.problems))
+    if spec.private_notes:
+        parts.append("🔒 这些行像是你的成本或利润，只给你看，没有发到群里，也没有算成商品（是商品的话请换个写法）：\n"
+                     + "\n".join(f"· {n}" for n in spec.private_notes))
+    return "\n".join(parts)
 
 
 async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
@@ -257,12 +265,11 @@ async def open_drop(svc: Services, room_ids: list[str], spec: CampaignSpec, crea
     return parts, ""
 
 
-async def announcement(svc: Services, campaign: Campaign, problems: str = "") -> list[Outgoing]:
-    """The drop announcement and the 接龙 list, as two posts: members copy the second one whole."""
+async def announcement(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    """The drop announcement and the 接龙 list, as two posts: members copy the second one whole.
+    Only what members need: what the owner must fix is told to her alone (spec_problems)."""
     products = await svc.campaigns.products(campaign.id)
     text = await svc.render("announce", campaign.room_id, campaign=campaign, products=products,
                                 example=example_order(products))
-    if problems:
-        text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + problems
     return [Outgoing(text=text, room_id=campaign.room_id),
             Outgoing(text=await list_text(svc, campaign), room_id=campaign.room_id)]
