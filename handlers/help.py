@@ -18,7 +18,7 @@ async def help_command(ctx: Context, args: str) -> None:
     assert ctx.dispatcher is not None
     admin = ctx.is_admin or (ctx.private and bool(await ctx.svc.rooms.administered_by(ctx.msg.sender.id)))
     sections = [{"title": title, "lines": lines} for title, lines in ctx.dispatcher.help_sections(admin)]
-    text = ctx.svc.templates.render("help", ctx.msg.room_id, sections=sections)
+    text = await ctx.svc.templates.arender("help", ctx.msg.room_id, sections=sections)
     if admin:
         ctx.reply_private(text)
     else:

@@ -32,6 +32,7 @@ from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
 from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
+from bot.render.templates import KINDS
 from storage.db import NothingChanged
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
@@ -266,6 +267,23 @@ class App:
         now = self.clock.now()
         for ack in ctx.acks:
             self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
+        turn.queued += await self._template_troubles()
+
+    async def _template_troubles(self) -> list[Queued]:
+        """Inside a transaction: a group's own template that failed while this one rendered is kept as
+        broken (the built-in one is used from now on) and its owner told, privately, once."""
+        outs = []
+        for t in self.svc.templates.take_troubles():
+            self.svc.owner_templates.mark_broken(t.room_id, t.kind, t.text, t.why)
+            owner = await self.svc.rooms.owner(t.room_id)
+            if owner is None:
+                continue
+            topic = await self.svc.rooms.topic(t.room_id) or t.room_id
+            label = KINDS.get(t.kind, (t.kind,))[0]
+            outs.append(Outgoing(to=owner, text=(
+                f"⚠️ 「{topic}」的【{label}】话术用真实数据出错了：{t.why}\n这次和以后都先用默认话术，群里照常发。"
+                f"改好后发 /话术 设置 {label} 重新保存，或 /话术 恢复 {label}。")))
+        return self._queue_rows(outs)
 
     def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
         """Writes `outs` to the outbox inside the caller's transaction."""
@@ -334,6 +352,7 @@ class App:
         try:
             async with self.svc.db.transaction():
                 queued = self._take_acks(due)
+                queued += await self._template_troubles()
         except Exception:
             log.exception("gathered acknowledgements could not be queued; they wait in the database")
             # What was taken from memory is still in ack_pending: put it back.
@@ -350,7 +369,7 @@ class App:
             notices: list[Outgoing] = []
             for campaign in await self.svc.campaigns.due(now):
                 notices.extend(await close_campaign(self.svc, campaign, campaign.close_at or now))
-            queued = self._queue_rows(notices)
+            queued = self._queue_rows(notices) + await self._template_troubles()
         self._due_known = False
         await self._deliver(queued)
 
@@ -363,7 +382,7 @@ class App:
                     # `done` then means queued in the outbox; delivered_at is set when the last post goes out.
                     group_posts = [i for i, out in enumerate(posts) if out.room_id is not None]
                     effects = {group_posts[-1]: schedule_delivered(job.id)} if group_posts else {}
-                    queued = self._queue_rows(posts, effects)
+                    queued = self._queue_rows(posts, effects) + await self._template_troubles()
             except Exception:
                 # Rolled back; marked failed so it is not retried forever.
                 log.exception("schedule #%s (%s) failed", job.id, job.kind)

@@ -79,14 +79,14 @@ class Services:
                    history=BookRepo(db))
 
     async def load_owner_templates(self) -> None:
-        for room_id, kind, text in await self.owner_templates.all():
-            self.templates.set_override(room_id, kind, text)
+        for room_id, kind, text, broken in await self.owner_templates.all():
+            self.templates.set_override(room_id, kind, text, broken)
 
-    async def render(self, kind: str, room_id: str | None = None, *, fallback: bool = True, **context: Any) -> str:
+    async def render(self, kind: str, room_id: str | None = None, **context: Any) -> str:
         """`Templates.render`, with what a template may show of its campaign worked out now:
         `campaign.live_lines` is counted only for a template that names it."""
         campaign = context.get("campaign")
         if isinstance(campaign, Campaign) and self.templates.mentions(room_id, kind, "live_lines"):
             facts = {f.name: getattr(campaign, f.name) for f in fields(Campaign)}
             context["campaign"] = CampaignShown(**facts, live_lines=await self.orders.live_count(campaign.id))
-        return self.templates.render(kind, room_id, fallback=fallback, **context)
+        return await self.templates.arender(kind, room_id, **context)
