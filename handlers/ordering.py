@@ -6,6 +6,7 @@ import logging
 
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Router
+from bot.domain.checklist import checks_text
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import group_progress, list_text
 from bot.domain.orderbook import Outcome, catalog_of
@@ -65,10 +66,9 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
         await _member_ack(ctx, campaign, out, products, member_id, in_list)
     await _acks_in_other_groups(ctx, out, products)
-    for number, who, line, reason in out.checks:
-        # The check list is the owner's: each new entry reaches her privately, with how to settle it.
-        await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
-                                          f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
+    if out.checks:
+        # The check list is the owner's: what this message added reaches her privately, in one message.
+        await ctx.tell_owner(ctx.room_id, checks_text(campaign.title, out.checks))
     await _announce_group_reached(ctx, campaign)
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.pickup import after_drop_target, buyers
 from bot.models import MessageKind
+from bot.parsing.quantity import amount_cents
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money, when
 
 router = Router("payments", section="收款")
 
-_AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d{1,2})?)\s*(?:元|块)?(?![\d.])")
+_AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:元|块)?(?![\d.])")
 
 
 @router.matcher(priority=20)
@@ -44,10 +44,11 @@ async def paid_command(ctx: Context, args: str) -> None:
     for member_id in ctx.msg.mentions:
         text = text.replace("@" + await ctx.svc.rooms.name_of(ctx.room_id, member_id), " ")
     m = _AMOUNT.search(text)
-    try:
-        amount = int(Decimal(m.group(1)) * 100) if m else None
-    except InvalidOperation:
-        amount = None
+    amount = amount_cents(m.group(1)) if m else None
+    if m is not None and amount is None:
+        # A number she cannot mean (20 digits, three decimals) is never "paid in full".
+        ctx.reply(f"金额看不懂：{m.group(1)[:20]}（最多100万元，最多两位小数）。用法：/已付 @某人 [金额]")
+        return
     orders = {o.member_id: o for o in await buyers(ctx.svc, campaign)}
     lines = []
     for member_id in ctx.msg.mentions:

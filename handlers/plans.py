@@ -20,6 +20,7 @@ from bot.domain.lifecycle import spec_problems
 from bot.domain.qa import save_spec_pairs
 from bot.parsing.campaign_spec import CampaignSpec, parse_open_command
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
+from bot.parsing.quantity import small_int
 from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
 
@@ -180,7 +181,7 @@ async def list_command(ctx: Context, args: str) -> None:
 
 @router.command("取消计划", "unplan", admin_only=True, help="/取消计划 ID")
 async def cancel_command(ctx: Context, args: str) -> None:
-    sid = int(args.strip().lstrip("#")) if args.strip().lstrip("#").isdigit() else None
+    sid = small_int(args.strip().lstrip("#"))
     found = await ctx.svc.schedules.get(sid) if sid is not None else None
     if found is None or found.room_id != ctx.room_id or found.status != "pending":
         ctx.reply("用法：/取消计划 ID（ID 见 /计划；只能取消本群还没发的安排）")

@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.stats import Figures, GroupStats, group_figures, load_stats, overall_figures
+from bot.parsing.quantity import small_int
 from bot.render.templates import money
 
 router = Router("stats", section="统计与导出")
@@ -23,7 +24,7 @@ def _line(label: str, f: Figures) -> str:
 
 @router.command("统计", "stats", admin_only=True, help="/统计 [天数]")
 async def stats_command(ctx: Context, args: str) -> None:
-    days = int(args.strip()) if args.strip().isdigit() and 0 < int(args.strip()) <= 3650 else 30
+    days = small_int(args, 1, 3650) or 30
     # Only the groups in her scope: an owner's own groups, an admin's or partner's groups of that owner.
     groups = await load_stats(ctx.svc, ctx.now - timedelta(days=days), ctx.scope.groups)
     here = groups.get(ctx.room_id, GroupStats((), {}, frozenset()))

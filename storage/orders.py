@@ -273,6 +273,13 @@ class OrderRepo:
         )
         return check_id
 
+    async def has_open_check(self, campaign_id: int, member_id: str, text: str, reason: str) -> bool:
+        """Whether this line of hers is already on the check list, waiting (a re-sent copy adds it once)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM unreadable WHERE campaign_id = ? AND member_id = ? AND settled_at IS NULL "
+            "AND text = ? AND reason = ? LIMIT 1", (campaign_id, member_id, text[:500], reason))
+        return row is not None
+
     async def unreadable(self, campaign_id: int) -> list[Unreadable]:
         """The open entries of the check list: not settled, and not about a line that is gone."""
         rows = await self.db.fetchall(

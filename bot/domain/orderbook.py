@@ -25,6 +25,7 @@ from bot.parsing.items import Extraction, Item, extract, house_numbers, name_wor
 from bot.parsing.jielong import Entry, JielongCopy
 from bot.parsing.native_solitaire import NativeList
 from bot.parsing.order_text import Action, Intent, Reason
+from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
 
@@ -79,6 +80,8 @@ class OrderBook:
 
     async def _check(self, campaign: Campaign, member_id: str, name: str, text: str, reason: str,
                      msg_id: str, now: datetime, out: Outcome, line_id: int | None = None) -> None:
+        if line_id is None and await self.orders.has_open_check(campaign.id, member_id, text, reason):
+            return  # a re-sent copy (or the same line twice): on the list once, told once
         number = await self.orders.add_unreadable(campaign.id, member_id, name, text, reason, msg_id, now, line_id)
         out.checks.append((number, name, text, reason))
 
@@ -391,7 +394,8 @@ class OrderBook:
             await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
                                  new.ex, new.raw)
             if new.owner != sender:
-                out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
+                # Said in the group: a phone number or address in the line stays masked there.
+                out.note(new.owner, f"从接龙中补记「{mask(new.entry.text)}」，不对请告诉团长")
 
     def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
         """An unnumbered line among the entries is an entry when the book knows it

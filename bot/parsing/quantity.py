@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal, InvalidOperation
+
 import cn2an
 
 # 亿 too: without it 草莓一亿盒 read as 一, one box.
@@ -66,3 +69,39 @@ def too_big(token: str) -> bool:
     """A number token whose value is over MAX_NUMBER (to_int gives None for it)."""
     value = _value(token)
     return value is not None and value > MAX_NUMBER
+
+# --- numbers typed where a command expects a small one --------------------------------------------
+# `int()` takes any run of Unicode digits ("²" is a digit to str.isdigit, not to int) and any length (a
+# 20-digit number overflows SQLite's integers). Every number a command reads goes through these, with
+# the range it can mean: never an exception, never huge.
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]+)?")
+
+
+def small_int(text: str, low: int = 0, high: int = 1_000_000_000) -> int | None:
+    """The whole of `text` as a number from `low` to `high` (ASCII or full-width digits); else None."""
+    t = text.strip().translate(_FULL_WIDTH)
+    if not _DIGITS.fullmatch(t):
+        return None
+    n = int(t)
+    return n if low <= n <= high else None
+
+
+MAX_AMOUNT_CENTS = 100_000_000  # ¥1,000,000: more than any member pays for a group-buy
+
+
+def amount_cents(text: str) -> int | None:
+    """`30`, `30.5`, `30.50` yuan as cents, up to MAX_AMOUNT_CENTS with at most two decimals; else None."""
+    t = text.strip().translate(_FULL_WIDTH)
+    if not _AMOUNT.fullmatch(t):
+        return None
+    try:
+        value = Decimal(t)
+    except InvalidOperation:
+        return None
+    cents = value * 100
+    if cents != cents.to_integral_value() or not 0 <= cents <= MAX_AMOUNT_CENTS:
+        return None
+    return int(cents)
