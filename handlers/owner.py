@@ -11,7 +11,7 @@ from bot.app.router import Answer, Router
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import when
 
-router = Router("owner", section="私聊")
+router = Router("owner", section="私聊与日报")
 
 _TIME = re.compile(r"^(早上|上午|中午|下午|晚上)?\s*(\d{1,2})\s*(?:[:：点时]\s*(\d{1,2})?\s*分?)?$")
 _OFF = {"关", "关闭", "停", "停止", "取消", "off"}

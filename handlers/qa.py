@@ -22,7 +22,7 @@ from bot.parsing.jielong import parse_copy
 from bot.parsing.order_text import Action, Intent, parse_order_text
 from bot.parsing.question import MAX_PAIR_ANSWER, MAX_PAIR_QUESTION, carries_order, looks_like_question
 
-router = Router("qa")
+router = Router("qa", section="质量问答")
 
 USAGE = ("用法：\n/问答 草莓甜吗 = 丹东99草莓，糖度12以上，不甜包退\n/问答 —— 查看本群的问答\n"
          "/问答 删除 2\n/问答 修改 2 = 新的回答\n"

@@ -22,7 +22,7 @@ def _line(label: str, f: Figures) -> str:
             f"人均{money(avg)}，复购率{rate}")
 
 
-@router.command("统计", "stats", admin_only=True, help="/统计 [天数]")
+@router.command("统计", "stats", admin_only=True, help="/统计 [天数] 近30天（或N天）的团数、人数、金额、复购率")
 async def stats_command(ctx: Context, args: str) -> None:
     days = small_int(args, 1, 3650) or 30
     # Only the groups in her scope: an owner's own groups, an admin's or partner's groups of that owner.

@@ -142,6 +142,12 @@ class RoomRepo:
             self._by_name[room_id] = index
         return set(index.get(name_key, ()))
 
+    async def members(self, room_id: str) -> list[tuple[str, str]]:
+        """(member id, display name) of everyone the bot has seen in the group, in the order first seen."""
+        rows = await self.db.fetchall("SELECT member_id, name FROM members WHERE room_id = ? ORDER BY rowid",
+                                      (room_id,))
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     async def administered_by(self, member_id: str) -> list[tuple[str, str]]:
         """(room id, topic) of the groups she owns or administers, oldest first: /群 numbers them so,
         and a group added later gets the next number without renumbering the others."""

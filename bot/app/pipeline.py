@@ -23,7 +23,7 @@ from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
 from bot.app.faults import HandlerFaults, StorageAlarm, is_storage_fault, storable, storable_message, storable_room
-from bot.app.jobs import run_job
+from bot.app.jobs import label, run_job
 from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of_work
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
@@ -286,8 +286,8 @@ class App:
             topic = await self.svc.rooms.topic(t.room_id) or t.room_id
             label = KINDS.get(t.kind, (t.kind,))[0]
             outs.append(Outgoing(to=owner, text=(
-                f"⚠️ 「{topic}」的【{label}】话术用真实数据出错了：{t.why}\n这次和以后都先用默认话术，群里照常发。"
-                f"改好后发 /话术 设置 {label} 重新保存，或 /话术 恢复 {label}。")))
+                f"⚠️ 「{topic}」的【{label}】话术用真实数据出错了（{t.why}），这次用默认文字发出了，改好以前都用默认的。"
+                f"请改好：/话术 查看 {label}，/话术 设置 {label}；或恢复默认：/话术 恢复 {label}")))
         return self._queue_rows(outs)
 
     def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
@@ -389,10 +389,13 @@ class App:
                     effects = {group_posts[-1]: schedule_delivered(job.id)} if group_posts else {}
                     queued = self._queue_rows(posts, effects) + await self._template_troubles()
             except Exception:
-                # Rolled back; marked failed so it is not retried forever.
+                # Rolled back; marked failed so it is not retried forever, and whoever planned it is told.
                 log.exception("schedule #%s (%s) failed", job.id, job.kind)
                 async with self.svc.db.transaction():
                     await self.svc.schedules.finish(job.id, "failed", "error, see log")
+                    queued = self._queue_rows([Outgoing(
+                        text=f"⏰ 计划 #{job.id}（{label(job.kind)}）出错了，没有执行。需要的话请重新安排。",
+                        to=job.created_by)])
             await self._deliver(queued)
         self._due_known = False
 

@@ -96,6 +96,8 @@ class Command:
     many_groups: bool = False
     # Applies to a whole drop: privately, her one drop open across several groups needs no picking.
     whole_drop: bool = False
+    # What /帮助 <name> explains: (an example, what it means), one per kind of line or argument.
+    guide: tuple[tuple[str, str], ...] = ()
 
     @property
     def admin_only(self) -> bool:
@@ -121,15 +123,15 @@ class Router:
 
     def command(self, *names: str, admin_only: bool = False, role: Role | None = None, chat: Chat = Chat.ANY,
                 answer: Answer | None = None, filters: tuple[Filter, ...] = (),
-                help: str = "", many_groups: bool = False,
-                whole_drop: bool = False) -> Callable[[CommandFn], CommandFn]:
+                help: str = "", many_groups: bool = False, whole_drop: bool = False,
+                guide: tuple[tuple[str, str], ...] = ()) -> Callable[[CommandFn], CommandFn]:
         """`admin_only=True` is short for role=Role.ADMIN; an ADMIN command answers the owner unless told."""
         who = role or (Role.ADMIN if admin_only else Role.MEMBER)
         where = answer or (Answer.OWNER if who is Role.ADMIN else Answer.HERE)
 
         def register(fn: CommandFn) -> CommandFn:
             self.commands.append(Command(names, fn, help, who, chat, where, filters, self.section, many_groups,
-                                         whole_drop))
+                                         whole_drop, guide))
             return fn
 
         return register
@@ -253,17 +255,24 @@ class Dispatcher:
         if ctx.private and ctx.group_id is not None:
             await _confirm_group_posts(ctx)
 
+    def command_named(self, name: str) -> Command | None:
+        return self._commands.get(name.strip().lstrip("/／").lower())
+
     def help_sections(self, admin: bool) -> list[tuple[str, list[str]]]:
-        """/帮助's sections, from the commands' and matchers' own `help`: members first, then the owner's."""
+        """/帮助's sections, from the commands' and matchers' own `help`. A member gets what members can
+        do (the matchers' lines and commands without a section); the owner gets her commands by task
+        (each router's section, in the order the routers were included), members' lines last."""
         # Ordering first (the catch-all matchers come last by priority), then asking.
         member = [m.help for m in sorted(self._matchers, key=lambda m: -m.priority) if m.help
                   and m.role is Role.MEMBER]
         member += [c.help for c in self.commands if c.help and c.role is Role.MEMBER and not c.section]
-        sections: dict[str, list[str]] = {"团员": member}
-        if admin:
-            for c in self.commands:
-                if c.help and (c.role is Role.ADMIN or c.section):
-                    sections.setdefault(c.section or "团长/管理员", []).append(c.help)
+        if not admin:
+            return [("怎么下单", member)] if member else []
+        sections: dict[str, list[str]] = {}
+        for c in self.commands:
+            if c.help and (c.role is Role.ADMIN or c.section):
+                sections.setdefault(c.section or "团长/管理员", []).append(c.help)
+        sections["团员可以做的"] = member
         return [(title, lines) for title, lines in sections.items() if lines]
 
 

@@ -7,10 +7,12 @@ transaction and returns what to post after commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.domain.partners import group_summary, own_shares_text, partner_shares, shares_text
+from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
 from bot.domain.scope import Scope, parts_in_scope
@@ -20,16 +22,18 @@ from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
-from storage.records import Campaign, Product, ProductTotal, WaitlistTotal
+from storage.records import Campaign, PricedItem, Product, ProductTotal, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
-    p = products[0]
+    p = next((p for p in products if not p.withdrawn), products[0])
     return f"{p.name}1{p.unit or '份'}"
 
 
 def prices_text(products: list[Product]) -> str:
-    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products)
+    """"草莓 ¥30/盒，砂糖橘 ¥25/箱": what is on sale (a withdrawn product is not)."""
+    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products
+                    if not p.withdrawn)
 
 
 async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
@@ -73,9 +77,8 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str, parts:
     products = await svc.campaigns.products(campaign.id)
     parts = parts or await svc.campaigns.parts(campaign)
     by_part = [(part, *await svc.orders.totals(part.id, products)) for part in parts]
-    qty = {p.id: sum(t.qty for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id)
-           for p in products}
-    totals = [ProductTotal(p, qty[p.id]) for p in products]
+    totals = [_summed(p, [t for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id])
+              for p in products]
     buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
     head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
@@ -89,6 +92,14 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str, parts:
         amount = sum(t.amount_cents for t in part_totals)
         lines.append(f"· {topic}：{part_buyers}人，{items}，{money(amount)}")
     return "\n".join(lines)
+
+
+def _summed(product: Product, totals: list[ProductTotal]) -> ProductTotal:
+    """A product's total over a drop's groups: their quantities and their amounts (units that kept an
+    earlier price counted at it)."""
+    qty, amount = sum(t.qty for t in totals), sum(t.amount_cents for t in totals)
+    plain = ProductTotal(product, qty)
+    return plain if plain.amount_cents == amount else PricedItem(product, qty, amount)
 
 
 async def drop_totals(svc: Services, campaign: Campaign) -> tuple[list[ProductTotal], int]:
@@ -164,6 +175,8 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         closed = await svc.campaigns.get(part.id)
         assert closed is not None
         posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
+        if progress is None or progress[0] >= progress[1]:
+            posts.extend(await _waited_in_vain(svc, closed))
         if progress is not None and progress[0] < progress[1]:
             have, need, unit = progress
             posts.append(Outgoing(text=await svc.render("group_failed", part.room_id, campaign=closed,
@@ -176,6 +189,26 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         posts.append(Outgoing(text=await summary_text(svc, closed), to=owner))
     if closed_by is not None and closed_by.member_id != owner:
         posts.append(Outgoing(text=await summary_for(svc, closed, closed_by), to=closed_by.member_id))
+    return posts
+
+
+async def _waited_in_vain(svc: Services, part: Campaign) -> list[Outgoing]:
+    """Whoever still waits at the close got nothing of what she waited for: told in one gathered
+    message in her group (@-mentioned, twenty to a message), not left to wonder."""
+    products = {p.id: p for p in await svc.campaigns.products(part.id)}
+    waiting: dict[str, list[str]] = {}
+    for member_id, product_id, qty in await svc.orders.waitlist(part.id):
+        if product_id in products:
+            waiting.setdefault(member_id, []).append(f"{products[product_id].name}×{qty}")
+    if not waiting:
+        return []
+    names = {m: await svc.rooms.name_of(part.room_id, m) for m in waiting}
+    posts = []
+    for i in range(0, len(waiting), MENTIONS_PER_MESSAGE):
+        chunk = list(waiting)[i:i + MENTIONS_PER_MESSAGE]
+        lines = [f"@{names[m]} 候补的{'、'.join(waiting[m])}" for m in chunk]
+        head = f"😔 「{part.title}」已截单，这些候补没有轮到，这次没买到，抱歉：\n"
+        posts.append(Outgoing(text=head + "\n".join(lines), room_id=part.room_id, mentions=tuple(chunk)))
     return posts
 
 
@@ -273,3 +306,25 @@ async def announcement(svc: Services, campaign: Campaign) -> list[Outgoing]:
                                 example=example_order(products))
     return [Outgoing(text=text, room_id=campaign.room_id),
             Outgoing(text=await list_text(svc, campaign), room_id=campaign.room_id)]
+
+
+# -- the owner's check list as she hears of it ----------------------------------------------------------
+# One private message for everything one message sent there, however many lines that is: a 1,300-line
+# copy was 1,300 private messages, an hour of the account's sending and WeChat's limits for the rest.
+
+MAX_CHECKS_SHOWN = 20  # entries written out; the rest are counted, and /待确认 lists them all
+
+# (number on the list, who, the line as written, why it needs her)
+Check = tuple[int, str, str, str]
+
+
+def checks_text(title: str, checks: Sequence[Check]) -> str:
+    """What the owner is told of the entries one message added to her check list."""
+    if len(checks) == 1:
+        number, who, line, reason = checks[0]
+        return (f"📝 待确认 #{number}（{title}）{who}：{line}（{reason}）\n"
+                f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
+    lines = [f"#{number} {who}：{line[:60]}（{reason}）" for number, who, line, reason in checks[:MAX_CHECKS_SHOWN]]
+    more = [f"……还有{len(checks) - MAX_CHECKS_SHOWN}条，发 /待确认 查看全部"] if len(checks) > MAX_CHECKS_SHOWN else []
+    return "\n".join([f"📝 待确认 {len(checks)}条（{title}）：", *lines, *more,
+                      "记下：/确认 N 商品数量；不用管：/忽略 N"])

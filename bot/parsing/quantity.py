@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 import cn2an
 
@@ -77,7 +76,6 @@ def too_big(token: str) -> bool:
 
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _DIGITS = re.compile(r"[0-9]{1,18}")
-_AMOUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]+)?")
 
 
 def small_int(text: str, low: int = 0, high: int = 1_000_000_000) -> int | None:
@@ -88,20 +86,3 @@ def small_int(text: str, low: int = 0, high: int = 1_000_000_000) -> int | None:
     n = int(t)
     return n if low <= n <= high else None
 
-
-MAX_AMOUNT_CENTS = 100_000_000  # ¥1,000,000: more than any member pays for a group-buy
-
-
-def amount_cents(text: str) -> int | None:
-    """`30`, `30.5`, `30.50` yuan as cents, up to MAX_AMOUNT_CENTS with at most two decimals; else None."""
-    t = text.strip().translate(_FULL_WIDTH)
-    if not _AMOUNT.fullmatch(t):
-        return None
-    try:
-        value = Decimal(t)
-    except InvalidOperation:
-        return None
-    cents = value * 100
-    if cents != cents.to_integral_value() or not 0 <= cents <= MAX_AMOUNT_CENTS:
-        return None
-    return int(cents)

@@ -16,7 +16,7 @@ from typing import Any
 from bot.domain.reports import Reports, items_text, pickup_point
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import BookOrder, Campaign, OrderItem, Product
+from storage.records import BookOrder, Campaign, OrderItem, Product, priced_item
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
@@ -43,11 +43,13 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
         orders = []
         for part in parts:
             for o in orders_of.get(part.id, []):
-                items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
+                kept = book.kept.get((o.campaign_id, o.member_id), ())
+                items = sorted((priced_item(by_id[i.product_id], i.qty, kept) for i in o.items),
+                               key=lambda pq: pq[0].position)
                 order: dict[str, Any] = {"member": o.member_id, "name": o.name, "label": o.label}
                 if campaign.drop_id is not None:
                     order["room"] = part.room_id
-                order["amount"] = sum((p.price_cents or 0) * q for p, q in items) / 100
+                order["amount"] = sum(item.amount_cents for item in items) / 100
                 order["items"] = [{"product": p.name, "qty": q} for p, q in items]
                 orders.append(order)
         entry: dict[str, Any] = {"id": campaign.id, "room": campaign.room_id}

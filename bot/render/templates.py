@@ -368,8 +368,9 @@ def sample_context(kind: str) -> dict[str, Any]:
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
-        "help": {"sections": [{"title": "团员", "lines": ["复制接龙，在最后加一行"]},
-                              {"title": "开团与汇总", "lines": ["/开团 标题 + 每行一个商品"]}]},
+        "help": {"sections": [{"title": "怎么下单", "lines": ["复制接龙，在最后加一行"]},
+                              {"title": "开团、截单与汇总", "lines": ["/开团 标题 + 每行一个商品"]}],
+                 "example": "/开团 周六水果团\n草莓 30元/盒"},
         "welcome": {"example": "丹东草莓1盒"},
     }
     return {**common, **extra.get(kind, {})}

@@ -86,7 +86,7 @@ async def test_a_template_that_fails_on_real_data_falls_back_and_the_owner_hears
     teaser = await bot.svc.schedules.get(teaser_id)
     assert teaser is not None and (teaser.kind, teaser.status) == ("teaser", "done")
     (told,) = [t for t in bot.private() if "话术用真实数据出错了" in t]
-    assert told.startswith("⚠️ 「阳光花园水果团购群」的【预告】话术用真实数据出错了：第1行：UndefinedError")
+    assert told.startswith("⚠️ 「阳光花园水果团购群」的【预告】话术用真实数据出错了（第1行：UndefinedError")
     await bot.say("wx_owner", "/话术 查看 预告")
     assert "它出过错" in bot.private()[-1]
 
