@@ -286,8 +286,14 @@ class Worker:
         parent, child = context.Pipe()
         process = context.Process(target=serve, args=(child, self.budget), daemon=True,
                                   name="jielong-template-worker")
-        process.start()
-        child.close()
+        try:
+            process.start()
+        except Exception as exc:  # no worker, no owner template: the built-in text is used
+            log.exception("the template worker could not start")
+            parent.close()
+            raise Refused(f"模板进程没有启动（{type(exc).__name__}）") from exc
+        finally:
+            child.close()
         # Starting Python takes a moment; it is not the template's time.
         if not parent.poll(30):
             process.kill()

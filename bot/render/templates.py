@@ -163,7 +163,9 @@ def public(value: Any) -> Any:
         return replace(value, **changes) if changes else value
     if isinstance(value, list | tuple):
         shown = [public(v) for v in value]
-        return value if all(a is b for a, b in zip(shown, value, strict=True)) else type(value)(shown)
+        if all(a is b for a, b in zip(shown, value, strict=True)):
+            return value
+        return type(value)(*shown) if hasattr(value, "_fields") else type(value)(shown)  # a NamedTuple, or not
     if isinstance(value, dict):
         walked = {k: public(v) for k, v in value.items()}
         return value if all(walked[k] is v for k, v in value.items()) else walked
