@@ -41,22 +41,27 @@ async def my_orders(ctx: Context) -> bool:
             if not order.items and not waiting:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
+            owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
+            collected = state is not None and state.collected_at is not None
             if campaign.is_open:
                 status = "进行中"
-            elif state is not None and state.collected_at is not None:
-                continue  # finished: collected
+            elif collected and (owes.net_cents == 0 or not ctx.private):
+                # Finished. Collected but not settled stays in her private list: she still owes it (or is
+                # owed). In the group it goes like a settled one: money is between her and the owner.
+                continue
+            elif collected:
+                status = f"已取货，{paid_text(owes)}"
             else:
                 code = state.pickup_code if state is not None and state.pickup_code else None
                 pickup = f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
-                owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
                 status = f"{paid_text(owes)}，{pickup}" if ctx.private else pickup
             if waiting:
                 status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = await ctx.svc.templates.arender(
-        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total)
+        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total, private=ctx.private)
     if ctx.msg.room_id is None:
         ctx.reply(text.removeprefix(f"@{member.name} "))
     else:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Router
 from bot.domain.hype import after_order
-from bot.domain.lifecycle import checks_text, group_progress, list_text
+from bot.domain.lifecycle import checks_text, group_reached_posts, list_text
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
@@ -70,7 +70,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     if out.checks:
         # The check list is the owner's: what this message added reaches her privately, in one message.
         await ctx.tell_owner(ctx.room_id, checks_text(campaign.title, out.checks))
-    await _announce_group_reached(ctx, campaign)
+    ctx.replies.extend(await group_reached_posts(ctx.svc, campaign))
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
     if out.fork:
@@ -127,20 +127,6 @@ async def _merged_list(ctx: Context, campaign: Campaign) -> None:
         lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
         ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                   + await list_text(ctx.svc, campaign, lines))
-
-
-async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
-    # Counting buyers reads the campaign, but only until the threshold is reached once.
-    if campaign.group_announced:
-        return
-    progress = await group_progress(ctx.svc, campaign)
-    if progress is None or progress[0] < progress[1]:
-        return
-    await ctx.svc.campaigns.mark_group_announced(campaign.id)
-    have, need, unit = progress
-    # Posted in the group (an order sent privately reaches it too).
-    ctx.post(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
-                                      unit=unit))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:

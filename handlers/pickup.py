@@ -11,7 +11,19 @@ from enum import Enum
 from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
-from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
+from bot.domain.pickup import (
+    FIRST_CODE,
+    after_drop_parts,
+    after_drop_target,
+    batches,
+    buyers,
+    codes_in_use,
+    group_labels,
+    items_text,
+    reminder_posts,
+    uncollected,
+)
+from bot.domain.reports import pickup_point
 from bot.domain.scope import parts_in_scope
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
@@ -43,7 +55,8 @@ async def arrived_command(ctx: Context, args: str) -> None:
     parts = [campaign]
     if campaign.drop_id is not None:
         parts = [p for p in await parts_in_scope(ctx.svc.campaigns, ctx.scope, campaign) if p.status == "closed"]
-    results = [(part, await _arrive(ctx, part, given)) for part in parts]
+    used = await codes_in_use(ctx.svc, campaign)  # one set for the whole drop: a code names one buyer
+    results = [(part, await _arrive(ctx, part, given, used)) for part in parts]
     told = [part for part, result in results if result is _Arrival.TOLD]
     if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):
         # A notice still queued (WeChat's pace) or given up on has not reached its buyers: she should know.
@@ -68,7 +81,7 @@ class _Arrival(Enum):
     NO_ORDERS = "no orders"
 
 
-async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
+async def _arrive(ctx: Context, campaign: Campaign, given: str, used: set[str]) -> _Arrival:
     """Marks one group's part arrived and posts its pickup notice there, to whoever has not had it.
 
     A second /到货 (typed twice, or from her private chat after the group's) would @ every buyer again;
@@ -88,7 +101,6 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         orders = [o for o in orders if o.member_id not in existing or not existing[o.member_id].pickup_code]
     if not orders:
         return _Arrival.TOLD_BEFORE
-    used = {f.pickup_code for f in existing.values() if f.pickup_code}
     next_code = FIRST_CODE
     entries: list[dict[str, str]] = []
     for order in orders:
@@ -101,12 +113,26 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
         entries.append({"name": order.name, "goods": items_text(order), "code": code})
     parts = batches(entries, [o.member_id for o in orders])
+    # A notice after the first one names what changed, so nobody takes it for the same notice again.
+    told_before = any(f.pickup_code for f in existing.values())
+    changed = _what_changed(campaign.pickup or "", place) if moved and told_before else ""
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = await svc.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
-                                    part=part, parts=len(parts))
+                                part=part, parts=len(parts), changed=changed, was=campaign.pickup or "")
         # Her notified_at is set when this part is delivered, not now.
         ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))
     return _Arrival.TOLD
+
+
+def _what_changed(was: str, now: str) -> str:
+    """`自提地点有变` / `自提时间有变` / both, between the pickup line before and the one given now."""
+    if not was:
+        return "自提地点定了"
+    place_was, place_now = pickup_point(was), pickup_point(now)
+    rest_was, rest_now = was.removeprefix(place_was).strip(), now.removeprefix(place_now).strip()
+    if place_was != place_now and rest_was != rest_now and rest_now:
+        return "自提地点和时间有变"
+    return "自提地点有变" if place_was != place_now else "自提时间有变"
 
 
 async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:
@@ -130,7 +156,7 @@ async def _collect_named(ctx: Context, args: str, usage: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    parts = [campaign]
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
     people = [Person(m, await ctx.svc.rooms.name_of(ctx.room_id, m), ctx.room_id) for m in ctx.msg.mentions]
     words = nfkc(args)
     for p in people:
@@ -164,39 +190,45 @@ async def _collect_named(ctx: Context, args: str, usage: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("核销", "collect", admin_only=True,
+@router.command("核销", "collect", admin_only=True, whole_drop=True,
                 help="/核销 101 102 按取货码核销（可以一次写几个）")
 async def collect_code_command(ctx: Context, args: str) -> None:
     await _collect_named(ctx, args, "用法：/核销 取货码（取货码见到货通知，可以一次写几个：/核销 101 102）")
 
 
-@router.command("已取", "picked", admin_only=True, help="/已取 张三 按名字、门牌号或序号核销")
+@router.command("已取", "picked", admin_only=True, whole_drop=True, help="/已取 张三 按名字、门牌号或序号核销")
 async def collected_command(ctx: Context, args: str) -> None:
     await _collect_named(ctx, args, "用法：/已取 张三（群昵称、门牌号 3-502、取货码或 /未取 的序号；群里也可以@她）")
 
 
-@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货（带序号和取货码）")
+@router.command("未取", "uncollected", admin_only=True, whole_drop=True, help="/未取 谁还没取货（带序号和取货码）")
 async def uncollected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    missing = await uncollected(ctx.svc, campaign)
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
+    labels = await group_labels(ctx.svc, parts)
+    missing = [(part, order, code) for part in parts for order, code in await uncollected(ctx.svc, part)]
     if not missing:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
-    await remember_list(ctx.svc, ctx.msg.sender.id, [(campaign.room_id, o.member_id) for o, _ in missing], ctx.now)
+    await remember_list(ctx.svc, ctx.msg.sender.id, [(p.room_id, o.member_id) for p, o, _ in missing], ctx.now)
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
-    lines += [f"{i}. {o.name} 取货码{code}：{items_text(o)}" for i, (o, code) in enumerate(missing, 1)]
+    for i, (part, order, code) in enumerate(missing, 1):
+        if labels[part.id] and (i == 1 or missing[i - 2][0] is not part):
+            lines.append(f"【{labels[part.id]}】")
+        lines.append(f"{i}. {order.name} 取货码{code}：{items_text(order)}")
     lines.append("核销：/核销 取货码，或 /已取 序号")
     ctx.reply("\n".join(lines))
 
 
-@router.command("提醒取货", "remind", admin_only=True,
+@router.command("提醒取货", "remind", admin_only=True, whole_drop=True,
                 help="/提醒取货 [今天 18:00] 提醒还没取货的人（不写时间就是现在）")
 async def remind_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
     if args.strip():
         try:
             split = split_when(args, ctx.now)
@@ -204,19 +236,26 @@ async def remind_command(ctx: Context, args: str) -> None:
             ctx.reply(f"没有安排：{exc}。")
             return
         if split is not None and split[0] <= ctx.now:
-            ctx.reply(f"没有安排：{past_reason(split[0])}。")
+            ctx.reply(f"没有安排：{past_reason(split[0], args)}。")
             return
         if split is None:
             ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")
             return
-        sid = await ctx.svc.schedules.add(ctx.room_id, "pickup_reminder", split[0], {"campaign_id": campaign.id},
-                                          ctx.msg.sender.id, ctx.now)
+        ids = [await ctx.svc.schedules.add(part.room_id, "pickup_reminder", split[0], {"campaign_id": part.id},
+                                           ctx.msg.sender.id, ctx.now) for part in parts]
         ctx.deadlines_changed = True
-        ctx.reply(f"📅 已安排 #{sid}：{when(split[0])} 提醒还没取货的人。")
+        where = f"（{len(parts)}个群）" if len(parts) > 1 else ""
+        ctx.reply(f"📅 已安排 #{'、#'.join(map(str, ids))}：{when(split[0])} 提醒还没取货的人{where}。")
         return
-    posts = await reminder_posts(ctx.svc, campaign)
+    posts = [post for part in parts for post in await reminder_posts(ctx.svc, part)]
     if not posts:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
+        return
     ctx.replies.extend(posts)
+    if len(parts) > 1:
+        # Her one line for every group reminded (the router's confirmation names one group only).
+        people = sum(len(p.mentions) for p in posts)
+        groups = "、".join([await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in parts])
+        ctx.reply(f"✅ 已提醒{people}人取货：{groups}")
 
 

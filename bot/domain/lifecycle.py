@@ -18,7 +18,7 @@ from bot.domain.reports import campaign_commission
 from bot.domain.scope import Scope, parts_in_scope
 from bot.domain.services import Services
 from bot.models import Outgoing
-from bot.parsing.campaign_spec import CampaignSpec
+from bot.parsing.campaign_spec import CampaignSpec, product_problems, refusal
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
@@ -143,6 +143,26 @@ async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, s
     return sum(t.qty for t in totals), campaign.min_units, "份"
 
 
+async def group_reached_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    """成团, once, in every group of the drop at the same moment: the count is the drop's, so a group
+    where nobody happens to post next must not hear it minutes after the others."""
+    # Counting buyers reads the campaign, but only until the threshold is reached once.
+    if campaign.group_announced:
+        return []
+    progress = await group_progress(svc, campaign)
+    if progress is None or progress[0] < progress[1]:
+        return []
+    have, need, unit = progress
+    posts = []
+    for part in await svc.campaigns.parts(campaign):
+        if part.group_announced or not part.is_open:
+            continue
+        await svc.campaigns.mark_group_announced(part.id)
+        posts.append(Outgoing(text=await svc.render("group_reached", part.room_id, campaign=part, have=have,
+                                                    need=need, unit=unit), room_id=part.room_id))
+    return posts
+
+
 async def close_notice(svc: Services, campaign: Campaign) -> str:
     """What the group hears at the close: closed, what was ordered per product, pickup. No money."""
     products = await svc.campaigns.products(campaign.id)
@@ -176,7 +196,7 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         assert closed is not None
         posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
         if progress is None or progress[0] >= progress[1]:
-            posts.extend(await _waited_in_vain(svc, closed))
+            posts.extend(await _waited_in_vain(svc, closed, at))
         if progress is not None and progress[0] < progress[1]:
             have, need, unit = progress
             posts.append(Outgoing(text=await svc.render("group_failed", part.room_id, campaign=closed,
@@ -192,12 +212,13 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
     return posts
 
 
-async def _waited_in_vain(svc: Services, part: Campaign) -> list[Outgoing]:
+async def _waited_in_vain(svc: Services, part: Campaign, at: datetime) -> list[Outgoing]:
     """Whoever still waits at the close got nothing of what she waited for: told in one gathered
-    message in her group (@-mentioned, twenty to a message), not left to wonder."""
+    message in her group (@-mentioned, twenty to a message), not left to wonder; once (a drop reopened
+    and closed again does not tell her twice)."""
     products = {p.id: p for p in await svc.campaigns.products(part.id)}
     waiting: dict[str, list[str]] = {}
-    for member_id, product_id, qty in await svc.orders.waitlist(part.id):
+    for member_id, product_id, qty in await svc.orders.waiting_untold(part.id, at):
         if product_id in products:
             waiting.setdefault(member_id, []).append(f"{products[product_id].name}×{qty}")
     if not waiting:
@@ -241,6 +262,8 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
         return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
     if spec.close_problem is not None:
         return None, f"没有开团：{spec.close_problem}。请改好后重发。"
+    if unsellable := product_problems(spec):
+        return None, refusal("没有开团", unsellable, "请改好后重发。")
     if spec.close_at is not None and spec.close_at <= now:
         return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header, drop_id=drop_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,8 +40,9 @@ class Settings:
     repeat_gather: timedelta = timedelta(minutes=1)
     # Unanswered questions reach the owner at most once in this long per group.
     forward_every: timedelta = timedelta(minutes=5)
-    # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
-    export_dir: Path = Path("data") / "exports"
+    # Where /导出 keeps the workbooks it sends; None: an exports/ folder beside the database. Never a
+    # folder relative to wherever the process runs: tests run in the project folder, beside a real data/.
+    export_dir: Path | None = None
 
 
 @dataclass
@@ -77,6 +79,15 @@ class Services:
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
                    history=BookRepo(db))
+
+    def export_folder(self) -> Path:
+        """Where /导出 writes: the setting, else exports/ beside the database (a temporary folder for
+        an in-memory one)."""
+        if self.settings.export_dir is not None:
+            return self.settings.export_dir
+        if self.db.path == ":memory:":
+            return Path(tempfile.gettempdir()) / "jielong-bot-exports"
+        return Path(self.db.path).parent / "exports"
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text, broken in await self.owner_templates.all():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import cn2an
 
@@ -29,6 +30,13 @@ MAX_NUMBER = 999_999_999
 _MAX_CN_CHARS = 16
 
 
+def _cn2an(token: str) -> Any:
+    # Imported when the first Chinese numeral is read: importing cn2an builds its tables (about a
+    # third of the bot's start-up), which an export, a refusal or an order in digits never needs.
+
+    return cn2an.cn2an(token, "smart")
+
+
 def _value(token: str) -> int | None:
     """The unbounded value of a well-formed number token, or None."""
     token = token.strip()
@@ -45,7 +53,7 @@ def _value(token: str) -> int | None:
         return MAX_NUMBER + 1 if all(ch in CN_DIGITS for ch in token) else None
     token = token.replace("俩", "两").replace("〇", "零")
     try:
-        value = cn2an.cn2an(token, "smart")
+        value = _cn2an(token)
     except (ValueError, KeyError, IndexError, TypeError):
         return None
     if isinstance(value, float):

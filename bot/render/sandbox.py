@@ -179,6 +179,7 @@ class _Renderer:
         self.env = Budgeted()
         self.env.filters["money"] = self.env._guarded(_money)
         self.env.filters["when"] = self.env._guarded(_when)
+        self.env.filters["duration"] = self.env._guarded(_duration)
         self.compiled: OrderedDict[str, Template] = OrderedDict()
 
     def template(self, source: str) -> Template:
@@ -236,6 +237,12 @@ def _timer(seconds: float) -> None:
     """Arms (or, with 0, disarms) the CPU timer; where there is none, the parent's wait bounds a render."""
     if hasattr(signal, "setitimer"):
         signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+
+
+def _duration(minutes: int | None) -> str:
+    from bot.render.templates import duration
+
+    return duration(minutes)
 
 
 def _on_timer(signum: int, frame: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.harness import FRUIT, Harness
+from tests.harness import FRUIT, Harness, OpenBot
 
 
 async def test_open_announces_and_posts_the_list_to_copy(bot: Harness) -> None:
@@ -167,12 +167,12 @@ async def test_help_and_unknown_command(bot: Harness) -> None:
     assert bot.texts()[-1] == "没有 /飞 这个命令，发 /帮助 查看可用命令。"
 
 
-async def test_restart_keeps_the_book(bot: Harness) -> None:
+async def test_restart_keeps_the_book(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒")
-    await bot.db.close()
-    again = await Harness.create(bot.db.path)  # type: ignore[arg-type]
-    bot.db = again.db  # the fixture closes the reopened database
+    await bot.close()
+    again = await open_bot()
     again.now = bot.now + timedelta(minutes=1)
     await again.say("wx_li", "砂糖橘1箱", msg_id="after-restart")
     assert await again.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}

@@ -12,7 +12,7 @@ import pytest
 from bot.domain.services import Settings
 from bot.models import MessageKind
 from bot.render.export import order_book
-from tests.harness import FRUIT, Harness, copy
+from tests.harness import FRUIT, Harness, OpenBot, copy
 
 MARKET = "/开团 周末菜团\n苹果 5元/个\n香蕉 8元/把\n青菜 3元/斤\n土豆 2元/斤\n牛排套餐 58元/份\n红心柚 15元/个"
 MARKET_HEAD = "#接龙\n周末菜团\n\n"
@@ -491,18 +491,15 @@ async def test_a_member_who_fixes_her_message_leaves_the_check_list(bot: Harness
 
 
 @pytest.mark.parametrize("order", ["草莓2盒", "3-502 张三 砂糖橘1箱"])
-async def test_an_over_long_order_is_answered(tmp_path: Path, order: str) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite", Settings(max_message_chars=1000))
-    try:
-        await bot.say("wx_owner", FRUIT)
-        bot.take()
-        await bot.say("wx_zhang", order + " " * 2000)
-        await bot.say("wx_li", "哈" * 2000)  # no product: chatter, not answered
-        await bot.settle()
-        assert await bot.book() == {}
-        assert bot.texts() == ["@张三 这条消息超过1000字，没有读取，订单没有记录。请只发自己的一行，或分几条发"]
-    finally:
-        await bot.close()
+async def test_an_over_long_order_is_answered(open_bot: OpenBot, order: str) -> None:
+    bot = await open_bot(settings=Settings(max_message_chars=1000))
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    await bot.say("wx_zhang", order + " " * 2000)
+    await bot.say("wx_li", "哈" * 2000)  # no product: chatter, not answered
+    await bot.settle()
+    assert await bot.book() == {}
+    assert bot.texts() == ["@张三 这条消息超过1000字，没有读取，订单没有记录。请只发自己的一行，或分几条发"]
 
 
 @pytest.mark.parametrize("text", ["草莓不要了", "取消"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.domain.services import Settings
 from bot.models import MessageKind
-from tests.harness import FRUIT, Harness, copy
+from tests.harness import FRUIT, Harness, OpenBot, copy
 
 
 async def test_copies_append_and_each_member_owns_her_line(bot: Harness) -> None:
@@ -291,8 +289,8 @@ async def test_groups_keep_their_own_campaigns(bot: Harness) -> None:
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
 
 
-async def test_oversized_message_is_ignored(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite", Settings(max_message_chars=1000))
+async def test_oversized_message_is_ignored(open_bot: OpenBot) -> None:
+    bot = await open_bot(settings=Settings(max_message_chars=1000))
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒" + " " * 2000)
     assert await bot.book() == {}

@@ -10,7 +10,7 @@ import pytest
 
 from bot.render.sandbox import shared_worker
 from bot.render.templates import Templates
-from tests.harness import Harness
+from tests.harness import Harness, OpenBot
 
 NESTED = ("{% for i in range(1000) %}{% for j in range(1000) %}{% for k in range(1000) %}"
           "{% endfor %}{% endfor %}{% endfor %}x")
@@ -48,7 +48,8 @@ def test_a_runaway_is_stopped_and_the_next_render_gets_a_fresh_worker() -> None:
     assert templates.check("interaction", "{{ text }}好") is None
 
 
-async def test_a_runaway_on_real_data_falls_back_once_and_the_owner_hears_once(bot: Harness) -> None:
+async def test_a_runaway_on_real_data_falls_back_once_and_the_owner_hears_once(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", "/话术 设置 确认\n" + RUNAWAY_ON_REAL_DATA)
     assert bot.private()[-1] == "✅ 已保存本群的【确认】话术。"
     await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒")
@@ -67,9 +68,8 @@ async def test_a_runaway_on_real_data_falls_back_once_and_the_owner_hears_once(b
     assert bot.texts()[-1] == "@王五 已记录：草莓×1，共¥30\n@赵六 已记录：草莓×1，共¥30"
     assert shared_worker().started == started
     assert len([t for t in bot.private() if "话术用真实数据出错了" in t]) == 1
-    await bot.db.close()
-    again = await Harness.create(bot.db.path)  # type: ignore[arg-type]
-    bot.db = again.db  # the fixture closes the reopened database
+    await bot.close()
+    again = await open_bot()  # a restart, on the same database
     assert again.svc.templates.broken("r1", "acks") is not None
     # Setting it again (fixed) makes it hers again.
     again.now = bot.now
