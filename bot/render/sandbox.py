@@ -218,10 +218,18 @@ class _Renderer:
             _timer(0)
 
 
+# The filters the built-in templates have, imported when the worker first renders: templates.py
+# imports this module, so importing it at the top would be a cycle.
 def _money(cents: int | None) -> str:
     from bot.render.templates import money
 
     return money(cents)
+
+
+def _duration(minutes: int | None) -> str:
+    from bot.render.templates import duration
+
+    return duration(minutes)
 
 
 def _when(value: Any, now: Any = None) -> str:
@@ -237,12 +245,6 @@ def _timer(seconds: float) -> None:
     """Arms (or, with 0, disarms) the CPU timer; where there is none, the parent's wait bounds a render."""
     if hasattr(signal, "setitimer"):
         signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
-
-
-def _duration(minutes: int | None) -> str:
-    from bot.render.templates import duration
-
-    return duration(minutes)
 
 
 def _on_timer(signum: int, frame: Any) -> None:
