@@ -6,6 +6,8 @@ import re
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.aftersales.refunds import NONE as NO_REFUNDS
+from bot.domain.aftersales.refunds import of_member
 from bot.domain.money.ledger import balance, paid_text
 from bot.parsing.textnorm import nfkc
 
@@ -38,10 +40,13 @@ async def my_orders(ctx: Context) -> bool:
                 names = {p.id: p for p in products}
                 waiting = "、".join(f"{names[pid].name}×{n}" for m, pid, n in await ctx.svc.orders.waitlist(campaign.id)
                                    if m == member.id and pid in names)
-            if not order.items and not waiting:
+            refunds = NO_REFUNDS if campaign.is_open else of_member(
+                await ctx.svc.aftersales.member_refunds(campaign.id, member.id),
+                await ctx.svc.aftersales.member_refund_payments(campaign.id, member.id))
+            if not order.items and not waiting and not refunds.owed_cents:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
-            owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
+            owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0, refunds)
             collected = state is not None and state.collected_at is not None
             if campaign.is_open:
                 status = "进行中"

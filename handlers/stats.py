@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.aftersales.quality import load_quality
 from bot.domain.scope import parts_in_scope
 from bot.domain.stats import Figures, GroupStats, group_figures, load_stats, overall_figures
 from bot.parsing.quantity import NUM, to_int
@@ -62,4 +63,11 @@ async def stats_command(ctx: Context, args: str) -> None:
         lines.append(_line("本群", group_figures(groups.get(ctx.room_id, empty))))
     if len(groups) > 1 or (groups and ctx.room_id not in groups):
         lines.append(_line(f"全部{len(groups)}个群", overall_figures(groups)))
+    # For choosing suppliers: what arrived short, what members reported, what it cost in refunds.
+    shown = drop if len(drop) > 1 else [ctx.room_id]
+    campaigns = [c for room in shown for c in groups.get(room, empty).campaigns]
+    troubled = [q for q in await load_quality(ctx.svc, campaigns) if q.short or q.claimed or q.refund_cents]
+    if troubled:
+        lines.append("缺货与售后（本群）：" if len(shown) == 1 else f"缺货与售后（这批货的{len(shown)}个群）：")
+        lines += [f"· {q.text()}" for q in troubled]
     ctx.reply("\n".join(lines))

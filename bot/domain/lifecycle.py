@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.conversation.questions import at_close as questions_at_close
+from bot.domain.conversation.questions import waiting as questions_waiting
 from bot.domain.partners import group_summary, own_shares_text, partner_shares, shares_text
 from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.qa import save_spec_pairs
@@ -53,7 +55,8 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
         text = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                     total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                     commission_cents=campaign_commission(campaign, totals),
-                                    waitlist=await waitlist_totals(svc, campaign, products))
+                                    waitlist=await waitlist_totals(svc, campaign, products),
+                                    asking=await questions_waiting(svc, campaign))
     shares = await partner_shares(svc, campaign)
     return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
 
@@ -81,8 +84,9 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str, parts:
               for p in products]
     buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
+    asking = [q for part in parts for q in await questions_waiting(svc, part)]
     head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
-                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
+                                asking=asking, total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=campaign_commission(campaign, totals) if owner else 0,
                                 waitlist=await waitlist_totals(svc, campaign, products, parts))
     lines = [head, "", f"分群（{len(parts)}个群）："]
@@ -188,6 +192,8 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
     progress = await group_progress(svc, campaign)
     posts: list[Outgoing] = []
     for part in parts:
+        # Questions nobody answered go on the owner's check list before her totals list it.
+        await questions_at_close(svc, part, at)
         await svc.campaigns.close(part.id, at)
         if progress is not None:
             # Below the threshold the orders are not fulfilled: nobody owes, nothing is packed.

@@ -378,7 +378,7 @@ def sample_context(kind: str) -> dict[str, Any]:
         # What the group sees at the close: no money, no commission, no check list (those go to the owner).
         "closed": {"totals": totals, "buyers": 8},
         "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": [],
-                    "waitlist": [WaitlistTotal(products[0], 3, 2)]},
+                    "asking": [], "waitlist": [WaitlistTotal(products[0], 3, 2)]},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},

@@ -114,9 +114,9 @@ async def test_summary_totals_buyers_and_amounts(bot: Harness) -> None:
         "草莓：3盒，¥90",
         "砂糖橘：2箱，¥50",
         "合计：¥140，2人下单",
-        "⚠️ 需要团长确认（1条）：",
+        "💬 在群里问了团员、等她回复（1条，没回复会转到待确认）：",
     ]
-    assert "王五：+1（没写明商品）" in summary
+    assert "王五：+1" in summary
 
 
 async def test_non_admin_command_is_refused_politely_and_changes_nothing(bot: Harness) -> None:

@@ -36,11 +36,11 @@ async def test_a_copy_with_1100_unreadable_lines_is_one_message_to_the_owner_and
     # The same copy again (or a copy of it): nothing new on her list, nothing new said to her.
     bot.take()
     await bot.say("wx_li", flood)
-    await bot.say("wx_li", "草莓2盒可以吗？")
-    await bot.say("wx_li", "草莓2盒可以吗？")
+    await bot.say("wx_zhao", flood.replace("7-1101 李四 砂糖橘1箱", "7-1101 李四 砂糖橘1箱\n2-202 赵六 草莓1盒"))
     await bot.settle()
-    assert len(await bot.svc.orders.unreadable(campaign.id)) == 1101
-    assert len(bot.private()) == 1 and "草莓2盒可以吗？" in bot.private()[0]
+    assert len(await bot.svc.orders.unreadable(campaign.id)) == 1100
+    assert bot.private() == []
+    assert await bot.book() == {("wx_zhang", "草莓"): 1, ("wx_li", "砂糖橘"): 1, ("wx_zhao", "草莓"): 1}
 
 
 async def test_a_phone_number_in_a_line_given_to_another_member_stays_masked_in_the_group(bot: Harness) -> None:
