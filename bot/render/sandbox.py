@@ -91,6 +91,17 @@ def _check_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
 _WIDTH = re.compile(r"%[-+ #0]*(\d+)")
 
 
+def check_power_and_repetition(operator: str, left: Any, right: Any) -> None:
+    """`9**9**9` and `'a' * 50000000` are refused before they run (the built-in templates' sandbox too)."""
+    if operator == "**" and (not isinstance(right, int | float) or abs(right) > MAX_EXPONENT
+                             or (isinstance(left, int | float) and abs(left) > 10**6)):
+        raise SecurityError("乘方太大")
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_STRING:
+                raise SecurityError(f"重复太多（最多{MAX_STRING}字）")
+
+
 class Budgeted(SandboxedEnvironment):
     """jinja2's sandbox, less able to work for long or grow big (see the module's docstring)."""
 
@@ -122,13 +133,7 @@ class Budgeted(SandboxedEnvironment):
         return guarded
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and (not isinstance(right, int | float) or abs(right) > MAX_EXPONENT
-                                 or (isinstance(left, int | float) and abs(left) > 10**6)):
-            raise SecurityError("乘方太大")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_STRING:
-                    raise SecurityError(f"重复太多（最多{MAX_STRING}字）")
+        check_power_and_repetition(operator, left, right)
         if operator == "%" and isinstance(left, str) and any(int(w) > MAX_NUMBER for w in _WIDTH.findall(left)):
             raise SecurityError("格式宽度太大")
         if operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple) \

@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import BytecodeCache, FileSystemLoader, FunctionLoader, StrictUndefined, TemplateError
-from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
-from bot.render.sandbox import MAX_STRING, Refused, Worker, shared_worker
+from bot.render.sandbox import Refused, Worker, check_power_and_repetition, shared_worker
 from storage.records import Campaign, MemberOrder, OrderItem, Product, ProductTotal, WaitlistTotal
 
 log = logging.getLogger("bot.render.templates")
@@ -130,22 +129,14 @@ def when(value: datetime | None, now: datetime | None = None) -> str:
     return f"{year}{value.month}月{value.day}日 {value:%H:%M}"
 
 
-# The built-in templates are trusted; they still render in jinja2's sandbox, and the owner's
-# templates in bot/render/sandbox.py's stricter one.
-MAX_EXPONENT = 64
-
-
 class _Sandbox(SandboxedEnvironment):
+    """The built-in templates are trusted; they still render in jinja2's sandbox, and the groups' own
+    templates in bot/render/sandbox.py's stricter one, in a worker process."""
+
     intercepted_binops = frozenset({"*", "**"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and (not isinstance(right, int | float) or abs(right) > MAX_EXPONENT
-                                 or (isinstance(left, int | float) and abs(left) > 10**6)):
-            raise SecurityError("exponent too large for a template")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_STRING:
-                    raise SecurityError("repetition too large for a template")
+        check_power_and_repetition(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
 
