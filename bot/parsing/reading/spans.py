@@ -243,9 +243,10 @@ _MASKS = re.compile(
 )
 _QTY_STARTS = re.compile(rf"\d+|[{CN}]+|[+加减\-x×*半otfsen]")
 _QTY = re.compile(
-    rf"(?P<op>\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
+    rf"(?P<op>(?<![\d=])\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
     rf"(?:半\s*+(?P<hunit>{UNIT})"
-    rf"|(?P<num>{NUM}|(?<![a-z])(?:{_EN_NUMS})(?![a-z]))[ \t\u3000]{{0,2}}+(?P<unit>{UNIT})?(?P<half>\s*+半)?)",
+    rf"|(?P<num>{NUM}|(?<![a-z])(?:{_EN_NUMS})(?![a-z]))"
+    rf"(?:(?P<unit>{UNIT})|[ \t\u3000]{{1,2}}+(?P<unit2>{UNIT})(?![\u3400-\u9fff]))?(?P<half>\s*+半)?)",
 )
 
 
@@ -253,7 +254,10 @@ _SIGNS = {"+": "+", "加": "+", "减": "-", "-": "-"}
 
 
 def _qty(m: re.Match[str], max_qty: int) -> Qty:
-    sign, x, num, unit, hunit, half = m.group("op", "x", "num", "unit", "hunit", "half")
+    sign, x, num, unit, unit2, hunit, half = m.group("op", "x", "num", "unit", "unit2", "hunit", "half")
+    # "2 盒" is 2 boxes, but "1 张三" is no sheet: a unit apart from its number ends a word.
+    unit_end = m.end("unit") if unit else m.end("unit2")
+    unit = unit or unit2
     # "2 sourdough + 1 cold brew": a sign apart from its number joins two orders.
     if sign and m.start("num" if num else "hunit") > m.end("op") and sign in "+-":
         sign = None
@@ -281,7 +285,7 @@ def _qty(m: re.Match[str], max_qty: int) -> Qty:
     bare = unit is None and op is None and not times
     start = m.start() if sign or x else m.start("num")
     # The blanks the pattern took after the number are not part of it.
-    end = m.end("half") if half else m.end("unit") if unit else m.end("num")
+    end = m.end("half") if half else unit_end if unit else m.end("num")
     return Qty(start, end, value, unit, op, times, fraction, large, bare, chinese)
 
 
