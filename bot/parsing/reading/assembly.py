@@ -54,7 +54,6 @@ class Reading(NamedTuple):
     label: str  # what a 接龙 line says besides its items and notes: house number, name
     notes: tuple[str, ...]
     too_large: bool
-    quantities: int  # quantity spans read (kept or left over)
     lone: tuple[Qty, ...] = ()  # quantities with no product named anywhere in the message
     unnamed_edit: str | None = None  # "改成" / "再加" / "少要" before a lone quantity: the book decides
     lone_text: tuple[str, ...] = ()  # each lone quantity as written ("+1", "2盒")
@@ -85,7 +84,6 @@ _NOT_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y
 _IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
 _NOT_BEFORE = re.compile(r"不是\s*+$")
 _ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _SEPARATED = re.compile(r"[,，、;；。]")
 _LATIN_WORD_BEFORE = re.compile(r"[a-z]{3,} ?$")
 _MORE = re.compile(r"再加|再来|再要|还要|多要|多来")
@@ -123,7 +121,6 @@ class _Assembly:
     lone: list[Qty] = field(default_factory=list)
     used: list[Qty] = field(default_factory=list)
     spoken: list[tuple[int, int]] = field(default_factory=list)
-    corrections: int = 0
 
 
 # More products and quantities than any order message holds: read no further.
@@ -146,7 +143,7 @@ def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) ->
     if len(spans.mentions) + len(spans.qtys) > MAX_TOKENS:
         # A post, a list or a flood, not an order message: nothing is read as ordered.
         return Reading((), (Leftover("unread", _text(spans, (0, min(len(spans.shown), 24)))),), (), "", (),
-                       any(q.too_large for q in spans.qtys), len(spans.qtys))
+                       any(q.too_large for q in spans.qtys))
     built = _assemble(spans, catalog, line)
     # A bare number no product took is a label, a name, a house (张三 12): only a quantity
     # written as one (2斤, x2, +1) is worth hearing the words beside it for a product's name.
@@ -239,7 +236,6 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             a.used.append(qty)
             slot.qty, slot.op, slot.end = qty, Op.SET, qty.end
             owner[id(qty)] = slot
-            a.corrections += 1
             continue
         if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
                 and (qty.op == "+" or _MORE.search(lead)) and not before_next and qty.value \
@@ -253,7 +249,6 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         if isinstance(prev, Qty) and prev in a.lone and _CORRECTION.search(lead):
             # 来四瓶哦不三瓶: the lone quantity before it is corrected.
             a.lone[a.lone.index(prev)] = qty
-            a.corrections += 1
             continue
         if before_next:
             pending, pending_lead = qty, lead
@@ -357,7 +352,6 @@ def _correct_product(a: _Assembly, slot: _Slot, prev: Mention | Qty | None, lead
     if last is None or last.superseded or not _REGRET_RE.search(lead):
         return
     last.superseded = True
-    a.corrections += 1
     # Its quantity stays hers to place when the new product gets none of its own.
     slot.moved_from.append(last)
 
@@ -437,10 +431,11 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             order.append(pid)
             where[pid] = pos
         elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
-            # 草莓50盒 草莓60盒 is 110: the sum is bounded too.
-            changes[pid] = Change(known.op, known.product, known.qty + change.qty)
+            # 草莓50盒 草莓60盒 is 110: the sum is bounded too (and never booked past it).
             if known.qty + change.qty > max_qty:
                 too_large = True
+            else:
+                changes[pid] = Change(known.op, known.product, known.qty + change.qty)
         elif known.op is Op.CANCEL or change.op is Op.CANCEL:
             changes[pid] = change if change.op is not Op.CANCEL else known
         else:
@@ -549,12 +544,14 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         for source in slot.moved_from:
             source.superseded = True
     lone = tuple(q for q in a.lone if not q.too_large)
+    # An emoji with no quantity of its own is decoration: a message of "1箱 🍓🍓" names no product.
+    named = [s for s in a.slots if s.mention.via != "emoji" or s.qty is not None]
     unnamed = None
-    if lone and not a.slots:
+    if lone and not named:
         unnamed = _unnamed_edit(spans.work, lone[0])
         if unnamed is None or line:
             lone = _place_lone(spans, lone, catalog, line, put, leftovers)
-    if lone and a.slots:
+    if lone and named:
         for q in lone:
             edit = _unnamed_edit(spans.work, q)
             if edit is not None and len(unsized) == 1 and not unsized[0].mention.choices and q.value is not None:
@@ -601,10 +598,9 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         label=label,
         notes=notes,
         too_large=too_large,
-        quantities=len(a.used) + len(a.lone),
-        lone=lone if not a.slots else (),
+        lone=lone if not named else (),
         unnamed_edit=unnamed,
-        lone_text=tuple(_lone_text(spans, q) for q in lone) if not a.slots else (),
+        lone_text=tuple(_lone_text(spans, q) for q in lone) if not named else (),
     )
 
 
