@@ -67,8 +67,20 @@ class ScheduleRepo:
         row = await self.db.fetchone("SELECT * FROM schedules WHERE id = ?", (schedule_id,))
         return _schedule(row) if row else None
 
-    async def finish(self, schedule_id: int, status: str, note: str = "") -> None:
-        await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
+    async def finish(self, schedule_id: int, status: str, note: str = "", *, at: datetime | None = None) -> None:
+        """`at`: it ran then, not at its time (run_at becomes when it did)."""
+        if at is None:
+            await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
+            return
+        await self.db.execute("UPDATE schedules SET status = ?, note = ?, run_at = ?, run_at_utc = ? WHERE id = ?",
+                              (status, note, ts(at), _utc(at), schedule_id))
+
+    async def last_done(self, room_id: str, kind: str) -> Schedule | None:
+        """The group's latest schedule of `kind` that ran."""
+        row = await self.db.fetchone(
+            "SELECT * FROM schedules WHERE room_id = ? AND status = 'done' AND kind = ? ORDER BY id DESC LIMIT 1",
+            (room_id, kind))
+        return _schedule(row) if row else None
 
     async def cancel_plan(self, plan_id: int) -> None:
         await self.db.execute(
