@@ -44,25 +44,25 @@ def alone_after(settings: Settings, streak: int) -> timedelta:
 
 async def fork_seen(svc: Services, campaign: Campaign, forked: bool, now: datetime) -> bool:
     """After a 接龙 copy: `forked` when it lacks live lines of others, else it carries every one (a
-    fork before it healed). True when the group's schedule changed."""
-    pending = [s for s in await svc.schedules.pending_in(campaign.room_id) if s.kind == MERGED_JOB]
+    fork before it healed, if any, is forgotten). True when a fork was noted (the group's schedule
+    changed)."""
     if not forked:
-        for s in pending:
-            await svc.schedules.finish(s.id, "cancelled", "a later copy carried every line")
-        return bool(pending)
-    if pending:
+        # Most copies: a write that rides in the message's commit, no trip of its own. (A cancelled
+        # schedule the pipeline still expects finds nothing due and is looked past.)
+        svc.schedules.cancel_pending(campaign.room_id, MERGED_JOB, "a later copy carried every line")
+        return False
+    pending, last = await svc.schedules.pending_and_last_done(campaign.room_id, MERGED_JOB)
+    if pending is not None:
         return False  # the same fork goes on: it is owed from when it began
     settings = svc.settings
     streak = 0
-    last = await svc.schedules.last_done(campaign.room_id, MERGED_JOB)
     if last is not None and last.payload.get("campaign_id") == campaign.id \
             and now - last.run_at < settings.merged_list_alone_max:
         streak = int(str(last.payload.get("streak", 0))) + 1
     ride_from = now + settings.merged_list_after
     alone_at = now + max(alone_after(settings, streak), settings.merged_list_after)
-    await svc.schedules.add(campaign.room_id, MERGED_JOB, alone_at,
-                            {"campaign_id": campaign.id, "ride_from": ride_from.isoformat(), "streak": streak},
-                            "bot", now)
+    svc.schedules.put(campaign.room_id, MERGED_JOB, alone_at,
+                      {"campaign_id": campaign.id, "ride_from": ride_from.isoformat(), "streak": streak}, "bot", now)
     return True
 
 
