@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, fields
-from datetime import timedelta
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,9 @@ class Services:
     history: BookRepo  # the whole book read at once: reports and statistics
     questions: QuestionRepo  # open questions to members about their orders
     aftersales: AfterSalesRepo  # 缺货, 售后 and the refund ledger
+    # When a group's owner was last told of a kind of trouble (a broken native list, a failing
+    # command): at most one alert per kind in a few minutes. Losing it on restart costs one alert.
+    owner_alerted: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     @classmethod
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
@@ -100,14 +103,14 @@ class Services:
         return Path(self.db.path).parent / "exports"
 
     async def load_owner_templates(self) -> None:
-        for room_id, kind, text in await self.owner_templates.all():
-            self.templates.set_override(room_id, kind, text)
+        for room_id, kind, text, broken in await self.owner_templates.all():
+            self.templates.set_override(room_id, kind, text, broken)
 
-    async def render(self, kind: str, room_id: str | None = None, *, fallback: bool = True, **context: Any) -> str:
+    async def render(self, kind: str, room_id: str | None = None, **context: Any) -> str:
         """`Templates.render`, with what a template may show of its campaign worked out now:
         `campaign.live_lines` is counted only for a template that names it."""
         campaign = context.get("campaign")
         if isinstance(campaign, Campaign) and self.templates.mentions(room_id, kind, "live_lines"):
             facts = {f.name: getattr(campaign, f.name) for f in fields(Campaign)}
             context["campaign"] = CampaignShown(**facts, live_lines=await self.orders.live_count(campaign.id))
-        return self.templates.render(kind, room_id, fallback=fallback, **context)
+        return await self.templates.arender(kind, room_id, **context)
