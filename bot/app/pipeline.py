@@ -29,6 +29,7 @@ from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
 from bot.clock import Clock
+from bot.domain.conversation.merged_list import ride_along
 from bot.domain.lifecycle import close_campaign
 from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
@@ -37,6 +38,7 @@ from bot.parsing.textnorm import nfkc, own_words
 from bot.render.templates import KINDS
 from storage.db import NothingChanged, RowId
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
+from storage.records import Campaign
 
 log = logging.getLogger("bot.app.pipeline")
 
@@ -304,7 +306,7 @@ class App:
         if self.queue is not None:
             # Due acknowledgements ride in this message's trip instead of one of their own.
             self._took_acks = True
-            turn.queued += self._take_acks(ctx.msg.ts)
+            turn.queued += await self._take_acks(ctx.msg.ts)
         now = self.clock.now()
         for ack in ctx.acks:
             if ack.text:
@@ -374,9 +376,12 @@ class App:
                 elif not await self._flush_acks(first):
                     return  # storage trouble: the next call tries again
 
-    def _take_acks(self, due: datetime | None) -> list[Queued]:
-        """Inside a transaction: the acknowledgements due by `due` become outbox rows."""
-        taken = self.acks.take_due(due)
+    async def _take_acks(self, due: datetime | None) -> list[Queued]:
+        """Inside a transaction: the acknowledgements due by `due` become outbox rows (a merged 接龙
+        owed in their group riding in them)."""
+        taken, rode = await ride_along(self.svc, self.acks.take_due(due))
+        if rode:
+            self._due_known = False  # a merged list's schedule was done early
         for room_id in dict.fromkeys(out.room_id for _, out in taken):
             if room_id is not None:
                 self.pending_acks.clear(room_id)
@@ -400,7 +405,7 @@ class App:
         queued: list[Queued] = []
         try:
             async with self.svc.db.transaction():
-                queued = self._take_acks(due)
+                queued = await self._take_acks(due)
                 queued += await self._template_troubles()
         except Exception:
             log.exception("gathered acknowledgements could not be queued; they wait in the database")
@@ -414,13 +419,52 @@ class App:
         return True
 
     async def _close_due(self, now: datetime) -> None:
-        async with self.svc.db.transaction():
-            notices: list[Outgoing] = []
-            for campaign in await self.svc.campaigns.due(now):
-                notices.extend(await close_campaign(self.svc, campaign, campaign.close_at or now))
-            queued = self._queue_rows(notices) + await self._template_troubles()
+        """Closes every campaign whose deadline has come, each in a transaction of its own.
+
+        A close that fails for anything but storage still closes: orders after the deadline
+        must be refused, and a close that raised at every start would be a crash loop. The
+        group then hears a plain line and the owner learns why privately."""
+        queued: list[Queued] = []
+        try:
+            due = await self.svc.campaigns.due(now)
+        except Exception:
+            log.exception("could not read the deadlines due by %s; the next tick tries again", now)
+            return
+        for campaign in due:
+            try:
+                async with self.svc.db.transaction():
+                    notices = await close_campaign(self.svc, campaign, campaign.close_at or now)
+                    queued += self._queue_rows(notices) + await self._template_troubles()
+            except Exception as exc:
+                if is_storage_fault(exc):
+                    log.exception("campaign %s could not be closed; the next tick tries again", campaign.id)
+                    continue
+                log.exception("closing campaign %s failed; it is closed without its notices", campaign.id)
+                queued += await self._close_plainly(campaign, now)
         self._due_known = False
         await self._deliver(queued)
+
+    async def _close_plainly(self, campaign: Campaign, now: datetime) -> list[Queued]:
+        """The deadline holds even when the close's notices could not be made: closed, said plainly."""
+        try:
+            async with self.svc.db.transaction():
+                parts = [campaign] if campaign.drop_id is None else \
+                    [p for p in await self.svc.campaigns.parts(campaign) if p.is_open]
+                outs: list[Outgoing] = []
+                for part in parts:
+                    if part.close_at is not None and part.close_at > now:
+                        continue  # a group of the drop with its own, later deadline
+                    await self.svc.campaigns.close(part.id, part.close_at or now)
+                    outs.append(Outgoing(text=f"✂️ 「{part.title}」已截单，谢谢大家！", room_id=part.room_id))
+                owner = await self.svc.rooms.owner(campaign.room_id)
+                if owner is not None:
+                    said = (f"⚠️ 「{campaign.title}」已按时截单，但截单汇总没能生成（错误记在日志里）。"
+                            "群里只发了一句“已截单”；汇总请发 /汇总 查看。")
+                    outs.append(Outgoing(text=said, to=owner))
+                return self._queue_rows(outs)
+        except Exception:
+            log.exception("campaign %s could not even be closed plainly; the next tick tries again", campaign.id)
+            return []
 
     async def _run_jobs(self, now: datetime, reference: datetime) -> None:
         for job in await self.svc.schedules.due(now):
