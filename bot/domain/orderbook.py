@@ -471,10 +471,14 @@ class OrderBook:
         """The copy's new lines, each read and given to its owner; a line whose owner
         is in doubt goes to the owner's check list instead."""
         placed: list[_Placed] = []
+        # A line elsewhere in the copy with her name is hers: then the last line is not hers for being last.
+        mine = key_of(sender_name)
+        hers_elsewhere = len(mine) > 1 and any(mine in word for pos in match.new[:-1]
+                                               for word in name_words(self._extract(entries[pos].text, catalog).label))
         for pos in match.new:
             entry = entries[pos]
             ex, raw = self._read_new_entry(entries, pos, catalog)
-            is_last = pos == len(entries) - 1
+            is_last = pos == len(entries) - 1 and not hers_elsewhere
             owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, is_last,
                                                her_dropped, match, msg_id, now, out)
             if owner is not None:
@@ -503,7 +507,9 @@ class OrderBook:
         if entry.key in known:
             return True
         ex = self._extract(entry.text, catalog)
-        return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous))
+        # A product with a quantity that cannot be taken as written ("烟薯一袋半") is an order to ask about.
+        tried = any(left.why != "noqty" for left in ex.leftovers)
+        return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous) or tried)
 
     def _read_new_entry(self, entries: tuple[Entry, ...], pos: int,
                         catalog: Catalog) -> tuple[Extraction, str | None]:

@@ -68,13 +68,24 @@ class JielongCopy:
             return self.entries
         out: list[Entry] = []
 
+        # Whether the last thing placed is the line right above the next loose line: a line that
+        # carries on an entry joins only the entry it follows (a loose entry of a list without
+        # numbers too), never one further up past a line that was not kept.
+        above_kept = False
+
         def place(line: Entry) -> None:
-            if line.follows and out and out[-1].numbered and carries_on is not None and carries_on(line):
+            nonlocal above_kept
+            if (line.follows and out and (out[-1].numbered or above_kept) and carries_on is not None
+                    and carries_on(line)):
                 above = out[-1]
                 text = f"{above.text} {line.text}"
                 out[-1] = Entry(above.number, text, key_of_nfkc(text), above.numbered)
             elif keep(line):
                 out.append(line)
+                above_kept = True
+                return
+            else:
+                above_kept = False
 
         loose = iter(self.loose)
         pending = next(loose, None)
@@ -83,6 +94,7 @@ class JielongCopy:
                 place(pending[1])
                 pending = next(loose, None)
             out.append(entry)
+            above_kept = False
         while pending is not None:
             place(pending[1])
             pending = next(loose, None)
@@ -171,7 +183,7 @@ def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
         top = lines if first is None else lines[:first]
         # Decorated lines in what reads as the header: a list without numbers (the book keeps
         # the ones that order something; the header keeps them all, for an owner's drop).
-        marked = tuple((0, e) for e in map(_read_marked, top) if e is not None)
+        marked = _marked_lines(top)
         if first is None:
             return replace(so_far, header=header + tuple(lines), loose=so_far.loose + marked)
         header += tuple(top)
@@ -270,6 +282,24 @@ def _unmark(line: str) -> str:
         cells = [c.strip() for c in line.strip("|").split("|")]
         return " ".join(c for c in cells if c and not set(c) <= set("-:—=~ "))
     return _BULLET.sub("", line, count=1)
+
+
+def _marked_lines(top: list[str]) -> tuple[tuple[int, Entry], ...]:
+    """The decorated lines among `top` (lines above any numbered entry), each with a line under
+    it that carries it on ("• 7-803 米米 红薯1袋" over an indented "玉米1袋"): that one `follows`."""
+    out: list[tuple[int, Entry]] = []
+    above: Entry | None = None
+    for raw in top:
+        entry = _read_marked(raw)
+        if entry is not None:
+            out.append((0, entry))
+        elif above is not None and _wraps(above.text, raw):
+            line = _read_loose(raw)
+            if line is not None:
+                entry = replace(line, follows=True)
+                out.append((0, entry))
+        above = entry
+    return tuple(out)
 
 
 def _read_marked(raw: str) -> Entry | None:
