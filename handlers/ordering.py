@@ -10,6 +10,7 @@ from datetime import timedelta
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
 from bot.domain.conversation import merged_list, questions
+from bot.domain.conversation.same_as import question_for as same_as_question
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import checks_text, group_reached_posts
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
@@ -27,6 +28,7 @@ from bot.parsing.conversation.answers import (
     wanted_products,
     which_of,
 )
+from bot.parsing.conversation.same_as import same_as
 from bot.parsing.conversation.whose import for_someone, without_mentions
 from bot.parsing.intent import Action, Intent, Question, Reason
 from bot.parsing.items import extract, house_numbers, name_words
@@ -276,7 +278,9 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
         by_its_lines = not known
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
-    await _acknowledge(ctx, campaign, out, in_list=not by_its_lines)
+    # An entry wrapping onto the next line reads as one entry: the screen does not show she was read whole.
+    wrapped = any(line.follows for _, line in copy.loose)
+    await _acknowledge(ctx, campaign, out, in_list=not (by_its_lines or wrapped))
     me = ctx.msg.sender.id
     if by_its_lines and me not in out.touched and me not in out.asks and me not in out.hints:
         # No line of it could be told as hers: she posted it to order, and must not think she did.
@@ -314,7 +318,12 @@ async def plain_order(ctx: Context) -> bool:
     intent = parse_order_text(words, catalog, max_qty=ctx.svc.settings.max_qty)
     if passed_on is not None and intent.action not in (Action.SET, Action.ADD, Action.ASK):
         passed_on, intent = None, parse_order_text(ctx.text, catalog, max_qty=ctx.svc.settings.max_qty)
-    if intent.action is Action.NONE:
+    copying = same_as(ctx.text) if intent.action is Action.NONE and passed_on is None else None
+    if copying is not None and campaign is not None and not ctx.is_admin:
+        # "跟老周一样的", "我也要", "跟上次一样": the order she means is named back to her; her 是 books it.
+        asked = await same_as_question(ctx.svc, campaign, catalog, copying, ctx.text, ctx.msg.sender.id, ctx.now)
+        intent = Intent(Action.ASK, reason=Reason.UNREADABLE, question=asked)
+    elif intent.action is Action.NONE:
         wanted = wanted_products(ctx.text, catalog)
         if not wanted or ctx.is_admin:
             return False
@@ -335,7 +344,7 @@ async def plain_order(ctx: Context) -> bool:
         return True
     # A name in it besides the items: an order naming another member is never the sender's.
     label = extract(without_mentions(ctx.text), catalog).label \
-        if passed_on is None and intent.action in (Action.SET, Action.ADD, Action.ASK) else ""
+        if passed_on is None and copying is None and intent.action in (Action.SET, Action.ADD, Action.ASK) else ""
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
                                           ctx.msg.id, ctx.now, label=label,
                                           for_whom=passed_on.who if passed_on is not None else None)
