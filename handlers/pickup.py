@@ -11,7 +11,16 @@ from enum import Enum
 from bot.app.context import Context
 from bot.app.router import Router
 from bot.domain.partners import runs_whole_drop
-from bot.domain.pickup import FIRST_CODE, after_drop_target, batches, buyers, items_text, reminder_posts, uncollected
+from bot.domain.pickup import (
+    FIRST_CODE,
+    after_drop_target,
+    batches,
+    buyers,
+    collect,
+    items_text,
+    remind_uncollected,
+    uncollected,
+)
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
@@ -106,18 +115,6 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
     return _Arrival.TOLD
 
 
-async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:
-    svc = ctx.svc
-    state = await svc.fulfilment.get(campaign.id, member_id)
-    if state is not None and state.collected_at is not None:
-        return f"{name} 已经取过了（{when(state.collected_at)}）"
-    order = next((o for o in await buyers(svc, campaign) if o.member_id == member_id), None)
-    if order is None:
-        return f"{name} 在「{campaign.title}」没有订单"
-    await svc.fulfilment.collect(campaign.id, member_id, ctx.msg.sender.id, ctx.now)
-    return f"✅ 已核销 {name}：{items_text(order)}"
-
-
 @router.command("核销", "collect", admin_only=True, help="/核销 取货码")
 async def collect_code_command(ctx: Context, args: str) -> None:
     code = args.strip()
@@ -132,7 +129,7 @@ async def collect_code_command(ctx: Context, args: str) -> None:
         ctx.reply(f"「{campaign.title}」没有取货码 {code}。")
         return
     name = await ctx.svc.rooms.name_of(ctx.room_id, state.member_id)
-    ctx.reply(await _collect(ctx, campaign, state.member_id, name))
+    ctx.reply(await collect(ctx.svc, campaign, state.member_id, name, ctx.msg.sender.id, ctx.now))
 
 
 @router.command("已取", "picked", admin_only=True, help="/已取 @某人")
@@ -143,7 +140,9 @@ async def collected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    lines = [await _collect(ctx, campaign, m, await ctx.svc.rooms.name_of(ctx.room_id, m)) for m in ctx.msg.mentions]
+    by = ctx.msg.sender.id
+    lines = [await collect(ctx.svc, campaign, m, await ctx.svc.rooms.name_of(ctx.room_id, m), by, ctx.now)
+             for m in ctx.msg.mentions]
     ctx.reply("\n".join(lines))
 
 
@@ -183,9 +182,9 @@ async def remind_command(ctx: Context, args: str) -> None:
         ctx.deadlines_changed = True
         ctx.reply(f"📅 已安排 #{sid}：{when(split[0])} 提醒还没取货的人。")
         return
-    posts = await reminder_posts(ctx.svc, campaign)
-    if not posts:
-        ctx.reply(f"「{campaign.title}」都取完了 🎉")
+    posts, done = await remind_uncollected(ctx.svc, campaign)
+    if done:
+        ctx.reply(done)
     ctx.replies.extend(posts)
 
 

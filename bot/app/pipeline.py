@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
@@ -30,7 +32,7 @@ from bot.clock import Clock
 from bot.domain.lifecycle import close_campaign
 from bot.domain.orderbook import catalog_of
 from bot.domain.services import Services
-from bot.models import Event, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
+from bot.models import Event, Member, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
 from storage.db import NothingChanged
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
@@ -38,6 +40,17 @@ from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 log = logging.getLogger("bot.app.pipeline")
 
 Send = Callable[[Outgoing], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Acted(Generic[T]):
+    """What an action from outside the chat did: the work's result and what it said to the person
+    acting (her page shows it); `repeated`: the action id was done before, so nothing was done now."""
+
+    result: T | None
+    said: tuple[str, ...]
+    repeated: bool = False
 
 
 class App:
@@ -76,6 +89,9 @@ class App:
         self._timed = asyncio.Lock()
         self.wait_for_background = wait_for_background
         self._background: set[asyncio.Task[None]] = set()
+        # Told after every commit that may have changed the book (the web page's live counts);
+        # a listener must be quick and never raise: it runs on the message's path.
+        self.listeners: list[Callable[[], None]] = []
 
     # -- start-up ------------------------------------------------------------
 
@@ -173,6 +189,7 @@ class App:
             self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
         for change in ctx.after_commit:
             change()
+        self._changed()
         await self._deliver(queued)
         # A message that filled a batch sends it now, not at the next tick (checked for its groups
         # only: the cost of a message must not grow with the number of groups).
@@ -231,6 +248,67 @@ class App:
                 await self._post(out)
             return
         await self._deliver(queued)
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
+
+    # -- actions from outside the chat (the web page) --------------------------
+
+    async def act(self, actor: Member, group_id: str, work: Callable[[Context], Awaitable[T]], *,
+                  action_id: str) -> Acted[T]:
+        """Runs `work` as `actor` on `group_id` the way a message runs a command: in one transaction
+        with the app's other writers, claimed under `action_id` (a form sent twice does it once), and
+        what it says goes to the outbox in that transaction and out after the commit, exactly as the
+        command's would. What it says to `actor` privately comes back instead: she is looking at the
+        page, and a tick per buyer must not become a WeChat message per buyer.
+
+        The caller has checked that `actor` may act on `group_id`; `work` calls the same domain
+        operations as the chat commands."""
+        await self.start()
+        now = self.clock.now()
+        msg = Message(id=action_id, ts=now, sender=actor, text="", room_id=None)
+        ctx = Context(msg=msg, text="", svc=self.svc, is_admin=True, now=now, dispatcher=self.dispatcher,
+                      group_id=group_id, answer_private=True)
+        turn = Turn(ctx)
+        results: list[T] = []
+        said: list[str] = []
+
+        async def run(turn: Turn) -> None:
+            results.append(await work(turn.ctx))
+            turn.dispatched = True
+
+        async def to_her(turn: Turn, call_next: Next) -> None:
+            await call_next(turn)
+            kept: list[Outgoing] = []
+            effects: dict[int, str] = {}
+            for i, out in enumerate(ctx.replies):
+                if out.to == actor.id and out.room_id is None and out.file is None and i not in ctx.on_sent:
+                    said.append(out.text)
+                    continue
+                if i in ctx.on_sent:
+                    effects[len(kept)] = ctx.on_sent[i]
+                kept.append(out)
+            ctx.replies[:], ctx.on_sent = kept, effects
+
+        try:
+            await chain([unit_of_work, claim, self._said, to_her], run)(turn)
+        except NothingChanged:
+            await self._put_back_acks()
+            return Acted(None, (), repeated=True)
+        except Exception:
+            await self._put_back_acks()
+            raise
+        self._took_acks = False
+        for ack in ctx.acks:
+            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
+        for change in ctx.after_commit:
+            change()
+        if ctx.deadlines_changed:
+            self._due_known = False
+        self._changed()
+        await self._deliver(turn.queued)
+        return Acted(results[0] if results else None, tuple(said))
 
     async def finish_background(self) -> None:
         while self._background:
@@ -352,6 +430,7 @@ class App:
                 notices.extend(await close_campaign(self.svc, campaign, campaign.close_at or now))
             queued = self._queue_rows(notices)
         self._due_known = False
+        self._changed()
         await self._deliver(queued)
 
     async def _run_jobs(self, now: datetime, reference: datetime) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +23,10 @@ from storage.db import Database
 log = logging.getLogger("bot.app.runtime")
 
 
+# Something served beside the transport for the app's lifetime (the web page): entered once the app has
+# started, left before it drains.
+Beside = Callable[[App], AbstractAsyncContextManager[object]]
+
 # Shutdown may take this long to get queued messages out (under Docker's 10 s stop timeout).
 DRAIN_SECONDS = 8.0
 
@@ -34,9 +40,10 @@ async def _serve_queue(outbox: OutboundQueue, transport: Transport) -> None:
 
 
 async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window: timedelta, dispatcher: Dispatcher, *,
-                  live: bool, limits: SendLimits | None = None) -> None:
+                  live: bool, limits: SendLimits | None = None, beside: Sequence[Beside] = ()) -> None:
     """`limits`: send through the rate-limited outbound queue (real chat services);
-    None sends directly (replay keeps transcript order, the console has no limits)."""
+    None sends directly (replay keeps transcript order, the console has no limits).
+    `beside`: served in this event loop while the bot runs (the web page), stopped first."""
     db = await Database.open(db_path)
     try:
         svc = Services.build(db, Settings(ack_window=ack_window, export_dir=db_path.parent / "exports"))
@@ -59,7 +66,10 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.add_signal_handler(sig, lambda: asyncio.ensure_future(transport.stop()))
         try:
-            await transport.run(app.on_event)
+            async with contextlib.AsyncExitStack() as stack:
+                for serve in beside:
+                    await stack.enter_async_context(serve(app))
+                await transport.run(app.on_event)
         finally:
             if scheduler is not None:
                 scheduler.shutdown()

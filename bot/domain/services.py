@@ -20,6 +20,7 @@ from storage.qa import QaRepo
 from storage.records import Campaign
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
+from storage.web.access import WebAccessRepo
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Settings:
     forward_every: timedelta = timedelta(minutes=5)
     # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
     export_dir: Path = Path("data") / "exports"
+    # The web page's address as a phone opens it (--web-url, or http://HOST:PORT from --web); None: no page.
+    web_url: str | None = None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Services:
     qa: QaRepo
     hype: HypeRepo
     history: BookRepo  # the whole book read at once: reports and statistics
+    web: WebAccessRepo
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
@@ -73,7 +77,7 @@ class Services:
                    book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
-                   history=BookRepo(db))
+                   history=BookRepo(db), web=WebAccessRepo(db))
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():
