@@ -6,6 +6,8 @@ the result into the reports without touching the database.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from storage.campaigns import campaign_from_row, product_from_row
 from storage.db import Database
 from storage.fulfilment import fulfilment_from_row
@@ -118,3 +120,14 @@ class BookRepo:
         )
         return {str(r["member_id"]) for r in rows}
 
+
+    async def first_orders(self, campaign_ids: tuple[int, ...]) -> list[tuple[int, str, datetime]]:
+        """(campaign id, member id, when her live order began) for every buyer of these campaigns:
+        the owner's chart of orders over time."""
+        if not campaign_ids:
+            return []
+        cond, args = _where(campaign_ids, "l.campaign_id")
+        rows = await self.db.fetchall(
+            "SELECT l.campaign_id, l.member_id, MIN(l.created_at) AS at FROM lines l JOIN items i ON i.line_id = l.id "
+            f"WHERE l.live = 1 AND i.qty > 0{cond} GROUP BY l.campaign_id, l.member_id", args)
+        return [(int(r["campaign_id"]), str(r["member_id"]), datetime.fromisoformat(r["at"])) for r in rows]

@@ -40,13 +40,16 @@ async def _serve_queue(outbox: OutboundQueue, transport: Transport) -> None:
 
 
 async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window: timedelta, dispatcher: Dispatcher, *,
-                  live: bool, limits: SendLimits | None = None, beside: Sequence[Beside] = ()) -> None:
+                  live: bool, limits: SendLimits | None = None, beside: Sequence[Beside] = (),
+                  web_url: str | None = None) -> None:
     """`limits`: send through the rate-limited outbound queue (real chat services);
     None sends directly (replay keeps transcript order, the console has no limits).
-    `beside`: served in this event loop while the bot runs (the web page), stopped first."""
+    `beside`: served in this event loop while the bot runs (the web page), stopped first; `web_url`:
+    the page's address, for the links the bot gives."""
     db = await Database.open(db_path)
     try:
-        svc = Services.build(db, Settings(ack_window=ack_window, export_dir=db_path.parent / "exports"))
+        svc = Services.build(db, Settings(ack_window=ack_window, export_dir=db_path.parent / "exports",
+                                          web_url=web_url))
         await svc.load_owner_templates()
         outbox = OutboundQueue(transport.send, clock, limits) if limits is not None else None
         worker = asyncio.create_task(_serve_queue(outbox, transport)) if outbox is not None else None

@@ -1,0 +1,146 @@
+"""The order board (the live 汇总 of her open campaigns), who still owes, and the week's charts.
+
+Money (amounts, what is owed) only for whoever sees a group's money (bot/web/reach.py): the group's
+owner, and its partner for her own group. Everyone else sees quantities and people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.reports import load_reports
+from bot.domain.services import Services
+from bot.render.templates import money
+from bot.web.charts import Columns, HBars, columns, hbars
+from bot.web.reach import Reach
+from storage.records import Campaign
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    name: str
+    unit: str
+    ordered: int
+    left: int | None  # stock left over the whole drop; None: no 限量
+    waiting: int  # waitlisted in the groups she sees
+    amount_cents: int | None  # None: not hers to see
+
+
+@dataclass(frozen=True)
+class CampaignBoard:
+    campaign: Campaign
+    groups: tuple[str, ...]  # the groups shown (a drop: those she runs)
+    buyers: int
+    lines: tuple[ProductLine, ...]
+    total_cents: int | None
+    close_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Owing:
+    campaign: Campaign
+    rows: tuple[tuple[str, int], ...]  # (name, cents still owed)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(c for _, c in self.rows)
+
+
+async def campaign_board(svc: Services, reach: Reach, campaign: Campaign) -> CampaignBoard:
+    """An open campaign's live totals over the parts of its drop she may see."""
+    parts = [p for p in await svc.campaigns.parts(campaign) if reach.may_act(p.room_id)]
+    products = await svc.campaigns.products(campaign.id)
+    qty = {p.id: 0 for p in products}
+    waiting = {p.id: 0 for p in products}
+    buyers: set[tuple[int, str]] = set()
+    for part in parts:
+        for order in await svc.orders.orders(part.id, products):
+            buyers.add((part.id, order.member_id))
+            for product, n in order.items:
+                qty[product.id] = qty.get(product.id, 0) + n
+        for _, product_id, n in await svc.orders.waitlist(part.id):
+            waiting[product_id] = waiting.get(product_id, 0) + n
+    money_ok = all(reach.sees_money(p.room_id) for p in parts)
+    lines = []
+    for p in products:
+        left = None if p.stock is None else max(p.stock - await svc.orders.sold_of(p.id), 0)
+        amount = qty[p.id] * (p.price_cents or 0) if money_ok else None
+        lines.append(ProductLine(p.name, p.unit or "", qty[p.id], left, waiting[p.id], amount))
+    total = sum(line.amount_cents or 0 for line in lines) if money_ok else None
+    return CampaignBoard(campaign, tuple(reach.topics[p.room_id] for p in parts), len(buyers), tuple(lines), total,
+                         campaign.close_at)
+
+
+async def owing(svc: Services, reach: Reach, campaigns: list[Campaign]) -> list[Owing]:
+    """Who still owes, per closed campaign whose money she sees (the owner's /未付, on her page)."""
+    out = []
+    for campaign in campaigns:
+        if campaign.is_open or not campaign.counts or not reach.sees_money(campaign.room_id):
+            continue
+        reports = await load_reports(svc.db, campaign.id)
+        rows = tuple((r.name, r.balance_cents) for r in reports.members.rows
+                     if r.campaign.id == campaign.id and r.balance_cents > 0)
+        if rows:
+            out.append(Owing(campaign, rows))
+    return out
+
+
+@dataclass(frozen=True)
+class Charts:
+    days: int
+    over_time: Columns
+    per_product: HBars
+    per_group: HBars
+    repeat: Columns
+    with_money: bool
+
+
+async def charts(svc: Services, reach: Reach, now: datetime, days: int = 7) -> Charts:
+    """The week in pictures: orders per hour, per product, per group, and new against returning buyers."""
+    start = now - timedelta(days=days)
+    campaigns = [c for c in await svc.campaigns.since(None, start) if reach.may_act(c.room_id)]
+    with_money = bool(campaigns) and all(reach.sees_money(c.room_id) for c in campaigns)
+    # Orders over time: when each buyer's order began, per hour of the last `days` days.
+    hours = days * 24
+    first_hour = now.astimezone(now.tzinfo).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    per_hour = [0] * hours
+    for _, _, at in await svc.history.first_orders(tuple(c.id for c in campaigns)):
+        slot = int((at - first_hour).total_seconds() // 3600)
+        if 0 <= slot < hours:
+            per_hour[slot] += 1
+    slots = []
+    for i, n in enumerate(per_hour):
+        at = first_hour + timedelta(hours=i)
+        slots.append((f"{at.month}/{at.day}" if at.hour == 0 else "", (float(n),)))
+    over_time = columns(f"近{days}天每小时新订单", slots)
+    # Per product and per group.
+    product_qty: dict[str, tuple[int, int, str]] = {}
+    group_figures: dict[str, tuple[int, int]] = {}
+    for c in campaigns:
+        if not c.counts:
+            continue
+        products = await svc.campaigns.products(c.id)
+        totals, buyers = await svc.orders.totals(c.id, products)
+        for t in totals:
+            n, cents, unit = product_qty.get(t.product.name, (0, 0, t.product.unit or ""))
+            product_qty[t.product.name] = (n + t.qty, cents + t.amount_cents, unit)
+        people, cents = group_figures.get(c.room_id, (0, 0))
+        group_figures[c.room_id] = (people + buyers, cents + sum(t.amount_cents for t in totals))
+    per_product = hbars("各商品销量", [
+        (name, n, f"{n}{unit}" + (f" · {money(cents)}" if with_money else ""))
+        for name, (n, cents, unit) in product_qty.items() if n])
+    per_group = hbars("各群下单人数", [
+        (reach.topics.get(room, room), people, f"{people}人" + (f" · {money(cents)}" if with_money else ""))
+        for room, (people, cents) in group_figures.items()])
+    # Returning buyers: bought in an earlier campaign of the same group.
+    repeat_slots = []
+    for c in sorted(campaigns, key=lambda c: c.id)[-10:]:
+        if not c.counts:
+            continue
+        before = await svc.history.buyers_before(c.room_id, c.id)
+        members = {o.member_id for o in await svc.orders.orders(c.id, await svc.campaigns.products(c.id))}
+        back = len(members & before)
+        repeat_slots.append((c.title[:4], (float(len(members) - back), float(back))))
+    repeat = columns("新老顾客（每个团）", repeat_slots, legend=("新顾客", "回头客"))
+    return Charts(days, over_time, per_product, per_group, repeat, with_money)

@@ -1,0 +1,182 @@
+"""What the pickup page shows, read from the order book: pure data for the templates.
+
+The list is the packing list's order (bot/domain/reports.py): pickup point (a drop's group first),
+then building and room from the 接龙 label, then name. No money here: the page is held up at the
+pickup point where neighbours can see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.domain.reports import PackingRow, load_reports
+from bot.domain.services import Services
+from bot.web.reach import Reach
+from storage.records import Campaign
+
+
+@dataclass(frozen=True)
+class ItemView:
+    product_id: int
+    name: str
+    unit: str
+    qty: int
+    taken: int  # handed over so far in a partial pickup (all of it once she is collected)
+
+    @property
+    def left(self) -> int:
+        return self.qty - self.taken
+
+
+@dataclass(frozen=True)
+class RowView:
+    key: str  # "campaign id:member id": one buyer's order in one group
+    campaign_id: int
+    member_id: str
+    name: str
+    label: str  # her 接龙 label ("3-502 张三") or her name
+    group: str  # the group's name in a drop sold in several groups; '' otherwise
+    code: str
+    items: tuple[ItemView, ...]
+    collected_at: datetime | None
+
+    @property
+    def state(self) -> str:
+        if self.collected_at is not None:
+            return "done"
+        return "partial" if any(i.taken for i in self.items) else "todo"
+
+    @property
+    def search(self) -> str:
+        """What typing finds her by: code, name, label (building and room)."""
+        return f"{self.code} {self.name} {self.label}".lower()
+
+    @property
+    def items_text(self) -> str:
+        return "、".join(f"{i.name}×{i.qty}" for i in self.items)
+
+    @property
+    def left_text(self) -> str:
+        return "、".join(f"{i.name}×{i.left}" for i in self.items if i.left)
+
+
+@dataclass(frozen=True)
+class Block:
+    building: str  # "3栋", or "其他" for labels without one
+    rows: tuple[RowView, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    point: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Counts:
+    buyers: int
+    done: int
+    partial: int
+
+    @property
+    def todo(self) -> int:
+        return self.buyers - self.done
+
+
+@dataclass(frozen=True)
+class PickupView:
+    title: str
+    path: str  # this view's address: /pickup/c/12 (one group) or /pickup/d/7 (the whole drop)
+    campaigns: tuple[Campaign, ...]
+    sections: tuple[Section, ...]
+    counts: Counts
+    arrived: bool  # pickup codes were given (/到货)
+
+    @property
+    def rows(self) -> list[RowView]:
+        return [r for s in self.sections for b in s.blocks for r in b.rows]
+
+
+def row_key(campaign_id: int, member_id: str) -> str:
+    return f"{campaign_id}:{member_id}"
+
+
+def _building(row: PackingRow) -> str:
+    return f"{row.house.building}栋" if row.house is not None else "其他"
+
+
+def _sections(rows: list[RowView], packing: list[PackingRow]) -> tuple[Section, ...]:
+    sections: list[Section] = []
+    by_key = {r.key: r for r in rows}
+    current_point: str | None = None
+    blocks: list[Block] = []
+    building: str | None = None
+    in_block: list[RowView] = []
+
+    def close_block() -> None:
+        if building is not None and in_block:
+            blocks.append(Block(building, tuple(in_block)))
+
+    for p in packing:
+        view = by_key.get(row_key(p.order.campaign.id, p.order.member_id))
+        if view is None:
+            continue
+        if p.point != current_point:
+            close_block()
+            if current_point is not None:
+                sections.append(Section(current_point, tuple(blocks)))
+            current_point, blocks, building, in_block = p.point, [], None, []
+        if _building(p) != building:
+            close_block()
+            building, in_block = _building(p), []
+        in_block.append(view)
+    close_block()
+    if current_point is not None:
+        sections.append(Section(current_point, tuple(blocks)))
+    return tuple(sections)
+
+
+async def pickup_view(svc: Services, reach: Reach, campaign: Campaign, whole_drop: bool) -> PickupView:
+    """The page for one group's campaign, or for every part of its drop she may act on."""
+    reports = await load_reports(svc.db, campaign.id)
+    if whole_drop:
+        shown = tuple(c for c in reports.campaigns if reach.may_act(c.room_id) and c.counts)
+    else:
+        shown = tuple(c for c in reports.campaigns if c.id == campaign.id)
+    ids = {c.id for c in shown}
+    taken = await svc.fulfilment.taken(tuple(sorted(ids)))
+    rows: list[RowView] = []
+    packing = [p for p in reports.packing.rows if p.order.campaign.id in ids]
+    for p in packing:
+        order = p.order
+        got = taken.get((order.campaign.id, order.member_id), {})
+        whole = p.collected_at is not None
+        items = tuple(ItemView(i.product.id, i.product.name, i.product.unit or "", i.qty,
+                               i.qty if whole else min(i.qty, got.get(i.product.id, 0))) for i in order.items)
+        rows.append(RowView(row_key(order.campaign.id, order.member_id), order.campaign.id, order.member_id,
+                            order.name, order.label, reports.group_of(order.campaign) if whole_drop else "",
+                            p.pickup_code or "", items, p.collected_at))
+    done = sum(1 for r in rows if r.state == "done")
+    partial = sum(1 for r in rows if r.state == "partial")
+    drop = whole_drop and campaign.drop_id is not None
+    path = f"/pickup/d/{campaign.drop_id}" if drop else f"/pickup/c/{campaign.id}"
+    return PickupView(campaign.title, path, shown, _sections(rows, packing), Counts(len(rows), done, partial),
+                      any(r.code for r in rows))
+
+
+async def row_view(svc: Services, campaign: Campaign, member_id: str, whole_drop: bool) -> RowView | None:
+    """One buyer's row, read alone (after her tick: the page is not rebuilt for one row)."""
+    name = await svc.rooms.name_of(campaign.room_id, member_id)
+    order = await svc.orders.member_order(campaign.id, member_id, name, await svc.campaigns.products(campaign.id))
+    if not order.items:
+        return None
+    state = await svc.fulfilment.get(campaign.id, member_id)
+    collected = state.collected_at if state is not None else None
+    got = await svc.fulfilment.taken_by(campaign.id, member_id)
+    items = tuple(ItemView(p.id, p.name, p.unit or "", q, q if collected else min(q, got.get(p.id, 0)))
+                  for p, q in order.items)
+    group = (await svc.rooms.topic(campaign.room_id) or campaign.room_id) if whole_drop else ""
+    code = state.pickup_code if state is not None and state.pickup_code else ""
+    return RowView(row_key(campaign.id, member_id), campaign.id, member_id, name, order.label, group, code, items,
+                   collected)
