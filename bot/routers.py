@@ -22,7 +22,6 @@ from handlers import (
     qa,
     scripts,
     stats,
-    web_login,
 )
 
 
@@ -31,5 +30,5 @@ def build_dispatcher() -> Dispatcher:
     dispatcher = Dispatcher(resolve_group)
     dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
                        plans.router, scripts.router, qa.router, admins.router, owner.router, checks.router,
-                       members.router, web_login.router, ordering.router)
+                       members.router, ordering.router)
     return dispatcher

@@ -3,7 +3,7 @@ come. Each is the chat command's own domain operation, run through `App.act`: on
 the bot's other writers, and whatever it says to a group goes through the outbox as the command's
 would. What it says to her comes back to the page.
 
-A form sent from the page carries `action`, a fresh id per tap: a double tap or a retried request
+A form sent from the page carries `tap`, a fresh id per tap: a double tap or a retried request
 does it once. Works with JavaScript (fetch, JSON back) and without (a form, then back to the list).
 """
 
@@ -74,7 +74,7 @@ async def _buyer(ctx: Web, me: Reach, key: str) -> tuple[Campaign, str] | None:
 
 
 def _action(fields: dict[str, str]) -> str:
-    given = fields.get("action", "")
+    given = fields.get("tap", "")
     return given if _ACTION.match(given) else secrets.token_urlsafe(12)
 
 

@@ -26,7 +26,7 @@ SESSION_COOKIE = "jl_session"
 LOGIN_COOKIE = "jl_login"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 # Reachable without a session: the login itself, the page's own files, a buyer's pickup card.
-_PUBLIC = ("/login", "/static/", "/card/")
+_PUBLIC = ("/login", "/static/", "/card/", "/favicon.ico")
 
 SESSION = web.RequestKey("session", Session)
 REACH = web.RequestKey("reach", Reach)

@@ -30,6 +30,11 @@ def action_id() -> str:
     return secrets.token_urlsafe(12)
 
 
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=204)
+
+
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
     ctx = request.app[WEB]

@@ -48,6 +48,11 @@ class RowView:
         return "partial" if any(i.taken for i in self.items) else "todo"
 
     @property
+    def place(self) -> str:
+        """Her label without her name in it: "3-502 张三" -> "3-502" (the name is shown beside it)."""
+        return " ".join(self.label.replace(self.name, " ").split()) if self.label != self.name else ""
+
+    @property
     def search(self) -> str:
         """What typing finds her by: code, name, label (building and room)."""
         return f"{self.code} {self.name} {self.label}".lower()

@@ -147,7 +147,7 @@ async def test_a_partner_cannot_read_or_tick_another_group(site: Site) -> None:
         assert live.status == 403
         csrf = form_fields(await (await partner.get(f"/pickup/c/{r2.id}")).text())["csrf"]
         refused = await partner.post("/pickup/tick", data={"csrf": csrf, "key": f"{r1.id}:wx_zhang",
-                                                           "view": f"/pickup/c/{r1.id}", "action": "a" * 12})
+                                                           "view": f"/pickup/c/{r1.id}", "tap": "a" * 12})
         assert refused.status == 403
         refused = await partner.post("/pickup/remind", data={"csrf": csrf, "view": f"/pickup/c/{r1.id}"})
         assert refused.status == 403
@@ -179,7 +179,7 @@ async def test_every_post_needs_the_sessions_csrf_token(site: Site) -> None:
     async with site.client() as browser:
         await site.login(browser)
         csrf = form_fields(await (await browser.get("/pickup/c/1")).text())["csrf"]
-        fields = {"key": "1:wx_zhang", "view": "/pickup/c/1", "action": "b" * 12}
+        fields = {"key": "1:wx_zhang", "view": "/pickup/c/1", "tap": "b" * 12}
         assert (await browser.post("/pickup/tick", data=fields)).status == 403
         assert (await browser.post("/pickup/tick", data={**fields, "csrf": "x" + csrf[1:]})).status == 403
         assert (await browser.post("/pickup/remind", data={"view": "/pickup/c/1"})).status == 403

@@ -34,7 +34,7 @@ async def test_the_list_is_grouped_by_point_then_building_with_codes_and_no_mone
     async with site.client() as browser:
         await site.login(browser)
         page = await (await browser.get("/pickup/c/1")).text()
-    assert page.index("📍 东门快递柜") < page.index("<h3>3栋</h3>") < page.index("<h3>其他</h3>")
+    assert page.index("自提点：东门快递柜") < page.index("<h3>3栋</h3>") < page.index("<h3>其他</h3>")
     rows = re.findall(r'data-key="([^"]+)" data-state="(\w+)" data-search="([^"]*)"', page)
     assert rows == [("1:wx_zhang", "todo", "101 张三 3-502 张三"), ("1:wx_li", "todo", "102 李四 李四"),
                     ("1:wx_wang", "todo", "103 王五 王五")]
@@ -47,7 +47,7 @@ async def test_a_tick_is_the_same_as_hexiao_and_shows_in_the_chat_and_exports(si
     await pickup_day(bot)
     async with site.client() as browser:
         csrf = await _logged_in(site, browser)
-        answer = await _post(browser, "/pickup/tick", csrf, key="1:wx_zhang", action="tap-000001")
+        answer = await _post(browser, "/pickup/tick", csrf, key="1:wx_zhang", tap="tap-000001")
     assert answer["said"] == ["✅ 已核销 张三：草莓×2"]  # the words /核销 101 says
     (row,) = answer["rows"].values()
     assert 'data-state="done"' in row and "撤销" in row
@@ -66,9 +66,9 @@ async def test_a_form_sent_twice_is_done_once(site: Site) -> None:
     await pickup_day(site.bot)
     async with site.client() as browser:
         csrf = await _logged_in(site, browser)
-        first = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", action="same-tap-1")
-        undone = await _post(browser, "/pickup/untick", csrf, key="1:wx_li", action="undo-tap-1")
-        again = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", action="same-tap-1")
+        first = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", tap="same-tap-1")
+        undone = await _post(browser, "/pickup/untick", csrf, key="1:wx_li", tap="undo-tap-1")
+        again = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", tap="same-tap-1")
     assert first["said"] == ["✅ 已核销 李四：砂糖橘×1"]
     assert undone["said"] == ["↩️ 已撤销 李四 的取货，她还没取"]
     # The retried request did nothing: the undo stands.
@@ -82,7 +82,7 @@ async def test_part_of_an_order_then_the_rest_and_undo(site: Site) -> None:
     await pickup_day(bot)
     async with site.client() as browser:
         csrf = await _logged_in(site, browser)
-        part = await _post(browser, "/pickup/tick", csrf, key="1:wx_wang", action="part-tap-1", **{"take-1": "1",
+        part = await _post(browser, "/pickup/tick", csrf, key="1:wx_wang", tap="part-tap-1", **{"take-1": "1",
                                                                                                    "take-2": "0"})
         assert part["said"] == ["✅ 已核销 王五 一部分：草莓×1；还差：砂糖橘×1"]
         (row,) = part["rows"].values()
@@ -90,11 +90,11 @@ async def test_part_of_an_order_then_the_rest_and_undo(site: Site) -> None:
         # In the chat she is still waiting for the rest.
         await bot.say("wx_owner", "/未取")
         assert "王五" in bot.private()[-1]
-        rest = await _post(browser, "/pickup/tick", csrf, key="1:wx_wang", action="rest-tap-1")
+        rest = await _post(browser, "/pickup/tick", csrf, key="1:wx_wang", tap="rest-tap-1")
         assert rest["said"] == ["✅ 已核销 王五：砂糖橘×1"]
-        nothing = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", action="none-tap-1", **{"take-2": "0"})
+        nothing = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", tap="none-tap-1", **{"take-2": "0"})
         assert nothing["said"] == ["李四 没有选要取的商品（还差：砂糖橘×1）"]
-        undo = await _post(browser, "/pickup/untick", csrf, key="1:wx_wang", action="undo-tap-2")
+        undo = await _post(browser, "/pickup/untick", csrf, key="1:wx_wang", tap="undo-tap-2")
         assert undo["said"] == ["↩️ 已撤销 王五 的取货，她还没取"]
         (row,) = undo["rows"].values()
         assert 'data-state="todo"' in row
@@ -110,7 +110,7 @@ async def test_the_remind_button_posts_what_tixingquhuo_posts(site: Site) -> Non
     bot.take()
     async with site.client() as browser:
         csrf = await _logged_in(site, browser)
-        answer = await _post(browser, "/pickup/remind", csrf, action="remind-tap-1")
+        answer = await _post(browser, "/pickup/remind", csrf, tap="remind-tap-1")
     assert answer["said"] == ["✅ 已在「阳光花园水果团购群」提醒还没取货的2人"]
     (from_page,) = [o for o in bot.take() if o.room_id == "r1"]
     await bot.say("wx_owner", "/提醒取货")
@@ -123,7 +123,7 @@ async def test_a_form_without_javascript_goes_back_to_the_list(site: Site) -> No
     async with site.client() as browser:
         csrf = await _logged_in(site, browser)
         r = await browser.post("/pickup/tick", data={"csrf": csrf, "key": "1:wx_zhang", "view": "/pickup/c/1",
-                                                     "action": "plain-form-1"}, allow_redirects=False)
+                                                     "tap": "plain-form-1"}, allow_redirects=False)
         assert r.status == 303 and r.headers["Location"].startswith("/pickup/c/1?said=")
         page = await (await browser.get(r.headers["Location"])).text()
         assert '<p class="said">✅ 已核销 张三：草莓×2</p>' in page

@@ -105,7 +105,7 @@
     var key = fields.get("key");
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
-    post(form.action, fields).then(function (answer) {
+    post(form.getAttribute("action"), fields).then(function (answer) {
       if (answer.rows) replaceRows(answer.rows);
       var ticked = form.dataset.js === "tick" && answer.ok && !answer.repeated;
       showToast((answer.said || []).join(" "), ticked ? key : "");
@@ -119,7 +119,7 @@
     var key = toastUndo.dataset.key;
     if (!key) return;
     toastUndo.hidden = true;
-    post("/pickup/untick", {key: key, view: view, action: newId()}).then(function (answer) {
+    post("/pickup/untick", {key: key, view: view, tap: newId()}).then(function (answer) {
       if (answer.rows) replaceRows(answer.rows);
       showToast((answer.said || []).join(" "), "");
     });
@@ -130,8 +130,8 @@
     var todo = document.querySelector('[data-count="todo"]').textContent;
     if (!window.confirm("在群里 @ 还没取货的 " + todo + " 人？")) return;
     var form = ev.target;
-    post(form.action, new FormData(form)).then(function (answer) {
-      form.querySelector('[name="action"]').value = newId();
+    post(form.getAttribute("action"), new FormData(form)).then(function (answer) {
+      form.querySelector('[name="tap"]').value = newId();
       showToast((answer.said || []).join(" "), "");
     });
   });
