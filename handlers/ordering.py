@@ -222,7 +222,7 @@ async def plain_order(ctx: Context) -> bool:
     intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
     if intent.action is Action.NONE:
         return False
-    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED):
+    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.ASK, Action.EDIT_UNNAMED):
         # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
         # put to the owner for confirming.
         return False

@@ -512,7 +512,9 @@ class OrderBook:
                            text: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         her_lines = await self.orders.member_lines(campaign.id, sender)
-        if intent.action is Action.UNCLEAR:
+        if intent.action in (Action.UNCLEAR, Action.ASK):
+            # A question to her goes on the owner's list as well (the conversation that asks
+            # her first and settles it by her answer builds on this).
             await self._check(campaign, sender, sender_name, text, intent.reason, msg_id, now, out)
             out.hints[sender] = (intent.reason, "、".join(intent.words))
             return out

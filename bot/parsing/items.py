@@ -43,6 +43,25 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Shared:
+    """A word naming two or more products (柚子 for 红心柚 and 白心柚), with its quantity."""
+
+    word: str
+    choices: tuple[ProductRef, ...]
+    qty: int | None  # None: no quantity, or none that can be read
+    text: str  # the word and its quantity as written ("柚子2个")
+
+
+@dataclass(frozen=True)
+class Lone:
+    """A quantity with no product ("+1", "2盒") that no product could be given."""
+
+    qty: int | None
+    unit: str | None
+    text: str
+
+
+@dataclass(frozen=True)
 class Extraction:
     items: tuple[Item, ...]
     label: str  # house number / name part, what the line says besides the items
@@ -52,6 +71,8 @@ class Extraction:
     # Words naming two or more products (柚子 for 红心柚 and 白心柚), with a quantity:
     # the member must say which.
     ambiguous: tuple[str, ...] = ()
+    shared: tuple[Shared, ...] = ()  # the ambiguous words, with their quantities
+    lone: Lone | None = None  # the quantity behind quantity_without_product
 
 
 # Emoji, their skin tones, joiners and variation selectors decorate a line
@@ -95,6 +116,8 @@ def extract(
         quantity_without_product=qty_without_product,
         too_large=reading.too_large,
         ambiguous=tuple(reading.ambiguous),
+        shared=tuple(reading.shared),
+        lone=reading.lone,
     )
 
 
@@ -109,6 +132,8 @@ class _Reading:
         self.order: list[int] = []  # product ids, first named first
         self.mentioned: list[ProductRef] = []
         self.ambiguous: list[str] = []
+        self.shared: list[Shared] = []
+        self.lone: Lone | None = None
         self.too_large = False
         self.spoken: list[tuple[int, int]] = []  # spans of the items (and names) read
         # Where the text after the last mention (and its quantity) begins.
@@ -160,8 +185,16 @@ class _Reading:
 
     def _shared_word(self, m: Mention, after: re.Match[str] | None) -> None:
         # A shared word with a quantity needs the member to say which product.
-        if after or _BEFORE.search(self.masked[self.prev_end : m.start]):
-            self.ambiguous.append(self.masked[m.start : m.end])
+        before = None if after else _BEFORE.search(self.masked[self.prev_end : m.start])
+        if after or before:
+            word = self.masked[m.start : m.end]
+            self.ambiguous.append(word)
+            if after:
+                qty, text = to_int(after.group(1)), self.masked[m.start : m.end + after.end()]
+            else:
+                assert before is not None
+                qty, text = to_int(before.group(1)), self.masked[self.prev_end + before.start() : m.end]
+            self.shared.append(Shared(word, m.choices, qty, text.strip()))
         self.waiting = []
         self.prev_end = m.end + (after.end() if after else 0)
 
@@ -225,6 +258,7 @@ class _Reading:
         unit = qty_match.group(2) if qty_match.lastindex and qty_match.lastindex >= 2 else None
         fits = unit is None or not catalog.units or unit in catalog.units or unit in _GENERIC_UNITS
         if single is None or not fits:
+            self.lone = Lone(to_int(qty_match.group(1)), unit, qty_match.group(0).strip())
             return True
         self.add(single, qty_match.group(1), qty_match.span())
         return False

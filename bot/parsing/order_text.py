@@ -2,57 +2,20 @@
 
 "草莓2盒" sets her quantity of 草莓 to 2 — a re-sent message never doubles an
 order; "再来1盒"/"加1盒" adds; "草莓不要了" cancels one product, "取消" all.
+What cannot be read exactly is asked (`Action.ASK`, see bot/parsing/intent.py).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from enum import StrEnum
 
-from bot.parsing.catalog import Catalog, ProductRef
-from bot.parsing.items import Item, extract
+from bot.parsing.asking import Reading, choose, items_label, name_words, which_product
+from bot.parsing.catalog import Catalog
+from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking
+from bot.parsing.items import Extraction, Item, extract
 from bot.parsing.quantity import NUM, UNITS, to_int
 from bot.parsing.textnorm import nfkc, strip_wechat_emoji
-
-
-class Action(StrEnum):
-    NONE = "none"  # chatter, questions, thanks
-    SET = "set"  # her quantity of each product becomes the one written
-    ADD = "add"  # more of a product on top of what she has
-    CANCEL_ALL = "cancel_all"
-    CANCEL = "cancel"  # the named products only
-    UNCLEAR = "unclear"  # looks like an order, but the bot cannot tell what: needs the owner
-    # "改成3盒" naming no product: her only product, or the bot asks which (the book decides).
-    EDIT_UNNAMED = "edit_unnamed"
-
-
-class Reason(StrEnum):
-    """Why a message needs the owner: shown on the owner's check list, and the
-    member's hint is chosen by it."""
-
-    QUESTION = "带问句"
-    TOO_LARGE = "数量过大"
-    NO_PRODUCT = "没写明商品"
-    UNREADABLE = "没认出商品或数量"
-    AMBIGUOUS = "商品名对应多个商品"
-    WHICH_PRODUCT = "没说改哪个商品"
-    SAME_AS_ABOVE = "同上指哪条不清楚"
-    PAST_OR_NOW = "分不清是以前的订单还是这次要"
-    TOO_LONG = "消息太长没有读取"
-
-
-@dataclass(frozen=True)
-class Intent:
-    action: Action
-    items: tuple[Item, ...] = ()
-    products: tuple[ProductRef, ...] = ()  # for CANCEL
-    reason: str = ""
-    qty: int = 0  # for EDIT_UNNAMED
-    unit: str | None = None  # for EDIT_UNNAMED, as written
-    words: tuple[str, ...] = ()  # for AMBIGUOUS: the shared words
-
 
 _CANCEL_ALL = re.compile(
     r"^(?:我|本人)?(?:的)?(?:订单)?(?:全部|都|全)?(?:取消|不要了|不要啦|退单|退团)(?:订单|了|吧|啦|哈|全部|我的订单)?$"
@@ -101,7 +64,9 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
     if ex.too_large:
         return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
     if ex.ambiguous:
-        return Intent(Action.UNCLEAR, reason=Reason.AMBIGUOUS, words=ex.ambiguous)
+        unclear = Intent(Action.UNCLEAR, reason=Reason.AMBIGUOUS, words=ex.ambiguous)
+        which = _which_shared(ex)
+        return unclear if which is None else asking(unclear, which)
     if _CANCEL_WORD.search(compact) and ex.mentioned and not ex.items:
         return Intent(Action.CANCEL, products=ex.mentioned)
     edit = _EDIT.search(compact) if not ex.items else None
@@ -112,8 +77,12 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
                 # "刚才苹果写多了，改成1箱": the product is named away from the number.
                 return Intent(Action.SET, items=(Item(ex.mentioned[0], qty),))
             if not ex.mentioned:
-                return Intent(Action.EDIT_UNNAMED, qty=qty, unit=edit.group(2))
-            return Intent(Action.UNCLEAR, reason=Reason.WHICH_PRODUCT)
+                # Which product she means depends on what she holds: the book decides, and
+                # asks `which_product(question.leftover, <what she holds>, qty)` when she holds several.
+                return Intent(Action.EDIT_UNNAMED, qty=qty, unit=edit.group(2),
+                              question=which_product(edit.group(0), catalog.products, qty))
+            return asking(Intent(Action.UNCLEAR, reason=Reason.WHICH_PRODUCT),
+                          which_product(edit.group(0), ex.mentioned, qty))
     if ex.items:
         if question:
             # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking.
@@ -121,5 +90,27 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         action = Action.ADD if _ADD_WORD.search(compact) else Action.SET
         return Intent(action, items=ex.items)
     if ex.quantity_without_product and not question and len(compact) <= 20:
-        return Intent(Action.UNCLEAR, reason=Reason.NO_PRODUCT)
+        unclear = Intent(Action.UNCLEAR, reason=Reason.NO_PRODUCT)
+        lone = ex.lone
+        if lone is None or lone.qty is None or not 0 < lone.qty <= max_qty:
+            return unclear
+        fitting = [p for p in catalog.products if lone.unit is None or p.unit in (None, lone.unit)]
+        return asking(unclear, which_product(lone.text, fitting or catalog.products, lone.qty))
     return Intent(Action.NONE)
+
+
+def _which_shared(ex: Extraction) -> Question | None:
+    """柚子2个 with 红心柚 and 白心柚: which one, with the rest of the message as read.
+    None when a shared word has no readable quantity or two words are shared."""
+    if len(ex.shared) != 1 or ex.shared[0].qty is None:
+        return None
+    shared = ex.shared[0]
+    qty = shared.qty
+    assert qty is not None
+    readings = [Reading(Intent(Action.SET, items=(*ex.items, Item(p, qty))), name_words(p, shared.choices), p.code,
+                        items_label([Item(p, qty)]))
+                for p in shared.choices]
+    return choose(shared.text, readings)
+
+
+__all__ = ["Action", "Choice", "Intent", "Question", "Reason", "parse_order_text"]
