@@ -18,6 +18,7 @@ from bot.domain.pickup import (
     buyers,
     collect,
     items_text,
+    pickup_cards,
     remind_uncollected,
     uncollected,
 )
@@ -97,6 +98,7 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
     used = {f.pickup_code for f in existing.values() if f.pickup_code}
     next_code = FIRST_CODE
     entries: list[dict[str, str]] = []
+    codes: list[tuple[str, str]] = []
     for order in orders:
         code = existing[order.member_id].pickup_code if order.member_id in existing else None
         if not code:
@@ -105,7 +107,10 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
             code = str(next_code)
             used.add(code)
         await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
-        entries.append({"name": order.name, "goods": items_text(order), "code": code})
+        codes.append((order.member_id, code))
+    cards = await pickup_cards(svc, campaign, [member for member, _ in codes])
+    for order, (member, code) in zip(orders, codes, strict=True):
+        entries.append({"name": order.name, "goods": items_text(order), "code": code, "card": cards.get(member, "")})
     parts = batches(entries, [o.member_id for o in orders])
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = await svc.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,

@@ -87,10 +87,11 @@ class FulfilmentRepo:
         self.db.write("UPDATE fulfilment SET collected_at = NULL, collected_by = NULL "
                       "WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id))
 
-    async def card(self, campaign_id: int, member_id: str) -> str | None:
-        row = await self.db.fetchone("SELECT card FROM fulfilment WHERE campaign_id = ? AND member_id = ?",
-                                     (campaign_id, member_id))
-        return str(row["card"]) if row and row["card"] else None
+    async def cards(self, campaign_id: int) -> dict[str, str]:
+        """Member id -> her pickup card's address token, for the buyers who have one."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, card FROM fulfilment WHERE campaign_id = ? AND card IS NOT NULL", (campaign_id,))
+        return {str(r["member_id"]): str(r["card"]) for r in rows}
 
     def set_card(self, campaign_id: int, member_id: str, card: str) -> None:
         """Her card's address, once (a second notice keeps the card she has)."""

@@ -7,6 +7,7 @@ operations, inside the caller's transaction: one rule, one place.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -124,3 +125,18 @@ async def uncollect(svc: Services, campaign: Campaign, member_id: str, name: str
         return f"{name} 还没有取货，不用撤销"
     svc.fulfilment.uncollect(campaign.id, member_id)
     return f"↩️ 已撤销 {name} 的取货，她还没取"
+
+
+async def pickup_cards(svc: Services, campaign: Campaign, member_ids: list[str]) -> dict[str, str]:
+    """Each buyer's pickup card address (a page with her code's QR: the owner scans it to tick her off),
+    when the group's owner turned cards on (/后台 二维码 开) and the web page is served; else none.
+    Inside the caller's transaction; a buyer keeps the card she was given."""
+    base = svc.settings.web_url
+    if base is None or not member_ids or not await svc.web.qr_cards(campaign.room_id):
+        return {}
+    cards = await svc.fulfilment.cards(campaign.id)
+    for member_id in member_ids:
+        if member_id not in cards:
+            cards[member_id] = secrets.token_urlsafe(9)
+            svc.fulfilment.set_card(campaign.id, member_id, cards[member_id])
+    return {m: f"{base}/card/{cards[m]}" for m in member_ids}

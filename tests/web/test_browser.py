@@ -175,6 +175,10 @@ async def test_remind_and_partial_pickup_in_the_browser(browser: Browser, busy_s
         await expect(page.locator("#toast")).to_contain_text("提醒还没取货的6人")
         (reminder,) = [o for o in bot.take() if o.room_id == "r1"]
         assert len(reminder.mentions) == 6
+        # A buyer's QR (her pickup card) opens the list at her, ready for one tap.
+        await page.goto(site.url + "pickup/code/1/105")
+        await expect(page.locator("li.row:visible")).to_have_count(1)
+        await expect(page.locator("li.row:visible").first).to_contain_text("孙七")
     finally:
         await context.close()
 
