@@ -319,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
             transport = args.transport or ("wechaty" if token else "console")
             if transport == "wechaty":
                 _wechaty_settings()  # a missing setting is said before any file is made
+            if args.web is not None:
+                from bot.web.server import check_address
+
+                check_address(*args.web)
             path = _writable_db(args)
             _write(path, lambda: _serve(args, transport, path))
     except (DatabaseError, DatabaseBusy, WebError) as exc:

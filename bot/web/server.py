@@ -157,6 +157,19 @@ def lan_address() -> str:
             return "127.0.0.1"
 
 
+def check_address(host: str, port: int) -> None:
+    """Before anything is written: the page can listen there (a taken port or a host that is not this
+    machine's is one line, not a traceback after the database was opened). It is bound for real later."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise WebError(f"cannot serve the web page on {host}:{port}: {exc.strerror or exc}") from exc
+
+
 def default_url(host: str, port: int) -> str:
     shown = lan_address() if host in ("0.0.0.0", "", "::") else host
     return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
