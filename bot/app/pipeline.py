@@ -89,9 +89,10 @@ class App:
         self._timed = asyncio.Lock()
         self.wait_for_background = wait_for_background
         self._background: set[asyncio.Task[None]] = set()
-        # Told after every commit that may have changed the book (the web page's live counts);
-        # a listener must be quick and never raise: it runs on the message's path.
-        self.listeners: list[Callable[[], None]] = []
+        # Told after every commit that may have changed the book, with the groups it touched and who
+        # acted (the web page's live rows, its logins); a listener must be quick and never raise: it
+        # runs on the message's path.
+        self.listeners: list[Callable[[frozenset[str], str | None], None]] = []
 
     # -- start-up ------------------------------------------------------------
 
@@ -189,7 +190,7 @@ class App:
             self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
         for change in ctx.after_commit:
             change()
-        self._changed()
+        self._changed(ctx)
         await self._deliver(queued)
         # A message that filled a batch sends it now, not at the next tick (checked for its groups
         # only: the cost of a message must not grow with the number of groups).
@@ -249,9 +250,15 @@ class App:
             return
         await self._deliver(queued)
 
-    def _changed(self) -> None:
+    def _changed(self, ctx: Context | None = None, rooms: frozenset[str] = frozenset()) -> None:
+        """Tells the listeners; the groups touched are the one the work was about and those it spoke in."""
+        if not self.listeners:
+            return
+        if ctx is not None:
+            rooms = frozenset(r for r in (ctx.group_id, *(out.room_id for out in ctx.replies)) if r is not None)
+        actor = ctx.msg.sender.id if ctx is not None else None
         for listener in self.listeners:
-            listener()
+            listener(rooms, actor)
 
     # -- actions from outside the chat (the web page) --------------------------
 
@@ -306,7 +313,7 @@ class App:
             change()
         if ctx.deadlines_changed:
             self._due_known = False
-        self._changed()
+        self._changed(ctx)
         await self._deliver(turn.queued)
         return Acted(results[0] if results else None, tuple(said))
 
@@ -430,7 +437,7 @@ class App:
                 notices.extend(await close_campaign(self.svc, campaign, campaign.close_at or now))
             queued = self._queue_rows(notices)
         self._due_known = False
-        self._changed()
+        self._changed(rooms=frozenset(out.room_id for out in notices if out.room_id))
         await self._deliver(queued)
 
     async def _run_jobs(self, now: datetime, reference: datetime) -> None:

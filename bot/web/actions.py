@@ -3,8 +3,8 @@ come. Each is the chat command's own domain operation, run through `App.act`: on
 the bot's other writers, and whatever it says to a group goes through the outbox as the command's
 would. What it says to her comes back to the page.
 
-A form sent from the page carries `tap`, a fresh id per tap: a double tap or a retried request
-does it once. Works with JavaScript (fetch, JSON back) and without (a form, then back to the list).
+A tap sends `tap`, a fresh id made by the page: a double tap or a retried request does it once.
+The page posts with fetch and gets JSON back: what was said, and the row as it is now.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -20,7 +19,7 @@ from bot.app.context import Context
 from bot.app.pipeline import Acted
 from bot.domain.pickup import collect, remind_uncollected, uncollect
 from bot.models import Member
-from bot.web.auth import denied, reach, session_of
+from bot.web.auth import denied, reach
 from bot.web.pages import row_html, target_from_path
 from bot.web.reach import Reach
 from bot.web.server import WEB, Web
@@ -32,10 +31,6 @@ routes = web.RouteTableDef()
 _ACTION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _KEY = re.compile(r"^(\d{1,18}):(.{1,200})$", re.DOTALL)
 _TAKE = re.compile(r"^take-(\d{1,18})$")
-
-
-def _wants_json(request: web.Request) -> bool:
-    return request.headers.get("Accept", "").startswith("application/json")
 
 
 async def _fields(request: web.Request) -> dict[str, str]:
@@ -84,11 +79,8 @@ async def _act(ctx: Web, me: Reach, campaign: Campaign, action: str,
     return await ctx.bot.act(actor, campaign.room_id, work, action_id=f"web:{action}")
 
 
-def _answer(request: web.Request, said: list[str], back: str, rows: dict[str, str] | None = None,
-            repeated: bool = False) -> web.StreamResponse:
-    if _wants_json(request):
-        return web.json_response({"ok": True, "said": said, "rows": rows or {}, "repeated": repeated})
-    raise web.HTTPSeeOther(f"{back}?said={quote(' '.join(said))}")
+def _answer(said: list[str], rows: dict[str, str] | None = None, repeated: bool = False) -> web.StreamResponse:
+    return web.json_response({"ok": True, "said": said, "rows": rows or {}, "repeated": repeated})
 
 
 async def _tick(request: web.Request, undo: bool) -> web.StreamResponse:
@@ -100,9 +92,7 @@ async def _tick(request: web.Request, undo: bool) -> web.StreamResponse:
         return denied(request, "没有这个订单，或不是你管理的群。")
     campaign, member_id = found
     take = None if undo else _take(fields)
-    view = fields.get("view", "")
-    target = await target_from_path(ctx, me, view)
-    back = view if target is not None else f"/pickup/c/{campaign.id}"
+    target = await target_from_path(ctx, me, fields.get("view", ""))
     whole = target is not None and target[1]
     name = await ctx.svc.rooms.name_of(campaign.room_id, member_id)
 
@@ -116,8 +106,8 @@ async def _tick(request: web.Request, undo: bool) -> web.StreamResponse:
     if acted.repeated:
         said = ["这一下已经记过了。"]
     row = await row_view(ctx.svc, campaign, member_id, whole)
-    rows = {row.key: row_html(ctx, row, session_of(request).csrf, back)} if row is not None else {}
-    return _answer(request, said, back, rows, acted.repeated)
+    rows = {row.key: row_html(ctx, row)} if row is not None else {}
+    return _answer(said, rows, acted.repeated)
 
 
 @routes.post("/pickup/tick")
@@ -158,4 +148,4 @@ async def remind(request: web.Request) -> web.StreamResponse:
             said.append("这次提醒已经发过了。")
         elif acted.result:
             said.append(acted.result)
-    return _answer(request, said, view)
+    return _answer(said)

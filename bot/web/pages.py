@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from urllib.parse import quote
 
 from aiohttp import web
@@ -16,18 +15,21 @@ from bot.web.menu import campaigns_of, open_campaigns, pickup_targets
 from bot.web.qr import qr_svg
 from bot.web.reach import Reach
 from bot.web.server import WEB, Web
-from bot.web.views import PickupView, RowView, pickup_view
+from bot.web.views import (
+    Counts,
+    PickupView,
+    RowView,
+    changed_rows,
+    counts_of,
+    pickup_view,
+    shown_campaigns,
+)
 from storage.records import Campaign
 
 routes = web.RouteTableDef()
 
 # A stream says something at least this often, so proxies and phones keep it open.
 KEEPALIVE = 15.0
-
-
-def action_id() -> str:
-    """A fresh id for one tap's form: sent twice (a retry, a double tap), it is done once."""
-    return secrets.token_urlsafe(12)
 
 
 @routes.get("/favicon.ico")
@@ -66,16 +68,16 @@ async def target_from_path(ctx: Web, me: Reach, path: str) -> tuple[Campaign, bo
     return await target_of(ctx, me, parts[1], parts[2])
 
 
-def row_html(ctx: Web, row: RowView, csrf: str, view: str) -> str:
-    return ctx.render("row.html", row=row, csrf=csrf, view_path=view, action=action_id())
+def row_html(ctx: Web, row: RowView) -> str:
+    """One row, as the list draws it (the same macro)."""
+    return str(ctx.templates.get_template("rows.html").module.row(row))  # type: ignore[attr-defined]
 
 
-def list_html(ctx: Web, view: PickupView, csrf: str) -> str:
-    return ctx.render("list.html", view=view, csrf=csrf, action=action_id)
+def list_html(ctx: Web, view: PickupView) -> str:
+    return ctx.render("list.html", view=view)
 
 
-def counts_json(view: PickupView) -> dict[str, int]:
-    c = view.counts
+def counts_json(c: Counts) -> dict[str, int]:
     return {"buyers": c.buyers, "done": c.done, "partial": c.partial, "todo": c.todo}
 
 
@@ -89,10 +91,9 @@ async def pickup_page(request: web.Request) -> web.StreamResponse:
     campaign, whole = found
     version = ctx.hub.version
     view = await pickup_view(ctx.svc, me, campaign, whole)
-    csrf = session_of(request).csrf
-    return ctx.page("pickup.html", view=view, me=me, targets=await pickup_targets(ctx.svc, me), csrf=csrf,
-                    list_html=list_html(ctx, view, csrf), version=version, query=request.query.get("q", ""),
-                    said=request.query.get("said", ""), action=action_id())
+    return ctx.page("pickup.html", view=view, me=me, targets=await pickup_targets(ctx.svc, me),
+                    csrf=session_of(request).csrf, list_html=list_html(ctx, view), version=version,
+                    query=request.query.get("q", ""))
 
 
 @routes.get("/pickup/code/{campaign}/{code}")
@@ -121,27 +122,37 @@ async def pickup_live(request: web.Request) -> web.StreamResponse:
     campaign, whole = found
     since = request.headers.get("Last-Event-ID") or request.query.get("since", "")
     seen = int(since) if since.isdigit() else -1
-    # The view is read as of this version: a change while it is read or sent comes as the next event.
+    # The view is read as of this version (the marks first: a change while the view is read shows as a
+    # difference later, never as none).
     now_at = ctx.hub.version
+    marks = await ctx.svc.history.pickup_marks(tuple(c.id for c in await shown_campaigns(ctx.svc, me, campaign, whole)))
     view = await pickup_view(ctx.svc, me, campaign, whole)
+    ids = tuple(c.id for c in view.campaigns)
     last = {r.key: r for r in view.rows}
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
     await response.prepare(request)
-    csrf = session_of(request).csrf
     cookie = request.cookies.get("jl_session", "")
     try:
         if seen != now_at:
             # The page was drawn before something changed: it gets the whole list once.
-            await response.write(_event("full", {"html": list_html(ctx, view, csrf), "counts": counts_json(view)},
+            await response.write(_event("full", {"html": list_html(ctx, view), "counts": counts_json(view.counts)},
                                         now_at))
-        seen = now_at
+        seen = rebuilt = now_at
+        rooms = frozenset(c.room_id for c in view.campaigns) or frozenset({campaign.room_id})
+        loop = asyncio.get_running_loop()
+        check_at = loop.time() + KEEPALIVE
         while not ctx.hub.closed:
             try:
-                async with asyncio.timeout(KEEPALIVE):
+                async with asyncio.timeout_at(check_at):
                     await ctx.hub.wait(seen)
+                    seen = ctx.hub.version
+                    if not ctx.hub.closed and not ctx.hub.touched(rooms, me.member_id, rebuilt):
+                        continue  # another group's change: nothing to look at
             except TimeoutError:
-                await response.write(b": still here\n\n")
-                continue
+                check_at = loop.time() + KEEPALIVE
+                if ctx.hub.version == rebuilt:
+                    await response.write(b": still here\n\n")
+                    continue
             if ctx.hub.closed:
                 break
             seen = ctx.hub.version
@@ -149,17 +160,25 @@ async def pickup_live(request: web.Request) -> web.StreamResponse:
             if session is None:
                 await response.write(_event("bye", {"said": "登录已过期或已退出。"}, seen))
                 break
-            view = await pickup_view(ctx.svc, me, campaign, whole)
-            rows = {r.key: r for r in view.rows}
-            if list(rows) != list(last):
-                await response.write(_event("full", {"html": list_html(ctx, view, csrf),
-                                                     "counts": counts_json(view)}, seen))
-            else:
-                changed = {k: row_html(ctx, r, csrf, view.path) for k, r in rows.items() if last[k] != r}
-                if changed:
-                    await response.write(_event("rows", {"rows": changed, "counts": counts_json(view)}, seen))
-            last = rows
-            # At most one rebuild a second while the chat is busy.
+            # What changed, in brief (one trip); only the rows that did are read again.
+            now_marks = await ctx.svc.history.pickup_marks(ids)
+            changed = await changed_rows(ctx.svc, view.campaigns, whole, marks, now_marks)
+            if changed is None:
+                view = await pickup_view(ctx.svc, me, campaign, whole)
+                changed = {r.key: r for r in view.rows}
+                if list(changed) != list(last):
+                    last = changed
+                    await response.write(_event("full", {"html": list_html(ctx, view),
+                                                         "counts": counts_json(view.counts)}, seen))
+                    changed = {}
+            fresh = {k: r for k, r in changed.items() if k in last and last[k] != r}
+            if fresh:
+                last.update(fresh)
+                await response.write(_event("rows", {"rows": {k: row_html(ctx, r) for k, r in fresh.items()},
+                                                      "counts": counts_json(counts_of(last.values()))}, seen))
+            marks, rebuilt = now_marks, seen
+            check_at = loop.time() + KEEPALIVE
+            # At most one look a second while its groups are busy.
             await asyncio.sleep(ctx.live_every)
     except (ConnectionResetError, asyncio.CancelledError):
         pass

@@ -7,12 +7,16 @@ pickup point where neighbours can see it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
-from bot.domain.reports import PackingRow, load_reports
+from bot.domain.reports import PackingRow, packing_list
 from bot.domain.services import Services
 from bot.web.reach import Reach
+from storage.book import PickupMarks
 from storage.records import Campaign
 
 
@@ -41,29 +45,41 @@ class RowView:
     items: tuple[ItemView, ...]
     collected_at: datetime | None
 
-    @property
+    # What the template reads of her, worked out once per row (300 rows make a page).
+
+    @cached_property
     def state(self) -> str:
         if self.collected_at is not None:
             return "done"
         return "partial" if any(i.taken for i in self.items) else "todo"
 
-    @property
+    @cached_property
     def place(self) -> str:
         """Her label without her name in it: "3-502 张三" -> "3-502" (the name is shown beside it)."""
         return " ".join(self.label.replace(self.name, " ").split()) if self.label != self.name else ""
 
-    @property
+    @cached_property
     def search(self) -> str:
         """What typing finds her by: code, name, label (building and room)."""
         return f"{self.code} {self.name} {self.label}".lower()
 
-    @property
+    @cached_property
     def items_text(self) -> str:
         return "、".join(f"{i.name}×{i.qty}" for i in self.items)
 
-    @property
+    @cached_property
     def left_text(self) -> str:
         return "、".join(f"{i.name}×{i.left}" for i in self.items if i.left)
+
+    @cached_property
+    def several(self) -> bool:
+        """More than one thing left to hand over: a partial pickup makes sense."""
+        return sum(i.left for i in self.items) > 1
+
+    @cached_property
+    def left_json(self) -> str:
+        """What is left, for the page's 部分 panel: [[product id, name, quantity left, unit], ...]."""
+        return json.dumps([[i.product_id, i.name, i.left, i.unit] for i in self.items if i.left], ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -142,17 +158,22 @@ def _sections(rows: list[RowView], packing: list[PackingRow]) -> tuple[Section, 
     return tuple(sections)
 
 
+async def shown_campaigns(svc: Services, reach: Reach, campaign: Campaign, whole_drop: bool) -> tuple[Campaign, ...]:
+    """The campaign, or every part of its drop she may act on."""
+    if not whole_drop:
+        return (campaign,)
+    return tuple(c for c in await svc.campaigns.parts(campaign) if reach.may_act(c.room_id) and c.counts)
+
+
 async def pickup_view(svc: Services, reach: Reach, campaign: Campaign, whole_drop: bool) -> PickupView:
     """The page for one group's campaign, or for every part of its drop she may act on."""
-    reports = await load_reports(svc.db, campaign.id)
-    if whole_drop:
-        shown = tuple(c for c in reports.campaigns if reach.may_act(c.room_id) and c.counts)
-    else:
-        shown = tuple(c for c in reports.campaigns if c.id == campaign.id)
+    shown = await shown_campaigns(svc, reach, campaign, whole_drop)
     ids = {c.id for c in shown}
+    groups = {c.id: await svc.rooms.topic(c.room_id) or c.room_id for c in shown} if whole_drop else {}
+    # The packing list alone (not the money reports): the same order as the printed 分拣单.
+    packing = [p for p in (await packing_list(svc.db, campaign.id)).rows if p.order.campaign.id in ids]
     taken = await svc.fulfilment.taken(tuple(sorted(ids)))
     rows: list[RowView] = []
-    packing = [p for p in reports.packing.rows if p.order.campaign.id in ids]
     for p in packing:
         order = p.order
         got = taken.get((order.campaign.id, order.member_id), {})
@@ -160,13 +181,11 @@ async def pickup_view(svc: Services, reach: Reach, campaign: Campaign, whole_dro
         items = tuple(ItemView(i.product.id, i.product.name, i.product.unit or "", i.qty,
                                i.qty if whole else min(i.qty, got.get(i.product.id, 0))) for i in order.items)
         rows.append(RowView(row_key(order.campaign.id, order.member_id), order.campaign.id, order.member_id,
-                            order.name, order.label, reports.group_of(order.campaign) if whole_drop else "",
-                            p.pickup_code or "", items, p.collected_at))
-    done = sum(1 for r in rows if r.state == "done")
-    partial = sum(1 for r in rows if r.state == "partial")
+                            order.name, order.label, groups.get(order.campaign.id, ""), p.pickup_code or "", items,
+                            p.collected_at))
     drop = whole_drop and campaign.drop_id is not None
     path = f"/pickup/d/{campaign.drop_id}" if drop else f"/pickup/c/{campaign.id}"
-    return PickupView(campaign.title, path, shown, _sections(rows, packing), Counts(len(rows), done, partial),
+    return PickupView(campaign.title, path, shown, _sections(rows, packing), counts_of(rows),
                       any(r.code for r in rows))
 
 
@@ -185,3 +204,28 @@ async def row_view(svc: Services, campaign: Campaign, member_id: str, whole_drop
     code = state.pickup_code if state is not None and state.pickup_code else ""
     return RowView(row_key(campaign.id, member_id), campaign.id, member_id, name, order.label, group, code, items,
                    collected)
+
+
+async def changed_rows(svc: Services, campaigns: tuple[Campaign, ...], whole_drop: bool, before: PickupMarks,
+                       after: PickupMarks) -> dict[str, RowView] | None:
+    """The rows whose pickup changed between two readings, each read alone; None when orders changed
+    (the list is read whole then: rare after the close)."""
+    if before.orders != after.orders:
+        return None
+    keys = {k for k in before.picked.keys() | after.picked.keys() if before.picked.get(k) != after.picked.get(k)}
+    keys |= {k for k in before.taken.keys() | after.taken.keys() if before.taken.get(k) != after.taken.get(k)}
+    by_id = {c.id: c for c in campaigns}
+    out: dict[str, RowView] = {}
+    for campaign_id, member_id in sorted(keys):
+        if campaign_id not in by_id:
+            continue
+        row = await row_view(svc, by_id[campaign_id], member_id, whole_drop)
+        if row is not None:
+            out[row.key] = row
+    return out
+
+
+def counts_of(rows: Iterable[RowView]) -> Counts:
+    listed = list(rows)
+    return Counts(len(listed), sum(1 for r in listed if r.state == "done"),
+                  sum(1 for r in listed if r.state == "partial"))

@@ -52,6 +52,13 @@ def form_fields(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
 
+def csrf_of(page: str) -> str:
+    """The session's CSRF token, as the page gives it to its script."""
+    found = re.search(r'data-csrf="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
 async def press_enter(client: ClientSession, login_page: str) -> ClientResponse:
     fields = form_fields(login_page)
     return await client.post("/login", data={"token": fields["token"], "check": fields["check"]},

@@ -164,7 +164,7 @@ async def test_remind_and_partial_pickup_in_the_browser(browser: Browser, busy_s
         await page.get_by_role("button", name="进入").click()
         await page.goto(site.url + "pickup/c/1")
         wang = page.locator("li.row", has_text="王五")
-        await wang.get_by_text("部分").click()
+        await wang.get_by_role("button", name="部分").click()
         await wang.locator('input[type="number"]').last.fill("0")
         await wang.get_by_role("button", name="取走这些").click()
         await expect(wang).to_have_attribute("data-state", "partial")

@@ -53,8 +53,8 @@ async def test_a_buyers_card_shows_her_code_as_a_qr_that_opens_her_tick_off(site
         await site.login(owner)
         scanned = await owner.get("/pickup/code/1/101", allow_redirects=False)
         assert scanned.status == 303 and scanned.headers["Location"] == "/pickup/c/1?q=101"
-        page = await (await owner.get(scanned.headers["Location"])).text()
-        assert 'id="q" name="q" value="101"' in page
+        listed = await (await owner.get(scanned.headers["Location"])).text()
+        assert 'id="q" name="q" value="101"' in listed
     # A new place for the notice: the same card, not a new one.
     await bot.say("wx_owner", "/到货 西门超市")
     (again,) = [o for o in bot.take() if o.room_id == "r1" and o.text.startswith("📦")]

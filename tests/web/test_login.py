@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.models import Member, RoomInfo, RoomSeen
 from tests.harness import MEMBERS, Harness
-from tests.web.site import Site, form_fields, pickup_day, press_enter
+from tests.web.site import Site, csrf_of, form_fields, pickup_day, press_enter
 
 
 async def test_a_link_shows_enter_and_only_the_post_spends_it(site: Site) -> None:
@@ -145,7 +145,7 @@ async def test_a_partner_cannot_read_or_tick_another_group(site: Site) -> None:
         assert (await partner.get(f"/pickup/c/{r1.id}")).status == 403
         live = await partner.get("/pickup/live", params={"view": f"/pickup/c/{r1.id}"})
         assert live.status == 403
-        csrf = form_fields(await (await partner.get(f"/pickup/c/{r2.id}")).text())["csrf"]
+        csrf = csrf_of(await (await partner.get(f"/pickup/c/{r2.id}")).text())
         refused = await partner.post("/pickup/tick", data={"csrf": csrf, "key": f"{r1.id}:wx_zhang",
                                                            "view": f"/pickup/c/{r1.id}", "tap": "a" * 12})
         assert refused.status == 403
@@ -178,7 +178,7 @@ async def test_every_post_needs_the_sessions_csrf_token(site: Site) -> None:
     await pickup_day(site.bot)
     async with site.client() as browser:
         await site.login(browser)
-        csrf = form_fields(await (await browser.get("/pickup/c/1")).text())["csrf"]
+        csrf = csrf_of(await (await browser.get("/pickup/c/1")).text())
         fields = {"key": "1:wx_zhang", "view": "/pickup/c/1", "tap": "b" * 12}
         assert (await browser.post("/pickup/tick", data=fields)).status == 403
         assert (await browser.post("/pickup/tick", data={**fields, "csrf": "x" + csrf[1:]})).status == 403

@@ -1,5 +1,5 @@
 // The pickup list: search as she types, tap to tick (and undo), live rows from the server.
-// Works without this file too: every button is a plain form.
+// The rows carry what a tap needs (data-key, data-left); the session's CSRF token is on #head.
 (function () {
   "use strict";
   var head = document.getElementById("head");
@@ -59,6 +59,7 @@
       if (el) el.textContent = n;
     };
     set("buyers", rows.length); set("done", done); set("todo", rows.length - done); set("partial", partial);
+    document.getElementById("partial").hidden = partial === 0;
   }
 
   function replaceRows(rows) {
@@ -97,41 +98,67 @@
   }
 
   // -- taps ------------------------------------------------------------------
-  list.addEventListener("submit", function (ev) {
-    var form = ev.target;
-    if (!form.dataset || !form.dataset.js) return;
-    ev.preventDefault();
-    var fields = new FormData(form);
-    var key = fields.get("key");
-    var buttons = form.querySelectorAll("button");
-    buttons.forEach(function (b) { b.disabled = true; });
-    post(form.getAttribute("action"), fields).then(function (answer) {
-      if (answer.rows) replaceRows(answer.rows);
-      var ticked = form.dataset.js === "tick" && answer.ok && !answer.repeated;
+  function tap(row, path, extra) {
+    var key = row.dataset.key;
+    var fields = {key: key, view: view, tap: newId()};
+    Object.keys(extra || {}).forEach(function (k) { fields[k] = extra[k]; });
+    row.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    post(path, fields).then(function (answer) {
+      if (answer.rows && Object.keys(answer.rows).length) replaceRows(answer.rows);
+      else row.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+      var ticked = path === "/pickup/tick" && answer.ok && !answer.repeated;
       showToast((answer.said || []).join(" "), ticked ? key : "");
     }, function () {
-      buttons.forEach(function (b) { b.disabled = false; });
+      row.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
       showToast("没有连上，请再点一次。", "");
     });
+  }
+
+  // 部分: what is left, each with how many she takes now (all of it to start with).
+  function some(row) {
+    var open = row.querySelector(".some-panel");
+    if (open) { open.remove(); return; }
+    var panel = document.createElement("div");
+    panel.className = "some-panel";
+    JSON.parse(row.dataset.left || "[]").forEach(function (item) {
+      var label = document.createElement("label");
+      var input = document.createElement("input");
+      input.type = "number"; input.min = "0"; input.max = String(item[2]); input.value = String(item[2]);
+      input.inputMode = "numeric"; input.name = "take-" + item[0];
+      label.append(item[1] + " ", input, " / " + item[2] + item[3]);
+      panel.append(label);
+    });
+    var go = document.createElement("button");
+    go.type = "button"; go.className = "take"; go.textContent = "取走这些";
+    go.addEventListener("click", function () {
+      var extra = {};
+      panel.querySelectorAll("input").forEach(function (i) { extra[i.name] = i.value || "0"; });
+      tap(row, "/pickup/tick", extra);
+    });
+    panel.append(go);
+    row.querySelector(".who").append(panel);
+  }
+
+  list.addEventListener("click", function (ev) {
+    var button = ev.target.closest("button[data-do]");
+    if (!button) return;
+    var row = button.closest("li.row");
+    if (button.dataset.do === "tick") tap(row, "/pickup/tick");
+    else if (button.dataset.do === "untick") tap(row, "/pickup/untick");
+    else if (button.dataset.do === "some") some(row);
   });
 
   toastUndo.addEventListener("click", function () {
     var key = toastUndo.dataset.key;
-    if (!key) return;
+    var row = key && list.querySelector('li.row[data-key="' + CSS.escape(key) + '"]');
     toastUndo.hidden = true;
-    post("/pickup/untick", {key: key, view: view, tap: newId()}).then(function (answer) {
-      if (answer.rows) replaceRows(answer.rows);
-      showToast((answer.said || []).join(" "), "");
-    });
+    if (row) tap(row, "/pickup/untick");
   });
 
-  document.getElementById("remind").addEventListener("submit", function (ev) {
-    ev.preventDefault();
+  document.getElementById("remind").addEventListener("click", function () {
     var todo = document.querySelector('[data-count="todo"]').textContent;
     if (!window.confirm("在群里 @ 还没取货的 " + todo + " 人？")) return;
-    var form = ev.target;
-    post(form.getAttribute("action"), new FormData(form)).then(function (answer) {
-      form.querySelector('[name="tap"]').value = newId();
+    post("/pickup/remind", {view: view, tap: newId()}).then(function (answer) {
       showToast((answer.said || []).join(" "), "");
     });
   });
