@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 
 from bot.domain.reports import PackingRow, packing_list
 from bot.domain.services import Services
@@ -45,41 +44,32 @@ class RowView:
     items: tuple[ItemView, ...]
     collected_at: datetime | None
 
-    # What the template reads of her, worked out once per row (300 rows make a page).
+    # What the template reads of her, worked out once when the row is made (300 rows make a page,
+    # each read several times): equal rows are equal by the fields above.
+    state: str = field(init=False, compare=False)  # todo, partial or done
+    place: str = field(init=False, compare=False)  # her label without her name: "3-502"
+    search: str = field(init=False, compare=False)  # what typing finds her by: code, name, label
+    items_text: str = field(init=False, compare=False)
+    left_text: str = field(init=False, compare=False)
+    several: bool = field(init=False, compare=False)  # more than one thing left: a partial pickup makes sense
+    left_json: str = field(init=False, compare=False)  # the 部分 panel's [[product id, name, left, unit], ...]
 
-    @cached_property
-    def state(self) -> str:
-        if self.collected_at is not None:
-            return "done"
-        return "partial" if any(i.taken for i in self.items) else "todo"
-
-    @cached_property
-    def place(self) -> str:
-        """Her label without her name in it: "3-502 张三" -> "3-502" (the name is shown beside it)."""
-        return " ".join(self.label.replace(self.name, " ").split()) if self.label != self.name else ""
-
-    @cached_property
-    def search(self) -> str:
-        """What typing finds her by: code, name, label (building and room)."""
-        return f"{self.code} {self.name} {self.label}".lower()
-
-    @cached_property
-    def items_text(self) -> str:
-        return "、".join(f"{i.name}×{i.qty}" for i in self.items)
-
-    @cached_property
-    def left_text(self) -> str:
-        return "、".join(f"{i.name}×{i.left}" for i in self.items if i.left)
-
-    @cached_property
-    def several(self) -> bool:
-        """More than one thing left to hand over: a partial pickup makes sense."""
-        return sum(i.left for i in self.items) > 1
-
-    @cached_property
-    def left_json(self) -> str:
-        """What is left, for the page's 部分 panel: [[product id, name, quantity left, unit], ...]."""
-        return json.dumps([[i.product_id, i.name, i.left, i.unit] for i in self.items if i.left], ensure_ascii=False)
+    def __post_init__(self) -> None:
+        left = [i for i in self.items if i.left]
+        state = "done" if self.collected_at is not None else "partial" if any(i.taken for i in self.items) else "todo"
+        several = sum(i.left for i in left) > 1
+        facts = {
+            "state": state,
+            "place": " ".join(self.label.replace(self.name, " ").split()) if self.label != self.name else "",
+            "search": f"{self.code} {self.name} {self.label}".lower(),
+            "items_text": "、".join(f"{i.name}×{i.qty}" for i in self.items),
+            "left_text": "、".join(f"{i.name}×{i.left}" for i in left),
+            "several": several,
+            "left_json": json.dumps([[i.product_id, i.name, i.left, i.unit] for i in left], ensure_ascii=False)
+            if several and state != "done" else "",
+        }
+        for name, value in facts.items():
+            object.__setattr__(self, name, value)
 
 
 @dataclass(frozen=True)
