@@ -20,6 +20,7 @@ from bot.domain.pickup import (
     items_text,
     pickup_cards,
     remind_uncollected,
+    still_to_take,
     uncollected,
 )
 from bot.models import Outgoing
@@ -160,8 +161,10 @@ async def uncollected_command(ctx: Context, args: str) -> None:
     if not missing:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
+    taken = await ctx.svc.fulfilment.taken((campaign.id,))
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
-    lines += [f"{o.name} 取货码{code}：{items_text(o)}" for o, code in missing]
+    lines += [f"{o.name} 取货码{code}：{still_to_take(o, taken.get((campaign.id, o.member_id), {}))}"
+              for o, code in missing]
     ctx.reply("\n".join(lines))
 
 

@@ -88,6 +88,11 @@ def _items(items: tuple[OrderItem, ...] | list[OrderItem]) -> str:
     return "、".join(f"{p.name}×{q}" for p, q in items)
 
 
+def still_to_take(order: MemberOrder, taken: Mapping[int, int]) -> str:
+    """What /未取 says she has to take: her order, or after a partial pickup, what is left."""
+    return f"还差{_items(left_items(order, taken))}" if taken else items_text(order)
+
+
 async def collect(svc: Services, campaign: Campaign, member_id: str, name: str, by: str, now: datetime,
                   take: Mapping[int, int] | None = None) -> str:
     """Hands over her order (/核销, /已取, a tick on the page), inside the caller's transaction; says what

@@ -90,7 +90,7 @@ async def test_part_of_an_order_then_the_rest_and_undo(site: Site) -> None:
         assert "部分" not in row.split("class=\"act\"")[1]  # one thing left: nothing to split
         # In the chat she is still waiting for the rest.
         await bot.say("wx_owner", "/未取")
-        assert "王五" in bot.private()[-1]
+        assert "王五 取货码103：还差砂糖橘×1" in bot.private()[-1]
         rest = await _post(browser, "/pickup/tick", csrf, key="1:wx_wang", tap="rest-tap-1")
         assert rest["said"] == ["✅ 已核销 王五：砂糖橘×1"]
         nothing = await _post(browser, "/pickup/tick", csrf, key="1:wx_li", tap="none-tap-1", **{"take-2": "0"})
