@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.app.groups import resolve_group
 from bot.app.router import Dispatcher
+from bot.app.scope import resolve_scope
 from handlers import (
     admins,
     campaigns,
@@ -27,8 +28,9 @@ from handlers import (
 
 def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
-    dispatcher = Dispatcher(resolve_group)
-    dispatcher.include(help.router, campaigns.router, pickup.router, payments.router, stats.router, exports.router,
-                       plans.router, scripts.router, qa.router, admins.router, owner.router, checks.router,
-                       members.router, ordering.router)
+    dispatcher = Dispatcher(resolve_group, resolve_scope)
+    # The owner's /帮助 is by task, in the order of her week: open, change, check, deliver, collect money.
+    dispatcher.include(help.router, campaigns.router, campaigns.changes, checks.router, pickup.router, payments.router,
+                       qa.router, plans.router, scripts.router, stats.router, exports.router, admins.router,
+                       owner.router, members.router, ordering.router)
     return dispatcher

@@ -1,7 +1,9 @@
 """Who may run the owner's commands: /管理员 添加|移除 @某人, and her partners (/合伙人).
 
-Only member ids count: the @-mentions the service reports, never a display name
-typed in the text, so a member renamed to look like the owner gets nothing.
+Only member ids count: the @-mentions the service reports or, where there is no @ (her private
+chat), the one member of the group a name, house number or list number names (bot/domain/people.py:
+a name that fits several is asked about, never guessed). A member renamed to look like the owner
+gets nothing: the name only chooses who the owner means, and the owner cannot be removed.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from bot.app.context import Context
 from bot.app.groups import her_groups, split_inline
 from bot.app.router import Router
 from bot.domain.partners import rate_text
+from bot.domain.people import Ambiguous, Person, find_person, not_found, which_one
 from bot.parsing.textnorm import nfkc
 
-router = Router("admins", section="管理员")
+router = Router("admins", section="管理员与合伙人")
 
 
-@router.command("管理员", "admin", admin_only=True, help="/管理员 添加|移除 @某人")
+@router.command("管理员", "admin", admin_only=True,
+                help="/管理员 添加|移除 张三（群里可以@她；私聊写名字、门牌号或序号）")
 async def admins_command(ctx: Context, args: str) -> None:
     words = args.split()
     action = words[0] if words else ""
@@ -27,9 +31,19 @@ async def admins_command(ctx: Context, args: str) -> None:
         names = [await rooms.name_of(ctx.room_id, m) for m in await rooms.admins(ctx.room_id)]
         ctx.reply("本群管理员：" + ("、".join(names) if names else "（无）"))
         return
-    if action not in ("添加", "增加", "add", "移除", "删除", "remove") or not targets:
-        ctx.reply("用法：/管理员 添加 @某人，/管理员 移除 @某人（要真的@到人）")
+    usage = "用法：/管理员 添加 张三，/管理员 移除 张三（群里可以@她；私聊写群昵称、门牌号或列表序号）"
+    if action not in ("添加", "增加", "add", "移除", "删除", "remove"):
+        ctx.reply(usage)
         return
+    if not ctx.scope.is_owner:
+        # Who runs her groups is hers to decide: an admin neither adds helpers nor removes another.
+        ctx.reply("只有群主（团长）可以添加或移除管理员。")
+        return
+    if not targets:
+        person = await _named(ctx, ctx.room_id, " ".join(words[1:]), f"/管理员 {action} 1", usage)
+        if person is None:
+            return
+        targets = [person.member_id]
     owner = await rooms.owner(ctx.room_id)
     done = []
     for member_id in targets:
@@ -49,24 +63,40 @@ async def admins_command(ctx: Context, args: str) -> None:
     ctx.reply("\n".join(done))
 
 
+async def _named(ctx: Context, room_id: str, who: str, example: str, usage: str) -> Person | None:
+    """The one member of the group `who` names; None after saying why (or asking which one)."""
+    if not who.strip():
+        ctx.reply(usage)
+        return None
+    found = await find_person(ctx.svc, ctx.msg.sender.id, who, [room_id])
+    if isinstance(found, Ambiguous):
+        ctx.reply(await which_one(ctx.svc, ctx.msg.sender.id, found, example, ctx.now))
+        return None
+    if found is None:
+        ctx.reply(not_found(who))
+        return None
+    return found
+
+
 _RATE = re.compile(r"(?:佣金|分润|提成)?\s*(\d{1,2}(?:\.\d{1,2})?)\s*[%％]")
-_PARTNER_USAGE = ("用法（在群里发，要真的@到她）：/合伙人 添加 @某人 佣金10%（她管理这个群，按这个群的销售额分润）；"
-                  "/合伙人 移除 @某人；/合伙人 查看本群的合伙人。也可以写群号：/合伙人 添加 @某人 2群 佣金10%")
+_PARTNER_USAGE = ("用法：/合伙人 添加 张三 佣金10%（她管理这个群，按这个群的销售额分润；群里可以@她，"
+                  "私聊写群昵称、门牌号或列表序号）；/合伙人 移除 张三；/合伙人 查看本群的合伙人。"
+                  "也可以写群号：/合伙人 添加 张三 2群 佣金10%")
 
 
 @router.command("合伙人", "partner", admin_only=True,
-                help="/合伙人 添加 @某人 [2群] 佣金10%：她管理这个群，按这个群的销售额分润")
+                help="/合伙人 添加 张三 [2群] 佣金10%：她管理这个群，按这个群的销售额分润")
 async def partners_command(ctx: Context, args: str) -> None:
     number, args = split_inline(args)
     room_id = ctx.room_id
     if number is not None and not ctx.private:
         named = next((g for g in await her_groups(ctx) if g.number == number), None)
-        if named is None:
+        if named is None or not ctx.scope.covers(named.room_id):
             ctx.reply(f"没有 {number}群，发 /群 查看你的群。")
             return
         room_id = named.room_id
     rooms = ctx.svc.rooms
-    if ctx.msg.sender.id != await rooms.owner(room_id):
+    if not ctx.scope.is_owner:
         ctx.reply("只有群主（团长）可以设合伙人。")
         return
     words = args.split()
@@ -80,9 +110,16 @@ async def partners_command(ctx: Context, args: str) -> None:
         return
     rate = _RATE.search(nfkc(args))
     adding = action in ("添加", "增加", "add")
-    if not targets or not ((adding and rate) or action in ("移除", "删除", "remove")):
+    if not ((adding and rate) or action in ("移除", "删除", "remove")):
         ctx.reply(_PARTNER_USAGE)
         return
+    if not targets:
+        who = _RATE.sub(" ", nfkc(" ".join(words[1:]))).strip()
+        rate_word = f" 佣金{rate.group(1)}%" if rate else ""
+        person = await _named(ctx, room_id, who, f"/合伙人 {action} 1{rate_word}", _PARTNER_USAGE)
+        if person is None:
+            return
+        targets = [person.member_id]
     done = []
     for member_id in targets:
         name = await rooms.name_of(room_id, member_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.domain.partners import runs_whole_drop
+from bot.domain.scope import runs_whole_drop
 from bot.models import Attachment, Outgoing
 from bot.render.xlsx_export import write_exports
 
@@ -23,13 +23,15 @@ async def export_command(ctx: Context, args: str) -> None:
     if campaign is None:
         ctx.reply("本群还没有开过团。")
         return
-    if not await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
+    if not await runs_whole_drop(ctx.svc.campaigns, ctx.scope, campaign):
         ctx.reply(f"「{campaign.title}」在几个群一起进行，表格含所有群的订单和金额，请找团长导出。")
         return
     db, folder, now, to = ctx.svc.db, ctx.svc.settings.export_dir, ctx.now, ctx.msg.sender.id
+    # An admin's or partner's workbook leaves out the owner's commission and other partners' shares.
+    seen_by = None if ctx.scope.sees_owner_figures else to
 
     async def build() -> list[Outgoing]:
-        path = await write_exports(db, campaign.id, folder, now)
+        path = await write_exports(db, campaign.id, folder, now, seen_by)
         return [Outgoing(text=f"📁 「{campaign.title}」的表格（采购单、分拣单、团员对账、订单明细）：", to=to,
                          file=Attachment(path.name, path=path))]
 

@@ -6,6 +6,7 @@ import re
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.money.ledger import balance, paid_text
 from bot.parsing.textnorm import nfkc
 
 router = Router("members")
@@ -45,11 +46,11 @@ async def my_orders(ctx: Context) -> bool:
             elif state is not None and state.collected_at is not None:
                 continue  # finished: collected
             else:
-                paid = state is not None and state.paid_cents >= order.amount_cents
                 code = state.pickup_code if state is not None and state.pickup_code else None
                 pickup = f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
-                status = f"{'已付' if paid else '未付'}，{pickup}" if ctx.private else pickup
+                owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
+                status = f"{paid_text(owes)}，{pickup}" if ctx.private else pickup
             if waiting:
                 status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import timedelta
 
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Router
@@ -15,7 +17,7 @@ from bot.parsing.jielong import JielongCopy, parse_copy
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
 from bot.parsing.order_text import Action, Reason, parse_order_text
 from bot.parsing.privacy import mask
-from bot.parsing.textnorm import key_of
+from bot.parsing.textnorm import key_of, nfkc
 from bot.render.templates import money
 from storage.records import Campaign, Product
 
@@ -137,8 +139,9 @@ async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
         return
     await ctx.svc.campaigns.mark_group_announced(campaign.id)
     have, need, unit = progress
-    ctx.reply(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
-                                       unit=unit))
+    # Posted in the group (an order sent privately reaches it too).
+    ctx.post(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
+                                      unit=unit))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
@@ -236,3 +239,108 @@ async def plain_order(ctx: Context) -> bool:
                                           ctx.msg.id, ctx.now)
     await _acknowledge(ctx, campaign, out)
     return True
+
+
+# -- ordering in the private chat -----------------------------------------------------------------
+# A member may send her order to the bot privately. With an open campaign in exactly one of her
+# groups it is booked there, as if written in the group (everyone else's acknowledgements and the
+# group's news as usual), and she is answered privately; with several she is asked which group,
+# and her next message, a number, books it.
+
+PENDING_FOR = timedelta(hours=1)
+
+
+async def _open_groups(ctx: Context) -> list[tuple[str, Campaign]]:
+    found = []
+    for room_id in await ctx.svc.rooms.rooms_of(ctx.msg.sender.id):
+        campaign = await ctx.svc.campaigns.open_in(room_id)
+        if campaign is not None:
+            found.append((room_id, campaign))
+    return found
+
+
+@router.matcher(priority=ORDERS, chat=Chat.PRIVATE,
+                help="私聊我也能下单：直接发「草莓2盒」（在几个群都有团时，我会问你下在哪个群）")
+async def private_order(ctx: Context) -> bool:
+    member = ctx.msg.sender.id
+    pending = await ctx.svc.owner_prefs.pending_order(member)
+    if pending is not None and ctx.now - pending[2] <= PENDING_FOR:
+        room = _chosen(ctx.text, pending[1])
+        if room is not None:
+            await ctx.svc.owner_prefs.set_pending_order(member, None, [], ctx.now)
+            await _order_in(ctx, room, pending[0])
+            return True
+    groups = await _open_groups(ctx)
+    readable = []
+    for room_id, campaign in groups:
+        products = await ctx.svc.campaigns.products(campaign.id)
+        if parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty).action \
+                is not Action.NONE:
+            readable.append((room_id, campaign))
+    if not groups:
+        return await _closed_privately(ctx)
+    if not readable:
+        return False  # not an order for any of her groups: chatter, a question
+    parsed = parse_copy(ctx.text)
+    if parsed is not None and parsed.entries:
+        ctx.reply("接龙请发在群里（复制群里的接龙加上自己的一行）；私聊下单直接发「商品+数量」，如「草莓2盒」。")
+        return True
+    if len(groups) == 1:
+        await _order_in(ctx, groups[0][0], ctx.text)
+        return True
+    rooms = [room_id for room_id, _ in groups]
+    await ctx.svc.owner_prefs.set_pending_order(member, ctx.text, rooms, ctx.now)
+    lines = [f"{i}. {await ctx.svc.rooms.topic(room_id) or room_id}「{campaign.title}」"
+             for i, (room_id, campaign) in enumerate(groups, 1)]
+    ctx.reply(f"你在{len(groups)}个群都有进行中的团，「{ctx.text.strip()[:30]}」下在哪个群？回复序号：\n"
+              + "\n".join(lines))
+    return True
+
+
+_CHOICE = re.compile(r"^\s*第?\s*(\d{1,2})\s*(?:个|群|号)?\s*[。.!！]?\s*$")
+
+
+async def _closed_privately(ctx: Context) -> bool:
+    """No group of hers has a campaign open: an order for the one that closed is told so."""
+    for room_id in await ctx.svc.rooms.rooms_of(ctx.msg.sender.id):
+        latest = await ctx.svc.campaigns.latest_in(room_id)
+        if latest is None:
+            continue
+        products = await ctx.svc.campaigns.products(latest.id)
+        intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+        if intent.action in (Action.SET, Action.ADD):
+            ctx.reply(f"「{latest.title}」已截单，这单没有记录，如需加单请联系团长。")
+            return True
+    return False
+
+
+def _chosen(text: str, rooms: list[str]) -> str | None:
+    """The group her answer picks: its number in the question ("1", "1群", "第1个")."""
+    m = _CHOICE.match(nfkc(text))
+    if m is None or not 1 <= int(m.group(1)) <= len(rooms):
+        return None
+    return rooms[int(m.group(1)) - 1]
+
+
+async def _order_in(ctx: Context, room_id: str, text: str) -> None:
+    """Books her private order in this group's open campaign; her acknowledgement comes privately."""
+    campaign = await ctx.svc.campaigns.open_in(room_id)
+    topic = await ctx.svc.rooms.topic(room_id) or room_id
+    if campaign is None:
+        ctx.reply(f"「{topic}」的团已经截单了，这单没有记录。")
+        return
+    ctx.group_id = room_id
+    products = await ctx.svc.campaigns.products(campaign.id)
+    intent = parse_order_text(text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+    if intent.action is Action.NONE:
+        example = f"{products[0].name}2{products[0].unit or '份'}"
+        ctx.reply(f"没看懂「{text.strip()[:30]}」是要订什么，请写「商品+数量」，如「{example}」。")
+        return
+    name = await ctx.svc.rooms.name_of(room_id, ctx.msg.sender.id)
+    out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, name, text, ctx.msg.id, ctx.now)
+    await _acknowledge(ctx, campaign, out)
+    # Her own acknowledgement answers her here, at once; the others' stay gathered in their groups.
+    mine = [a for a in ctx.acks if a.member_id == ctx.msg.sender.id and a.room_id == room_id]
+    ctx.acks = [a for a in ctx.acks if a not in mine]
+    said = "；".join(a.text for a in mine if a.text)
+    ctx.reply(f"【{topic}「{campaign.title}」】{said or '已收到'}")

@@ -12,10 +12,11 @@ from bot.app.context import Context
 from bot.app.groups import current_group, her_groups, listing, pick
 from bot.app.jobs import schedule_digest
 from bot.app.router import Answer, Router, refusal
+from bot.app.scope import staff_scopes
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import when
 
-router = Router("owner", section="私聊")
+router = Router("owner", section="私聊与日报")
 
 _TIME = re.compile(r"^(早上|上午|中午|下午|晚上)?\s*(\d{1,2})\s*(?:[:：点时]\s*(\d{1,2})?\s*分?)?$")
 _OFF = {"关", "关闭", "停", "停止", "取消", "off"}
@@ -97,8 +98,9 @@ _QR = ("二维码", "qr")
 @router.command("后台", "web", answer=Answer.OWNER, help="/后台 手机网页：取货核销、看板、图表（/后台 退出）")
 async def web_command(ctx: Context, args: str) -> None:
     sender = ctx.msg.sender.id
-    groups = await ctx.svc.rooms.administered_by(sender)
-    if not groups:
+    # About her, not one group: her scope in every business she is staff in (the one rule).
+    scopes = await staff_scopes(ctx)
+    if not scopes:
         # Like any owner command's refusal: where she typed it, and no figure in it.
         ctx.answer_private = False
         ctx.reply(refusal("后台"), mention_sender=True)
@@ -110,7 +112,7 @@ async def web_command(ctx: Context, args: str) -> None:
                   else "网页后台没有登录中的浏览器；没用过的登录链接已作废。")
         return
     if words and words[0] in _QR:
-        await _qr_cards(ctx, words[1:], [room for room, _ in groups])
+        await _qr_cards(ctx, words[1:], [room for scope in scopes if scope.is_owner for room in scope.groups])
         return
     base = ctx.svc.settings.web_url
     if base is None:
@@ -121,8 +123,8 @@ async def web_command(ctx: Context, args: str) -> None:
               "打开后点「进入」。用完或手机丢了：发 /后台 退出。")
 
 
-async def _qr_cards(ctx: Context, words: list[str], rooms: list[str]) -> None:
-    owned = [room for room in rooms if await ctx.svc.rooms.owner(room) == ctx.msg.sender.id]
+async def _qr_cards(ctx: Context, words: list[str], owned: list[str]) -> None:
+    """The pickup cards of every group she owns: the owner's choice, like her templates."""
     if not owned:
         ctx.reply("取货码二维码只有群主可以开关。")
         return

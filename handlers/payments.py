@@ -1,24 +1,40 @@
-"""Payments: /已付, /未付, and transfers seen in the group as hints for the owner.
+"""Payments: /已付 adds to a member's ledger, /未付 lists who owes (and who paid too much), and
+transfers seen in the group are hints for the owner.
 
-A transfer or red packet is never marked paid by itself: the owner confirms.
+A transfer or red packet is never marked paid by itself: the owner confirms. What a member owes is
+computed in one place (bot/domain/ledger.py).
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.domain.pickup import after_drop_target, buyers
+from bot.domain.money.ledger import (
+    BadAmount,
+    Debt,
+    account,
+    add_payment,
+    balance_text,
+    debts,
+    looks_like_amount,
+    parse_amount,
+    total,
+    undo_last,
+)
+from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
+from bot.domain.pickup import after_drop_target
 from bot.models import MessageKind
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money, when
+from storage.records import Campaign
 
 router = Router("payments", section="收款")
 
-_AMOUNT = re.compile(r"(?<![\d.])(\d+(?:\.\d{1,2})?)\s*(?:元|块)?(?![\d.])")
+USAGE = ("用法：/已付 张三 30 记她付了¥30（可以付几次，会累加）；/已付 张三 记她把剩下的付清；"
+         "/已付 张三 撤销 撤回最后一笔。张三 也可以写门牌号、取货码或 /未付 列表里的序号。")
+_UNDO = ("撤销", "撤回", "撤消", "undo")
 
 
 @router.matcher(priority=20)
@@ -30,57 +46,142 @@ async def payment_hint(ctx: Context) -> bool:
     return True
 
 
-@router.command("已付", "paid", admin_only=True, help="/已付 @某人 [金额]")
+async def _mentioned(ctx: Context, text: str) -> tuple[list[Person], str]:
+    """The people @-mentioned in a group command, and the text without their @names."""
+    people = []
+    room = ctx.msg.room_id or ctx.room_id
+    for member_id in ctx.msg.mentions:
+        name = await ctx.svc.rooms.name_of(room, member_id)
+        text = text.replace("@" + name, " ")
+        people.append(Person(member_id, name, room))
+    return people, text
+
+
+def _split_amount(words: list[str]) -> tuple[str, str | None, bool]:
+    """(who, amount word or None, undo) of /已付's words: the amount or 撤销 is the last word."""
+    if words and words[-1] in _UNDO:
+        return " ".join(words[:-1]), None, True
+    if len(words) > 1:
+        return " ".join(words[:-1]), words[-1], False
+    return " ".join(words), None, False
+
+
+@router.command("已付", "paid", admin_only=True,
+                help="/已付 张三 30 记一笔付款（会累加）；/已付 张三 付清；/已付 张三 撤销")
 async def paid_command(ctx: Context, args: str) -> None:
-    if not ctx.msg.mentions:
-        ctx.reply("用法：/已付 @某人 [金额]（不写金额就是付清）")
+    if not args.strip() and not ctx.msg.mentions:
+        ctx.reply(USAGE)
         return
     campaign, why = await after_drop_target(ctx.svc, ctx.room_id)
     if campaign is None:
         ctx.reply(why)
         return
-    # The amount is what is left once the @name is removed: a name may contain digits.
+    parts = [campaign]
     text = nfkc(args)
-    for member_id in ctx.msg.mentions:
-        text = text.replace("@" + await ctx.svc.rooms.name_of(ctx.room_id, member_id), " ")
-    m = _AMOUNT.search(text)
-    try:
-        amount = int(Decimal(m.group(1)) * 100) if m else None
-    except InvalidOperation:
-        amount = None
-    orders = {o.member_id: o for o in await buyers(ctx.svc, campaign)}
-    lines = []
-    for member_id in ctx.msg.mentions:
-        name = await ctx.svc.rooms.name_of(ctx.room_id, member_id)
-        order = orders.get(member_id)
-        if order is None:
-            lines.append(f"{name} 在「{campaign.title}」没有订单")
-            continue
-        paid = amount if amount is not None and len(ctx.msg.mentions) == 1 else order.amount_cents
-        await ctx.svc.fulfilment.set_paid(campaign.id, member_id, paid, ctx.now)
-        left = order.amount_cents - paid
-        status = "已付清" if left <= 0 else f"还差{money(left)}"
-        lines.append(f"✅ {name} 已付 {money(paid)}（应付 {money(order.amount_cents)}，{status}）")
+    people, text = await _mentioned(ctx, text)
+    who, amount_word, undo = _split_amount(text.split())
+    if not people:
+        if not who:
+            ctx.reply(USAGE)
+            return
+        found = await _find(ctx, parts, who, amount_word, undo)
+        if found is None:
+            return
+        person, amount_word = found
+        people = [person]
+    elif who:
+        amount_word = who if amount_word is None else amount_word  # "/已付 @张三 30": all that is left is 30
+    cents = None
+    if amount_word is not None:
+        try:
+            cents = parse_amount(amount_word)
+        except BadAmount as exc:
+            ctx.reply(f"没有记录：{exc}。{USAGE}")
+            return
+        if len(people) > 1:
+            ctx.reply("一次记一个人的金额：/已付 张三 30（不写金额可以一次付清几个人）。")
+            return
+    lines = [await _pay(ctx, parts, person, cents, undo) for person in people]
     ctx.reply("\n".join(lines))
 
 
-@router.command("未付", "unpaid", admin_only=True, help="/未付 谁还没付款")
+async def _find(ctx: Context, parts: list[Campaign], who: str, amount_word: str | None,
+                undo: bool) -> tuple[Person, str | None] | None:
+    """The person /已付 names, and the amount word; None after saying why."""
+    rooms = [p.room_id for p in parts]
+    buyers = {d.member_id for part in parts for d in await debts(ctx.svc, part)}
+    me = ctx.msg.sender.id
+    found = await find_person(ctx.svc, me, who, rooms, parts, prefer=buyers)
+    if found is None and amount_word is not None and not undo and not looks_like_amount(amount_word):
+        # "/已付 Amy Wang": a name with a space, and no amount.
+        whole = f"{who} {amount_word}"
+        found = await find_person(ctx.svc, me, whole, rooms, parts, prefer=buyers)
+        if found is not None:
+            who, amount_word = whole, None
+    if isinstance(found, Ambiguous):
+        example = f"/已付 1 {amount_word}" if amount_word else "/已付 1"
+        ctx.reply(await which_one(ctx.svc, me, found, example, ctx.now))
+        return None
+    if found is None:
+        ctx.reply(not_found(who))
+        return None
+    return found, amount_word
+
+
+async def _pay(ctx: Context, parts: list[Campaign], person: Person, cents: int | None, undo: bool) -> str:
+    svc, me, now = ctx.svc, ctx.msg.sender.id, ctx.now
+    found = await account(svc, parts, person.member_id)
+    title = parts[0].title
+    if not found:
+        return f"{person.name} 在「{title}」没有订单，没有记录。"
+    before = total(found)
+    if undo:
+        undone = await undo_last(svc, found, me, now)
+        if not undone:
+            return f"{person.name} 没有可以撤销的付款。"
+        after = total(await account(svc, parts, person.member_id))
+        taken = sum(p.cents for p in undone)
+        return (f"↩️ 已撤销 {person.name} {when(undone[0].recorded_at)} 记的{money(taken)}："
+                f"现在共付{money(after.paid_cents)}，应付{money(after.owed_cents)}，{balance_text(after)}")
+    if cents is None:
+        if before.due_cents <= 0:
+            return f"{person.name} 已经{balance_text(before)}（共付{money(before.paid_cents)}），这次没有再记。"
+        cents = before.due_cents
+    await add_payment(svc, found, cents, me, now)
+    after = total(await account(svc, parts, person.member_id))
+    mark = "⚠️" if after.over_cents else "✅"
+    times = "" if before.paid_cents == 0 else f"，共付{money(after.paid_cents)}"
+    return f"{mark} {person.name} 付了{money(cents)}{times}（应付{money(after.owed_cents)}，{balance_text(after)}）"
+
+
+@router.command("未付", "unpaid", admin_only=True, help="/未付 谁还没付、谁多付了（带序号，/已付 1 记账）")
 async def unpaid_command(ctx: Context, args: str) -> None:
     campaign, why = await after_drop_target(ctx.svc, ctx.room_id)
     if campaign is None:
         ctx.reply(why)
         return
-    states = await ctx.svc.fulfilment.of_campaign(campaign.id)
-    owing = []
-    for order in await buyers(ctx.svc, campaign):
-        paid = states[order.member_id].paid_cents if order.member_id in states else 0
-        if order.amount_cents - paid > 0:
-            owing.append((order.name, order.amount_cents - paid))
-    lines = [f"「{campaign.title}」都付清了 🎉"] if not owing else \
-        [f"💰 「{campaign.title}」未付款（{len(owing)}人，共{money(sum(c for _, c in owing))}）："] + \
-        [f"{name} {money(cents)}" for name, cents in owing]
-    hints = await ctx.svc.fulfilment.hints(ctx.room_id, campaign.opened_at - timedelta(days=1))
+    parts = [campaign]
+    accounts: list[Debt] = [d for part in parts for d in await debts(ctx.svc, part)]
+    owing = [d for d in accounts if d.balance.due_cents]
+    over = [d for d in accounts if d.balance.over_cents]
+    numbered = owing + over
+    if numbered:
+        await remember_list(ctx.svc, ctx.msg.sender.id, [(d.campaign.room_id, d.member_id) for d in numbered],
+                            ctx.now)
+    lines = [] if owing else [f"「{campaign.title}」都付清了 🎉"]
+    if owing:
+        due = sum(d.balance.due_cents for d in owing)
+        lines.append(f"💰 「{campaign.title}」未付款（{len(owing)}人，共{money(due)}）：")
+        lines += [f"{i}. {d.name} {money(d.balance.due_cents)}" for i, d in enumerate(owing, 1)]
+    if over:
+        lines.append(f"多付要退（{len(over)}人，共{money(sum(d.balance.over_cents for d in over))}）：")
+        lines += [f"{i}. {d.name} 多付{money(d.balance.over_cents)}" for i, d in enumerate(over, len(owing) + 1)]
+    hints = []
+    for part in parts:
+        hints += await ctx.svc.fulfilment.hints(part.room_id, part.opened_at - timedelta(days=1))
     if hints:
-        lines.append("待团长确认的转账/红包（确认后发 /已付 @某人）：")
-        lines += [f"{await ctx.svc.rooms.name_of(ctx.room_id, m)} {kind} {when(at)}" for m, kind, at in hints]
+        lines.append("待团长确认的转账/红包（确认后发 /已付 序号 金额）：")
+        lines += [f"{await ctx.svc.rooms.name_of(campaign.room_id, m)} {kind} {when(at)}" for m, kind, at in hints]
+    if owing:
+        lines.append("记账：/已付 1 30（付了¥30）或 /已付 1（付清）")
     ctx.reply("\n".join(lines))

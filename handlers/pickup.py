@@ -10,7 +10,7 @@ from enum import Enum
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.domain.partners import runs_whole_drop
+from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
 from bot.domain.pickup import (
     FIRST_CODE,
     after_drop_target,
@@ -23,8 +23,10 @@ from bot.domain.pickup import (
     still_to_take,
     uncollected,
 )
+from bot.domain.scope import parts_in_scope
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
+from bot.parsing.textnorm import nfkc
 from bot.parsing.timeparse import ImpossibleTime, past_reason, resolve_day_words
 from bot.render.templates import when
 from storage.outbox import notified
@@ -39,7 +41,8 @@ async def after_drop_campaign(ctx: Context) -> Campaign | None:
         ctx.reply(why)
     return campaign
 
-@router.command("到货", "arrived", admin_only=True, whole_drop=True, help="/到货 [自提点] [时间]")
+@router.command("到货", "arrived", admin_only=True, whole_drop=True,
+                help="/到货 [自提点] [时间] 发到货通知，每位买家一个取货码")
 async def arrived_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
@@ -47,10 +50,10 @@ async def arrived_command(ctx: Context, args: str) -> None:
     # "/到货 东门 明天 9:00" names a date; the notice is reread later.
     given = resolve_day_words(args.strip(), ctx.now)
     # A drop sold in several groups arrives in all of them at once (each at its own pickup point),
-    # unless she runs only this group of it.
+    # or in those of its groups she runs.
     parts = [campaign]
-    if campaign.drop_id is not None and await runs_whole_drop(ctx.svc, campaign, ctx.msg.sender.id):
-        parts = [p for p in await ctx.svc.campaigns.parts(campaign) if p.status == "closed"]
+    if campaign.drop_id is not None:
+        parts = [p for p in await parts_in_scope(ctx.svc.campaigns, ctx.scope, campaign) if p.status == "closed"]
     results = [(part, await _arrive(ctx, part, given)) for part in parts]
     told = [part for part, result in results if result is _Arrival.TOLD]
     if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):
@@ -121,38 +124,62 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
     return _Arrival.TOLD
 
 
-@router.command("核销", "collect", admin_only=True, help="/核销 取货码")
-async def collect_code_command(ctx: Context, args: str) -> None:
-    code = args.strip()
-    if not code:
-        ctx.reply("用法：/核销 取货码（取货码见到货通知）")
+async def _collect_named(ctx: Context, args: str, usage: str) -> None:
+    """/核销 101 102 115, /已取 张三, /已取 @李四: every code or person named is ticked off, each
+    with its own line; a code or name that fits nobody (or several) says so and ticks off nothing."""
+    if not args.strip() and not ctx.msg.mentions:
+        ctx.reply(usage)
         return
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    state = await ctx.svc.fulfilment.by_code(campaign.id, code)
-    if state is None:
-        ctx.reply(f"「{campaign.title}」没有取货码 {code}。")
-        return
-    name = await ctx.svc.rooms.name_of(ctx.room_id, state.member_id)
-    ctx.reply(await collect(ctx.svc, campaign, state.member_id, name, ctx.msg.sender.id, ctx.now))
-
-
-@router.command("已取", "picked", admin_only=True, help="/已取 @某人")
-async def collected_command(ctx: Context, args: str) -> None:
-    if not ctx.msg.mentions:
-        ctx.reply("用法：/已取 @某人（要真的@到人）")
-        return
-    campaign = await after_drop_campaign(ctx)
-    if campaign is None:
-        return
-    by = ctx.msg.sender.id
-    lines = [await collect(ctx.svc, campaign, m, await ctx.svc.rooms.name_of(ctx.room_id, m), by, ctx.now)
-             for m in ctx.msg.mentions]
+    parts = [campaign]
+    people = [Person(m, await ctx.svc.rooms.name_of(ctx.room_id, m), ctx.room_id) for m in ctx.msg.mentions]
+    words = nfkc(args)
+    for p in people:
+        words = words.replace("@" + p.name, " ")
+    words = words.strip()
+    lines: list[str] = []
+    rooms = [p.room_id for p in parts]
+    buyers_of = {o.member_id for part in parts for o in await buyers(ctx.svc, part)}
+    # Several codes or names at once; a name with a space in it ("Amy Wang") is tried whole first.
+    tokens = words.split()
+    if len(tokens) > 1 and not all(t.isdigit() for t in tokens):
+        whole = await find_person(ctx.svc, ctx.msg.sender.id, words, rooms, parts, prefer=buyers_of)
+        tokens = [words] if isinstance(whole, Person) else tokens
+    for token in tokens:
+        found = await find_person(ctx.svc, ctx.msg.sender.id, token, rooms, parts, prefer=buyers_of)
+        if isinstance(found, Person):
+            people.append(found)
+        elif isinstance(found, Ambiguous):
+            lines.append(await which_one(ctx.svc, ctx.msg.sender.id, found, "/已取 1", ctx.now))
+        elif token.isdigit():
+            lines.append(f"「{campaign.title}」没有取货码 {token}。")
+        else:
+            lines.append(not_found(token))
+    by_room = {p.room_id: p for p in parts}
+    done: set[str] = set()
+    for person in people:
+        if person.member_id in done:
+            continue
+        done.add(person.member_id)
+        lines.append(await collect(ctx.svc, by_room.get(person.room_id, campaign), person.member_id, person.name,
+                                   ctx.msg.sender.id, ctx.now))
     ctx.reply("\n".join(lines))
 
 
-@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货")
+@router.command("核销", "collect", admin_only=True,
+                help="/核销 101 102 按取货码核销（可以一次写几个）")
+async def collect_code_command(ctx: Context, args: str) -> None:
+    await _collect_named(ctx, args, "用法：/核销 取货码（取货码见到货通知，可以一次写几个：/核销 101 102）")
+
+
+@router.command("已取", "picked", admin_only=True, help="/已取 张三 按名字、门牌号或序号核销")
+async def collected_command(ctx: Context, args: str) -> None:
+    await _collect_named(ctx, args, "用法：/已取 张三（群昵称、门牌号 3-502、取货码或 /未取 的序号；群里也可以@她）")
+
+
+@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货（带序号和取货码）")
 async def uncollected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
@@ -161,14 +188,17 @@ async def uncollected_command(ctx: Context, args: str) -> None:
     if not missing:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
+    await remember_list(ctx.svc, ctx.msg.sender.id, [(campaign.room_id, o.member_id) for o, _ in missing], ctx.now)
     taken = await ctx.svc.fulfilment.taken((campaign.id,))
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
-    lines += [f"{o.name} 取货码{code}：{still_to_take(o, taken.get((campaign.id, o.member_id), {}))}"
-              for o, code in missing]
+    lines += [f"{i}. {o.name} 取货码{code}：{still_to_take(o, taken.get((campaign.id, o.member_id), {}))}"
+              for i, (o, code) in enumerate(missing, 1)]
+    lines.append("核销：/核销 取货码，或 /已取 序号")
     ctx.reply("\n".join(lines))
 
 
-@router.command("提醒取货", "remind", admin_only=True, help="/提醒取货 [时间]")
+@router.command("提醒取货", "remind", admin_only=True,
+                help="/提醒取货 [今天 18:00] 提醒还没取货的人（不写时间就是现在）")
 async def remind_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:

@@ -185,6 +185,10 @@ async def cancel_command(ctx: Context, args: str) -> None:
     if found is None or found.room_id != ctx.room_id or found.status != "pending":
         ctx.reply("用法：/取消计划 ID（ID 见 /计划；只能取消本群还没发的安排）")
         return
+    rooms = found.payload.get("rooms")
+    if found.kind == "open" and isinstance(rooms, list) and not ctx.scope.covers_all(str(r) for r in rooms):
+        ctx.reply(f"#{found.id} 要在几个群一起开团，请团长来取消。")
+        return
     if found.kind == "open":
         await ctx.svc.schedules.cancel_plan(found.id)
         ctx.reply(f"已取消 #{found.id} 定时开团，以及它的预告和倒计时。")

@@ -14,6 +14,7 @@ import re
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.app.scope import scope_in
 from bot.domain.orderbook import catalog_of
 from bot.domain.qa import on_question, reply_to
 from bot.models import MessageKind
@@ -21,7 +22,7 @@ from bot.parsing.jielong import parse_copy
 from bot.parsing.order_text import Action, Intent, parse_order_text
 from bot.parsing.question import MAX_PAIR_ANSWER, MAX_PAIR_QUESTION, carries_order, looks_like_question
 
-router = Router("qa")
+router = Router("qa", section="质量问答")
 
 USAGE = ("用法：\n/问答 草莓甜吗 = 丹东99草莓，糖度12以上，不甜包退\n/问答 —— 查看本群的问答\n"
          "/问答 删除 2\n/问答 修改 2 = 新的回答\n"
@@ -41,7 +42,7 @@ async def qa_command(ctx: Context, args: str) -> None:
     if ctx.msg.room_id is None:
         ctx.reply_private("请在群里发 /问答 管理本群的问答；私聊里可以用 /问答 回复 N 答案 回答转给你的问题。")
         return
-    if not ctx.is_admin:
+    if not ctx.scope.is_staff:
         ctx.reply(_NOT_ADMIN, mention_sender=True)
         return
     if not args:
@@ -91,9 +92,7 @@ async def _change(ctx: Context, verb: str, number: int, rest: str) -> None:
 
 async def _reply(ctx: Context, asked_id: int, answer: str, *, save: bool) -> None:
     asked = await ctx.svc.qa.asked(asked_id)
-    allowed = asked is not None and (
-        ctx.is_admin if ctx.msg.room_id is not None
-        else await ctx.svc.rooms.is_admin(asked.room_id, ctx.msg.sender.id))
+    allowed = asked is not None and (await scope_in(ctx, asked.room_id)).is_staff
     if asked is None or asked.pair_id is not None or (ctx.msg.room_id not in (None, asked.room_id)):
         ctx.reply_private(f"没有编号 #{asked_id} 的待回答问题（编号见转给你的私信）。")
         return

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.app.context import Context
 from bot.app.router import Router
-from bot.render.templates import KINDS, kind_named, variables_of
+from bot.render.templates import KINDS, OWNER_KINDS, kind_named, variables_of
 
 router = Router("scripts", section="定时与话术")
 
@@ -30,6 +30,9 @@ async def scripts_command(ctx: Context, args: str) -> None:
         return
     templates, room = ctx.svc.templates, ctx.room_id
     label = KINDS[kind][0]
+    if action not in ("查看", "view") and kind in OWNER_KINDS and not ctx.scope.is_owner:
+        ctx.reply(f"【{label}】是团长自己的汇总，只有团长可以改。")
+        return
     if action in ("查看", "view"):
         own = templates.override(room, kind)
         which = "本群自定义" if own is not None else "默认"

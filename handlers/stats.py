@@ -21,10 +21,11 @@ def _line(label: str, f: Figures) -> str:
             f"人均{money(avg)}，复购率{rate}")
 
 
-@router.command("统计", "stats", admin_only=True, help="/统计 [天数]")
+@router.command("统计", "stats", admin_only=True, help="/统计 [天数] 近30天（或N天）的团数、人数、金额、复购率")
 async def stats_command(ctx: Context, args: str) -> None:
     days = int(args.strip()) if args.strip().isdigit() and 0 < int(args.strip()) <= 3650 else 30
-    groups = await load_stats(ctx.svc, ctx.now - timedelta(days=days))
+    # Only the groups in her scope: an owner's own groups, an admin's or partner's groups of that owner.
+    groups = await load_stats(ctx.svc, ctx.now - timedelta(days=days), ctx.scope.groups)
     here = groups.get(ctx.room_id, GroupStats((), {}, frozenset()))
     lines = [f"📊 近{days}天", _line("本群", group_figures(here))]
     if len(groups) > 1 or (groups and ctx.room_id not in groups):

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from storage.campaigns import campaign_from_row, product_from_row
 from storage.db import Database
 from storage.fulfilment import fulfilment_from_row
-from storage.records import Book, BookOrder, Campaign, Fulfilment, ItemRow
+from storage.records import Book, BookOrder, Campaign, Fulfilment, ItemRow, KeptPrice
 
 
 class PickupMarks(NamedTuple):
@@ -59,7 +59,7 @@ class BookRepo:
         waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
             f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
         return Book(campaigns, products, await self._orders(ids), await self._fulfilment(ids), waiting,
-                    await self._groups(campaigns), await self._partners())
+                    await self._groups(campaigns), await self._partners(), await self._kept(ids))
 
     async def _orders(self, ids: tuple[int, ...] | None) -> tuple[BookOrder, ...]:
         # The same reading as OrderRepo.orders (live lines, per member and product, only
@@ -90,6 +90,15 @@ class BookRepo:
             BookOrder(cid, member, name, label_of.get((cid, member), name), tuple(items), first)
             for (cid, member), (first, name, items) in sorted(grouped.items(), key=lambda kv: (kv[0][0], kv[1][0]))
         )
+
+    async def _kept(self, ids: tuple[int, ...] | None) -> dict[tuple[int, str], tuple[KeptPrice, ...]]:
+        cond, args = _where(ids, "campaign_id")
+        kept: dict[tuple[int, str], list[KeptPrice]] = {}
+        for r in await self.db.fetchall(
+                f"SELECT campaign_id, member_id, product_id, qty, price_cents FROM kept_prices WHERE 1{cond} "
+                "ORDER BY id", args):
+            kept.setdefault((int(r[0]), str(r[1])), []).append(KeptPrice(int(r[2]), int(r[3]), int(r[4])))
+        return {k: tuple(v) for k, v in kept.items()}
 
     async def _fulfilment(self, ids: tuple[int, ...] | None) -> tuple[tuple[Fulfilment, str], ...]:
         cond, args = _where(ids, "f.campaign_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.parsing.campaign_spec import CampaignSpec
+from bot.parsing.campaign_spec import CampaignSpec, ProductSpec
 from storage.db import Database, Row
 from storage.records import Campaign, Product
 
@@ -27,7 +27,7 @@ def campaign_from_row(row: Row) -> Campaign:
         created_by=row["created_by"], header=row["header"],
         group_announced=bool(row["group_announced"]),
         fulfilled=None if row["fulfilled"] is None else bool(row["fulfilled"]),
-        commission_bp=row["commission_bp"], drop_id=row["drop_id"],
+        commission_bp=row["commission_bp"], drop_id=row["drop_id"], arrived_at=_dt(row["arrived_at"]),
     )
 
 
@@ -36,6 +36,7 @@ def product_from_row(row: Row) -> Product:
         id=row["id"], campaign_id=row["campaign_id"], position=row["position"], code=row["code"],
         name=row["name"], price_cents=row["price_cents"], unit=row["unit"], stock=row["stock"],
         per_member_limit=row["per_member_limit"], sold=row["sold"], commission_bp=row["commission_bp"],
+        withdrawn=bool(row["withdrawn"]),
     )
 
 
@@ -174,3 +175,47 @@ class CampaignRepo:
         rows = await self.db.fetchall(
             "SELECT * FROM campaigns WHERE room_id = ? ORDER BY id DESC LIMIT ?", (room_id, limit))
         return [campaign_from_row(r) for r in reversed(rows)]
+
+    # -- changing a running drop (bot/domain/changes.py) ------------------------------
+
+    async def set_close_at(self, campaign_id: int, when: datetime | None) -> None:
+        self._drop_open()
+        await self.db.execute("UPDATE campaigns SET close_at = ? WHERE id = ?", (ts(when), campaign_id))
+
+    async def reopen(self, campaign_id: int, close_at: datetime | None) -> None:
+        """Open again after a close: 成团 is decided again at the next close."""
+        self._drop_open()
+        await self.db.execute(
+            "UPDATE campaigns SET status = 'open', closed_at = NULL, fulfilled = NULL, close_at = ? WHERE id = ?",
+            (ts(close_at), campaign_id))
+
+    def _product_changed(self) -> None:
+        # Every part of a drop reads the same product rows: every cached list may hold it.
+        self._products.clear()
+
+    async def set_stock(self, product_id: int, stock: int | None) -> None:
+        """A new 限量 (None: no limit); `sold` is counted again from the live orders of every group."""
+        self._product_changed()
+        await self.db.execute(
+            "UPDATE products SET stock = ?, sold = (SELECT COALESCE(SUM(i.qty), 0) FROM items i "
+            "JOIN lines l ON l.id = i.line_id WHERE i.product_id = products.id AND l.live = 1) WHERE id = ?",
+            (stock, product_id))
+
+    async def set_price(self, product_id: int, cents: int) -> None:
+        self._product_changed()
+        await self.db.execute("UPDATE products SET price_cents = ? WHERE id = ?", (cents, product_id))
+
+    async def withdraw(self, product_id: int) -> None:
+        self._product_changed()
+        await self.db.execute("UPDATE products SET withdrawn = 1 WHERE id = ?", (product_id,))
+
+    async def add_product(self, campaign: Campaign, spec: ProductSpec) -> int:
+        """A product added to a running drop, after the others (it belongs to the drop's first part)."""
+        self._product_changed()
+        head = campaign.drop_id if campaign.drop_id is not None else campaign.id
+        return await self.db.execute(
+            "INSERT INTO products (campaign_id, position, code, name, price_cents, unit, stock, per_member_limit, "
+            "commission_bp) SELECT ?, COALESCE(MAX(position), -1) + 1, ?, ?, ?, ?, ?, ?, ? FROM products "
+            "WHERE campaign_id = ?",
+            (head, spec.code, spec.name, spec.price_cents, spec.unit, spec.stock, spec.limit, spec.commission_bp,
+             head))

@@ -1,5 +1,10 @@
-"""Pickup codes, collection (whole, or part of an order: 部分取货) and payments per member and campaign;
-pickup cards; payment hints."""
+"""Pickup codes, collection (whole, or part of an order: 部分取货) and payments per member and
+campaign; pickup cards; payment hints.
+
+Payments are a ledger (`payments`): each /已付 adds a row, 撤销 marks the last one standing
+undone. `fulfilment.paid_cents` is the sum of the rows that stand, kept in step here in the
+same transaction, so whoever reads a member's fulfilment reads what she has paid.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from datetime import datetime
 
 from storage.campaigns import ts
 from storage.db import Database, Row
-from storage.records import Fulfilment
+from storage.records import Fulfilment, Payment
 
 
 def fulfilment_from_row(row: Row) -> Fulfilment:
@@ -103,12 +108,37 @@ class FulfilmentRepo:
         row = await self.db.fetchone("SELECT campaign_id, member_id FROM fulfilment WHERE card = ?", (card,))
         return (int(row["campaign_id"]), str(row["member_id"])) if row else None
 
-    async def set_paid(self, campaign_id: int, member_id: str, cents: int, now: datetime) -> None:
+    async def add_payment(self, campaign_id: int, member_id: str, cents: int, by: str, now: datetime) -> None:
+        """Adds a payment of `cents` (> 0) to her ledger, recorded by `by` at `now`."""
+        if cents <= 0:
+            raise ValueError(f"a payment is a positive amount, not {cents}")
         await self._ensure(campaign_id, member_id)
-        await self.db.execute(
-            "UPDATE fulfilment SET paid_cents = ?, paid_at = ? WHERE campaign_id = ? AND member_id = ?",
-            (cents, ts(now), campaign_id, member_id),
-        )
+        self.db.write(
+            "INSERT INTO payments (campaign_id, member_id, cents, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?)",
+            (campaign_id, member_id, cents, by, ts(now)))
+        self.db.write(
+            "UPDATE fulfilment SET paid_cents = paid_cents + ?, paid_at = ? WHERE campaign_id = ? AND member_id = ?",
+            (cents, ts(now), campaign_id, member_id))
+
+    async def payments(self, campaign_id: int, member_id: str) -> list[Payment]:
+        """Her ledger in one campaign, oldest first, taken-back payments included."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM payments WHERE campaign_id = ? AND member_id = ? ORDER BY id", (campaign_id, member_id))
+        return [Payment(int(r["id"]), int(r["campaign_id"]), str(r["member_id"]), int(r["cents"]),
+                        str(r["recorded_by"]), datetime.fromisoformat(r["recorded_at"]),
+                        datetime.fromisoformat(r["undone_at"]) if r["undone_at"] else None) for r in rows]
+
+    async def undo_last_payment(self, campaign_id: int, member_id: str, by: str, now: datetime) -> Payment | None:
+        """Takes back her last payment that stands; None when there is none."""
+        standing = [p for p in await self.payments(campaign_id, member_id) if p.undone_at is None]
+        if not standing:
+            return None
+        last = standing[-1]
+        self.db.write("UPDATE payments SET undone_by = ?, undone_at = ? WHERE id = ?", (by, ts(now), last.id))
+        self.db.write(
+            "UPDATE fulfilment SET paid_cents = paid_cents - ? WHERE campaign_id = ? AND member_id = ?",
+            (last.cents, campaign_id, member_id))
+        return last
 
     async def add_hint(self, room_id: str | None, member_id: str, kind: str, text: str, message_id: str,
                        now: datetime) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from bot.parsing.items import house_numbers
-from storage.records import Line
+from storage.records import KeptPrice, Line
 
 
 class CampaignLines:
@@ -31,6 +31,9 @@ class CampaignLines:
         self.by_key: dict[str, list[Line]] = {}
         # Live 接龙 lines ('copy' and 'native'): what tells a fork from a copy.
         self.live_shared = 0
+        # Units that keep an earlier price (/改价 without 全部), per member, oldest first: rare, and
+        # read with the lines so a member's order costs no query of its own.
+        self.kept: dict[str, list[KeptPrice]] = {}
 
     @classmethod
     def load(cls, campaign_id: int, lines: Iterable[tuple[Line, str]],
@@ -90,6 +93,10 @@ class CampaignLines:
 
     def live(self, source: str) -> Iterator[Line]:
         return (ln for ln in self._lines.values() if ln.live and ln.source == source)
+
+    def members(self) -> set[str]:
+        """Everyone with a line in the campaign (live or not)."""
+        return set(self._by_member)
 
     def member_totals(self, member_id: str) -> dict[int, int]:
         """Her live quantity of each product."""

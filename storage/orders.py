@@ -15,7 +15,17 @@ from datetime import datetime
 from storage.campaigns import product_from_row, ts
 from storage.db import Database, Row
 from storage.order_state import CampaignLines
-from storage.records import Line, MemberOrder, OrderItem, Product, ProductTotal, Unreadable
+from storage.records import (
+    KeptPrice,
+    Line,
+    MemberOrder,
+    OrderItem,
+    PricedItem,
+    Product,
+    ProductTotal,
+    Unreadable,
+    priced_item,
+)
 
 
 def _line(row: Row) -> Line:
@@ -67,14 +77,18 @@ class OrderRepo:
         if state is not None:
             self._states.move_to_end(campaign_id)
             return state
-        lines, items = await self.db.fetch_each([
+        lines, items, kept = await self.db.fetch_each([
             ("SELECT * FROM lines WHERE campaign_id = ? ORDER BY id", (campaign_id,)),
             ("SELECT i.line_id, i.product_id, i.qty FROM items i JOIN lines l ON l.id = i.line_id "
              "WHERE l.campaign_id = ?", (campaign_id,)),
+            ("SELECT member_id, product_id, qty, price_cents FROM kept_prices WHERE campaign_id = ? ORDER BY id",
+             (campaign_id,)),
         ])
         state = CampaignLines.load(
             campaign_id, ((_line(r), str(r["label_key"])) for r in lines),
             ((int(r[0]), int(r[1]), int(r[2])) for r in items))
+        for r in kept:
+            state.kept.setdefault(str(r[0]), []).append(KeptPrice(int(r[1]), int(r[2]), int(r[3])))
         self._states[campaign_id] = state
         while len(self._states) > self.KEEP:
             self._states.popitem(last=False)
@@ -311,7 +325,8 @@ class OrderRepo:
                            products: Sequence[Product], *, with_label: bool = True) -> MemberOrder:
         state = await self._state(campaign_id)
         qty = state.member_totals(member_id)
-        items = tuple(OrderItem(p, qty[p.id]) for p in products if qty.get(p.id, 0) > 0)
+        kept = state.kept.get(member_id, ())
+        items = tuple(priced_item(p, qty[p.id], kept) for p in products if qty.get(p.id, 0) > 0)
         label = (state.member_label(member_id) if with_label else "") or name
         return MemberOrder(member_id, name, label, items)
 
@@ -328,7 +343,21 @@ class OrderRepo:
             "WHERE l.campaign_id = ? AND l.live = 1 AND i.qty > 0",
             (campaign_id,),
         )
-        return [ProductTotal(p, qty.get(p.id, 0)) for p in products], int(buyers[0]) if buyers else 0
+        state = self._states.get(campaign_id) or await self._state(campaign_id)
+        totals = [ProductTotal(p, qty.get(p.id, 0)) for p in products]
+        if state.kept:
+            totals = [self._kept_total(state, t) for t in totals]
+        return totals, int(buyers[0]) if buyers else 0
+
+    @staticmethod
+    def _kept_total(state: CampaignLines, total: OrderItem) -> OrderItem:
+        """A product's total when some members' units keep an earlier price: the sum of theirs."""
+        extra = 0
+        for member_id, kept in state.kept.items():
+            if any(k.product_id == total.product.id for k in kept):
+                held = state.member_totals(member_id).get(total.product.id, 0)
+                extra += priced_item(total.product, held, kept).amount_cents - held * (total.product.price_cents or 0)
+        return PricedItem(total.product, total.qty, total.amount_cents + extra) if extra else total
 
     async def orders(self, campaign_id: int, products: Sequence[Product]) -> list[MemberOrder]:
         """Every member's live order, in the order members first ordered."""
@@ -352,11 +381,48 @@ class OrderRepo:
             first, name, items = grouped.get(member, (int(r["first_line"]), str(r["name"]), []))
             items.append(OrderItem(by_id[int(r["product_id"])], int(r["qty"])))
             grouped[member] = (min(first, int(r["first_line"])), name, items)
+        state = await self._state(campaign_id)
         out = []
         for member, (_, name, items) in sorted(grouped.items(), key=lambda kv: kv[1][0]):
             items.sort(key=lambda item: item.product.position)
+            kept = state.kept.get(member)
+            if kept:
+                items = [priced_item(i.product, i.qty, kept) for i in items]
             out.append(MemberOrder(member, name, label_of.get(member, name), tuple(items)))
         return out
+
+    # -- prices that stay (/改价 without 全部) --------------------------------------
+
+    async def keep_price(self, campaign_id: int, product: Product, now: datetime) -> int:
+        """Every member of the campaign holding the product keeps its current price for the units she
+        holds beyond those already keeping an earlier one; returns how many members keep one."""
+        state = await self._state(campaign_id)
+        members = 0
+        for member_id in sorted(state.members()):
+            held = state.member_totals(member_id).get(product.id, 0)
+            new = held - sum(k.qty for k in state.kept.get(member_id, ()) if k.product_id == product.id)
+            if new <= 0 or product.price_cents is None:
+                continue
+            self.db.write("INSERT INTO kept_prices (campaign_id, member_id, product_id, qty, price_cents, kept_at) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", (campaign_id, member_id, product.id, new, product.price_cents,
+                                                        ts(now)))
+            state.kept.setdefault(member_id, []).append(KeptPrice(product.id, new, product.price_cents))
+            members += 1
+        return members
+
+    async def drop_kept_prices(self, campaign_id: int, product_id: int) -> None:
+        """/改价 … 全部: everyone's units of the product are at its price now."""
+        state = await self._state(campaign_id)
+        self.db.write("DELETE FROM kept_prices WHERE campaign_id = ? AND product_id = ?", (campaign_id, product_id))
+        for member_id, kept in list(state.kept.items()):
+            kept[:] = [k for k in kept if k.product_id != product_id]
+            if not kept:
+                del state.kept[member_id]
+
+    def forget_product(self, product_id: int) -> None:
+        """The product's facts changed (stock, price, withdrawn): read them again when next asked."""
+        self._products.pop(product_id, None)
+        self._sold.pop(product_id, None)
 
     def claim(self, message_id: str, now: datetime) -> None:
         """Records the message as handled, with the rest of its transaction. A

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -20,6 +21,7 @@ class Product:
     per_member_limit: int | None
     sold: int
     commission_bp: int | None = None
+    withdrawn: bool = False  # /下架: it sells nothing more; an order naming it is told so
 
     @property
     def left(self) -> int | None:
@@ -45,6 +47,7 @@ class Campaign:
     commission_bp: int | None = None
     # The first part of a drop sold in several groups (it holds the products); None: one group.
     drop_id: int | None = None
+    arrived_at: datetime | None = None  # /到货
 
     @property
     def is_open(self) -> bool:
@@ -88,6 +91,44 @@ class OrderItem(NamedTuple):
 
 
 ProductTotal = OrderItem  # a product's total over a campaign: the same pair, named for where it is used
+
+
+class PricedItem(OrderItem):
+    """An item (or a product's total) part of which keeps an earlier price (/改价 without 全部):
+    still the pair (product, qty), with its amount worked out by priced_item."""
+
+    _amount: int
+
+    def __new__(cls, product: Product, qty: int, amount_cents: int) -> PricedItem:
+        item = super().__new__(cls, product, qty)
+        item._amount = amount_cents
+        return item
+
+    @property
+    def amount_cents(self) -> int:
+        return self._amount
+
+
+@dataclass(frozen=True, slots=True)
+class KeptPrice:
+    """Units of a product a member held when its price changed: they keep `price_cents`."""
+
+    product_id: int
+    qty: int
+    price_cents: int
+
+
+def priced_item(product: Product, qty: int, kept: Sequence[KeptPrice] = ()) -> OrderItem:
+    """Her `qty` of a product at its price: the units she held at each earlier price keep it (the
+    earliest change first), the rest are at today's. The one place an item's amount is worked out."""
+    tiers = [k for k in kept if k.product_id == product.id]
+    if not tiers:
+        return OrderItem(product, qty)
+    left, amount = qty, 0
+    for tier in tiers:
+        n = min(left, tier.qty)
+        amount, left = amount + n * tier.price_cents, left - n
+    return PricedItem(product, qty, amount + left * (product.price_cents or 0))
 
 
 @dataclass(frozen=True)
@@ -144,6 +185,19 @@ class Fulfilment:
 
 
 @dataclass(frozen=True, slots=True)
+class Payment:
+    """One /已付 in a member's ledger; `undone_at` when it was taken back (/已付 … 撤销)."""
+
+    id: int
+    campaign_id: int
+    member_id: str
+    cents: int
+    recorded_by: str
+    recorded_at: datetime
+    undone_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BookOrder:
     """One member's live order in one campaign as the whole-book reading returns it."""
 
@@ -168,3 +222,5 @@ class Book:
     # (room → (member id, name, rate in basis points)).
     groups: dict[str, str] = field(default_factory=dict)
     partners: dict[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)
+    # Units that keep an earlier price (/改价 without 全部), by (campaign id, member id), oldest first.
+    kept: dict[tuple[int, str], tuple[KeptPrice, ...]] = field(default_factory=dict)

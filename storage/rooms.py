@@ -142,6 +142,12 @@ class RoomRepo:
             self._by_name[room_id] = index
         return set(index.get(name_key, ()))
 
+    async def members(self, room_id: str) -> list[tuple[str, str]]:
+        """(member id, display name) of everyone the bot has seen in the group, in the order first seen."""
+        rows = await self.db.fetchall("SELECT member_id, name FROM members WHERE room_id = ? ORDER BY rowid",
+                                      (room_id,))
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     async def administered_by(self, member_id: str) -> list[tuple[str, str]]:
         """(room id, topic) of the groups she owns or administers, oldest first: /群 numbers them so,
         and a group added later gets the next number without renumbering the others."""
@@ -149,6 +155,23 @@ class RoomRepo:
             "SELECT id, topic FROM rooms WHERE owner_id = ? OR id IN "
             "(SELECT room_id FROM admins WHERE member_id = ?) ORDER BY rowid", (member_id, member_id))
         return [(str(r["id"]), str(r["topic"])) for r in rows]
+
+    async def staff_groups(self, owner_id: str, member_id: str) -> list[str]:
+        """The owner's groups (oldest first) that `member_id` may act on: all of them for the owner
+        herself, else those where she is an admin. The scope rule (bot/domain/scope.py) reads this."""
+        if member_id == owner_id:
+            rows = await self.db.fetchall("SELECT id FROM rooms WHERE owner_id = ? ORDER BY rowid", (owner_id,))
+        else:
+            rows = await self.db.fetchall(
+                "SELECT id FROM rooms WHERE owner_id = ? AND id IN (SELECT room_id FROM admins WHERE member_id = ?) "
+                "ORDER BY rowid", (owner_id, member_id))
+        return [str(r["id"]) for r in rows]
+
+    async def shares_of(self, member_id: str) -> dict[str, int]:
+        """Her partner rates (basis points) by group."""
+        rows = await self.db.fetchall("SELECT room_id, commission_bp FROM partners WHERE member_id = ?",
+                                      (member_id,))
+        return {str(r[0]): int(r[1]) for r in rows}
 
     async def rooms_of(self, member_id: str) -> list[str]:
         rows = await self.db.fetchall("SELECT room_id FROM members WHERE member_id = ?", (member_id,))

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.domain.scope import Scope, nobody
 from bot.domain.services import Services
 from bot.models import Message, Outgoing
 
@@ -67,10 +68,14 @@ class Context:
     deferred: list[Deferred] = field(default_factory=list)
     # The commands the app knows, for /帮助.
     dispatcher: Dispatcher | None = None
+    # Who she is in the business the message touches, resolved before any command runs
+    # (bot/app/scope.py); a member's scope, with no group to act on, until then.
+    scope: Scope = field(init=False)
 
     def __post_init__(self) -> None:
         if self.group_id is None:
             self.group_id = self.msg.room_id
+        self.scope = nobody(self.msg.sender.id, self.msg.room_id)
 
     @property
     def room_id(self) -> str:

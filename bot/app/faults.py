@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain.services import Services
 from bot.models import Message, Outgoing
+from bot.render.templates import KINDS
 
 log = logging.getLogger("bot.app.faults")
 
@@ -110,3 +111,21 @@ class StorageAlarm:
         self._told_owner.clear()
         for owner in sorted(owners):
             await self._say(Outgoing(text=RECOVERED_TEXT, to=owner))
+
+
+async def template_notices(svc: Services) -> list[Outgoing]:
+    """An owner's template that failed on real data, told to the group's owner once, privately: which
+    one, why, and what the group got instead (the default text, or nothing)."""
+    out = []
+    for failure in svc.templates.take_failures():
+        owner = await svc.rooms.owner(failure.room_id)
+        if owner is None:
+            continue
+        label = KINDS.get(failure.kind, (failure.kind,))[0]
+        group = await svc.rooms.topic(failure.room_id) or failure.room_id
+        instead = "这次用默认文字发出了" if failure.fallback else "这次没有发"
+        out.append(Outgoing(
+            text=f"⚠️ 「{group}」的【{label}】话术用真实数据出错了（{failure.error}），{instead}。"
+                 f"请改好：/话术 查看 {label}，/话术 设置 {label}；或恢复默认：/话术 恢复 {label}",
+            to=owner))
+    return out

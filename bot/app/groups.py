@@ -123,14 +123,16 @@ class DropGroups:
 
 async def drop_groups(ctx: Context, args: str) -> DropGroups | str:
     """The groups a /开团 or /定时开团 names with its 群 line (just this group without one), or the
-    one line that says why not."""
+    one line that says why not. Which groups the line names was decided, and checked against her
+    scope, before the command ran (bot/app/scope.py): `ctx.scope.targets`."""
     words, body = split_groups_line(args)
     if words is None:
         return DropGroups([ctx.room_id], body, {}, [], [])
     groups = await her_groups(ctx)
-    named = named_groups(groups, words)
-    if isinstance(named, str):
-        return named
+    by_room = {g.room_id: g for g in groups}
+    named = [by_room[room] for room in ctx.scope.targets if room in by_room]
+    if not named or not ctx.scope.covers_all(g.room_id for g in named):
+        return "没有开团：群 这一行里有不能一起开团的群。"
     pickups, body = split_group_pickups(body, groups, named)
     return DropGroups([g.room_id for g in named], body, pickups, groups, named)
 
@@ -181,11 +183,15 @@ async def resolve_group(ctx: Context, cmd: Command, args: str) -> tuple[str, str
     if cmd.many_groups:
         words, _ = split_groups_line(args)
         if words is not None:
+            if nfkc(words).strip().lower() in ALL_WORDS:
+                # Every group of one business (bot/app/scope.py): her own, when she owns any.
+                owned = [g for g in groups if await ctx.svc.rooms.owner(g.room_id) == ctx.msg.sender.id]
+                return (owned or groups)[0].room_id, args
             several = named_groups(groups, words)
             if isinstance(several, str):
                 ctx.reply_private(several)
                 return None
-            # The command reads the 群 line itself; its first group is where private answers are about.
+            # Its first group is the business the scope is resolved in; the scope checks the others.
             return several[0].room_id, args
     number, rest = split_inline(args)
     if number is not None:

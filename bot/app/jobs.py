@@ -33,7 +33,12 @@ Job = Callable[[Services, Schedule, datetime], Awaitable[list[Outgoing]]]
 
 
 class Skip(Exception):
-    """The job has nothing right to post (stale, or its campaign is gone)."""
+    """The job has nothing right to post (stale, or its campaign is gone). `tell`: what she planned
+    did not happen and she would not otherwise know (a planned opening that could not open)."""
+
+    def __init__(self, why: str, *, tell: bool = False) -> None:
+        super().__init__(why)
+        self.tell = tell
 
 
 async def _planned(svc: Services, plan_id: int | None) -> tuple[str, list[Product], datetime | None]:
@@ -75,7 +80,7 @@ async def _open(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     parts, why = await open_drop(svc, rooms, spec, s.created_by, now, reminder_before=reminder, pickups=pickups,
                                  closes=closes)
     if not parts:
-        raise Skip(why)
+        raise Skip(why, tell=True)
     return [post for part in parts for post in await announcement(svc, part)]
 
 
@@ -192,7 +197,10 @@ async def run_job(svc: Services, s: Schedule, now: datetime, late: timedelta) ->
     except Skip as why:
         log.warning("schedule #%s (%s in %s) skipped: %s", s.id, s.kind, s.room_id, why)
         await svc.schedules.finish(s.id, "skipped", str(why)[:200])
-        return []
+        if not why.tell:
+            return []
+        # Privately, to whoever planned it: she is waiting for it to happen.
+        return [Outgoing(text=f"⏰ 计划 #{s.id}（{label(s.kind)}）{when(s.run_at)} 没有执行：{why}", to=s.created_by)]
     except RenderError as exc:
         log.error("schedule #%s (%s in %s) not posted: %s", s.id, s.kind, s.room_id, exc)
         await svc.schedules.finish(s.id, "failed", str(exc)[:200])

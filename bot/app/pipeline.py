@@ -23,14 +23,15 @@ from typing import Generic, TypeVar
 from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
-from bot.app.faults import StorageAlarm, is_storage_fault
-from bot.app.jobs import run_job
+from bot.app.faults import StorageAlarm, is_storage_fault, template_notices
+from bot.app.jobs import label, run_job
 from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of_work
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
 from bot.clock import Clock
 from bot.domain.lifecycle import close_campaign
 from bot.domain.orderbook import catalog_of
+from bot.domain.scope import scope_of
 from bot.domain.services import Services
 from bot.models import Event, Member, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
@@ -128,6 +129,7 @@ class App:
             self.clock.observe(ts)
         if isinstance(event, Message):
             await self._on_message(event)
+            await self._report_template_failures()
         elif isinstance(event, RoomSeen):
             await self._on_room(event)
         elif isinstance(event, MemberJoined):
@@ -250,6 +252,11 @@ class App:
             return
         await self._deliver(queued)
 
+    async def _report_template_failures(self) -> None:
+        """An owner's template that failed on real data: she hears it once (bot/app/faults.py)."""
+        if self.svc.templates.has_failures:
+            await self._say(await template_notices(self.svc))
+
     def _changed(self, ctx: Context | None = None, rooms: frozenset[str] = frozenset()) -> None:
         """Tells the listeners; the groups touched are the one the work was about and those it spoke in."""
         if not self.listeners:
@@ -270,8 +277,9 @@ class App:
         command's would. What it says to `actor` privately comes back instead: she is looking at the
         page, and a tick per buyer must not become a WeChat message per buyer.
 
-        The caller has checked that `actor` may act on `group_id`; `work` calls the same domain
-        operations as the chat commands."""
+        `work` runs with `ctx.scope`, the actor's scope in that group's business by the chat's one rule
+        (bot/domain/scope.py), and only when she is its staff: otherwise PermissionError, nothing
+        done. `work` calls the same domain operations as the chat commands."""
         await self.start()
         now = self.clock.now()
         msg = Message(id=action_id, ts=now, sender=actor, text="", room_id=None)
@@ -282,6 +290,9 @@ class App:
         said: list[str] = []
 
         async def run(turn: Turn) -> None:
+            turn.ctx.scope = await scope_of(self.svc.rooms, actor.id, group_id)
+            if not turn.ctx.scope.is_staff:
+                raise PermissionError(f"{actor.id} may not act on {group_id}")
             results.append(await work(turn.ctx))
             turn.dispatched = True
 
@@ -394,6 +405,7 @@ class App:
                     await self._run_jobs(first, reference)
                 elif not await self._flush_acks(first):
                     return  # storage trouble: the next call tries again
+                await self._report_template_failures()
 
     def _take_acks(self, due: datetime | None) -> list[Queued]:
         """Inside a transaction: the acknowledgements due by `due` become outbox rows."""
@@ -451,10 +463,13 @@ class App:
                     effects = {group_posts[-1]: schedule_delivered(job.id)} if group_posts else {}
                     queued = self._queue_rows(posts, effects)
             except Exception:
-                # Rolled back; marked failed so it is not retried forever.
+                # Rolled back; marked failed so it is not retried forever, and whoever planned it is told.
                 log.exception("schedule #%s (%s) failed", job.id, job.kind)
                 async with self.svc.db.transaction():
                     await self.svc.schedules.finish(job.id, "failed", "error, see log")
+                    queued = self._queue_rows([Outgoing(
+                        text=f"⏰ 计划 #{job.id}（{label(job.kind)}）出错了，没有执行。需要的话请重新安排。",
+                        to=job.created_by)])
             await self._deliver(queued)
         self._due_known = False
 

@@ -36,12 +36,15 @@ from typing import TYPE_CHECKING, overload
 
 if TYPE_CHECKING:
     from bot.app.context import Context
+    from bot.domain.scope import Scope
 
 CommandFn = Callable[["Context", str], Awaitable[None]]
 MatcherFn = Callable[["Context"], Awaitable[bool]]
 Check = Callable[["Context"], Awaitable[bool]]
 # Picks the group a private ADMIN command applies to: (group id, args left) or None after saying why.
 GroupResolver = Callable[["Context", "Command", str], Awaitable[tuple[str, str] | None]]
+# The sender's scope for the command (bot/app/scope.py), or None after saying why it runs nowhere.
+ScopeResolver = Callable[["Context", "Command", str], Awaitable["Scope | None"]]
 
 _COMMAND = re.compile(r"^\s*[/／]\s*(\S+?)(?:[\s\n]+(.*))?$", re.DOTALL)
 DEFAULT_PRIORITY = 50
@@ -93,6 +96,8 @@ class Command:
     many_groups: bool = False
     # Applies to a whole drop: privately, her one drop open across several groups needs no picking.
     whole_drop: bool = False
+    # What /帮助 <name> explains: (an example, what it means), one per kind of line or argument.
+    guide: tuple[tuple[str, str], ...] = ()
 
     @property
     def admin_only(self) -> bool:
@@ -118,15 +123,15 @@ class Router:
 
     def command(self, *names: str, admin_only: bool = False, role: Role | None = None, chat: Chat = Chat.ANY,
                 answer: Answer | None = None, filters: tuple[Filter, ...] = (),
-                help: str = "", many_groups: bool = False,
-                whole_drop: bool = False) -> Callable[[CommandFn], CommandFn]:
+                help: str = "", many_groups: bool = False, whole_drop: bool = False,
+                guide: tuple[tuple[str, str], ...] = ()) -> Callable[[CommandFn], CommandFn]:
         """`admin_only=True` is short for role=Role.ADMIN; an ADMIN command answers the owner unless told."""
         who = role or (Role.ADMIN if admin_only else Role.MEMBER)
         where = answer or (Answer.OWNER if who is Role.ADMIN else Answer.HERE)
 
         def register(fn: CommandFn) -> CommandFn:
             self.commands.append(Command(names, fn, help, who, chat, where, filters, self.section, many_groups,
-                                         whole_drop))
+                                         whole_drop, guide))
             return fn
 
         return register
@@ -168,10 +173,12 @@ def refusal(name: str) -> str:
 
 
 class Dispatcher:
-    def __init__(self, resolve_group: GroupResolver | None = None) -> None:
+    def __init__(self, resolve_group: GroupResolver | None = None,
+                 resolve_scope: ScopeResolver | None = None) -> None:
         self._commands: dict[str, Command] = {}
         self._matchers: list[Matcher] = []
         self._resolve_group = resolve_group
+        self._resolve_scope = resolve_scope
         self.commands: list[Command] = []  # in the order included: /帮助 lists them so
 
     def include(self, *routers: Router) -> None:
@@ -223,12 +230,23 @@ class Dispatcher:
                 if picked is None:
                     return  # the resolver said why: not her group, or which one
                 ctx.group_id, args = picked
-                ctx.is_admin = True
+                ctx.is_admin = True  # among the groups she administers; the scope below says what of them
             elif not ctx.is_admin:
                 # A member's refusal stays where she typed it: she needs to know, and it holds no figures.
                 ctx.answer_private = False
                 ctx.reply(refusal(name), mention_sender=True)
                 return
+        if self._resolve_scope is not None:
+            # One rule, before any command runs: what she may act on and what this command applies to.
+            scope = await self._resolve_scope(ctx, cmd, args)
+            if scope is None:
+                return  # the resolver said why
+            ctx.scope = scope
+            if cmd.role is Role.ADMIN:
+                if not scope.is_staff:
+                    ctx.reply(refusal(name))
+                    return
+                ctx.is_admin = True
         for f in cmd.filters:
             if not await f.check(ctx):
                 ctx.reply(f.refusal or f"/{name} 现在不能用。")
@@ -237,17 +255,24 @@ class Dispatcher:
         if ctx.private and ctx.group_id is not None:
             await _confirm_group_posts(ctx)
 
+    def command_named(self, name: str) -> Command | None:
+        return self._commands.get(name.strip().lstrip("/／").lower())
+
     def help_sections(self, admin: bool) -> list[tuple[str, list[str]]]:
-        """/帮助's sections, from the commands' and matchers' own `help`: members first, then the owner's."""
+        """/帮助's sections, from the commands' and matchers' own `help`. A member gets what members can
+        do (the matchers' lines and commands without a section); the owner gets her commands by task
+        (each router's section, in the order the routers were included), members' lines last."""
         # Ordering first (the catch-all matchers come last by priority), then asking.
         member = [m.help for m in sorted(self._matchers, key=lambda m: -m.priority) if m.help
                   and m.role is Role.MEMBER]
         member += [c.help for c in self.commands if c.help and c.role is Role.MEMBER and not c.section]
-        sections: dict[str, list[str]] = {"团员": member}
-        if admin:
-            for c in self.commands:
-                if c.help and (c.role is Role.ADMIN or c.section):
-                    sections.setdefault(c.section or "团长/管理员", []).append(c.help)
+        if not admin:
+            return [("怎么下单", member)] if member else []
+        sections: dict[str, list[str]] = {}
+        for c in self.commands:
+            if c.help and (c.role is Role.ADMIN or c.section):
+                sections.setdefault(c.section or "团长/管理员", []).append(c.help)
+        sections["团员可以做的"] = member
         return [(title, lines) for title, lines in sections.items() if lines]
 
 

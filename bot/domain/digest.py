@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from bot.domain.pickup import buyers
+from bot.domain.money.ledger import debts
 from bot.domain.services import Services
 from bot.render.templates import money
 from storage.records import Campaign
@@ -26,13 +26,8 @@ def _active_today(campaign: Campaign, day_start: datetime) -> bool:
 
 
 async def _owing(svc: Services, campaign: Campaign) -> tuple[int, int]:
-    states = await svc.fulfilment.of_campaign(campaign.id)
-    people, cents = 0, 0
-    for order in await buyers(svc, campaign):
-        left = order.amount_cents - (states[order.member_id].paid_cents if order.member_id in states else 0)
-        if left > 0:
-            people, cents = people + 1, cents + left
-    return people, cents
+    owing = [d.balance.due_cents for d in await debts(svc, campaign) if d.balance.due_cents]
+    return len(owing), sum(owing)
 
 
 async def group_digest(svc: Services, room_id: str, topic: str, now: datetime) -> list[str]:

@@ -10,25 +10,29 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from bot.domain.partners import partner_shares, shares_text
+from bot.domain.partners import group_summary, own_shares_text, partner_shares, shares_text
+from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.qa import save_spec_pairs
 from bot.domain.reports import campaign_commission
+from bot.domain.scope import Scope, parts_in_scope
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.campaign_spec import CampaignSpec
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
-from storage.records import Campaign, Product, ProductTotal, WaitlistTotal
+from storage.records import Campaign, PricedItem, Product, ProductTotal, WaitlistTotal
 
 
 def example_order(products: list[Product]) -> str:
-    p = products[0]
+    p = next((p for p in products if not p.withdrawn), products[0])
     return f"{p.name}1{p.unit or '份'}"
 
 
 def prices_text(products: list[Product]) -> str:
-    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products)
+    """"草莓 ¥30/盒，砂糖橘 ¥25/箱": what is on sale (a withdrawn product is not)."""
+    return "，".join(f"{p.name} {money(p.price_cents)}{'/' + p.unit if p.unit else ''}" for p in products
+                    if not p.withdrawn)
 
 
 async def list_text(svc: Services, campaign: Campaign, lines: list[str] | None = None) -> str:
@@ -53,18 +57,32 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
     return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
 
 
-async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str:
+async def summary_for(svc: Services, campaign: Campaign, scope: Scope) -> str:
+    """The totals as she may see them (bot/domain/scope.py): the owner's, whole; anyone else's, of the
+    groups she runs only, without the owner's commission or another partner's share."""
+    if scope.sees_owner_figures:
+        return await summary_text(svc, campaign)
+    parts = await parts_in_scope(svc.campaigns, scope, campaign)
+    if len(parts) == 1:
+        return await group_summary(svc, parts[0], scope)
+    text = await _drop_summary(svc, campaign, "summary", parts, owner=False)
+    topics = "、".join([f"「{await svc.rooms.topic(p.room_id) or p.room_id}」" for p in parts])
+    return f"{text.rstrip()}\n（只含{topics}）" + await own_shares_text(svc, campaign, scope)
+
+
+async def _drop_summary(svc: Services, campaign: Campaign, template: str, parts: list[Campaign] | None = None,
+                        *, owner: bool = True) -> str:
+    """The drop's totals, then each group's: every part, or `parts` (without the commission unless `owner`)."""
     products = await svc.campaigns.products(campaign.id)
-    parts = await svc.campaigns.parts(campaign)
+    parts = parts or await svc.campaigns.parts(campaign)
     by_part = [(part, *await svc.orders.totals(part.id, products)) for part in parts]
-    qty = {p.id: sum(t.qty for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id)
-           for p in products}
-    totals = [ProductTotal(p, qty[p.id]) for p in products]
+    totals = [_summed(p, [t for _, part_totals, _ in by_part for t in part_totals if t.product.id == p.id])
+              for p in products]
     buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
     head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=campaign_commission(campaign, totals),
+                                commission_cents=campaign_commission(campaign, totals) if owner else 0,
                                 waitlist=await waitlist_totals(svc, campaign, products, parts))
     lines = [head, "", f"分群（{len(parts)}个群）："]
     for part, part_totals, part_buyers in by_part:
@@ -73,6 +91,14 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str) -> str
         amount = sum(t.amount_cents for t in part_totals)
         lines.append(f"· {topic}：{part_buyers}人，{items}，{money(amount)}")
     return "\n".join(lines)
+
+
+def _summed(product: Product, totals: list[ProductTotal]) -> ProductTotal:
+    """A product's total over a drop's groups: their quantities and their amounts (units that kept an
+    earlier price counted at it)."""
+    qty, amount = sum(t.qty for t in totals), sum(t.amount_cents for t in totals)
+    plain = ProductTotal(product, qty)
+    return plain if plain.amount_cents == amount else PricedItem(product, qty, amount)
 
 
 async def drop_totals(svc: Services, campaign: Campaign) -> tuple[list[ProductTotal], int]:
@@ -124,11 +150,12 @@ async def close_notice(svc: Services, campaign: Campaign) -> str:
 
 
 async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
-                         closed_by: str | None = None) -> list[Outgoing]:
+                         closed_by: Scope | None = None) -> list[Outgoing]:
     """Closes inside the caller's transaction; returns the notices to post after commit.
 
     Each group gets the close notice; the totals with money, commission and the
-    lines to check go privately to the group's owner (and to the admin who closed it).
+    lines to check go privately to the group's owner, and the admin or partner who
+    closed it gets them as her scope shows them (her groups, no commission).
     A drop sold in several groups closes in all of them at once, with one set of totals."""
     parts = [campaign] if campaign.drop_id is None else \
         [p for p in await svc.campaigns.parts(campaign) if p.is_open]
@@ -147,6 +174,8 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         closed = await svc.campaigns.get(part.id)
         assert closed is not None
         posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
+        if progress is None or progress[0] >= progress[1]:
+            posts.extend(await _waited_in_vain(svc, closed))
         if progress is not None and progress[0] < progress[1]:
             have, need, unit = progress
             posts.append(Outgoing(text=await svc.render("group_failed", part.room_id, campaign=closed,
@@ -154,10 +183,31 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
                                   room_id=part.room_id))
     closed = await svc.campaigns.get(campaign.id)
     assert closed is not None
-    totals = await summary_text(svc, closed)
     owner = await svc.rooms.owner(campaign.room_id)
-    for member in dict.fromkeys(m for m in (owner, closed_by) if m):
-        posts.append(Outgoing(text=totals, to=member))
+    if owner is not None:
+        posts.append(Outgoing(text=await summary_text(svc, closed), to=owner))
+    if closed_by is not None and closed_by.member_id != owner:
+        posts.append(Outgoing(text=await summary_for(svc, closed, closed_by), to=closed_by.member_id))
+    return posts
+
+
+async def _waited_in_vain(svc: Services, part: Campaign) -> list[Outgoing]:
+    """Whoever still waits at the close got nothing of what she waited for: told in one gathered
+    message in her group (@-mentioned, twenty to a message), not left to wonder."""
+    products = {p.id: p for p in await svc.campaigns.products(part.id)}
+    waiting: dict[str, list[str]] = {}
+    for member_id, product_id, qty in await svc.orders.waitlist(part.id):
+        if product_id in products:
+            waiting.setdefault(member_id, []).append(f"{products[product_id].name}×{qty}")
+    if not waiting:
+        return []
+    names = {m: await svc.rooms.name_of(part.room_id, m) for m in waiting}
+    posts = []
+    for i in range(0, len(waiting), MENTIONS_PER_MESSAGE):
+        chunk = list(waiting)[i:i + MENTIONS_PER_MESSAGE]
+        lines = [f"@{names[m]} 候补的{'、'.join(waiting[m])}" for m in chunk]
+        head = f"😔 「{part.title}」已截单，这些候补没有轮到，这次没买到，抱歉：\n"
+        posts.append(Outgoing(text=head + "\n".join(lines), room_id=part.room_id, mentions=tuple(chunk)))
     return posts
 
 

@@ -182,6 +182,10 @@ class OrderBook:
                      msg_id: str, now: datetime, out: Outcome) -> int:
         product = await self.orders.product(product_id)
         unit = product.unit or "份"
+        if product.withdrawn:
+            out.note(member_id, f"{product.name}已下架，没有记上")
+            out.touched.add(member_id)
+            return 0
         if product.per_member_limit is not None:
             has = await self.orders.member_product_qty(campaign.id, member_id, product_id) \
                 if campaign.drop_id is None else \
@@ -509,7 +513,9 @@ class OrderBook:
                                           message_id=msg_id, now=now)
 
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
-                           text: str, msg_id: str, now: datetime) -> Outcome:
+                           text: str, msg_id: str, now: datetime, *, serve: bool = True) -> Outcome:
+        """`serve`: stock she frees goes to the waitlist (False: the owner changes an order after the
+        close, when nobody is served what she did not ask for)."""
         out = Outcome()
         her_lines = await self.orders.member_lines(campaign.id, sender)
         if intent.action in (Action.UNCLEAR, Action.ASK):
@@ -533,8 +539,41 @@ class OrderBook:
         elif intent.action in (Action.SET, Action.ADD):
             await self._order(campaign, intent, sender, her_lines, msg_id, now, out)
         # Stock someone released goes to the waitlist (nothing to do when none was).
+        if serve:
+            await self._serve(campaign, msg_id, now, out)
+        return out
+
+    # -- the owner changing a running drop (bot/domain/changes.py) ---------------------
+
+    async def serve_waitlist(self, campaign: Campaign, product_ids: set[int], msg_id: str,
+                             now: datetime) -> Outcome:
+        """Stock added to these products goes to the waitlist, first come first, across the drop."""
+        out = Outcome()
+        out.freed |= product_ids
         await self._serve(campaign, msg_id, now, out)
         return out
+
+    async def withdraw_product(self, campaign: Campaign, product_id: int, msg_id: str,
+                               now: datetime) -> tuple[dict[str, int], list[str]]:
+        """/下架: every live line of this group's part gives the product up and nobody waits for it
+        any more; nobody is served. ({member: quantity cancelled}, members who only waited)."""
+        cancelled: dict[str, int] = {}
+        out = Outcome()
+        for source in ("copy", "native", "text"):
+            for line in await self.orders.live_lines(campaign.id, source):
+                items = await self.orders.items(campaign.id, line.id)
+                if items.get(product_id, 0) > 0:
+                    cancelled[line.member_id] = cancelled.get(line.member_id, 0) + items[product_id]
+                    keep = {pid: q for pid, q in items.items() if pid != product_id}
+                    await self._set_line_items(campaign, line.id, line.member_id, keep, msg_id, now, out,
+                                               current=items)
+        waited = []
+        for member_id, pid, _qty in await self.orders.waitlist(campaign.id):
+            if pid == product_id:
+                await self.orders.set_waitlist(campaign.id, pid, member_id, 0, msg_id, now)
+                if member_id not in cancelled:
+                    waited.append(member_id)
+        return cancelled, waited
 
     async def _name_the_product(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
                                 text: str, msg_id: str, now: datetime, out: Outcome) -> Intent | None:

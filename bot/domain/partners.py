@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from bot.domain.reports import commission_cents
+from bot.domain.scope import Scope
 from bot.domain.services import Services
 from bot.parsing.privacy import mask
 from bot.render.templates import money
@@ -56,20 +57,6 @@ def shares_text(shares: list[PartnerShare]) -> str:
     return "\n".join(lines)
 
 
-async def runs_whole_drop(svc: Services, campaign: Campaign, member_id: str) -> bool:
-    """Whether she is owner or admin of every group of the campaign's drop (and no partner in any).
-    A one-group campaign: yes (the router already let only its owner and admins in)."""
-    if campaign.drop_id is None:
-        return True
-    for part in await svc.campaigns.parts(campaign):
-        if not await svc.rooms.is_admin(part.room_id, member_id):
-            return False
-        if member_id != await svc.rooms.owner(part.room_id) and \
-                member_id in {m for m, _ in await svc.rooms.partners(part.room_id)}:
-            return False
-    return True
-
-
 async def _waitlist(svc: Services, part: Campaign) -> list[WaitlistTotal]:
     """What this group waits for, per product (bot/domain/lifecycle.py's waitlist_totals, one group)."""
     products = {p.id: p for p in await svc.campaigns.products(part.id)}
@@ -82,9 +69,9 @@ async def _waitlist(svc: Services, part: Campaign) -> list[WaitlistTotal]:
     return [WaitlistTotal(products[pid], qty[pid], len(people[pid])) for pid in known]
 
 
-async def group_summary(svc: Services, part: Campaign, member_id: str) -> str:
-    """/汇总 for someone who runs only this group: its figures, her own share, nothing of other groups
-    and not the owner's commission."""
+async def group_summary(svc: Services, part: Campaign, scope: Scope) -> str:
+    """/汇总 for someone who is not the owner, of one group: its figures, her own share, nothing of other
+    groups and not the owner's commission."""
     products = await svc.campaigns.products(part.id)
     totals, buyers = await svc.orders.totals(part.id, products)
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(part.id)]
@@ -92,8 +79,12 @@ async def group_summary(svc: Services, part: Campaign, member_id: str) -> str:
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=0, waitlist=await _waitlist(svc, part))
     group = await svc.rooms.topic(part.room_id) or part.room_id
-    text = f"{text.rstrip()}\n（只含「{group}」）"
-    mine = [s for s in await partner_shares(svc, part) if s.member_id == member_id and s.room_id == part.room_id]
-    for s in mine:
-        text += f"\n你的分润（{rate_text(s.commission_bp)}）：{money(s.commission_cents)}"
-    return text
+    return f"{text.rstrip()}\n（只含「{group}」）" + await own_shares_text(svc, part, scope)
+
+
+async def own_shares_text(svc: Services, campaign: Campaign, scope: Scope) -> str:
+    """Her own share of each group of the campaign she runs as a partner ("" when none): never another's."""
+    mine = [s for s in await partner_shares(svc, campaign)
+            if s.member_id == scope.member_id and scope.covers(s.room_id)]
+    return "".join(f"\n你的分润（{rate_text(s.commission_bp)}{'，' + s.group if len(mine) > 1 else ''}）："
+                   f"{money(s.commission_cents)}" for s in mine)

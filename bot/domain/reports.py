@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.domain.money.ledger import Balance, balance
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import Book, Campaign, Fulfilment, OrderItem, Product, ProductTotal
+from storage.records import Book, Campaign, Fulfilment, KeptPrice, OrderItem, Product, ProductTotal, priced_item
 
 DEFAULT_POINT = "自提"
 
@@ -180,8 +181,8 @@ class MemberRow:
 
     @property
     def balance_cents(self) -> int:
-        """Still to collect from her; negative: to refund."""
-        return self.owed_cents - self.paid_cents
+        """Still to collect from her (待收); negative: to refund (多付). The one computation: ledger.balance."""
+        return Balance(self.owed_cents, self.paid_cents).net_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,12 @@ class Reports:
     members: MemberList
     partners: tuple[PartnerRow, ...] = ()
     groups: dict[str, str] = field(default_factory=dict)  # a drop's rooms → group name
+    # False: made for an admin or partner (bot/domain/scope.py), who never sees the owner's commission.
+    for_owner: bool = True
+
+    def seen_by(self, member_id: str) -> Reports:
+        """What an admin or partner may see of these reports: no commission, only her own share."""
+        return replace(self, partners=tuple(r for r in self.partners if r.member_id == member_id), for_owner=False)
 
     def group_of(self, campaign: Campaign) -> str:
         """The group name of a part of a drop sold in several groups; '' for a one-group campaign."""
@@ -237,6 +244,7 @@ class _Book:
     waiting: dict[int, int]  # product id → quantity waitlisted
     groups: dict[str, str]
     partners: dict[str, tuple[tuple[str, str, int], ...]]
+    kept: dict[tuple[int, str], tuple[KeptPrice, ...]]
 
 
 def _book(book: Book) -> _Book:
@@ -244,12 +252,13 @@ def _book(book: Book) -> _Book:
     by_product = {p.id: p for p in book.products}
     orders = []
     for o in book.orders:
-        items = sorted((OrderItem(by_product[i.product_id], i.qty) for i in o.items),
+        kept = book.kept.get((o.campaign_id, o.member_id), ())
+        items = sorted((priced_item(by_product[i.product_id], i.qty, kept) for i in o.items),
                        key=lambda item: item.product.position)
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
     return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
-                 book.partners)
+                 book.partners, book.kept)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -265,16 +274,18 @@ async def _load(db: Database, campaign_id: int | None) -> _Book:
 def _supplier(book: _Book) -> SupplierList:
     ordered: dict[int, int] = {}
     buyers: dict[int, int] = {}
+    worth: dict[int, int] = {}  # what the members pay for it: units that kept an earlier price at theirs
     for order in book.orders:
         for item in order.items:
             ordered[item.product.id] = ordered.get(item.product.id, 0) + item.qty
             buyers[item.product.id] = buyers.get(item.product.id, 0) + 1
+            worth[item.product.id] = worth.get(item.product.id, 0) + item.amount_cents
     by_campaign = {c.id: c for c in book.campaigns}
     rows = []
     for p in book.products:
         campaign = by_campaign[p.campaign_id]
         qty = ordered.get(p.id, 0) if campaign.counts else 0
-        amount = qty * (p.price_cents or 0)
+        amount = worth.get(p.id, 0) if campaign.counts else 0
         rate = rate_bp(p, campaign)
         rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, rate, commission_cents(amount, rate),
                                 buyers.get(p.id, 0), book.waiting.get(p.id, 0)))
@@ -340,9 +351,9 @@ def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
 
 
 def _member_row(order: Order, f: Fulfilment, commission: int) -> MemberRow:
-    owed = order.amount_cents if order.campaign.counts else 0
+    owes = balance(order.amount_cents, order.campaign, f.paid_cents)
     return MemberRow(order.campaign, order.member_id, order.name, order.label, order.items, order.pieces,
-                     order.amount_cents, owed, f.paid_cents, f.pickup_code, f.collected_at, commission)
+                     order.amount_cents, owes.owed_cents, owes.paid_cents, f.pickup_code, f.collected_at, commission)
 
 
 def _members(book: _Book) -> MemberList:
@@ -354,8 +365,9 @@ def _members(book: _Book) -> MemberList:
     by_campaign = {c.id: c for c in book.campaigns}
     for (cid, member), (name, f) in sorted(book.fulfilment.items()):
         if (cid, member) not in have and (f.paid_cents or f.collected_at):
-            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, 0, f.paid_cents, f.pickup_code,
-                                  f.collected_at, 0))
+            owes = balance(0, by_campaign[cid], f.paid_cents)
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, owes.owed_cents, owes.paid_cents,
+                                  f.pickup_code, f.collected_at, 0))
     rows.sort(key=lambda r: r.campaign.id)  # stable: each campaign keeps its order book's order
     return _member_list(rows)
 

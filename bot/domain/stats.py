@@ -59,11 +59,12 @@ def overall_figures(groups: Mapping[str, GroupStats]) -> Figures:
                    sum(f.amount_cents for f in each), sum(f.repeat for f in each))
 
 
-async def load_stats(svc: Services, start: datetime) -> dict[str, GroupStats]:
-    """Every group with a campaign opened since `start`."""
+async def load_stats(svc: Services, start: datetime, rooms: Sequence[str]) -> dict[str, GroupStats]:
+    """Each of `rooms` (the groups in her scope, bot/domain/scope.py) with a campaign opened since `start`."""
     by_room: dict[str, list[Campaign]] = {}
-    for campaign in await svc.campaigns.since(None, start):
-        by_room.setdefault(campaign.room_id, []).append(campaign)
+    for room_id in rooms:
+        for campaign in await svc.campaigns.since(room_id, start):
+            by_room.setdefault(campaign.room_id, []).append(campaign)
     out = {}
     for room_id, window in by_room.items():
         orders = {c.id: await svc.orders.orders(c.id, await svc.campaigns.products(c.id))

@@ -9,14 +9,14 @@ import enum
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.domain.reports import Reports, items_text, pickup_point
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import BookOrder, Campaign, OrderItem, Product
+from storage.records import BookOrder, Campaign, OrderItem, Product, priced_item
 
 
 async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, Any]:
@@ -43,11 +43,13 @@ async def order_book(db: Database, campaign_id: int | None = None) -> dict[str, 
         orders = []
         for part in parts:
             for o in orders_of.get(part.id, []):
-                items = sorted(((by_id[i.product_id], i.qty) for i in o.items), key=lambda pq: pq[0].position)
+                kept = book.kept.get((o.campaign_id, o.member_id), ())
+                items = sorted((priced_item(by_id[i.product_id], i.qty, kept) for i in o.items),
+                               key=lambda pq: pq[0].position)
                 order: dict[str, Any] = {"member": o.member_id, "name": o.name, "label": o.label}
                 if campaign.drop_id is not None:
                     order["room"] = part.room_id
-                order["amount"] = sum((p.price_cents or 0) * q for p, q in items) / 100
+                order["amount"] = sum(item.amount_cents for item in items) / 100
                 order["items"] = [{"product": p.name, "qty": q} for p, q in items]
                 orders.append(order)
         entry: dict[str, Any] = {"id": campaign.id, "room": campaign.room_id}
@@ -97,6 +99,8 @@ class Column:
     # the same value: on paper it is width the packing list needs, and in a 10,000-order workbook it is
     # a fifth of the cells. The CSV keeps every column: programs read it row by row.
     campaign: bool = False
+    # The owner's own figure (commission): left out of what anyone else gets (Reports.for_owner).
+    owner: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,8 +198,9 @@ def supplier_table(reports: Reports, tz: tzinfo) -> Table:
     s = reports.supplier
     columns = (_CAMPAIGN_ID, _TITLE, Column("商品", max_width=24), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
-               Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT), Column("佣金比例", Kind.PERCENT),
-               Column("佣金", Kind.MONEY), Column("备注"), Column("候补（超出限量）", Kind.INT))
+               Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT),
+               Column("佣金比例", Kind.PERCENT, owner=True), Column("佣金", Kind.MONEY, owner=True), Column("备注"),
+               Column("候补（超出限量）", Kind.INT))
     rows = tuple(
         (r.campaign.id, r.campaign.title, r.product.name, r.product.unit or "", r.product.price_cents, r.ordered_qty,
          r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign), r.waiting)
@@ -229,7 +234,7 @@ def members_table(reports: Reports, tz: tzinfo) -> Table:
         Column("接龙标注", max_width=36), Column("商品", max_width=40), Column("件数", Kind.INT),
         Column("金额", Kind.MONEY), Column("应付", Kind.MONEY), Column("已付", Kind.MONEY),
         Column("待收(负数待退)", Kind.MONEY), Column("取货码", max_width=10), Column("取货时间", Kind.TIME),
-        Column("佣金", Kind.MONEY), Column("备注"))
+        Column("佣金", Kind.MONEY, owner=True), Column("备注"))
     rows: tuple[tuple[Value, ...], ...] = tuple(
         (r.campaign.id, r.campaign.title, r.member_id, r.name, r.label, items_text(r.items), r.pieces,
          r.amount_cents, r.owed_cents, r.paid_cents, r.balance_cents, r.pickup_code or "", _local(r.collected_at, tz),
@@ -261,6 +266,16 @@ def partners_table(reports: Reports, tz: tzinfo) -> Table:
     totals = ("合计", None, None, None, None, None, sum(r.sales_cents for r in reports.partners),
               sum(r.commission_cents for r in reports.partners), None)
     return Table("partners", "分润", columns, rows, totals)
+
+
+def without_owner_columns(table: Table) -> Table:
+    """The table less the owner's own columns (commission), for an admin or partner."""
+    keep = [i for i, column in enumerate(table.columns) if not column.owner]
+    if len(keep) == len(table.columns):
+        return table
+    return replace(table, columns=tuple(table.columns[i] for i in keep),
+                   rows=tuple(tuple(row[i] for i in keep) for row in table.rows),
+                   totals=None if table.totals is None else tuple(table.totals[i] for i in keep))
 
 
 # Each takes the reports and the zone their times are shown in.

@@ -67,6 +67,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "restock": ("补货", "有货"),
 }
 
+# Kinds whose text is the owner's own (her totals, privately): only she may change them, never an
+# admin or partner of one of her groups (bot/domain/scope.py).
+OWNER_KINDS = frozenset({"summary"})
+
 # What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
 LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
             "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
@@ -136,6 +140,16 @@ class _Sandbox(SandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
+@dataclass(frozen=True)
+class TemplateFailure:
+    """An owner's template that failed on real data: the owner is told once (bot/app/faults.py)."""
+
+    room_id: str
+    kind: str
+    error: str
+    fallback: bool  # the default text was used instead; False: nothing was posted
+
+
 class Templates:
     def __init__(self, folder: Path | None = None) -> None:
         """`folder`: another set of default templates (tests); the packaged ones otherwise."""
@@ -152,16 +166,36 @@ class Templates:
         self._overrides: dict[tuple[str, str], str] = {}
         self._compiled: dict[tuple[str, str], Template] = {}
         self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
+        # Owners' templates that failed on real data, not yet reported; each is reported once until it
+        # is changed (reported again after a restart, at most once).
+        self._failures: list[TemplateFailure] = []
+        self._reported: set[tuple[str, str]] = set()
 
     # -- owner templates -------------------------------------------------------
 
     def set_override(self, room_id: str, kind: str, text: str) -> None:
         self._overrides[(room_id, kind)] = text
         self._compiled.pop((room_id, kind), None)
+        self._reported.discard((room_id, kind))
 
     def clear_override(self, room_id: str, kind: str) -> None:
         self._overrides.pop((room_id, kind), None)
         self._compiled.pop((room_id, kind), None)
+        self._reported.discard((room_id, kind))
+
+    @property
+    def has_failures(self) -> bool:
+        return bool(self._failures)
+
+    def take_failures(self) -> list[TemplateFailure]:
+        """Owners' templates that failed since the last call, each one once until it is changed."""
+        failures, self._failures = self._failures, []
+        return failures
+
+    def _failed(self, room_id: str, kind: str, exc: BaseException, fallback: bool) -> None:
+        if (room_id, kind) not in self._reported:
+            self._reported.add((room_id, kind))
+            self._failures.append(TemplateFailure(room_id, kind, f"{type(exc).__name__}: {exc}"[:120], fallback))
 
     def override(self, room_id: str, kind: str) -> str | None:
         return self._overrides.get((room_id, kind))
@@ -206,6 +240,7 @@ class Templates:
                 return template.render(**context).strip("\n")
             except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
                 log.error("group %s: owner template %s failed (%s)", room_id, kind, exc)
+                self._failed(room_id, kind, exc, fallback)
                 if not fallback:
                     raise RenderError(f"template {kind} failed: {exc}") from exc
         try:
@@ -263,8 +298,9 @@ def sample_context(kind: str) -> dict[str, Any]:
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101", "card": ""}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
-        "help": {"sections": [{"title": "团员", "lines": ["复制接龙，在最后加一行"]},
-                              {"title": "开团与汇总", "lines": ["/开团 标题 + 每行一个商品"]}]},
+        "help": {"sections": [{"title": "怎么下单", "lines": ["复制接龙，在最后加一行"]},
+                              {"title": "开团、截单与汇总", "lines": ["/开团 标题 + 每行一个商品"]}],
+                 "example": "/开团 周六水果团\n草莓 30元/盒"},
         "welcome": {"example": "丹东草莓1盒"},
     }
     return {**common, **extra.get(kind, {})}

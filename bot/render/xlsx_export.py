@@ -33,7 +33,7 @@ from typing import Any
 from xlsxwriter import Workbook  # type: ignore[import-untyped]
 
 from bot.domain.reports import Reports, load_reports
-from bot.render.export import TABLES, Kind, Table, Value, order_grid_table
+from bot.render.export import TABLES, Kind, Table, Value, order_grid_table, without_owner_columns
 from storage.db import Database
 
 SHEETS = ("supplier", "packing", "members", "orders")  # the workbook's order: what the owner does first
@@ -278,7 +278,10 @@ def _write_reports(reports: Reports, sheets: Sequence[str], target: Path, headin
     # Laying out and writing 10,000 orders takes over a second of CPU: off the event loop.
     if make_folder:
         target.parent.mkdir(parents=True, exist_ok=True)
-    write_workbook([WORKBOOK_TABLES[name](reports, tz) for name in sheets], target, heading)
+    tables = [WORKBOOK_TABLES[name](reports, tz) for name in sheets]
+    if not reports.for_owner:
+        tables = [without_owner_columns(t) for t in tables]
+    write_workbook(tables, target, heading)
 
 
 def _heading(titles: Sequence[str]) -> str:
@@ -302,13 +305,17 @@ def safe_name(title: str, limit: int = 40) -> str:
     return name[:limit].rstrip("._") or "团购"
 
 
-async def write_exports(db: Database, campaign_id: int, folder: Path, now: datetime) -> Path:
+async def write_exports(db: Database, campaign_id: int, folder: Path, now: datetime,
+                        seen_by: str | None = None) -> Path:
     """Writes folder/<id>-<title>-<yyyymmdd-HHMM>.xlsx with every sheet, for the /导出 command; returns its path.
-    Times are shown in `now`'s zone: the bot's clock, on its --tz.
+    Times are shown in `now`'s zone: the bot's clock, on its --tz. `seen_by`: made for this admin or
+    partner, not the owner: no commission, only her own share.
 
     Raises bot.domain.reports.UnknownCampaign when there is no such campaign.
     """
     reports = await load_reports(db, campaign_id)
+    if seen_by is not None:
+        reports = reports.seen_by(seen_by)
     campaign = reports.campaigns[0]  # a drop sold in several groups: its first part names the file
     target = folder / f"{campaign.id}-{safe_name(campaign.title)}-{now:%Y%m%d-%H%M}.xlsx"
     tz = now.tzinfo

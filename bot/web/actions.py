@@ -23,7 +23,7 @@ from bot.web.auth import denied, reach
 from bot.web.pages import row_html, target_from_path
 from bot.web.reach import Reach
 from bot.web.server import WEB, Web
-from bot.web.views import row_view
+from bot.web.views import row_view, shown_campaigns
 from storage.records import Campaign
 
 routes = web.RouteTableDef()
@@ -131,8 +131,7 @@ async def remind(request: web.Request) -> web.StreamResponse:
     if target is None:
         return denied(request, "没有这个团，或不是你管理的群。")
     campaign, whole = target
-    parts = [p for p in await ctx.svc.campaigns.parts(campaign)
-             if me.may_act(p.room_id) and not p.is_open and p.counts] if whole else [campaign]
+    parts = [p for p in await shown_campaigns(ctx.svc, me, campaign, whole) if not p.is_open]
     action = _action(fields)
     said: list[str] = []
     for part in parts:

@@ -1,7 +1,8 @@
 """The order board (the live 汇总 of her open campaigns), who still owes, and the week's charts.
 
-Money (amounts, what is owed) only for whoever sees a group's money (bot/web/reach.py): the group's
-owner, and its partner for her own group. Everyone else sees quantities and people.
+Money as the chat's scope rule has it (bot/domain/scope.py): amounts and payments for the owner,
+her admins and partners; the owner's commission for the owner alone; a partner's share for her
+alone. Only ever on these pages, never in a group.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.reports import load_reports
+from bot.domain.reports import campaign_commission, commission_cents, load_reports
+from bot.domain.scope import parts_in_scope
 from bot.domain.services import Services
 from bot.render.templates import money
 from bot.web.charts import Columns, HBars, columns, hbars
 from bot.web.reach import Reach
-from storage.records import Campaign
+from storage.records import Campaign, ProductTotal
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class ProductLine:
     ordered: int
     left: int | None  # stock left over the whole drop; None: no 限量
     waiting: int  # waitlisted in the groups she sees
-    amount_cents: int | None  # None: not hers to see
+    amount_cents: int
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,10 @@ class CampaignBoard:
     groups: tuple[str, ...]  # the groups shown (a drop: those she runs)
     buyers: int
     lines: tuple[ProductLine, ...]
-    total_cents: int | None
+    total_cents: int
     close_at: datetime | None
+    commission_cents: int | None  # the owner's commission on these groups' orders: hers alone to see
+    share: tuple[int, int] | None  # a partner's (rate in basis points, her share in cents): hers alone
 
 
 @dataclass(frozen=True)
@@ -48,35 +52,43 @@ class Owing:
 
 
 async def campaign_board(svc: Services, reach: Reach, campaign: Campaign) -> CampaignBoard:
-    """An open campaign's live totals over the parts of its drop she may see."""
-    parts = [p for p in await svc.campaigns.parts(campaign) if reach.may_act(p.room_id)]
+    """An open campaign's live totals over the parts of its drop she may act on."""
+    scope = reach.scope(campaign.room_id)
+    parts = await parts_in_scope(svc.campaigns, scope, campaign) if scope is not None else []
     products = await svc.campaigns.products(campaign.id)
     qty = {p.id: 0 for p in products}
     waiting = {p.id: 0 for p in products}
     buyers: set[tuple[int, str]] = set()
+    sales: dict[str, int] = {}
     for part in parts:
         for order in await svc.orders.orders(part.id, products):
             buyers.add((part.id, order.member_id))
+            sales[part.room_id] = sales.get(part.room_id, 0) + order.amount_cents
             for product, n in order.items:
                 qty[product.id] = qty.get(product.id, 0) + n
         for _, product_id, n in await svc.orders.waitlist(part.id):
             waiting[product_id] = waiting.get(product_id, 0) + n
-    money_ok = all(reach.sees_money(p.room_id) for p in parts)
     lines = []
     for p in products:
         left = None if p.stock is None else max(p.stock - await svc.orders.sold_of(p.id), 0)
-        amount = qty[p.id] * (p.price_cents or 0) if money_ok else None
+        amount = qty[p.id] * (p.price_cents or 0)
         lines.append(ProductLine(p.name, p.unit or "", qty[p.id], left, waiting[p.id], amount))
-    total = sum(line.amount_cents or 0 for line in lines) if money_ok else None
-    return CampaignBoard(campaign, tuple(reach.topics[p.room_id] for p in parts), len(buyers), tuple(lines), total,
-                         campaign.close_at)
+    totals = [ProductTotal(p, qty[p.id]) for p in products]
+    commission = campaign_commission(campaign, totals) if scope is not None and scope.sees_owner_figures else None
+    rate = next((bp for room in sales if (bp := reach.share(room)) is not None), None)
+    share = None
+    if rate is not None and campaign.counts:
+        mine = sum(cents for room, cents in sales.items() if reach.share(room) is not None)
+        share = (rate, commission_cents(mine, rate))
+    return CampaignBoard(campaign, tuple(reach.topics.get(p.room_id, p.room_id) for p in parts), len(buyers),
+                         tuple(lines), sum(line.amount_cents for line in lines), campaign.close_at, commission, share)
 
 
 async def owing(svc: Services, reach: Reach, campaigns: list[Campaign]) -> list[Owing]:
     """Who still owes, per closed campaign whose money she sees (the owner's /未付, on her page)."""
     out = []
     for campaign in campaigns:
-        if campaign.is_open or not campaign.counts or not reach.sees_money(campaign.room_id):
+        if campaign.is_open or not campaign.counts or not reach.may_act(campaign.room_id):
             continue
         reports = await load_reports(svc.db, campaign.id)
         rows = tuple((r.name, r.balance_cents) for r in reports.members.rows
@@ -93,14 +105,12 @@ class Charts:
     per_product: HBars
     per_group: HBars
     repeat: Columns
-    with_money: bool
 
 
 async def charts(svc: Services, reach: Reach, now: datetime, days: int = 7) -> Charts:
     """The week in pictures: orders per hour, per product, per group, and new against returning buyers."""
     start = now - timedelta(days=days)
     campaigns = [c for c in await svc.campaigns.since(None, start) if reach.may_act(c.room_id)]
-    with_money = bool(campaigns) and all(reach.sees_money(c.room_id) for c in campaigns)
     # Orders over time: when each buyer's order began, per hour of the last `days` days.
     hours = days * 24
     first_hour = now.astimezone(now.tzinfo).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
@@ -128,10 +138,10 @@ async def charts(svc: Services, reach: Reach, now: datetime, days: int = 7) -> C
         people, cents = group_figures.get(c.room_id, (0, 0))
         group_figures[c.room_id] = (people + buyers, cents + sum(t.amount_cents for t in totals))
     per_product = hbars("各商品销量", [
-        (name, n, f"{n}{unit}" + (f" · {money(cents)}" if with_money else ""))
+        (name, n, f"{n}{unit} · {money(cents)}")
         for name, (n, cents, unit) in product_qty.items() if n])
     per_group = hbars("各群下单人数", [
-        (reach.topics.get(room, room), people, f"{people}人" + (f" · {money(cents)}" if with_money else ""))
+        (reach.topics.get(room, room), people, f"{people}人 · {money(cents)}")
         for room, (people, cents) in group_figures.items()])
     # Returning buyers: bought in an earlier campaign of the same group.
     repeat_slots = []
@@ -143,4 +153,4 @@ async def charts(svc: Services, reach: Reach, now: datetime, days: int = 7) -> C
         back = len(members & before)
         repeat_slots.append((c.title[:4], (float(len(members) - back), float(back))))
     repeat = columns("新老顾客（每个团）", repeat_slots, legend=("新顾客", "回头客"))
-    return Charts(days, over_time, per_product, per_group, repeat, with_money)
+    return Charts(days, over_time, per_product, per_group, repeat)

@@ -115,6 +115,12 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except web.HTTPException:
         raise
+    except PermissionError:
+        # The app's own check (App.act) refused: her scope changed between the page and the tap.
+        text = "不是你管理的群，没有保存。"
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return web.json_response({"ok": False, "said": [text]}, status=403)
+        return web.Response(text=text, status=403, content_type="text/plain", charset="utf-8")
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         if request.headers.get("Accept", "").startswith("application/json"):

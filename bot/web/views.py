@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.domain.reports import PackingRow, packing_list
+from bot.domain.scope import parts_in_scope
 from bot.domain.services import Services
 from bot.web.reach import Reach
 from storage.book import PickupMarks
@@ -150,9 +151,10 @@ def _sections(rows: list[RowView], packing: list[PackingRow]) -> tuple[Section, 
 
 async def shown_campaigns(svc: Services, reach: Reach, campaign: Campaign, whole_drop: bool) -> tuple[Campaign, ...]:
     """The campaign, or every part of its drop she may act on."""
-    if not whole_drop:
+    scope = reach.scope(campaign.room_id)
+    if not whole_drop or scope is None:
         return (campaign,)
-    return tuple(c for c in await svc.campaigns.parts(campaign) if reach.may_act(c.room_id) and c.counts)
+    return tuple(c for c in await parts_in_scope(svc.campaigns, scope, campaign) if c.counts)
 
 
 async def pickup_view(svc: Services, reach: Reach, campaign: Campaign, whole_drop: bool) -> PickupView:

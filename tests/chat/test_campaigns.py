@@ -142,10 +142,14 @@ async def test_owner_adds_and_removes_an_admin_by_mention(bot: Harness) -> None:
     assert bot.private()[-1] == "王姐(团长)是群主，不能移除"
 
 
-async def test_admin_command_needs_a_real_mention(bot: Harness) -> None:
-    await bot.say("wx_owner", "/管理员 添加 @李四")  # typed, not a WeChat mention
-    assert bot.private()[-1].startswith("用法：/管理员 添加 @某人")
-    assert not await bot.svc.rooms.is_admin("r1", "wx_li")
+async def test_admin_command_names_a_member_without_a_mention(bot: Harness) -> None:
+    await bot.say("wx_owner", "/管理员 添加 @李四")  # typed, not a WeChat mention: the one 李四 of the group
+    assert bot.private()[-1] == "已添加管理员：李四"
+    assert await bot.svc.rooms.is_admin("r1", "wx_li")
+    await bot.say("wx_owner", "/管理员 添加 某某")
+    assert bot.private()[-1].startswith("没有找到「某某」。可以写群昵称")
+    await bot.say("wx_owner", "/管理员 添加")
+    assert bot.private()[-1].startswith("用法：/管理员 添加 张三")
 
 
 async def test_help_and_unknown_command(bot: Harness) -> None:

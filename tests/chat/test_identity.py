@@ -40,17 +40,31 @@ async def test_a_member_renamed_to_the_owner_commands_nothing(bot: Harness) -> N
     assert await _admin_ids(bot) == ["wx_owner"]
 
 
-async def test_a_name_typed_after_at_is_no_mention(bot: Harness) -> None:
-    # "/管理员 添加 @张三" with no real mention names nobody: a display name could be anyone's.
+async def test_a_typed_name_names_its_one_member_or_is_asked_about(bot: Harness) -> None:
+    # A display name typed without a real mention chooses among the group's members by id: with a
+    # second member showing the same name, the owner is asked which one, and nothing changes.
+    await bot.say("wx_twin", "大家好", name="张三")
     await bot.say("wx_owner", "/管理员 添加 @张三")
-    assert "要真的@到人" in bot.private()[-1]
+    asked = bot.private()[-1]
+    assert asked.startswith("「张三」对得上2位，是哪一位？\n1. 张三") and "/管理员 添加 1" in asked
     assert await _admin_ids(bot) == ["wx_owner"]
+    # Her numbered answer names the one she saw first in the list: the member id behind it.
+    await bot.say("wx_owner", "/管理员 添加 2")
+    assert bot.private()[-1] == "已添加管理员：张三"
+    assert await _admin_ids(bot) == ["wx_owner", "wx_twin"]
+    # A name only one member has is that member.
+    await bot.say("wx_owner", "/管理员 添加 赵六")
+    assert await _admin_ids(bot) == ["wx_owner", "wx_twin", "wx_zhao"]
     # A member showing the owner's name, really @-mentioned, is still herself.
-    await bot.say("wx_owner", f"/管理员 添加 @{OWNER_NAME}", mentions=("wx_zhao",))
-    assert await _admin_ids(bot) == ["wx_owner", "wx_zhao"]
+    # A member showing the owner's name, really @-mentioned, is still herself: no owner's rights.
     await bot.say("wx_zhao", f"/管理员 移除 @{OWNER_NAME}", name=OWNER_NAME, mentions=("wx_owner",))
-    assert "是群主，不能移除" in bot.private("wx_zhao")[-1]
-    assert await _admin_ids(bot) == ["wx_owner", "wx_zhao"]
+    assert bot.private("wx_zhao")[-1] == "只有群主（团长）可以添加或移除管理员。"
+    # Typed, the owner's name fits the owner and the member renamed to it: asked, never guessed.
+    await bot.say("wx_owner", f"/管理员 移除 {OWNER_NAME}")
+    assert bot.private()[-1].startswith(f"「{OWNER_NAME}」对得上2位")
+    assert await _admin_ids(bot) == ["wx_owner", "wx_twin", "wx_zhao"]
+    await bot.say("wx_owner", "/管理员 移除 @王姐", mentions=("wx_owner",))
+    assert "是群主，不能移除" in bot.private()[-1]
 
 
 async def test_two_members_with_the_same_name_keep_separate_orders(bot: Harness) -> None:

@@ -259,7 +259,9 @@ async def test_a_partner_sees_her_group_and_earns_on_its_sales(bot: Harness) -> 
     # Only a real @-mention makes a partner; the owner names her group.
     await bot.say("wx_owner", "/合伙人 添加 @李四 佣金10%", room="r2", mentions=("wx_li",))
     assert bot.private()[-1].startswith("✅ 李四 是「锦绣2群」的合伙人了，分润10%")
-    await bot.say("wx_owner", "/合伙人 添加 李四 佣金10%", room="r1")  # no mention: nobody
+    await bot.say("wx_owner", "/合伙人 添加 某某 佣金10%", room="r1")  # nobody of that name
+    assert bot.private()[-1].startswith("没有找到「某某」")
+    await bot.say("wx_owner", "/合伙人 添加 李四", room="r1")  # no rate
     assert bot.private()[-1].startswith("用法")
     await bot.say("wx_li", "/合伙人 添加 @王五 佣金50%", room="r2", mentions=("wx_wang",))
     assert bot.private("wx_li")[-1] == "只有群主（团长）可以设合伙人。"

@@ -87,7 +87,7 @@ def test_the_owner_runs_a_campaign_from_her_private_chat(tmp_path: Path) -> None
     assert "合计：¥140，3人下单" in summary and "佣金：¥14" in summary and "王五：老样子来一份" in summary
     assert any(t.startswith("📋 周六水果团 汇总（已截单）") for t in texts)  # the close's totals
     assert any(t.startswith("✅ 已发到「阳光花园水果团购群」：📦 「周六水果团」到货啦") for t in texts)
-    assert "✅ 张三 已付 ¥60（应付 ¥60，已付清）" in texts
+    assert "✅ 张三 付了¥60（应付¥60，已付清）" in texts
     assert any(t.startswith("💰 「周六水果团」未付款（2人，共¥80）") for t in texts)
     assert any(t.startswith("📊 近30天\n本群：1个团，3人下单") for t in texts)
     (sent_file,) = [x for x in private if "file" in x]
@@ -247,9 +247,9 @@ def test_help_is_generated_from_the_commands_own_lines() -> None:
     owner = dict(dispatcher.help_sections(admin=True))
     member = dict(dispatcher.help_sections(admin=False))
     assert owner["新功能"] == ["/试试 一个新命令"]
-    assert "/汇总 数量、金额、佣金和待确认的行（私聊给你）" in owner["开团与汇总"]
-    assert list(member) == ["团员"] and not any(line.startswith("/汇总") for line in member["团员"])
-    assert member["团员"][0].startswith("复制接龙")
+    assert "/汇总 数量、金额、佣金和待确认的行（私聊给你）" in owner["开团、截单与汇总"]
+    assert list(member) == ["怎么下单"] and not any(line.startswith("/汇总") for line in member["怎么下单"])
+    assert member["怎么下单"][0].startswith("复制接龙")
 
 
 def test_the_console_speaks_privately_with_a_prefix(tmp_path: Path) -> None:

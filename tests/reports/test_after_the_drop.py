@@ -84,7 +84,7 @@ async def test_collect_by_code_and_by_mention(bot: Harness) -> None:
     await bot.say("wx_owner", "/已取 @李四", mentions=("wx_li",))
     assert bot.private()[-1] == "✅ 已核销 李四：砂糖橘×1"
     await bot.say("wx_owner", "/未取")
-    assert bot.private()[-1] == "「周六水果团」还没取货（1人）：\n王五 取货码103：草莓×1、砂糖橘×1"
+    assert bot.private()[-1] == "「周六水果团」还没取货（1人）：\n1. 王五 取货码103：草莓×1、砂糖橘×1\n核销：/核销 取货码，或 /已取 序号"
 
 
 async def test_pickup_reminder_mentions_only_who_has_not_collected(bot: Harness) -> None:
@@ -109,14 +109,14 @@ async def test_pickup_reminder_mentions_only_who_has_not_collected(bot: Harness)
 async def test_payments_and_who_still_owes(bot: Harness) -> None:
     await _closed_campaign(bot)
     await bot.say("wx_owner", "/已付 @张三", mentions=("wx_zhang",))
-    assert bot.private()[-1] == "✅ 张三 已付 ¥60（应付 ¥60，已付清）"
+    assert bot.private()[-1] == "✅ 张三 付了¥60（应付¥60，已付清）"
     await bot.say("wx_owner", "/已付 @王五 30", mentions=("wx_wang",))
-    assert bot.private()[-1] == "✅ 王五 已付 ¥30（应付 ¥55，还差¥25）"
+    assert bot.private()[-1] == "✅ 王五 付了¥30（应付¥55，还差¥25）"
     await bot.say("wx_li", "微信转账 ¥25.00", kind=MessageKind.TRANSFER)
     await bot.say("wx_owner", "/未付")
     text = bot.private()[-1]
     assert not any("¥25" in t for t in bot.texts())  # who owes what never reaches the group
-    assert text.startswith("💰 「周六水果团」未付款（2人，共¥50）：\n李四 ¥25\n王五 ¥25")
+    assert text.startswith("💰 「周六水果团」未付款（2人，共¥50）：\n1. 李四 ¥25\n2. 王五 ¥25")
     assert "李四 转账" in text
     # The transfer is a hint, never a payment.
     await bot.say("wx_owner", "/未付")
@@ -181,7 +181,7 @@ async def test_after_drop_commands_explain_themselves(bot: Harness) -> None:
     await bot.say("wx_owner", "/核销")
     assert bot.private()[-1].startswith("用法：/核销 取货码")
     await bot.say("wx_owner", "/已付")
-    assert bot.private()[-1].startswith("用法：/已付 @某人")
+    assert bot.private()[-1].startswith("用法：/已付 张三 30")
     await bot.say("wx_zhang", "/未付")
     assert "只有团长和管理员" in bot.texts()[-1]
 

@@ -151,27 +151,32 @@ async def test_a_partner_cannot_read_or_tick_another_group(site: Site) -> None:
         assert refused.status == 403
         refused = await partner.post("/pickup/remind", data={"csrf": csrf, "view": f"/pickup/c/{r1.id}"})
         assert refused.status == 403
-        # Her board shows her group only; the money of her own group (her /汇总 shows it too).
+        # Her board shows her group only: its amounts and who owes, never the owner's commission.
         board = await (await partner.get("/board")).text()
-        assert "周六水果团" not in board and "翠湖苹果团" in board and "¥40" in board
+        assert "周六水果团" not in board and "翠湖苹果团" in board and "¥40" in board and "佣金" not in board
     state = await site.bot.svc.fulfilment.get(r1.id, "wx_zhang")
     assert state is not None and state.collected_at is None
     assert [o for o in site.bot.take() if "/login/" not in o.text] == []  # nothing was said anywhere
 
 
-async def test_an_admin_sees_quantities_but_no_money(site: Site) -> None:
+async def test_money_on_the_board_follows_the_chats_scope_rule(site: Site) -> None:
+    """bot/domain/scope.py: an admin sees amounts and who owes, never the owner's commission; the owner
+    sees her commission too."""
     await pickup_day(site.bot)
     await site.bot.say("wx_owner", "/管理员 添加 @李四", mentions=("wx_li",))
-    await site.bot.say("wx_owner", "/开团 苹果团\n苹果 20元/箱")
+    await site.bot.say("wx_owner", "/开团 苹果团\n苹果 20元/箱\n佣金 10%")
     await site.bot.say("wx_zhang", "苹果3箱")
     async with site.client() as admin, site.client() as owner:
         await site.login(admin, "wx_li")
         await site.login(owner)
         seen = await (await admin.get("/board")).text()
-        assert "苹果" in seen and "3箱" in seen
-        assert "¥" not in seen and "未付款" not in seen
+        assert "苹果" in seen and "3箱" in seen and "¥60" in seen and "未付款" in seen
+        assert "佣金" not in seen and "分润" not in seen
         owners = await (await owner.get("/board")).text()
-        assert "¥60" in owners and "未付款" in owners
+        assert "¥60" in owners and "未付款" in owners and re.search(r"佣金</td><td>¥6<", owners)
+        # Neither page has money on the pickup list, where neighbours see the screen.
+        for browser in (admin, owner):
+            assert "¥" not in await (await browser.get("/pickup/c/1")).text()
 
 
 async def test_every_post_needs_the_sessions_csrf_token(site: Site) -> None:
@@ -199,3 +204,19 @@ async def test_the_web_page_off_says_how_to_turn_it_on(tmp_path: Path) -> None:
         assert said.startswith("网页后台没有开启：启动机器人时加 --web") and not re.search(r"/login/", said)
     finally:
         await bot.close()
+
+
+async def test_a_partner_sees_her_own_share_and_nobody_elses(site: Site) -> None:
+    bot = site.bot
+    members = tuple(Member(i, n) for i, n in MEMBERS.items())
+    await bot.app.on_event(RoomSeen(RoomInfo("r2", "翠湖2群", "wx_owner", members)))
+    await bot.say("wx_owner", "/合伙人 添加 @赵六 佣金10%", room="r2", mentions=("wx_zhao",))
+    await bot.say("wx_owner", "/开团 翠湖苹果团\n苹果 20元/箱", room="r2")
+    await bot.say("wx_wang", "苹果5箱", room="r2")
+    async with site.client() as partner, site.client() as owner:
+        await site.login(partner, "wx_zhao")
+        await site.login(owner)
+        hers = await (await partner.get("/board")).text()
+        assert re.search(r"你的分润（10%）</td><td>¥10<", hers) and "佣金</td>" not in hers
+        owners = await (await owner.get("/board")).text()
+        assert "你的分润" not in owners and "翠湖苹果团" in owners
