@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.reports import campaign_commission, commission_cents, load_reports
+from bot.domain.money.ledger import balance_text, debts
+from bot.domain.reports import campaign_commission, commission_cents
 from bot.domain.scope import parts_in_scope
 from bot.domain.services import Services
 from bot.render.templates import money
@@ -44,11 +45,8 @@ class CampaignBoard:
 @dataclass(frozen=True)
 class Owing:
     campaign: Campaign
-    rows: tuple[tuple[str, int], ...]  # (name, cents still owed)
-
-    @property
-    def total_cents(self) -> int:
-        return sum(c for _, c in self.rows)
+    rows: tuple[tuple[str, str], ...]  # (name, "还差¥30" / "多付¥5（要退给她）"), in /未付's words
+    due_cents: int  # still to collect from them all
 
 
 async def campaign_board(svc: Services, reach: Reach, campaign: Campaign) -> CampaignBoard:
@@ -85,16 +83,16 @@ async def campaign_board(svc: Services, reach: Reach, campaign: Campaign) -> Cam
 
 
 async def owing(svc: Services, reach: Reach, campaigns: list[Campaign]) -> list[Owing]:
-    """Who still owes, per closed campaign whose money she sees (the owner's /未付, on her page)."""
+    """Who still owes (or paid too much), per closed campaign of hers: the ledger's one computation
+    (bot/domain/money/ledger.py), as /未付 says it."""
     out = []
     for campaign in campaigns:
         if campaign.is_open or not campaign.counts or not reach.may_act(campaign.room_id):
             continue
-        reports = await load_reports(svc.db, campaign.id)
-        rows = tuple((r.name, r.balance_cents) for r in reports.members.rows
-                     if r.campaign.id == campaign.id and r.balance_cents > 0)
-        if rows:
-            out.append(Owing(campaign, rows))
+        found = [d for d in await debts(svc, campaign) if d.balance.net_cents]
+        if found:
+            out.append(Owing(campaign, tuple((d.name, balance_text(d.balance)) for d in found),
+                             sum(d.balance.due_cents for d in found)))
     return out
 
 
