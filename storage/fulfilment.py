@@ -78,6 +78,15 @@ class FulfilmentRepo:
     async def taken_by(self, campaign_id: int, member_id: str) -> dict[int, int]:
         return (await self.taken((campaign_id,))).get((campaign_id, member_id), {})
 
+    async def pickup_of(self, campaign_id: int, member_id: str) -> tuple[Fulfilment | None, dict[int, int]]:
+        """Her fulfilment and what a partial pickup handed her, in one trip (every tap asks both)."""
+        rows, taken = await self.db.fetch_each([
+            ("SELECT * FROM fulfilment WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id)),
+            ("SELECT product_id, qty FROM collected_items WHERE campaign_id = ? AND member_id = ?",
+             (campaign_id, member_id)),
+        ])
+        return (fulfilment_from_row(rows[0]) if rows else None), {int(r[0]): int(r[1]) for r in taken}
+
     def set_taken(self, campaign_id: int, member_id: str, taken: dict[int, int]) -> None:
         """Her partial pickup is now `taken` (product id -> quantity; empty: nothing taken)."""
         self.db.write("DELETE FROM collected_items WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id))

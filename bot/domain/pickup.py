@@ -98,13 +98,13 @@ async def collect(svc: Services, campaign: Campaign, member_id: str, name: str, 
     """Hands over her order (/核销, /已取, a tick on the page), inside the caller's transaction; says what
     was done in one line. `take`: only these quantities (product id -> quantity) this time (部分取货);
     once everything ordered is taken, her order is collected."""
-    state = await svc.fulfilment.get(campaign.id, member_id)
+    state, got = await svc.fulfilment.pickup_of(campaign.id, member_id)
     if state is not None and state.collected_at is not None:
         return f"{name} 已经取过了（{when(state.collected_at)}）"
     order = await svc.orders.member_order(campaign.id, member_id, name, await svc.campaigns.products(campaign.id))
     if not order.items:
         return f"{name} 在「{campaign.title}」没有订单"
-    taken = dict(await svc.fulfilment.taken_by(campaign.id, member_id))
+    taken = dict(got)
     left = left_items(order, taken)
     if take is not None:
         now_taken = [OrderItem(p, min(q, take.get(p.id, 0))) for p, q in left if take.get(p.id, 0) > 0]
@@ -124,8 +124,7 @@ async def collect(svc: Services, campaign: Campaign, member_id: str, name: str, 
 
 async def uncollect(svc: Services, campaign: Campaign, member_id: str, name: str) -> str:
     """Undoes her pickup, whole or partial (a tick by mistake), inside the caller's transaction."""
-    state = await svc.fulfilment.get(campaign.id, member_id)
-    taken = await svc.fulfilment.taken_by(campaign.id, member_id)
+    state, taken = await svc.fulfilment.pickup_of(campaign.id, member_id)
     if (state is None or state.collected_at is None) and not taken:
         return f"{name} 还没有取货，不用撤销"
     svc.fulfilment.uncollect(campaign.id, member_id)

@@ -19,9 +19,8 @@ from bot.app.context import Context
 from bot.app.pipeline import Acted
 from bot.domain.pickup import collect, remind_uncollected, uncollect
 from bot.models import Member
-from bot.web.auth import denied, reach
+from bot.web.auth import denied, reach, session_of
 from bot.web.pages import row_html, target_from_path
-from bot.web.reach import Reach
 from bot.web.server import WEB, Web
 from bot.web.views import row_view, shown_campaigns
 from storage.records import Campaign
@@ -57,13 +56,14 @@ def _take(fields: dict[str, str]) -> dict[int, int] | None:
     return out if out else None
 
 
-async def _buyer(ctx: Web, me: Reach, key: str) -> tuple[Campaign, str] | None:
-    """(campaign, member id) of a row key, when the campaign is in one of her groups and closed."""
+async def _buyer(ctx: Web, key: str) -> tuple[Campaign, str] | None:
+    """(campaign, member id) of a row key, when the campaign is closed and goes ahead. Whether she may
+    act on its group is App.act's to check, in the tap's own transaction."""
     m = _KEY.match(key)
     if m is None:
         return None
     campaign = await ctx.svc.campaigns.get(int(m.group(1)))
-    if campaign is None or not me.may_act(campaign.room_id) or campaign.is_open or not campaign.counts:
+    if campaign is None or campaign.is_open or not campaign.counts:
         return None
     return campaign, m.group(2)
 
@@ -73,9 +73,10 @@ def _action(fields: dict[str, str]) -> str:
     return given if _ACTION.match(given) else secrets.token_urlsafe(12)
 
 
-async def _act(ctx: Web, me: Reach, campaign: Campaign, action: str,
+async def _act(ctx: Web, member_id: str, campaign: Campaign, action: str,
                work: Callable[[Context], Awaitable[str | None]]) -> Acted[str | None]:
-    actor = Member(me.member_id, await ctx.svc.rooms.name_of(campaign.room_id, me.member_id))
+    """Runs `work` as her on the campaign's group: PermissionError (a 403) when the scope rule says no."""
+    actor = Member(member_id, await ctx.svc.rooms.name_of(campaign.room_id, member_id))
     return await ctx.bot.act(actor, campaign.room_id, work, action_id=f"web:{action}")
 
 
@@ -85,15 +86,13 @@ def _answer(said: list[str], rows: dict[str, str] | None = None, repeated: bool 
 
 async def _tick(request: web.Request, undo: bool) -> web.StreamResponse:
     ctx = request.app[WEB]
-    me = reach(request)
     fields = await _fields(request)
-    found = await _buyer(ctx, me, fields.get("key", ""))
+    found = await _buyer(ctx, fields.get("key", ""))
     if found is None:
         return denied(request, "没有这个订单，或不是你管理的群。")
     campaign, member_id = found
     take = None if undo else _take(fields)
-    target = await target_from_path(ctx, me, fields.get("view", ""))
-    whole = target is not None and target[1]
+    whole = fields.get("view", "").startswith("/pickup/d/")  # a drop's list names each row's group
     name = await ctx.svc.rooms.name_of(campaign.room_id, member_id)
 
     async def work(c: Context) -> str | None:
@@ -101,7 +100,7 @@ async def _tick(request: web.Request, undo: bool) -> web.StreamResponse:
             return await uncollect(c.svc, campaign, member_id, name)
         return await collect(c.svc, campaign, member_id, name, c.msg.sender.id, c.now, take)
 
-    acted = await _act(ctx, me, campaign, _action(fields), work)
+    acted = await _act(ctx, session_of(request).member_id, campaign, _action(fields), work)
     said = [acted.result] if acted.result else []
     if acted.repeated:
         said = ["这一下已经记过了。"]
@@ -124,7 +123,7 @@ async def untick(request: web.Request) -> web.StreamResponse:
 async def remind(request: web.Request) -> web.StreamResponse:
     """/提醒取货 for each group of the list: the same gathered reminder, @-ing only who has not collected."""
     ctx = request.app[WEB]
-    me = reach(request)
+    me = await reach(request)
     fields = await _fields(request)
     view = fields.get("view", "")
     target = await target_from_path(ctx, me, view)
@@ -142,7 +141,7 @@ async def remind(request: web.Request) -> web.StreamResponse:
             people = sum(len(p.mentions) for p in posts)
             return done or f"✅ 已在「{me.topics[part.room_id]}」提醒还没取货的{people}人"
 
-        acted = await _act(ctx, me, part, f"{action}-{part.id}" if whole else action, work)
+        acted = await _act(ctx, me.member_id, part, f"{action}-{part.id}" if whole else action, work)
         if acted.repeated:
             said.append("这次提醒已经发过了。")
         elif acted.result:

@@ -47,8 +47,17 @@ def session_of(request: web.Request) -> Session:
     return request[SESSION]
 
 
-def reach(request: web.Request) -> Reach:
-    return request[REACH]
+async def reach(request: web.Request) -> Reach:
+    """What she may see, by the chat's scope rule, read once per request (pages and the live stream
+    ask; a tap does not: App.act checks her scope itself, in its transaction)."""
+    found = request.get(REACH)
+    if found is None:
+        found = await reach_of(request.app[WEB].svc, session_of(request).member_id)
+        if not found.groups:
+            raise web.HTTPForbidden(text=denied(request, "你现在没有可以管理的群。").text,
+                                    content_type="application/json" if _wants_json(request) else "text/html")
+        request[REACH] = found
+    return found
 
 
 def cookie_value(request: web.Request) -> str:
@@ -71,11 +80,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             given = str((await request.post()).get("csrf", ""))
         if not hmac.compare_digest(given.encode(), session.csrf.encode()):
             return denied(request, "页面已过期，请刷新后再试。")
-    found = await reach_of(ctx.svc, session.member_id)
-    if not found.groups:
-        return denied(request, "你现在没有可以管理的群。")
     request[SESSION] = session
-    request[REACH] = found
     return await handler(request)
 
 

@@ -40,7 +40,7 @@ async def favicon(request: web.Request) -> web.StreamResponse:
 @routes.get("/")
 async def home(request: web.Request) -> web.StreamResponse:
     ctx = request.app[WEB]
-    me = reach(request)
+    me = await reach(request)
     return ctx.page("home.html", me=me, targets=await pickup_targets(ctx.svc, me),
                     open=await open_campaigns(ctx.svc, me), csrf=session_of(request).csrf)
 
@@ -84,7 +84,7 @@ def counts_json(c: Counts) -> dict[str, int]:
 @routes.get("/pickup/{kind:[cd]}/{number}")
 async def pickup_page(request: web.Request) -> web.StreamResponse:
     ctx = request.app[WEB]
-    me = reach(request)
+    me = await reach(request)
     found = await target_of(ctx, me, request.match_info["kind"], request.match_info["number"])
     if found is None:
         return denied(request, "没有这个团，或不是你管理的群。")
@@ -114,7 +114,7 @@ def _event(name: str, data: object, version: int) -> bytes:
 async def pickup_live(request: web.Request) -> web.StreamResponse:
     """Server-sent events: the rows that changed since the page (or the last event) saw them."""
     ctx = request.app[WEB]
-    me = reach(request)
+    me = await reach(request)
     view_path = request.query.get("view", "")
     found = await target_from_path(ctx, me, view_path)
     if found is None:
@@ -188,7 +188,7 @@ async def pickup_live(request: web.Request) -> web.StreamResponse:
 @routes.get("/board")
 async def board(request: web.Request) -> web.StreamResponse:
     ctx = request.app[WEB]
-    me = reach(request)
+    me = await reach(request)
     boards = [await board_data.campaign_board(ctx.svc, me, c) for c in await open_campaigns(ctx.svc, me)]
     owing = await board_data.owing(ctx.svc, me, await campaigns_of(ctx.svc, me))
     return ctx.page("board.html", me=me, boards=boards, owing=owing, csrf=session_of(request).csrf)
@@ -197,7 +197,7 @@ async def board(request: web.Request) -> web.StreamResponse:
 @routes.get("/charts")
 async def charts(request: web.Request) -> web.StreamResponse:
     ctx = request.app[WEB]
-    me = reach(request)
+    me = await reach(request)
     return ctx.page("charts.html", me=me, charts=await board_data.charts(ctx.svc, me, ctx.clock.now()),
                     csrf=session_of(request).csrf)
 

@@ -187,9 +187,8 @@ async def row_view(svc: Services, campaign: Campaign, member_id: str, whole_drop
     order = await svc.orders.member_order(campaign.id, member_id, name, await svc.campaigns.products(campaign.id))
     if not order.items:
         return None
-    state = await svc.fulfilment.get(campaign.id, member_id)
+    state, got = await svc.fulfilment.pickup_of(campaign.id, member_id)
     collected = state.collected_at if state is not None else None
-    got = await svc.fulfilment.taken_by(campaign.id, member_id)
     items = tuple(ItemView(p.id, p.name, p.unit or "", q, q if collected else min(q, got.get(p.id, 0)))
                   for p, q in order.items)
     group = (await svc.rooms.topic(campaign.room_id) or campaign.room_id) if whole_drop else ""

@@ -33,8 +33,18 @@ class Session:
 
 
 class WebAccessRepo:
+    # Sessions held in memory at most; beyond that the cache starts again (one shop has a few).
+    KEEP = 1000
+
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Every tap on the page asks who she is: the sessions read are kept here, by the digest of
+        # their cookie, and dropped by the only calls that end them (and on a rollback).
+        self._sessions: dict[str, Session] = {}
+        db.on_rollback(self._forget)
+
+    def _forget(self) -> None:
+        self._sessions.clear()
 
     # -- one-time links ---------------------------------------------------------
 
@@ -75,17 +85,23 @@ class WebAccessRepo:
     # -- sessions -----------------------------------------------------------------
 
     async def session(self, cookie: str, now: datetime) -> Session | None:
-        row = await self.db.fetchone("SELECT member_id, csrf, expires_at, ended_at FROM web_sessions "
-                                     "WHERE id_hash = ?", (digest(cookie),))
-        if row is None or row["ended_at"] is not None:
-            return None
-        expires = datetime.fromisoformat(row["expires_at"])
-        if expires <= now:
-            return None
-        return Session(str(row["member_id"]), str(row["csrf"]), expires)
+        """The session of a cookie while it has not ended or expired."""
+        key = digest(cookie)
+        found = self._sessions.get(key)
+        if found is None:
+            row = await self.db.fetchone("SELECT member_id, csrf, expires_at, ended_at FROM web_sessions "
+                                         "WHERE id_hash = ?", (key,))
+            if row is None or row["ended_at"] is not None:
+                return None
+            found = Session(str(row["member_id"]), str(row["csrf"]), datetime.fromisoformat(row["expires_at"]))
+            if len(self._sessions) >= self.KEEP:
+                self._sessions.clear()
+            self._sessions[key] = found
+        return found if found.expires_at > now else None
 
     async def end(self, cookie: str, now: datetime) -> None:
         """One browser logs out."""
+        self._sessions.pop(digest(cookie), None)
         async with self.db.transaction():
             self.db.write("UPDATE web_sessions SET ended_at = ? WHERE id_hash = ? AND ended_at IS NULL",
                           (ts(now), digest(cookie)))
@@ -93,6 +109,8 @@ class WebAccessRepo:
     async def end_all(self, member_id: str, now: datetime) -> int:
         """Every session of hers ends, and every link she has not used yet (inside the caller's transaction):
         how many browsers were logged in."""
+        for key in [k for k, v in self._sessions.items() if v.member_id == member_id]:
+            del self._sessions[key]
         rows = await self.db.fetchall("SELECT expires_at FROM web_sessions WHERE member_id = ? AND ended_at IS NULL",
                                       (member_id,))
         live = sum(1 for r in rows if datetime.fromisoformat(r["expires_at"]) > now)

@@ -25,6 +25,8 @@ from tests.web.site import Site, open_site
 pytestmark = pytest.mark.slow  # a browser process
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
+# What the page shows is waited for, never slept for; the machine may be shared and busy.
+expect.set_options(timeout=20_000)
 
 
 def _chromium() -> str | None:

@@ -122,7 +122,7 @@ async def test_the_remind_button_posts_what_tixingquhuo_posts(site: Site) -> Non
 async def _next_event(lines: Any) -> tuple[str, dict[str, Any]]:
     """The next named event on a server-sent-events stream (comments skipped)."""
     name, data = "", ""
-    async with asyncio.timeout(10):  # a broken stream fails the test instead of hanging it
+    async with asyncio.timeout(30):  # a broken stream fails the test instead of hanging it
         while True:
             raw = await lines.readline()
             assert raw, "the stream ended"
