@@ -55,6 +55,7 @@ class Column:
     segments: tuple[Segment, ...]
     label: str  # under the column ('' for most hours)
     total: float
+    label_x: float  # where the label starts: under the column, kept inside the chart
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,18 @@ class Columns:
     legend: tuple[str, ...]
 
 
+def _text_width(text: str) -> float:
+    """About how wide 11-px text is: a Chinese character twice a digit."""
+    return sum(11.0 if ord(c) > 0x2E80 else 6.0 for c in text)
+
+
 def columns(title: str, slots: Sequence[tuple[str, Sequence[float]]], legend: Sequence[str] = (),
             plot_height: float = 140) -> Columns:
     """Columns, one per slot (label, values per series), stacked; labels are drawn where not empty."""
     top = max((sum(values) for _, values in slots), default=0) or 1
     n = max(len(slots), 1)
     step = (WIDTH - 30) / n
+    width = min(max(step * 0.8, 1.0), 40.0)  # a few campaigns: columns, not walls
     cols = []
     for i, (label, values) in enumerate(slots):
         y = plot_height
@@ -82,5 +89,7 @@ def columns(title: str, slots: Sequence[tuple[str, Sequence[float]]], legend: Se
             y -= h
             if h > 0:
                 segments.append(Segment(y, h, s))
-        cols.append(Column(30 + i * step, max(step * 0.8, 1.0), tuple(segments), label, sum(values)))
+        x = 30 + i * step + (step - width) / 2
+        label_x = min(x, WIDTH - _text_width(label) - 2)  # a label near the right edge stays inside
+        cols.append(Column(x, width, tuple(segments), label, sum(values), label_x))
     return Columns(title, tuple(cols), plot_height + 22, plot_height, top, tuple(legend))
