@@ -10,7 +10,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.web import board as board_data
-from bot.web.auth import denied, reach, session_of
+from bot.web.auth import SESSION_COOKIE, denied, reach, session_of
 from bot.web.menu import campaigns_of, open_campaigns, pickup_targets
 from bot.web.qr import qr_svg
 from bot.web.reach import Reach
@@ -131,7 +131,7 @@ async def pickup_live(request: web.Request) -> web.StreamResponse:
     last = {r.key: r for r in view.rows}
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
     await response.prepare(request)
-    cookie = request.cookies.get("jl_session", "")
+    cookie = request.cookies.get(SESSION_COOKIE, "")
     try:
         if seen != now_at:
             # The page was drawn before something changed: it gets the whole list once.
