@@ -169,3 +169,42 @@ async def test_a_page_drawn_before_a_change_gets_the_whole_list_when_it_connects
         async with browser.get("/pickup/live", params={"view": "/pickup/c/1", "since": version.group(1)}) as live:
             name, data = await _next_event(live.content)
     assert name == "full" and 'data-key="1:wx_wang" data-state="done"' in data["html"]
+
+
+async def test_a_drop_is_one_list_or_each_groups_and_a_partner_sees_hers(site: Site) -> None:
+    bot = site.bot
+    await bot.svc.rooms.upsert_room("r1", "锦绣1群", "wx_owner")
+    await bot.room("r2")
+    await bot.svc.rooms.upsert_room("r2", "锦绣2群", "wx_owner")
+    await bot.say("wx_owner", "/合伙人 添加 @赵六 佣金10%", room="r2", mentions=("wx_zhao",))
+    await bot.say("wx_owner", "/开团 周六水果团\n群 全部\n草莓 30元/盒\n自提 东门快递柜\n自提 2群 南门驿站", room=None)
+    await bot.say("wx_zhang", "草莓1盒", room="r1")
+    await bot.say("wx_li", "草莓2盒", room="r2")
+    await bot.say("wx_owner", "/截单", room=None)
+    await bot.say("wx_owner", "/到货", room=None)
+    await bot.settle()
+    bot.take()
+    one, two = await bot.svc.campaigns.latest_in("r1"), await bot.svc.campaigns.latest_in("r2")
+    assert one is not None and two is not None and one.drop_id == one.id
+    async with site.client() as owner, site.client() as partner:
+        await site.login(owner)
+        home = await (await owner.get("/")).text()
+        assert re.findall(r'<a href="(/pickup/[cd]/\d+)">([^<]+)</a>', home) == [
+            (f"/pickup/d/{one.id}", "周六水果团 · 全部2个群"), (f"/pickup/c/{two.id}", "周六水果团 · 锦绣2群"),
+            (f"/pickup/c/{one.id}", "周六水果团 · 锦绣1群")]
+        whole = await (await owner.get(f"/pickup/d/{one.id}")).text()
+        assert whole.index("自提点：锦绣1群 · 东门快递柜") < whole.index("自提点：锦绣2群 · 南门驿站")
+        assert re.findall(r'data-key="([^"]+)"', whole) == [f"{one.id}:wx_zhang", f"{two.id}:wx_li"]
+        # A tick from the whole drop's list, and the row names its group.
+        csrf = csrf_of(whole)
+        r = await owner.post("/pickup/tick", data={"key": f"{two.id}:wx_li", "view": f"/pickup/d/{one.id}",
+                                                   "tap": "drop-tap-01"}, headers={**JSON, "X-CSRF-Token": csrf})
+        answer = await r.json()
+        assert answer["said"] == ["✅ 已核销 李四：草莓×2"] and "锦绣2群" in answer["rows"][f"{two.id}:wx_li"]
+        # The partner of 锦绣2群: her group's list only, not the drop's.
+        await site.login(partner, "wx_zhao")
+        hers = await (await partner.get("/")).text()
+        assert f"/pickup/c/{two.id}" in hers and f"/pickup/d/{one.id}" not in hers and f"/pickup/c/{one.id}" not in hers
+        assert (await partner.get(f"/pickup/d/{one.id}")).status == 200  # the drop, as far as it is hers
+        mine = await (await partner.get(f"/pickup/d/{one.id}")).text()
+        assert re.findall(r'data-key="([^"]+)"', mine) == [f"{two.id}:wx_li"]
