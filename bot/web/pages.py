@@ -162,7 +162,7 @@ async def pickup_live(request: web.Request) -> web.StreamResponse:
                 break
             # What changed, in brief (one trip); only the rows that did are read again.
             now_marks = await ctx.svc.history.pickup_marks(ids)
-            changed = await changed_rows(ctx.svc, view.campaigns, whole, marks, now_marks)
+            changed = changed_rows(last, marks, now_marks)
             if changed is None:
                 view = await pickup_view(ctx.svc, me, campaign, whole)
                 changed = {r.key: r for r in view.rows}

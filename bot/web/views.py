@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.domain.reports import PackingRow, packing_list
@@ -197,22 +197,26 @@ async def row_view(svc: Services, campaign: Campaign, member_id: str, whole_drop
                    collected)
 
 
-async def changed_rows(svc: Services, campaigns: tuple[Campaign, ...], whole_drop: bool, before: PickupMarks,
-                       after: PickupMarks) -> dict[str, RowView] | None:
-    """The rows whose pickup changed between two readings, each read alone; None when orders changed
-    (the list is read whole then: rare after the close)."""
+def changed_rows(current: dict[str, RowView], before: PickupMarks, after: PickupMarks) -> dict[str, RowView] | None:
+    """The rows whose pickup changed between two readings, redrawn from the readings themselves (no
+    trip to the database: orders are the same, so only codes, pickups and partial pickups moved);
+    None when orders changed (the list is read whole then: rare after the close)."""
     if before.orders != after.orders:
         return None
     keys = {k for k in before.picked.keys() | after.picked.keys() if before.picked.get(k) != after.picked.get(k)}
     keys |= {k for k in before.taken.keys() | after.taken.keys() if before.taken.get(k) != after.taken.get(k)}
-    by_id = {c.id: c for c in campaigns}
     out: dict[str, RowView] = {}
     for campaign_id, member_id in sorted(keys):
-        if campaign_id not in by_id:
-            continue
-        row = await row_view(svc, by_id[campaign_id], member_id, whole_drop)
-        if row is not None:
-            out[row.key] = row
+        old = current.get(row_key(campaign_id, member_id))
+        if old is None:
+            continue  # not a buyer on this list (she paid with no order that stands)
+        code, at = after.picked.get((campaign_id, member_id), ("", ""))
+        collected = datetime.fromisoformat(at) if at else None
+        got = dict(after.taken.get((campaign_id, member_id), ()))
+        items = tuple(replace(i, taken=i.qty if collected else min(i.qty, got.get(i.product_id, 0)))
+                      for i in old.items)
+        out[old.key] = RowView(old.key, campaign_id, member_id, old.name, old.label, old.group, code, items,
+                               collected)
     return out
 
 
