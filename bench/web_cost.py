@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -217,16 +218,30 @@ async def one_round(folder: Path, n: int, page: bool, groups: int, members: int,
     return latencies
 
 
+async def _sample_cpu(samples: list[tuple[float, float]]) -> None:
+    """The bot process's CPU time (both threads), four times a second: what the ticking costs it."""
+    while True:
+        samples.append((time.time(), time.process_time()))
+        await asyncio.sleep(0.25)
+
+
+def _on(at: float, window: float) -> bool:
+    return int((at - EPOCH) // window) % 2 == 1
+
+
 async def interleaved(folder: Path, groups: int, members: int, rate: float, seconds: float, ticks: float,
-                      window: float) -> tuple[list[float], list[float], dict[str, float]]:
-    """One run, ticking in every other window: (latencies while nobody ticks, while ticking, the ticker's count).
-    A message within half a second of a switch belongs to neither."""
+                      window: float) -> tuple[list[float], list[float], dict[str, float], float]:
+    """One run, ticking in every other window: (latencies while nobody ticks, while ticking, the ticker's
+    count, the bot's extra CPU ms per tick). A message within half a second of a switch belongs to neither."""
     chat = await ChatLoad.start(folder / "interleaved.sqlite", groups, members, 20261206)
+    samples: list[tuple[float, float]] = []
+    sampler = asyncio.ensure_future(_sample_cpu(samples))
     try:
         campaign_id = await pickup_campaign(chat, 300)
         latencies, ticked = await with_page(chat, campaign_id, _texts(chat), rate, seconds, ticks, window)
         await chat.drain()
     finally:
+        sampler.cancel()
         await chat.stop()
         await chat.db.close()
     off: list[float] = []
@@ -234,8 +249,17 @@ async def interleaved(folder: Path, groups: int, members: int, rate: float, seco
     for arrived, latency in zip(ARRIVALS, latencies, strict=True):
         into = (arrived - EPOCH) % window
         if 0.5 < into < window - 0.5 - latency:
-            (on if int((arrived - EPOCH) // window) % 2 else off).append(latency)
-    return off, on, ticked
+            (on if _on(arrived, window) else off).append(latency)
+    # CPU seconds per wall second in each kind of window; the difference is what the ticks cost.
+    spent = {True: [0.0, 0.0], False: [0.0, 0.0]}
+    start = ARRIVALS[0] if ARRIVALS else 0.0
+    for (t0, c0), (t1, c1) in itertools.pairwise(samples):
+        if t0 >= start and _on(t0, window) == _on(t1, window):
+            spent[_on(t0, window)][0] += t1 - t0
+            spent[_on(t0, window)][1] += c1 - c0
+    rate_on = spent[True][1] / spent[True][0] if spent[True][0] else 0.0
+    rate_off = spent[False][1] / spent[False][0] if spent[False][0] else 0.0
+    return off, on, ticked, (rate_on - rate_off) / ticks * 1000
 
 
 async def main(quick: bool) -> None:
@@ -252,11 +276,14 @@ async def main(quick: bool) -> None:
             await chat.db.close()
         print(f"pickup page of a 300-member campaign, server side: median {median_ms:.1f} ms, p95 {p95_ms:.1f} ms "
               f"(CPU {cpu_ms:.1f} ms)")
-        off, on, ticked = await interleaved(folder, groups, members, rate, seconds * (1 if quick else 3), ticks, 5.0)
+        off, on, ticked, tick_cpu = await interleaved(folder, groups, members, rate, seconds * (1 if quick else 3),
+                                                      ticks, 5.0)
         a, b = _pct(off, 0.99) * 1000, _pct(on, 0.99) * 1000
         print(f"interleaved, 5 s windows: {ticked['ticks']} ticks; nobody ticking: {len(off)} messages, median "
               f"{statistics.median(off) * 1000:.2f} ms, p99 {a:.2f} ms; ticking {ticks:.0f}/s: {len(on)} messages, "
               f"median {statistics.median(on) * 1000:.2f} ms, p99 {b:.2f} ms (ratio {b / a:.2f})")
+        print(f"the bot's CPU per tick (page and its two live streams): {tick_cpu:.2f} ms, "
+              f"{tick_cpu * ticks / 10:.1f}% of a core at {ticks:.0f} ticks/s")
         if quick:
             print(f"web: page {median_ms:.0f} ms, p99 {a:.2f} ms without, {b:.2f} ms with {ticks:.0f} ticks/s "
                   f"(ratio {b / a:.2f})")
