@@ -15,6 +15,7 @@ from bot.domain.changes import named_products
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.domain.people import Ambiguous, Person, find_person, not_found, which_one
 from bot.domain.pickup import buyers, items_text
+from bot.domain.scope import parts_in_scope
 from bot.parsing.catalog import ProductRef
 from bot.parsing.order_text import Action, Intent, parse_order_text
 from bot.parsing.textnorm import nfkc
@@ -145,7 +146,8 @@ _EDIT_USAGE = ("用法：/改单 张三 草莓3（把她的草莓改成3盒，�
 
 
 async def _edit_target(ctx: Context, args: str, command: str) -> tuple[Campaign, Person, str] | None:
-    """The campaign, the member and the order words of /改单 and /删单; None after saying why."""
+    """The campaign (her group's part of the drop), the member and the order words of /改单 and /删单;
+    None after saying why. A drop is one business: she is looked for in every group of it the sender runs."""
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id) or await ctx.svc.campaigns.latest_in(ctx.room_id)
     if campaign is None:
         ctx.reply("本群还没有开过团。")
@@ -161,15 +163,20 @@ async def _edit_target(ctx: Context, args: str, command: str) -> tuple[Campaign,
     if not who:
         ctx.reply(_EDIT_USAGE)
         return None
-    buyers_of = {o.member_id for o in await buyers(ctx.svc, campaign)}
-    found = await find_person(ctx.svc, ctx.msg.sender.id, who, [campaign.room_id], [campaign], prefer=buyers_of)
+    parts = await parts_in_scope(ctx.svc.campaigns, ctx.scope, campaign)
+    ordered = {o.member_id: part for part in parts for o in await buyers(ctx.svc, part)}
+    found = await find_person(ctx.svc, ctx.msg.sender.id, who, [p.room_id for p in parts], parts,
+                              prefer=set(ordered))
     if not isinstance(found, Person):
         ctx.reply(await _not_one(ctx, who, found, f"/{command} 1 {rest}".rstrip()))
         return None
-    return campaign, found, rest.strip()
+    # Her order is in the group she ordered in; without one, the group she was found in.
+    part = ordered.get(found.member_id) or next((p for p in parts if p.room_id == found.room_id), campaign)
+    return part, Person(found.member_id, found.name, part.room_id), rest.strip()
 
 
-@router.command("改单", "edit", admin_only=True, help="/改单 张三 草莓3 直接改她的订单（她会在群里收到一次提示）")
+@router.command("改单", "edit", admin_only=True, whole_drop=True,
+                help="/改单 张三 草莓3 直接改她的订单（她会在群里收到一次提示）")
 async def edit_command(ctx: Context, args: str) -> None:
     target = await _edit_target(ctx, args, "改单")
     if target is None:
@@ -183,7 +190,8 @@ async def edit_command(ctx: Context, args: str) -> None:
     await _book_for(ctx, campaign, person, Intent(Action.SET, items=intent.items), f"团长改单：{words}")
 
 
-@router.command("删单", "remove", admin_only=True, help="/删单 张三 草莓 删掉她的某样商品（不写商品：删掉她全部订单）")
+@router.command("删单", "remove", admin_only=True, whole_drop=True,
+                help="/删单 张三 草莓 删掉她的某样商品（不写商品：删掉她全部订单）")
 async def remove_command(ctx: Context, args: str) -> None:
     target = await _edit_target(ctx, args, "删单")
     if target is None:

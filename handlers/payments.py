@@ -7,6 +7,7 @@ computed in one place (bot/domain/ledger.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from bot.app.context import Context
@@ -24,7 +25,7 @@ from bot.domain.money.ledger import (
     undo_last,
 )
 from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
-from bot.domain.pickup import after_drop_target
+from bot.domain.pickup import after_drop_parts, after_drop_target, group_labels
 from bot.models import MessageKind
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money, when
@@ -66,7 +67,7 @@ def _split_amount(words: list[str]) -> tuple[str, str | None, bool]:
     return " ".join(words), None, False
 
 
-@router.command("已付", "paid", admin_only=True,
+@router.command("已付", "paid", admin_only=True, whole_drop=True,
                 help="/已付 张三 30 记一笔付款（会累加）；/已付 张三 付清；/已付 张三 撤销")
 async def paid_command(ctx: Context, args: str) -> None:
     if not args.strip() and not ctx.msg.mentions:
@@ -76,7 +77,7 @@ async def paid_command(ctx: Context, args: str) -> None:
     if campaign is None:
         ctx.reply(why)
         return
-    parts = [campaign]
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
     text = nfkc(args)
     people, text = await _mentioned(ctx, text)
     who, amount_word, undo = _split_amount(text.split())
@@ -154,13 +155,16 @@ async def _pay(ctx: Context, parts: list[Campaign], person: Person, cents: int |
     return f"{mark} {person.name} 付了{money(cents)}{times}（应付{money(after.owed_cents)}，{balance_text(after)}）"
 
 
-@router.command("未付", "unpaid", admin_only=True, help="/未付 谁还没付、谁多付了（带序号，/已付 1 记账）")
+@router.command("未付", "unpaid", admin_only=True, whole_drop=True,
+                help="/未付 谁还没付、谁多付了（带序号，/已付 1 记账）")
 async def unpaid_command(ctx: Context, args: str) -> None:
     campaign, why = await after_drop_target(ctx.svc, ctx.room_id)
     if campaign is None:
         ctx.reply(why)
         return
-    parts = [campaign]
+    # A drop is one business: every group of it she runs, each group's part labelled.
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
+    labels = await group_labels(ctx.svc, parts)
     accounts: list[Debt] = [d for part in parts for d in await debts(ctx.svc, part)]
     owing = [d for d in accounts if d.balance.due_cents]
     over = [d for d in accounts if d.balance.over_cents]
@@ -172,16 +176,26 @@ async def unpaid_command(ctx: Context, args: str) -> None:
     if owing:
         due = sum(d.balance.due_cents for d in owing)
         lines.append(f"💰 「{campaign.title}」未付款（{len(owing)}人，共{money(due)}）：")
-        lines += [f"{i}. {d.name} {money(d.balance.due_cents)}" for i, d in enumerate(owing, 1)]
+        lines += _numbered(owing, labels, 1, lambda d: money(d.balance.due_cents))
     if over:
         lines.append(f"多付要退（{len(over)}人，共{money(sum(d.balance.over_cents for d in over))}）：")
-        lines += [f"{i}. {d.name} 多付{money(d.balance.over_cents)}" for i, d in enumerate(over, len(owing) + 1)]
-    hints = []
-    for part in parts:
-        hints += await ctx.svc.fulfilment.hints(part.room_id, part.opened_at - timedelta(days=1))
+        lines += _numbered(over, labels, len(owing) + 1, lambda d: f"多付{money(d.balance.over_cents)}")
+    hints = [(part.room_id, *hint) for part in parts
+             for hint in await ctx.svc.fulfilment.hints(part.room_id, part.opened_at - timedelta(days=1))]
     if hints:
         lines.append("待团长确认的转账/红包（确认后发 /已付 序号 金额）：")
-        lines += [f"{await ctx.svc.rooms.name_of(campaign.room_id, m)} {kind} {when(at)}" for m, kind, at in hints]
+        lines += [f"{await ctx.svc.rooms.name_of(room, m)} {kind} {when(at)}" for room, m, kind, at in hints]
     if owing:
         lines.append("记账：/已付 1 30（付了¥30）或 /已付 1（付清）")
     ctx.reply("\n".join(lines))
+
+
+def _numbered(accounts: list[Debt], labels: dict[int, str], first: int, shown: Callable[[Debt], str]) -> list[str]:
+    """"1. 张三 ¥60", numbered on from `first`, under each group's name when they cover several groups."""
+    lines, group = [], None
+    for i, d in enumerate(accounts, first):
+        if labels[d.campaign.id] and d.campaign.id != group:
+            group = d.campaign.id
+            lines.append(f"【{labels[group]}】")
+        lines.append(f"{i}. {d.name} {shown(d)}")
+    return lines

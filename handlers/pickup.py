@@ -13,13 +13,16 @@ from bot.app.router import Router
 from bot.domain.people import Ambiguous, Person, find_person, not_found, remember_list, which_one
 from bot.domain.pickup import (
     FIRST_CODE,
+    after_drop_parts,
     after_drop_target,
     batches,
     buyers,
+    codes_in_use,
     collect,
+    group_labels,
     items_text,
     pickup_cards,
-    remind_uncollected,
+    reminder_posts,
     still_to_take,
     uncollected,
 )
@@ -54,7 +57,8 @@ async def arrived_command(ctx: Context, args: str) -> None:
     parts = [campaign]
     if campaign.drop_id is not None:
         parts = [p for p in await parts_in_scope(ctx.svc.campaigns, ctx.scope, campaign) if p.status == "closed"]
-    results = [(part, await _arrive(ctx, part, given)) for part in parts]
+    used = await codes_in_use(ctx.svc, campaign)  # one set for the whole drop: a code names one buyer
+    results = [(part, await _arrive(ctx, part, given, used)) for part in parts]
     told = [part for part, result in results if result is _Arrival.TOLD]
     if not told and any(result is _Arrival.TOLD_BEFORE for _, result in results):
         # A notice still queued (WeChat's pace) or given up on has not reached its buyers: she should know.
@@ -79,7 +83,7 @@ class _Arrival(Enum):
     NO_ORDERS = "no orders"
 
 
-async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
+async def _arrive(ctx: Context, campaign: Campaign, given: str, used: set[str]) -> _Arrival:
     """Marks one group's part arrived and posts its pickup notice there, to whoever has not had it.
 
     A second /到货 (typed twice, or from her private chat after the group's) would @ every buyer again;
@@ -99,7 +103,6 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str) -> _Arrival:
         orders = [o for o in orders if o.member_id not in existing or not existing[o.member_id].pickup_code]
     if not orders:
         return _Arrival.TOLD_BEFORE
-    used = {f.pickup_code for f in existing.values() if f.pickup_code}
     next_code = FIRST_CODE
     entries: list[dict[str, str]] = []
     codes: list[tuple[str, str]] = []
@@ -133,7 +136,7 @@ async def _collect_named(ctx: Context, args: str, usage: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    parts = [campaign]
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
     people = [Person(m, await ctx.svc.rooms.name_of(ctx.room_id, m), ctx.room_id) for m in ctx.msg.mentions]
     words = nfkc(args)
     for p in people:
@@ -168,41 +171,47 @@ async def _collect_named(ctx: Context, args: str, usage: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("核销", "collect", admin_only=True,
+@router.command("核销", "collect", admin_only=True, whole_drop=True,
                 help="/核销 101 102 按取货码核销（可以一次写几个）")
 async def collect_code_command(ctx: Context, args: str) -> None:
     await _collect_named(ctx, args, "用法：/核销 取货码（取货码见到货通知，可以一次写几个：/核销 101 102）")
 
 
-@router.command("已取", "picked", admin_only=True, help="/已取 张三 按名字、门牌号或序号核销")
+@router.command("已取", "picked", admin_only=True, whole_drop=True, help="/已取 张三 按名字、门牌号或序号核销")
 async def collected_command(ctx: Context, args: str) -> None:
     await _collect_named(ctx, args, "用法：/已取 张三（群昵称、门牌号 3-502、取货码或 /未取 的序号；群里也可以@她）")
 
 
-@router.command("未取", "uncollected", admin_only=True, help="/未取 谁还没取货（带序号和取货码）")
+@router.command("未取", "uncollected", admin_only=True, whole_drop=True, help="/未取 谁还没取货（带序号和取货码）")
 async def uncollected_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
-    missing = await uncollected(ctx.svc, campaign)
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
+    labels = await group_labels(ctx.svc, parts)
+    missing = [(part, order, code) for part in parts for order, code in await uncollected(ctx.svc, part)]
     if not missing:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
-    await remember_list(ctx.svc, ctx.msg.sender.id, [(campaign.room_id, o.member_id) for o, _ in missing], ctx.now)
-    taken = await ctx.svc.fulfilment.taken((campaign.id,))
+    await remember_list(ctx.svc, ctx.msg.sender.id, [(p.room_id, o.member_id) for p, o, _ in missing], ctx.now)
+    taken = await ctx.svc.fulfilment.taken(tuple(p.id for p in parts))
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
-    lines += [f"{i}. {o.name} 取货码{code}：{still_to_take(o, taken.get((campaign.id, o.member_id), {}))}"
-              for i, (o, code) in enumerate(missing, 1)]
+    for i, (part, order, code) in enumerate(missing, 1):
+        if labels[part.id] and (i == 1 or missing[i - 2][0] is not part):
+            lines.append(f"【{labels[part.id]}】")
+        what = still_to_take(order, taken.get((part.id, order.member_id), {}))
+        lines.append(f"{i}. {order.name} 取货码{code}：{what}")
     lines.append("核销：/核销 取货码，或 /已取 序号")
     ctx.reply("\n".join(lines))
 
 
-@router.command("提醒取货", "remind", admin_only=True,
+@router.command("提醒取货", "remind", admin_only=True, whole_drop=True,
                 help="/提醒取货 [今天 18:00] 提醒还没取货的人（不写时间就是现在）")
 async def remind_command(ctx: Context, args: str) -> None:
     campaign = await after_drop_campaign(ctx)
     if campaign is None:
         return
+    parts = await after_drop_parts(ctx.svc, campaign, ctx.scope)
     if args.strip():
         try:
             split = split_when(args, ctx.now)
@@ -215,14 +224,21 @@ async def remind_command(ctx: Context, args: str) -> None:
         if split is None:
             ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")
             return
-        sid = await ctx.svc.schedules.add(ctx.room_id, "pickup_reminder", split[0], {"campaign_id": campaign.id},
-                                          ctx.msg.sender.id, ctx.now)
+        ids = [await ctx.svc.schedules.add(part.room_id, "pickup_reminder", split[0], {"campaign_id": part.id},
+                                           ctx.msg.sender.id, ctx.now) for part in parts]
         ctx.deadlines_changed = True
-        ctx.reply(f"📅 已安排 #{sid}：{when(split[0])} 提醒还没取货的人。")
+        where = f"（{len(parts)}个群）" if len(parts) > 1 else ""
+        ctx.reply(f"📅 已安排 #{'、#'.join(map(str, ids))}：{when(split[0])} 提醒还没取货的人{where}。")
         return
-    posts, done = await remind_uncollected(ctx.svc, campaign)
-    if done:
-        ctx.reply(done)
+    posts = [post for part in parts for post in await reminder_posts(ctx.svc, part)]
+    if not posts:
+        ctx.reply(f"「{campaign.title}」都取完了 🎉")
+        return
     ctx.replies.extend(posts)
+    if len(parts) > 1:
+        # Her one line for every group reminded (the router's confirmation names one group only).
+        people = sum(len(p.mentions) for p in posts)
+        groups = "、".join([await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in parts])
+        ctx.reply(f"✅ 已提醒{people}人取货：{groups}")
 
 

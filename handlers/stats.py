@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.scope import parts_in_scope
 from bot.domain.stats import Figures, GroupStats, group_figures, load_stats, overall_figures
 from bot.render.templates import money
 
@@ -21,13 +22,23 @@ def _line(label: str, f: Figures) -> str:
             f"人均{money(avg)}，复购率{rate}")
 
 
-@router.command("统计", "stats", admin_only=True, help="/统计 [天数] 近30天（或N天）的团数、人数、金额、复购率")
+@router.command("统计", "stats", admin_only=True, whole_drop=True,
+                help="/统计 [天数] 近30天（或N天）的团数、人数、金额、复购率")
 async def stats_command(ctx: Context, args: str) -> None:
     days = int(args.strip()) if args.strip().isdigit() and 0 < int(args.strip()) <= 3650 else 30
     # Only the groups in her scope: an owner's own groups, an admin's or partner's groups of that owner.
     groups = await load_stats(ctx.svc, ctx.now - timedelta(days=days), ctx.scope.groups)
-    here = groups.get(ctx.room_id, GroupStats((), {}, frozenset()))
-    lines = [f"📊 近{days}天", _line("本群", group_figures(here))]
+    empty = GroupStats((), {}, frozenset())
+    # A drop is one business: with one picked, each of its groups she runs, by name.
+    latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
+    drop = [p.room_id for p in await parts_in_scope(ctx.svc.campaigns, ctx.scope, latest)] \
+        if latest is not None and latest.drop_id is not None else []
+    lines = [f"📊 近{days}天"]
+    if len(drop) > 1:
+        lines += [_line(await ctx.svc.rooms.topic(room) or room, group_figures(groups.get(room, empty)))
+                  for room in drop]
+    else:
+        lines.append(_line("本群", group_figures(groups.get(ctx.room_id, empty))))
     if len(groups) > 1 or (groups and ctx.room_id not in groups):
         lines.append(_line(f"全部{len(groups)}个群", overall_figures(groups)))
     ctx.reply("\n".join(lines))

@@ -271,6 +271,16 @@ class OrderRepo:
             (campaign_id,))
         return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
 
+    async def waiting_untold(self, campaign_id: int, now: datetime) -> list[tuple[str, int, int]]:
+        """(member, product id, qty) still waiting at the close and not yet told they got nothing;
+        from now on they count as told."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, product_id, qty FROM waitlist WHERE campaign_id = ? AND qty > 0 AND told_at IS NULL "
+            "ORDER BY id", (campaign_id,))
+        self.db.write("UPDATE waitlist SET told_at = ? WHERE campaign_id = ? AND told_at IS NULL",
+                      (ts(now), campaign_id))
+        return [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+
     # -- the owner's check list ---------------------------------------------------
 
     async def add_unreadable(self, campaign_id: int, member_id: str, name: str, text: str, reason: str,
@@ -343,11 +353,23 @@ class OrderRepo:
             "WHERE l.campaign_id = ? AND l.live = 1 AND i.qty > 0",
             (campaign_id,),
         )
-        state = self._states.get(campaign_id) or await self._state(campaign_id)
         totals = [ProductTotal(p, qty.get(p.id, 0)) for p in products]
-        if state.kept:
+        if await self._kept_prices(campaign_id):
+            state = await self._state(campaign_id)
             totals = [self._kept_total(state, t) for t in totals]
         return totals, int(buyers[0]) if buyers else 0
+
+    async def _kept_prices(self, campaign_id: int) -> dict[str, list[KeptPrice]]:
+        """Units keeping an earlier price, per member: from memory when the campaign is held there, else
+        read on their own (a report must not load a whole campaign's lines to find there are none)."""
+        state = self._states.get(campaign_id)
+        if state is not None:
+            return state.kept
+        kept: dict[str, list[KeptPrice]] = {}
+        for r in await self.db.fetchall("SELECT member_id, product_id, qty, price_cents FROM kept_prices "
+                                        "WHERE campaign_id = ? ORDER BY id", (campaign_id,)):
+            kept.setdefault(str(r[0]), []).append(KeptPrice(int(r[1]), int(r[2]), int(r[3])))
+        return kept
 
     @staticmethod
     def _kept_total(state: CampaignLines, total: OrderItem) -> OrderItem:
@@ -381,11 +403,11 @@ class OrderRepo:
             first, name, items = grouped.get(member, (int(r["first_line"]), str(r["name"]), []))
             items.append(OrderItem(by_id[int(r["product_id"])], int(r["qty"])))
             grouped[member] = (min(first, int(r["first_line"])), name, items)
-        state = await self._state(campaign_id)
+        kept_of = await self._kept_prices(campaign_id)
         out = []
         for member, (_, name, items) in sorted(grouped.items(), key=lambda kv: kv[1][0]):
             items.sort(key=lambda item: item.product.position)
-            kept = state.kept.get(member)
+            kept = kept_of.get(member)
             if kept:
                 items = [priced_item(i.product, i.qty, kept) for i in items]
             out.append(MemberOrder(member, name, label_of.get(member, name), tuple(items)))

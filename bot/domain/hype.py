@@ -38,6 +38,8 @@ async def live_figures(svc: Services, campaign: Campaign, now: datetime) -> dict
     rows = []
     for t in totals:
         p = t.product
+        if p.withdrawn:
+            continue  # /下架: not on sale any more
         sold = await svc.orders.sold_of(p.id) if p.stock is not None else t.qty
         rows.append({"name": p.name, "unit": p.unit or "份", "ordered": t.qty, "stock": p.stock,
                      "left": None if p.stock is None else max(p.stock - sold, 0)})

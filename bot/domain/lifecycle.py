@@ -175,7 +175,7 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
         assert closed is not None
         posts.append(Outgoing(text=await close_notice(svc, closed), room_id=part.room_id))
         if progress is None or progress[0] >= progress[1]:
-            posts.extend(await _waited_in_vain(svc, closed))
+            posts.extend(await _waited_in_vain(svc, closed, at))
         if progress is not None and progress[0] < progress[1]:
             have, need, unit = progress
             posts.append(Outgoing(text=await svc.render("group_failed", part.room_id, campaign=closed,
@@ -191,12 +191,13 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
     return posts
 
 
-async def _waited_in_vain(svc: Services, part: Campaign) -> list[Outgoing]:
+async def _waited_in_vain(svc: Services, part: Campaign, at: datetime) -> list[Outgoing]:
     """Whoever still waits at the close got nothing of what she waited for: told in one gathered
-    message in her group (@-mentioned, twenty to a message), not left to wonder."""
+    message in her group (@-mentioned, twenty to a message), not left to wonder; once (a drop reopened
+    and closed again does not tell her twice)."""
     products = {p.id: p for p in await svc.campaigns.products(part.id)}
     waiting: dict[str, list[str]] = {}
-    for member_id, product_id, qty in await svc.orders.waitlist(part.id):
+    for member_id, product_id, qty in await svc.orders.waiting_untold(part.id, at):
         if product_id in products:
             waiting.setdefault(member_id, []).append(f"{products[product_id].name}×{qty}")
     if not waiting:

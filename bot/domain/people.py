@@ -11,7 +11,7 @@ done for a guess.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.domain.services import Services
@@ -25,6 +25,7 @@ class Person:
     member_id: str
     name: str
     room_id: str  # the group she is named in (a list's group, her order's, else her first of the scope)
+    hint: str = ""  # what tells her from another of the same name: her 接龙 label, or whether she ordered
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,18 @@ async def find_person(svc: Services, owner_id: str, words: str, rooms: Sequence[
             return preferred[0]
     if len(people) == 1:
         return people[0]
-    return Ambiguous(words, tuple(people)) if people else None
+    return Ambiguous(words, tuple([await _with_hint(svc, p, campaigns) for p in people])) if people else None
+
+
+async def _with_hint(svc: Services, person: Person, campaigns: Sequence[Campaign]) -> Person:
+    """Two members may show the same name: her 接龙 label (3-502 张三) or whether she ordered tells them apart."""
+    for campaign in campaigns:
+        if campaign.room_id == person.room_id:
+            products = await svc.campaigns.products(campaign.id)
+            order = await svc.orders.member_order(campaign.id, person.member_id, person.name, products)
+            hint = order.label if order.label != person.name else ("已下单" if order.items else "没有下单")
+            return replace(person, hint=hint)
+    return person
 
 
 async def _by_name(svc: Services, words: str, rooms: Sequence[str]) -> list[Person]:
@@ -116,8 +128,9 @@ async def which_one(svc: Services, owner_id: str, found: Ambiguous, example: str
     groups = {p.room_id for p in found.choices}
     lines = []
     for i, p in enumerate(found.choices, 1):
-        where = f"（{await svc.rooms.topic(p.room_id) or p.room_id}）" if len(groups) > 1 else ""
-        lines.append(f"{i}. {p.name}{where}")
+        notes = [await svc.rooms.topic(p.room_id) or p.room_id] if len(groups) > 1 else []
+        notes += [p.hint] if p.hint else []
+        lines.append(f"{i}. {p.name}" + (f"（{'，'.join(notes)}）" if notes else ""))
     return (f"「{found.words}」对得上{len(found.choices)}位，是哪一位？\n" + "\n".join(lines)
             + f"\n请用序号再发一次，例如：{example}")
 

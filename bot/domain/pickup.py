@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 
+from bot.domain.scope import Scope, parts_in_scope
 from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.render.templates import when
@@ -30,6 +31,31 @@ async def after_drop_target(svc: Services, room_id: str) -> tuple[Campaign | Non
     if campaign.fulfilled is False:
         return None, f"「{campaign.title}」未成团，订单不发货。"
     return campaign, ""
+
+
+async def after_drop_parts(svc: Services, campaign: Campaign, scope: Scope) -> list[Campaign]:
+    """What the after-the-drop commands cover: a drop is one business, so every closed group of it she
+    runs (bot/domain/scope.py), not only the group picked; a one-group campaign is itself."""
+    if campaign.drop_id is None:
+        return [campaign]
+    parts = [p for p in await parts_in_scope(svc.campaigns, scope, campaign) if not p.is_open and p.counts]
+    return parts or [campaign]
+
+
+async def codes_in_use(svc: Services, campaign: Campaign) -> set[str]:
+    """Pickup codes already given in the campaign's drop, every group of it: a code names one buyer of
+    the whole drop, so /核销 101 can never tick off another group's member."""
+    used: set[str] = set()
+    for part in await svc.campaigns.parts(campaign):
+        used |= {f.pickup_code for f in (await svc.fulfilment.of_campaign(part.id)).values() if f.pickup_code}
+    return used
+
+
+async def group_labels(svc: Services, parts: list[Campaign]) -> dict[int, str]:
+    """Each part's group name, for lists that cover a drop ('' for a single group: nothing to label)."""
+    if len(parts) < 2:
+        return {p.id: "" for p in parts}
+    return {p.id: await svc.rooms.topic(p.room_id) or p.room_id for p in parts}
 
 
 async def buyers(svc: Services, campaign: Campaign) -> list[MemberOrder]:

@@ -350,8 +350,9 @@ async def test_statistics_count_a_drop_once_over_all_groups(bot: Harness) -> Non
     await bot.say("wx_zhang", "草莓1盒", room="r1")
     await bot.say("wx_li", "草莓2盒", room="r2")
     await bot.say("wx_owner", "/统计 7", room="r1")
-    # Each group sold in one campaign; over both groups it is still one 团, not two.
-    assert bot.private()[-1] == ("📊 近7天\n本群：1个团，1人下单，1单，¥30，人均¥30，复购率0%\n"
+    # A drop is one business: each of its groups by name; over both groups it is still one 团, not two.
+    assert bot.private()[-1] == ("📊 近7天\n锦绣1群：1个团，1人下单，1单，¥30，人均¥30，复购率0%\n"
+                                 "锦绣2群：1个团，1人下单，1单，¥60，人均¥60，复购率0%\n"
                                  "全部2个群：1个团，2人下单，2单，¥90，人均¥45，复购率0%")
 
 

@@ -150,7 +150,9 @@ async def test_statistics_count_only_her_own_groups(bot: Harness) -> None:
     await bot.say(ADM, "/统计", room="a1")
     assert bot.private(ADM)[-1].split("\n")[1:] == ["本群：1个团，1人下单，1单，¥74，人均¥74，复购率0%"]
     await bot.say(A, "/统计", room="a1")
-    assert bot.private(A)[-1].split("\n")[2] == "全部2个群：1个团，2人下单，2单，¥185，人均¥92.50，复购率0%"
+    assert bot.private(A)[-1].split("\n")[1:] == ["甲一群：1个团，1人下单，1单，¥74，人均¥74，复购率0%",
+                                                 "甲二群：1个团，1人下单，1单，¥111，人均¥111，复购率0%",
+                                                 "全部2个群：1个团，2人下单，2单，¥185，人均¥92.50，复购率0%"]
 
 
 async def test_a_drop_never_spans_two_owners(bot: Harness) -> None:

@@ -225,8 +225,8 @@ async def test_a_flood_of_questions_is_one_readable_message(bot: Harness) -> Non
 async def test_a_new_pair_that_starts_with_a_verb_and_a_number(bot: Harness) -> None:
     await bot.say("wx_owner", "/问答 改3盒可以吗 = 可以，截单前随时改")
     assert private(bot)[-1].startswith("✅ 已保存问答 #1：改3盒可以吗")
-    await bot.say("wx_owner", "/问答 修改 1 = 可以", room=None)
-    assert private(bot)[-1].startswith("请在群里发 /问答")
+    await bot.say("wx_owner", "/问答 修改 1 = 可以", room=None)  # her private chat: her one group
+    assert private(bot)[-1] == "✅ 已修改问答 #1：改3盒可以吗\n新的回答：可以"
 
 
 async def test_waiting_questions_survive_a_restart_and_downtime(tmp_path: Path) -> None:

@@ -121,9 +121,22 @@ async def test_a_name_that_fits_several_is_asked_about_by_number(bot: Harness) -
     # 张三 is one member's whole name: it is her, not the one whose name merely contains it.
     assert asked == "✅ 张三 付了¥30（应付¥60，还差¥30）"
     asked = await owner(bot, "/已付 张 10")
-    assert asked.startswith("「张」对得上2位，是哪一位？\n1. 张三\n2. 张三丰\n请用序号再发一次，例如：/已付 1 10")
+    assert asked.startswith("「张」对得上2位，是哪一位？\n1. 张三（已下单）\n2. 张三丰（已下单）\n"
+                            "请用序号再发一次，例如：/已付 1 10")
     assert await _ledger(bot, "wx_twin") == []
     assert await owner(bot, "/已付 2 10") == "✅ 张三丰 付了¥10（应付¥25，还差¥15）"
+
+
+async def test_two_members_of_the_same_name_are_told_apart_by_their_jielong_line(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_zhang", copy("3-502 张三 草莓2盒"))
+    await bot.say("wx_twin", "砂糖橘1箱", name="张三")
+    await bot.say("wx_owner", "/截单")
+    asked = await owner(bot, "/已付 张三 30")
+    assert asked.startswith("「张三」对得上2位，是哪一位？\n1. 张三（3-502 张三）\n2. 张三（已下单）\n")
+    assert await _ledger(bot, "wx_zhang") == [] and await _ledger(bot, "wx_twin") == []
+    assert await owner(bot, "/已付 1 30") == "✅ 张三 付了¥30（应付¥60，还差¥30）"
+    assert await _ledger(bot, "wx_zhang") == [(3000, "wx_owner", False)]
 
 
 async def test_the_owner_changes_a_members_order_and_she_is_told_once(bot: Harness) -> None:

@@ -122,13 +122,15 @@ async def add_payment(svc: Services, found: list[Debt], cents: int, by: str, now
     it on her first part (多付)."""
     assert found and cents > 0
     left = cents
-    for d in found:
-        take = min(left, d.balance.due_cents)
-        if take:
-            await svc.fulfilment.add_payment(d.campaign.id, d.member_id, take, by, now)
-            left -= take
-    if left:
-        await svc.fulfilment.add_payment(found[0].campaign.id, found[0].member_id, left, by, now)
+    paid = [0] * len(found)
+    for i, d in enumerate(found):
+        paid[i] = min(left, d.balance.due_cents)
+        left -= paid[i]
+    paid[0] += left
+    # One row per part it lands on: one /已付 on a one-group account is one row, however it splits.
+    for d, part_cents in zip(found, paid, strict=True):
+        if part_cents:
+            await svc.fulfilment.add_payment(d.campaign.id, d.member_id, part_cents, by, now)
 
 
 async def undo_last(svc: Services, found: list[Debt], by: str, now: datetime) -> list[Payment]:
