@@ -136,15 +136,20 @@ async def _next_event(lines: Any) -> tuple[str, dict[str, Any]]:
                 return name, parsed
 
 
+async def _drawn_at(site: Site, browser: ClientSession) -> str:
+    """Logs the owner in and opens the list: the version it was drawn at, as its script sends it."""
+    await site.login(browser)
+    version = re.search(r'data-version="(\d+)"', await (await browser.get("/pickup/c/1")).text())
+    assert version is not None
+    return version.group(1)
+
+
 async def test_the_live_stream_shows_a_hexiao_typed_in_the_chat(site: Site) -> None:
     bot = site.bot
     await pickup_day(bot)
     async with site.client() as browser:
-        await site.login(browser)
-        page = await (await browser.get("/pickup/c/1")).text()
-        version = re.search(r'data-version="(\d+)"', page)
-        assert version is not None
-        async with browser.get("/pickup/live", params={"view": "/pickup/c/1", "since": version.group(1)}) as live:
+        since = await _drawn_at(site, browser)
+        async with browser.get("/pickup/live", params={"view": "/pickup/c/1", "since": since}) as live:
             assert live.headers["Content-Type"].startswith("text/event-stream")
             await bot.say("wx_owner", "/核销 102")
             name, data = await _next_event(live.content)
@@ -161,12 +166,9 @@ async def test_a_page_drawn_before_a_change_gets_the_whole_list_when_it_connects
     bot = site.bot
     await pickup_day(bot)
     async with site.client() as browser:
-        await site.login(browser)
-        page = await (await browser.get("/pickup/c/1")).text()
-        version = re.search(r'data-version="(\d+)"', page)
-        assert version is not None
+        since = await _drawn_at(site, browser)
         await bot.say("wx_owner", "/核销 103")
-        async with browser.get("/pickup/live", params={"view": "/pickup/c/1", "since": version.group(1)}) as live:
+        async with browser.get("/pickup/live", params={"view": "/pickup/c/1", "since": since}) as live:
             name, data = await _next_event(live.content)
     assert name == "full" and 'data-key="1:wx_wang" data-state="done"' in data["html"]
 
