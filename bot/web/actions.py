@@ -77,7 +77,8 @@ async def _act(ctx: Web, member_id: str, campaign: Campaign, action: str,
                work: Callable[[Context], Awaitable[str | None]]) -> Acted[str | None]:
     """Runs `work` as her on the campaign's group: PermissionError (a 403) when the scope rule says no."""
     actor = Member(member_id, await ctx.svc.rooms.name_of(campaign.room_id, member_id))
-    return await ctx.bot.act(actor, campaign.room_id, work, action_id=f"web:{action}")
+    # Her taps are claimed under her own name: nobody else's id can make hers count as done.
+    return await ctx.bot.act(actor, campaign.room_id, work, action_id=f"web:{member_id}:{action}")
 
 
 def _answer(said: list[str], rows: dict[str, str] | None = None, repeated: bool = False) -> web.StreamResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from urllib.parse import quote
 
 from aiohttp import web
@@ -30,6 +31,7 @@ routes = web.RouteTableDef()
 
 # A stream says something at least this often, so proxies and phones keep it open.
 KEEPALIVE = 15.0
+_CARD = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 
 
 @routes.get("/favicon.ico")
@@ -208,7 +210,7 @@ async def card(request: web.Request) -> web.StreamResponse:
     opens the tick-off for her on the owner's page. No money, nothing of anyone else."""
     ctx = request.app[WEB]
     token = request.match_info["card"]
-    found = await ctx.svc.fulfilment.by_card(token) if token.isalnum() or "-" in token or "_" in token else None
+    found = await ctx.svc.fulfilment.by_card(token) if _CARD.match(token) else None
     if found is None:
         return denied(request, "没有这张取货卡。")
     campaign = await ctx.svc.campaigns.get(found[0])
