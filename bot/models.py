@@ -20,6 +20,8 @@ class MessageKind(StrEnum):
     # A transfer or red packet: a payment hint for the owner, never an order.
     TRANSFER = "transfer"
     RED_PACKET = "red_packet"
+    # A photo: `text` is whatever the service gives for it. A claim (售后) made around it refers to it.
+    IMAGE = "image"
     OTHER = "other"
 
 

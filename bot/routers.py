@@ -24,13 +24,15 @@ from handlers import (
     scripts,
     stats,
 )
+from handlers.aftersales import claims, refunds, shortage
 
 
 def build_dispatcher() -> Dispatcher:
     # Matchers run by their own priorities; routers are listed in the order /帮助 shows their commands.
     dispatcher = Dispatcher(resolve_group, resolve_scope)
-    # The owner's /帮助 is by task, in the order of her week: open, change, check, deliver, collect money.
+    # The owner's /帮助 is by task, in the order of her week: open, change, check, deliver, collect money,
+    # and when the goods are not what was sold.
     dispatcher.include(help.router, campaigns.router, campaigns.changes, checks.router, pickup.router, payments.router,
-                       qa.router, plans.router, scripts.router, stats.router, exports.router, admins.router,
-                       owner.router, members.router, ordering.router)
+                       shortage.router, claims.router, refunds.router, qa.router, plans.router, scripts.router,
+                       stats.router, exports.router, admins.router, owner.router, members.router, ordering.router)
     return dispatcher

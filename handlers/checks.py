@@ -11,7 +11,9 @@ import re
 from bot.app.context import Ack, Context
 from bot.app.router import Router
 from bot.app.scope import scope_in, staff_scopes
+from bot.domain.aftersales.shortage import settling_by_hand
 from bot.domain.changes import named_products
+from bot.domain.conversation.questions import owner_settled
 from bot.domain.orderbook import Outcome, catalog_of
 from bot.domain.people import Ambiguous, Person, find_person, not_found, which_one
 from bot.domain.pickup import buyers, items_text
@@ -102,6 +104,7 @@ async def confirm_command(ctx: Context, args: str) -> None:
     out = await ctx.svc.book.apply_intent(campaign, Intent(Action.SET, items=intent.items), member, name,
                                           order_text, ctx.msg.id, ctx.now, serve=campaign.is_open)
     ctx.svc.orders.settle(entry.id, f"团长确认：{order_text}", ctx.now)
+    await owner_settled(ctx.svc, campaign.room_id, entry.id, "团长确认", ctx.now)
     order = await ctx.svc.orders.member_order(campaign.id, member, name, products, with_label=False)
     items = items_text(order)
     notes = out.notes.get(member, [])
@@ -222,9 +225,13 @@ async def _book_for(ctx: Context, campaign: Campaign, person: Person, intent: In
         return
     notes = "；".join(out.notes.get(person.member_id, []))
     mark = "⚠️" if notes else "✅"
+    # Settling a 缺货 by hand (issue 22): she hears it once, with her refund, when the owner confirms.
+    by_hand = await settling_by_hand(ctx.svc, campaign, ctx.msg.sender.id, ctx.now)
+    later = "（缺货手动分配中：回复「确认」后和退款一起告诉她）" if by_hand else ""
     ctx.reply(f"{mark} 已改 {person.name} 的订单：{before or '无'} → {after or '无'}"
-              f"{'，' + money(order.amount_cents) if order.items else ''}{'（' + notes + '）' if notes else ''}")
-    await _tell_member(ctx, campaign, out, person.member_id, person.name, "团长帮你改了订单")
+              f"{'，' + money(order.amount_cents) if order.items else ''}{'（' + notes + '）' if notes else ''}{later}")
+    if not by_hand:
+        await _tell_member(ctx, campaign, out, person.member_id, person.name, "团长帮你改了订单")
 
 
 @router.command("忽略", "dismiss", help="/忽略 N 待确认的第N条不用管")
@@ -232,6 +239,7 @@ async def dismiss_command(ctx: Context, args: str) -> None:
     found = await _entry(ctx, args, "用法：/忽略 N（N 见 /待确认）")
     if found is None:
         return
-    _, entry, _ = found
+    campaign, entry, _ = found
     ctx.svc.orders.settle(entry.id, "团长忽略", ctx.now)
+    await owner_settled(ctx.svc, campaign.room_id, entry.id, "团长忽略", ctx.now)
     ctx.reply_private(f"已忽略 #{entry.id}：{entry.name}：{entry.text[:60]}")

@@ -26,7 +26,7 @@ async def export_command(ctx: Context, args: str) -> None:
     if not await runs_whole_drop(ctx.svc.campaigns, ctx.scope, campaign):
         ctx.reply(f"「{campaign.title}」在几个群一起进行，表格含所有群的订单和金额，请找团长导出。")
         return
-    db, folder, now, to = ctx.svc.db, ctx.svc.settings.export_dir, ctx.now, ctx.msg.sender.id
+    db, folder, now, to = ctx.svc.db, ctx.svc.export_folder(), ctx.now, ctx.msg.sender.id
     # An admin's or partner's workbook leaves out the owner's commission and other partners' shares.
     seen_by = None if ctx.scope.sees_owner_figures else to
 

@@ -6,6 +6,8 @@ import re
 
 from bot.app.context import Context
 from bot.app.router import Router
+from bot.domain.aftersales.refunds import NONE as NO_REFUNDS
+from bot.domain.aftersales.refunds import of_member
 from bot.domain.money.ledger import balance, paid_text
 from bot.parsing.textnorm import nfkc
 
@@ -38,25 +40,33 @@ async def my_orders(ctx: Context) -> bool:
                 names = {p.id: p for p in products}
                 waiting = "、".join(f"{names[pid].name}×{n}" for m, pid, n in await ctx.svc.orders.waitlist(campaign.id)
                                    if m == member.id and pid in names)
-            if not order.items and not waiting:
+            refunds = NO_REFUNDS if campaign.is_open else of_member(
+                await ctx.svc.aftersales.member_refunds(campaign.id, member.id),
+                await ctx.svc.aftersales.member_refund_payments(campaign.id, member.id))
+            if not order.items and not waiting and not refunds.owed_cents:
                 continue
             state = await ctx.svc.fulfilment.get(campaign.id, member.id)
+            owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0, refunds)
+            collected = state is not None and state.collected_at is not None
             if campaign.is_open:
                 status = "进行中"
-            elif state is not None and state.collected_at is not None:
-                continue  # finished: collected
+            elif collected and (owes.net_cents == 0 or not ctx.private):
+                # Finished. Collected but not settled stays in her private list: she still owes it (or is
+                # owed). In the group it goes like a settled one: money is between her and the owner.
+                continue
+            elif collected:
+                status = f"已取货，{paid_text(owes)}"
             else:
                 code = state.pickup_code if state is not None and state.pickup_code else None
                 pickup = f"待取货（取货码{code}）" if code else "待到货"
                 # Whether she has paid is between her and the owner: said only in her private chat.
-                owes = balance(order.amount_cents, campaign, state.paid_cents if state is not None else 0)
                 status = f"{paid_text(owes)}，{pickup}" if ctx.private else pickup
             if waiting:
                 status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
     text = ctx.svc.templates.render(
-        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total)
+        "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total, private=ctx.private)
     if ctx.msg.room_id is None:
         ctx.reply(text.removeprefix(f"@{member.name} "))
     else:

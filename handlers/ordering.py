@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.app.context import Ack, Context
-from bot.app.router import Chat, Router
+from bot.app.router import Chat, Role, Router
+from bot.domain.conversation import questions
 from bot.domain.hype import after_order
-from bot.domain.lifecycle import group_progress, list_text
-from bot.domain.orderbook import Outcome, catalog_of
+from bot.domain.lifecycle import group_reached_posts, list_text
+from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
-from bot.parsing.jielong import JielongCopy, parse_copy
+from bot.parsing.asking import confirm, how_many, items_label, which_product
+from bot.parsing.catalog import Catalog
+from bot.parsing.conversation.answers import (
+    Answer,
+    Reply,
+    owner_asks,
+    quantity_for,
+    read_answer,
+    read_together,
+    wants_without_quantity,
+)
+from bot.parsing.conversation.whose import for_someone, without_mentions
+from bot.parsing.intent import Action, Intent, Question, Reason
+from bot.parsing.items import extract, house_numbers
+from bot.parsing.jielong import JielongCopy, parse_copy, without_note
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
-from bot.parsing.order_text import Action, Reason, parse_order_text
+from bot.parsing.order_text import parse_order_text
 from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of, nfkc
 from bot.render.templates import money
-from storage.records import Campaign, Product
+from storage.records import Campaign, OpenQuestion, Product
 
 log = logging.getLogger("bot.handlers.ordering")
 router = Router("ordering")
@@ -33,26 +49,72 @@ def _is_copy(copy: JielongCopy, campaign: Campaign) -> bool:
                                for h in copy.header if key_of(h))
 
 
-def _hint(reason: str, detail: str, products: list[Product], has: str, max_qty: int) -> str:
-    """What she is told when her message went to the owner: the actual reason, and how to write it."""
-    p = products[0] if products else None
-    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
-    if reason == Reason.QUESTION:
-        return f"这条带问句，没有记成订单，团长会回复你。确定要的话请直接发「{example}」"
+def _hint(reason: str, max_qty: int) -> str:
+    """What she is told when her message went straight to the owner (a quantity past the maximum:
+    the owner decides)."""
     if reason == Reason.TOO_LARGE:
         return f"数量超过{max_qty}，没有记录，已转给团长确认"
+    return "这条没有记录，已转给团长确认"
+
+
+def _open_question(reason: str, detail: str, shown: str, example: str) -> str:
+    """An open question: no reading can be named, so she is asked to write it, in the actual reason's words."""
     if reason == Reason.NO_PRODUCT:
-        return f"没看懂这条订单：没写是哪个商品，已转给团长确认。请写「商品+数量」，例如：{example}"
+        return f"「{shown}」没写是哪个商品，没有记录。请回商品名，例如：{example}"
     if reason == Reason.AMBIGUOUS:
-        return f"「{detail}」对应好几个商品，没有记录。请写商品全名，例如：{example}"
-    if reason == Reason.WHICH_PRODUCT:
-        example = f"{p.name}改成2{p.unit or '份'}" if p else "草莓改成2盒"
-        return f"你订了{has}，要改哪一个？请写「{example}」这样的"
+        return f"「{detail}」对应好几个商品，没有记录。请回商品全名，例如：{example}"
     if reason == Reason.SAME_AS_ABOVE:
         return f"「同上」看不出指哪一条，没有记录。请写「商品+数量」，例如：{example}"
+    if reason == Reason.QUESTION:
+        return f"「{shown}」带问句，没有记成订单。确定要的话请直接写「商品+数量」，例如：{example}"
     if reason == Reason.PAST_OR_NOW:
-        return f"分不清是说以前的订单还是这次要，没有记录，已转给团长确认。这次要的话请直接发「{example}」"
-    return f"没看懂这条订单，已转给团长确认。请按「商品+数量」写，例如：{example}"
+        return f"分不清是说以前的订单还是这次要，没有记录。这次要的话请直接写「商品+数量」，例如：{example}"
+    return f"「{shown}」没看懂，没有记录。请写「商品+数量」，例如：{example}"
+
+
+def _question_for(ta: ToAsk, products: list[Product], catalog: Catalog) -> Question:
+    """What she is asked about what the book could not take: the reader's question, or one made
+    from the reason — naming the likely reading when there is one, so she answers in a word."""
+    if ta.question is not None:
+        return ta.question
+    p = products[0] if products else None
+    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
+    shown = ta.text if len(ta.text) <= 30 else ta.text[:29] + "…"
+    if ta.items and ta.reason in (Reason.QUESTION, Reason.PAST_OR_NOW):
+        why = "带问句" if ta.reason == Reason.QUESTION else "分不清是说以前的还是这次要"
+        asked = confirm(ta.text, Intent(Action.SET, items=ta.items))
+        return replace(asked, text=f"「{shown}」{why}，还没有记录：是要 {items_label(ta.items)} 吗？回「是」就记上")
+    if ta.reason == Reason.AMBIGUOUS and ta.detail and "、" not in ta.detail:
+        # A 接龙 line with a word two products share: which one, with the rest of the line.
+        shared = next((m.choices for m in catalog.find(ta.detail.lower()) if m.choices), ())
+        qty = quantity_for(shared[0], ta.text) if shared else None
+        if shared and qty is not None:
+            sure = extract(ta.text, catalog, bare_number_ok=ta.line_id is not None).items
+            return which_product(ta.detail, shared, qty, with_items=sure)
+    return Question(ta.text, _open_question(ta.reason, ta.detail, shown, example), ())
+
+
+async def _ask(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product]) -> dict[str, str]:
+    """Each member the message left something to ask about is asked: her open question is stored
+    and its words go into her acknowledgement. Returns member → the question as asked."""
+    asked: dict[str, str] = {}
+    await questions.lines_gone(ctx.svc, campaign, out.touched, ctx.now)
+    if not out.asks:
+        return asked
+    catalog = catalog_of(products)
+    for_owner: list[str] = []
+    for member_id, ta in sorted(out.asks.items()):
+        made = await questions.ask(ctx.svc, campaign, questions.Asking(
+            member_id, ta.name, ta.text, ta.reason, _question_for(ta, products, catalog), ta.line_id,
+            ta.from_member), ctx.msg.id, ctx.now)
+        asked[member_id] = made.question.asked
+        for_owner += made.for_owner
+        ctx.deadlines_changed |= made.schedules_changed
+    owner = await ctx.svc.rooms.owner(campaign.room_id)
+    if owner is not None:
+        topic = await ctx.svc.rooms.topic(campaign.room_id) or campaign.room_id
+        ctx.replies.extend(questions.gathered(topic, owner, for_owner))
+    return asked
 
 
 async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_list: bool = False) -> None:
@@ -63,15 +125,16 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     products = await ctx.svc.campaigns.products(campaign.id)
     if out.nothing_to_cancel:
         ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消")
+    asked = await _ask(ctx, campaign, out, products)
     # The sender first, then by id: never set order, so a replay prints the same every time.
-    for member_id in sorted(out.touched | set(out.hints), key=lambda m: (m != ctx.msg.sender.id, m)):
-        await _member_ack(ctx, campaign, out, products, member_id, in_list)
+    for member_id in sorted(out.touched | set(out.hints) | set(asked), key=lambda m: (m != ctx.msg.sender.id, m)):
+        await _member_ack(ctx, campaign, out, products, member_id, in_list, asked.get(member_id, ""))
     await _acks_in_other_groups(ctx, out, products)
     for number, who, line, reason in out.checks:
         # The check list is the owner's: each new entry reaches her privately, with how to settle it.
         await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
                                           f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
-    await _announce_group_reached(ctx, campaign)
+    ctx.replies.extend(await group_reached_posts(ctx.svc, campaign))
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
     if out.fork:
@@ -79,7 +142,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
 
 
 async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product], member_id: str,
-                      in_list: bool) -> None:
+                      in_list: bool, question: str = "") -> None:
     """One member's acknowledgement: her whole order as it now stands, with what else she must know."""
     name = ctx.msg.sender.name if member_id == ctx.msg.sender.id else \
         await ctx.svc.rooms.name_of(ctx.room_id, member_id)
@@ -93,10 +156,12 @@ async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: 
     else:
         text = ""
     if member_id in out.hints:
-        reason, detail = out.hints[member_id]
-        hint = _hint(reason, detail, products, items, ctx.svc.settings.max_qty)
-        text = hint if reason == Reason.WHICH_PRODUCT or not text else f"{text}；{hint}"
-    exception = bool(notes) or member_id in out.hints
+        reason, _ = out.hints[member_id]
+        hint = _hint(reason, ctx.svc.settings.max_qty)
+        text = hint if not text else f"{text}；{hint}"
+    if question:
+        text = question if not text or (out.asks[member_id].reason == Reason.WHICH_PRODUCT) else f"{text}；{question}"
+    exception = bool(notes) or member_id in out.hints or bool(question)
     if in_list and order.items and not exception and member_id in out.touched:
         ctx.ack(member_id, name, "")  # withdraws an earlier acknowledgement of hers still waiting
         return
@@ -128,20 +193,6 @@ async def _merged_list(ctx: Context, campaign: Campaign) -> None:
         lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
         ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
                   + await list_text(ctx.svc, campaign, lines))
-
-
-async def _announce_group_reached(ctx: Context, campaign: Campaign) -> None:
-    # Counting buyers reads the campaign, but only until the threshold is reached once.
-    if campaign.group_announced:
-        return
-    progress = await group_progress(ctx.svc, campaign)
-    if progress is None or progress[0] < progress[1]:
-        return
-    await ctx.svc.campaigns.mark_group_announced(campaign.id)
-    have, need, unit = progress
-    # Posted in the group (an order sent privately reaches it too).
-    ctx.post(await ctx.svc.render("group_reached", ctx.room_id, campaign=campaign, have=have, need=need,
-                                      unit=unit))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
@@ -181,24 +232,44 @@ async def native_solitaire(ctx: Context) -> bool:
     return True
 
 
+async def _names_others(ctx: Context, campaign: Campaign, copy: JielongCopy, catalog: Catalog) -> bool:
+    """A list without #接龙 or the title is still a list when a line of it orders something for
+    another member, by her name or house number: it is read as a copy, where such a line is never
+    the poster's (README "How members order")."""
+    lines = [*copy.entries, *(e for _, e in copy.loose)][:50]
+    houses: set[str] = set()
+    for line in lines:
+        ex = extract(without_note(line.text), catalog, bare_number_ok=True)
+        if ex.items or ex.ambiguous:
+            me, others = await ctx.svc.book.named(campaign, ex.label, ctx.msg.sender.id, by_house=True)
+            if others and not me:
+                return True
+            houses.update(house_numbers(ex.label))
+    # Orders for several households, whoever they are: a list (its lines are never all hers).
+    return len(houses) > 1
+
+
 async def _apply_copy_text(ctx: Context, text: str) -> bool:
     copy = parse_copy(text)
-    if copy is None or not copy.entries:
+    if copy is None or not (copy.entries or copy.loose):
         return False
+    # A list without numbers is read by its decorated lines (bullets, table rows, house numbers).
+    lines = list(copy.entries) or [e for _, e in copy.loose]
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     if campaign is None:
         latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
         if latest is None or not _is_copy(copy, latest):
             return False
-        known = await ctx.svc.orders.copy_lines_by_keys(latest.id, [e.key for e in copy.entries])
-        if len({ln.key for ln in known}) < len({e.key for e in copy.entries}):
+        known = await ctx.svc.orders.copy_lines_by_keys(latest.id, [e.key for e in lines])
+        if len({ln.key for ln in known}) < len({e.key for e in lines}):
             await _refuse_closed(ctx, latest)
         return True
-    if not _is_copy(copy, campaign):
-        known = await ctx.svc.orders.copy_lines_by_keys(campaign.id, [e.key for e in copy.entries[:50]])
-        if not known:
-            return False
     products = await ctx.svc.campaigns.products(campaign.id)
+    if not _is_copy(copy, campaign):
+        known = await ctx.svc.orders.copy_lines_by_keys(campaign.id, [e.key for e in lines[:50]])
+        if not known and ("\n" not in text.strip() or not await _names_others(ctx, campaign, copy,
+                                                                               catalog_of(products))):
+            return False
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
     await _acknowledge(ctx, campaign, out, in_list=True)
@@ -222,10 +293,22 @@ async def plain_order(ctx: Context) -> bool:
     if target is None:
         return False
     products = await ctx.svc.campaigns.products(target.id)
-    intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
+    catalog = catalog_of(products)
+    # "帮楼下刘奶奶捎一袋", "替6-301的小何报两瓶": the order is read without who it is for.
+    passed_on = for_someone(ctx.text)
+    words = passed_on.rest if passed_on is not None else ctx.text
+    intent = parse_order_text(words, catalog, max_qty=ctx.svc.settings.max_qty)
+    if passed_on is not None and intent.action not in (Action.SET, Action.ADD, Action.ASK):
+        passed_on, intent = None, parse_order_text(ctx.text, catalog, max_qty=ctx.svc.settings.max_qty)
     if intent.action is Action.NONE:
-        return False
-    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.ASK, Action.EDIT_UNNAMED):
+        wanted = wants_without_quantity(ctx.text, catalog)
+        if wanted is None or ctx.is_admin:
+            return False
+        # "要豆沙粽": how many? If "三个" follows in a moment, the answer replaces the question
+        # before the group sees it; later, it answers it.
+        intent = Intent(Action.ASK, reason=Reason.UNREADABLE,
+                        question=how_many(ctx.text, wanted, why="没写数量"))
+    if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED, Action.ASK):
         # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
         # put to the owner for confirming.
         return False
@@ -235,10 +318,129 @@ async def plain_order(ctx: Context) -> bool:
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
             ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)
         return True
+    # A name in it besides the items: an order naming another member is never the sender's.
+    label = extract(without_mentions(ctx.text), catalog).label \
+        if passed_on is None and intent.action in (Action.SET, Action.ADD, Action.ASK) else ""
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
-                                          ctx.msg.id, ctx.now)
+                                          ctx.msg.id, ctx.now, label=label,
+                                          for_whom=passed_on.who if passed_on is not None else None)
+    me = ctx.msg.sender.id
+    if me not in out.asks and not any(a.from_member == me for a in out.asks.values()):
+        await questions.after_order(ctx.svc, campaign, catalog, me, intent, ctx.now)
     await _acknowledge(ctx, campaign, out)
     return True
+
+
+# -- answers: her next message is first tried as an answer to her open question ------------------------
+
+# Before everything else a member says in the group: "A" or "2" right after a question is an answer,
+# not an order, a payment or a question for the owner.
+ANSWERS = 5
+
+
+async def _her_question(ctx: Context) -> OpenQuestion | None:
+    """Her open question: in the group she writes in, or, in her private chat, the one open in any
+    of her groups (several: none; she answers in the group)."""
+    if not ctx.private:
+        return await ctx.svc.questions.open_for(ctx.room_id, ctx.msg.sender.id)
+    found = [q for room_id in await ctx.svc.rooms.rooms_of(ctx.msg.sender.id)
+             if (q := await ctx.svc.questions.open_for(room_id, ctx.msg.sender.id)) is not None]
+    return found[0] if len(found) == 1 else None
+
+
+@router.matcher(priority=ANSWERS)
+async def answer_question(ctx: Context) -> bool:
+    if ctx.msg.kind is not MessageKind.TEXT:
+        return False
+    q = await _her_question(ctx)
+    if q is None:
+        return False
+    campaign = await ctx.svc.campaigns.get(q.campaign_id)
+    if campaign is None or not campaign.is_open:
+        return False
+    products = await ctx.svc.campaigns.products(campaign.id)
+    catalog = catalog_of(products)
+    max_qty = ctx.svc.settings.max_qty
+    question = questions.question_of(q, catalog)
+    answer = read_answer(ctx.text, question, q.text, catalog, max_qty=max_qty)
+    if answer is None and not question.choices and question.number_for is None:
+        # She rewrites what was asked about: together with it, it may read whole ("要豆沙粽" … "三个").
+        together = read_together(q.text, ctx.text, catalog, max_qty=max_qty)
+        answer = Answer(Reply.CHOICE, together) if together is not None else None
+    if answer is None:
+        return False
+    if not ctx.private:
+        await _answered(ctx, campaign, q, question, answer, products)
+        return True
+    # Answered in her private chat: booked in the group as if said there; her word comes back here.
+    ctx.group_id = campaign.room_id
+    await _answered(ctx, campaign, q, question, answer, products)
+    mine = [a for a in ctx.acks if a.member_id == ctx.msg.sender.id and a.room_id == campaign.room_id]
+    ctx.acks = [a for a in ctx.acks if a not in mine]
+    topic = await ctx.svc.rooms.topic(campaign.room_id) or campaign.room_id
+    ctx.reply(f"【{topic}「{campaign.title}」】{'；'.join(a.text for a in mine if a.text) or '已收到'}")
+    return True
+
+
+async def _answered(ctx: Context, campaign: Campaign, q: OpenQuestion, question: Question, answer: Answer,
+                    products: list[Product]) -> None:
+    me, name = ctx.msg.sender.id, ctx.msg.sender.name
+    if answer.reply is Reply.CHOICE:
+        assert answer.intent is not None
+        await questions.settle(ctx.svc, q, f"她回复：{ctx.text[:40]}", ctx.now)
+        out = await ctx.svc.book.apply_intent(campaign, answer.intent, me, name, ctx.text, ctx.msg.id, ctx.now)
+        await _acknowledge(ctx, campaign, out)
+        if q.from_member is not None and q.from_member != me:
+            ctx.ack(q.from_member, await ctx.svc.rooms.name_of(campaign.room_id, q.from_member),
+                    f"{name}已确认你替她报的单")
+        return
+    if answer.reply is Reply.DECLINE:
+        await questions.settle(ctx.svc, q, "她说不要了", ctx.now)
+        ctx.ack(me, name, "好的，这条不记了")
+        return
+    p = products[0] if products else None
+    example = f"{p.name}2{p.unit or '份'}" if p else "草莓2盒"
+    if answer.reply is Reply.NOT_THAT:
+        again = Question(q.leftover, f"好的，这条还没有记录。请直接写要的「商品+数量」，例如：{example}", ())
+    elif answer.reply is Reply.HOW_MANY:
+        assert answer.product is not None
+        rest = tuple(i for c in question.choices for i in c.intent.items[:-1]
+                     if c.intent.items and c.intent.items[-1].product.id == answer.product.id)
+        again = how_many(q.leftover, answer.product, rest or question.with_items)
+    elif question.choices or question.number_for is not None:  # WHICH: "是" to several readings
+        again = question
+    else:
+        again = Question(q.leftover, f"请直接写要的「商品+数量」，例如：{example}（还没有记录）", ())
+    again = replace(again, text=questions.with_an_ask_word(again.text))
+    ctx.deadlines_changed |= await questions.ask_again(ctx.svc, campaign, q, again, ctx.now)
+    ctx.ack(me, name, again.text, urgent=True)
+
+
+# Before the owner's drop matcher: "@张三 要大果还是小果？" names no product to sell.
+OWNER_ASKS = 6
+
+
+@router.matcher(priority=OWNER_ASKS, chat=Chat.GROUP, role=Role.ADMIN)
+async def owner_asks_a_member(ctx: Context) -> bool:
+    """The owner asking a member about her order in her own words: the member's next word answers it."""
+    others = [m for m in ctx.msg.mentions if m != ctx.msg.sender.id]
+    if not others:
+        return False
+    campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
+    if campaign is None:
+        return False
+    catalog = catalog_of(await ctx.svc.campaigns.products(campaign.id))
+    offered = owner_asks(ctx.text, catalog)
+    if offered is None:
+        return False
+    taken = False
+    for member_id in others:
+        name = await ctx.svc.rooms.name_of(ctx.room_id, member_id)
+        if await questions.owner_asked(ctx.svc, campaign, catalog, member_id, name, offered, ctx.text, ctx.msg.id,
+                                    ctx.now):
+            taken = True
+            ctx.deadlines_changed = True
+    return taken
 
 
 # -- ordering in the private chat -----------------------------------------------------------------

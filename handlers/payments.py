@@ -178,8 +178,11 @@ async def unpaid_command(ctx: Context, args: str) -> None:
         lines.append(f"💰 「{campaign.title}」未付款（{len(owing)}人，共{money(due)}）：")
         lines += _numbered(owing, labels, 1, lambda d: money(d.balance.due_cents))
     if over:
-        lines.append(f"多付要退（{len(over)}人，共{money(sum(d.balance.over_cents for d in over))}）：")
-        lines += _numbered(over, labels, len(owing) + 1, lambda d: f"多付{money(d.balance.over_cents)}")
+        # A refund (缺货, 售后) or a payment over what she owes: money to give back (/退款 序号 records it).
+        lines.append(f"要退给她们（{len(over)}人，共{money(sum(d.balance.over_cents for d in over))}，"
+                     "退了发 /退款 序号）：")
+        lines += _numbered(over, labels, len(owing) + 1,
+                           lambda d: f"{'待退' if d.balance.refund_cents else '多付'}{money(d.balance.over_cents)}")
     hints = [(part.room_id, *hint) for part in parts
              for hint in await ctx.svc.fulfilment.hints(part.room_id, part.opened_at - timedelta(days=1))]
     if hints:

@@ -26,6 +26,7 @@ from bot.domain.pickup import (
     still_to_take,
     uncollected,
 )
+from bot.domain.reports import pickup_point
 from bot.domain.scope import parts_in_scope
 from bot.models import Outgoing
 from bot.parsing.plan_spec import split_when
@@ -119,12 +120,26 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str, used: set[str]) 
     for order, (member, code) in zip(orders, codes, strict=True):
         entries.append({"name": order.name, "goods": items_text(order), "code": code, "card": cards.get(member, "")})
     parts = batches(entries, [o.member_id for o in orders])
+    # A notice after the first one names what changed, so nobody takes it for the same notice again.
+    told_before = any(f.pickup_code for f in existing.values())
+    changed = _what_changed(campaign.pickup or "", place) if moved and told_before else ""
     for part, (chunk, mentions) in enumerate(parts, 1):
         text = await svc.render("pickup_notice", campaign.room_id, campaign=campaign, place=place, entries=chunk,
-                                    part=part, parts=len(parts))
+                                part=part, parts=len(parts), changed=changed, was=campaign.pickup or "")
         # Her notified_at is set when this part is delivered, not now.
         ctx.send(Outgoing(text=text, room_id=campaign.room_id, mentions=mentions), notified(campaign.id, mentions))
     return _Arrival.TOLD
+
+
+def _what_changed(was: str, now: str) -> str:
+    """`自提地点有变` / `自提时间有变` / both, between the pickup line before and the one given now."""
+    if not was:
+        return "自提地点定了"
+    place_was, place_now = pickup_point(was), pickup_point(now)
+    rest_was, rest_now = was.removeprefix(place_was).strip(), now.removeprefix(place_now).strip()
+    if place_was != place_now and rest_was != rest_now and rest_now:
+        return "自提地点和时间有变"
+    return "自提地点有变" if place_was != place_now else "自提时间有变"
 
 
 async def _collect_named(ctx: Context, args: str, usage: str) -> None:
@@ -219,7 +234,7 @@ async def remind_command(ctx: Context, args: str) -> None:
             ctx.reply(f"没有安排：{exc}。")
             return
         if split is not None and split[0] <= ctx.now:
-            ctx.reply(f"没有安排：{past_reason(split[0])}。")
+            ctx.reply(f"没有安排：{past_reason(split[0], args)}。")
             return
         if split is None:
             ctx.reply("用法：/提醒取货（现在提醒）或 /提醒取货 今天 18:00（定时提醒）")

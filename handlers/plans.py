@@ -17,10 +17,11 @@ from bot.app.groups import drop_groups, group_deadlines
 from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
 from bot.domain.qa import save_spec_pairs
-from bot.parsing.campaign_spec import CampaignSpec, parse_open_command
+from bot.parsing.campaign_spec import CampaignSpec, parse_open_command, product_problems, refusal
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
 from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
+from storage.records import Schedule
 
 log = logging.getLogger("bot.plans")
 router = Router("plans", section="定时与话术")
@@ -97,6 +98,8 @@ def _spec_problem(spec: CampaignSpec, plan: Plan) -> str:
         return "请在时间后写上团名。"
     if not spec.products:
         return "没有读到商品。每行一个商品：名称 价格/单位，例如「草莓 30元/盒」。"
+    if problems := product_problems(spec):
+        return refusal("没有安排", problems)
     if spec.close_at is not None and spec.close_at <= plan.open_at:
         return f"截单时间 {when(spec.close_at)} 不在开团时间 {when(plan.open_at)} 之后。"
     return ""
@@ -160,9 +163,16 @@ async def plan_command(ctx: Context, args: str) -> None:
     ctx.reply("，".join(lines) + f"。发 /计划 查看，/取消计划 {plan_id} 取消。")
 
 
+def _rooms_of(s: Schedule) -> list[str]:
+    listed = s.payload.get("rooms")
+    return [str(r) for r in listed] if isinstance(listed, list) else [s.room_id]
+
+
 @router.command("计划", "plans", admin_only=True, help="/计划 查看本群的定时安排")
 async def list_command(ctx: Context, args: str) -> None:
-    pending = await ctx.svc.schedules.pending_in(ctx.room_id)
+    # A drop's opening is one row, kept in its first group; every group of the drop opens with it.
+    pending = sorted([*await ctx.svc.schedules.pending_in(ctx.room_id),
+                      *await ctx.svc.schedules.shared_openings(ctx.room_id)], key=lambda s: (s.run_at, s.id))
     if not pending:
         ctx.reply("本群没有待发的定时安排。")
         return
@@ -171,6 +181,8 @@ async def list_command(ctx: Context, args: str) -> None:
         detail = ""
         if s.kind == "open":
             detail = "：" + str(s.payload.get("body", "")).split("\n")[0]
+            if len(rooms := _rooms_of(s)) > 1:
+                detail += f"（{len(rooms)}个群一起开团）"
         elif s.payload.get("text"):
             detail = "：" + str(s.payload["text"])[:20]
         # Next year's items say so: "1月2日" alone would read as this coming January.
@@ -182,16 +194,20 @@ async def list_command(ctx: Context, args: str) -> None:
 async def cancel_command(ctx: Context, args: str) -> None:
     sid = int(args.strip().lstrip("#")) if args.strip().lstrip("#").isdigit() else None
     found = await ctx.svc.schedules.get(sid) if sid is not None else None
-    if found is None or found.room_id != ctx.room_id or found.status != "pending":
+    # A drop's opening is listed in each of its groups (/计划), and cancelled from any of them.
+    here = found is not None and (found.room_id == ctx.room_id
+                                  or (found.kind == "open" and ctx.room_id in _rooms_of(found)))
+    if found is None or not here or found.status != "pending":
         ctx.reply("用法：/取消计划 ID（ID 见 /计划；只能取消本群还没发的安排）")
         return
-    rooms = found.payload.get("rooms")
-    if found.kind == "open" and isinstance(rooms, list) and not ctx.scope.covers_all(str(r) for r in rooms):
-        ctx.reply(f"#{found.id} 要在几个群一起开团，请团长来取消。")
+    groups = len(_rooms_of(found)) if found.kind == "open" else 1
+    if groups > 1 and not ctx.scope.covers_all(_rooms_of(found)):
+        ctx.reply(f"#{found.id} 要在{groups}个群一起开团，请团长来取消。")
         return
     if found.kind == "open":
         await ctx.svc.schedules.cancel_plan(found.id)
-        ctx.reply(f"已取消 #{found.id} 定时开团，以及它的预告和倒计时。")
+        where = f"（{groups}个群一起的）" if groups > 1 else ""
+        ctx.reply(f"已取消 #{found.id} 定时开团{where}，以及它的预告和倒计时。")
     else:
         await ctx.svc.schedules.finish(found.id, "cancelled")
         ctx.reply(f"已取消 #{found.id} {label(found.kind)}。")

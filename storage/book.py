@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
+from storage.aftersales import AfterSalesRepo
 from storage.campaigns import campaign_from_row, product_from_row
 from storage.db import Database
 from storage.fulfilment import fulfilment_from_row
@@ -58,8 +59,20 @@ class BookRepo:
         cond, args = _where(ids, "campaign_id")
         waiting = tuple((int(r[0]), int(r[1])) for r in await self.db.fetchall(
             f"SELECT product_id, SUM(qty) FROM waitlist WHERE qty > 0{cond} GROUP BY product_id", args))
+        after = AfterSalesRepo(self.db)
         return Book(campaigns, products, await self._orders(ids), await self._fulfilment(ids), waiting,
-                    await self._groups(campaigns), await self._partners(), await self._kept(ids))
+                    await self._groups(campaigns), await self._partners(), await self._kept(ids),
+                    tuple(await after.refunds(ids)), tuple(await after.refund_payments(ids)),
+                    tuple(await after.claims(ids)), await self._names(ids),
+                    tuple(await after.replacements(sorted({c.room_id for c in campaigns}))))
+
+    async def _names(self, ids: tuple[int, ...] | None) -> dict[tuple[int, str], str]:
+        """The names of members with a refund (one cut to nothing by 缺货 has no order to name her)."""
+        cond, args = _where(ids, "r.campaign_id")
+        return {(int(r[0]), str(r[1])): str(r[2]) for r in await self.db.fetchall(
+            "SELECT DISTINCT r.campaign_id, r.member_id, COALESCE(m.name, r.member_id) FROM refunds r "
+            "JOIN campaigns c ON c.id = r.campaign_id "
+            f"LEFT JOIN members m ON m.room_id = c.room_id AND m.member_id = r.member_id WHERE 1{cond}", args)}
 
     async def _orders(self, ids: tuple[int, ...] | None) -> tuple[BookOrder, ...]:
         # The same reading as OrderRepo.orders (live lines, per member and product, only

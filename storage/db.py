@@ -132,6 +132,7 @@ class Database:
         self._carrier: asyncio.Task[None] | None = None
         self._free = asyncio.Event()  # no transaction is open
         self._free.set()
+        self._closed = False
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -191,6 +192,10 @@ class Database:
             forget()
 
     async def close(self) -> None:
+        """Closes the connection; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
         # Records still waiting for a commit (a send's "delivered") are committed first: lost, the
         # row would come back after a restart as uncertain rather than sent.
         if self._riders:

@@ -1,4 +1,4 @@
-"""Order lines, their items, the waitlist and the lines that need the owner.
+"""Order lines, their items, the waitlist, the lines that need the owner and the questions to members.
 
 A campaign's lines and items are read once and then answered from memory
 (storage/order_state.py), so a message costs what the message holds, never
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from storage.campaigns import product_from_row, ts
@@ -19,6 +20,7 @@ from storage.records import (
     KeptPrice,
     Line,
     MemberOrder,
+    OpenQuestion,
     OrderItem,
     PricedItem,
     Product,
@@ -157,6 +159,9 @@ class OrderRepo:
             return
         self.db.write("UPDATE lines SET live = ?, updated_at = ? WHERE id = ?", (int(live), ts(now), line.id))
         state.set_live(line.id, live)
+
+    async def line_live(self, campaign_id: int, line_id: int) -> bool:
+        return (await self._state(campaign_id)).line(line_id).live
 
     async def items(self, campaign_id: int, line_id: int) -> dict[int, int]:
         return (await self._state(campaign_id)).items(line_id)
@@ -340,6 +345,12 @@ class OrderRepo:
         label = (state.member_label(member_id) if with_label else "") or name
         return MemberOrder(member_id, name, label, items)
 
+    async def worth(self, campaign_id: int, member_id: str, product: Product, qty: int) -> int:
+        """What `qty` units of the product are worth to her: units that kept an earlier price at it
+        (priced_item). A refund of units is the worth of what she holds less that of what is left."""
+        state = await self._state(campaign_id)
+        return priced_item(product, qty, state.kept.get(member_id, ())).amount_cents
+
     async def totals(self, campaign_id: int, products: Sequence[Product]) -> tuple[list[ProductTotal], int]:
         """Per-product live quantities and the number of buyers."""
         rows = await self.db.fetchall(
@@ -452,3 +463,90 @@ class OrderRepo:
         and roll back, so it changes nothing."""
         self.db.write("INSERT OR IGNORE INTO processed (message_id, ts) VALUES (?, ?)", (message_id, ts(now)),
                       must_change=True)
+
+# -- open questions to members (bot/domain/asking.py) ----------------------------------------------
+# Every message in a group first asks whether its sender has an open question, so the open ones
+# are held in memory: a group's are read once, then kept in step by the writes below and dropped
+# on a rollback. A question costs a write when it is asked and when it is settled; a message from
+# someone with nothing open costs a dictionary lookup.
+
+
+def _question(row: Row) -> OpenQuestion:
+    return OpenQuestion(
+        id=int(row["id"]), campaign_id=int(row["campaign_id"]), room_id=str(row["room_id"]),
+        member_id=str(row["member_id"]), name=str(row["name"]), text=str(row["text"]),
+        leftover=str(row["leftover"]), asked=str(row["asked"]), choices=str(row["choices"]),
+        reason=str(row["reason"]), from_member=row["from_member"],
+        line_id=None if row["line_id"] is None else int(row["line_id"]), message_id=str(row["message_id"]),
+        created_at=datetime.fromisoformat(str(row["created_at"])), due_at=datetime.fromisoformat(str(row["due_at"])),
+        check_id=None if row["check_id"] is None else int(row["check_id"]))
+
+
+class QuestionRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # Per group: member -> her open question.
+        self._open: dict[str, dict[str, OpenQuestion]] = {}
+        # Ids are given here, like order lines' (storage/orders.py): the message that asks uses
+        # the id at once, and asking SQLite would be a trip.
+        self._next_id: int | None = None
+        db.on_rollback(self._forget)
+
+    def _forget(self) -> None:
+        self._open.clear()
+        self._next_id = None
+
+    async def _room(self, room_id: str) -> dict[str, OpenQuestion]:
+        held = self._open.get(room_id)
+        if held is None:
+            rows = await self.db.fetchall(
+                "SELECT * FROM questions WHERE room_id = ? AND closed_at IS NULL ORDER BY id", (room_id,))
+            held = self._open[room_id] = {}
+            for row in rows:
+                held[str(row["member_id"])] = _question(row)
+        return held
+
+    async def open_for(self, room_id: str, member_id: str) -> OpenQuestion | None:
+        return (await self._room(room_id)).get(member_id)
+
+    async def open_in(self, room_id: str) -> list[OpenQuestion]:
+        """The group's open questions, oldest first."""
+        return sorted((await self._room(room_id)).values(), key=lambda q: q.id)
+
+    async def add(self, q: OpenQuestion) -> OpenQuestion:
+        """Stores `q` (its id is given here) as her open question; returns it with its id.
+        The caller has closed any question of hers that was open."""
+        held = await self._room(q.room_id)
+        assert q.member_id not in held, "one open question per member and group"
+        if self._next_id is None:
+            row = await self.db.fetchone("SELECT COALESCE(MAX(id), 0) + 1 FROM questions")
+            self._next_id = int(row[0]) if row else 1
+        q = replace(q, id=self._next_id)
+        self._next_id += 1
+        self.db.write(
+            "INSERT INTO questions (id, campaign_id, room_id, member_id, name, text, leftover, asked, choices, "
+            "reason, from_member, line_id, message_id, created_at, due_at, check_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (q.id, q.campaign_id, q.room_id, q.member_id, q.name, q.text[:500], q.leftover[:500], q.asked,
+             q.choices, q.reason, q.from_member, q.line_id, q.message_id, ts(q.created_at), ts(q.due_at),
+             q.check_id))
+        held[q.member_id] = q
+        return q
+
+    async def update(self, q: OpenQuestion) -> None:
+        """Her open question asked again (the owner's words, fewer choices) or gone to the owner's list."""
+        held = await self._room(q.room_id)
+        self.db.write("UPDATE questions SET asked = ?, choices = ?, due_at = ?, check_id = ? WHERE id = ?",
+                      (q.asked, q.choices, ts(q.due_at), q.check_id, q.id))
+        held[q.member_id] = q
+
+    async def close(self, q: OpenQuestion, how: str, now: datetime) -> None:
+        held = await self._room(q.room_id)
+        self.db.write("UPDATE questions SET closed_at = ?, closed_how = ? WHERE id = ? AND closed_at IS NULL",
+                      (ts(now), how, q.id))
+        if held.get(q.member_id) is not None and held[q.member_id].id == q.id:
+            del held[q.member_id]
+
+    async def by_check(self, room_id: str, check_id: int) -> OpenQuestion | None:
+        """The open question that went to the owner's list as entry `check_id`."""
+        return next((q for q in (await self._room(room_id)).values() if q.check_id == check_id), None)

@@ -162,6 +162,28 @@ class Unreadable:
 
 
 @dataclass(frozen=True)
+class OpenQuestion:
+    """A question put to a member in her group, not settled yet (bot/domain/asking.py)."""
+
+    id: int
+    campaign_id: int
+    room_id: str
+    member_id: str  # who is asked
+    name: str
+    text: str  # what was written: her message, or the 接龙 line
+    leftover: str  # the words not understood
+    asked: str  # the question as the group saw it
+    choices: str  # JSON, read by bot/domain/asking.py
+    reason: str  # for the owner's check list
+    from_member: str | None  # who passed the order on, when it is not hers
+    line_id: int | None
+    message_id: str
+    created_at: datetime
+    due_at: datetime
+    check_id: int | None  # on the owner's check list since it expired
+
+
+@dataclass(frozen=True)
 class Schedule:
     id: int
     room_id: str
@@ -224,3 +246,107 @@ class Book:
     partners: dict[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)
     # Units that keep an earlier price (/改价 without 全部), by (campaign id, member id), oldest first.
     kept: dict[tuple[int, str], tuple[KeptPrice, ...]] = field(default_factory=dict)
+    # 缺货, 售后 and the refund ledger (storage/aftersales/), for the same campaigns.
+    refunds: tuple[Refund, ...] = ()
+    refund_payments: tuple[RefundPayment, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    names: dict[tuple[int, str], str] = field(default_factory=dict)  # (campaign, member) of a refund → her name
+    # 补发 promised in an earlier campaign of these groups, for their next pickup.
+    replacements: tuple[Replacement, ...] = ()
+
+
+# --- 缺货, 售后 and the refund ledger (storage/aftersales/) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """A refund owed to a member, with its reason: 'shortage' (缺货; a restock is a negative one),
+    'claim' (售后) or 'withdrawn' (a product taken off). `in_book`: her order in the book was cut
+    by it (its worth is already less); otherwise a credit against goods she received."""
+
+    id: int
+    campaign_id: int
+    member_id: str
+    product_id: int | None
+    reason: str
+    qty: int
+    cents: int
+    in_book: bool
+    source_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPayment:
+    """Money the owner handed back to a member (/退款); `undone_at` when taken back."""
+
+    id: int
+    campaign_id: int
+    member_id: str
+    cents: int
+    recorded_at: datetime
+    undone_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """售后: a member's report of a problem with what she received, and how it was settled."""
+
+    id: int
+    campaign_id: int
+    room_id: str  # where she wrote ('' for her private chat): where she hears the outcome
+    member_id: str
+    name: str
+    product_id: int | None
+    qty: int | None
+    kind: str
+    text: str
+    photo: str | None
+    message_id: str
+    created_at: datetime
+    status: str  # open, refunded, replaced, refused
+    refund_cents: int | None = None
+    replace_qty: int | None = None
+    note: str | None = None
+    settled_at: datetime | None = None
+    replaced_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replacement:
+    """A 补发 the owner promised (/售后 N 补发): handed over at her next pickup in that group."""
+
+    claim_id: int
+    campaign_id: int  # the campaign the claim was about
+    room_id: str
+    member_id: str
+    name: str
+    product: str
+    unit: str
+    qty: int
+    settled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShortageChange:
+    """One member's change in a 缺货 or 补货: her quantity when it was planned, and the change."""
+
+    campaign_id: int  # her group's part
+    member_id: str
+    position: int
+    before: int
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    id: int
+    campaign_id: int  # the business: a one-group campaign, or a drop's first part
+    product_id: int
+    kind: str  # short, restock
+    rule: str
+    units: int  # arrived (short) or came later (restock)
+    held: int  # ordered when planned
+    status: str  # planned, applied, dropped
+    planned_by: str
+    planned_at: datetime

@@ -55,6 +55,14 @@ class ScheduleRepo:
             "SELECT * FROM schedules WHERE room_id = ? AND status = 'pending' ORDER BY run_at_utc, id", (room_id,))
         return [_schedule(r) for r in rows]
 
+    async def shared_openings(self, room_id: str) -> list[Schedule]:
+        """Pending openings of a drop that `room_id` is part of, kept in the drop's first group."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM schedules s WHERE status = 'pending' AND kind = 'open' AND room_id != ? "
+            "AND EXISTS (SELECT 1 FROM json_each(s.payload, '$.rooms') WHERE value = ?) ORDER BY run_at_utc, id",
+            (room_id, room_id))
+        return [_schedule(r) for r in rows]
+
     async def get(self, schedule_id: int) -> Schedule | None:
         row = await self.db.fetchone("SELECT * FROM schedules WHERE id = ?", (schedule_id,))
         return _schedule(row) if row else None

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import io
 import itertools
+import json
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from bot.app.pipeline import App
 from bot.clock import DEFAULT_TZ, ManualClock
 from bot.domain.services import Services, Settings
 from bot.models import Member, Message, MessageKind, Outgoing, RoomInfo, RoomSeen, Tick
 from bot.render.export import order_book
+from bot.render.templates import Templates
 from bot.routers import build_dispatcher
 from storage.db import Database
 
@@ -42,12 +53,62 @@ class RecordingTransport:
         self.sent.append((self.clock.now(), out))
 
 
+_template: Path | None = None
+
+
+def _template_folder() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="jielong-tests-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder / "migrated.sqlite"
+
+
+def _copy_if_new(template: Path, path: Path) -> None:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template, path)
+
+
+async def _migrated(path: Path) -> Path:
+    """`path` made a new database, as Database.open makes one, by copying one made once per run:
+    the migrations take three times as long as the rest of a harness's start, hundreds of times a
+    run. (Each migration still runs in every run, on the template; tests/reliability/test_storage.py
+    and the command-line tests open databases from nothing.) An existing `path` is a restart."""
+    global _template
+    if _template is None:
+        template = _template_folder()
+        db = await Database.open(template)
+        await db.close()
+        _template = template
+    _copy_if_new(_template, path)
+    return path
+
+
+class _CompiledTemplates(BytecodeCache):
+    """jinja2's compiled default templates, kept for the run: each harness has its own Templates (an
+    owner's templates are per database), and compiling the same defaults again took longer than the
+    rest of a typical test's messages. jinja2 checks each entry against the template's source."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _CompiledTemplates()
+
+
 class Harness:
     def __init__(self, db: Database, settings: Settings | None = None) -> None:
         self.db = db
         self.clock = ManualClock(START)
         self.transport = RecordingTransport(self.clock)
-        self.svc = Services.build(db, settings or Settings())
+        self.svc = Services.build(db, settings or Settings(), Templates(bytecode_cache=_COMPILED))
         self.app = App(self.svc, self.clock, self.transport.send, build_dispatcher(),
                        wait_for_background=True)
         self._ids = itertools.count(1)
@@ -55,7 +116,7 @@ class Harness:
 
     @classmethod
     async def create(cls, path: Path, settings: Settings | None = None, room: str = "r1") -> Harness:
-        h = cls(await Database.open(path), settings)
+        h = cls(await Database.open(await _migrated(path)), settings)
         await h.svc.load_owner_templates()
         await h.room(room)
         return h
@@ -113,8 +174,13 @@ class Harness:
         return out
 
     async def close(self) -> None:
+        """Closes its database (a second call does nothing: a test may close before a restart, its
+        fixture again at the end)."""
         await self.db.close()
 
+
+# The `open_bot` fixture (tests/conftest.py): `await open_bot(path=..., settings=...)`.
+OpenBot = Callable[..., Awaitable[Harness]]
 
 FRUIT = "/开团 周六水果团\n草莓 30元/盒\n砂糖橘 25元/箱\n截单 11-21 20:00\n自提 东门快递柜 11-22 09:00-12:00"
 HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例：楼栋-房号 姓名 商品数量\n\n"
@@ -122,3 +188,16 @@ HEADER = "#接龙\n周六水果团\n草莓 30元/盒，砂糖橘 25元/箱\n例�
 
 def copy(*entries: str) -> str:
     return HEADER + "\n".join(f"{i}. {e}" for i, e in enumerate(entries, 1))
+
+
+def replay(transcript: Path, db: Path) -> list[dict[str, Any]]:
+    """What `bot.py replay TRANSCRIPT --db DB` prints, one JSON object a line, run by the same main in
+    this process: the tests of recorded chats read what the bot said. (That the program itself starts,
+    refuses and exits as it should is tests/project/test_fresh_machine.py's and test_cli.py's.)"""
+    from bot import cli  # the composition root: only this helper needs it
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["replay", str(transcript), "--db", str(db)])
+    assert code == 0, err.getvalue()
+    return [json.loads(line) for line in out.getvalue().splitlines()]

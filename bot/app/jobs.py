@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.domain.conversation.questions import EXPIRY_JOB, expire_due
 from bot.domain.digest import digest_text, next_at
 from bot.domain.hype import live_figures, live_in, timed_broadcast
 from bot.domain.lifecycle import announcement, open_drop
@@ -142,6 +143,10 @@ async def _qa_repeats(svc: Services, s: Schedule, now: datetime) -> list[Outgoin
     return await point_repeats(svc, s.room_id, now)
 
 
+async def _question_expiry(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    return await expire_due(svc, s.room_id, now)
+
+
 @dataclass(frozen=True)
 class JobKind:
     """One kind of scheduled job: what runs, what the owner calls it, and what downtime does to it."""
@@ -165,6 +170,7 @@ JOBS: Mapping[str, JobKind] = {job.kind: job for job in (
     JobKind("digest", "日报", _digest, stale_when_late=False),
     JobKind(FORWARD_JOB, "问题转团长", _qa_forward, stale_when_late=False),
     JobKind(REPEATS_JOB, "重复问题提示", _qa_repeats, stale_when_late=False),
+    JobKind(EXPIRY_JOB, "没回复的订单问题转团长", _question_expiry, stale_when_late=False),
 )}
 
 

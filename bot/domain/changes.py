@@ -285,6 +285,10 @@ async def withdraw(svc: Services, campaign: Campaign, product: Product, msg_id: 
     for part in parts:
         cancelled, waited = await svc.book.withdraw_product(part, product.id, msg_id, now)
         for member_id, qty in sorted(cancelled.items()):
+            # The refund ledger (issue 22): what she had ordered of it is owed back if she paid for it.
+            cents = await svc.orders.worth(part.id, member_id, product, qty)
+            svc.aftersales.add_refund(part.id, member_id, product.id, "withdrawn", qty, cents, in_book=True,
+                                      source_id=None, by=msg_id, now=now)
             name = await svc.rooms.name_of(part.room_id, member_id)
             order = await svc.orders.member_order(part.id, member_id, name, products, with_label=False)
             now_has = f"现在：{items_text(order)}，共{money(order.amount_cents)}" if order.items else "你现在没有订单了"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from bot.domain.conversation.questions import at_close as questions_at_close
+from bot.domain.conversation.questions import waiting as questions_waiting
 from bot.domain.partners import group_summary, own_shares_text, partner_shares, shares_text
 from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.qa import save_spec_pairs
@@ -17,7 +19,7 @@ from bot.domain.reports import campaign_commission
 from bot.domain.scope import Scope, parts_in_scope
 from bot.domain.services import Services
 from bot.models import Outgoing
-from bot.parsing.campaign_spec import CampaignSpec
+from bot.parsing.campaign_spec import CampaignSpec, product_problems, refusal
 from bot.parsing.privacy import mask
 from bot.parsing.timeparse import parse_when, past_reason, resolve_day_words
 from bot.render.templates import money
@@ -52,7 +54,8 @@ async def summary_text(svc: Services, campaign: Campaign, template: str = "summa
         text = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
                                     total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                     commission_cents=campaign_commission(campaign, totals),
-                                    waitlist=await waitlist_totals(svc, campaign, products))
+                                    waitlist=await waitlist_totals(svc, campaign, products),
+                                    asking=await questions_waiting(svc, campaign))
     shares = await partner_shares(svc, campaign)
     return f"{text.rstrip()}\n{shares_text(shares)}" if shares else text
 
@@ -80,8 +83,9 @@ async def _drop_summary(svc: Services, campaign: Campaign, template: str, parts:
               for p in products]
     buyers = await svc.orders.drop_buyers([p.id for p in parts])
     unreadable = [replace(u, text=mask(u.text)) for part in parts for u in await svc.orders.unreadable(part.id)]
+    asking = [q for part in parts for q in await questions_waiting(svc, part)]
     head = await svc.render(template, campaign.room_id, campaign=campaign, totals=totals, buyers=buyers,
-                                total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
+                                asking=asking, total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
                                 commission_cents=campaign_commission(campaign, totals) if owner else 0,
                                 waitlist=await waitlist_totals(svc, campaign, products, parts))
     lines = [head, "", f"分群（{len(parts)}个群）："]
@@ -142,6 +146,26 @@ async def group_progress(svc: Services, campaign: Campaign) -> tuple[int, int, s
     return sum(t.qty for t in totals), campaign.min_units, "份"
 
 
+async def group_reached_posts(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    """成团, once, in every group of the drop at the same moment: the count is the drop's, so a group
+    where nobody happens to post next must not hear it minutes after the others."""
+    # Counting buyers reads the campaign, but only until the threshold is reached once.
+    if campaign.group_announced:
+        return []
+    progress = await group_progress(svc, campaign)
+    if progress is None or progress[0] < progress[1]:
+        return []
+    have, need, unit = progress
+    posts = []
+    for part in await svc.campaigns.parts(campaign):
+        if part.group_announced or not part.is_open:
+            continue
+        await svc.campaigns.mark_group_announced(part.id)
+        posts.append(Outgoing(text=await svc.render("group_reached", part.room_id, campaign=part, have=have,
+                                                    need=need, unit=unit), room_id=part.room_id))
+    return posts
+
+
 async def close_notice(svc: Services, campaign: Campaign) -> str:
     """What the group hears at the close: closed, what was ordered per product, pickup. No money."""
     products = await svc.campaigns.products(campaign.id)
@@ -167,6 +191,8 @@ async def close_campaign(svc: Services, campaign: Campaign, at: datetime,
     progress = await group_progress(svc, campaign)
     posts: list[Outgoing] = []
     for part in parts:
+        # Questions nobody answered go on the owner's check list before her totals list it.
+        await questions_at_close(svc, part, at)
         await svc.campaigns.close(part.id, at)
         if progress is not None:
             # Below the threshold the orders are not fulfilled: nobody owes, nothing is packed.
@@ -233,6 +259,8 @@ async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created
         return None, f"「{current.title}」还在进行中，先发 /截单 再开新团。"
     if spec.close_problem is not None:
         return None, f"没有开团：{spec.close_problem}。请改好后重发。"
+    if unsellable := product_problems(spec):
+        return None, refusal("没有开团", unsellable, "请改好后重发。")
     if spec.close_at is not None and spec.close_at <= now:
         return None, f"没有开团：截单时间 {past_reason(spec.close_at)}。"
     cid = await svc.campaigns.create(room_id, spec, created_by, now, header, drop_id=drop_id)

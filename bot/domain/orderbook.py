@@ -20,13 +20,30 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.domain.stores import MemberNames, OrderStore
+from bot.parsing.asking import which_product
 from bot.parsing.catalog import Catalog, ProductRef
+from bot.parsing.conversation.whose import name_forms
+from bot.parsing.intent import Action, Choice, Intent, Question, Reason
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
-from bot.parsing.jielong import Entry, JielongCopy
+from bot.parsing.jielong import Entry, JielongCopy, without_note
 from bot.parsing.native_solitaire import NativeList
-from bot.parsing.order_text import Action, Intent, Reason
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
+
+
+@dataclass(frozen=True)
+class ToAsk:
+    """Something of one message the book could not take exactly, to ask its member about
+    (bot/domain/asking.py makes it her open question)."""
+
+    name: str  # hers
+    text: str  # what was written: the message, or the 接龙 line
+    reason: str  # a Reason (or why it went to the owner, for her check-list entry)
+    detail: str = ""  # for AMBIGUOUS: the shared words
+    question: Question | None = None  # the reader's; None: made from the reason
+    items: tuple[Item, ...] = ()  # the reading she may confirm ("草莓2盒可以吗？"), if any
+    line_id: int | None = None
+    from_member: str | None = None  # another member passed this order on for her
 
 
 @dataclass
@@ -37,6 +54,8 @@ class Outcome:
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     # member → (reason, detail): why her message went to the owner; her hint names it.
     hints: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # member → what she is asked, in the group, before anything reaches the owner.
+    asks: dict[str, ToAsk] = field(default_factory=dict)
     fork: bool = False  # the copy missed live lines of others: post the merged list
     # New entries of the owner's check list made by this message: (number, who, text, reason).
     checks: list[tuple[int, str, str, str]] = field(default_factory=list)
@@ -51,6 +70,16 @@ class Outcome:
     def note(self, member_id: str, text: str) -> None:
         self.notes[member_id].append(text)
 
+    def ask(self, member_id: str, what: ToAsk) -> None:
+        """One question per member and message: a second thing to ask her joins the first as
+        one open question (she rewrites both)."""
+        earlier = self.asks.get(member_id)
+        if earlier is None:
+            self.asks[member_id] = what
+            return
+        self.asks[member_id] = ToAsk(earlier.name, f"{earlier.text}\n{what.text}", earlier.reason,
+                                     line_id=earlier.line_id if earlier.line_id == what.line_id else None)
+
 
 def catalog_of(products: list[Product]) -> Catalog:
     return _catalog(tuple(ProductRef(p.id, p.name, p.code, p.unit) for p in products))
@@ -62,6 +91,13 @@ def _catalog(refs: tuple[ProductRef, ...]) -> Catalog:
     # never change; keyed by the products themselves, never by a campaign id.
     return Catalog(list(refs))
 
+
+# How members address the owner or each other: never a member's name in an order, whatever
+# someone's display name is.
+ADDRESS_WORDS = frozenset(("团长", "群主", "老板", "管理员", "亲", "亲们", "宝", "宝子", "姐", "哥", "妹", "美女",
+                           "帅哥", "老师", "阿姨", "大家", "谢谢", "谢谢团长"))
+HELD_FOR = "别人替她报的单"
+WHO_UNCLEAR = "看不出是替谁报的"
 
 # Check-list reasons about a 接龙 line's owner, which her own later message does not settle.
 EDITED_OTHERS = "改动了别人的接龙行"
@@ -248,7 +284,8 @@ class OrderBook:
     # -- 接龙 lines -----------------------------------------------------------
 
     def _extract(self, text: str, catalog: Catalog) -> Extraction:
-        return extract(text, catalog, bare_number_ok=True, max_qty=self.max_qty)
+        # A line's note (备注：多放2个袋子) is kept with the line, never read as an order.
+        return extract(without_note(text), catalog, bare_number_ok=True, max_qty=self.max_qty)
 
     @staticmethod
     def _unreadable_reason(ex: Extraction) -> tuple[str, str] | None:
@@ -276,9 +313,12 @@ class OrderBook:
         if problem is None:
             desired = {item.product.id: item.qty for item in ex.items}
             await self._set_line_items(campaign, line_id, member_id, desired, msg_id, now, out, current={})
-        else:
+        elif problem[0] == Reason.TOO_LARGE:
+            # Past the sane maximum the owner decides: she is told it went there.
             await self._check(campaign, member_id, name, entry.text, problem[0], msg_id, now, out, line_id)
             out.hints[member_id] = problem
+        else:
+            out.ask(member_id, ToAsk(name, entry.text, problem[0], problem[1], line_id=line_id))
 
     async def _revive(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str,
                       now: datetime, out: Outcome) -> None:
@@ -326,16 +366,22 @@ class OrderBook:
         if not words and not houses:
             # "1. 草莓2盒": a line without a label is hers at the end, or where she changed her own line.
             return sender if is_last or her_dropped else None
-        for house in houses:
-            if sender in await self.orders.members_at(campaign.id, house):
-                return sender
-        if words:
-            for line in await self.orders.member_lines(campaign.id, sender):
-                if words & set(name_words(line.label)):
+        label_key = key_of(ex.label)
+        if any(key_of(line.label) == label_key for line in await self.orders.member_lines(campaign.id, sender)):
+            # The very label of a line of hers: her own line, whoever shows that name today.
+            return sender
+        me, others = await self.named(campaign, ex.label, sender, by_house=False)
+        if me:
+            return sender
+        # A line naming another member is never hers, whatever house number or word it shares with hers.
+        if not others:
+            for house in houses:
+                if sender in await self.orders.members_at(campaign.id, house):
                     return sender
-        others: set[str] = set()
-        for word in words:
-            others |= await self.rooms.members_named(campaign.room_id, word)
+            if words:
+                for line in await self.orders.member_lines(campaign.id, sender):
+                    if words & set(name_words(line.label)):
+                        return sender
         if not is_last:
             # A household shares a house number: at the end of her own copy, only a
             # name moves a line away from the poster.
@@ -352,7 +398,8 @@ class OrderBook:
                          sender_name: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
         known = await self.orders.copy_index(campaign.id)
-        entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog))
+        entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog),
+                                  lambda entry: self._carries_on(entry, catalog))
         match = _match_copy([entry.key for entry in entries], known, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
                    if ln.live and not match.carries(ln)]
@@ -382,7 +429,8 @@ class OrderBook:
         for pos in match.new:
             entry = entries[pos]
             ex, raw = self._read_new_entry(entries, pos, catalog)
-            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, pos == len(entries) - 1,
+            is_last = pos == len(entries) - 1
+            owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, is_last,
                                                her_dropped, match, msg_id, now, out)
             if owner is not None:
                 placed.append(_Placed(entry, ex, owner, raw))
@@ -396,6 +444,12 @@ class OrderBook:
                                  new.ex, new.raw)
             if new.owner != sender:
                 out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
+
+    def _carries_on(self, entry: Entry, catalog: Catalog) -> bool:
+        """A line under an entry that only names products with quantities (no house number, no
+        name) carries on the entry above it."""
+        ex = self._extract(entry.text, catalog)
+        return bool(ex.items) and not ex.ambiguous and not ex.too_large and not ex.label
 
     def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
         """An unnumbered line among the entries is an entry when the book knows it
@@ -513,17 +567,36 @@ class OrderBook:
                                           message_id=msg_id, now=now)
 
     async def apply_intent(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str,
-                           text: str, msg_id: str, now: datetime, *, serve: bool = True) -> Outcome:
+                           text: str, msg_id: str, now: datetime, *, serve: bool = True, label: str = "",
+                           for_whom: str | None = None) -> Outcome:
         """`serve`: stock she frees goes to the waitlist (False: the owner changes an order after the
-        close, when nobody is served what she did not ask for)."""
+        close, when nobody is served what she did not ask for). `label`: what the message says
+        besides its items (a name in it is checked: an order naming another member is never the
+        sender's); `for_whom`: the words of "帮…带", "替…报" naming who the order is for ("" for
+        herself)."""
         out = Outcome()
+        if intent.action in (Action.SET, Action.ADD, Action.ASK) and (label or for_whom):
+            intent = await self._whose(campaign, intent, sender, sender_name, text, label, for_whom, out)
+            if intent.action is Action.NONE:
+                return out
         her_lines = await self.orders.member_lines(campaign.id, sender)
-        if intent.action in (Action.UNCLEAR, Action.ASK):
-            # A question to her goes on the owner's list as well (the conversation that asks
-            # her first and settles it by her answer builds on this).
+        if intent.action is Action.UNCLEAR and (intent.reason == Reason.TOO_LARGE or (
+                intent.reason == Reason.QUESTION and not intent.items)):
+            # Past the sane maximum, or an order hanging on a question only the owner can answer
+            # ("草莓甜吗？甜的话要2盒"): the owner decides, and she is told it went there.
             await self._check(campaign, sender, sender_name, text, intent.reason, msg_id, now, out)
             out.hints[sender] = (intent.reason, "、".join(intent.words))
             return out
+        if intent.action is Action.UNCLEAR:
+            out.ask(sender, ToAsk(sender_name, text, intent.reason, "、".join(intent.words), items=intent.items))
+            return out
+        if intent.action is Action.ASK:
+            # Only what is certain is booked; the leftover is asked about.
+            assert intent.question is not None
+            out.ask(sender, ToAsk(sender_name, text, intent.reason or Reason.UNREADABLE, question=intent.question))
+            if not intent.items:
+                return out
+            intent = Intent(Action.SET, items=intent.items)
         if intent.action is Action.EDIT_UNNAMED:
             named = await self._name_the_product(campaign, intent, sender, sender_name, text, msg_id, now, out)
             if named is None:
@@ -553,6 +626,66 @@ class OrderBook:
         await self._serve(campaign, msg_id, now, out)
         return out
 
+    async def _whose(self, campaign: Campaign, intent: Intent, sender: str, sender_name: str, text: str,
+                     label: str, for_whom: str | None, out: Outcome) -> Intent:
+        """Whose an order is when its words name someone. For another member it is held until she
+        confirms it (she is asked, the sender told: Action.NONE comes back); for someone outside
+        the group ("帮楼下刘奶奶捎一袋") it is the sender's, on top of her own (ADD)."""
+        if for_whom == "":
+            return intent
+        me, others = await self.named(campaign, for_whom if for_whom is not None else label, sender,
+                                      by_house=for_whom is not None)
+        if me or (not others and for_whom is None):
+            return intent
+        if not others:
+            # Someone outside the group: hers to pay and collect, added to what she has.
+            return Intent(Action.ADD, items=intent.items) if intent.action is Action.SET else intent
+        if len(others) > 1 or intent.action is Action.ASK or not intent.items:
+            # Several members, or an order not read exactly for one of them: she says it herself.
+            whose = "看不出是替谁报的" if len(others) > 1 else \
+                f"是{await self.rooms.name_of(campaign.room_id, next(iter(others)))}的，但没看懂要什么"
+            out.ask(sender, ToAsk(sender_name, text, WHO_UNCLEAR, question=Question(
+                text, f"「{text[:30]}」{whose}，没有记录。请让她自己在群里发，或写清楼号、名字和「商品+数量」", ())))
+            return Intent(Action.NONE)
+        (member,) = others
+        self._hold(member, await self.rooms.name_of(campaign.room_id, member), text, intent.items, sender,
+                   sender_name, out)
+        return Intent(Action.NONE)
+
+    @staticmethod
+    def _hold(member: str, name: str, text: str, items: tuple[Item, ...], sender: str, sender_name: str,
+              out: Outcome) -> None:
+        """An order one member passed on for another: she is asked, and her yes books it, once,
+        for her; the one who passed it on is told it waits for her."""
+        spelled = "、".join(f"{i.product.name}×{i.qty}" for i in items)
+        yes = Choice("是", (), Intent(Action.SET, items=items))
+        out.ask(member, ToAsk(name, text, HELD_FOR, items=items, from_member=sender,
+                              question=Question(text, f"{sender_name}替你报了 {spelled}，是你要的吗？"
+                                                      f"回「是」就记上，不要回「不要」", (yes,))))
+        out.note(sender, f"「{text[:30]}」是{name}的，没有记在你名下；已请她回复确认，她确认后记在她名下")
+        out.touched.add(sender)
+
+    async def named(self, campaign: Campaign, label: str, sender: str, *,
+                    by_house: bool) -> tuple[bool, set[str]]:
+        """(whether `label` names the sender, the other members it names): by their display
+        names, and with `by_house` by the house numbers of their lines too. Words of address
+        (团长) never name anyone, whatever someone's display name is."""
+        me = False
+        others: set[str] = set()
+        for word in name_words(label):
+            for form in name_forms(word):
+                if len(form) < 2 or form in ADDRESS_WORDS:
+                    continue
+                named = await self.rooms.members_named(campaign.room_id, form)
+                me |= sender in named
+                others |= named - {sender}
+        if by_house and not me and not others:
+            for house in house_numbers(label):
+                at = await self.orders.members_at(campaign.id, house)
+                me |= sender in at
+                others |= at - {sender}
+        return me, others
+
     async def withdraw_product(self, campaign: Campaign, product_id: int, msg_id: str,
                                now: datetime) -> tuple[dict[str, int], list[str]]:
         """/下架: every live line of this group's part gives the product up and nobody waits for it
@@ -580,10 +713,15 @@ class OrderBook:
         """"改成3盒" sets the one product she has; with several (or none), which one?
         She is asked, the owner sees it (None)."""
         has = [pid for pid, q in (await self.orders.member_order_qty(campaign.id, sender)).items() if q > 0]
-        if len(has) != 1:
-            reason = Reason.WHICH_PRODUCT if has else Reason.NO_PRODUCT
-            await self._check(campaign, sender, sender_name, text, reason, msg_id, now, out)
-            out.hints[sender] = (reason, "")
+        if not has:
+            out.ask(sender, ToAsk(sender_name, text, Reason.NO_PRODUCT))
+            return None
+        if len(has) > 1:
+            held = [await self.orders.product(pid) for pid in sorted(has)]
+            refs = [ProductRef(p.id, p.name, p.code, p.unit) for p in held]
+            leftover = intent.question.leftover if intent.question is not None else text
+            out.ask(sender, ToAsk(sender_name, text, Reason.WHICH_PRODUCT,
+                                  question=which_product(leftover, refs, intent.qty)))
             return None
         product = await self.orders.product(has[0])
         ref = ProductRef(product.id, product.name, product.code, product.unit)

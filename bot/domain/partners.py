@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from bot.domain.conversation.questions import waiting as questions_waiting
 from bot.domain.reports import commission_cents
 from bot.domain.scope import Scope
 from bot.domain.services import Services
@@ -77,7 +78,8 @@ async def group_summary(svc: Services, part: Campaign, scope: Scope) -> str:
     unreadable = [replace(u, text=mask(u.text)) for u in await svc.orders.unreadable(part.id)]
     text = await svc.render("summary", part.room_id, campaign=part, totals=totals, buyers=buyers,
                                 total_cents=sum(t.amount_cents for t in totals), unreadable=unreadable,
-                                commission_cents=0, waitlist=await _waitlist(svc, part))
+                                commission_cents=0, waitlist=await _waitlist(svc, part),
+                                asking=await questions_waiting(svc, part))
     group = await svc.rooms.topic(part.room_id) or part.room_id
     return f"{text.rstrip()}\n（只含「{group}」）" + await own_shares_text(svc, part, scope)
 

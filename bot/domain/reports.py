@@ -21,11 +21,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from bot.domain.aftersales import refunds as refund_ledger
 from bot.domain.money.ledger import Balance, balance
 from bot.parsing.privacy import without_phones
 from storage.book import BookRepo
 from storage.db import Database
-from storage.records import Book, Campaign, Fulfilment, KeptPrice, OrderItem, Product, ProductTotal, priced_item
+from storage.records import (
+    Book,
+    Campaign,
+    Claim,
+    Fulfilment,
+    KeptPrice,
+    OrderItem,
+    Product,
+    ProductTotal,
+    Refund,
+    Replacement,
+    priced_item,
+)
 
 DEFAULT_POINT = "自提"
 
@@ -138,6 +151,8 @@ class SupplierRow:
     buyers: int
     # Waitlisted beyond the stock (限量): demand the owner may buy more for.
     waiting: int = 0
+    # 缺货: ordered but not arrived (the book was cut by it; `ordered_qty` counts it, `qty` does not).
+    short: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +170,7 @@ class PackingRow:
     order: Order
     pickup_code: str | None
     collected_at: datetime | None
+    handed: str = ""  # 补发 promised in an earlier campaign, to hand over with this order
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +194,14 @@ class MemberRow:
     pickup_code: str | None
     collected_at: datetime | None
     commission_cents: int
+    # The refund ledger: owed to her (缺货, 售后, 下架) and handed back.
+    refunds: refund_ledger.Refunds = refund_ledger.NONE
 
     @property
     def balance_cents(self) -> int:
-        """Still to collect from her (待收); negative: to refund (多付). The one computation: ledger.balance."""
-        return Balance(self.owed_cents, self.paid_cents).net_cents
+        """Still to collect from her (待收); negative: to give back (a refund, 多付). The one computation:
+        ledger.balance."""
+        return Balance(self.owed_cents, self.paid_cents, self.refunds.paid_back_cents).net_cents
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +214,8 @@ class MemberList:
     balance_cents: int
     commission_cents: int
     collected: int
+    refund_cents: int = 0  # every refund owed
+    refunded_cents: int = 0  # handed back
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +231,20 @@ class PartnerRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AfterSalesRow:
+    """One line of the 售后 sheet: a refund (缺货, 下架: per member and product) or a claim."""
+
+    campaign: Campaign
+    member_id: str
+    name: str
+    product: Product | None
+    reason: str  # 缺货, 售后, 下架
+    detail: str  # what happened: 少2盒, 她的原话
+    refund_cents: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reports:
     """Everything one export shows, read in one pass."""
 
@@ -222,6 +257,7 @@ class Reports:
     groups: dict[str, str] = field(default_factory=dict)  # a drop's rooms → group name
     # False: made for an admin or partner (bot/domain/scope.py), who never sees the owner's commission.
     for_owner: bool = True
+    aftersales: tuple[AfterSalesRow, ...] = ()  # the 售后 sheet: every refund and claim
 
     def seen_by(self, member_id: str) -> Reports:
         """What an admin or partner may see of these reports: no commission, only her own share."""
@@ -245,6 +281,14 @@ class _Book:
     groups: dict[str, str]
     partners: dict[str, tuple[tuple[str, str, int], ...]]
     kept: dict[tuple[int, str], tuple[KeptPrice, ...]]
+    refunds: dict[tuple[int, str], refund_ledger.Refunds] = field(default_factory=dict)
+    refund_rows: tuple[Refund, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    names: dict[tuple[int, str], str] = field(default_factory=dict)
+    replacements: tuple[Replacement, ...] = ()
+
+    def short_of(self, product_id: int) -> int:
+        return sum(r.qty for r in self.refund_rows if r.product_id == product_id and r.reason == "shortage")
 
 
 def _book(book: Book) -> _Book:
@@ -258,7 +302,8 @@ def _book(book: Book) -> _Book:
         orders.append(Order(by_campaign[o.campaign_id], o.member_id, o.name, o.label, tuple(items), o.first_line))
     fulfilment = {(f.campaign_id, f.member_id): (name, f) for f, name in book.fulfilment}
     return _Book(book.campaigns, book.products, tuple(orders), fulfilment, dict(book.waiting), book.groups,
-                 book.partners, book.kept)
+                 book.partners, book.kept, refund_ledger.by_member(book.refunds, book.refund_payments), book.refunds,
+                 book.claims, book.names, book.replacements)
 
 
 async def _load(db: Database, campaign_id: int | None) -> _Book:
@@ -287,8 +332,9 @@ def _supplier(book: _Book) -> SupplierList:
         qty = ordered.get(p.id, 0) if campaign.counts else 0
         amount = worth.get(p.id, 0) if campaign.counts else 0
         rate = rate_bp(p, campaign)
-        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0), qty, amount, rate, commission_cents(amount, rate),
-                                buyers.get(p.id, 0), book.waiting.get(p.id, 0)))
+        short = book.short_of(p.id)
+        rows.append(SupplierRow(campaign, p, ordered.get(p.id, 0) + short, qty, amount, rate,
+                                commission_cents(amount, rate), buyers.get(p.id, 0), book.waiting.get(p.id, 0), short))
     return SupplierList(tuple(rows), sum(r.qty for r in rows), sum(r.amount_cents for r in rows),
                         sum(r.commission_cents for r in rows))
 
@@ -313,12 +359,31 @@ def _packing(book: _Book) -> PackingList:
         if c.drop_id is not None:
             # A drop's packing list goes out per group, then per pickup point.
             points[c.id] = f"{book.groups.get(c.room_id, c.room_id)} · {points[c.id]}"
+    handed = _handed(book)
     for order in book.orders:
         f = _fulfilment(book, order)
         rows.append(PackingRow(points[order.campaign.id], parse_house(order.label), order, f.pickup_code,
-                               f.collected_at))
+                               f.collected_at, handed.pop((order.campaign.id, order.member_id), "")))
+    by_campaign = {c.id: c for c in book.campaigns}
+    for (cid, member), what in handed.items():  # a 补发 for someone who did not order this time
+        name = next(r.name for r in book.replacements if r.member_id == member)
+        order = Order(by_campaign[cid], member, name, name, (), 0)
+        rows.append(PackingRow(points[cid], None, order, None, None, what))
     rows.sort(key=_packing_key)
     return PackingList(tuple(rows), len(rows), sum(r.order.pieces for r in rows if r.order.campaign.counts))
+
+
+def _handed(book: _Book) -> dict[tuple[int, str], str]:
+    """补发 owed from an earlier campaign of the group, on the packing list of the first later campaign
+    in the book: (campaign, member) → "补发：草莓×1（售后#3）"."""
+    out: dict[tuple[int, str], list[str]] = {}
+    for r in book.replacements:
+        later = [c for c in book.campaigns if c.room_id == r.room_id and c.id > r.campaign_id and c.counts]
+        f = book.fulfilment.get((later[0].id, r.member_id)) if later else None
+        if later and not (f is not None and f[1].collected_at is not None and f[1].collected_at > r.settled_at):
+            what = f"补发：{r.product}×{r.qty}{r.unit}（售后#{r.claim_id}）"
+            out.setdefault((later[0].id, r.member_id), []).append(what)
+    return {key: "；".join(v) for key, v in out.items()}
 
 
 def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
@@ -350,26 +415,89 @@ def _commission_shares(orders: Sequence[Order]) -> dict[tuple[int, str], int]:
     return out
 
 
-def _member_row(order: Order, f: Fulfilment, commission: int) -> MemberRow:
-    owes = balance(order.amount_cents, order.campaign, f.paid_cents)
+def _member_row(order: Order, f: Fulfilment, commission: int, refunds: refund_ledger.Refunds) -> MemberRow:
+    owes = balance(order.amount_cents, order.campaign, f.paid_cents, refunds)
     return MemberRow(order.campaign, order.member_id, order.name, order.label, order.items, order.pieces,
-                     order.amount_cents, owes.owed_cents, owes.paid_cents, f.pickup_code, f.collected_at, commission)
+                     order.amount_cents, owes.owed_cents, owes.paid_cents, f.pickup_code, f.collected_at, commission,
+                     refunds)
 
 
 def _members(book: _Book) -> MemberList:
     shares = _commission_shares(book.orders)
-    rows = [_member_row(order, _fulfilment(book, order), shares.get((order.campaign.id, order.member_id), 0))
+    rows = [_member_row(order, _fulfilment(book, order), shares.get((order.campaign.id, order.member_id), 0),
+                        book.refunds.get((order.campaign.id, order.member_id), refund_ledger.NONE))
             for order in book.orders]
     # Someone who paid, or collected, and then cancelled everything still has to be settled with.
     have = {(o.campaign.id, o.member_id) for o in book.orders}
     by_campaign = {c.id: c for c in book.campaigns}
     for (cid, member), (name, f) in sorted(book.fulfilment.items()):
         if (cid, member) not in have and (f.paid_cents or f.collected_at):
-            owes = balance(0, by_campaign[cid], f.paid_cents)
+            refunds = book.refunds.get((cid, member), refund_ledger.NONE)
+            owes = balance(0, by_campaign[cid], f.paid_cents, refunds)
             rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, owes.owed_cents, owes.paid_cents,
-                                  f.pickup_code, f.collected_at, 0))
+                                  f.pickup_code, f.collected_at, 0, refunds))
+            have.add((cid, member))
+    # So has one whom 缺货 cut to nothing, or who was handed back a refund: the ledger names her.
+    for (cid, member), refunds in sorted(book.refunds.items()):
+        if (cid, member) not in have and cid in by_campaign:
+            name = book.names.get((cid, member), member)
+            owes = balance(0, by_campaign[cid], 0, refunds)
+            rows.append(MemberRow(by_campaign[cid], member, name, name, (), 0, 0, owes.owed_cents, owes.paid_cents,
+                                  None, None, 0, refunds))
     rows.sort(key=lambda r: r.campaign.id)  # stable: each campaign keeps its order book's order
     return _member_list(rows)
+
+
+_PROBLEM_WORDS = {"damaged": "坏了", "missing": "少了", "wrong": "发错"}
+
+
+def _aftersales(book: _Book, members: MemberList) -> tuple[AfterSalesRow, ...]:
+    """The 售后 sheet: each member's 缺货 and 下架 refunds (net per product) and every claim, each with
+    the state of its refund as her account stands (bot/domain/aftersales/refunds.py)."""
+    by_campaign = {c.id: c for c in book.campaigns}
+    by_product = {p.id: p for p in book.products}
+    accounts = {(r.campaign.id, r.member_id): r for r in members.rows}
+    cut: dict[tuple[int, str, int | None, str], list[int]] = {}
+    for r in book.refund_rows:
+        if r.reason != "claim":
+            cut.setdefault((r.campaign_id, r.member_id, r.product_id, r.reason), [0, 0])
+            cut[(r.campaign_id, r.member_id, r.product_id, r.reason)][0] += r.qty
+            cut[(r.campaign_id, r.member_id, r.product_id, r.reason)][1] += r.cents
+    rows: list[tuple[tuple[int, str], AfterSalesRow]] = []
+    for (cid, member, pid, reason), (qty, cents) in cut.items():
+        if not cents and not qty:
+            continue  # a restock gave it all back
+        product = by_product.get(pid) if pid is not None else None
+        account = accounts.get((cid, member))
+        name = account.name if account else book.names.get((cid, member), member)
+        unit = (product.unit if product else None) or "份"
+        why = refund_ledger.REASON_WORDS[reason]
+        rows.append(((cid, member), AfterSalesRow(by_campaign[cid], member, name, product, why, f"少{qty}{unit}",
+                                                  cents, "")))
+    for claim in book.claims:
+        if claim.campaign_id not in by_campaign:
+            continue
+        product = by_product.get(claim.product_id) if claim.product_id is not None else None
+        unit = (product.unit if product else None) or "份"
+        said = f"{claim.qty}{unit}" if claim.qty else ""
+        detail = f"{said}{_PROBLEM_WORDS.get(claim.kind, '')}「{claim.text}」"
+        status = {"open": "待处理", "refused": f"已拒绝：{claim.note or ''}"}.get(claim.status, "")
+        if claim.status == "replaced":
+            status = f"补发{claim.replace_qty or ''}{unit}" + ("（已补）" if claim.replaced_at else "（下次取货给她）")
+        cents = claim.refund_cents or 0 if claim.status == "refunded" else 0
+        rows.append(((claim.campaign_id, claim.member_id),
+                     AfterSalesRow(by_campaign[claim.campaign_id], claim.member_id, claim.name, product, "售后", detail,
+                                   cents, status)))
+    # The state of each refund, member by member, in the order they were owed.
+    out: list[AfterSalesRow] = []
+    for key in dict.fromkeys(k for k, _ in rows):
+        mine = [row for k, row in rows if k == key]
+        account = accounts.get(key)
+        states = refund_ledger.statuses([r.refund_cents if not r.status else 0 for r in mine],
+                                 account.owed_cents if account else 0, account.paid_cents if account else 0,
+                                 account.refunds.paid_back_cents if account else 0)
+        out += [row if row.status else replace(row, status=state) for row, state in zip(mine, states, strict=True)]
+    return tuple(out)
 
 
 def _member_list(rows: Sequence[MemberRow]) -> MemberList:
@@ -378,6 +506,8 @@ def _member_list(rows: Sequence[MemberRow]) -> MemberList:
         owed_cents=sum(r.owed_cents for r in rows), paid_cents=sum(r.paid_cents for r in rows),
         balance_cents=sum(r.balance_cents for r in rows), commission_cents=sum(r.commission_cents for r in rows),
         collected=sum(1 for r in rows if r.collected_at is not None),
+        refund_cents=sum(r.refunds.owed_cents for r in rows),
+        refunded_cents=sum(r.refunds.paid_back_cents for r in rows),
     )
 
 
@@ -405,8 +535,9 @@ async def member_list(db: Database, campaign_id: int | None = None) -> MemberLis
 async def load_reports(db: Database, campaign_id: int | None = None) -> Reports:
     """All three reports and the order rows from one reading; UnknownCampaign for an id that is not there."""
     book = await _load(db, campaign_id)
-    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), _members(book), _partners(book),
-                   book.groups)
+    members = _members(book)
+    return Reports(book.campaigns, book.orders, _supplier(book), _packing(book), members, _partners(book),
+                   book.groups, aftersales=_aftersales(book, members))
 
 
 def items_text(items: Iterable[OrderItem]) -> str:

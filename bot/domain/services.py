@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -9,12 +10,13 @@ from typing import Any
 
 from bot.domain.orderbook import OrderBook
 from bot.render.templates import CampaignShown, Templates
+from storage.aftersales import AfterSalesRepo
 from storage.book import BookRepo
 from storage.campaigns import CampaignRepo
 from storage.db import Database
 from storage.fulfilment import FulfilmentRepo
 from storage.hype import HypeRepo
-from storage.orders import OrderRepo
+from storage.orders import OrderRepo, QuestionRepo
 from storage.owner_prefs import OwnerPrefsRepo
 from storage.qa import QaRepo
 from storage.records import Campaign
@@ -40,8 +42,15 @@ class Settings:
     repeat_gather: timedelta = timedelta(minutes=1)
     # Unanswered questions reach the owner at most once in this long per group.
     forward_every: timedelta = timedelta(minutes=5)
-    # Where /导出 keeps the workbooks it sends (beside the database when run by bot.py).
-    export_dir: Path = Path("data") / "exports"
+    # A question to a member about her order (bot/domain/conversation/questions.py) waits this long
+    # for her answer before it goes to the owner's check list; and it goes there this long before
+    # the close, or at the close when it was asked later than that less `question_least_wait`.
+    question_wait: timedelta = timedelta(minutes=30)
+    question_before_close: timedelta = timedelta(minutes=10)
+    question_least_wait: timedelta = timedelta(minutes=3)
+    # Where /导出 keeps the workbooks it sends; None: an exports/ folder beside the database. Never a
+    # folder relative to wherever the process runs: tests run in the project folder, beside a real data/.
+    export_dir: Path | None = None
     # The web page's address as a phone opens it (--web-url, or http://HOST:PORT from --web); None: no page.
     web_url: str | None = None
 
@@ -62,6 +71,8 @@ class Services:
     qa: QaRepo
     hype: HypeRepo
     history: BookRepo  # the whole book read at once: reports and statistics
+    questions: QuestionRepo  # open questions to members about their orders
+    aftersales: AfterSalesRepo  # 缺货, 售后 and the refund ledger
     web: WebAccessRepo
     # When the merged 接龙 was last posted, per campaign: a fork of many copies
     # gets one merged list, not one per copy. Losing this on restart costs at
@@ -77,7 +88,17 @@ class Services:
                    book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
-                   history=BookRepo(db), web=WebAccessRepo(db))
+                   history=BookRepo(db), questions=QuestionRepo(db), aftersales=AfterSalesRepo(db),
+                   web=WebAccessRepo(db))
+
+    def export_folder(self) -> Path:
+        """Where /导出 writes: the setting, else exports/ beside the database (a temporary folder for
+        an in-memory one)."""
+        if self.settings.export_dir is not None:
+            return self.settings.export_dir
+        if self.db.path == ":memory:":
+            return Path(tempfile.gettempdir()) / "jielong-bot-exports"
+        return Path(self.db.path).parent / "exports"
 
     async def load_owner_templates(self) -> None:
         for room_id, kind, text in await self.owner_templates.all():

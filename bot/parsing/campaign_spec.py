@@ -284,6 +284,40 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     )
 
 
+def refusal(head: str, problems: tuple[str, ...], tail: str = "") -> str:
+    """`没有开团：…。请改好后重发。`: one problem inline, several one a line."""
+    if len(problems) == 1:
+        return f"{head}：{problems[0]}。{tail}"
+    return f"{head}：\n" + "\n".join(f"· {p}" for p in problems) + (f"\n{tail}" if tail else "")
+
+
+def product_problems(spec: CampaignSpec) -> tuple[str, ...]:
+    """What makes the products unsellable as written, one line each: the opening is refused, since
+    each of these would take orders the owner never meant (a free box, a product nobody can get,
+    "草莓2盒" when two products are called 草莓)."""
+    problems: list[str] = []
+    seen: dict[str, str] = {}  # names without a code
+    codes: dict[str, str] = {}
+    for p in spec.products:
+        if p.price_cents == 0:
+            problems.append(f"「{p.name}」的价格是0元，请写上价格（例如 {p.name} 30元/{p.unit or '份'}）")
+        if p.stock == 0:
+            problems.append(f"「{p.name}」限量0{p.unit or ''}，谁也订不到（不限量就不写限量）")
+        if p.limit == 0:
+            problems.append(f"「{p.name}」限购0{p.unit or ''}，谁也订不到（不限购就不写限购）")
+        # Two sizes of one fruit may share a name when each has its code (A. 草莓, B. 草莓): "A2" tells them apart.
+        key = key_of(p.name) if p.code is None else ""
+        if key and key in seen:
+            problems.append(f"有两个商品都叫「{p.name}」，团员写「{p.name}2{p.unit or '份'}」分不清是哪个，"
+                            "请给它们不同的名字（例如 大果、中果），或编号（A. B.）")
+        seen.setdefault(key, p.name)
+        if p.code is not None and p.code in codes:
+            problems.append(f"「{codes[p.code]}」和「{p.name}」的编号都是 {p.code}，请改成不同的编号")
+        if p.code is not None:
+            codes.setdefault(p.code, p.name)
+    return tuple(problems)
+
+
 _DEADLINE_IN_TEXT = re.compile(r"(.*?)(?:截单|截止)")
 
 

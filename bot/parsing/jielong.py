@@ -3,6 +3,13 @@
 A copy is a header (optional `#接龙` tag, title, prices, an example line), the
 numbered entries, and an optional footer. Entry numbers change from copy to
 copy, so an entry is known by its content key, not its number.
+
+A list is a list whatever its decoration: bullets (• - * ◆), table rows
+(｜8-1101｜名字｜豆沙粽2个｜), lines starting with a house number, divider lines,
+a member's own header in 【】. Lines without a number are `loose`: the order
+book keeps those that name a product with a quantity (a price line is not one).
+An entry whose products wrap onto the next line (indented, or joined by 、 or
+＋) is one entry.
 """
 
 from __future__ import annotations
@@ -22,6 +29,12 @@ _KEYCAP = re.compile("^(\\s*)((?:\\d\ufe0f?\u20e3)+|\U0001f51f)")
 _TAG = re.compile(r"^\s*#\s*接龙")
 # Example lines show the format; they are never orders.
 _EXAMPLE = re.compile(r"^\s*(?:例|示例|格式|举例|参考)\s*[:：]?")
+# Bullets members decorate entries with (after NFKC): • · ● ○ ◆ ◇ ■ □ ▪ ► ▶ ★ ☆ ➤ → ✅ ✔ and "- " "* ".
+_BULLET = re.compile(r"^\s*(?:[•·●○◆◇■□▪▫►▶▸★☆✦❖※➤→✅✔☑]\ufe0f?|[-*](?=\s))\s*")
+# A line that starts with a house number: an entry in a list without numbers (3-502 张三 …, 5栋1203 …).
+_HOUSE_FIRST = re.compile(r"^\s*\d{1,4}\s*(?:[-—#/]|栋|幢|号楼)\s*\d{1,5}(?!\d)")
+# What joins a product to the next one: a line ending (or the next starting) with it wraps.
+_JOINS = "、，,+"
 
 
 @dataclass(frozen=True)
@@ -30,6 +43,9 @@ class Entry:
     text: str  # the entry without its number
     key: str  # content key: what identifies this line across copies
     numbered: bool = True  # False: a line without a number among the entries
+    # A line without a number right under an entry, indented or joined to it by 、 ＋ ，: it may
+    # carry on that entry's products (JielongCopy.with_loose).
+    follows: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,22 +59,32 @@ class JielongCopy:
     # but a deadline note is not one — the order book decides with the catalog.
     loose: tuple[tuple[int, Entry], ...] = ()
 
-    def with_loose(self, keep: Callable[[Entry], bool]) -> tuple[Entry, ...]:
-        """The entries with the loose lines `keep` accepts, in the copy's order."""
+    def with_loose(self, keep: Callable[[Entry], bool],
+                   carries_on: Callable[[Entry], bool] | None = None) -> tuple[Entry, ...]:
+        """The entries with the loose lines `keep` accepts, in the copy's order. A loose line
+        that `follows` an entry and that `carries_on` accepts is part of that entry: "3-502
+        张三 豆沙粽2个、" over "鲜肉粽1个" is one entry, keyed by both."""
         if not self.loose:
             return self.entries
         out: list[Entry] = []
+
+        def place(line: Entry) -> None:
+            if line.follows and out and out[-1].numbered and carries_on is not None and carries_on(line):
+                above = out[-1]
+                text = f"{above.text} {line.text}"
+                out[-1] = Entry(above.number, text, key_of_nfkc(text), above.numbered)
+            elif keep(line):
+                out.append(line)
+
         loose = iter(self.loose)
         pending = next(loose, None)
         for i, entry in enumerate(self.entries):
             while pending is not None and pending[0] == i:
-                if keep(pending[1]):
-                    out.append(pending[1])
+                place(pending[1])
                 pending = next(loose, None)
             out.append(entry)
         while pending is not None:
-            if keep(pending[1]):
-                out.append(pending[1])
+            place(pending[1])
             pending = next(loose, None)
         return tuple(out)
 
@@ -78,7 +104,7 @@ def parse_copy(text: str) -> JielongCopy | None:
     read = _read_copy(text)
     line_end = text.find("\n")
     tagged = bool(_TAG.match(clean(text if line_end < 0 else text[:line_end])))
-    if not read.entries and not tagged:
+    if not read.entries and not read.loose and not tagged:
         return None
     return JielongCopy(
         tagged=tagged,
@@ -140,10 +166,15 @@ def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
     header = so_far.header
     if not so_far.seen_entry:
         first = _first_entry(reads)
+        top = lines if first is None else lines[:first]
+        # Decorated lines in what reads as the header: a list without numbers (the book keeps
+        # the ones that order something; the header keeps them all, for an owner's drop).
+        marked = tuple((0, e) for e in map(_read_marked, top) if e is not None)
         if first is None:
-            return replace(so_far, header=header + tuple(lines))
-        header += tuple(lines[:first])
+            return replace(so_far, header=header + tuple(lines), loose=so_far.loose + marked)
+        header += tuple(top)
         lines, reads = lines[first:], reads[first:]
+        so_far = replace(so_far, loose=so_far.loose + marked)
     end = len(reads)
     while end and reads[end - 1] is None:
         end -= 1
@@ -169,14 +200,31 @@ def _read_body(raw_lines: list[str], reads: list[Entry | None],
         return [read for read in reads if read and read.key], []
     entries: list[Entry] = []
     loose: list[tuple[int, Entry]] = []
+    last: Entry | None = None  # the entry on the line just above, if any
     for raw, read in zip(raw_lines, reads, strict=True):
         if read is None:
             unnumbered = _read_loose(raw)
             if unnumbered is not None:
+                if last is not None and _wraps(last.text, raw):
+                    # Maybe the entry above carried on: the book decides (a note is not products).
+                    unnumbered = replace(unnumbered, follows=True)
                 loose.append((before + len(entries), unnumbered))
+            last = None
         elif read.key:
             entries.append(read)
+            last = read
+        else:
+            last = None
     return entries, loose
+
+
+def _wraps(above: str, raw: str) -> bool:
+    """Whether `raw` carries on the entry above it: indented, or joined to it by 、 ＋ ， /."""
+    line = clean(raw)
+    body = line.strip()
+    if not body or _BULLET.match(line) or _HOUSE_FIRST.match(line) or _EXAMPLE.match(body) or _TAG.match(body):
+        return False
+    return line[:1] in (" ", "\t") or above.rstrip()[-1:] in _JOINS or body[0] in _JOINS
 
 
 @lru_cache(maxsize=1 << 16)
@@ -203,12 +251,44 @@ def _keycap_number(m: re.Match[str]) -> str:
 
 @lru_cache(maxsize=1 << 14)
 def _read_loose(raw: str) -> Entry | None:
-    """An unnumbered line among the entries, or None for a blank or example line."""
-    body = clean(raw).strip()
+    """An unnumbered line among the entries, or None for a blank, divider or example line.
+    Its bullet or table bars are not part of it: the same line is the same entry however it
+    is decorated."""
+    body = _unmark(clean(raw).strip())
     key = key_of_nfkc(body)
     if not key or _EXAMPLE.match(body) or _TAG.match(body):
         return None
     return Entry(0, body, key, numbered=False)
+
+
+def _unmark(line: str) -> str:
+    """A line without its bullet, or a table row's cells joined by spaces."""
+    if line.startswith("|") and line.count("|") >= 2:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        return " ".join(c for c in cells if c and not set(c) <= set("-:—=~ "))
+    return _BULLET.sub("", line, count=1)
+
+
+def _read_marked(raw: str) -> Entry | None:
+    """A line above any numbered entry that is decorated as an entry (a bullet, a table row, a
+    house number first): a loose line of a list without numbers. None for any other line."""
+    line = clean(raw)
+    body = line.strip()
+    if not body or not (_BULLET.match(line) or (body.startswith("|") and body.count("|") >= 2)
+                        or _HOUSE_FIRST.match(line)):
+        return None
+    return _read_loose(raw)
+
+
+# A note in a line: 备注：…, 注：…, ps: … to the end of the line. Kept with the line as written.
+_NOTE = re.compile(r"(?:备注|備註|注|ps|PS|Ps)\s*[:：].*$", re.DOTALL)
+
+
+def without_note(text: str) -> str:
+    """The line without its note: what it orders is read from the rest."""
+    if "注" not in text and "ps" not in text.lower() and "備" not in text:
+        return text
+    return _NOTE.sub("", text)
 
 
 def is_example(line: str) -> bool:

@@ -72,7 +72,10 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
     edit = _EDIT.search(compact) if not ex.items else None
     if edit is not None and not question:
         qty = to_int(edit.group(1))
-        if qty is not None and 0 < qty <= max_qty:
+        if qty is None or qty > max_qty:
+            # "改成100盒": the number is the problem, whichever product she means.
+            return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
+        if 0 < qty <= max_qty:
             if len(ex.mentioned) == 1:
                 # "刚才苹果写多了，改成1箱": the product is named away from the number.
                 return Intent(Action.SET, items=(Item(ex.mentioned[0], qty),))

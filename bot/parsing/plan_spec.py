@@ -17,7 +17,7 @@ from bot.parsing.timeparse import strict_when
 
 # A time word is made only of these: "周五团" is a title, not Friday.
 _TIMEISH = re.compile(
-    r"^[\d:\-/.年月日号点分半时今明后大天晚早上下午中凌傍周星期礼拜一二三四五六七八九十两零〇钟小个以]+$")
+    r"^[\d:\-/.年月日号点分半时今明后昨前大天晚早上下午中凌傍周星期礼拜一二三四五六七八九十两零〇钟小个以]+$")
 
 
 def split_when(text: str, now: datetime) -> tuple[datetime, str] | None:

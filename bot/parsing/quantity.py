@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import cn2an
+from typing import Any
 
 # 亿 too: without it 草莓一亿盒 read as 一, one box.
 CN_DIGITS = "零〇一二两俩三四五六七八九十百千万亿"
@@ -27,6 +27,14 @@ MAX_NUMBER = 999_999_999
 _MAX_CN_CHARS = 16
 
 
+def _cn2an(token: str) -> Any:
+    # Imported when the first Chinese numeral is read: importing cn2an builds its tables (about a
+    # third of the bot's start-up), which an export, a refusal or an order in digits never needs.
+    import cn2an
+
+    return cn2an.cn2an(token, "smart")
+
+
 def _value(token: str) -> int | None:
     """The unbounded value of a well-formed number token, or None."""
     token = token.strip()
@@ -43,7 +51,7 @@ def _value(token: str) -> int | None:
         return MAX_NUMBER + 1 if all(ch in CN_DIGITS for ch in token) else None
     token = token.replace("俩", "两").replace("〇", "零")
     try:
-        value = cn2an.cn2an(token, "smart")
+        value = _cn2an(token)
     except (ValueError, KeyError, IndexError, TypeError):
         return None
     if isinstance(value, float):

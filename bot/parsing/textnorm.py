@@ -45,9 +45,12 @@ def own_words(text: str) -> str:
         return text
     # Positions in "\n" + text: the rule's line starts in `text` where its line break was.
     before, after = text[: match.start()], text[match.end() - 1 :]
-    if before.lstrip().startswith(("「", '"', "“")) or not after.lstrip().startswith(("「", '"', "“")):
+    if before.lstrip().startswith(("「", '"', "“")):
         return after.strip()
-    return before.strip()
+    if after.lstrip().startswith(("「", '"', "“")):
+        return before.strip()
+    # No quote on either side: a divider line in a list (————), not a quote-reply.
+    return text
 
 
 # Invisible format characters copy-paste carries into a line (zero-width

@@ -21,7 +21,8 @@ from bot.parsing.textnorm import nfkc
 # back: linear on a hostile 20,000-digit message (see bot.parsing.quantity.NUM).
 _N = rf"((?<!\d)\d++|(?<![{CN_DIGITS}])[{CN_DIGITS}]+)"
 _DATE = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
-_REL_DAY = re.compile(r"(今天|今日|今晚|今早|明天|明日|明晚|明早|后天|大后天)")
+# 昨天 and 前天 too: "/提醒取货 昨天 18:00" is a time that has passed (and says so), not no time at all.
+_REL_DAY = re.compile(r"(今天|今日|今晚|今早|明天|明日|明晚|明早|大后天|后天|大前天|前天|昨天|昨日|昨晚|昨早)")
 _WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
 _CLOCK = re.compile(rf"(?:(早上|上午|中午|下午|晚上|傍晚|凌晨|早|晚)\s*)?{_N}\s*(?::|点|時|时)\s*(半|{_N}\s*分?)?")
 _AFTER = re.compile(rf"{_N}\s*(分钟|小时|个小时|天)\s*(?:以)?后")
@@ -29,8 +30,9 @@ _AFTER = re.compile(rf"{_N}\s*(分钟|小时|个小时|天)\s*(?:以)?后")
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
              "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
 _DAY_OFFSET = {"今天": 0, "今日": 0, "今晚": 0, "今早": 0, "明天": 1, "明日": 1, "明晚": 1,
-               "明早": 1, "后天": 2, "大后天": 3}
-_EVENING_WORDS = ("下午", "晚上", "傍晚", "晚", "今晚", "明晚")
+               "明早": 1, "后天": 2, "大后天": 3, "昨天": -1, "昨日": -1, "昨晚": -1, "昨早": -1, "前天": -2,
+               "大前天": -3}
+_EVENING_WORDS = ("下午", "晚上", "傍晚", "晚", "今晚", "明晚", "昨晚")
 
 
 class ImpossibleTime(ValueError):
@@ -58,10 +60,14 @@ def resolve_day_words(text: str, now: datetime) -> str:
     return _RESOLVABLE.sub(date_of, text)
 
 
-def past_reason(when: datetime) -> str:
-    """Why a time the owner wrote cannot be used: it has passed."""
-    return (f"{when.month}月{when.day}日 {when:%H:%M} 已经过了，请写一个以后的时间"
-            f"（没写年份的日期按今年算；明年的日期请写上年份，例如 {when.year + 1}-{when:%m-%d %H:%M}）")
+def past_reason(when: datetime, written: str | None = None) -> str:
+    """Why a time the owner wrote cannot be used: it has passed. The hint about years is for a
+    date she wrote (`12-01 10:00`); given what she wrote, it is left out when that names none
+    (`昨天 18:00`)."""
+    passed = f"{when.month}月{when.day}日 {when:%H:%M} 已经过了，请写一个以后的时间"
+    if written is not None and _DATE.search(nfkc(written)) is None:
+        return passed
+    return passed + f"（没写年份的日期按今年算；明年的日期请写上年份，例如 {when.year + 1}-{when:%m-%d %H:%M}）"
 
 
 def _clock(text: str, day_word: str) -> tuple[time, int] | None:
@@ -163,7 +169,7 @@ def _parse_when(t: str, now: datetime) -> datetime | None:
     if day is None:
         candidate = datetime.combine(now.date(), tod, tzinfo=tz)
         return candidate if candidate > now else candidate + timedelta(days=1)
-    if clock is None and day_word in ("今晚", "明晚"):
+    if clock is None and day_word in ("今晚", "明晚", "昨晚"):
         tod = time(20, 0)
     candidate = datetime.combine(day, tod, tzinfo=tz)
     if candidate <= now and day_word == "周":

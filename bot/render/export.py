@@ -196,18 +196,23 @@ def order_grid_table(reports: Reports, tz: tzinfo) -> Table:
 
 def supplier_table(reports: Reports, tz: tzinfo) -> Table:
     s = reports.supplier
-    columns = (_CAMPAIGN_ID, _TITLE, Column("商品", max_width=24), Column("单位", max_width=6),
+    columns: tuple[Column, ...] = (_CAMPAIGN_ID, _TITLE, Column("商品", max_width=24), Column("单位", max_width=6),
                Column("单价", Kind.MONEY), Column("下单数量", Kind.INT), Column("采购数量", Kind.INT),
                Column("采购金额", Kind.MONEY), Column("下单人数", Kind.INT),
                Column("佣金比例", Kind.PERCENT, owner=True), Column("佣金", Kind.MONEY, owner=True), Column("备注"),
                Column("候补（超出限量）", Kind.INT))
-    rows = tuple(
+    rows: tuple[tuple[Value, ...], ...] = tuple(
         (r.campaign.id, r.campaign.title, r.product.name, r.product.unit or "", r.product.price_cents, r.ordered_qty,
          r.qty, r.amount_cents, r.buyers, r.commission_bp, r.commission_cents, _note(r.campaign), r.waiting)
         for r in s.rows
     )
-    totals = ("合计", None, None, None, None, sum(r.ordered_qty for r in s.rows), s.qty, s.amount_cents,
-              None, None, s.commission_cents, None, sum(r.waiting for r in s.rows))
+    totals: tuple[Value, ...] = ("合计", None, None, None, None, sum(r.ordered_qty for r in s.rows), s.qty,
+                                 s.amount_cents, None, None, s.commission_cents, None, sum(r.waiting for r in s.rows))
+    if any(r.short for r in s.rows):
+        # 缺货: 下单数量 is what was ordered, 采购数量 what really arrived (the book was cut to it).
+        columns += (Column("缺货", Kind.INT),)
+        rows = tuple((*row, r.short) for row, r in zip(rows, s.rows, strict=True))
+        totals += (sum(r.short for r in s.rows),)
     return Table("supplier", "采购单", columns, rows, totals)
 
 
@@ -220,7 +225,8 @@ def packing_table(reports: Reports, tz: tzinfo) -> Table:
     rows = tuple(
         (r.point, r.house.building if r.house else None, r.house.room if r.house else None, r.order.label,
          r.order.name, items_text(r.order.items), r.order.pieces, r.pickup_code or "", r.order.campaign.id,
-         r.order.campaign.title, _note(r.order.campaign) or ("已取货" if r.collected_at else ""), "")
+         r.order.campaign.title,
+         "；".join(n for n in (_note(r.order.campaign) or ("已取货" if r.collected_at else ""), r.handed) if n), "")
         for r in p.rows
     )
     totals = ("合计", None, None, f"{p.orders}单", None, None, p.pieces, None, None, None, None, None)
@@ -244,6 +250,12 @@ def members_table(reports: Reports, tz: tzinfo) -> Table:
     totals: tuple[Value, ...] = (
         "合计", None, None, f"{len(m.rows)}人", None, None, m.pieces, m.amount_cents, m.owed_cents, m.paid_cents,
         m.balance_cents, None, f"{m.collected}人已取", m.commission_cents, None)
+    if m.refund_cents or m.refunded_cents:
+        # The refund ledger: owed to her (缺货, 售后, 下架) and handed back; 待收 already counts both.
+        columns += (Column("退款", Kind.MONEY), Column("已退", Kind.MONEY))
+        rows = tuple((*row, r.refunds.owed_cents, r.refunds.paid_back_cents)
+                     for row, r in zip(rows, m.rows, strict=True))
+        totals += (m.refund_cents, m.refunded_cents)
     if any(r.campaign.drop_id is not None for r in m.rows):
         # A drop sold in several groups: the group each member ordered in (one row per group she ordered in).
         columns += (_GROUP,)
@@ -278,10 +290,24 @@ def without_owner_columns(table: Table) -> Table:
                    totals=None if table.totals is None else tuple(table.totals[i] for i in keep))
 
 
+def aftersales_table(reports: Reports, tz: tzinfo) -> Table:
+    """售后: every refund owed (缺货, 售后, 下架) and every claim, with its state."""
+    columns = (_CAMPAIGN_ID, _TITLE, Column("群", max_width=20, campaign=True), Column("成员ID", max_width=20),
+               Column("昵称", max_width=16), Column("商品", max_width=20), Column("原因", max_width=6),
+               Column("情况", max_width=40), Column("退款", Kind.MONEY), Column("状态", max_width=24))
+    rows = tuple(
+        (r.campaign.id, r.campaign.title, reports.group_of(r.campaign), r.member_id, r.name,
+         r.product.name if r.product else "", r.reason, r.detail, r.refund_cents, r.status)
+        for r in reports.aftersales
+    )
+    totals = ("合计", None, None, None, None, None, None, None, sum(r.refund_cents for r in reports.aftersales), None)
+    return Table("aftersales", "售后", columns, rows, totals)
+
+
 # Each takes the reports and the zone their times are shown in.
 TABLES: dict[str, Callable[[Reports, tzinfo], Table]] = {
     "supplier": supplier_table, "packing": packing_table, "members": members_table, "orders": orders_table,
-    "partners": partners_table,
+    "partners": partners_table, "aftersales": aftersales_table,
 }
 
 

@@ -17,7 +17,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
+from jinja2 import (
+    BytecodeCache,
+    FileSystemLoader,
+    FunctionLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateSyntaxError,
+)
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -73,7 +81,8 @@ OWNER_KINDS = frozenset({"summary"})
 
 # What `live` holds in the hype templates (None before the drop: `{% if live %}`), shown by /话术 查看.
 LIVE_DOC = ("live.buyers 已下单人数；live.products 每个商品（.name .unit .ordered 已订 .stock 限量 .left 剩余）；"
-            "live.minutes_left 距截单分钟；live.progress 成团进度（.have .need .unit .short 还差）")
+            "live.minutes_left 距截单分钟（{{ live.minutes_left | duration }} 写成「11小时58分钟」）；"
+            "live.progress 成团进度（.have .need .unit .short 还差）")
 
 
 def variables_of(kind: str) -> str:
@@ -99,6 +108,20 @@ def money(cents: int | None) -> str:
         return "未定价"
     yuan, fen = divmod(int(cents), 100)
     return f"¥{yuan}" if fen == 0 else f"¥{yuan}.{fen:02d}"
+
+
+def duration(minutes: int | None) -> str:
+    """Minutes as people say them: `25分钟`, `11小时58分钟`, `2天3小时` (never `718分钟`)."""
+    if minutes is None:
+        return ""
+    minutes = max(int(minutes), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}天{hours}小时" if hours else f"{days}天"
+    if hours:
+        return f"{hours}小时{mins}分钟" if mins else f"{hours}小时"
+    return f"{mins}分钟"
 
 
 def when(value: datetime | None, now: datetime | None = None) -> str:
@@ -151,10 +174,12 @@ class TemplateFailure:
 
 
 class Templates:
-    def __init__(self, folder: Path | None = None) -> None:
-        """`folder`: another set of default templates (tests); the packaged ones otherwise."""
+    def __init__(self, folder: Path | None = None, bytecode_cache: BytecodeCache | None = None) -> None:
+        """`folder`: another set of default templates (tests); the packaged ones otherwise.
+        `bytecode_cache`: compiled templates shared with other instances (the tests build hundreds)."""
         self.env = _Sandbox(
             loader=FileSystemLoader(str(folder)) if folder is not None else FunctionLoader(_packaged),
+            bytecode_cache=bytecode_cache,
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -163,6 +188,7 @@ class Templates:
         )
         self.env.filters["money"] = money
         self.env.filters["when"] = when
+        self.env.filters["duration"] = duration
         self._overrides: dict[tuple[str, str], str] = {}
         self._compiled: dict[tuple[str, str], Template] = {}
         self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
@@ -287,14 +313,15 @@ def sample_context(kind: str) -> dict[str, Any]:
         # What the group sees at the close: no money, no commission, no check list (those go to the owner).
         "closed": {"totals": totals, "buyers": 8},
         "summary": {"totals": totals, "buyers": 8, "total_cents": 46000, "commission_cents": 0, "unreadable": [],
-                    "waitlist": [WaitlistTotal(products[0], 3, 2)]},
+                    "asking": [], "waitlist": [WaitlistTotal(products[0], 3, 2)]},
         "group_reached": {"need": 10, "have": 10, "unit": "人"},
         "group_failed": {"need": 10, "have": 6, "unit": "人"},
         "acks": {"entries": [{"name": "张三", "text": "已记录：丹东草莓×2，共¥60"}]},
-        "my_orders": {"name": "张三", "total_cents": 6000, "orders": [
+        "my_orders": {"name": "张三", "total_cents": 6000, "private": False, "orders": [
             {"title": campaign.title, "state": "已付，待取货（取货码101）", "order": MemberOrder(
                 "wx_zhang", "张三", "3-502 张三", (OrderItem(products[0], 2),))}]},
-        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1,
+        "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1, "changed": "",
+                          "was": "",
                           "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101", "card": ""}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},

@@ -322,5 +322,7 @@ async def write_exports(db: Database, campaign_id: int, folder: Path, now: datet
     if tz is None:
         raise ValueError("write_exports needs an aware time (the bot's clock)")
     sheets = (*SHEETS, "partners") if reports.partners else SHEETS  # 分润 only for an owner with partners
+    if reports.aftersales:
+        sheets = (*sheets, "aftersales")  # 售后 only when something was short, claimed or refunded
     await asyncio.to_thread(_write_reports, reports, sheets, target, campaign.title, tz, True)
     return target

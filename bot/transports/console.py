@@ -31,6 +31,7 @@ OWNER = Member("owner", "团长")
 PRIVATE = "私聊"
 _SPEAKER = re.compile(r"^\s*([^:：\s][^:：]{0,23})\s*[:：]\s?(.*)$", re.DOTALL)
 _MENTION = re.compile(r"@([^\s@\u2005]+)")
+NO_SPEAKER = "⚠️ 没有发出：每行先写是谁说的，例如「张三: 草莓2盒」（团长是群主；「私聊 团长: /汇总」是私聊）。"
 
 
 def member_id(name: str) -> str:
@@ -49,7 +50,6 @@ class ConsoleTransport:
         self._run = secrets.token_hex(8)
         self._ids = itertools.count(1)
         self._stopped = False
-        self._last = OWNER
 
     def _member(self, name: str) -> Member:
         if name not in self._members:
@@ -82,16 +82,17 @@ class ConsoleTransport:
             if not text.strip():
                 continue
             m = _SPEAKER.match(text)
+            if m is None or "\n" in m.group(1):
+                # Never booked to whoever spoke last (or to 团长): a name is who orders, and guessing
+                # one is how an order lands on the wrong neighbour.
+                self._print(NO_SPEAKER)
+                continue
             private = False
-            if m and "\n" not in m.group(1):
-                name = m.group(1).strip()
-                # "私聊 团长: …" is 团长 writing to the bot privately.
-                if name.startswith(PRIVATE) and name[len(PRIVATE):].strip():
-                    private, name = True, name[len(PRIVATE):].strip()
-                speaker, text = self._member(name), m.group(2)
-            else:
-                speaker = self._last
-            self._last = speaker
+            name = m.group(1).strip()
+            # "私聊 团长: …" is 团长 writing to the bot privately.
+            if name.startswith(PRIVATE) and name[len(PRIVATE):].strip():
+                private, name = True, name[len(PRIVATE):].strip()
+            speaker, text = self._member(name), m.group(2)
             # A name is an identity here, so @李四 reaches her even before she speaks in this run.
             mentions = tuple(member_id(n) for n in _MENTION.findall(text))
             await on_event(Message(id=f"console-{self._run}-{next(self._ids)}", ts=self.clock.now(), sender=speaker,

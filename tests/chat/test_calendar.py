@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +10,7 @@ from jinja2.exceptions import SecurityError
 
 from bot.clock import DEFAULT_TZ
 from bot.render.templates import KINDS, Templates
-from tests.harness import Harness
+from tests.harness import Harness, OpenBot, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAN = ("/定时开团 11-22 08:00 周日鲜果团\n丹东草莓 30元/盒\n截单 11-22 20:00\n自提 东门快递柜 11-23 09:00-12:00\n"
@@ -139,26 +136,25 @@ async def test_list_and_cancel_a_plan(bot: Harness) -> None:
     assert bot.private()[-1].startswith("用法：/取消计划")
 
 
-async def test_a_schedule_survives_a_restart(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite")
+async def test_a_schedule_survives_a_restart(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", "/预告 今晚8点 周六草莓，敬请期待")
     await bot.close()
-    again = await Harness.create(tmp_path / "b.sqlite")
+    again = await open_bot()
     again.now = bot.now + timedelta(minutes=5)
     await again.wait(12 * 3600)
     assert [text for _, text in posts(again)] == ["📣 开团预告\n周六草莓，敬请期待\n想要的姐妹先扣1，人多就多订货！"]
     assert posts(again)[0][0] == at(11, 20, 20)
-    await again.close()
 
 
-async def test_after_downtime_a_missed_teaser_is_skipped_and_a_missed_close_runs(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite")
+async def test_after_downtime_a_missed_teaser_is_skipped_and_a_missed_close_runs(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", "/开团 周六鲜果团\n草莓 30元/盒\n截单 今晚8点")
     await bot.say("wx_owner", "/预告 今天 12:00 明天还有一团")
     await bot.say("wx_zhang", "草莓2盒")
     await bot.close()
     # The bot was down from morning until the next day.
-    again = await Harness.create(tmp_path / "b.sqlite")
+    again = await open_bot()
     again.clock.set(at(11, 21, 9))
     await again.app.advance(again.clock.now())  # what start-up does
     texts = [o.text for _, o in again.transport.sent if o.room_id == "r1"]
@@ -173,18 +169,16 @@ async def test_after_downtime_a_missed_teaser_is_skipped_and_a_missed_close_runs
     (campaign,) = await again.svc.campaigns.all("r1")
     assert campaign.closed_at == at(11, 20, 20)  # closed as of its deadline, announced now
     assert await again.svc.schedules.pending_in("r1") == []
-    await again.close()
 
 
-async def test_a_late_post_within_the_grace_period_still_goes_out(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite")
+async def test_a_late_post_within_the_grace_period_still_goes_out(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", "/互动 今天 9:00 想要的扣1")
     await bot.close()
-    again = await Harness.create(tmp_path / "b.sqlite")
+    again = await open_bot()
     again.clock.set(at(11, 20, 9, 5))
     await again.app.advance(again.clock.now())
     assert [text for _, text in posts(again)] == ["想要的扣1"]
-    await again.close()
 
 
 async def test_group_threshold_reached_once_and_failed_at_close(bot: Harness) -> None:
@@ -204,10 +198,7 @@ async def test_group_threshold_reached_once_and_failed_at_close(bot: Harness) ->
 
 
 def test_the_example_week_replays_in_order(tmp_path: Path) -> None:
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(ROOT / "examples" / "campaign_week.jsonl"),
-                        "--db", str(tmp_path / "w.sqlite")], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    lines = replay(ROOT / "examples" / "campaign_week.jsonl", tmp_path / "w.sqlite")
     firsts = [(x["ts"][5:16], x["text"].split("\n")[0]) for x in lines if not x["mentions"] and "to" not in x]
     expected = [
         ("11-26T20:00", "周六的丹东草莓想要的扣1，人多团长去砍价！"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.harness import FRUIT, Harness
+from tests.harness import FRUIT, Harness, OpenBot
 
 
 async def test_open_announces_and_posts_the_list_to_copy(bot: Harness) -> None:
@@ -112,9 +112,9 @@ async def test_summary_totals_buyers_and_amounts(bot: Harness) -> None:
         "草莓：3盒，¥90",
         "砂糖橘：2箱，¥50",
         "合计：¥140，2人下单",
-        "⚠️ 需要团长确认（1条）：",
+        "💬 在群里问了团员、等她回复（1条，没回复会转到待确认）：",
     ]
-    assert "王五：+1（没写明商品）" in summary
+    assert "王五：+1" in summary
 
 
 async def test_non_admin_command_is_refused_politely_and_changes_nothing(bot: Harness) -> None:
@@ -165,12 +165,12 @@ async def test_help_and_unknown_command(bot: Harness) -> None:
     assert bot.texts()[-1] == "没有 /飞 这个命令，发 /帮助 查看可用命令。"
 
 
-async def test_restart_keeps_the_book(bot: Harness) -> None:
+async def test_restart_keeps_the_book(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒")
-    await bot.db.close()
-    again = await Harness.create(bot.db.path)  # type: ignore[arg-type]
-    bot.db = again.db  # the fixture closes the reopened database
+    await bot.close()
+    again = await open_bot()
     again.now = bot.now + timedelta(minutes=1)
     await again.say("wx_li", "砂糖橘1箱", msg_id="after-restart")
     assert await again.book() == {("wx_zhang", "草莓"): 2, ("wx_li", "砂糖橘"): 1}

@@ -12,7 +12,7 @@ import pytest
 from bot.domain.services import Settings
 from bot.models import MessageKind
 from bot.render.export import order_book
-from tests.harness import FRUIT, Harness, copy
+from tests.harness import FRUIT, Harness, OpenBot, copy
 
 MARKET = "/开团 周末菜团\n苹果 5元/个\n香蕉 8元/把\n青菜 3元/斤\n土豆 2元/斤\n牛排套餐 58元/份\n红心柚 15元/个"
 MARKET_HEAD = "#接龙\n周末菜团\n\n"
@@ -105,7 +105,7 @@ async def test_same_as_above_with_nothing_readable_above_is_asked(bot: Harness) 
     await bot.settle()
     assert await bot.book() == {}
     texts = "\n".join(bot.texts())
-    assert "@张三 没看懂这条订单" in texts and "@李四 「同上」看不出指哪一条" in texts
+    assert "@张三 「3-502 张三 同上」没看懂，没有记录" in texts and "@李四 「同上」看不出指哪一条" in texts
 
 
 # -- short names --------------------------------------------------------------------------
@@ -133,9 +133,10 @@ async def test_a_short_name_two_products_share_is_asked_and_nothing_is_half_book
     await bot.settle()
     assert await bot.book() == {}
     texts = "\n".join(bot.texts())
-    assert "@张三 「" in texts and "对应好几个商品" in texts and "@李四 「" in texts
-    await bot.say("wx_owner", "/待确认")
-    assert "商品名对应多个商品" in private(bot, "wx_owner")[-1]
+    assert "@张三 「" in texts and "是要哪个？A 红心柚" in texts and "还是 B 白心柚" in texts
+    assert "@李四 「" in texts
+    # Asked in the group first: the owner's list is the last resort.
+    assert private(bot, "wx_owner") == []
 
 
 # -- chatter ----------------------------------------------------------------------------------
@@ -193,8 +194,8 @@ async def test_an_edit_naming_no_product_with_several_products_asks_which(bot: H
     await bot.say("wx_zhang", "改成3个")
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "苹果"): 1, ("wx_zhang", "香蕉"): 1}
-    assert "@张三 你订了苹果×1、香蕉×1，要改哪一个？" in bot.texts()[-1]
-    # Her next message says which: it is applied and her check-list entry is settled.
+    assert "@张三 「改成3个」是要哪个？A 苹果×3 还是 B 香蕉×3？回 A 或 B" in bot.texts()[-1]
+    # Her next message says which: it is applied and her question is settled.
     await bot.say("wx_zhang", "苹果改成3个")
     assert await bot.book() == {("wx_zhang", "苹果"): 3, ("wx_zhang", "香蕉"): 1}
     await bot.say("wx_owner", "/待确认")
@@ -438,8 +439,9 @@ async def test_cancelling_without_an_order_says_so(bot: Harness, text: str) -> N
 
 @pytest.mark.parametrize(
     ("text", "hint"),
-    [("草莓2盒可以吗？", "这条带问句，没有记成订单，团长会回复你"), ("草莓2盒还有吗", "这条带问句"),
-     ("草莓100盒", "数量超过99，没有记录"), ("砂糖橘一百箱", "数量超过99"), ("+1", "没写是哪个商品")],
+    [("草莓2盒可以吗？", "带问句，还没有记录：是要 草莓×2 吗？回「是」就记上"), ("草莓2盒还有吗", "是要 草莓×2 吗？"),
+     ("草莓100盒", "数量超过99，没有记录，已转给团长确认"), ("砂糖橘一百箱", "数量超过99"),
+     ("+1", "「+1」是要哪个？A 草莓×1 还是 B 砂糖橘×1？回 A 或 B")],
 )
 async def test_each_hint_names_the_actual_reason(bot: Harness, text: str, hint: str) -> None:
     await bot.say("wx_owner", FRUIT)
@@ -448,19 +450,26 @@ async def test_each_hint_names_the_actual_reason(bot: Harness, text: str, hint: 
     await bot.settle()
     (ack,) = bot.texts()
     assert ack.startswith("@张三 ") and hint in ack
-    if "问句" in hint or "数量" in hint:
-        assert "请按「商品+数量」写" not in ack
-    # The owner hears of it privately, with how to settle it; the group never sees the list.
-    assert f"张三：{text}" in private(bot, "wx_owner")[-1]
+    if "数量超过" in hint:
+        # Past the maximum the owner decides: she hears of it privately, with how to settle it.
+        assert f"张三：{text}" in private(bot, "wx_owner")[-1]
+    else:
+        # A reading she can confirm in a word: she is asked first, the owner is not bothered.
+        assert private(bot, "wx_owner") == []
 
 
 async def test_the_owner_settles_the_check_list_with_confirm_and_dismiss(bot: Harness) -> None:
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒可以吗？")
     await bot.say("wx_li", copy("7-1101 李四 老样子"))
+    # Neither answers her question: after the wait both reach the owner, in one message.
+    await bot.wait(31 * 60)
+    (gathered,) = private(bot, "wx_owner")
+    assert "有2条问了团员、没有回复，已放进待确认" in gathered and "张三：草莓2盒可以吗？" in gathered
     await bot.say("wx_owner", "/待确认")
     listing = private(bot, "wx_owner")[-1]
-    assert "张三：草莓2盒可以吗？（带问句）" in listing and "李四：7-1101 李四 老样子（没认出商品或数量）" in listing
+    assert "张三：草莓2盒可以吗？（带问句，她没有回复）" in listing
+    assert "李四：7-1101 李四 老样子（没认出商品或数量，她没有回复）" in listing
     first, second = (int(n) for n in __import__("re").findall(r"#(\d+)（", listing))
     bot.take()
     await bot.say("wx_owner", f"/确认 {first} 草莓2盒")
@@ -491,18 +500,15 @@ async def test_a_member_who_fixes_her_message_leaves_the_check_list(bot: Harness
 
 
 @pytest.mark.parametrize("order", ["草莓2盒", "3-502 张三 砂糖橘1箱"])
-async def test_an_over_long_order_is_answered(tmp_path: Path, order: str) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite", Settings(max_message_chars=1000))
-    try:
-        await bot.say("wx_owner", FRUIT)
-        bot.take()
-        await bot.say("wx_zhang", order + " " * 2000)
-        await bot.say("wx_li", "哈" * 2000)  # no product: chatter, not answered
-        await bot.settle()
-        assert await bot.book() == {}
-        assert bot.texts() == ["@张三 这条消息超过1000字，没有读取，订单没有记录。请只发自己的一行，或分几条发"]
-    finally:
-        await bot.close()
+async def test_an_over_long_order_is_answered(open_bot: OpenBot, order: str) -> None:
+    bot = await open_bot(settings=Settings(max_message_chars=1000))
+    await bot.say("wx_owner", FRUIT)
+    bot.take()
+    await bot.say("wx_zhang", order + " " * 2000)
+    await bot.say("wx_li", "哈" * 2000)  # no product: chatter, not answered
+    await bot.settle()
+    assert await bot.book() == {}
+    assert bot.texts() == ["@张三 这条消息超过1000字，没有读取，订单没有记录。请只发自己的一行，或分几条发"]
 
 
 @pytest.mark.parametrize("text", ["草莓不要了", "取消"])

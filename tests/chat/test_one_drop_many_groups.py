@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from bot.clock import DEFAULT_TZ
 from bot.domain.reports import load_reports, supplier_list
 from bot.render.export import members_table, order_book
 from storage.db import Database
-from tests.harness import Harness
+from tests.harness import Harness, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 DROP = ("/开团 周六水果团\n群 锦绣1群 锦绣2群\n草莓 30元/盒 限量5\n砂糖橘 25元/箱 限购2\n"
@@ -146,9 +144,11 @@ async def test_a_planned_drop_opens_in_every_named_group(bot: Harness) -> None:
 async def test_an_old_database_upgrades_in_place(tmp_path: Path) -> None:
     """A campaign opened before the migration is a one-group campaign, as it was."""
     db = await Database.open(tmp_path / "bot.sqlite")
-    rows = await db.fetchall("PRAGMA table_info(campaigns)")
-    assert "drop_id" in [str(r["name"]) for r in rows]
-    await db.close()
+    try:
+        rows = await db.fetchall("PRAGMA table_info(campaigns)")
+        assert "drop_id" in [str(r["name"]) for r in rows]
+    finally:
+        await db.close()
 
 
 async def test_a_group_may_have_its_own_pickup_point(bot: Harness) -> None:
@@ -203,10 +203,7 @@ def test_the_drop_replayed_from_a_transcript(tmp_path: Path) -> None:
     transcript = tmp_path / "drop.jsonl"
     transcript.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     db = tmp_path / "bot.sqlite"
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(transcript), "--db", str(db)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    lines = replay(transcript, db)
     r1 = "\n".join(x["text"] for x in lines if x.get("room") == "r1")
     r2 = "\n".join(x["text"] for x in lines if x.get("room") == "r2")
     private = [x.get("text", "") for x in lines if x.get("to") == "wx_owner"]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.domain.services import Settings
 from bot.models import MessageKind
-from tests.harness import FRUIT, Harness, copy
+from tests.harness import FRUIT, Harness, OpenBot, copy
 
 
 async def test_copies_append_and_each_member_owns_her_line(bot: Harness) -> None:
@@ -110,10 +108,12 @@ async def test_product_codes_and_plus_one(bot: Harness) -> None:
     await bot.say("wx_owner", "/开团 周末生鲜\nA. 草莓 30元/盒\nB. 砂糖橘 25元/箱\nC. 鸡蛋 15元/板")
     await bot.say("wx_zhang", "A2 B1")
     await bot.say("wx_li", "c3")
-    await bot.say("wx_wang", "+1")  # which product? the owner decides
+    await bot.say("wx_wang", "+1")  # which product? she is asked, and answers in a word
     assert await bot.book() == {("wx_zhang", "草莓"): 2, ("wx_zhang", "砂糖橘"): 1, ("wx_li", "鸡蛋"): 3}
     await bot.settle()
-    assert any("@王五 没看懂这条订单" in t for t in bot.texts())
+    assert "@王五 「+1」是要哪个？A 草莓×1、B 砂糖橘×1 还是 C 鸡蛋×1？回 A、B 或 C" in bot.texts()
+    await bot.say("wx_wang", "C")
+    assert (await bot.book())[("wx_wang", "鸡蛋")] == 1
 
 
 async def test_plus_one_in_a_single_product_campaign(bot: Harness) -> None:
@@ -247,11 +247,11 @@ async def test_unreadable_line_is_kept_for_the_owner(bot: Harness) -> None:
     summary = bot.private()[-1]
     assert "草莓：2盒，¥60" in summary
     assert "1人下单" in summary
-    assert "李四：7-1101 李四 老样子（没认出商品或数量）" in summary
-    # She fixes her line: the note goes away.
+    assert "在群里问了团员、等她回复（1条" in summary and "李四：7-1101 李四 老样子" in summary
+    # She fixes her line: nothing is left to ask her.
     await bot.say("wx_li", copy("3-502 张三 草莓2盒", "7-1101 李四 砂糖橘1箱"))
     await bot.say("wx_owner", "/汇总")
-    assert "需要团长确认" not in bot.texts()[-1]
+    assert "问了团员" not in bot.private()[-1] and "砂糖橘：1箱" in bot.private()[-1]
 
 
 async def test_my_orders(bot: Harness) -> None:
@@ -291,8 +291,8 @@ async def test_groups_keep_their_own_campaigns(bot: Harness) -> None:
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
 
 
-async def test_oversized_message_is_ignored(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite", Settings(max_message_chars=1000))
+async def test_oversized_message_is_ignored(open_bot: OpenBot) -> None:
+    bot = await open_bot(settings=Settings(max_message_chars=1000))
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒" + " " * 2000)
     assert await bot.book() == {}

@@ -15,7 +15,7 @@ from bot.app.context import Context
 from bot.app.router import Router
 from bot.models import Member, Message, Outgoing, Tick
 from bot.routers import build_dispatcher
-from tests.harness import FRUIT, Harness
+from tests.harness import FRUIT, Harness, OpenBot, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,10 +60,7 @@ def test_the_owner_runs_a_campaign_from_her_private_chat(tmp_path: Path) -> None
     transcript.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n", encoding="utf-8")
     db = tmp_path / "data" / "bot.sqlite"
     db.parent.mkdir()
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(transcript), "--db", str(db)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    lines = [json.loads(line) for line in r.stdout.splitlines()]
+    lines = replay(transcript, db)
     group = [x for x in lines if x.get("room") == "r1"]
     private = [x for x in lines if x.get("to") == "wx_owner"]
 
@@ -108,7 +105,8 @@ async def test_with_one_group_a_private_command_applies_to_it(bot: Harness) -> N
     assert bot.private()[-1].startswith("📋 周六水果团 汇总（进行中）\n草莓：2盒，¥60")
 
 
-async def test_the_group_picker(bot: Harness) -> None:
+async def test_the_group_picker(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await _two_groups(bot)
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓2盒")
@@ -126,8 +124,8 @@ async def test_the_group_picker(bot: Harness) -> None:
     # A unique part of the name picks too; the choice is stored and survives a restart.
     await bot.say("wx_owner", "/群 阳光", room=None)
     assert bot.private()[-1].startswith("✅ 已选定 1. 阳光花园水果团购群")
-    await bot.db.close()
-    again = await Harness.create(bot.db.path)  # type: ignore[arg-type]
+    await bot.close()
+    again = await open_bot()
     await again.say("wx_owner", "/群", room=None, msg_id="again-1")
     assert "1. 阳光花园水果团购群（当前）" in again.private()[-1]
     await again.say("wx_owner", "/汇总", room=None, msg_id="again-2")
@@ -137,7 +135,6 @@ async def test_the_group_picker(bot: Harness) -> None:
     await again.say("wx_owner", "/群 9", room=None, msg_id="again-4")
     assert again.private()[-1].startswith("没有找到「9」")
     assert again.texts("r1") == [] and again.texts("r2") == []  # the groups heard none of it
-    await again.db.close()
 
 
 async def test_a_command_names_its_group_inline(bot: Harness) -> None:
@@ -263,9 +260,8 @@ def test_the_console_speaks_privately_with_a_prefix(tmp_path: Path) -> None:
     assert "🤖 [群] 📋" not in r.stdout
 
 
-async def test_deferred_work_does_not_hold_up_other_messages(tmp_path: Path) -> None:
+async def test_deferred_work_does_not_hold_up_other_messages(bot: Harness) -> None:
     """Live, an export is built after its message commits, while the next messages are handled."""
-    bot = await Harness.create(tmp_path / "bot.sqlite")
     release = asyncio.Event()
     slow = Router("slow")
 
@@ -290,4 +286,3 @@ async def test_deferred_work_does_not_hold_up_other_messages(tmp_path: Path) -> 
     release.set()
     await bot.app.finish_background()
     assert bot.private()[-1] == "好了"
-    await bot.close()

@@ -78,6 +78,12 @@ EXAMPLES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "确认": [("1 草莓1盒", ()), ("2 榴莲9个", ()), ("2 榴莲9个 @路人", (MEM,))],
     "忽略": [("1", ()), ("2", ())],
     "重新开团": [("", ())],
+    # When the goods are not what was sold: a shortage is planned for the whole drop (its one word comes
+    # privately); claims and refunds only in the groups she runs.
+    "缺货": [("草莓 1", ()), ("规则 平均", ()), ("草莓 少1 手动", ())],
+    "补货": [("草莓 1", ())],
+    "售后": [("", ()), ("1 退 1", ()), ("1 拒绝 不行", ()), ("时限 24", ())],
+    "退款": [("阿三乙", ()), ("阿一甲 5", ()), ("1", ())],
     # The pickup-day page's login link (always private), logging out, the owner's pickup cards.
     "后台": [("", ()), ("退出", ()), ("二维码 开", ()), ("二维码 关", ())],
 }

@@ -26,7 +26,8 @@ async def test_the_owners_help_is_by_task_with_a_worked_opening(bot: Harness) ->
     await bot.say("wx_owner", "/帮助")
     text = bot.private()[-1]
     titles = [line[:-1] for line in text.split("\n") if line.endswith("：") and not line.startswith("·")]
-    assert titles[:6] == ["开团、截单与汇总", "改团（进行中）", "核对和改订单", "到货与取货", "收款", "质量问答"]
+    assert titles[:7] == ["开团、截单与汇总", "改团（进行中）", "核对和改订单", "到货与取货", "收款", "缺货与售后",
+                          "质量问答"]
     assert all(command in text for command in (*OWNER_ONLY, "/加库存", "/下架", "/核销", "/改单"))
     worked = text.split("看每一行的意思）：\n", 1)[1]
     assert worked.split("\n") == [line for line, _ in OPEN_LINES]

@@ -4,6 +4,7 @@ test command as everything else."""
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def _modules() -> list[Path]:
     return [*sorted(p for package in PRODUCT for p in (ROOT / package).rglob("*.py")), ROOT / "bot.py"]
 
 
+@functools.cache  # every check here walks the same files: each is read and parsed once a run
 def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
@@ -54,11 +56,12 @@ def _imports(tree: ast.Module) -> list[tuple[str, list[str]]]:
     return found
 
 
-def _own_private_names() -> set[str]:
-    """Every _name the project defines itself: functions, classes, attributes, module globals."""
+@functools.cache
+def _own_private_names() -> frozenset[str]:
+    """Every _name the product defines itself: functions, classes, attributes, module globals. (Only
+    the product's own modules: a name the tests or benchmarks define is none of the product's.)"""
     names: set[str] = set()
-    tests = [p for p in (ROOT / "tests").rglob("*.py") if "node_modules" not in p.parts]
-    for path in [*_modules(), *tests, *(ROOT / "bench").glob("*.py")]:
+    for path in _modules():
         for node in ast.walk(_tree(path)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 names.add(node.name)
@@ -68,7 +71,7 @@ def _own_private_names() -> set[str]:
                 names.add(node.id)
             elif isinstance(node, ast.arg):
                 names.add(node.arg)
-    return {n for n in names if n.startswith("_")}
+    return frozenset(n for n in names if n.startswith("_"))
 
 
 def test_no_product_module_uses_a_private_name_of_a_dependency() -> None:

@@ -74,14 +74,22 @@ def test_replay_without_db_uses_a_temporary_database_it_names(tmp_path: Path) ->
 # -- database files and folders -----------------------------------------------------
 
 
-def _replayed_db(tmp_path: Path) -> Path:
-    db = tmp_path / "b.sqlite"
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """CASE_01 replayed by the real command once for the module; each test takes a copy."""
+    db = tmp_path_factory.mktemp("replayed") / "b.sqlite"
     assert run("replay", CASE_01, "--db", db).returncode == 0
     return db
 
 
-def test_a_database_with_corrupt_pages_is_refused_and_left_untouched(tmp_path: Path) -> None:
-    db = _replayed_db(tmp_path)
+def _replayed_db(replayed: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "b.sqlite"
+    shutil.copyfile(replayed, db)
+    return db
+
+
+def test_a_database_with_corrupt_pages_is_refused_and_left_untouched(replayed: Path, tmp_path: Path) -> None:
+    db = _replayed_db(replayed, tmp_path)
     conn = sqlite3.connect(db)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'lines'").fetchone()
@@ -114,8 +122,8 @@ def test_wechat_without_its_settings_is_refused_before_any_file_is_made(tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_export_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
-    db = _replayed_db(tmp_path)
+def test_an_export_into_a_missing_folder_is_refused(replayed: Path, tmp_path: Path) -> None:
+    db = _replayed_db(replayed, tmp_path)
     for fmt in ("csv", "xlsx"):
         _refused(run("export", "--db", db, "--format", fmt, "--out", tmp_path / "no" / f"book.{fmt}"),
                  f"the folder {tmp_path / 'no'} does not exist")
@@ -202,8 +210,11 @@ def test_the_console_after_a_restart_knows_each_member_and_every_new_message(tmp
 # -- numeric options --------------------------------------------------------------------------
 
 
+def test_a_number_out_of_range_is_refused_by_the_process() -> None:
+    _refused(run("--ack-window", "-5"), "argument --ack-window: '-5': give a number of seconds from 0 to 300")
+
+
 @pytest.mark.parametrize(("args", "message"), [
-    (["--ack-window", "-5"], "argument --ack-window: '-5': give a number of seconds from 0 to 300"),
     (["--ack-window", "nan"], "argument --ack-window"),
     (["replay", "x.jsonl", "--ack-window", "1e9"], "argument --ack-window"),
     (["--group-interval", "-1"], "argument --group-interval"),
@@ -211,8 +222,13 @@ def test_the_console_after_a_restart_knows_each_member_and_every_new_message(tmp
     (["--per-minute", "2.5"], "argument --per-minute"),
     (["export", "--campaign", "-1"], "argument --campaign"),
 ])
-def test_numeric_options_out_of_range_are_refused(args: list[str], message: str) -> None:
-    _refused(run(*args), message)
+def test_numeric_options_out_of_range_are_refused(args: list[str], message: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # The same main as the process above, called in this one: what is checked is the line and the code.
+    with pytest.raises(SystemExit) as stop:
+        cli.main(args)
+    captured = capsys.readouterr()
+    _refused(subprocess.CompletedProcess(args, int(str(stop.value.code)), captured.out, captured.err), message)
 
 
 # -- the e2e tests' Node packages ----------------------------------------------------------------

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
-from tests.harness import FRUIT, Harness
+from tests.harness import FRUIT, Harness, OpenBot, replay
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -183,10 +180,8 @@ async def test_pairs_from_a_planned_opening(bot: Harness) -> None:
 def test_a_drop_with_questions_replays_with_answers_and_live_figures(tmp_path: Path) -> None:
     """examples/questions_drop.jsonl: a drop, questions (answered, repeated, unanswered, one carrying an
     order), orders selling the strawberries out and back, 跟团播报, the reminder with buyers and stock left."""
-    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(ROOT / "examples" / "questions_drop.jsonl"),
-                        "--db", str(tmp_path / "q.sqlite")], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    out = [(x["ts"][11:16], x.get("to", "群"), x["text"]) for x in map(json.loads, r.stdout.splitlines())]
+    out = [(x["ts"][11:16], x.get("to", "群"), x["text"]) for x in replay(ROOT / "examples" / "questions_drop.jsonl",
+                                                                           tmp_path / "q.sqlite")]
     said = [(t, to, text.split("\n")[0]) for t, to, text in out]
     assert ("08:01", "群", "@张三 丹东99草莓，糖度12以上，不甜包退") in said  # from the /开团 问…答… line
     assert ("08:04", "群", "@李四 「草莓甜吗」团长08:01刚回答过，往上翻一下哦👆") in said  # a repeat, pointed
@@ -229,18 +224,17 @@ async def test_a_new_pair_that_starts_with_a_verb_and_a_number(bot: Harness) -> 
     assert private(bot)[-1] == "✅ 已修改问答 #1：改3盒可以吗\n新的回答：可以"
 
 
-async def test_waiting_questions_survive_a_restart_and_downtime(tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite")
+async def test_waiting_questions_survive_a_restart_and_downtime(open_bot: OpenBot) -> None:
+    bot = await open_bot()
     await bot.say("wx_owner", FRUIT)
     await bot.say("wx_zhang", "草莓有籽吗？")
     await bot.say("wx_li", "砂糖橘是哪里的？", after=60)
     assert len(private(bot)) == 1
     await bot.close()
     # Down for two hours: the gathered question still reaches the owner, once, when the bot is back.
-    again = await Harness.create(tmp_path / "b.sqlite")
+    again = await open_bot()
     again.clock.set(bot.now + timedelta(hours=2))
     await again.app.advance(again.clock.now())
     forwarded = private(again)
     assert len(forwarded) == 1 and "李四" in forwarded[0] and "砂糖橘是哪里的？" in forwarded[0]
     assert "草莓有籽吗" not in forwarded[0]
-    await again.close()

@@ -41,7 +41,7 @@ async def test_follow_broadcast_every_n_buyers_only_when_enabled(bot: Harness) -
     await bot.say("wx_zhang", "草莓2盒")
     assert not any("跟团" in t for t in bot.texts())
     await bot.say("wx_li", "草莓1盒")
-    assert bot.texts()[-1] == "📣 「草莓团」已有2人跟团！\n· 草莓 已订3盒，仅剩7盒\n⏰ 还有719分钟截单，手慢无～"
+    assert bot.texts()[-1] == "📣 「草莓团」已有2人跟团！\n· 草莓 已订3盒，仅剩7盒\n⏰ 还有11小时59分钟截单，手慢无～"
     await bot.say("wx_li", "草莓3盒")  # a change, not a new buyer
     await bot.say("wx_wang", "草莓1盒")
     assert sum("跟团！" in t for t in bot.texts()) == 1
@@ -90,7 +90,7 @@ async def test_broadcast_at_set_times_is_skipped_when_nothing_changed(bot: Harne
     await bot.say("wx_zhang", "草莓2盒")
     await bot.wait(2 * 3600)  # 10:00
     broadcasts = [t for t in bot.texts() if "跟团！" in t]
-    assert broadcasts == ["📣 「草莓团」已有1人跟团！\n· 草莓 已订2盒，仅剩8盒\n⏰ 还有600分钟截单，手慢无～"]
+    assert broadcasts == ["📣 「草莓团」已有1人跟团！\n· 草莓 已订2盒，仅剩8盒\n⏰ 还有10小时截单，手慢无～"]
     await bot.wait(2 * 3600)  # 12:00: nothing changed, nothing posted
     assert sum("跟团！" in t for t in bot.texts()) == 1
     await bot.say("wx_li", "草莓3盒")

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.app.outbox import ManualSleep, OutboundQueue, SendLimits
 from bot.app.pipeline import App
@@ -87,12 +90,34 @@ class Live:
 
     async def crash(self) -> None:
         """The process dies: memory is gone, the database keeps what was committed."""
-        assert self.worker is not None
+        if self.worker is None:
+            return  # crashed already
         self.worker.cancel()
+        self.worker = None
         for task in list(self.queue._tasks):
             task.cancel()
         await asyncio.sleep(0)
         await self.db.close()
+
+
+Start = Callable[[ManualClock, Wire], Awaitable[Live]]
+
+
+@pytest.fixture
+async def start(tmp_path: Path) -> AsyncIterator[Start]:
+    """`await start(clock, wire)`: the bot live on tmp_path/b.sqlite (again: a restart on the same file).
+    Whatever a test leaves running, passed or failed, crashes at its end: an open database would keep
+    aiosqlite's thread alive and pytest from exiting."""
+    started: list[Live] = []
+
+    async def start_(clock: ManualClock, wire: Wire) -> Live:
+        live = await Live.start(tmp_path / "b.sqlite", clock, wire)
+        started.append(live)
+        return live
+
+    yield start_
+    for live in started:
+        await live.crash()
 
 
 async def _statuses(live: Live) -> dict[str, int]:
@@ -100,11 +125,10 @@ async def _statuses(live: Live) -> dict[str, int]:
     return {str(r["status"]): int(r["n"]) for r in rows}
 
 
-async def test_a_crash_inside_the_acknowledgement_window_then_a_restart_acknowledges_each_once(
-        tmp_path: Path) -> None:
+async def test_a_crash_inside_the_acknowledgement_window_then_a_restart_acknowledges_each_once(start: Start) -> None:
     clock = ManualClock(START)
     wire = Wire(clock)
-    live = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    live = await start(clock, wire)
     await live.say(OWNER, OPEN)
     await live.run_for(10)
     for i in range(3):
@@ -114,24 +138,23 @@ async def test_a_crash_inside_the_acknowledgement_window_then_a_restart_acknowle
     assert wire.mentions() == []
 
     clock.set(clock.now() + timedelta(seconds=20))  # down for a while
-    again = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    again = await start(clock, wire)
     await again.run_for(30)
     assert sorted(wire.mentions()) == ["wx_0", "wx_1", "wx_2"]
     assert all("草莓×2" in out.text for out in wire.arrived if out.mentions)
     await again.crash()
 
-    third = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    third = await start(clock, wire)
     await third.run_for(30)
     assert sorted(wire.mentions()) == ["wx_0", "wx_1", "wx_2"]
     assert set(await _statuses(third)) == {"sent"}
     await third.crash()
 
 
-async def test_a_crash_in_the_middle_of_a_pickup_notice_sends_the_rest_after_restart_nobody_twice(
-        tmp_path: Path) -> None:
+async def test_a_crash_in_the_middle_of_a_pickup_notice_sends_the_rest_after_restart_nobody_twice(start: Start) -> None:
     clock = ManualClock(START)
     wire = Wire(clock)
-    live = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    live = await start(clock, wire)
     await live.say(OWNER, OPEN)
     for i in range(45):
         await live.say(f"wx_{i}", "草莓1盒")
@@ -145,7 +168,7 @@ async def test_a_crash_in_the_middle_of_a_pickup_notice_sends_the_rest_after_res
     assert len(notified) == 20  # notified means delivered, not queued
     await live.crash()
 
-    again = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    again = await start(clock, wire)
     await again.run_for(30)
     assert len(wire.arrived) == 3
     assert sorted(wire.mentions()) == sorted(f"wx_{i}" for i in range(45))
@@ -154,11 +177,10 @@ async def test_a_crash_in_the_middle_of_a_pickup_notice_sends_the_rest_after_res
     await again.crash()
 
 
-async def test_an_acknowledgement_that_hangs_but_arrives_is_not_sent_again_even_after_a_restart(
-        tmp_path: Path) -> None:
+async def test_an_acknowledgement_that_hangs_but_arrives_is_not_sent_again_even_after_a_restart(start: Start) -> None:
     clock = ManualClock(START)
     wire = Wire(clock)
-    live = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    live = await start(clock, wire)
     await live.say(OWNER, OPEN)
     await live.run_for(10)
     wire.hang_on = "已记录"
@@ -167,17 +189,17 @@ async def test_an_acknowledgement_that_hangs_but_arrives_is_not_sent_again_even_
     await live.crash()
     assert wire.mentions() == ["wx_1"]
 
-    again = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    again = await start(clock, wire)
     await again.run_for(600)
     assert wire.mentions() == ["wx_1"]
     assert (await _statuses(again)).get("unconfirmed") == 1
     await again.crash()
 
 
-async def test_a_notice_that_times_out_but_whose_echo_comes_back_is_not_sent_again(tmp_path: Path) -> None:
+async def test_a_notice_that_times_out_but_whose_echo_comes_back_is_not_sent_again(start: Start) -> None:
     clock = ManualClock(START)
     wire = Wire(clock)
-    live = await Live.start(tmp_path / "b.sqlite", clock, wire)
+    live = await start(clock, wire)
     await live.say(OWNER, OPEN)
     await live.run_for(10)
     announcements = len(wire.arrived)
@@ -193,8 +215,7 @@ async def test_a_notice_that_times_out_but_whose_echo_comes_back_is_not_sent_aga
 
 
 async def test_storage_failing_tells_the_member_and_the_owner_acknowledges_nothing_and_recovers(
-        tmp_path: Path) -> None:
-    bot = await Harness.create(tmp_path / "b.sqlite")
+        bot: Harness) -> None:
     await bot.say("wx_owner", OPEN)
     await bot.say("wx_zhang", "草莓1盒")
     await bot.settle()
@@ -229,5 +250,4 @@ async def test_storage_failing_tells_the_member_and_the_owner_acknowledges_nothi
     await bot.say("wx_wang", "草莓3盒", after=600)
     assert [o.mentions for o in bot.take() if o.room_id == "r1"] == [("wx_wang",)]
     await bot.db.execute("PRAGMA query_only = 0")
-    await bot.close()
 

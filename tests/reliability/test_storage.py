@@ -7,6 +7,7 @@ trip for its reads and one for its writes."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,13 @@ AWKWARD = [
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Database:
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
     database = await Database.open(tmp_path / "t.sqlite")
-    await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
-    return database
+    try:
+        await database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
+        yield database
+    finally:
+        await database.close()
 
 
 async def test_awkward_values_are_written_and_read_back_exactly(db: Database) -> None:
@@ -33,7 +37,6 @@ async def test_awkward_values_are_written_and_read_back_exactly(db: Database) ->
             db.write("INSERT INTO t (id, v) VALUES (?, ?)", (i, value))
     rows = await db.fetchall("SELECT v FROM t ORDER BY id")
     assert [r[0] for r in rows] == values
-    await db.close()
 
 
 async def test_a_read_inside_the_transaction_sees_its_earlier_writes(db: Database) -> None:
@@ -45,7 +48,6 @@ async def test_a_read_inside_the_transaction_sees_its_earlier_writes(db: Databas
         assert [r[0] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == ["b", "c"]
         db.write("DELETE FROM t WHERE id = ?", (2,))
     assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["b"]
-    await db.close()
 
 
 @pytest.mark.parametrize("read_first", [False, True])
@@ -60,7 +62,6 @@ async def test_a_failed_write_rolls_back_the_whole_transaction(db: Database, rea
     async with db.transaction():  # and the connection is usable again
         db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "after"))
     assert [r[0] for r in await db.fetchall("SELECT v FROM t")] == ["after"]
-    await db.close()
 
 
 async def test_a_message_whose_reads_hit_no_write_costs_one_trip(db: Database) -> None:
@@ -71,7 +72,6 @@ async def test_a_message_whose_reads_hit_no_write_costs_one_trip(db: Database) -
         db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "a"))
         db.write("INSERT INTO t (id, v) VALUES (?, ?)", (2, "b"))
     assert db.calls - before == 2
-    await db.close()
 
 
 async def test_a_record_riding_with_a_message_costs_no_trip_of_its_own(db: Database) -> None:
@@ -82,7 +82,6 @@ async def test_a_record_riding_with_a_message_costs_no_trip_of_its_own(db: Datab
     await sent
     assert db.calls == before + 1  # the commit, carrying both
     assert [r[0] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == ["message", "sent"]
-    await db.close()
 
 
 async def test_a_record_riding_with_a_message_that_rolls_back_is_committed_all_the_same(db: Database) -> None:
@@ -95,7 +94,6 @@ async def test_a_record_riding_with_a_message_that_rolls_back_is_committed_all_t
     assert sent is not None
     await sent
     assert [r[0] for r in await db.fetchall("SELECT v FROM t ORDER BY id")] == ["sent"]
-    await db.close()
 
 
 async def test_a_record_with_no_transaction_to_ride_commits_on_its_own(db: Database) -> None:
@@ -104,7 +102,6 @@ async def test_a_record_with_no_transaction_to_ride_commits_on_its_own(db: Datab
     failed = db.with_next_commit(lambda: db.write("INSERT INTO t (id, v) VALUES (?, ?)", (1, "again")))
     with pytest.raises(Exception, match="UNIQUE"):
         await failed  # its own failure reaches the one waiting for it, and nothing else
-    await db.close()
 
 
 async def test_ids_given_by_sqlite_come_back_with_the_commit_at_no_extra_trip(db: Database) -> None:
@@ -118,7 +115,6 @@ async def test_ids_given_by_sqlite_come_back_with_the_commit_at_no_extra_trip(db
     assert db.calls == before + 1
     assert (first.value, second.value) == (8, 9)
     assert [tuple(r) for r in await db.fetchall("SELECT id, v FROM t WHERE id > 7 ORDER BY id")] == [(8, "a"), (9, "b")]
-    await db.close()
 
 
 async def test_a_database_from_before_0011_keeps_its_campaigns_and_gathered_acknowledgements(tmp_path: Path) -> None:
@@ -139,22 +135,28 @@ async def test_a_database_from_before_0011_keeps_its_campaigns_and_gathered_ackn
         "('r1', 'li', '李四', 'b', 't'), ('r1', 'zhang', '张三', 'a', 't');")
     old.close()
     db = await Database.open(path)
-    assert [r[0] for r in await db.fetchall("SELECT title FROM campaigns")] == ["周六水果团"]
-    async with db.transaction():  # her new change replaces her entry and comes last, as before
-        db.write("INSERT OR REPLACE INTO ack_pending (room_id, member_id, name, text, added_at) "
-                 "VALUES ('r1', 'li', '李四', 'c', 't')")
-    assert [tuple(r) for r in await db.fetchall("SELECT member_id, text FROM ack_pending ORDER BY seq")] == [
-        ("zhang", "a"), ("li", "c")]
-    await db.close()
+    try:
+        assert [r[0] for r in await db.fetchall("SELECT title FROM campaigns")] == ["周六水果团"]
+        async with db.transaction():  # her new change replaces her entry and comes last, as before
+            db.write("INSERT OR REPLACE INTO ack_pending (room_id, member_id, name, text, added_at) "
+                     "VALUES ('r1', 'li', '李四', 'c', 't')")
+        assert [tuple(r) for r in await db.fetchall("SELECT member_id, text FROM ack_pending ORDER BY seq")] == [
+            ("zhang", "a"), ("li", "c")]
+    finally:
+        await db.close()
 
 
 async def test_records_waiting_for_a_commit_are_committed_when_the_database_closes(tmp_path: Path) -> None:
     # The outbox's "delivered" record waits for the next commit; a bot that stops right after a
     # send must not leave it out (the row would come back after a restart as uncertain).
     db = await Database.open(tmp_path / "t.sqlite")
-    await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
-    db.with_next_commit(lambda: db.write("INSERT INTO t (v) VALUES ('delivered')"))
-    await db.close()
+    try:
+        await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
+        db.with_next_commit(lambda: db.write("INSERT INTO t (v) VALUES ('delivered')"))
+    finally:
+        await db.close()
     again = await Database.open(tmp_path / "t.sqlite")
-    assert [tuple(r) for r in await again.fetchall("SELECT v FROM t")] == [("delivered",)]
-    await again.close()
+    try:
+        assert [tuple(r) for r in await again.fetchall("SELECT v FROM t")] == [("delivered",)]
+    finally:
+        await again.close()

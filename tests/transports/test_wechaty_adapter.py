@@ -82,7 +82,7 @@ NATIVE_XML = (
         (0, "<msg><appmsg><title>微信转账</title><type>2000</type></appmsg></msg>", MessageKind.TRANSFER),
         (0, "<msg><appmsg><title>红包</title><type>2001</type></appmsg></msg>", MessageKind.RED_PACKET),
         (0, "<msg><appmsg><title>link</title><type>5</type></appmsg></msg>", MessageKind.OTHER),
-        (6, "", MessageKind.OTHER),  # an image
+        (6, "", MessageKind.IMAGE),  # a photo: a 售后 claim refers to it
         (16, "", MessageKind.OTHER),  # newer types than python-wechaty's table
     ],
 )

@@ -2,7 +2,9 @@
 
 `balance` is the one computation of what a member owes: /未付, her 我的订单, the daily digest, the
 团员对账 sheet and the workbook's 待收 all call it, so they cannot disagree (a property test holds
-them to it on random ledgers). Refunds (issue 22) join it here.
+them to it on random ledgers). Refunds join it here: a 售后 refund is a credit against what she has
+to pay (缺货 and 下架 already cut her order in the book), and what the owner handed back (/退款) is
+money that went back to her (bot/domain/aftersales/refunds.py keeps the refund ledger's sums).
 
 Payments are a ledger (storage/fulfilment.py): `/已付 张三 30` adds ¥30, `/已付 张三` pays what is
 left, `/已付 张三 撤销` takes back her last payment. Paying more than she owes is recorded and shown
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from bot.domain.aftersales.refunds import NONE as NO_REFUNDS
+from bot.domain.aftersales.refunds import Refunds, by_member, to_pay
 from bot.domain.pickup import buyers
 from bot.domain.services import Services
 from bot.parsing.quantity import to_int
@@ -27,13 +31,15 @@ from storage.records import Campaign, MemberOrder, Payment
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    owed_cents: int  # what her order is worth to pay: nothing when the campaign did not 成团
+    owed_cents: int  # what she has to pay: her order's worth less 售后 credits; nothing when it did not 成团
     paid_cents: int  # her payments that stand
+    refunded_cents: int = 0  # refunds the owner handed back to her (/退款)
+    refund_cents: int = 0  # every refund owed to her (缺货, 售后, 下架): already in owed_cents or her order
 
     @property
     def net_cents(self) -> int:
-        """Still to collect from her (待收); negative: paid too much, owed back to her."""
-        return self.owed_cents - self.paid_cents
+        """Still to collect from her (待收); negative: to give back to her (a refund, or paid too much)."""
+        return self.owed_cents - self.paid_cents + self.refunded_cents
 
     @property
     def due_cents(self) -> int:
@@ -45,33 +51,41 @@ class Balance:
         return max(-self.net_cents, 0)
 
     def __add__(self, other: Balance) -> Balance:
-        return Balance(self.owed_cents + other.owed_cents, self.paid_cents + other.paid_cents)
+        return Balance(self.owed_cents + other.owed_cents, self.paid_cents + other.paid_cents,
+                       self.refunded_cents + other.refunded_cents, self.refund_cents + other.refund_cents)
 
 
 NOTHING = Balance(0, 0)
 
 
-def balance(amount_cents: int, campaign: Campaign, paid_cents: int) -> Balance:
-    """What a member owes in one campaign: her live order's worth, less what she paid."""
-    return Balance(amount_cents if campaign.counts else 0, paid_cents)
+def balance(amount_cents: int, campaign: Campaign, paid_cents: int, refunds: Refunds = NO_REFUNDS) -> Balance:
+    """What a member owes in one campaign: her live order's worth less her 售后 credits, less what
+    she paid, plus what the owner handed back to her."""
+    return Balance(to_pay(amount_cents, campaign.counts, refunds), paid_cents, refunds.paid_back_cents,
+                   refunds.owed_cents)
 
 
 def balance_text(b: Balance) -> str:
-    """"已付清" / "还差¥30" / "多付¥75（要退给她）": the state of her account in the owner's words."""
+    """"已付清" / "还差¥30" / "多付¥75（要退给她）" / "待退¥60": the state of her account in the owner's words."""
     if b.over_cents:
-        return f"多付{money(b.over_cents)}（要退给她）"
+        return f"待退{money(b.over_cents)}" if b.refund_cents else f"多付{money(b.over_cents)}（要退给她）"
     if b.due_cents:
         return f"还差{money(b.due_cents)}"
+    if b.refunded_cents:
+        return "已退清"
     return "已付清" if b.paid_cents else "不用付"
 
 
 def paid_text(b: Balance) -> str:
-    """The same state in a member's words, for her 我的订单."""
+    """The same state in a member's words, for her 我的订单 (her refunds first, when she has any)."""
+    refunds = f"退款{money(b.refund_cents)}，" if b.refund_cents else ""
     if b.over_cents:
-        return f"多付{money(b.over_cents)}，团长会退给你"
+        return refunds + f"{'待退' if b.refund_cents else '多付'}{money(b.over_cents)}，团长会退给你"
     if b.due_cents and b.paid_cents:
-        return f"已付{money(b.paid_cents)}，还差{money(b.due_cents)}"
-    return "未付" if b.due_cents else "已付"
+        return refunds + f"已付{money(b.paid_cents)}，还差{money(b.due_cents)}"
+    if b.due_cents:
+        return refunds + (f"未付（应付{money(b.due_cents)}）" if b.refund_cents else "未付")
+    return refunds + ("已退清" if b.refunded_cents else "已付" if b.paid_cents else "不用付")
 
 
 @dataclass(frozen=True)
@@ -89,16 +103,22 @@ async def debts(svc: Services, campaign: Campaign) -> list[Debt]:
     """Every member's account in this group's part: buyers in order-book order, then anyone who paid
     without an order that stands (what she paid is owed back)."""
     states = await svc.fulfilment.of_campaign(campaign.id)
+    ledger = by_member(await svc.aftersales.refunds([campaign.id]), await svc.aftersales.refund_payments([campaign.id]))
     out = []
     for order in await buyers(svc, campaign):
         state = states.get(order.member_id)
+        refunds = ledger.get((campaign.id, order.member_id), NO_REFUNDS)
         out.append(Debt(campaign, order.member_id, order.name, order,
-                        balance(order.amount_cents, campaign, state.paid_cents if state else 0)))
+                        balance(order.amount_cents, campaign, state.paid_cents if state else 0, refunds)))
     ordered = {d.member_id for d in out}
-    for member_id, state in sorted(states.items()):
-        if member_id not in ordered and state.paid_cents:
+    # Without an order that stands: she paid (and cancelled), or 缺货 cut her to nothing.
+    for member_id in sorted({m for m, s in states.items() if s.paid_cents} | {m for _, m in ledger}):
+        if member_id not in ordered:
+            state = states.get(member_id)
             name = await svc.rooms.name_of(campaign.room_id, member_id)
-            out.append(Debt(campaign, member_id, name, None, balance(0, campaign, state.paid_cents)))
+            out.append(Debt(campaign, member_id, name, None,
+                            balance(0, campaign, state.paid_cents if state else 0,
+                                    ledger.get((campaign.id, member_id), NO_REFUNDS))))
     return out
 
 

@@ -36,6 +36,7 @@ UNKNOWN_NAME: Final = "群友"
 # Message types as puppet services put them on the wire: the numbering of the
 # Node `wechaty-puppet` MessageType enum, not the (different) enum in the .proto
 # file that python-wechaty-grpc generated.
+PUPPET_MSG_IMAGE: Final = 6
 PUPPET_MSG_TEXT: Final = 7
 PUPPET_MSG_GROUP_NOTE: Final = 10  # WeChat's native 群接龙 (appmsg type 53)
 PUPPET_MSG_TRANSFER: Final = 11
@@ -108,6 +109,8 @@ def message_kind(puppet_type: int, text: str) -> MessageKind:
         return MessageKind.RED_PACKET
     if puppet_type == PUPPET_MSG_TEXT:
         return MessageKind.TEXT
+    if puppet_type == PUPPET_MSG_IMAGE:
+        return MessageKind.IMAGE
     return MessageKind.OTHER
 
 

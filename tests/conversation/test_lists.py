@@ -1,0 +1,90 @@
+"""A list is a list whatever its decoration: bullets, table rows, dividers, a member's own header in
+【】, products separated by ｜, entries wrapping onto the next line, no #接龙 at all — read by its
+lines. Notes in lines stay notes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.models import Member, RoomInfo, RoomSeen
+from bot.parsing.jielong import parse_copy
+from tests.harness import MEMBERS, Harness
+
+ZONGZI = "/开团 端午粽子团\n豆沙粽 6元/个\n鲜肉粽 8元/个\n蛋黄粽 9元/个\n截单 11-20 20:00"
+MORE = {"wx_he": "小何", "wx_liu": "刘姐"}
+
+
+@pytest.fixture
+async def group(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
+    for member_id, name in MORE.items():
+        monkeypatch.setitem(MEMBERS, member_id, name)
+    members = tuple(Member(i, n) for i, n in MEMBERS.items())
+    await bot.app.on_event(RoomSeen(RoomInfo("r1", "阳光花园水果团购群", "wx_owner", members)))
+    await bot.say("wx_owner", ZONGZI)
+    await bot.say("wx_he", "#接龙\n端午粽子团\n\n1. 6-301 小何 蛋黄粽1个")
+    bot.take()
+    return bot
+
+
+@pytest.mark.parametrize("decorated", [
+    "【端午粽子团】\n————————\n• 6-301 小何 蛋黄粽1个\n• 5-1203 王五 豆沙粽2个｜鲜肉粽1个",
+    "端午粽子\n- 6-301 小何 蛋黄粽1个\n- 5-1203 王五 豆沙粽2个、鲜肉粽1个\n==========",
+    "◆ 6-301 小何 蛋黄粽1个\n◆ 5-1203 王五 豆沙粽2个 鲜肉粽1个",
+    "* 6-301 小何 蛋黄粽1个\n* 5-1203 王五 豆沙粽2个 鲜肉粽1个",
+    "｜楼号｜名字｜订单｜\n｜---｜---｜---｜\n｜6-301｜小何｜蛋黄粽1个｜\n｜5-1203｜王五｜豆沙粽2个 鲜肉粽1个｜",
+    "6-301 小何 蛋黄粽1个\n5-1203 王五 豆沙粽2个 鲜肉粽1个",
+    "#接龙 端午粽子团\n1. 6-301 小何 蛋黄粽1个\n2. 5-1203 王五 豆沙粽2个、\n   鲜肉粽1个\n\n下午3点后取",
+])
+async def test_a_decorated_list_without_the_tag_is_read_line_by_line(group: Harness, decorated: str) -> None:
+    bot = group
+    await bot.say("wx_wang", decorated)
+    await bot.settle()
+    # 小何's line stays hers, once; the poster's own line is his, whole.
+    assert await bot.book() == {("wx_he", "蛋黄粽"): 1, ("wx_wang", "豆沙粽"): 2, ("wx_wang", "鲜肉粽"): 1}
+
+
+async def test_a_list_of_other_households_is_never_the_posters(group: Harness) -> None:
+    bot = group
+    await bot.say("wx_zhao", "9-909 老陈 豆沙粽2个\n9-910 老王 鲜肉粽1个")
+    await bot.settle()
+    assert ("wx_zhao", "豆沙粽") not in await bot.book()
+
+
+async def test_her_own_lines_without_a_list_are_her_order(group: Harness) -> None:
+    bot = group
+    await bot.say("wx_li", "7-1101 李四 豆沙粽1个\n蛋黄粽2个")
+    await bot.settle()
+    assert await bot.book() == {("wx_he", "蛋黄粽"): 1, ("wx_li", "豆沙粽"): 1, ("wx_li", "蛋黄粽"): 2}
+
+
+@pytest.mark.parametrize(("line", "note", "booked"), [
+    ("2-202 赵六 豆沙粽2个（少放糖）", "少放糖", {"豆沙粽": 2}),
+    ("2-202 赵六 豆沙粽2个 备注：多放2个袋子", "多放2个袋子", {"豆沙粽": 2}),
+    ("2-202 赵六 鲜肉粽3个 下午3点后取", "下午3点后取", {"鲜肉粽": 3}),
+    ("2-202 赵六 蛋黄粽1个 备注:5点到", "5点到", {"蛋黄粽": 1}),
+    ("2-202 赵六 豆沙粽2个 备注：鲜肉粽2个明天再说", "鲜肉粽2个明天再说", {"豆沙粽": 2}),
+])
+async def test_a_note_in_a_line_is_kept_and_never_an_order(group: Harness, line: str, note: str,
+                                                           booked: dict[str, int]) -> None:
+    bot = group
+    await bot.say("wx_zhao", f"#接龙\n端午粽子团\n\n1. 6-301 小何 蛋黄粽1个\n2. {line}")
+    await bot.settle()
+    assert {p: q for (m, p), q in (await bot.book()).items() if m == "wx_zhao"} == booked
+    # The line as she wrote it, note and all, is what the merged list shows.
+    await bot.say("wx_li", "#接龙\n端午粽子团\n\n1. 7-1101 李四 豆沙粽1个")
+    merged = [t for t in bot.texts() if "最新的接龙" in t]
+    assert merged and note in merged[-1].split("2-202 赵六")[1].split("\n")[0]
+
+
+def test_an_owners_bulleted_drop_keeps_its_price_lines_in_the_header() -> None:
+    copy = parse_copy("#接龙\n端午粽子团\n◆ 豆沙粽 6元/个\n◆ 鲜肉粽 8元/个\n\n1. 6-301 小何 蛋黄粽1个")
+    assert copy is not None
+    assert "◆ 豆沙粽 6元/个" in copy.header and [e.text for e in copy.entries] == ["6-301 小何 蛋黄粽1个"]
+
+
+def test_a_divider_line_is_not_a_quote_reply() -> None:
+    from bot.parsing.textnorm import own_words
+
+    listing = "• 6-301 小何 蛋黄粽1个\n-----------\n• 5-1203 王五 豆沙粽2个"
+    assert own_words(listing) == listing
+    assert own_words("「张三：豆沙粽2个」\n- - - - - - - - - - - - - - -\n我也要，鲜肉粽1个") == "我也要，鲜肉粽1个"
