@@ -127,6 +127,8 @@ class _SoFar:
     # the footer onto it would change its key and double the order.
     after: tuple[str, ...] = ()
     seen_entry: bool = False  # an entry number ended the header (even one with nothing after it)
+    # The entry on the last line read, if that line was one: a line read on after it may carry it on.
+    last: Entry | None = None
 
 
 # The latest copy read for each opening (a list's first characters: its header and
@@ -178,9 +180,9 @@ def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
     end = len(reads)
     while end and reads[end - 1] is None:
         end -= 1
-    entries, loose = _read_body(lines, reads, len(so_far.entries))
+    entries, loose, last = _read_body(lines, reads, len(so_far.entries), so_far.last)
     after = tuple(lines[end:]) if end else so_far.after + tuple(lines)
-    return _SoFar(header, so_far.entries + tuple(entries), so_far.loose + tuple(loose), after, True)
+    return _SoFar(header, so_far.entries + tuple(entries), so_far.loose + tuple(loose), after, True, last)
 
 
 def _first_entry(reads: list[Entry | None]) -> int | None:
@@ -190,17 +192,18 @@ def _first_entry(reads: list[Entry | None]) -> int | None:
     return None
 
 
-def _read_body(raw_lines: list[str], reads: list[Entry | None],
-               before: int) -> tuple[list[Entry], list[tuple[int, Entry]]]:
-    """The entries among lines after the header, and the lines without a number
-    among them, each with the count of entries before it (`before` came earlier)."""
+def _read_body(raw_lines: list[str], reads: list[Entry | None], before: int,
+               last: Entry | None) -> tuple[list[Entry], list[tuple[int, Entry]], Entry | None]:
+    """The entries among lines after the header, the lines without a number among them, each
+    with the count of entries before it (`before` came earlier), and the entry on the last line
+    (if it was one). `last`: the entry on the line just above these, when reading on."""
     if all(reads):
         # The common copy: nothing but entries. (`all`, not `None not in`, which
         # would call Entry.__eq__ on every line.)
-        return [read for read in reads if read and read.key], []
+        final = reads[-1] if reads else last
+        return [read for read in reads if read and read.key], [], final if final and final.key else None
     entries: list[Entry] = []
     loose: list[tuple[int, Entry]] = []
-    last: Entry | None = None  # the entry on the line just above, if any
     for raw, read in zip(raw_lines, reads, strict=True):
         if read is None:
             unnumbered = _read_loose(raw)
@@ -215,7 +218,7 @@ def _read_body(raw_lines: list[str], reads: list[Entry | None],
             last = read
         else:
             last = None
-    return entries, loose
+    return entries, loose, last
 
 
 def _wraps(above: str, raw: str) -> bool:

@@ -1,7 +1,8 @@
 """缺货 and 补货: /缺货 草莓 24, /补货 草莓 6, /缺货 规则 平均, and her one word that confirms the plan.
 
 The plan reaches her privately first; on 确认 the book changes and each member who lost (or got
-back) something is told once, in her own group, @-mentioned, with only her own figures.
+back) something is told once, in her own group: one gathered post per group (bot/domain/aftersales/
+shortage.py notices), a line each, @-mentioned, with only her own figures.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from bot.app.router import Chat, Router
 from bot.domain.aftersales.allocation import RULE_WORDS, Rule
 from bot.domain.aftersales.shortage import (
     Applied,
-    Change,
     Plan,
     confirm,
-    member_notice,
+    notices,
     plan,
     plan_text,
     rule_of,
@@ -25,7 +25,6 @@ from bot.domain.aftersales.shortage import (
 from bot.domain.changes import named_products
 from bot.domain.pickup import after_drop_target
 from bot.domain.scope import runs_whole_drop
-from bot.models import Outgoing
 from bot.parsing.textnorm import nfkc
 from bot.render.templates import money
 from storage.records import Campaign, Product
@@ -148,7 +147,7 @@ async def plan_answer(ctx: Context) -> bool:
             ctx.svc.aftersales.set_status(s.id, "dropped", ctx.now)
         ctx.reply_private("好的，缺货方案作罢，订单没有改。")
         return True
-    notices: dict[tuple[str, str], tuple[str, str, list[tuple[Product, Change]]]] = {}
+    applied: list[Applied] = []
     said: list[str] = []
     for s in waiting:
         business = await ctx.svc.campaigns.get(s.campaign_id)
@@ -163,11 +162,9 @@ async def plan_answer(ctx: Context) -> bool:
             said.append(f"订单在方案之后变过，按现在的订单重新算了，请再看一遍：\n{again}")
         else:
             said.append(_done_text(done))
-            for c in done.changes:
-                key = (c.part.room_id, c.member_id)
-                notices.setdefault(key, (c.name, c.part.title, []))[2].append((done.plan.product, c))
-    for (room_id, member_id), (name, title, changes) in sorted(notices.items()):
-        ctx.send(Outgoing(text=member_notice(name, title, changes), room_id=room_id, mentions=(member_id,)))
+            applied.append(done)
+    for post in notices(applied):
+        ctx.send(post)
     ctx.reply_private("\n\n".join(said))
     return True
 

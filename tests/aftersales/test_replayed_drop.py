@@ -124,15 +124,17 @@ async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str)
         assert f"{len(cuts)}人，共退¥180。" in plan.splitlines()
     assert any(t.startswith(f"✅ 草莓缺货已按「{rule}」处理：{len(cuts)}人减少，共退¥180") for t in private)
 
-    # Each member who lost something was told once, in the group, @-mentioned alone, her figures only.
-    notices = [o for o in sent if o.room_id == ROOM and "到货不足" in o.text]
-    assert sorted(o.mentions for o in notices) == sorted((mid,) for mid in cuts)
-    for o in notices:
-        (mid,) = o.mentions
-        qty = dict((m, q) for m, _, q in PEOPLE)[mid]
-        n = cuts[mid]
-        assert o.text == (f"@{NAMES[mid]} 📦「周六草莓团」：草莓到货不足，你订的{qty}盒分到{qty - n}盒，"
-                          f"少的{n}盒退¥{30 * n}（已付款的团长退给你，没付的少付）。有疑问请私聊团长。")
+    # Each member who lost something was told once, in one gathered post in the group: a line each,
+    # @-mentioned, her own figures only (one post: fewer than 20 members).
+    (notice,) = [o for o in sent if o.room_id == ROOM and "到货不足" in o.text]
+    assert sorted(notice.mentions) == sorted(cuts)
+    ordered = dict((m, q) for m, _, q in PEOPLE)
+    assert notice.text.splitlines() == [
+        "📦 「周六草莓团」到货有变化，被@的姐妹请看自己这一行：",
+        *(f"@{NAMES[mid]} 草莓到货不足，你订的{ordered[mid]}盒分到{ordered[mid] - cuts[mid]}盒，"
+          f"少的{cuts[mid]}盒退¥{30 * cuts[mid]}"
+          for mid in notice.mentions),
+        "退款：已付款的团长退给你，没付的少付。有疑问请私聊团长。"]
 
     # Two claims: the owner got each privately with its number; one refunded, one refused; each told once.
     claim1 = next(t for t in private if t.startswith("🧾 售后 #1"))
@@ -160,14 +162,19 @@ async def test_the_drop_under_each_rule(bot: Harness, tmp_path: Path, rule: str)
     assert name not in bot.private(OWNER)[-1]
 
     # Nothing the bot said in the group about shortages, claims or refunds carries anyone else's
-    # figures or a total: each such post mentions one member and names no other.
+    # figures or a total: each line that names a member @-mentions her alone with her own figures,
+    # names nobody who was not told, and a group gets one post per 20 members told.
     about = [o for o in sent if o.room_id == ROOM and re.search(r"到货不足|售后|退款|退¥", o.text)]
     assert about
     for o in about:
-        assert len(o.mentions) == 1
-        others = [n for m, n in NAMES.items() if m not in o.mentions and m != OWNER]
-        assert not any(n in o.text for n in others), o.text
+        assert 1 <= len(o.mentions) <= 20
+        for line in o.text.splitlines():
+            named = [m for m, n in NAMES.items() if m != OWNER and n in line]
+            assert len(named) <= 1, line
+            assert not named or (line.startswith(f"@{NAMES[named[0]]} ") and named[0] in o.mentions), line
+            assert not re.search(r"¥\d", line) or named, line  # money only on her own line
         assert "共" not in o.text and "合计" not in o.text
+    assert len([o for o in about if "到货不足" in o.text]) == 1
 
 
 def test_the_recorded_drop_is_a_transcript_the_replayer_reads(tmp_path: Path) -> None:

@@ -17,6 +17,13 @@ async def _closed(bot: Harness) -> None:
     bot.take()
 
 
+CUT_NOTICE = "\n".join([
+    "📦 「周六水果团」到货有变化，被@的姐妹请看自己这一行：",
+    "@王五 草莓到货不足，你订的3盒分到1盒，少的2盒退¥60",
+    "@赵六 草莓到货不足，你订的2盒分到0盒，少的2盒退¥60",
+    "退款：已付款的团长退给你，没付的少付。有疑问请私聊团长。"])
+
+
 def _group_posts(out: list[Outgoing]) -> list[Outgoing]:
     return [o for o in out if o.room_id is not None]
 
@@ -39,13 +46,8 @@ async def test_in_order_cuts_the_latest_orders_after_her_word(bot: Harness) -> N
     out = bot.take()
     assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2, ("wx_wang", "草莓"): 1,
                                 ("wx_wang", "砂糖橘"): 1}
-    posts = _group_posts(out)
-    assert [(p.mentions, p.text) for p in posts] == [
-        (("wx_wang",), "@王五 📦「周六水果团」：草莓到货不足，你订的3盒分到1盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
-                       "有疑问请私聊团长。"),
-        (("wx_zhao",), "@赵六 📦「周六水果团」：草莓到货不足，你订的2盒分到0盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
-                       "有疑问请私聊团长。"),
-    ]
+    # One gathered post in the group: a line each, @-mentioned, her own figures; no totals.
+    assert [(p.mentions, p.text) for p in _group_posts(out)] == [(("wx_wang", "wx_zhao"), CUT_NOTICE)]
     assert [o.text.splitlines()[0] for o in out if o.to == "wx_owner"] == [
         "✅ 草莓缺货已按「按顺序」处理：2人减少，共退¥120；已在群里分别告诉她们。/导出 的分拣单、采购单按实际到货。"]
 
@@ -74,7 +76,11 @@ async def test_restock_gives_back_in_the_same_order(bot: Harness) -> None:
     out = bot.take()
     assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "草莓"): 2, ("wx_wang", "草莓"): 3,
                                 ("wx_wang", "砂糖橘"): 1, ("wx_zhao", "草莓"): 1}
-    assert [p.mentions for p in _group_posts(out)] == [("wx_wang",), ("wx_zhao",)]
+    assert [(p.mentions, p.text) for p in _group_posts(out)] == [(("wx_wang", "wx_zhao"), "\n".join([
+        "📦 「周六水果团」到货有变化，被@的姐妹请看自己这一行：",
+        "@王五 草莓补到货了，补回2盒，你现在是3盒（少退¥60）",
+        "@赵六 草莓补到货了，补回1盒，你现在是1盒（少退¥30）",
+        "有疑问请私聊团长。"]))]
 
 
 async def test_a_plan_made_stale_by_a_change_is_shown_again_not_applied(bot: Harness) -> None:
@@ -123,12 +129,7 @@ async def test_manual_settled_with_edits_tells_each_member_once_with_her_refund(
     assert not [o for o in bot.take() if o.room_id]  # her edits told nobody yet
     await bot.say("wx_owner", "确认", room=None)
     out = bot.take()
-    assert [(o.mentions, o.text) for o in out if o.room_id] == [
-        (("wx_wang",), "@王五 📦「周六水果团」：草莓到货不足，你订的3盒分到1盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
-                       "有疑问请私聊团长。"),
-        (("wx_zhao",), "@赵六 📦「周六水果团」：草莓到货不足，你订的2盒分到0盒，少的2盒退¥60（已付款的团长退给你，没付的少付）。"
-                       "有疑问请私聊团长。"),
-    ]
+    assert [(o.mentions, o.text) for o in out if o.room_id] == [(("wx_wang", "wx_zhao"), CUT_NOTICE)]
     assert next(o.text for o in out if o.to == "wx_owner").startswith("✅ 草莓缺货已按「手动」处理：2人减少，共退¥120")
     await bot.settle()
     assert not [o for o in bot.take() if o.room_id]  # nothing more about it
@@ -154,3 +155,44 @@ async def test_a_drop_across_two_groups_is_one_plan_and_each_member_hears_in_her
     await bot.say("wx_owner", "确认", room=None)
     posts = [(o.room_id, o.mentions) for o in bot.take() if o.room_id]
     assert posts == [("r1", ("wx_wang",)), ("r2", ("wx_zhao",))]
+
+
+async def test_an_even_cut_touching_25_members_is_two_posts_of_one_line_each(bot: Harness) -> None:
+    await bot.say("wx_owner", "/开团 周六水果团\n草莓 30元/盒\n自提 东门快递柜")
+    people = [(f"wx_m{i:02}", f"邻居{i:02}") for i in range(1, 31)]
+    for mid, name in people:
+        await bot.say(mid, "草莓2盒", name=name)  # 60 ordered
+    await bot.say("wx_owner", "/截单")
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_owner", "/缺货 草莓 35 平均", room=None)  # 25 of the 30 lose one box
+    await bot.say("wx_owner", "确认", room=None)
+    out = bot.take()
+    posts = _group_posts(out)
+    # Twenty @-mentions to a post, as the pickup notice: 25 members are two posts, not 25.
+    assert [len(p.mentions) for p in posts] == [20, 5]
+    assert [p.text.splitlines()[0] for p in posts] == [
+        "📦 「周六水果团」到货有变化（1/2），被@的姐妹请看自己这一行：",
+        "📦 「周六水果团」到货有变化（2/2），被@的姐妹请看自己这一行："]
+    names = dict(people)
+    cut = [m for p in posts for m in p.mentions]
+    assert len(set(cut)) == 25 and len(await bot.book()) == 30
+    for p in posts:
+        lines = p.text.splitlines()[1:-1]
+        # Each line @-mentions one member and carries her figures only; the unaffected five are nowhere.
+        assert lines == [f"@{names[m]} 草莓到货不足，你订的2盒分到1盒，少的1盒退¥30" for m in p.mentions]
+        assert not any(name in p.text for m, name in people if m not in p.mentions)
+        assert "共" not in p.text and "¥750" not in p.text
+    assert [o.text for o in out if o.to == "wx_owner"][-1].startswith("✅ 草莓缺货已按「平均」处理：25人减少，共退¥750")
+
+
+async def test_two_plans_confirmed_with_one_word_are_one_line_for_her(bot: Harness) -> None:
+    await _closed(bot)
+    await bot.say("wx_owner", "/缺货 草莓 8", room=None)
+    await bot.say("wx_owner", "/缺货 砂糖橘 0", room=None)
+    bot.take()
+    await bot.say("wx_owner", "确认", room=None)
+    posts = _group_posts(bot.take())
+    assert [(p.mentions, p.text.splitlines()[1:-1]) for p in posts] == [
+        (("wx_zhao", "wx_wang"), ["@赵六 草莓到货不足，你订的2盒分到0盒，少的2盒退¥60",
+                                  "@王五 砂糖橘到货不足，你订的1箱分到0箱，少的1箱退¥25"])]

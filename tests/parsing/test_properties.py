@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 
 import cn2an
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import DEFAULT_TZ
@@ -132,6 +132,9 @@ LONG_OPENINGS = ("#接龙\n周六水果团\n" + "例：3-502 张三 草莓1盒\n
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(opening=st.sampled_from(LONG_OPENINGS), before=hostile_text, added=hostile_text)
+# Found by this test: an indented line read on right under the last entry of the copy before
+# carries that entry on exactly as it does in a fresh read.
+@example(opening=LONG_OPENINGS[0], before="0:0", added=" 0")
 def test_a_copy_read_on_from_the_copy_before_it_is_the_copy_read_whole(opening: str, before: str,
                                                                        added: str) -> None:
     # A copy that extends the one read before it is read from where that one ended

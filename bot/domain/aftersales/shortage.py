@@ -13,7 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.aftersales.allocation import Holding, Rule, cut, give_back
+from bot.domain.pickup import MENTIONS_PER_MESSAGE
 from bot.domain.services import Services
+from bot.models import Outgoing
 from bot.render.templates import money
 from storage.records import Campaign, Product, Shortage, ShortageChange
 
@@ -276,18 +278,40 @@ async def confirm(svc: Services, shortage: Shortage, parts: list[Campaign], by: 
     return Applied(done, tuple(changes))
 
 
-def member_notice(name: str, title: str, changes: list[tuple[Product, Change]]) -> str:
-    """What one member hears in her group about her own changes, and nothing of anyone else's."""
-    parts = []
-    refund = 0
+def member_line(name: str, changes: list[tuple[Product, Change]]) -> str:
+    """Her line of her group's notice: her own products, quantities and refunds, nothing else."""
+    said = []
     for product, c in changes:
         unit = product.unit or "份"
         after = c.before + c.delta
-        cents = c.cents
-        refund += cents
         if c.delta < 0:
-            parts.append(f"{product.name}到货不足，你订的{c.before}{unit}分到{after}{unit}，少的{-c.delta}{unit}退{money(cents)}")
+            said.append(f"{product.name}到货不足，你订的{c.before}{unit}分到{after}{unit}，少的{-c.delta}{unit}退{money(c.cents)}")
         else:
-            parts.append(f"{product.name}补到货了，补回{c.delta}{unit}，你现在是{after}{unit}（少退{money(-cents)}）")
-    tail = "（已付款的团长退给你，没付的少付）" if refund > 0 else ""
-    return f"@{name} 📦「{title}」：" + "；".join(parts) + tail + "。有疑问请私聊团长。"
+            said.append(f"{product.name}补到货了，补回{c.delta}{unit}，你现在是{after}{unit}（少退{money(-c.cents)}）")
+    return f"@{name} " + "；".join(said)
+
+
+def notices(applied: list[Applied]) -> list[Outgoing]:
+    """What the groups hear after her word: in each group one post (twenty @-mentions to a post, as
+    the pickup notice) with a line per member who lost or got back something. WeChat throttles an
+    account that posts much, so a 平均 cut touching 30 members is two posts, not 30. A line carries
+    only that member's figures; no totals, nobody who was not affected, nothing of the owner's money."""
+    rooms: dict[str, dict[str, tuple[str, list[tuple[Product, Change]]]]] = {}
+    titles: dict[str, list[str]] = {}
+    for done in applied:
+        for c in done.changes:
+            rooms.setdefault(c.part.room_id, {}).setdefault(c.member_id, (c.name, []))[1].append((done.plan.product, c))
+            if c.part.title not in titles.setdefault(c.part.room_id, []):
+                titles[c.part.room_id].append(c.part.title)
+    posts = []
+    for room_id, members in rooms.items():
+        ids = list(members)
+        chunks = [ids[i:i + MENTIONS_PER_MESSAGE] for i in range(0, len(ids), MENTIONS_PER_MESSAGE)]
+        for n, chunk in enumerate(chunks, 1):
+            part = f"（{n}/{len(chunks)}）" if len(chunks) > 1 else ""
+            head = f"📦 「{'」「'.join(titles[room_id])}」到货有变化{part}，被@的姐妹请看自己这一行："
+            lines = [member_line(*members[m]) for m in chunk]
+            refunded = any(sum(c.cents for _, c in members[m][1]) > 0 for m in chunk)
+            tail = ("退款：已付款的团长退给你，没付的少付。" if refunded else "") + "有疑问请私聊团长。"
+            posts.append(Outgoing(text="\n".join([head, *lines, tail]), room_id=room_id, mentions=tuple(chunk)))
+    return posts
