@@ -16,6 +16,7 @@ import asyncio
 import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Coroutine
@@ -97,7 +98,11 @@ def build_parser() -> Parser:
     parser.add_argument("--tz", type=_zone, default="Asia/Shanghai", metavar="ZONE",
                         help="time zone for schedules, deadlines and the times in exports (default Asia/Shanghai)")
     parser.add_argument("--ack-window", type=_SECONDS, default=3.0, metavar="SECONDS",
-                        help="gather acknowledgements in a group over this many seconds (default 3)")
+                        help="a lone order in a group the bot has been quiet in for 10 minutes is confirmed "
+                             "after this many quiet seconds (default 3)")
+    parser.add_argument("--ack-within", type=_SECONDS, default=290.0, metavar="SECONDS",
+                        help="otherwise acknowledgements gather, and a member hears hers within this many seconds "
+                             "(default 290; anything not as she wrote within 40; 0 confirms every order at once)")
     parser.add_argument("--group-interval", type=_INTERVAL, default=2.0, metavar="SECONDS",
                         help="WeChat: at least this long between two bot messages in one group (default 2)")
     parser.add_argument("--per-minute", type=_PER_MINUTE, default=20, metavar="N",
@@ -114,8 +119,11 @@ def build_parser() -> Parser:
     replay = sub.add_parser("replay", help="replay a recorded chat (transcript.jsonl) and print what the bot says")
     replay.add_argument("transcript", type=Path)
     replay.add_argument("--db", type=Path, default=argparse.SUPPRESS,
-                        help="SQLite file (default: a new temporary one, named on stderr)")
+                        help="SQLite file (default: a new temporary one, removed at the end)")
+    replay.add_argument("--keep-db", action="store_true",
+                        help="without --db: keep the temporary database and say where it is")
     replay.add_argument("--ack-window", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
+    replay.add_argument("--ack-within", type=_SECONDS, default=argparse.SUPPRESS, metavar="SECONDS")
     replay.add_argument("--tz", type=_zone, default=argparse.SUPPRESS, metavar="ZONE")
 
     export = sub.add_parser("export", help="print or write the order book and the after-the-drop reports")
@@ -146,10 +154,11 @@ def _writable_db(args: argparse.Namespace) -> Path:
     return path
 
 
-def _temporary_db() -> Path:
+def _temporary_db(keep: bool) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="jielong-replay-"))
     path = folder / "replay.sqlite"
-    sys.stderr.write(f"{_prog()}: replay without --db: using a new temporary database {path}\n")
+    if keep:
+        sys.stderr.write(f"{_prog()}: replay without --db: keeping its database in {path}\n")
     return path
 
 
@@ -194,12 +203,14 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
         except ValueError as exc:
             _fail(str(exc))
         await run_bot(transport, db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(), live=True,
-                      limits=limits, beside=beside, web_url=web_url)
+                      limits=limits, ack_within=timedelta(seconds=args.ack_within),
+                      beside=beside, web_url=web_url)
     else:
         from bot.transports.console import ConsoleTransport
 
         await run_bot(ConsoleTransport(clock), db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(),
-                      live=True, beside=beside, web_url=web_url)
+                      live=True, ack_within=timedelta(seconds=args.ack_within),
+                      beside=beside, web_url=web_url)
 
 
 def _load_transcript(args: argparse.Namespace) -> tuple[list[Event], ManualClock]:
@@ -233,7 +244,7 @@ async def _replay(args: argparse.Namespace, events: list[Event], clock: ManualCl
     from bot.transports.replay import ReplayTransport
 
     await run_bot(ReplayTransport(events, clock), db_path, clock, timedelta(seconds=args.ack_window),
-                  build_dispatcher(), live=False)
+                  build_dispatcher(), live=False, ack_within=timedelta(seconds=args.ack_within))
 
 
 def _readable_db(args: argparse.Namespace) -> Path:
@@ -302,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         build_parser().error("--web-url needs --web HOST:PORT (where the page listens)")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler logs two lines at INFO for every one-second tick: -v would show nothing else.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from bot.web.server import WebError
     from storage.access import DatabaseBusy
     from storage.db import DatabaseError
@@ -312,8 +325,18 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(_export(args, path))
         elif args.command == "replay":
             events, clock = _load_transcript(args)
-            path = _writable_db(args) if args.db is not None else _temporary_db()
-            _write(path, lambda: _replay(args, events, clock, path))
+            if args.db is not None:
+                path = _writable_db(args)
+                _write(path, lambda: _replay(args, events, clock, path))
+            else:
+                # A replay without --db is a look at what the bot would say: its database (and the
+                # exports beside it) go when it ends, unless asked to keep them.
+                path = _temporary_db(args.keep_db)
+                try:
+                    _write(path, lambda: _replay(args, events, clock, path))
+                finally:
+                    if not args.keep_db:
+                        shutil.rmtree(path.parent, ignore_errors=True)
         else:
             token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
             transport = args.transport or ("wechaty" if token else "console")

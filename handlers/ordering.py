@@ -124,7 +124,7 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     see, a cancellation, a waitlist, a line for the owner - is acknowledged, and soon."""
     products = await ctx.svc.campaigns.products(campaign.id)
     if out.nothing_to_cancel:
-        ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消")
+        ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "你还没有这个订单，不用取消", urgent=True)
     asked = await _ask(ctx, campaign, out, products)
     # The sender first, then by id: never set order, so a replay prints the same every time.
     for member_id in sorted(out.touched | set(out.hints) | set(asked), key=lambda m: (m != ctx.msg.sender.id, m)):

@@ -181,7 +181,7 @@ async def member_question(ctx: Context) -> bool:
                                         ctx.msg.sender.name, ctx.text, ctx.msg.id, ctx.now)
         example = f"{products[0].name}2{products[0].unit or '份'}" if products else "草莓2盒"
         ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name,
-                f"这条又问又订，已转给团长确认；确定要的话直接发「{example}」")
+                f"这条又问又订，已转给团长确认；确定要的话直接发「{example}」", urgent=True)
         return True
     names = [p.name for p in products] if campaign is not None and campaign.is_open else []
     heard = await on_question(ctx.svc, ctx.room_id, ctx.msg.sender, ctx.text, ctx.msg.id, ctx.now, names)

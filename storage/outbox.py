@@ -82,21 +82,38 @@ class OutboxRepo:
             self.db.write("UPDATE schedules SET delivered_at = ? WHERE id = ?", (ts(now), effect["schedule"]))
 
 
+@dataclass(frozen=True)
+class PendingAck:
+    room_id: str
+    member_id: str
+    name: str
+    text: str
+    since: datetime
+    urgent_since: datetime | None
+
+
 class PendingAckRepo:
     """The acknowledgement batcher's entries, so a crash inside the gathering window loses none."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def put(self, room_id: str, member_id: str, name: str, text: str, now: datetime) -> None:
+    def put(self, room_id: str, member_id: str, name: str, text: str, since: datetime,
+            urgent_since: datetime | None = None) -> None:
+        """Her entry as the batcher holds it: `since` her first change still waiting (not the latest:
+        her wait goes on while she edits), `urgent_since` when something not as she wrote first waited."""
         # REPLACE gives the entry a new seq: her latest change comes last, as in the batcher.
-        self.db.write("INSERT OR REPLACE INTO ack_pending (room_id, member_id, name, text, added_at) "
-                      "VALUES (?, ?, ?, ?, ?)", (room_id, member_id, name, text, ts(now)))
+        self.db.write("INSERT OR REPLACE INTO ack_pending (room_id, member_id, name, text, added_at, urgent_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)", (room_id, member_id, name, text, ts(since), ts(urgent_since)))
+
+    def withdraw(self, room_id: str, member_id: str) -> None:
+        """Nothing is left to tell her (her copy shows what she ordered)."""
+        self.db.write("DELETE FROM ack_pending WHERE room_id = ? AND member_id = ?", (room_id, member_id))
 
     def clear(self, room_id: str) -> None:
         self.db.write("DELETE FROM ack_pending WHERE room_id = ?", (room_id,))
 
-    async def all(self) -> list[tuple[str, str, str, str, datetime]]:
+    async def all(self) -> list[PendingAck]:
         rows = await self.db.fetchall("SELECT * FROM ack_pending ORDER BY seq")
-        return [(r["room_id"], r["member_id"], r["name"], r["text"], datetime.fromisoformat(r["added_at"]))
-                for r in rows]
+        return [PendingAck(r["room_id"], r["member_id"], r["name"], r["text"], datetime.fromisoformat(r["added_at"]),
+                           datetime.fromisoformat(r["urgent_at"]) if r["urgent_at"] else None) for r in rows]

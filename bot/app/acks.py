@@ -3,6 +3,10 @@
 WeChat throttles accounts that post a reply per order, and members mute a loud
 group: a busy drop gets one message that @-mentions up to 20 members just
 recorded, each with her whole current order.
+
+A member who changes her order while she waits keeps her place: her entry's
+text is replaced by her latest, but her wait counts from her first change, so
+someone editing every few seconds is still told within the promise.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ MAX_MENTIONS_PER_MESSAGE = 20
 class _Entry:
     name: str
     text: str
-    at: datetime
-    urgent: bool
+    at: datetime  # her first change still waiting: her wait counts from here
+    urgent_at: datetime | None  # when something not as she wrote was first waiting for her
+    changed: datetime  # her latest change: a quiet group's batch waits for a moment without one
 
 
 @dataclass
@@ -37,24 +42,56 @@ class AckBatcher:
         self.templates = templates
         self.policy = window if isinstance(window, AckWindow) else AckWindow(quiet=window)
         self._batches: dict[str, _Batch] = {}
+        # When the bot last posted in each group: a group it has been quiet in gets a quick answer.
+        self._spoke: dict[str, datetime] = {}
+
+    def times(self, room_id: str, member_id: str, now: datetime, *, urgent: bool = False
+              ) -> tuple[datetime, datetime | None]:
+        """(since, urgent since) that `add` would give her entry now: what the durable copy stores."""
+        batch = self._batches.get(room_id)
+        earlier = batch.entries.get(member_id) if batch is not None else None
+        if earlier is None:
+            return now, now if urgent else None
+        return earlier.at, earlier.urgent_at or (now if urgent else None)
 
     def add(self, room_id: str, member_id: str, name: str, text: str, now: datetime, *,
             urgent: bool = False) -> None:
         """Queues her acknowledgement; an empty `text` withdraws the one waiting (nothing left to say)."""
+        at, urgent_at = self.times(room_id, member_id, now, urgent=urgent)
+        self.restore(room_id, member_id, name, text, at, urgent_at, changed=now)
+
+    def restore(self, room_id: str, member_id: str, name: str, text: str, at: datetime,
+                urgent_at: datetime | None, *, changed: datetime | None = None) -> None:
+        """Her entry exactly as given (read back from the durable copy)."""
         batch = self._batches.setdefault(room_id, _Batch())
-        # A second change by the same member replaces the first: the text is
-        # always her whole current order; she keeps her place in the wait.
-        earlier = batch.entries.pop(member_id, None)
+        # Her latest text replaces the one waiting and goes last in the message; her wait goes on.
+        batch.entries.pop(member_id, None)
         if text:
-            first_at = earlier.at if earlier is not None else now
-            batch.entries[member_id] = _Entry(name, text, first_at, urgent or bool(earlier and earlier.urgent))
+            batch.entries[member_id] = _Entry(name, text, at, urgent_at, changed or at)
         self._schedule(room_id, batch)
+
+    def waiting(self, room_id: str) -> list[tuple[str, str, str, datetime, datetime | None]]:
+        """(member, name, text, since, urgent since) of each entry still gathering in the group."""
+        batch = self._batches.get(room_id)
+        if batch is None:
+            return []
+        return [(m, e.name, e.text, e.at, e.urgent_at) for m, e in batch.entries.items()]
+
+    def spoke(self, room_id: str, at: datetime) -> None:
+        """The bot posted in the group at `at` (anything: acknowledgements, replies, notices)."""
+        last = self._spoke.get(room_id)
+        if last is not None and last >= at:
+            return
+        self._spoke[room_id] = at
+        batch = self._batches.get(room_id)
+        if batch is not None:
+            self._schedule(room_id, batch)
 
     def _schedule(self, room_id: str, batch: _Batch) -> None:
         if not batch.entries:
             del self._batches[room_id]
             return
-        batch.due = self._due_of(list(batch.entries.items()))
+        batch.due = self._due_of(room_id, list(batch.entries.values()))
 
     def due_by(self, room_id: str, now: datetime) -> bool:
         batch = self._batches.get(room_id)
@@ -78,7 +115,7 @@ class AckBatcher:
             size = min(self.policy.full, MAX_MENTIONS_PER_MESSAGE)
             keep = 0
             if now is not None and len(items) > size and len(items) % size:
-                rest_due = self._due_of(items[len(items) - len(items) % size:])
+                rest_due = self._due_of(room_id, [e for _, e in items[len(items) - len(items) % size:]])
                 keep = len(items) % size if rest_due > now else 0
             send, rest = items[: len(items) - keep], items[len(items) - keep:]
             for start in range(0, len(send), size):
@@ -91,7 +128,8 @@ class AckBatcher:
             self._schedule(room_id, batch)
         return out
 
-    def _due_of(self, items: list[tuple[str, _Entry]]) -> datetime:
-        times = [e.at for _, e in items]
-        urgent = [e.at for _, e in items if e.urgent]
-        return self.policy.due(min(times), max(times), min(urgent, default=None), len(items))
+    def _due_of(self, room_id: str, entries: list[_Entry]) -> datetime:
+        first = min(e.at for e in entries)
+        last = max(e.changed for e in entries)
+        urgent = min((e.urgent_at for e in entries if e.urgent_at is not None), default=None)
+        return self.policy.due(first, last, urgent, len(entries), self._spoke.get(room_id))

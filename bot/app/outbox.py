@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock, ManualClock
 from bot.models import Outgoing
-from bot.transports.base import SendUncertain
+from bot.transports.base import SendUncertain, is_throttling
 
 log = logging.getLogger("bot.app.outbox")
 
@@ -65,9 +65,9 @@ class SendLimits:
       the same instant (a deadline closing in 20 groups), exactly the burst
       anti-spam looks for.
     - per_account_per_minute 20: one message every 3 s on average across all
-      chats, matching one acknowledgement per group per 3 s window; a drop of
-      300 orders needs about 15-20 messages with 20 mentions each, so it still
-      fits in about a minute.
+      chats. A group's acknowledgements are gathered into one message every few
+      minutes (bot/app/ack_window.py), so 20 busy groups fit; a burst of 300
+      orders is 15 messages of 20 mentions, out in under a minute.
     - backoff 2, 4, 8 s... capped at backoff_max 120 s, for up to give_up_after
       (6 hours): a message is never dropped silently; an account blocked for
       longer than that is something the owner must hear about (the journal
@@ -129,15 +129,6 @@ class SendLimits:
         return min(self.throttle_pause_max, self.throttle_pause * 2.0 ** min(throttles - 1, 32))
 
 
-# What puppet services answer when the account posts too fast.
-THROTTLE_MARKERS = ("频繁", "too frequent", "too many requests", "rate limit", "resource_exhausted")
-
-
-def is_throttling(exc: BaseException) -> bool:
-    text = f"{exc} {exc.__cause__ or ''}".lower()
-    return any(marker in text for marker in THROTTLE_MARKERS)
-
-
 class Journal(Protocol):
     """Where the queue records what happens to each message (the outbox table)."""
 
@@ -161,6 +152,9 @@ class Pending:
     row: int | None = None
     on_sent: str | None = None
     merged: list[int] = field(default_factory=list)
+    # The service showed it back while the send was still waiting for its answer: it arrived,
+    # whatever that answer turns out to be.
+    echoed: bool = False
 
 
 _Item = Pending
@@ -248,6 +242,9 @@ class OutboundQueue:
         key = _conversation_key(out)
         self.posted += 1
         if self._closed:
+            if row is not None:
+                log.info("outbox is stopped; outbox #%s to %s stays for the next start", row, key)
+                return
             self.dropped += 1
             log.warning("outbox is stopped; dropped a message to %s: %.40r", key, out.text)
             return
@@ -417,12 +414,19 @@ class OutboundQueue:
                     return
             try:
                 await self._send_with_timeout(item.out)
-            except SendUncertain as exc:
-                if conv.items and conv.items[0] is item:
+            except Exception as exc:
+                if not (conv.items and conv.items[0] is item):
+                    return
+                if item.echoed:
+                    # Its echo came back while it waited: it arrived.
+                    log.info("a message to %s arrived although its send answered %s", conv.key, _describe(exc))
+                    conv.items.popleft()
+                    self.sent += 1
+                    await self._record_delivery(item, confirmed=True)
+                elif isinstance(exc, SendUncertain):
                     conv.items.popleft()
                     self._went_uncertain(conv, item, exc)
-            except Exception as exc:
-                if conv.items and conv.items[0] is item:
+                else:
                     self._failed(conv, item, exc, throttle=is_throttling(exc))
             else:
                 self._throttles = 0
@@ -499,7 +503,8 @@ class OutboundQueue:
 
     def seen(self, out: Outgoing) -> bool:
         """The service showed a message the account sent (its echo): an uncertain one with that
-        text in that conversation arrived. Returns whether it resolved one."""
+        text in that conversation arrived, or the one being sent there (whose answer may yet be
+        a timeout). Returns whether it settled one."""
         key = _conversation_key(out)
         text = out.text.strip()
         for item in self._unsure.get(key, []):
@@ -508,6 +513,12 @@ class OutboundQueue:
                 self.sent += 1
                 log.info("the uncertain message to %s arrived (its echo came back)", key)
                 self._spawn(self._record_delivery(item, confirmed=True))
+                return True
+        conv = self._conversations.get(key)
+        if conv is not None and conv.busy and conv.items:
+            sending = conv.items[0]
+            if sending.attempts and not sending.echoed and sending.out.text.strip() == text:
+                sending.echoed = True
                 return True
         return False
 
@@ -591,9 +602,31 @@ class OutboundQueue:
         own_worker: asyncio.Task[None] | None = None
         if not self._running and not self._closed:
             own_worker = asyncio.ensure_future(self.run())
-        deadline = asyncio.ensure_future(self._sleep(timeout))
         try:
-            while self.pending and not deadline.done():
+            await self._while(lambda: self.pending > 0, timeout)
+        finally:
+            if own_worker is not None:
+                own_worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await own_worker
+        if self.pending:
+            self._drop_pending(f"drain gave up after {timeout:g} s")
+
+    # The timeout runs on the injected clock and sleep, which asyncio.timeout cannot.
+    async def finish(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Shutting down: starts no new send, gives the ones on their way up to `timeout` seconds
+        to answer, then stops. Whatever was not sent stays in the outbox table for the next start
+        (a send cut off on its way is found there as uncertain, never blindly sent again)."""
+        self._closed = True
+        self._wake.set()
+        await self._while(lambda: any(c.busy for c in self._conversations.values()), timeout)
+        await self.stop()
+
+    async def _while(self, condition: Callable[[], bool], seconds: float) -> None:
+        """Waits, checking at each finished send, while `condition` holds, for at most `seconds`."""
+        deadline = asyncio.ensure_future(self._sleep(seconds))
+        try:
+            while condition() and not deadline.done():
                 self._progress.clear()
                 progress = asyncio.ensure_future(self._progress.wait())
                 try:
@@ -602,12 +635,6 @@ class OutboundQueue:
                     progress.cancel()
         finally:
             deadline.cancel()
-            if own_worker is not None:
-                own_worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await own_worker
-        if self.pending:
-            self._drop_pending(f"drain gave up after {timeout:g} s")
 
     async def stop(self) -> None:
         """Stops the worker; what is still pending is dropped with one log line. Safe to call twice."""
@@ -650,9 +677,13 @@ class ManualSleep:
     happens in between is stamped with the time it would have happened.
     """
 
-    def __init__(self, clock: ManualClock, max_settle_rounds: int = 100_000) -> None:
+    def __init__(self, clock: ManualClock, max_settle_rounds: int = 100_000, *,
+                 unseen: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """`unseen`: waits for work the event loop cannot see (a database trip in its thread) and says
+        whether there was any; settling waits for it too, so a run on this clock is repeatable."""
         self.clock = clock
         self._max_settle_rounds = max_settle_rounds
+        self._unseen = unseen
         self._sleepers: list[tuple[datetime, int, asyncio.Future[None]]] = []
         self._seq = itertools.count()
 
@@ -672,7 +703,13 @@ class ManualSleep:
         return self._sleepers[0][0] if self._sleepers else None
 
     async def settle(self) -> None:
-        """Lets every task run until all of them wait (for a sleeper, an event or I/O)."""
+        """Lets every task run until all of them wait (for a sleeper, an event, or I/O other than
+        what `unseen` waits for)."""
+        await self._settle()
+        while self._unseen is not None and await self._unseen():
+            await self._settle()
+
+    async def _settle(self) -> None:
         loop = asyncio.get_running_loop()
         # The default loop's queue of runnable callbacks: empty after our own turn
         # means nothing else can run until a sleeper is woken. Other loops get a

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from bot.app.ack_window import AckWindow
 from bot.app.acks import AckBatcher
 from bot.app.context import Context, Deferred
 from bot.app.delivery import OutboxJournal
@@ -35,7 +36,7 @@ from bot.domain.scope import scope_of
 from bot.domain.services import Services
 from bot.models import Event, Member, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
-from storage.db import NothingChanged
+from storage.db import NothingChanged, RowId
 from storage.outbox import OutboxRepo, PendingAckRepo, schedule_delivered
 
 log = logging.getLogger("bot.app.pipeline")
@@ -54,9 +55,17 @@ class Acted(Generic[T]):
     repeated: bool = False
 
 
+class _Known(RowId):
+    """The id of a row read back from the table (not one being inserted)."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__()
+        self.fill(value)
+
+
 class App:
     def __init__(self, svc: Services, clock: Clock, send: Send | OutboundQueue, dispatcher: Dispatcher, *,
-                 wait_for_background: bool = False) -> None:
+                 wait_for_background: bool = False, resume: bool = False) -> None:
         """`send`: the outbound queue (it then sends from the outbox table, with a journal), or
         a plain send that delivers at once (console, replay, tests).
 
@@ -64,11 +73,14 @@ class App:
         no handler).
 
         `wait_for_background`: finish deferred work (an export) before the next event, so a replay
-        or a test prints it in transcript order; live, it runs alongside the next messages."""
+        or a test prints it in transcript order; live, it runs alongside the next messages.
+
+        `resume`: a live bot sending directly (the console) takes up at start what the last run
+        left unsaid (with the outbound queue that is always done)."""
         self.svc = svc
         self.clock = clock
         self.dispatcher = dispatcher
-        self.acks = AckBatcher(svc.templates, svc.settings.ack_window)
+        self.acks = AckBatcher(svc.templates, AckWindow.of(svc.settings.ack_window, svc.settings.ack_within))
         self.outbox = OutboxRepo(svc.db)
         self.pending_acks = PendingAckRepo(svc.db)
         self.queue: OutboundQueue | None = None
@@ -90,6 +102,8 @@ class App:
         self._timed = asyncio.Lock()
         self.wait_for_background = wait_for_background
         self._background: set[asyncio.Task[None]] = set()
+        self._resume = resume
+        self._closing = False
         # Told after every commit that may have changed the book, with the groups it touched and who
         # acted (the web page's live rows, its logins); a listener must be quick and never raise: it
         # runs on the message's path.
@@ -103,17 +117,37 @@ class App:
             return
         self._started = True
         if self.queue is None:
-            # Console and replay print as they go: a replay restarted after a kill carries on
-            # from the transcript, and words of an earlier run printed now would carry the
-            # wrong time. What a live bot had to say is resumed.
+            if self._resume:
+                await self._reload_acks()
+                await self._deliver([(_Known(row.id), row.out, row.on_sent) for row in await self.outbox.unsent()])
+            # A replay prints as it goes: restarted after a kill it carries on from the
+            # transcript, and words of an earlier run printed now would carry the wrong time.
             return
         await self._reload_acks()
         assert isinstance(self.queue.journal, OutboxJournal)
         await self.queue.journal.resume()
 
+    async def close(self, background: float) -> None:
+        """Stopping: timed work in progress finishes its transaction and none starts after it.
+        Gathered acknowledgements stay in ack_pending, going on at the next start: a stop never
+        makes the bot say anything early. Deferred work (an export) gets `background` seconds;
+        what is not done by then is cut off, with a log line (the owner asks again)."""
+        self._closing = True
+        async with self._timed:
+            pass
+        if self._background:
+            _, late = await asyncio.wait(list(self._background), timeout=background)
+            for task in late:
+                log.warning("stopping: background work cut off (an export the owner must ask for again)")
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+
     async def _reload_acks(self) -> None:
-        for room_id, member_id, name, text, at in await self.pending_acks.all():
-            self.acks.add(room_id, member_id, name, text, at)
+        for ack in await self.pending_acks.all():
+            self.acks.restore(ack.room_id, ack.member_id, ack.name, ack.text, ack.since, ack.urgent_since)
+            # A group with acknowledgements waiting was a busy one: a restart must not post them early.
+            self.acks.spoke(ack.room_id, ack.since)
 
     # -- inbound -------------------------------------------------------------
 
@@ -149,7 +183,8 @@ class App:
             if campaign is not None and products:
                 text = await self.svc.render("welcome", event.room_id, campaign=campaign,
                                                  example=f"{products[0].name}1{products[0].unit or '份'}")
-                self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, event.ts)
+                since, _ = self.acks.times(event.room_id, event.member.id, event.ts)
+                self.pending_acks.put(event.room_id, event.member.id, event.member.name, text, since)
         if text:
             # Gathered like acknowledgements: twenty people joining is one greeting.
             self.acks.add(event.room_id, event.member.id, event.member.name, text, event.ts)
@@ -225,7 +260,8 @@ class App:
             return
         limit = self.svc.settings.max_message_chars
         self.acks.add(msg.room_id, msg.sender.id, msg.sender.name,
-                      f"这条消息超过{limit}字，没有读取，订单没有记录。请只发自己的一行，或分几条发", self.clock.now())
+                      f"这条消息超过{limit}字，没有读取，订单没有记录。请只发自己的一行，或分几条发", self.clock.now(),
+                      urgent=True)
 
     def _run_in_background(self, work: Deferred, msg: Message) -> None:
         async def run() -> None:
@@ -366,7 +402,12 @@ class App:
             turn.queued += self._take_acks(ctx.msg.ts)
         now = self.clock.now()
         for ack in ctx.acks:
-            self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, now)
+            if ack.text:
+                # Her wait counts from her first change still waiting, not from this one.
+                since, urgent_since = self.acks.times(ack.room_id, ack.member_id, now, urgent=ack.urgent)
+                self.pending_acks.put(ack.room_id, ack.member_id, ack.name, ack.text, since, urgent_since)
+            else:
+                self.pending_acks.withdraw(ack.room_id, ack.member_id)
 
     def _queue_rows(self, outs: list[Outgoing], on_sent: dict[int, str] | None = None) -> list[Queued]:
         """Writes `outs` to the outbox inside the caller's transaction."""
@@ -396,7 +437,7 @@ class App:
         # Live, the ticker and incoming messages both call this: one at a time,
         # or both would read the same due job and post it twice.
         async with self._timed:
-            while True:
+            while not self._closing:
                 deadline, job_at = await self._next_due()
                 ack_due = self.acks.next_due() if acks else None
                 candidates = [t for t in (deadline, job_at, ack_due) if t is not None and t <= now]
@@ -418,6 +459,9 @@ class App:
         for room_id in dict.fromkeys(out.room_id for _, out in taken):
             if room_id is not None:
                 self.pending_acks.clear(room_id)
+                # What a full batch left gathering stays as durable as before.
+                for member_id, name, text, since, urgent_since in self.acks.waiting(room_id):
+                    self.pending_acks.put(room_id, member_id, name, text, since, urgent_since)
         return [(self.outbox.add(out, at), out, None) for at, out in taken]
 
     async def _put_back_acks(self) -> None:
@@ -489,6 +533,11 @@ class App:
         """Hands committed outbox rows to the sender."""
         if not queued:
             return
+        now = self.clock.now()
+        for _, out, _ in queued:
+            if out.room_id is not None:
+                # A group the bot talks in is not a quiet one: its acknowledgements gather longer.
+                self.acks.spoke(out.room_id, now)
         if self.queue is not None:
             for row, out, on_sent in queued:
                 self.queue.put(out, row=row.value, on_sent=on_sent)

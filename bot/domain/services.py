@@ -27,7 +27,10 @@ from storage.web.access import WebAccessRepo
 
 @dataclass(frozen=True)
 class Settings:
+    # A lone order in a group the bot has been quiet in is confirmed after this much quiet (--ack-window);
+    # otherwise acknowledgements gather, and a member hears hers within `ack_within` (bot/app/ack_window.py).
     ack_window: timedelta = timedelta(seconds=3)
+    ack_within: timedelta = timedelta(seconds=290)
     max_message_chars: int = 20_000
     max_qty: int = 99
     merged_list_every: timedelta = timedelta(minutes=3)

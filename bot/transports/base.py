@@ -15,12 +15,24 @@ from bot.models import Event, Outgoing
 EventHandler = Callable[[Event], Awaitable[None]]
 
 
+# What chat services answer when the account posts too fast (lower case): the message was refused,
+# and the whole account must wait (see bot/app/outbox.py).
+THROTTLE_MARKERS = ("频繁", "too frequent", "too many requests", "rate limit", "resource_exhausted")
+
+
+def is_throttling(exc: BaseException) -> bool:
+    text = f"{exc} {exc.__cause__ or ''}".lower()
+    return any(marker in text for marker in THROTTLE_MARKERS)
+
+
 class SendError(Exception):
     """A send failed; the outbound queue may retry it."""
 
 
 class SendUncertain(SendError):
-    """The service did not say whether the message arrived (a timeout): it is not retried blindly."""
+    """The request may have reached the service, which did not say whether the message arrived (a
+    timeout, a reset stream, a status that can come after the service acted): never sent blindly
+    again. A plain SendError is only for a send that certainly did not go out."""
 
 
 class Transport(Protocol):

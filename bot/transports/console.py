@@ -16,7 +16,10 @@ a re-delivery of what an earlier run said.
 from __future__ import annotations
 
 import asyncio
+import codecs
+import contextlib
 import itertools
+import os
 import re
 import secrets
 import sys
@@ -50,6 +53,8 @@ class ConsoleTransport:
         self._run = secrets.token_hex(8)
         self._ids = itertools.count(1)
         self._stopped = False
+        self._stopping = asyncio.Event()
+        self._reader: _Lines | None = None
 
     def _member(self, name: str) -> Member:
         if name not in self._members:
@@ -57,7 +62,25 @@ class ConsoleTransport:
         return self._members[name]
 
     async def _readline(self) -> str:
-        return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        """The next line typed ("" at the end of input, or once stop() is called).
+
+        A terminal or a pipe is watched by the event loop, so Ctrl-C and SIGTERM end the
+        console at once, even while it waits for a line (a thread blocked in readline could
+        not be interrupted). Anything else (a file, a test's StringIO) never blocks for long
+        and is read in a worker thread."""
+        if self._reader is None:
+            self._reader = _Lines.open(self.stdin)
+        if self._reader is None:
+            return await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        read = asyncio.ensure_future(self._reader.next())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({read, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            if not read.done():
+                read.cancel()
+        return read.result() if read.done() and not read.cancelled() else ""
 
     def _print(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -67,6 +90,7 @@ class ConsoleTransport:
         self._print("接龙团购助手 · 控制台群聊。每行「名字: 内容」，团长是群主；\\n 换行，Ctrl-D 退出。")
         self._print("例：团长: /开团 周六水果团\\n草莓 30元/盒\\n砂糖橘 25元/箱    然后    张三: 草莓2盒")
         self._print("私聊：「私聊 团长: /汇总」是团长私聊机器人；金额、统计、导出都私聊回复。")
+        self._print("下单确认会合并发：群里安静时几秒内；机器人刚说过话时，每人5分钟内收到（有问题的1分钟内）。")
         await on_event(RoomSeen(RoomInfo(ROOM_ID, "控制台演示群", OWNER.id, (OWNER,)), self.clock.now()))
         buffer = ""
         while not self._stopped:
@@ -110,3 +134,59 @@ class ConsoleTransport:
 
     async def stop(self) -> None:
         self._stopped = True
+        self._stopping.set()
+        if self._reader is not None:
+            self._reader.close()
+
+
+class _Lines:
+    """Lines from a file descriptor the event loop can watch (a terminal, a pipe), UTF-8."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ""
+        self._eof = False
+        self._ready = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(fd, self._readable)
+
+    @classmethod
+    def open(cls, stream: IO[str]) -> _Lines | None:
+        try:
+            fd = stream.fileno()
+            return cls(fd)
+        except (AttributeError, OSError, ValueError):
+            # No descriptor (a StringIO), or one epoll cannot watch (a regular file: never blocks).
+            return None
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._buffer += self._decoder.decode(b"", final=True)
+            self._eof = True
+            self.close()
+        else:
+            self._buffer += self._decoder.decode(data)
+        self._ready.set()
+
+    async def next(self) -> str:
+        while True:
+            cut = self._buffer.find("\n")
+            if cut >= 0:
+                line, self._buffer = self._buffer[: cut + 1], self._buffer[cut + 1:]
+                return line
+            if self._eof:
+                line, self._buffer = self._buffer, ""
+                return line
+            self._ready.clear()
+            await self._ready.wait()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._loop.remove_reader(self._fd)

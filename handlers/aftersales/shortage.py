@@ -180,4 +180,4 @@ def _done_text(done: Applied) -> str:
     else:
         given = sum(c.delta for c in done.changes)
         head = f"✅ {p.product.name}补货{given}{unit}已补回{len(done.changes)}人，退款共少{money(-cents)}"
-    return head + "；已在群里分别告诉她们。/导出 的分拣单、采购单按实际到货。"
+    return head + "；已在群里@她们（每人一行，只写她自己的）。/导出 的分拣单、采购单按实际到货。"

@@ -33,7 +33,7 @@ async def test_a_report_opens_a_claim_the_owner_gets_with_its_number(bot: Harnes
         "🧾 售后 #1（周六水果团）",
         "张三：草莓2盒坏了（她收到3盒，¥30/盒）",
         "原话：「草莓有两盒烂了」",
-        "📷 有图：11月20日 08:01 发的图片（消息 pic1）",
+        "📷 有图：11月20日 08:05 发的图片（消息 pic1）",  # after the acknowledgements went out
     ]
     assert await bot.book() == {("wx_zhang", "草莓"): 3, ("wx_li", "砂糖橘"): 2}  # not an order
 
@@ -62,7 +62,7 @@ async def test_refuse_with_a_reason_she_hears_privately_when_she_wrote_privately
     assert bot.private("wx_li")[-1] == "收到，已转给团长处理（售后 #1），处理好会告诉你。"
     await bot.say("wx_owner", "/售后", room=None)
     assert bot.private()[-1].splitlines()[:2] == ["🧾 待处理的售后（1条）：",
-                                                 "#1 李四：砂糖橘1箱少了（11月20日 08:01）「漏发了一箱砂糖橘」"]
+                                                 "#1 李四：砂糖橘1箱少了（11月20日 08:05）「漏发了一箱砂糖橘」"]
     await bot.say("wx_owner", "/售后 1 拒绝 监控里看到你拿了两箱", room=None)
     assert bot.private("wx_li")[-1] == "你的售后 #1（砂糖橘1箱少了）团长的答复：监控里看到你拿了两箱"
     assert bot.texts() == [t for t in bot.texts() if "售后" not in t]  # nothing of it in the group

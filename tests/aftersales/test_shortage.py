@@ -49,7 +49,7 @@ async def test_in_order_cuts_the_latest_orders_after_her_word(bot: Harness) -> N
     # One gathered post in the group: a line each, @-mentioned, her own figures; no totals.
     assert [(p.mentions, p.text) for p in _group_posts(out)] == [(("wx_wang", "wx_zhao"), CUT_NOTICE)]
     assert [o.text.splitlines()[0] for o in out if o.to == "wx_owner"] == [
-        "✅ 草莓缺货已按「按顺序」处理：2人减少，共退¥120；已在群里分别告诉她们。/导出 的分拣单、采购单按实际到货。"]
+        "✅ 草莓缺货已按「按顺序」处理：2人减少，共退¥120；已在群里@她们（每人一行，只写她自己的）。/导出 的分拣单、采购单按实际到货。"]
 
 
 async def test_even_cuts_one_unit_at_a_time_from_the_largest(bot: Harness) -> None:

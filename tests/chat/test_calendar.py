@@ -96,7 +96,8 @@ async def test_planned_campaign_runs_teaser_countdown_drop_reminder_close(bot: H
         (at(11, 22, 7, 50), "⏳ 还有10分钟开团：周日鲜果团！"),
         (at(11, 22, 8), "🎉 开团啦：周日鲜果团"),
         (at(11, 22, 8), "#接龙"),
-        (at(11, 22, 8, 1) + timedelta(seconds=13), "@张三 已记录：丹东草莓×2，共¥60"),
+        # Gathered: within 5 minutes of her order at 08:01:10 (the bot had just spoken in the group).
+        (at(11, 22, 8, 6), "@张三 已记录：丹东草莓×2，共¥60"),
         (at(11, 22, 19, 30), "⏰ 「周日鲜果团」还有30分钟截单（11月22日 20:00）！"),
         (at(11, 22, 20), "✂️ 「周日鲜果团」已截单，谢谢大家！"),
     ]

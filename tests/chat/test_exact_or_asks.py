@@ -476,7 +476,7 @@ async def test_the_owner_settles_the_check_list_with_confirm_and_dismiss(bot: Ha
     await bot.say("wx_owner", f"/忽略 {second}")
     await bot.settle()
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
-    assert "@张三 团长已确认，已记录：草莓×2，共¥60" in bot.texts()
+    assert "@张三 团长已确认，已记录：草莓×2，共¥60" in "\n".join(bot.texts()).split("\n")
     assert private(bot, "wx_owner")[:2] == [f"已确认 #{first}：张三 现在是 草莓×2",
                                             f"已忽略 #{second}：李四：7-1101 李四 老样子"]
     await bot.say("wx_owner", "/待确认")

@@ -280,7 +280,7 @@ async def test_deferred_work_does_not_hold_up_other_messages(bot: Harness) -> No
     await bot.app.on_event(Message(id="slow", ts=bot.now, sender=owner, text="/慢", room_id="r1"))
     await bot.app.on_event(Message(id="order", ts=bot.now + timedelta(seconds=1), sender=zhang, text="草莓2盒",
                                    room_id="r1"))
-    await bot.app.on_event(Tick(bot.now + timedelta(seconds=10)))
+    await bot.app.on_event(Tick(bot.now + bot.svc.settings.ack_within + timedelta(seconds=1)))
     assert "@张三 已记录：草莓×2，共¥60" in bot.texts()  # handled while the slow work waits
     assert "好了" not in bot.private()
     release.set()

@@ -179,6 +179,10 @@ class PuppetService:
     def restart_grpc(self) -> None:
         _http("POST", self.http + "/restart-grpc", {})
 
+    def send_delay(self, seconds: float) -> None:
+        """Every later send hangs this long, then lands (recorded, echoed) and answers."""
+        _http("POST", self.http + "/send-delay", {"ms": int(seconds * 1000)})
+
     def wait_for_clients(self, count: int = 1, timeout: float = 30.0) -> None:
         self.wait_until(lambda: self.health()["clients"] >= count, timeout, f"{count} bot connection(s)")
 

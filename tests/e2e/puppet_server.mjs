@@ -22,6 +22,9 @@
  *   POST /scan    {qrcode} -> {ok}                 a login QR code is shown
  *   GET  /sent    -> [{id, text, room, to, mentions: [ids], file?, bytes?}] in send order
  *   POST /restart-grpc  drop every gRPC connection and serve again on the same port
+ *   POST /send-delay {ms}  every later send hangs this long, then lands (recorded and echoed) and
+ *                 answers; 0 (the start) answers at once. A send past the bot's RPC deadline
+ *                 still arrives: what a slow real service does.
  */
 import http from 'node:http'
 import net from 'node:net'
@@ -69,6 +72,12 @@ if (!token) {
 PUPPET.log.level(process.env.WECHATY_LOG || 'warn')
 
 const sent = []
+let sendDelayMs = 0
+
+function hang () {
+  const ms = sendDelayMs
+  return ms > 0 ? new Promise(resolve => setTimeout(resolve, ms)) : Promise.resolve()
+}
 
 /**
  * PuppetMock only knows rooms whose id contains "@" and returns no message id
@@ -80,6 +89,7 @@ class RecordingPuppet extends PuppetMock {
     if (!this.isLoggedIn) {
       throw new Error('not logged in')
     }
+    await hang()
     const isRoom = this.mocker.cacheRoomPayload.has(conversationId)
     if (!isRoom && !this.mocker.cacheContactPayload.has(conversationId)) {
       throw new Error(`unknown conversation "${conversationId}"`)
@@ -275,6 +285,10 @@ const routes = {
   'POST /scan': async ({ qrcode }) => {
     mocker.scan(qrcode, PUPPET.types.ScanStatus.Waiting)
     return { ok: true }
+  },
+  'POST /send-delay': async ({ ms }) => {
+    sendDelayMs = Math.max(0, Number(ms) || 0)
+    return { ok: true, ms: sendDelayMs }
   },
   'POST /restart-grpc': async () => {
     const old = grpcServer

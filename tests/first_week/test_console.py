@@ -15,7 +15,7 @@ OPEN = "团长: /开团 周六水果团\\n草莓 30元/盒\\n砂糖橘 25元/箱
 
 def _console(tmp_path: Path, lines: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
     monkeypatch.setattr("sys.stdin", io.StringIO(lines))
-    assert cli.main(["--db", str(tmp_path / "c.sqlite"), "--transport", "console", "--ack-window", "0"]) == 0
+    assert cli.main(["--db", str(tmp_path / "c.sqlite"), "--transport", "console", "--ack-within", "0"]) == 0
     return capsys.readouterr().out
 
 

@@ -148,7 +148,7 @@ def test_a_few_bad_lines_in_a_good_transcript_are_warnings_with_line_numbers(tmp
 
 def test_console_session(tmp_path: Path) -> None:
     session = "团长: /开团 周六水果团\\n草莓 30元/盒\n张三: 草莓2盒\n张三: 我的订单\n团长: /汇总\n"
-    r = run("--db", tmp_path / "c.sqlite", "--transport", "console", "--ack-window", "0", stdin=session)
+    r = run("--db", tmp_path / "c.sqlite", "--transport", "console", "--ack-within", "0", stdin=session)
     assert r.returncode == 0, r.stderr
     assert "🎉 开团啦：周六水果团" in r.stdout
     assert "@张三 你的订单：" in r.stdout

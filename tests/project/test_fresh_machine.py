@@ -57,18 +57,33 @@ def test_an_empty_or_eventless_transcript_is_refused(tmp_path: Path, content: st
     assert not (tmp_path / "b.sqlite").exists()
 
 
-def test_replay_without_db_uses_a_temporary_database_it_names(tmp_path: Path) -> None:
-    r = run("replay", CASE_01, cwd=tmp_path)
+def _replay_in(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """A replay without --db whose temporary folders go to their own place, to be looked at."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    r = subprocess.run([sys.executable, str(ROOT / "bot.py"), "replay", str(CASE_01), *extra], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONIOENCODING": "utf-8", "TMPDIR": str(temp)})
+    return r, temp
+
+
+def test_replay_without_db_leaves_nothing_behind(tmp_path: Path) -> None:
+    r, temp = _replay_in(tmp_path)
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert json.loads(r.stdout.splitlines()[0])["text"].startswith("🎉 开团啦")
+    assert list(temp.iterdir()) == []  # its temporary database folder is gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tmp"]  # and the live data/ was never touched
+
+
+def test_replay_keeps_its_temporary_database_when_asked_and_says_where(tmp_path: Path) -> None:
+    r, temp = _replay_in(tmp_path, "--keep-db")
     assert r.returncode == 0, r.stderr
     (line,) = r.stderr.splitlines()
-    assert line.startswith("bot.py: replay without --db: using a new temporary database ")
+    assert line.startswith("bot.py: replay without --db: keeping its database in ")
     named = Path(line.rsplit(" ", 1)[1])
-    try:
-        assert named.parent != tmp_path and not (tmp_path / "data").exists()  # the live data/ is not touched
-        book = json.loads(run("export", "--db", named).stdout)
-        assert len(book["campaigns"][0]["orders"]) == 3
-    finally:
-        shutil.rmtree(named.parent)
+    assert named.parent.parent == temp
+    book = json.loads(run("export", "--db", named).stdout)
+    assert len(book["campaigns"][0]["orders"]) == 3
 
 
 # -- database files and folders -----------------------------------------------------
@@ -192,12 +207,12 @@ def test_a_second_writer_is_refused_while_export_may_read(tmp_path: Path) -> Non
 
 def test_the_console_after_a_restart_knows_each_member_and_every_new_message(tmp_path: Path) -> None:
     db = tmp_path / "c.sqlite"
-    first = run("--db", db, "--transport", "console", "--ack-window", "0",
+    first = run("--db", db, "--transport", "console", "--ack-within", "0",
                 stdin="团长: /开团 周六水果团\\n草莓 30元/盒\\n砂糖橘 25元/箱\n张三: 草莓2盒\n李四: 砂糖橘1箱\n")
     assert first.returncode == 0, first.stderr
     assert "@李四 已记录：砂糖橘×1，共¥25" in first.stdout
     # A restart; 李四 speaks first this time (ids by speaking order gave her 张三's id).
-    second = run("--db", db, "--transport", "console", "--ack-window", "0",
+    second = run("--db", db, "--transport", "console", "--ack-within", "0",
                  stdin="李四: 我的订单\n张三: 草莓3盒\n")
     assert second.returncode == 0, second.stderr
     assert "砂糖橘×1" in second.stdout and "草莓×2" not in second.stdout

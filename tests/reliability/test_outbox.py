@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,8 @@ class FakeTransport:
         self.fail: dict[str, int] = {}
         self.throttle: dict[str, int] = {}
         self.hang: dict[str, int] = {}
+        self.slow: dict[str, float] = {}  # answers after this many seconds (on `sleep`)
+        self.sleep: Callable[[float], Awaitable[None]] | None = None
 
     def now(self) -> float:
         return (self.clock.now() - START).total_seconds()
@@ -56,6 +58,8 @@ class FakeTransport:
         if self.hang.get(out.text, 0) > 0:
             self.hang[out.text] -= 1
             await asyncio.get_running_loop().create_future()  # never answers
+        if out.text in self.slow and self.sleep is not None:
+            await self.sleep(self.slow.pop(out.text))
         if self.throttle.get(out.text, 0) > 0:
             self.throttle[out.text] -= 1
             raise SendError("sending to r1 failed: 操作过于频繁，请稍后再试")
@@ -76,6 +80,7 @@ class Rig:
         self.clock = ManualClock(START)
         self.timer = ManualSleep(self.clock)
         self.transport = FakeTransport(self.clock)
+        self.transport.sleep = self.timer.sleep
         self.queue = OutboundQueue(self.transport.send, self.clock, SendLimits(switch_gap=NO_GAP),
                                    sleep=self.timer.sleep)
         self.worker: asyncio.Task[None] | None = None
@@ -497,6 +502,29 @@ async def test_an_uncertain_message_whose_echo_comes_back_is_not_sent_again(rig:
     assert rig.transport.attempts == [(0, "取货通知")] and rig.queue.sent == 1
 
 
+async def test_a_message_whose_echo_comes_back_while_its_send_still_waits_is_never_sent_again(rig: Rig) -> None:
+    # Services often show the account's own message before they answer the send: the echo may come
+    # first, and the answer may then be a timeout.
+    rig.start()
+    rig.transport.hang["取货通知"] = 1
+    await rig.post(msg("取货通知"), msg("next"))
+    await rig.at(10)
+    assert rig.queue.seen(msg("取货通知"))
+    await rig.at(3600)
+    assert rig.transport.attempts == [(0, "取货通知"), (30, "next")]
+    assert rig.queue.sent == 2 and rig.queue.uncertain == 0 and rig.queue.pending == 0
+
+
+async def test_an_echo_of_another_text_settles_nothing(rig: Rig) -> None:
+    rig.start()
+    rig.transport.hang["取货通知"] = 1
+    await rig.post(msg("取货通知"))
+    await rig.at(10)
+    assert not rig.queue.seen(msg("别的话"))
+    await rig.at(3600)
+    assert rig.transport.attempts == [(0, "取货通知"), (150, "取货通知")]
+
+
 async def test_an_uncertain_message_with_no_echo_is_sent_again_after_the_wait(rig: Rig) -> None:
     rig.start()
     rig.transport.hang["取货通知"] = 1
@@ -576,6 +604,25 @@ async def test_stop_abandons_a_hanging_send(rig: Rig) -> None:
     assert rig.queue.dropped == 1
     await rig.at(100)
     assert rig.transport.sent == []
+
+
+async def test_finishing_waits_for_the_send_on_its_way_starts_no_other_and_keeps_the_rest(rig: Rig) -> None:
+    # Stopping the bot: a send whose request is out gets its answer; nothing new goes out, and rows of
+    # the outbox table stay there for the next start, counted neither sent nor dropped.
+    rig.start()
+    rig.transport.slow["on its way"] = 1.5
+    rig.queue.put(msg("on its way"), row=1)
+    rig.queue.put(msg("next"), row=2)
+    rig.queue.put(msg("elsewhere", room="r2"), row=3)
+    await rig.at(0.5)
+    finishing = asyncio.ensure_future(rig.queue.finish(2))
+    await rig.at(1.5)
+    await asyncio.wait_for(finishing, 1)
+    await rig.at(100)
+    assert rig.transport.texts() == ["on its way"]
+    assert rig.queue.sent == 1 and rig.queue.dropped == 0
+    rig.queue.put(msg("after the stop"), row=4)  # the next start sends it, from the table
+    assert rig.queue.dropped == 0 and rig.transport.attempts == [(0, "on its way")]
 
 
 async def test_switching_groups_waits_a_few_random_seconds(rig: Rig) -> None:

@@ -20,6 +20,8 @@ from wechaty_grpc.wechaty.puppet import (
     EventResponse,
     EventType,
     MessagePayloadResponse,
+    MessageSendFileRequest,
+    MessageSendTextRequest,
     MessageType,
     RoomListResponse,
     RoomMemberPayloadResponse,
@@ -28,12 +30,13 @@ from wechaty_grpc.wechaty.puppet import (
 
 from bot.app.outbox import ManualSleep
 from bot.clock import ManualClock
-from bot.models import Event, Member, MemberJoined, Message, MessageKind, Outgoing, RoomSeen
-from bot.transports.base import SendError
+from bot.models import Attachment, Event, Member, MemberJoined, Message, MessageKind, Outgoing, RoomSeen
+from bot.transports.base import SendError, SendUncertain
 from bot.transports.wechaty import WechatyTransport
-from bot.transports.wechaty.client import Link, StreamClosed, backoff_delay, describe_error
+from bot.transports.wechaty.client import Link, SendFailed, StreamClosed, backoff_delay, describe_error
 from bot.transports.wechaty.protocol import (
     PUPPET_MSG_TEXT,
+    SendRequest,
     appmsg_type,
     mentions_self,
     message_kind,
@@ -223,6 +226,9 @@ class FakeLink:
     def __init__(self) -> None:
         self.fake_stub = FakeStub()
         self.stream: asyncio.Queue[EventResponse | None] = asyncio.Queue()
+        # Each send's request, and how the service answers the next ones (an id, or a failure).
+        self.requests: list[SendRequest] = []
+        self.answers: list[str | SendFailed] = []
 
     @property
     def stub(self) -> PuppetStub:
@@ -233,6 +239,13 @@ class FakeLink:
 
     async def ding(self) -> None:
         pass
+
+    async def send(self, request: SendRequest) -> str:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else f"sent-{len(self.requests)}"
+        if isinstance(answer, SendFailed):
+            raise answer
+        return answer
 
     async def close(self) -> None:
         pass
@@ -325,6 +338,41 @@ async def test_a_new_member_is_announced_with_her_name(bot: Bot) -> None:
     [joined] = [e for e in bot.events if isinstance(e, MemberJoined)]
     assert (joined.room_id, joined.member) == ("r1", Member("wx_zhang", "张三"))
     assert joined.ts == datetime.fromtimestamp(1_763_600_000, tz=UTC)
+
+
+def failed(cause: BaseException, *, arrived: bool) -> SendFailed:
+    error = SendFailed(cause, may_have_arrived=arrived)
+    error.__cause__ = cause
+    return error
+
+
+async def test_a_send_that_may_have_arrived_is_uncertain_and_one_that_did_not_a_plain_failure(bot: Bot) -> None:
+    bot.link.emit(EventType.EVENT_TYPE_LOGIN, {"contactId": "wx_bot"})
+    await bot.timer.settle()
+    bot.link.answers = [failed(GRPCError(Status.DEADLINE_EXCEEDED, "Deadline exceeded"), arrived=True),
+                        failed(StreamTerminatedError("Connection lost"), arrived=True),
+                        failed(GRPCError(Status.NOT_FOUND, 'unknown conversation "r9"'), arrived=False),
+                        failed(ConnectionRefusedError(111, "Connection refused"), arrived=False)]
+    out = Outgoing(text="@张三 已记录：草莓×2", room_id="r1", mentions=("wx_zhang",))
+    for _ in range(2):
+        # The outbound queue never sends these again blindly: the service's echo settles them.
+        with pytest.raises(SendUncertain, match="may have arrived"):
+            await bot.transport.send(out)
+    for _ in range(2):
+        with pytest.raises(SendError) as refused:
+            await bot.transport.send(out)
+        assert not isinstance(refused.value, SendUncertain)  # retried with backoff
+    assert [r.text for r in bot.link.requests if isinstance(r, MessageSendTextRequest)] == [out.text] * 4
+
+
+async def test_a_file_whose_text_went_out_is_in_doubt_when_the_file_is_refused(bot: Bot) -> None:
+    bot.link.emit(EventType.EVENT_TYPE_LOGIN, {"contactId": "wx_bot"})
+    await bot.timer.settle()
+    bot.link.answers = ["m1", failed(GRPCError(Status.INVALID_ARGUMENT, "bad filebox"), arrived=False)]
+    # Sending both again would say the text twice.
+    with pytest.raises(SendUncertain):
+        await bot.transport.send(Outgoing(text="您的订单表", to="wx_owner", file=Attachment("订单.xlsx", data=b"PK")))
+    assert [type(r) for r in bot.link.requests] == [MessageSendTextRequest, MessageSendFileRequest]
 
 
 def test_only_the_wechaty_package_knows_the_chat_service() -> None:

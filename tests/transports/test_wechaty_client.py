@@ -17,11 +17,12 @@ import pytest
 from grpclib.const import Status
 from grpclib.exceptions import GRPCError
 from wechaty_grpc.wechaty import PuppetStub
-from wechaty_grpc.wechaty.puppet import EventResponse, EventType
+from wechaty_grpc.wechaty.puppet import EventResponse, EventType, MessageSendTextRequest
 
 from bot.app.outbox import ManualSleep
 from bot.clock import ManualClock
-from bot.transports.wechaty.client import Link, PuppetClient, backoff_delay
+from bot.transports.wechaty.client import Link, PuppetClient, SendFailed, backoff_delay
+from bot.transports.wechaty.protocol import SendRequest
 
 START = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 LOGGER = "bot.transports.wechaty"
@@ -40,6 +41,7 @@ class FakeLink:
         self.dings: list[float] = []
         self.ding_hangs = False
         self.closed = False
+        self.sending: asyncio.Event | None = None  # set: the pending send's answer comes (a timeout)
 
     @property
     def stub(self) -> PuppetStub:
@@ -55,6 +57,12 @@ class FakeLink:
         self.dings.append(seconds_since_start(self.clock))
         if self.ding_hangs:
             await asyncio.Event().wait()  # a half-open connection: the answer never comes
+
+    async def send(self, request: SendRequest) -> str:
+        """A slow service: the answer comes when the test sets `sending`, and it is the deadline's."""
+        assert self.sending is not None, "this test makes no sends"
+        await self.sending.wait()
+        raise SendFailed(TimeoutError("Deadline exceeded"), may_have_arrived=True)
 
     async def close(self) -> None:
         self.closed = True
@@ -193,6 +201,23 @@ async def test_a_ding_left_unanswered_ends_the_connection_and_a_new_one_is_made(
     await world.at(76)
     assert world.service.attempts == [0, 76]
     assert any("did not answer in time; retrying in 1 s" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_send_waiting_for_its_answer_keeps_the_connection_until_the_send_ends(world: World) -> None:
+    # A hung send must not make the watchdog reset the connection under it: its message may be on
+    # its way, and a reset stream would leave it in doubt (or, mapped wrongly, sent twice).
+    await world.start()
+    link = world.service.links[0]
+    link.ding_hangs = True
+    link.sending = asyncio.Event()
+    sending = asyncio.ensure_future(world.client.send([MessageSendTextRequest(conversation_id="r1", text="x")]))
+    await world.at(100)  # a quiet stream: a ding at 60 s, unanswered at 75 s
+    assert link.dings == [60] and not link.closed and world.service.attempts == [0]
+    link.sending.set()  # the send's own deadline
+    with pytest.raises(SendFailed):
+        await sending
+    await world.at(132)  # the next ding, at 115 s, goes unanswered too: now the connection is ended
+    assert link.dings == [60, 115] and link.closed and world.service.attempts == [0, 131]
 
 
 async def test_an_event_scheduled_with_after_comes_on_time_unless_the_connection_ends(world: World) -> None:

@@ -170,7 +170,7 @@ def plan_text(p: Plan, groups: dict[int, str]) -> str:
     total = p.refund_cents
     lines.append(f"{len(p.changes)}人，共{'退' if total >= 0 else '少退'}{money(abs(total))}。")
     other = "、".join(r.word for r in Rule if r is not p.rule)
-    lines.append(f"回复「确认」执行（在群里分别@她们，每人只看到自己的数量和退款）；回复「取消」作罢。"
+    lines.append(f"回复「确认」执行（在群里发一条，每人一行@她，只写她自己的数量和退款，不写合计）；回复「取消」作罢。"
                  f"换规则：/缺货 规则 {other.split('、')[0]}（可选：{other}）")
     return "\n".join(lines)
 

@@ -11,6 +11,11 @@ with exponential backoff, and never touches the loop.
 
 Time is the injected Clock and every wait goes through the injected `sleep`,
 so tests drive reconnects and the watchdog on a ManualClock without sleeping.
+
+A send is exactly-once-minded: each call records whether its request may
+have left (`SendFailed.may_have_arrived`), so the transport can tell a send
+that certainly failed (retried) from one that may have arrived (never sent
+blindly again), and the watchdog never ends a connection under a send.
 """
 
 from __future__ import annotations
@@ -27,9 +32,16 @@ from grpclib.client import Channel, Stream
 from grpclib.const import Cardinality, Status
 from grpclib.exceptions import GRPCError, StreamTerminatedError
 from wechaty_grpc.wechaty import PuppetStub
-from wechaty_grpc.wechaty.puppet import EventRequest, EventResponse, MessageSendTextRequest
+from wechaty_grpc.wechaty.puppet import (
+    EventRequest,
+    EventResponse,
+    MessageSendFileResponse,
+    MessageSendTextRequest,
+    MessageSendTextResponse,
+)
 
 from bot.clock import Clock
+from bot.transports.base import THROTTLE_MARKERS
 from bot.transports.wechaty.protocol import SendRequest, parse_endpoint
 
 # One logger for the whole transport: it is what an operator filters on.
@@ -44,12 +56,56 @@ _T = TypeVar("_T")
 _AUTH_STATUSES: Final = (Status.UNAUTHENTICATED, Status.PERMISSION_DENIED)
 # A connection up this long was a working one: the next failure starts the backoff afresh.
 _STABLE_AFTER: Final = timedelta(seconds=30)
-# stop() waits this long for run() to wind down.
-_STOP_WAIT: Final = 10.0
+# stop() waits this long for run() to wind down after the event being handled; then it cuts off
+# the call that event is waiting for (a service that does not answer), so a stop takes seconds.
+_STOP_GRACE: Final = 1.5
+_STOP_WAIT: Final = 2.0
 
 
 class StreamClosed(Exception):
     """The service ended the event stream without an error (or there is no connection)."""
+
+
+# Statuses a service answers before it acts on a request (the request is refused as a whole): a
+# send answered with one of these did not go out. Every other status may come after the service
+# acted - DEADLINE_EXCEEDED (the service's own timer, which fires while the message is still on
+# its way), CANCELLED, UNKNOWN (whatever the service's code threw), INTERNAL, UNAVAILABLE, ABORTED,
+# DATA_LOSS - and so does any failure once the request was written (a reset stream, a lost
+# connection, a timeout): such a send may have arrived.
+REFUSED_STATUSES: Final = frozenset({
+    Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.ALREADY_EXISTS, Status.PERMISSION_DENIED,
+    Status.UNAUTHENTICATED, Status.FAILED_PRECONDITION, Status.OUT_OF_RANGE, Status.UNIMPLEMENTED,
+    Status.RESOURCE_EXHAUSTED,
+})
+# What a service says, in an UNKNOWN status, when it refused before doing anything: the account
+# is throttled ("操作过于频繁") or not logged in. Lower case.
+REFUSAL_WORDS: Final = (*THROTTLE_MARKERS, "not logged in", "未登录")
+
+
+def may_have_arrived(exc: BaseException, *, written: bool) -> bool:
+    """Whether a send that failed with `exc` may still have reached WeChat.
+
+    `written`: the request had left for the service (its headers went out on an open
+    connection). Before that nothing can have arrived: connection refused, a channel that
+    would not open. After it, only a status that refuses the request as a whole says it did
+    not go out; anything else - above all a timeout or a stream reset - may hide a message
+    that lands later, and sending it again would say it twice."""
+    if not written:
+        return False
+    if isinstance(exc, GRPCError):
+        if exc.status in REFUSED_STATUSES:
+            return False
+        text = (exc.message or "").lower()
+        return not (exc.status is Status.UNKNOWN and any(word in text for word in REFUSAL_WORDS))
+    return True
+
+
+class SendFailed(Exception):
+    """A send that did not answer with a message id; the cause is `__cause__`."""
+
+    def __init__(self, cause: BaseException, *, may_have_arrived: bool) -> None:
+        super().__init__(str(cause) or type(cause).__name__)
+        self.may_have_arrived = may_have_arrived
 
 
 def backoff_delay(attempt: int, *, initial: float, cap: float) -> float:
@@ -115,6 +171,10 @@ class Link(Protocol):
 
     async def ding(self) -> None: ...
 
+    async def send(self, request: SendRequest) -> str:
+        """One message; the id the service gave it ("" when it gives none). Raises SendFailed."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -128,10 +188,13 @@ def _metadata(token: str) -> dict[str, str] | None:
 class GrpcLink:
     """A connection over grpclib: a channel, its stub, and the open Event stream."""
 
-    def __init__(self, channel: Channel, stub: PuppetStub, stream: Stream[EventRequest, EventResponse]) -> None:
+    def __init__(self, channel: Channel, stub: PuppetStub, stream: Stream[EventRequest, EventResponse], *,
+                 token: str, rpc_timeout: float) -> None:
         self._channel = channel
         self._stub = stub
         self._stream = stream
+        self._metadata = _metadata(token)
+        self._rpc_timeout = rpc_timeout
 
     @classmethod
     async def open(cls, host: str, port: int, *, token: str, rpc_timeout: float) -> GrpcLink:
@@ -153,7 +216,7 @@ class GrpcLink:
         except BaseException:
             channel.close()
             raise
-        return cls(channel, stub, stream)
+        return cls(channel, stub, stream, token=token, rpc_timeout=rpc_timeout)
 
     @property
     def stub(self) -> PuppetStub:
@@ -168,6 +231,9 @@ class GrpcLink:
 
     async def ding(self) -> None:
         await self._stub.ding(data="watchdog")
+
+    async def send(self, request: SendRequest) -> str:
+        return await send_on(self._channel, request, metadata=self._metadata, rpc_timeout=self._rpc_timeout)
 
     async def close(self) -> None:
         # Cancel the stream first: leaving its context normally would wait for
@@ -237,10 +303,17 @@ class PuppetClient:
 
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
+        self._cut_off = False  # stop() cancelled run() waiting for the service
         self._run_task: asyncio.Task[None] | None = None
         self._link: Link | None = None
         self._session: _Session | None = None
         self._last_activity: datetime = clock.now()
+        # Sends on the current connection still waiting for their answer: the watchdog never
+        # ends a connection under one (its request may be on its way, and a reset would leave
+        # it in doubt).
+        self._sending = 0
+        self._no_sends = asyncio.Event()
+        self._no_sends.set()
 
     @property
     def stub(self) -> PuppetStub:
@@ -263,6 +336,12 @@ class PuppetClient:
         try:
             while await self._connect_and_serve(on_event, on_session, retry):
                 pass
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if not self._cut_off or task is None:
+                raise
+            # stop() cut off an event waiting for the service: run() returns as it would have.
+            task.uncancel()
         finally:
             await self._close()
             self._run_task = None
@@ -281,7 +360,12 @@ class PuppetClient:
             # Called from inside the event callback: run() returns once it
             # regains control, waiting for it here would deadlock.
             return
-        await self._wait_for(self._stopped, _STOP_WAIT)
+        await self._wait_for(self._stopped, _STOP_GRACE)
+        if not self._stopped.is_set() and self._run_task is run_task:
+            log.warning("wechaty: stopping: the puppet service did not answer a call in time; cut off")
+            self._cut_off = True
+            run_task.cancel()
+            await self._wait_for(self._stopped, _STOP_WAIT)
 
     def after(self, delay: float, event: EventResponse) -> None:
         """Hand `event` to the callback after `delay` seconds, unless this connection ends first."""
@@ -298,17 +382,42 @@ class PuppetClient:
         timer.add_done_callback(session.timers.discard)
 
     async def send(self, requests: Sequence[SendRequest]) -> list[str]:
-        """Send in order; the ids the service gave the messages."""
-        if self._link is not None:
-            return await _send_on(self._link.stub, requests)
-        # Between connections (reconnecting, or draining after stop()) a
-        # one-off channel still gets the words out.
-        channel = Channel(host=self._host, port=self._port)
+        """Send in order; the ids the service gave the messages. Raises SendFailed: once one
+        request went through, a failure of the next leaves the whole message in doubt."""
+        link = self._link
+        # Between connections (reconnecting) a one-off channel still gets the words out.
+        channel = Channel(host=self._host, port=self._port) if link is None else None
+        metadata = _metadata(self._token)
+
+        async def send_one(request: SendRequest) -> str:
+            if link is not None:
+                return await link.send(request)
+            assert channel is not None
+            return await send_on(channel, request, metadata=metadata, rpc_timeout=self.rpc_timeout)
+
+        ids: list[str] = []
+        self._sending += 1
+        self._no_sends.clear()
         try:
-            return await _send_on(PuppetStub(channel, metadata=_metadata(self._token), timeout=self.rpc_timeout),
-                                  requests)
+            for number, request in enumerate(requests):
+                try:
+                    message_id = await send_one(request)
+                except SendFailed as exc:
+                    if number and not exc.may_have_arrived:
+                        raise SendFailed(exc.__cause__ or exc, may_have_arrived=True) from exc.__cause__
+                    raise
+                if message_id:
+                    ids.append(message_id)
+            if link is not None and link is self._link:
+                # An answer proves the connection alive, as an event does.
+                self._last_activity = self._clock.now()
         finally:
-            channel.close()
+            self._sending -= 1
+            if not self._sending:
+                self._no_sends.set()
+            if channel is not None:
+                channel.close()
+        return ids
 
     # -- one connection ----------------------------------------------------------------------
 
@@ -437,6 +546,12 @@ class PuppetClient:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # run() decides what a failure means
+                if self._sending:
+                    # A send is waiting for its answer on this connection: ending it now would reset
+                    # that send's stream while its message may still be on its way. Sends end by
+                    # their own deadline; then the ding decides again.
+                    await self._no_sends.wait()
+                    continue
                 session.queue.put_nowait(_StreamEnded(exc))
                 return
             self._last_activity = self._clock.now()
@@ -478,15 +593,24 @@ class PuppetClient:
         return task.result()
 
 
-async def _send_on(stub: PuppetStub, requests: Sequence[SendRequest]) -> list[str]:
-    ids: list[str] = []
-    for request in requests:
-        if isinstance(request, MessageSendTextRequest):
-            message_id = (await stub.message_send_text(conversation_id=request.conversation_id, text=request.text,
-                                                       mentonal_ids=request.mentonal_ids)).id
-        else:
-            message_id = (await stub.message_send_file(conversation_id=request.conversation_id,
-                                                       filebox=request.filebox)).id
-        if message_id:
-            ids.append(message_id)
-    return ids
+async def send_on(channel: Channel, request: SendRequest, *, metadata: dict[str, str] | None,
+                  rpc_timeout: float) -> str:
+    """One send over `channel`, by grpclib's stream calls so that what failed is known to have
+    happened before or after the request left: the headers are sent first (this opens the
+    connection), and only what fails after them may have reached the service."""
+    reply: type[MessageSendTextResponse] | type[MessageSendFileResponse]
+    if isinstance(request, MessageSendTextRequest):
+        route, reply = "/wechaty.Puppet/MessageSendText", MessageSendTextResponse
+    else:
+        route, reply = "/wechaty.Puppet/MessageSendFile", MessageSendFileResponse
+    written = False
+    try:
+        async with channel.request(route, Cardinality.UNARY_UNARY, type(request), reply, timeout=rpc_timeout,
+                                   metadata=metadata) as stream:
+            await stream.send_request()
+            written = True
+            await stream.send_message(request, end=True)
+            answer = await stream.recv_message()
+    except Exception as exc:
+        raise SendFailed(exc, may_have_arrived=may_have_arrived(exc, written=written)) from exc
+    return (answer.id or "") if answer is not None else ""

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 import qrcode
-from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
+from grpclib.exceptions import GRPCError
 from wechaty_grpc.wechaty.puppet import EventResponse, EventType
 
 from bot.clock import Clock, SystemClock
@@ -25,6 +25,7 @@ from bot.transports.base import EventHandler, SendError, SendUncertain
 from bot.transports.wechaty.client import (
     Connect,
     PuppetClient,
+    SendFailed,
     Sleep,
     describe_error,
     is_auth_error,
@@ -119,21 +120,25 @@ class WechatyTransport:
         conversation = conversation_of(out)
         if self._self_id is None:
             raise SendError("not logged in to WeChat yet")
+        file_data = out.file.read() if out.file is not None else None
         try:
-            file_data = out.file.read() if out.file is not None else None
             sent_ids = await self._client.send(send_requests(out, file_data))
-        except TimeoutError as exc:
-            # The request may have reached the service: the outbound queue must not blindly resend.
-            raise SendUncertain(f"sending to {conversation}: no answer in {self._client.rpc_timeout:g} s") from exc
-        except (GRPCError, StreamTerminatedError, ProtocolError, OSError) as exc:
-            raise SendError(f"sending to {conversation} failed: {self._send_failure(exc)}") from exc
+        except SendFailed as failed:
+            cause = failed.__cause__ or failed
+            if failed.may_have_arrived:
+                # Its request may have reached the service (a deadline, a reset stream, a status
+                # that can come after the service acted): the outbound queue must not resend it
+                # blindly; the service's echo of it settles the doubt.
+                raise SendUncertain(f"sending to {conversation}: {self._send_failure(cause)}; "
+                                    "it may have arrived") from cause
+            raise SendError(f"sending to {conversation} failed: {self._send_failure(cause)}") from cause
         for message_id in sent_ids:
             self._remember(message_id)
 
     async def stop(self) -> None:
         await self._client.stop()
 
-    def _send_failure(self, exc: Exception) -> str:
+    def _send_failure(self, exc: BaseException) -> str:
         # Node services append a stack trace to the message; its first line says it all.
         lines = (exc.message or "").strip().splitlines() if isinstance(exc, GRPCError) else []
         return lines[0] if lines and not is_auth_error(exc) else describe_error(exc, self._client.endpoint)
