@@ -75,7 +75,9 @@ async def open_command(ctx: Context, args: str) -> None:
             ctx.group_id = rooms[0]
         campaign = await _open(ctx, spec, header="")
         if campaign is not None:
-            ctx.replies.extend(await announcement(ctx.svc, campaign, spec_problems(spec)))
+            ctx.replies.extend(await announcement(ctx.svc, campaign))
+            if spec_problems(spec):
+                ctx.reply_private(f"✅ 已开团「{campaign.title}」。\n{spec_problems(spec)}")
         return
     parts, why = await open_drop(ctx.svc, rooms, spec, ctx.msg.sender.id, ctx.now, pickups=pickups, closes=closes)
     if not parts:
@@ -83,10 +85,11 @@ async def open_command(ctx: Context, args: str) -> None:
         return
     ctx.deadlines_changed = True
     for part in parts:
-        ctx.replies.extend(await announcement(ctx.svc, part, spec_problems(spec)))
+        ctx.replies.extend(await announcement(ctx.svc, part))
     topics = [await ctx.svc.rooms.topic(p.room_id) or p.room_id for p in parts]
+    problems = f"\n{spec_problems(spec)}" if spec_problems(spec) else ""
     ctx.reply_private(f"✅ 已在{len(parts)}个群开团「{parts[0].title}」：{'、'.join(topics)}。"
-                      "限量和限购是各群共用的；/汇总 看全部和各群的数量，/截单 在所有群一起截单。")
+                      "限量和限购是各群共用的；/汇总 看全部和各群的数量，/截单 在所有群一起截单。" + problems)
 
 
 @router.matcher(priority=10, chat=Chat.GROUP, role=Role.ADMIN)

@@ -25,7 +25,7 @@ async def help_command(ctx: Context, args: str) -> None:
         return
     sections = [{"title": title, "lines": lines} for title, lines in ctx.dispatcher.help_sections(admin)]
     example = "\n".join(line for line, _ in OPEN_LINES) if admin else ""
-    text = ctx.svc.templates.render("help", ctx.msg.room_id, sections=sections, example=example)
+    text = await ctx.svc.templates.arender("help", ctx.msg.room_id, sections=sections, example=example)
     if admin:
         ctx.reply_private(text)
     else:

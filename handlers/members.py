@@ -65,7 +65,7 @@ async def my_orders(ctx: Context) -> bool:
                 status += f"，候补中：{waiting}"
             found.append({"title": campaign.title, "order": order, "state": status})
             total += order.amount_cents
-    text = ctx.svc.templates.render(
+    text = await ctx.svc.templates.arender(
         "my_orders", ctx.msg.room_id, name=member.name, orders=found, total_cents=total, private=ctx.private)
     if ctx.msg.room_id is None:
         ctx.reply(text.removeprefix(f"@{member.name} "))

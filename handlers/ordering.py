@@ -11,7 +11,7 @@ from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
 from bot.domain.conversation import questions
 from bot.domain.hype import after_order
-from bot.domain.lifecycle import group_reached_posts, list_text
+from bot.domain.lifecycle import checks_text, group_reached_posts, list_text
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
@@ -130,10 +130,9 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     for member_id in sorted(out.touched | set(out.hints) | set(asked), key=lambda m: (m != ctx.msg.sender.id, m)):
         await _member_ack(ctx, campaign, out, products, member_id, in_list, asked.get(member_id, ""))
     await _acks_in_other_groups(ctx, out, products)
-    for number, who, line, reason in out.checks:
-        # The check list is the owner's: each new entry reaches her privately, with how to settle it.
-        await ctx.tell_owner(ctx.room_id, f"📝 待确认 #{number}（{campaign.title}）{who}：{line}（{reason}）\n"
-                                          f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
+    if out.checks:
+        # The check list is the owner's: what this message added reaches her privately, in one message.
+        await ctx.tell_owner(ctx.room_id, checks_text(campaign.title, out.checks))
     ctx.replies.extend(await group_reached_posts(ctx.svc, campaign))
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
@@ -218,6 +217,15 @@ async def native_solitaire(ctx: Context) -> bool:
             return True
         # The service gave only the visible list: read it as a copy from the sender.
         return await _apply_copy_text(ctx, ctx.msg.text)
+    if not native.intact:
+        # Who wrote which entry is unknown: booking it would charge the sender, or the wrong members,
+        # for lines they never wrote. Nothing changes; the owner hears it (members see their list).
+        log.warning("native 群接龙 %s from %s: %d entries, %d authors; ignored", ctx.msg.id, ctx.msg.sender.id,
+                    len(native.copy.entries), len(native.authors))
+        await ctx.alert_owner(ctx.room_id, "native-authors",
+                              f"⚠️ {ctx.msg.sender.name} 发的微信群接龙看不出每一行是谁写的（作者信息不全），"
+                              "这条没有记任何订单。请大家复制接龙或直接发「商品+数量」下单。")
+        return True
     if campaign is None:
         latest = await ctx.svc.campaigns.latest_in(ctx.room_id)
         if latest is not None and native.copy.entries:
@@ -279,9 +287,10 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
 @router.matcher(priority=ORDERS, chat=Chat.GROUP, help="复制接龙，在最后加一行（如「3-502 张三 草莓2盒」）")
 async def jielong_copy(ctx: Context) -> bool:
     if looks_like_xml(ctx.text):
-        # XML typed as text is not a list anyone copied: its lines name others, and
-        # reading it as a copy would hand them orders they never wrote.
-        return False
+        # XML typed as text is not a list anyone copied, nor an order: its lines name others, and
+        # reading it would hand them (or her) orders nobody wrote as one. It books nothing.
+        log.warning("message %s from %s is typed XML; ignored", ctx.msg.id, ctx.msg.sender.id)
+        return True
     return await _apply_copy_text(ctx, ctx.text)
 
 

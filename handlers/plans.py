@@ -16,9 +16,11 @@ from bot.app.context import Context
 from bot.app.groups import drop_groups, group_deadlines
 from bot.app.jobs import label, minutes_of
 from bot.app.router import Router
+from bot.domain.lifecycle import spec_problems
 from bot.domain.qa import save_spec_pairs
 from bot.parsing.campaign_spec import CampaignSpec, parse_open_command, product_problems, refusal
 from bot.parsing.plan_spec import Plan, parse_plan, split_when
+from bot.parsing.quantity import small_int
 from bot.parsing.timeparse import ImpossibleTime, past_reason
 from bot.render.templates import when
 from storage.records import Schedule
@@ -157,10 +159,9 @@ async def plan_command(ctx: Context, args: str) -> None:
         for each in rooms:
             await save_spec_pairs(svc, each, spec.qa, who, ctx.now)
         lines.append(f"已保存{len(spec.qa)}条问答")
-    if spec.problems:
-        lines.append("⚠️ 这些行没看懂：" + "；".join(spec.problems))
     ctx.deadlines_changed = True
-    ctx.reply("，".join(lines) + f"。发 /计划 查看，/取消计划 {plan_id} 取消。")
+    problems = f"\n{spec_problems(spec)}" if spec_problems(spec) else ""
+    ctx.reply("，".join(lines) + f"。发 /计划 查看，/取消计划 {plan_id} 取消。" + problems)
 
 
 def _rooms_of(s: Schedule) -> list[str]:
@@ -192,7 +193,7 @@ async def list_command(ctx: Context, args: str) -> None:
 
 @router.command("取消计划", "unplan", admin_only=True, help="/取消计划 ID")
 async def cancel_command(ctx: Context, args: str) -> None:
-    sid = int(args.strip().lstrip("#")) if args.strip().lstrip("#").isdigit() else None
+    sid = small_int(args.strip().lstrip("#"))
     found = await ctx.svc.schedules.get(sid) if sid is not None else None
     # A drop's opening is listed in each of its groups (/计划), and cancelled from any of them.
     here = found is not None and (found.room_id == ctx.room_id

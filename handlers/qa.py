@@ -36,7 +36,7 @@ USAGE = ("用法：\n/问答 草莓甜吗 = 丹东99草莓，糖度12以上，�
          "/问答 回复 12 答案 —— 回答转给你的问题（只回复不保存：/问答 只回复 12 答案）")
 _PAIR = re.compile(r"^(.+?)\s*[=＝]\s*(.+)$", re.DOTALL)
 # The number stands alone: "/问答 改3盒可以吗 = 可以" is a new pair, not a change to #3.
-_NUMBERED = re.compile(r"^(删除|删|修改|改|回复|只回复)\s*#?\s*(\d+)(?=\s|[=＝]|$)\s*(.*)$", re.DOTALL)
+_NUMBERED = re.compile(r"^(删除|删|修改|改|回复|只回复)\s*#?\s*([0-9]{1,9})(?=\s|[=＝]|$)\s*(.*)$", re.DOTALL)
 _NOT_ADMIN = "抱歉，/问答 只有团长和管理员可以使用。"
 
 

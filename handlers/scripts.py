@@ -1,7 +1,9 @@
 """/话术: an owner replaces the bot's text of one kind for her group.
 
-A new template is tried on sample data before it is accepted, in jinja2's
-sandbox with undefined names as errors; a refusal says which line failed.
+A new template is tried on sample data before it is accepted, in the template
+worker (bot/render/sandbox.py: jinja2's sandbox on a budget of time, memory and
+output, with undefined names as errors); a refusal says which line failed and why.
+The 汇总 template is the owner's own totals: only she changes it (bot/domain/scope.py).
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ async def scripts_command(ctx: Context, args: str) -> None:
     if action in ("查看", "view"):
         own = templates.override(room, kind)
         which = "本群自定义" if own is not None else "默认"
-        ctx.reply(f"【{label}】{which}话术：\n{own if own is not None else templates.source(kind)}\n——\n"
+        broken = templates.broken(room, kind)
+        note = f"（它出过错：{broken}；现在用的是默认话术，改好后重新设置）" if broken and own is not None else ""
+        ctx.reply(f"【{label}】{which}话术{note}：\n{own if own is not None else templates.source(kind)}\n——\n"
                   + variables_of(kind))
     elif action in ("设置", "set"):
         # The text may start on the command line itself or on the next line.
@@ -44,7 +48,8 @@ async def scripts_command(ctx: Context, args: str) -> None:
         if not text.strip():
             ctx.reply(f"请在「/话术 设置 {name}」的下一行起写新的话术。")
             return
-        problem = templates.check(kind, text)
+        # Tried in the template worker, on its budget: a runaway template is refused, the bot goes on.
+        problem = await templates.acheck(kind, text)
         if problem is not None:
             ctx.reply(f"这段话术没有保存，用示例数据试了一下出错：{problem}")
             return

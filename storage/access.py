@@ -7,9 +7,14 @@ campaign) and trust it; a second process writing the same file would make that
 memory wrong and could oversell stock. So the bot, a replay and anything else
 that writes takes this lock first; readers (`export`) do not need it.
 
-The lock is an OS file lock on `<database>.lock` next to the database, so it is
-released when the process ends however it ends (even SIGKILL); the file itself
-stays and means nothing on its own.
+The lock is an OS file lock on `<database>.lock` next to the database's resolved
+path (a symlink leads to the same lock file), and, on POSIX, a flock on the
+database file itself: its inode, which every hard link shares, so no second path
+to the same file can be opened for writing. Both are released when the process
+ends however it ends (even SIGKILL); the lock file stays and means nothing on its
+own. (SQLite's own locks are POSIX record locks, which flock does not touch; the
+descriptor stays open until the process is done with the database, since closing
+another descriptor of the file would drop SQLite's.)
 
 Checks before a database is opened, so a bad one is refused in one line and left as it was:
 
@@ -36,7 +41,9 @@ class DatabaseBusy(Exception):
 
 
 def lock_path(db_path: Path) -> Path:
-    return db_path.with_name(db_path.name + ".lock")
+    """`<database>.lock` beside the file the path leads to (symlinks followed)."""
+    real = db_path.resolve()
+    return real.with_name(real.name + ".lock")
 
 
 def _try_lock(fd: int) -> bool:
@@ -55,6 +62,23 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def _lock_inode(db_path: Path) -> int | None:
+    """POSIX: an open descriptor of the database file holding an exclusive flock on its inode;
+    DatabaseBusy when another process (under any name of the file) holds it. None elsewhere."""
+    if sys.platform == "win32":
+        return None
+    try:
+        # O_CREAT: a new database starts as an empty file, which SQLite takes as an empty database.
+        fd = os.open(db_path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DatabaseBusy(f"cannot lock {db_path}: {exc.strerror}") from exc
+    if not _try_lock(fd):
+        os.close(fd)
+        raise DatabaseBusy(f"{db_path} is in use by another jielong-bot under another name (a link to the "
+                           "same file); one process writes a database at a time: stop it, or use another --db")
+    return fd
 
 
 def _holder(fd: int) -> str:
@@ -82,7 +106,12 @@ def writer_lock(db_path: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-        yield
+        inode = _lock_inode(db_path)
+        try:
+            yield
+        finally:
+            if inode is not None:
+                os.close(inode)
     finally:
         # Closing the descriptor releases the lock.
         os.close(fd)

@@ -28,6 +28,7 @@ def campaign_from_row(row: Row) -> Campaign:
         group_announced=bool(row["group_announced"]),
         fulfilled=None if row["fulfilled"] is None else bool(row["fulfilled"]),
         commission_bp=row["commission_bp"], drop_id=row["drop_id"], arrived_at=_dt(row["arrived_at"]),
+        description=row["description"] or "",
     )
 
 
@@ -67,9 +68,10 @@ class CampaignRepo:
         self._drop_open()
         cid = await self.db.execute(
             "INSERT INTO campaigns (room_id, title, status, opened_at, close_at, pickup, min_buyers, "
-            "min_units, created_by, header, commission_bp, drop_id) VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "min_units, created_by, header, commission_bp, drop_id, description) "
+            "VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (room_id, spec.title, ts(now), ts(spec.close_at), spec.pickup, spec.min_buyers,
-             spec.min_units, created_by, header, spec.commission_bp, drop_id),
+             spec.min_units, created_by, header, spec.commission_bp, drop_id, "\n".join(spec.notes) or None),
         )
         if drop_id is not None:
             return cid

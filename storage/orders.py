@@ -302,6 +302,15 @@ class OrderRepo:
         )
         return check_id
 
+    async def has_open_check(self, campaign_id: int, member_id: str | None, text: str, reason: str) -> bool:
+        """Whether this line is already on the check list, waiting: hers (`member_id`), or anyone's
+        (None: a 接龙 line every copy repeats). A re-sent or re-copied line is on it once."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM unreadable WHERE campaign_id = ? AND (? IS NULL OR member_id = ?) "
+            "AND settled_at IS NULL AND text = ? AND reason = ? LIMIT 1",
+            (campaign_id, member_id, member_id, text[:500], reason))
+        return row is not None
+
     async def unreadable(self, campaign_id: int) -> list[Unreadable]:
         """The open entries of the check list: not settled, and not about a line that is gone."""
         rows = await self.db.fetchall(

@@ -47,6 +47,8 @@ class Campaign:
     commission_bp: int | None = None
     # The first part of a drop sold in several groups (it holds the products); None: one group.
     drop_id: int | None = None
+    # Her notes for members (备注, 温馨提示, 付款方式, 产地 …), as she wrote them; "" when none.
+    description: str = ""
     arrived_at: datetime | None = None  # /到货
 
     @property

@@ -81,17 +81,23 @@ class TemplateRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def all(self) -> list[tuple[str, str, str]]:
-        rows = await self.db.fetchall("SELECT room_id, kind, text FROM template_overrides")
-        return [(str(r["room_id"]), str(r["kind"]), str(r["text"])) for r in rows]
+    async def all(self) -> list[tuple[str, str, str, str | None]]:
+        """(room, kind, text, why it is broken or None) of every group's own template."""
+        rows = await self.db.fetchall("SELECT room_id, kind, text, broken FROM template_overrides")
+        return [(str(r["room_id"]), str(r["kind"]), str(r["text"]), r["broken"]) for r in rows]
 
     async def put(self, room_id: str, kind: str, text: str, by: str, now: datetime) -> None:
         await self.db.execute(
             "INSERT INTO template_overrides (room_id, kind, text, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (room_id, kind) DO UPDATE SET text = excluded.text, updated_by = excluded.updated_by, "
-            "updated_at = excluded.updated_at",
+            "updated_at = excluded.updated_at, broken = NULL",
             (room_id, kind, text, by, ts(now)),
         )
+
+    def mark_broken(self, room_id: str, kind: str, text: str, why: str) -> None:
+        """Her template `text` failed on real data: the built-in one is used until she sets another."""
+        self.db.write("UPDATE template_overrides SET broken = ? WHERE room_id = ? AND kind = ? AND text = ?",
+                      (why[:500], room_id, kind, text))
 
     async def delete(self, room_id: str, kind: str) -> bool:
         row = await self.db.fetchone(

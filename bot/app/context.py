@@ -10,7 +10,8 @@ Who hears what:
   commands, so their money, debts and schedules never reach a group);
 - `ctx.reply_private(text)` answers her privately, wherever she wrote;
 - `ctx.post(text)` posts to the group the message is about, for the members;
-- `await ctx.tell_owner(room_id, text)` tells a group's owner privately;
+- `await ctx.tell_owner(room_id, text)` tells a group's owner privately (`alert_owner`: at most
+  once every few minutes for the same trouble);
 - `ctx.ack(...)` queues a gathered acknowledgement in the group.
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.domain.scope import Scope, nobody
@@ -118,6 +119,17 @@ class Context:
         owner = await self.svc.rooms.owner(room_id)
         if owner is not None:
             self.replies.append(Outgoing(text=text, to=owner))
+
+    async def alert_owner(self, room_id: str, topic: str, text: str, *,
+                          every: timedelta = timedelta(minutes=5)) -> None:
+        """Tells the group's owner privately, at most once every `every` for the same group and topic:
+        trouble a hostile member can repeat at will must not flood her chat."""
+        last = self.svc.owner_alerted.get((room_id, topic))
+        if last is not None and timedelta() <= self.now - last < every:
+            return
+        await self.tell_owner(room_id, text)
+        alerted, now = self.svc.owner_alerted, self.now
+        self.after_commit.append(lambda: alerted.__setitem__((room_id, topic), now))
 
     def ack(self, member_id: str, name: str, text: str, *, urgent: bool = False) -> None:
         self.acks.append(Ack(self.room_id, member_id, name, text, urgent))

@@ -1,4 +1,4 @@
-"""Storage faults are loud: the member and the owner hear of them, and nothing goes through the database.
+"""Faults are loud: a storage fault, or a handler that raised; the member and the owner hear of them.
 
 When a message cannot be stored (disk full, a read-only or unwritable file,
 an I/O error) its transaction rolls back and nothing about it is
@@ -13,14 +13,15 @@ so the bot recovers by itself once the disk has room or the file is writable.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain.services import Services
-from bot.models import Message, Outgoing
-from bot.render.templates import KINDS
+from bot.models import Member, Message, Outgoing, RoomInfo
 
 log = logging.getLogger("bot.app.faults")
 
@@ -113,19 +114,73 @@ class StorageAlarm:
             await self._say(Outgoing(text=RECOVERED_TEXT, to=owner))
 
 
-async def template_notices(svc: Services) -> list[Outgoing]:
-    """An owner's template that failed on real data, told to the group's owner once, privately: which
-    one, why, and what the group got instead (the default text, or nothing)."""
-    out = []
-    for failure in svc.templates.take_failures():
-        owner = await svc.rooms.owner(failure.room_id)
-        if owner is None:
-            continue
-        label = KINDS.get(failure.kind, (failure.kind,))[0]
-        group = await svc.rooms.topic(failure.room_id) or failure.room_id
-        instead = "这次用默认文字发出了" if failure.fallback else "这次没有发"
-        out.append(Outgoing(
-            text=f"⚠️ 「{group}」的【{label}】话术用真实数据出错了（{failure.error}），{instead}。"
-                 f"请改好：/话术 查看 {label}，/话术 设置 {label}；或恢复默认：/话术 恢复 {label}",
-            to=owner))
-    return out
+# --- everything else that goes wrong in a handler ---------------------------------------------------
+# A handler that raised (a bug, or input no handler foresaw): the message is rolled back, its sender
+# hears one short line and the group's owner an alert, each at most once every few minutes; nothing a
+# member types ends in silence. What is said goes through the outbox like any reply. And text that
+# cannot be stored (a lone surrogate) is made storable before any handler sees it.
+
+MISHAP_MEMBER_TEXT = "抱歉，这条没有处理成功，什么都没有改动。请换个写法再发，或联系团长。"
+MISHAP_OWNER_TEXT = ("⚠️ 「{room}」里{name}的一条消息没有处理成功（{why}），没有做任何改动：「{text}」。"
+              "如果反复出现，请把日志发给维护机器人的人。")
+
+# A lone surrogate (from a replayed "\ud800" or a broken client) cannot be encoded, stored or sent.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def storable_message(msg: Message) -> Message:
+    """`msg` with any lone surrogate in its text or the sender's name replaced (usually `msg` itself)."""
+    text, name = storable(msg.text), storable(msg.sender.name)
+    if text is msg.text and name is msg.sender.name:
+        return msg
+    return replace(msg, text=text, sender=Member(msg.sender.id, name))
+
+
+def storable_room(room: RoomInfo) -> RoomInfo:
+    return replace(room, topic=storable(room.topic),
+                   members=tuple(Member(m.id, storable(m.name)) for m in room.members))
+
+
+class HandlerFaults:
+    def __init__(self, svc: Services, clock: Clock, say: Callable[[list[Outgoing]], Awaitable[None]],
+                 quiet: timedelta = timedelta(minutes=5)) -> None:
+        self.svc = svc
+        self.clock = clock
+        self._say = say
+        self.quiet = quiet
+        self._told: dict[str, datetime] = {}  # member id, or "owner:" + room id -> when
+
+    def _due(self, key: str) -> bool:
+        now = self.clock.now()
+        last = self._told.get(key)
+        if last is not None and timedelta() <= now - last < self.quiet:
+            return False
+        self._told[key] = now
+        return True
+
+    async def raised(self, msg: Message, exc: BaseException) -> None:
+        """`msg` failed in a handler and was rolled back."""
+        log.exception("message %s from %s failed and changed nothing", msg.id, msg.sender.id, exc_info=exc)
+        outs: list[Outgoing] = []
+        if self._due(msg.sender.id):
+            if msg.room_id is not None:
+                outs.append(Outgoing(text=f"@{msg.sender.name} {MISHAP_MEMBER_TEXT}", room_id=msg.room_id,
+                                     mentions=(msg.sender.id,)))
+            else:
+                outs.append(Outgoing(text=MISHAP_MEMBER_TEXT, to=msg.sender.id))
+        if msg.room_id is not None and self._due("owner:" + msg.room_id):
+            try:
+                owner = await self.svc.rooms.owner(msg.room_id)
+                topic = await self.svc.rooms.topic(msg.room_id) or msg.room_id
+            except Exception:
+                log.exception("the owner of %s could not be read", msg.room_id)
+                owner = None
+            if owner is not None and owner != msg.sender.id:  # the owner's own message: her line is enough
+                outs.append(Outgoing(to=owner, text=MISHAP_OWNER_TEXT.format(
+                    room=topic, name=msg.sender.name, why=type(exc).__name__, text=msg.text[:40])))
+        if outs:
+            await self._say(outs)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.app.context import Context
 from bot.app.router import Command, refusal
+from bot.parsing.quantity import small_int
 from bot.parsing.textnorm import nfkc
 from bot.parsing.timeparse import ImpossibleTime, strict_when
 
@@ -46,10 +47,10 @@ async def her_groups(ctx: Context) -> list[Group]:
 def pick(groups: list[Group], words: str) -> Group | list[Group] | None:
     """The group `words` names: its number, or a unique part of its name. A list when several match."""
     words = nfkc(words).strip()
-    if words.endswith("群") and words[:-1].strip().isdigit():
+    if words.endswith("群") and small_int(words[:-1]) is not None:
         words = words[:-1].strip()
-    if words.isdigit():
-        return next((g for g in groups if g.number == int(words)), None)
+    if (number := small_int(words)) is not None:
+        return next((g for g in groups if g.number == number), None)
     if not words:
         return None
     found = [g for g in groups if words in nfkc(g.topic)]

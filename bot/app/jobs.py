@@ -59,9 +59,9 @@ async def _hype(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
     if s.plan_id is not None and open_at is None:
         raise Skip("its planned opening was cancelled")
     minutes = minutes_of(open_at - now) if open_at else 0
-    text = svc.templates.render(s.kind, s.room_id, fallback=False, title=title, products=products, open_at=open_at,
-                                text=str(s.payload.get("text", "")), minutes=minutes,
-                                live=await live_in(svc, s.room_id, now))
+    text = await svc.templates.arender(s.kind, s.room_id, title=title, products=products, open_at=open_at,
+                                       text=str(s.payload.get("text", "")), minutes=minutes,
+                                       live=await live_in(svc, s.room_id, now))
     return [Outgoing(text=text, room_id=s.room_id)]
 
 
@@ -91,7 +91,7 @@ async def _reminder(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]
         raise Skip("the campaign is no longer open")
     products = await svc.campaigns.products(campaign.id)
     totals, buyers = await svc.orders.totals(campaign.id, products)
-    text = await svc.render("reminder", s.room_id, fallback=False, campaign=campaign, totals=totals,
+    text = await svc.render("reminder", s.room_id, campaign=campaign, totals=totals,
                                 buyers=buyers, minutes_left=minutes_of(campaign.close_at - now),
                                 live=await live_figures(svc, campaign, now))
     return [Outgoing(text=text, room_id=s.room_id)]

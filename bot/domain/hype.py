@@ -83,8 +83,8 @@ async def _stock_news(svc: Services, campaign: Campaign) -> list[Outgoing]:
         rooms = [campaign.room_id] if campaign.drop_id is None else \
             [part.room_id for part in await svc.campaigns.parts(campaign)]
         for room in rooms:
-            text = svc.templates.render(kind, room, product=p, left=left, unit=p.unit or "份",
-                                        **_common(campaign, products))
+            text = await svc.templates.arender(kind, room, product=p, left=left, unit=p.unit or "份",
+                                               **_common(campaign, products))
             posts.append(Outgoing(text=text, room_id=room))
         owner = await svc.rooms.owner(campaign.room_id)
         if left == 0 and owner is not None:
@@ -118,8 +118,8 @@ async def _post_broadcast(svc: Services, campaign: Campaign, live: dict[str, Any
         return []  # nothing changed since the last 播报 (or nothing to show yet)
     svc.hype.broadcast_sent(campaign.id, every, buyers, figures)
     try:
-        text = svc.templates.render("broadcast", campaign.room_id, fallback=False, live=live,
-                                    **_common(campaign, await svc.campaigns.products(campaign.id)))
+        text = await svc.templates.arender("broadcast", campaign.room_id, live=live,
+                                           **_common(campaign, await svc.campaigns.products(campaign.id)))
     except RenderError:
-        return []  # an owner's template that fails on real data skips the post, as hype posts do
+        return []  # the built-in template failed: no half a post
     return [Outgoing(text=text, room_id=campaign.room_id)]

@@ -7,6 +7,7 @@ transaction and returns what to post after commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -239,7 +240,15 @@ async def _waited_in_vain(svc: Services, part: Campaign, at: datetime) -> list[O
 
 
 def spec_problems(spec: CampaignSpec) -> str:
-    return "\n".join(f"· {p}" for p in spec.problems)
+    """What the owner is told privately about her /开团 (never in the group): the lines that are not
+    products, and the lines about her own costs or margin, which were kept out of the group."""
+    parts = []
+    if spec.problems:
+        parts.append("⚠️ 这些行没看懂，没有算进商品：\n" + "\n".join(f"· {p}" for p in spec.problems))
+    if spec.private_notes:
+        parts.append("🔒 这些行像是你的成本或利润，只给你看，没有发到群里，也没有算成商品（是商品的话请换个写法）：\n"
+                     + "\n".join(f"· {n}" for n in spec.private_notes))
+    return "\n".join(parts)
 
 
 async def open_campaign(svc: Services, room_id: str, spec: CampaignSpec, created_by: str, now: datetime,
@@ -318,12 +327,33 @@ async def open_drop(svc: Services, room_ids: list[str], spec: CampaignSpec, crea
     return parts, ""
 
 
-async def announcement(svc: Services, campaign: Campaign, problems: str = "") -> list[Outgoing]:
-    """The drop announcement and the 接龙 list, as two posts: members copy the second one whole."""
+async def announcement(svc: Services, campaign: Campaign) -> list[Outgoing]:
+    """The drop announcement and the 接龙 list, as two posts: members copy the second one whole.
+    Only what members need: what the owner must fix is told to her alone (spec_problems)."""
     products = await svc.campaigns.products(campaign.id)
     text = await svc.render("announce", campaign.room_id, campaign=campaign, products=products,
                                 example=example_order(products))
-    if problems:
-        text += "\n⚠️ 这些行没看懂，没有算进商品：\n" + problems
     return [Outgoing(text=text, room_id=campaign.room_id),
             Outgoing(text=await list_text(svc, campaign), room_id=campaign.room_id)]
+
+
+# -- the owner's check list as she hears of it ----------------------------------------------------------
+# One private message for everything one message sent there, however many lines that is: a 1,300-line
+# copy was 1,300 private messages, an hour of the account's sending and WeChat's limits for the rest.
+
+MAX_CHECKS_SHOWN = 20  # entries written out; the rest are counted, and /待确认 lists them all
+
+# (number on the list, who, the line as written, why it needs her)
+Check = tuple[int, str, str, str]
+
+
+def checks_text(title: str, checks: Sequence[Check]) -> str:
+    """What the owner is told of the entries one message added to her check list."""
+    if len(checks) == 1:
+        number, who, line, reason = checks[0]
+        return (f"📝 待确认 #{number}（{title}）{who}：{line}（{reason}）\n"
+                f"记下：/确认 {number} 商品数量；不用管：/忽略 {number}")
+    lines = [f"#{number} {who}：{line[:60]}（{reason}）" for number, who, line, reason in checks[:MAX_CHECKS_SHOWN]]
+    more = [f"……还有{len(checks) - MAX_CHECKS_SHOWN}条，发 /待确认 查看全部"] if len(checks) > MAX_CHECKS_SHOWN else []
+    return "\n".join([f"📝 待确认 {len(checks)}条（{title}）：", *lines, *more,
+                      "记下：/确认 N 商品数量；不用管：/忽略 N"])

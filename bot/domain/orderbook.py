@@ -27,6 +27,7 @@ from bot.parsing.intent import Action, Choice, Intent, Question, Reason
 from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
 from bot.parsing.jielong import Entry, JielongCopy, without_note
 from bot.parsing.native_solitaire import NativeList
+from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
 
@@ -114,7 +115,12 @@ class OrderBook:
         self.max_qty = max_qty
 
     async def _check(self, campaign: Campaign, member_id: str, name: str, text: str, reason: str,
-                     msg_id: str, now: datetime, out: Outcome, line_id: int | None = None) -> None:
+                     msg_id: str, now: datetime, out: Outcome, line_id: int | None = None,
+                     in_list: bool = False) -> None:
+        """`in_list`: a line of a 接龙 copy, which every later copy repeats, whoever sends it."""
+        if line_id is None and await self.orders.has_open_check(campaign.id, None if in_list else member_id,
+                                                                text, reason):
+            return  # a re-sent or re-copied line (or the same line twice): on the list once, told once
         number = await self.orders.add_unreadable(campaign.id, member_id, name, text, reason, msg_id, now, line_id)
         out.checks.append((number, name, text, reason))
 
@@ -443,7 +449,8 @@ class OrderBook:
             await self._new_line(campaign, catalog, new.owner, name, "copy", new.entry, msg_id, now, out,
                                  new.ex, new.raw)
             if new.owner != sender:
-                out.note(new.owner, f"从接龙中补记「{new.entry.text}」，不对请告诉团长")
+                # Said in the group: a phone number or address in the line stays masked there.
+                out.note(new.owner, f"从接龙中补记「{mask(new.entry.text)}」，不对请告诉团长")
 
     def _carries_on(self, entry: Entry, catalog: Catalog) -> bool:
         """A line under an entry that only names products with quantities (no house number, no
@@ -472,18 +479,18 @@ class OrderBook:
                               msg_id: str, now: datetime, out: Outcome) -> str | None:
         """Whose a new line of a copy is; None when it went to the owner's check list instead."""
         if await self._edits_someone_else(campaign.id, ex, sender, match):
-            await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out)
+            await self._check(campaign, sender, sender_name, entry.text, EDITED_OTHERS, msg_id, now, out, in_list=True)
             return None
         owner = await self._owner_of(campaign, ex, sender, sender_name, is_last, her_dropped)
         if owner is None:
-            await self._check(campaign, sender, sender_name, entry.text, UNKNOWN_OWNER, msg_id, now, out)
+            await self._check(campaign, sender, sender_name, entry.text, UNKNOWN_OWNER, msg_id, now, out, in_list=True)
             return None
         if owner != sender:
             have = await self.orders.member_order_qty(campaign.id, owner)
             if any(have.get(i.product.id, 0) > 0 for i in ex.items):
                 # Was this line before or after what she has? Only she knows.
                 name = await self.rooms.name_of(campaign.room_id, owner)
-                await self._check(campaign, owner, name, entry.text, OVERLAPS, msg_id, now, out)
+                await self._check(campaign, owner, name, entry.text, OVERLAPS, msg_id, now, out, in_list=True)
                 return None
         return owner
 

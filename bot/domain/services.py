@@ -81,6 +81,9 @@ class Services:
     # gets one merged list, not one per copy. Losing this on restart costs at
     # most one extra post.
     merged_posted: dict[int, datetime] = field(default_factory=dict)
+    # When a group's owner was last told of a kind of trouble (a broken native list, a failing
+    # command): at most one alert per kind in a few minutes. Losing it on restart costs one alert.
+    owner_alerted: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
     @classmethod
     def build(cls, db: Database, settings: Settings, templates: Templates | None = None) -> Services:
@@ -104,14 +107,14 @@ class Services:
         return Path(self.db.path).parent / "exports"
 
     async def load_owner_templates(self) -> None:
-        for room_id, kind, text in await self.owner_templates.all():
-            self.templates.set_override(room_id, kind, text)
+        for room_id, kind, text, broken in await self.owner_templates.all():
+            self.templates.set_override(room_id, kind, text, broken)
 
-    async def render(self, kind: str, room_id: str | None = None, *, fallback: bool = True, **context: Any) -> str:
+    async def render(self, kind: str, room_id: str | None = None, **context: Any) -> str:
         """`Templates.render`, with what a template may show of its campaign worked out now:
         `campaign.live_lines` is counted only for a template that names it."""
         campaign = context.get("campaign")
         if isinstance(campaign, Campaign) and self.templates.mentions(room_id, kind, "live_lines"):
             facts = {f.name: getattr(campaign, f.name) for f in fields(Campaign)}
             context["campaign"] = CampaignShown(**facts, live_lines=await self.orders.live_count(campaign.id))
-        return self.templates.render(kind, room_id, fallback=fallback, **context)
+        return await self.templates.arender(kind, room_id, **context)

@@ -46,6 +46,10 @@ class CampaignSpec:
     qa: tuple[tuple[str, str], ...] = field(default=())  # `问 草莓甜吗 答 不甜包退` lines: the owner's 质量问答
     broadcast_every: int | None = None  # `播报 每20单`: a 跟团播报 every N buyers
     broadcast_at: tuple[str, ...] = field(default=())  # `播报 12:00 18:00`: times of day, read when it opens
+    # Her notes for members (`备注 …`, `温馨提示：…`, `付款方式 …`, `产地 …`), as written: the description.
+    notes: tuple[str, ...] = field(default=())
+    # Lines about her costs or margin (`备注 进价20，赚10块`): hers alone, never posted, never products.
+    private_notes: tuple[str, ...] = field(default=())
 
 
 _UNIT = rf"(?:{UNITS})"
@@ -92,6 +96,11 @@ _SEPARATORS = " \t:："
 _SOME_DAY = datetime(2026, 1, 1)
 _TIMES = re.compile(r"[\s,，、;；]+")
 _OPTION = re.compile(r"^\s*(截单|截止|自提|取货|成团|限购|佣金)\s*[:：]?\s*(.*)$")
+# A note for members: its word, then a separator (`产地直发草莓 30元` is a product, `产地 丹东` a note).
+_NOTE = re.compile(r"^\W*(?:备注|温馨提示|友情提示|提示|注意事项|注意|说明|付款方式|付款|支付方式|收款方式|产地|"
+                   r"发货|配送|售后|保质期|储存|保存方法|规格|品种|口感|介绍)\W*?[\s:：]")
+# Words of the owner's own money: a line with one is hers alone, whatever else it looks like.
+_COST = re.compile(r"进价|进货价|成本|利润|毛利|赚|佣金|提成|返点|返利|拿货|底价|批发价|出厂价|差价")
 _NAME_PREFIX = re.compile(r"^.*?(?:到货|预售|上新|团购|今日|今天|明日|明天)\s*[:：]\s*")
 
 
@@ -208,12 +217,24 @@ def parse_open_command(body: str, now: datetime, *, opens_at: datetime | None = 
         if om:
             _apply_option(om.group(1), om.group(2), now, opts, problems, opens_at)
             continue
+        if _NOTE.match(clean(line)):
+            # 「温馨提示：坏果包赔」 is for members; 「备注 进价20，赚10块」 is her margin, hers alone.
+            _note(opts, "private_notes" if _COST.search(line) else "notes", line)
+            continue
         product = parse_product_line(line)
-        if product is None:
+        if _COST.search(line if product is None else product.name):
+            _note(opts, "private_notes", line)  # 「进价20 赚10块」 is no product to order
+        elif product is None:
             problems.append(f"这行没有价格：{line.strip()}")
         else:
             products.append(product)
     return _finish(title, products, opts, problems)
+
+
+def _note(opts: dict[str, object], kind: str, line: str) -> None:
+    notes = opts.setdefault(kind, [])
+    assert isinstance(notes, list)
+    notes.append(line.strip())
 
 
 def _extra_line(line: str, opts: dict[str, object], problems: list[str]) -> bool:
@@ -268,6 +289,8 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
     qa = opts.get("qa")
     broadcast_every = opts.get("broadcast_every")
     broadcast_at = opts.get("broadcast_at")
+    notes = opts.get("notes")
+    private_notes = opts.get("private_notes")
     return CampaignSpec(
         title=title,
         products=tuple(products),
@@ -281,6 +304,8 @@ def _finish(title: str, products: list[ProductSpec], opts: dict[str, object],
         qa=tuple(qa) if isinstance(qa, list) else (),
         broadcast_every=broadcast_every if isinstance(broadcast_every, int) else None,
         broadcast_at=broadcast_at if isinstance(broadcast_at, tuple) else (),
+        notes=tuple(notes) if isinstance(notes, list) else (),
+        private_notes=tuple(private_notes) if isinstance(private_notes, list) else (),
     )
 
 

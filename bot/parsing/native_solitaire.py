@@ -19,6 +19,11 @@ class NativeList:
     copy: JielongCopy
     authors: tuple[str, ...]  # entry i was written by authors[i]; may be shorter
 
+    @property
+    def intact(self) -> bool:
+        """Every entry has its author: only then does the list say who ordered what."""
+        return len(self.authors) == len(self.copy.entries) and all(self.authors)
+
 
 def _find_text(root: Element, path: str) -> str:
     node = root.find(path)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+import cn2an
 
 # 亿 too: without it 草莓一亿盒 read as 一, one box.
 CN_DIGITS = "零〇一二两俩三四五六七八九十百千万亿"
@@ -30,7 +33,6 @@ _MAX_CN_CHARS = 16
 def _cn2an(token: str) -> Any:
     # Imported when the first Chinese numeral is read: importing cn2an builds its tables (about a
     # third of the bot's start-up), which an export, a refusal or an order in digits never needs.
-    import cn2an
 
     return cn2an.cn2an(token, "smart")
 
@@ -74,3 +76,21 @@ def too_big(token: str) -> bool:
     """A number token whose value is over MAX_NUMBER (to_int gives None for it)."""
     value = _value(token)
     return value is not None and value > MAX_NUMBER
+
+# --- numbers typed where a command expects a small one --------------------------------------------
+# `int()` takes any run of Unicode digits ("²" is a digit to str.isdigit, not to int) and any length (a
+# 20-digit number overflows SQLite's integers). Every number a command reads goes through these, with
+# the range it can mean: never an exception, never huge.
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def small_int(text: str, low: int = 0, high: int = 1_000_000_000) -> int | None:
+    """The whole of `text` as a number from `low` to `high` (ASCII or full-width digits); else None."""
+    t = text.strip().translate(_FULL_WIDTH)
+    if not _DIGITS.fullmatch(t):
+        return None
+    n = int(t)
+    return n if low <= n <= high else None
+

@@ -24,7 +24,8 @@ _DATE = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\
 # 昨天 and 前天 too: "/提醒取货 昨天 18:00" is a time that has passed (and says so), not no time at all.
 _REL_DAY = re.compile(r"(今天|今日|今晚|今早|明天|明日|明晚|明早|大后天|后天|大前天|前天|昨天|昨日|昨晚|昨早)")
 _WEEKDAY = re.compile(r"(?:周|星期|礼拜)([一二三四五六日天1-7])")
-_CLOCK = re.compile(rf"(?:(早上|上午|中午|下午|晚上|傍晚|凌晨|早|晚)\s*)?{_N}\s*(?::|点|時|时)\s*(半|{_N}\s*分?)?")
+_PART_OF_DAY = r"早上|上午|中午|下午|晚上|傍晚|凌晨|半夜|午夜|深夜|早|晚"
+_CLOCK = re.compile(rf"(?:({_PART_OF_DAY})\s*)?{_N}\s*(?::|点|時|时)\s*(半|{_N}\s*分?)?")
 _AFTER = re.compile(rf"{_N}\s*(分钟|小时|个小时|天)\s*(?:以)?后")
 
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
@@ -33,6 +34,8 @@ _DAY_OFFSET = {"今天": 0, "今日": 0, "今晚": 0, "今早": 0, "明天": 1, 
                "明早": 1, "后天": 2, "大后天": 3, "昨天": -1, "昨日": -1, "昨晚": -1, "昨早": -1, "前天": -2,
                "大前天": -3}
 _EVENING_WORDS = ("下午", "晚上", "傍晚", "晚", "今晚", "明晚", "昨晚")
+# 「今晚12点」「晚上12点」「半夜12点」「今晚0点」 mean the midnight that ends the day, never noon.
+_NIGHT_WORDS = ("晚上", "晚", "半夜", "午夜", "深夜", "今晚", "明晚", "昨晚")
 
 
 class ImpossibleTime(ValueError):
@@ -70,8 +73,9 @@ def past_reason(when: datetime, written: str | None = None) -> str:
     return passed + f"（没写年份的日期按今年算；明年的日期请写上年份，例如 {when.year + 1}-{when:%m-%d %H:%M}）"
 
 
-def _clock(text: str, day_word: str) -> tuple[time, int] | None:
-    """The time of day written in `text` and where it ends."""
+def _clock(text: str, day_word: str) -> tuple[time, int, bool] | None:
+    """The time of day written in `text`, where it ends, and whether it is past the end of the day it
+    names (24点, 今晚12点: the midnight after that day, so an order before it still counts)."""
     m = _CLOCK.search(text)
     if m is None:
         return None
@@ -82,16 +86,17 @@ def _clock(text: str, day_word: str) -> tuple[time, int] | None:
     if m.group(3):
         minute = 30 if m.group(3) == "半" else (to_int(m.group(4) or "") or 0)
     part = m.group(1) or ""
-    if (part in _EVENING_WORDS or day_word in _EVENING_WORDS) and hour < 12:
+    if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
+        raise ImpossibleTime(f"「{m.group(0).strip()}」不是一个时间（0点到24点，分钟0到59）")
+    if (part in _NIGHT_WORDS or (not part and day_word in _NIGHT_WORDS)) and hour in (0, 12):
+        hour = 24  # 今晚12点, 晚上12点半, 半夜12点, 今晚0点: past the end of that day
+    elif (part in _EVENING_WORDS or day_word in _EVENING_WORDS) and hour < 12:
         hour += 12
     if part == "中午" and hour < 6:
         hour += 12
-    if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
-        raise ImpossibleTime(f"「{m.group(0).strip()}」不是一个时间（0点到24点，分钟0到59）")
     if hour == 24:
-        hour = 23
-        minute = 59
-    return time(hour, minute), m.end()
+        return time(0, minute), m.end(), True
+    return time(hour, minute), m.end(), False
 
 
 def parse_when(text: str, now: datetime) -> datetime | None:
@@ -166,12 +171,13 @@ def _parse_when(t: str, now: datetime) -> datetime | None:
     if clock is None and day is None:
         return None
     tod = clock[0] if clock else time(0, 0)
+    after = timedelta(days=1) if clock is not None and clock[2] else timedelta()
     if day is None:
-        candidate = datetime.combine(now.date(), tod, tzinfo=tz)
+        candidate = datetime.combine(now.date(), tod, tzinfo=tz) + after
         return candidate if candidate > now else candidate + timedelta(days=1)
     if clock is None and day_word in ("今晚", "明晚", "昨晚"):
         tod = time(20, 0)
-    candidate = datetime.combine(day, tod, tzinfo=tz)
+    candidate = datetime.combine(day, tod, tzinfo=tz) + after
     if candidate <= now and day_word == "周":
         candidate += timedelta(days=7)
     # A written date that has passed stays in the past: the caller refuses it (past_reason).

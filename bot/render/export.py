@@ -311,9 +311,22 @@ TABLES: dict[str, Callable[[Reports, tzinfo], Table]] = {
 }
 
 
+# A text cell starting with one of these is a formula (or DDE) to Excel, LibreOffice and Google Sheets:
+# a member's name "=HYPERLINK(...)" must stay her name. Escaped as OWASP advises, with a leading
+# apostrophe, which the spreadsheet shows as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A text cell as spreadsheets must read it: never a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _csv_value(value: Value, kind: Kind) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return csv_text(value)
     if kind is Kind.MONEY and isinstance(value, int):
         return f"{value / 100:.2f}"
     if kind is Kind.PERCENT and isinstance(value, int):

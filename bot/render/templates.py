@@ -1,35 +1,32 @@
 """Renders the texts the bot posts: `scripts_templates/`, or a group's own version.
 
 Templates render in jinja2's sandbox with undefined names as errors, so a broken
-template fails loudly instead of posting half a message. An owner's template is
-tried on sample data before it is accepted; if it still fails when posting, the
-caller either skips the post (hype posts) or falls back to the default text
-(order confirmations, totals), so a member is never left without her answer.
+template fails loudly instead of posting half a message. The built-in templates
+render here, in-process (every acknowledgement takes this path: it must stay
+cheap). A group's own template (/话术 设置, written by its owner, an admin or a
+partner) renders in the budgeted worker process (bot/render/sandbox.py): bounded
+in CPU time, memory and output, never on the event loop's thread (`arender`,
+`acheck`). It is tried on sample data before it is accepted, with the reason
+when it is refused; if it still fails or breaks its budget on real data, the
+built-in text is used from then on and the owner is told once (`take_troubles`;
+the app says it, bot/app/pipeline.py). A group-bound template never sees the
+owner's commission (`public`), whoever wrote it.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import (
-    BytecodeCache,
-    FileSystemLoader,
-    FunctionLoader,
-    StrictUndefined,
-    Template,
-    TemplateError,
-    TemplateSyntaxError,
-)
-from jinja2.exceptions import SecurityError
+from jinja2 import BytecodeCache, FileSystemLoader, FunctionLoader, StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.clock import DEFAULT_TZ
+from bot.render.sandbox import Refused, Worker, check_power_and_repetition, shared_worker
 from storage.records import Campaign, MemberOrder, OrderItem, Product, ProductTotal, WaitlistTotal
 
 log = logging.getLogger("bot.render.templates")
@@ -132,51 +129,61 @@ def when(value: datetime | None, now: datetime | None = None) -> str:
     return f"{year}{value.month}月{value.day}日 {value:%H:%M}"
 
 
-def _error_line(exc: BaseException) -> int | None:
-    if isinstance(exc, TemplateSyntaxError):
-        return exc.lineno
-    # jinja2 rewrites tracebacks so the template's own lines appear as frames.
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename == "<template>":
-            return frame.lineno
-    return None
-
-
-# An owner's template may multiply strings or raise to powers; the sandbox
-# stops attribute escapes but not `{{ 'a' * 50000000 }}` or `9**9**9`.
-MAX_RESULT_CHARS = 10_000
-MAX_EXPONENT = 64
-
-
 class _Sandbox(SandboxedEnvironment):
+    """The built-in templates are trusted; they still render in jinja2's sandbox, and the groups' own
+    templates in bot/render/sandbox.py's stricter one, in a worker process."""
+
     intercepted_binops = frozenset({"*", "**"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and (not isinstance(right, int | float) or abs(right) > MAX_EXPONENT
-                                 or (isinstance(left, int | float) and abs(left) > 10**6)):
-            raise SecurityError("exponent too large for a template")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(times, int) \
-                        and len(seq) * times > MAX_RESULT_CHARS:
-                    raise SecurityError("repetition too large for a template")
+        check_power_and_repetition(operator, left, right)
         return super().call_binop(context, operator, left, right)
 
 
 @dataclass(frozen=True)
-class TemplateFailure:
-    """An owner's template that failed on real data: the owner is told once (bot/app/faults.py)."""
+class Trouble:
+    """A group's own template failed on real data: the built-in text was used instead."""
 
     room_id: str
     kind: str
-    error: str
-    fallback: bool  # the default text was used instead; False: nothing was posted
+    text: str  # her template
+    why: str
+
+
+def public(value: Any) -> Any:
+    """`value` as a template bound for a group may see it: campaigns and products without the owner's
+    commission (dataclasses rebuilt, lists, tuples and dicts walked)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        changes: dict[str, Any] = {}
+        for f in fields(value):
+            if not f.init:
+                continue
+            inner = getattr(value, f.name)
+            if f.name == "commission_bp":
+                if inner is not None:
+                    changes[f.name] = None
+                continue
+            shown = public(inner)
+            if shown is not inner:
+                changes[f.name] = shown
+        return replace(value, **changes) if changes else value
+    if isinstance(value, list | tuple):
+        shown = [public(v) for v in value]
+        if all(a is b for a, b in zip(shown, value, strict=True)):
+            return value
+        return type(value)(*shown) if hasattr(value, "_fields") else type(value)(shown)  # a NamedTuple, or not
+    if isinstance(value, dict):
+        walked = {k: public(v) for k, v in value.items()}
+        return value if all(walked[k] is v for k, v in value.items()) else walked
+    return value
 
 
 class Templates:
-    def __init__(self, folder: Path | None = None, bytecode_cache: BytecodeCache | None = None) -> None:
+    def __init__(self, folder: Path | None = None, bytecode_cache: BytecodeCache | None = None,
+                 worker: Worker | None = None) -> None:
         """`folder`: another set of default templates (tests); the packaged ones otherwise.
-        `bytecode_cache`: compiled templates shared with other instances (the tests build hundreds)."""
+        `bytecode_cache`: compiled templates shared with other instances (the tests build hundreds).
+        `worker`: where the groups' own templates render (the process's shared one by default)."""
         self.env = _Sandbox(
             loader=FileSystemLoader(str(folder)) if folder is not None else FunctionLoader(_packaged),
             bytecode_cache=bytecode_cache,
@@ -189,46 +196,53 @@ class Templates:
         self.env.filters["money"] = money
         self.env.filters["when"] = when
         self.env.filters["duration"] = duration
+        self._worker = worker
         self._overrides: dict[tuple[str, str], str] = {}
-        self._compiled: dict[tuple[str, str], Template] = {}
+        # Her template failed on real data: why. The built-in one is used until she sets another.
+        self._broken: dict[tuple[str, str], str] = {}
+        self._troubles: list[Trouble] = []
         self._default_mentions: dict[tuple[str, str], bool] = {}  # the packaged templates never change
-        # Owners' templates that failed on real data, not yet reported; each is reported once until it
-        # is changed (reported again after a restart, at most once).
-        self._failures: list[TemplateFailure] = []
-        self._reported: set[tuple[str, str]] = set()
+
+    @property
+    def worker(self) -> Worker:
+        if self._worker is None:
+            self._worker = shared_worker()
+        return self._worker
 
     # -- owner templates -------------------------------------------------------
 
-    def set_override(self, room_id: str, kind: str, text: str) -> None:
+    def set_override(self, room_id: str, kind: str, text: str, broken: str | None = None) -> None:
         self._overrides[(room_id, kind)] = text
-        self._compiled.pop((room_id, kind), None)
-        self._reported.discard((room_id, kind))
+        if broken is None:
+            self._broken.pop((room_id, kind), None)
+        else:
+            self._broken[(room_id, kind)] = broken
 
     def clear_override(self, room_id: str, kind: str) -> None:
         self._overrides.pop((room_id, kind), None)
-        self._compiled.pop((room_id, kind), None)
-        self._reported.discard((room_id, kind))
-
-    @property
-    def has_failures(self) -> bool:
-        return bool(self._failures)
-
-    def take_failures(self) -> list[TemplateFailure]:
-        """Owners' templates that failed since the last call, each one once until it is changed."""
-        failures, self._failures = self._failures, []
-        return failures
-
-    def _failed(self, room_id: str, kind: str, exc: BaseException, fallback: bool) -> None:
-        if (room_id, kind) not in self._reported:
-            self._reported.add((room_id, kind))
-            self._failures.append(TemplateFailure(room_id, kind, f"{type(exc).__name__}: {exc}"[:120], fallback))
+        self._broken.pop((room_id, kind), None)
 
     def override(self, room_id: str, kind: str) -> str | None:
         return self._overrides.get((room_id, kind))
 
+    def broken(self, room_id: str, kind: str) -> str | None:
+        """Why the group's own template of `kind` is not used (it failed on real data), or None."""
+        return self._broken.get((room_id, kind))
+
+    def _own(self, room_id: str | None, kind: str) -> str | None:
+        """The group's own template of `kind`, when it has one that works."""
+        if room_id is None or (room_id, kind) in self._broken:
+            return None
+        return self._overrides.get((room_id, kind))
+
+    def take_troubles(self) -> list[Trouble]:
+        """The groups' templates that failed since the last call (each once: it is not used again)."""
+        out, self._troubles = self._troubles, []
+        return out
+
     def mentions(self, room_id: str | None, kind: str, name: str) -> bool:
         """Whether the template this group renders for `kind` names `name` (what it needs computed)."""
-        text = self._overrides.get((room_id, kind)) if room_id is not None else None
+        text = self._own(room_id, kind)
         if text is not None:
             return name in text
         if (kind, name) not in self._default_mentions:
@@ -240,39 +254,81 @@ class Templates:
         assert loader is not None
         return loader.get_source(self.env, f"{kind}.j2")[0]
 
-    def check(self, kind: str, text: str) -> str | None:
-        """Why `text` cannot be this kind's template, or None when it renders on sample data."""
-        try:
-            template = self.env.from_string(text)
-            result = template.render(**sample_context(kind))
-        except Exception as exc:  # a template can fail in many ways; all of them are refusals
-            line = _error_line(exc)
-            where = f"第{line}行：" if line else ""
-            return f"{where}{type(exc).__name__}: {exc}"
+    def _sample_check(self, kind: str, text: str, result: str) -> str | None:
         if not result.strip():
             return "渲染出来是空的"
+        try:
+            self._fits(kind, result, sample_context(kind))
+        except Refused as exc:
+            return str(exc)
         return None
+
+    def check(self, kind: str, text: str) -> str | None:
+        """Why `text` cannot be this kind's template, or None when it renders on sample data within its
+        budget. Blocks up to the budget: from the event loop, `acheck`."""
+        try:
+            result = self.worker.render(text, public(sample_context(kind)))
+        except Refused as exc:
+            return str(exc)
+        return self._sample_check(kind, text, result)
+
+    async def acheck(self, kind: str, text: str) -> str | None:
+        """`check`, off the event loop."""
+        try:
+            result = await self.worker.arender(text, public(sample_context(kind)))
+        except Refused as exc:
+            return str(exc)
+        return self._sample_check(kind, text, result)
 
     # -- rendering ---------------------------------------------------------------
 
-    def render(self, kind: str, room_id: str | None = None, *, fallback: bool = True, **context: Any) -> str:
-        """The text of `kind` for this group. An owner's template that fails here
-        raises RenderError unless `fallback`, when the default text is used."""
-        if room_id is not None and (room_id, kind) in self._overrides:
-            try:
-                template = self._compiled.get((room_id, kind))
-                if template is None:
-                    template = self._compiled[(room_id, kind)] = self.env.from_string(self._overrides[(room_id, kind)])
-                return template.render(**context).strip("\n")
-            except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError, AttributeError) as exc:
-                log.error("group %s: owner template %s failed (%s)", room_id, kind, exc)
-                self._failed(room_id, kind, exc, fallback)
-                if not fallback:
-                    raise RenderError(f"template {kind} failed: {exc}") from exc
+    def _fits(self, kind: str, text: str, context: dict[str, Any]) -> str:
+        """Her text, when it is no longer than the budget allows (or than the built-in text, and then
+        some: a 500-line list is long whoever lays it out); Refused otherwise."""
+        budget = self.worker.budget.chars
+        if len(text) > budget:
+            allowed = len(self._builtin(kind, context)) + budget
+            if len(text) > allowed:
+                raise Refused(f"输出太长：{len(text)}字（最多{allowed}字）")
+        return text.strip("\n")
+
+    def _builtin(self, kind: str, context: dict[str, Any]) -> str:
         try:
             return self.env.get_template(f"{kind}.j2").render(**context).strip("\n")
         except TemplateError as exc:
             raise RenderError(f"template {kind} failed: {exc}") from exc
+
+    def _failed(self, room_id: str, kind: str, text: str, exc: Refused) -> None:
+        log.error("group %s: its own template %s failed, the built-in one is used (%s)", room_id, kind, exc)
+        if (room_id, kind) not in self._broken:
+            self._broken[(room_id, kind)] = str(exc)
+            self._troubles.append(Trouble(room_id, kind, text, str(exc)))
+
+    def _shown(self, kind: str, context: dict[str, Any]) -> dict[str, Any]:
+        # Whoever wrote a group's template, it never sees the owner's commission unless it is hers.
+        return context if kind in OWNER_KINDS else public(context)
+
+    def render(self, kind: str, room_id: str | None = None, **context: Any) -> str:
+        """The text of `kind` for this group. A group's own template renders in the worker and may
+        block up to its budget: from the event loop, prefer `arender` (acknowledgements still call
+        this; see bot/app/acks.py)."""
+        own = self._own(room_id, kind)
+        if own is not None and room_id is not None:
+            try:
+                return self._fits(kind, self.worker.render(own, self._shown(kind, context)), context)
+            except Refused as exc:
+                self._failed(room_id, kind, own, exc)
+        return self._builtin(kind, context)
+
+    async def arender(self, kind: str, room_id: str | None = None, **context: Any) -> str:
+        """`render`, with a group's own template rendered off the event loop."""
+        own = self._own(room_id, kind)
+        if own is not None and room_id is not None:
+            try:
+                return self._fits(kind, await self.worker.arender(own, self._shown(kind, context)), context)
+            except Refused as exc:
+                self._failed(room_id, kind, own, exc)
+        return self._builtin(kind, context)
 
 
 def _sample_products() -> list[Product]:

@@ -34,7 +34,10 @@ def _aware(value: str, clock: Clock) -> datetime:
 def parse_record(record: dict[str, Any], clock: Clock) -> Event | None:
     kind = record.get("kind")
     if kind == "room":
-        members = tuple(Member(str(mid), str(name)) for mid, name in (record.get("members") or {}).items())
+        listed = record.get("members") or {}
+        if not isinstance(listed, dict):
+            raise ValueError("members must map member ids to names")
+        members = tuple(Member(str(mid), str(name)) for mid, name in listed.items())
         owner = record.get("owner")
         return RoomSeen(RoomInfo(str(record["room"]), str(record.get("topic", "")),
                                  str(owner) if owner else None, members))

@@ -166,6 +166,11 @@ class PuppetService:
     def topic(self, topic: str, *, room: str = "r1", by: str = "wx_owner") -> None:
         _http("POST", self.http + "/topic", {"room": room, "topic": topic, "by": by})
 
+    def room(self, room: str, topic: str, owner: str, members: dict[str, str]) -> None:
+        """Another group with the bot in it (before the bot starts: it lists its groups when ready)."""
+        _http("POST", self.http + "/room", {"room": room, "topic": topic, "owner": owner,
+                                            "members": [{"id": m, "name": n} for m, n in members.items()]})
+
     def scan(self, qrcode: str) -> None:
         _http("POST", self.http + "/scan", {"qrcode": qrcode})
 

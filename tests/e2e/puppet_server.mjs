@@ -20,6 +20,8 @@
  *   POST /join    {room, member, name, inviter?} -> {ok}
  *   POST /topic   {room, topic, by?} -> {ok}       the group is renamed
  *   POST /scan    {qrcode} -> {ok}                 a login QR code is shown
+ *   POST /room    {room, topic, owner, members: [{id, name}]} -> {ok}
+ *                 another group with the bot in it (before the bot starts: it lists groups when ready)
  *   GET  /sent    -> [{id, text, room, to, mentions: [ids], file?, bytes?}] in send order
  *   POST /restart-grpc  drop every gRPC connection and serve again on the same port
  *   POST /send-delay {ms}  every later send hangs this long, then lands (recorded and echoed) and
@@ -280,6 +282,19 @@ const routes = {
     const roomMock = mocker.RoomMock.load(room)
     await puppet.dirtyPayload(PUPPET.types.Payload.Room, room)
     roomMock.topic(topic).by(mocker.ContactMock.load(by || ROOM.ownerId))
+    return { ok: true }
+  },
+  'POST /room': async ({ room, topic, owner, members }) => {
+    if (!room || mocker.cacheRoomPayload.has(room)) {
+      throw new Error(`"room" is required and must be new: "${room}"`)
+    }
+    for (const m of members || []) {
+      if (!mocker.cacheContactPayload.has(m.id)) {
+        mocker.createContact({ id: m.id, name: m.name || m.id, friend: true })
+      }
+    }
+    mocker.createRoom({ id: room, topic: topic || room, ownerId: owner,
+      memberIdList: [BOT.id, ...(members || []).map(m => m.id)], adminIdList: [] })
     return { ok: true }
   },
   'POST /scan': async ({ qrcode }) => {

@@ -28,7 +28,7 @@ def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     ("01-02 10:00", at(2026, 1, 2, 10), "例如 2027-01-02 10:00"),  # the hint says how
     ("12-31 20:00", at(2026, 12, 31, 20), None),
     ("今天 8:00", at(2026, 12, 1, 8), "已经过了"),
-    ("明天 24:00", at(2026, 12, 2, 23, 59), None),  # 24点: the end of that day
+    ("明天 24:00", at(2026, 12, 3, 0, 0), None),  # 24点: the end of that day
     ("周二 10:00", at(2026, 12, 8, 10), None),  # a weekday is the next such day
     ("8:00", at(2026, 12, 2, 8), None),  # a time alone is the next such time
     ("25:00", None, "「25:00」不是一个时间"),

@@ -128,7 +128,7 @@ LAYERS = [
     ("bot.models", "bot.clock"),
     ("bot.parsing",),
     ("storage",),
-    ("bot.render.templates",),
+    ("bot.render.templates", "bot.render.sandbox"),  # the texts, and where owners' own ones render
     ("bot.domain",),
     ("bot.render",),  # the exports: the domain's reports as CSV, JSON and XLSX
     ("bot.transports",),

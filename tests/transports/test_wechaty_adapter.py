@@ -79,7 +79,8 @@ NATIVE_XML = (
         (10, "#接龙\n周六水果团\n\n1. 张三 草莓2盒", MessageKind.SOLITAIRE),  # GroupNote, title text only
         (10, NATIVE_XML, MessageKind.SOLITAIRE),
         (0, NATIVE_XML, MessageKind.SOLITAIRE),  # services that do not know GroupNote
-        (7, NATIVE_XML, MessageKind.SOLITAIRE),  # ... or call it text
+        (7, NATIVE_XML, MessageKind.TEXT),  # typed by a member: text, whatever it looks like
+        (7, "<msg><appmsg><title>微信转账</title><type>2000</type></appmsg></msg>", MessageKind.TEXT),
         (11, "[转账]", MessageKind.TRANSFER),
         (12, "[红包]", MessageKind.RED_PACKET),
         (0, "<msg><appmsg><title>微信转账</title><type>2000</type></appmsg></msg>", MessageKind.TRANSFER),

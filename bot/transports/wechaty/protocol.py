@@ -95,9 +95,12 @@ def message_kind(puppet_type: int, text: str) -> MessageKind:
     """Map a wire message type (and, for raw XML, its appmsg type) to our kind.
 
     Services disagree on how they label a native 群接龙: GroupNote with the
-    title text, Unknown or even Text with the raw appmsg XML. The XML, when
-    present, is the more reliable witness.
+    title text, or Unknown with the raw appmsg XML. A Text message is text,
+    whatever it contains: anyone can type XML that looks like a native list
+    (or a transfer), naming other members as its authors.
     """
+    if puppet_type == PUPPET_MSG_TEXT:
+        return MessageKind.TEXT
     inner = appmsg_type(text)
     if inner == _APPMSG_SOLITAIRE or "<solitaire_info" in text:
         return MessageKind.SOLITAIRE
@@ -107,8 +110,6 @@ def message_kind(puppet_type: int, text: str) -> MessageKind:
         return MessageKind.TRANSFER
     if puppet_type == PUPPET_MSG_RED_ENVELOPE or inner == _APPMSG_RED_PACKET:
         return MessageKind.RED_PACKET
-    if puppet_type == PUPPET_MSG_TEXT:
-        return MessageKind.TEXT
     if puppet_type == PUPPET_MSG_IMAGE:
         return MessageKind.IMAGE
     return MessageKind.OTHER
