@@ -13,17 +13,18 @@ its way). A ticker advances the app every second, as runtime does live. After a
   copy the 接龙 list the group shows and add their line (taken as written, so her copy is the
   record and needs no acknowledgement); the others write a plain order, one in twenty of them
   one the bot must ask about ("+1" with two products). 砂糖橘 is limited and sells out three
-  boxes before the demand, so the last few wanting it are waitlisted.
+  boxes before the demand, so the last few wanting it are waitlisted;
+- the same, with copiers who copy the list as it was 5-30 s before they post (typing), so copies
+  fork and the bot owes the group its merged list.
 
-For scale (not in the budget) the same trickle with one in two copying, with nobody copying,
-and with copiers who copy the list as it was 5-30 s before they post (typing), so copies
-fork and the bot posts its merged list.
+For scale (not in the budget) the same trickle with one in two copying and with nobody copying.
 
 Counted: the bot's messages in the group after the `/开团` posts (acknowledgements, merged
-lists, the sold-out notice; the owner's private notes are listed apart), and for each member
+lists, alone or inside an acknowledgement, the sold-out notice; the owner's private notes are
+listed apart), and for each member
 told something, the time from her order to the message that @-mentions her: an exception
 (waitlisted, asked) is promised within 60 s, anything else within 5 minutes. Targets (issue
-26): at most 15 messages for the first two, 30 for the spread. The last line reads
+26): at most 15 messages for the first two, 30 for the spreads. The last line reads
 `acks: one a second N, all within 30 s M, spread over 3 h S bot messages for 300 orders,
 longest wait W s, exceptions within E s`.
 
@@ -79,12 +80,16 @@ class Result:
     spread: float  # seconds from first to last order
     group: int  # bot messages in the group after the /开团 posts
     private: int  # the owner's private notes meanwhile
-    acks: int  # of the group's messages, acknowledgements
+    acks: int  # of the group's messages, those carrying acknowledgements
     merged_lists: int
+    merged_riding: int  # of the merged lists, those inside an acknowledgement
     routine: list[float] = field(default_factory=list)  # per member told "taken as written": seconds waited
     exceptions: list[float] = field(default_factory=list)  # per member told something not as she wrote
     limits_held: bool = True
     dropped: int = 0
+    # How long the latest list in the group lacked someone's line (a fork members copied on from).
+    forked_for: float = 0.0
+    longest_fork: float = 0.0
 
 
 def _limits_held(sent: list[tuple[datetime, Outgoing]], limits: SendLimits) -> bool:
@@ -119,6 +124,30 @@ def _list_in(text: str) -> str | None:
     """The 接龙 list a message shows (the bot's list, its merged list, a member's copy)."""
     at = text.find("#接龙")
     return text[at:] if at >= 0 else None
+
+
+def _forks(lists: list[tuple[datetime, str]], end: datetime) -> tuple[float, float]:
+    """(seconds in all, longest stretch) during which the latest list shown in the group lacked a line
+    some earlier list showed."""
+    known: set[str] = set()
+    since: datetime | None = None
+    total = longest = 0.0
+    for at, text in lists:
+        lines = {m.group(2).strip() for ln in text.split("\n") if (m := _NUMBERED.match(ln)) and m.group(2).strip()}
+        known |= lines
+        if lines < known and since is None:
+            since = at
+        elif lines >= known and since is not None:
+            total, longest = total + (at - since).total_seconds(), max(longest, (at - since).total_seconds())
+            since = None
+    if since is not None:
+        total, longest = total + (end - since).total_seconds(), max(longest, (end - since).total_seconds())
+    return total, longest
+
+
+def _acks_in(out: Outgoing) -> bool:
+    """The message carries acknowledgements (alone, or with the merged list under them)."""
+    return out.mergeable or (bool(out.mentions) and out.text.startswith("@"))
 
 
 def _exception(told: str) -> bool:
@@ -189,9 +218,11 @@ async def run(label: str, folder: Path, orders: list[Order], limits: SendLimits,
     group = [(t, out) for t, out in after if out.room_id == ROOM]
     result = Result(label=label, orders=len(orders), copies=sum(1 for o in orders if not o.text),
                     spread=(last_order - START - FIRST_ORDER).total_seconds(), group=len(group),
-                    private=len(after) - len(group), acks=sum(1 for _, out in group if out.mergeable),
+                    private=len(after) - len(group), acks=sum(1 for _, out in group if _acks_in(out)),
                     merged_lists=sum(1 for _, out in group if "最新的接龙" in out.text),
+                    merged_riding=sum(1 for _, out in group if "最新的接龙" in out.text and _acks_in(out)),
                     limits_held=_limits_held(sent, limits), dropped=queue.dropped)
+    result.forked_for, result.longest_fork = _forks(lists, last_order)
     ordered = {o.member.id: o.at for o in orders}
     for t, out in group:
         lines = [ln for ln in out.text.split("\n") if ln.startswith("@")]
@@ -239,8 +270,10 @@ def spread(orders: int, hours: float, seed: int, *, copying: float = 0.8, asked:
 def _report(r: Result) -> None:
     waits = r.routine + r.exceptions
     print(f"{r.label}: {r.orders} orders over {r.spread:.0f} s ({r.copies} 接龙 copies)")
-    print(f"  the group got {r.group} bot messages: {r.acks} acknowledgements, {r.merged_lists} merged lists, "
-          f"{r.group - r.acks - r.merged_lists} others; the owner {r.private} private notes; dropped {r.dropped}")
+    others = r.group - r.acks - r.merged_lists + r.merged_riding
+    print(f"  the group got {r.group} bot messages: {r.acks} acknowledgements, {r.merged_lists} merged lists "
+          f"({r.merged_riding} of them inside an acknowledgement), {others} others; the owner {r.private} private "
+          f"notes; dropped {r.dropped}")
     if waits:
         p90 = sorted(waits)[int(0.9 * (len(waits) - 1))]
         print(f"  {len(r.routine)} told their order counted: median {statistics.median(r.routine or [0]):.0f} s, "
@@ -248,6 +281,9 @@ def _report(r: Result) -> None:
     if r.exceptions:
         print(f"  {len(r.exceptions)} told something not as they wrote: longest {max(r.exceptions):.0f} s "
               f"(promised {URGENT_PROMISE:.0f})")
+    if r.forked_for:
+        print(f"  the latest list in the group lacked someone's line for {r.forked_for / 60:.0f} min of "
+              f"{r.spread / 60:.0f} (longest {r.longest_fork / 60:.0f} min)")
     print(f"  limits held: {'yes' if r.limits_held else 'NO'}")
 
 
@@ -263,14 +299,17 @@ async def main(orders: int, seed: int) -> None:
         drop = spread(orders, 3.0, seed)
         trickle = await run("spread over 3 h", folder, drop.orders, limits, seed, stock=drop.stock)
         _report(trickle)
-        # For scale, not in the budget: the same trickle with fewer copiers, and with copies forking.
+        forking = spread(orders, 3.0, seed, typing=(5, 30))
+        forks = await run("spread over 3 h, copiers typing 5-30 s", folder, forking.orders, limits, seed,
+                          stock=forking.stock)
+        _report(forks)
+        # For scale, not in the budget: the same trickle with fewer copiers.
         for label, variant in (("spread over 3 h, 1 in 2 copying", spread(orders, 3.0, seed, copying=0.5)),
-                               ("spread over 3 h, nobody copying", spread(orders, 3.0, seed, copying=0.0)),
-                               ("spread over 3 h, copiers typing 5-30 s", spread(orders, 3.0, seed, typing=(5, 30)))):
+                               ("spread over 3 h, nobody copying", spread(orders, 3.0, seed, copying=0.0))):
             other = await run(label, folder, variant.orders, limits, seed, stock=variant.stock)
             print(f"{label}: the group got {other.group} bot messages ({other.acks} acknowledgements, "
                   f"{other.merged_lists} merged lists); longest wait {max(other.routine + other.exceptions):.0f} s")
-    results = (slow, fast, trickle)
+    results = (slow, fast, trickle, forks)
     longest = max(max(r.routine + r.exceptions, default=0.0) for r in results)
     exceptions = max(max(r.exceptions, default=0.0) for r in results)
     print(f"acks: one a second {slow.group}, all within 30 s {fast.group}, spread over 3 h {trickle.group} "

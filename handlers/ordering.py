@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
-from bot.domain.conversation import questions
+from bot.domain.conversation import merged_list, questions
 from bot.domain.hype import after_order
-from bot.domain.lifecycle import checks_text, group_reached_posts, list_text
+from bot.domain.lifecycle import checks_text, group_reached_posts
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
 from bot.domain.pickup import items_text
 from bot.models import MessageKind
@@ -32,7 +32,6 @@ from bot.parsing.items import extract, house_numbers
 from bot.parsing.jielong import JielongCopy, parse_copy, without_note
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
 from bot.parsing.order_text import parse_order_text
-from bot.parsing.privacy import mask
 from bot.parsing.textnorm import key_of, nfkc
 from bot.render.templates import money
 from storage.records import Campaign, OpenQuestion, Product
@@ -136,8 +135,6 @@ async def _acknowledge(ctx: Context, campaign: Campaign, out: Outcome, *, in_lis
     ctx.replies.extend(await group_reached_posts(ctx.svc, campaign))
     # Sold out / back in stock / 跟团播报, decided from the stored totals now that the order is applied.
     ctx.replies.extend(await after_order(ctx.svc, campaign, ctx.now))
-    if out.fork:
-        await _merged_list(ctx, campaign)
 
 
 async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: list[Product], member_id: str,
@@ -181,17 +178,6 @@ async def _acks_in_other_groups(ctx: Context, out: Outcome, products: list[Produ
             items = items_text(order)
             ctx.acks.append(Ack(other.room_id, member_id, name,
                                 "；".join([f"已记录：{items}，共{money(order.amount_cents)}", *notes]), urgent=True))
-
-
-async def _merged_list(ctx: Context, campaign: Campaign) -> None:
-    """Someone copied an old version of the list: the latest one, merged, at most so often."""
-    last = ctx.svc.merged_posted.get(campaign.id)
-    if last is None or ctx.now - last >= ctx.svc.settings.merged_list_every:
-        posted, when = ctx.svc.merged_posted, ctx.now
-        ctx.after_commit.append(lambda: posted.__setitem__(campaign.id, when))
-        lines = [mask(ln.raw) for ln in await ctx.svc.orders.live_lines(campaign.id, "copy")]
-        ctx.reply("有人复制了旧版本的接龙，大家的订单都在。请从这份最新的接龙继续：\n\n"
-                  + await list_text(ctx.svc, campaign, lines))
 
 
 async def _refuse_closed(ctx: Context, campaign: Campaign) -> None:
@@ -281,6 +267,9 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
     await _acknowledge(ctx, campaign, out, in_list=True)
+    # A fork (the copy lacks others' lines) is noted, and one that healed forgotten: the merged list is
+    # said only while a fork lasts (bot/domain/conversation/merged_list.py).
+    ctx.deadlines_changed |= await merged_list.fork_seen(ctx.svc, campaign, out.fork, ctx.now)
     return True
 
 

@@ -35,6 +35,29 @@ class ScheduleRepo:
              created_by, ts(now)),
         )
 
+    def put(self, room_id: str, kind: str, run_at: datetime, payload: dict[str, object], created_by: str,
+            now: datetime) -> None:
+        """`add` inside a transaction, when nobody needs its id: it rides in the next trip."""
+        self.db.write(
+            "INSERT INTO schedules (room_id, kind, run_at, run_at_utc, payload, created_by, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (room_id, kind, ts(run_at), _utc(run_at), json.dumps(payload, ensure_ascii=False), created_by, ts(now)),
+        )
+
+    def cancel_pending(self, room_id: str, kind: str, note: str) -> None:
+        """Inside a transaction: the group's pending schedules of `kind` are cancelled, in the next trip."""
+        self.db.write("UPDATE schedules SET status = 'cancelled', note = ? "
+                      "WHERE room_id = ? AND status = 'pending' AND kind = ?", (note, room_id, kind))
+
+    async def pending_and_last_done(self, room_id: str, kind: str) -> tuple[Schedule | None, Schedule | None]:
+        """The group's pending schedule of `kind` and the latest one that ran, in one trip."""
+        pending, done = await self.db.fetch_each([
+            ("SELECT * FROM schedules WHERE room_id = ? AND status = 'pending' AND kind = ? ORDER BY id LIMIT 1",
+             (room_id, kind)),
+            ("SELECT * FROM schedules WHERE room_id = ? AND status = 'done' AND kind = ? ORDER BY id DESC LIMIT 1",
+             (room_id, kind))])
+        return (_schedule(pending[0]) if pending else None), (_schedule(done[0]) if done else None)
+
     async def set_plan(self, schedule_id: int, plan_id: int) -> None:
         await self.db.execute("UPDATE schedules SET plan_id = ? WHERE id = ?", (plan_id, schedule_id))
 
@@ -67,8 +90,13 @@ class ScheduleRepo:
         row = await self.db.fetchone("SELECT * FROM schedules WHERE id = ?", (schedule_id,))
         return _schedule(row) if row else None
 
-    async def finish(self, schedule_id: int, status: str, note: str = "") -> None:
-        await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
+    async def finish(self, schedule_id: int, status: str, note: str = "", *, at: datetime | None = None) -> None:
+        """`at`: it ran then, not at its time (run_at becomes when it did)."""
+        if at is None:
+            await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
+            return
+        await self.db.execute("UPDATE schedules SET status = ?, note = ?, run_at = ?, run_at_utc = ? WHERE id = ?",
+                              (status, note, ts(at), _utc(at), schedule_id))
 
     async def cancel_plan(self, plan_id: int) -> None:
         await self.db.execute(

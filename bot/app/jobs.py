@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot.domain.conversation.merged_list import MERGED_JOB, campaign_of, merged_text
 from bot.domain.conversation.questions import EXPIRY_JOB, expire_due
 from bot.domain.digest import digest_text, next_at
 from bot.domain.hype import live_figures, live_in, timed_broadcast
@@ -147,6 +148,14 @@ async def _question_expiry(svc: Services, s: Schedule, now: datetime) -> list[Ou
     return await expire_due(svc, s.room_id, now)
 
 
+async def _merged_list(svc: Services, s: Schedule, now: datetime) -> list[Outgoing]:
+    """A fork no acknowledgement took the merged list along for: it is posted alone."""
+    campaign = await campaign_of(svc, s)
+    if campaign is None:
+        raise Skip("the campaign is no longer open")
+    return [Outgoing(text=await merged_text(svc, campaign), room_id=s.room_id)]
+
+
 @dataclass(frozen=True)
 class JobKind:
     """One kind of scheduled job: what runs, what the owner calls it, and what downtime does to it."""
@@ -171,6 +180,8 @@ JOBS: Mapping[str, JobKind] = {job.kind: job for job in (
     JobKind(FORWARD_JOB, "问题转团长", _qa_forward, stale_when_late=False),
     JobKind(REPEATS_JOB, "重复问题提示", _qa_repeats, stale_when_late=False),
     JobKind(EXPIRY_JOB, "没回复的订单问题转团长", _question_expiry, stale_when_late=False),
+    # Said fresh whenever it runs: after downtime the list is still the one to continue from.
+    JobKind(MERGED_JOB, "合并接龙", _merged_list, stale_when_late=False),
 )}
 
 

@@ -30,6 +30,7 @@ from bot.app.middleware import Next, Queued, Turn, chain, claim, sender, unit_of
 from bot.app.outbox import OutboundQueue
 from bot.app.router import Dispatcher
 from bot.clock import Clock
+from bot.domain.conversation.merged_list import ride_along
 from bot.domain.lifecycle import close_campaign
 from bot.domain.orderbook import catalog_of
 from bot.domain.scope import scope_of
@@ -399,7 +400,7 @@ class App:
         if self.queue is not None:
             # Due acknowledgements ride in this message's trip instead of one of their own.
             self._took_acks = True
-            turn.queued += self._take_acks(ctx.msg.ts)
+            turn.queued += await self._take_acks(ctx.msg.ts)
         now = self.clock.now()
         for ack in ctx.acks:
             if ack.text:
@@ -469,9 +470,12 @@ class App:
                 elif not await self._flush_acks(first):
                     return  # storage trouble: the next call tries again
 
-    def _take_acks(self, due: datetime | None) -> list[Queued]:
-        """Inside a transaction: the acknowledgements due by `due` become outbox rows."""
-        taken = self.acks.take_due(due)
+    async def _take_acks(self, due: datetime | None) -> list[Queued]:
+        """Inside a transaction: the acknowledgements due by `due` become outbox rows (a merged 接龙
+        owed in their group riding in them)."""
+        taken, rode = await ride_along(self.svc, self.acks.take_due(due))
+        if rode:
+            self._due_known = False  # a merged list's schedule was done early
         for room_id in dict.fromkeys(out.room_id for _, out in taken):
             if room_id is not None:
                 self.pending_acks.clear(room_id)
@@ -495,7 +499,7 @@ class App:
         queued: list[Queued] = []
         try:
             async with self.svc.db.transaction():
-                queued = self._take_acks(due)
+                queued = await self._take_acks(due)
                 queued += await self._template_troubles()
         except Exception:
             log.exception("gathered acknowledgements could not be queued; they wait in the database")

@@ -33,7 +33,12 @@ class Settings:
     ack_within: timedelta = timedelta(seconds=290)
     max_message_chars: int = 20_000
     max_qty: int = 99
-    merged_list_every: timedelta = timedelta(minutes=3)
+    # When copies fork, the merged 接龙 is said only while the fork lasts: in the next gathered acknowledgement
+    # once it has lasted `merged_list_after`, alone after `merged_list_alone`, a wait that doubles for each list
+    # posted within `merged_list_alone_max` before, up to that (bot/domain/conversation/merged_list.py).
+    merged_list_after: timedelta = timedelta(minutes=3)
+    merged_list_alone: timedelta = timedelta(minutes=10)
+    merged_list_alone_max: timedelta = timedelta(hours=1)
     # The "last 30 minutes" nudge before a deadline.
     reminder_before: timedelta = timedelta(minutes=30)
     # After downtime a post late by less than this still goes out; older ones
@@ -77,10 +82,6 @@ class Services:
     questions: QuestionRepo  # open questions to members about their orders
     aftersales: AfterSalesRepo  # 缺货, 售后 and the refund ledger
     web: WebAccessRepo
-    # When the merged 接龙 was last posted, per campaign: a fork of many copies
-    # gets one merged list, not one per copy. Losing this on restart costs at
-    # most one extra post.
-    merged_posted: dict[int, datetime] = field(default_factory=dict)
     # When a group's owner was last told of a kind of trouble (a broken native list, a failing
     # command): at most one alert per kind in a few minutes. Losing it on restart costs one alert.
     owner_alerted: dict[tuple[str, str], datetime] = field(default_factory=dict)

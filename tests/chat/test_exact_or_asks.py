@@ -59,6 +59,7 @@ async def test_an_unnumbered_line_in_the_middle_is_read_and_kept_in_the_merged_l
     assert await bot.book() == {("wx_zhang", "苹果"): 1, ("wx_li", "香蕉"): 1, ("wx_wang", "青菜"): 2}
     # A fork: the merged list carries the unnumbered line too, and never the footer.
     await bot.say("wx_zhao", market("1. 3-502 张三 苹果1个", "2. 2-202 赵六 土豆3斤"))
+    await bot.wait(10 * 60)  # the fork lasted: the merged list is said
     merged = [t for t in bot.texts() if "最新的接龙" in t]
     assert merged and "7-1101 李四 香蕉1把" in merged[-1] and "截单，明天自提" not in merged[-1]
     assert ("wx_li", "香蕉") in await bot.book()

@@ -38,6 +38,7 @@ async def test_fork_posts_the_merged_list_once(bot: Harness) -> None:
     bot.take()
     await bot.say("wx_wang", copy("张三 草莓1盒", "王五 砂糖橘1箱"))
     await bot.say("wx_zhao", copy("张三 草莓1盒", "赵六 砂糖橘2箱"))
+    await bot.wait(60 * 60)  # the fork lasted (nobody re-posted the whole list): one list, however long it lasts
     merged = [t for t in bot.texts() if "最新的接龙" in t]
     assert len(merged) == 1
     assert "1. 张三 草莓1盒\n2. 李四 草莓2盒\n3. 王五 砂糖橘1箱" in merged[0]

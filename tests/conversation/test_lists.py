@@ -72,6 +72,7 @@ async def test_a_note_in_a_line_is_kept_and_never_an_order(group: Harness, line:
     assert {p: q for (m, p), q in (await bot.book()).items() if m == "wx_zhao"} == booked
     # The line as she wrote it, note and all, is what the merged list shows.
     await bot.say("wx_li", "#接龙\n端午粽子团\n\n1. 7-1101 李四 豆沙粽1个")
+    await bot.wait(10 * 60)  # the fork lasted: the merged list is said
     merged = [t for t in bot.texts() if "最新的接龙" in t]
     assert merged and note in merged[-1].split("2-202 赵六")[1].split("\n")[0]
 

@@ -43,6 +43,10 @@ def test_the_acknowledgement_benchmark_repeats_itself_and_keeps_the_budget() -> 
     assert m, last
     slow, fast, spread, longest, exceptions = map(int, m.groups())
     assert slow <= 15 and fast <= 15 and spread <= 30 and longest <= 300 and exceptions <= 60, last
+    # The same trickle with copies forking (copiers typing): the merged list keeps within the budget too.
+    forks = re.search(r"^spread over 3 h, copiers typing 5-30 s: .*\n  the group got (\d+) bot messages", runs[0].stdout,
+                      re.MULTILINE)
+    assert forks and int(forks.group(1)) <= 30, runs[0].stdout
 
 
 def test_quick_web_benchmark_prints_its_summary_line() -> None:

@@ -72,6 +72,7 @@ async def test_a_redelivered_old_copy_does_not_hold_back_the_merged_list(bot: Ha
     await bot.redeliver("wx_zhang", HEADER + "1. 3-502 张三 草莓2盒", first)
     bot.take()
     await bot.say("wx_wang", HEADER + "1. 3-502 张三 草莓2盒\n2. 5-101 王五 草莓3盒", after=30)
+    await bot.wait(10 * 60)  # the fork lasted: the merged list is said
     merged = [t for t in bot.texts() if "最新的接龙" in t]
     assert len(merged) == 1 and "李四 砂糖橘1箱" in merged[0] and "王五 草莓3盒" in merged[0]
 
