@@ -5,6 +5,8 @@ and announced in each affected group in one line (bot/domain/changes.py does the
 
 from __future__ import annotations
 
+import re
+
 from bot.app.context import Ack, Context
 from bot.app.groups import drop_groups, group_deadlines
 from bot.app.router import OPEN_CAMPAIGN, Chat, Role, Router
@@ -30,6 +32,7 @@ from bot.domain.lifecycle import (
     summary_for,
 )
 from bot.domain.money.ledger import BadAmount, parse_amount
+from bot.domain.orderbook import catalog_of
 from bot.domain.scope import runs_whole_drop
 from bot.parsing.campaign_spec import (
     OPEN_LINES,
@@ -38,6 +41,7 @@ from bot.parsing.campaign_spec import (
     parse_open_command,
     parse_product_line,
 )
+from bot.parsing.catalog import name_key
 from bot.parsing.jielong import parse_copy
 from bot.parsing.quantity import to_int
 from bot.parsing.textnorm import nfkc
@@ -324,3 +328,58 @@ async def withdraw_command(ctx: Context, args: str) -> None:
         ctx.reply("一次下架一个商品：/下架 草莓")
         return
     apply(ctx, await withdraw(ctx.svc, campaign, named[0], ctx.msg.id, ctx.now))
+
+
+_ALIAS = re.compile(r"^(.+?)\s*[=＝]\s*(.+)$")
+_MAX_ALIAS = 12
+ALIAS_USAGE = "用法：/别名 油 = 压榨花生油（群友写「油」就是压榨花生油）；/别名 查看；/别名 删除 油"
+
+
+@changes.command("别名", "alias", admin_only=True, whole_drop=True, filters=(OPEN_CAMPAIGN,),
+                 help="/别名 油 = 压榨花生油 群友写「油」就记成压榨花生油（/别名 查看，/别名 删除 油）")
+async def alias_command(ctx: Context, args: str) -> None:
+    """The owner's own words for her products, read in orders and questions alike from then on, in every
+    group of the drop and in later campaigns selling a product of the same name."""
+    campaign = await _running(ctx)
+    if campaign is None:
+        return
+    rooms = [part.room_id for part in await ctx.svc.campaigns.parts(campaign)]
+    words = args.strip()
+    if words in ("", "查看", "列表"):
+        known = await ctx.svc.campaigns.aliases(ctx.room_id)
+        products = await ctx.svc.campaigns.products(campaign.id)
+        ctx.reply("、".join(f"{word} = {_name_of(key, products)}" for word, key in known)
+                  or f"还没有别名。{ALIAS_USAGE}")
+        return
+    if words.startswith(("删除", "删")):
+        word = words.removeprefix("删除").removeprefix("删").strip()
+        removed = [await ctx.svc.campaigns.remove_alias(room, word) for room in rooms]
+        ctx.reply(f"已删除别名「{word}」" if any(removed) else f"没有别名「{word}」。{ALIAS_USAGE}")
+        return
+    pair = _ALIAS.match(nfkc(words))
+    if pair is None:
+        ctx.reply(ALIAS_USAGE)
+        return
+    word, target = pair.group(1).strip(), pair.group(2).strip()
+    products = [p for p in await ctx.svc.campaigns.products(campaign.id) if not p.withdrawn]
+    named = named_products(products, target)
+    if isinstance(named, str) or len(named) != 1:
+        ctx.reply(named if isinstance(named, str) else f"一个别名只对应一个商品。{ALIAS_USAGE}")
+        return
+    product = named[0]
+    key = name_key(word)
+    if not key or len(key) > _MAX_ALIAS or key.isdigit():
+        ctx.reply(f"别名请用1到{_MAX_ALIAS}个字，不能只是数字。{ALIAS_USAGE}")
+        return
+    # A word that already names another product (its name, or a part of it only it has) stays that one's.
+    other = next((p for p in catalog_of(products).named(word) if p.id != product.id), None)
+    if other is not None:
+        ctx.reply(f"「{word}」现在指{other.name}，不能做{product.name}的别名。")
+        return
+    for room in rooms:
+        await ctx.svc.campaigns.set_alias(room, word, product.name, ctx.msg.sender.id, ctx.now)
+    ctx.reply(f"✅ 好的，群友写「{word}」就记成{product.name}（问答里也一样）。")
+
+
+def _name_of(key: str, products: list[Product]) -> str:
+    return next((p.name for p in products if name_key(p.name) == key), key)

@@ -311,7 +311,7 @@ async def plain_order(ctx: Context) -> bool:
         # put to the owner for confirming.
         return False
     if campaign is None:
-        if intent.action in (Action.SET, Action.ADD):
+        if intent.action in (Action.SET, Action.ADD, Action.CHANGE):
             await _refuse_closed(ctx, target)
         elif intent.action in (Action.CANCEL, Action.CANCEL_ALL):
             ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name, "已截单，改单或取消请联系团长", urgent=True)
@@ -508,7 +508,7 @@ async def _closed_privately(ctx: Context) -> bool:
             continue
         products = await ctx.svc.campaigns.products(latest.id)
         intent = parse_order_text(ctx.text, catalog_of(products), max_qty=ctx.svc.settings.max_qty)
-        if intent.action in (Action.SET, Action.ADD):
+        if intent.action in (Action.SET, Action.ADD, Action.CHANGE):
             ctx.reply(f"「{latest.title}」已截单，这单没有记录，如需加单请联系团长。")
             return True
     return False

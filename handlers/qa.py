@@ -183,8 +183,9 @@ async def member_question(ctx: Context) -> bool:
         ctx.ack(ctx.msg.sender.id, ctx.msg.sender.name,
                 f"这条又问又订，已转给团长确认；确定要的话直接发「{example}」", urgent=True)
         return True
-    names = [p.name for p in products] if campaign is not None and campaign.is_open else []
-    heard = await on_question(ctx.svc, ctx.room_id, ctx.msg.sender, ctx.text, ctx.msg.id, ctx.now, names)
+    # The same catalogue orders are read with: 橘子 names 砂糖橘 in a question as in an order.
+    on_sale = catalog_of(products) if campaign is not None and campaign.is_open else ()
+    heard = await on_question(ctx.svc, ctx.room_id, ctx.msg.sender, ctx.text, ctx.msg.id, ctx.now, on_sale)
     ctx.replies.extend(heard.posts)
     if heard.schedules_changed:
         ctx.deadlines_changed = True

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.parsing.campaign_spec import CampaignSpec, ProductSpec
+from bot.parsing.catalog import name_key
 from storage.db import Database, Row
 from storage.records import Campaign, Product
 
@@ -137,8 +139,45 @@ class CampaignRepo:
                 "SELECT p.* FROM products p JOIN campaigns c ON p.campaign_id = COALESCE(c.drop_id, c.id) "
                 "WHERE c.id = ? ORDER BY p.position", (campaign_id,)
             )
-            self._products[campaign_id] = [product_from_row(r) for r in rows]
+            products = [product_from_row(r) for r in rows]
+            self._products[campaign_id] = await self._with_aliases(campaign_id, products)
         return list(self._products[campaign_id])
+
+    async def _with_aliases(self, campaign_id: int, products: list[Product]) -> list[Product]:
+        """The products with the owner's words for them in the campaign's group (/别名)."""
+        rows = await self.db.fetchall(
+            "SELECT a.alias, a.product_key FROM product_aliases a JOIN campaigns c ON a.room_id = c.room_id "
+            "WHERE c.id = ? ORDER BY a.alias", (campaign_id,))
+        if not rows:
+            return products
+        words: dict[str, list[str]] = {}
+        for r in rows:
+            words.setdefault(r["product_key"], []).append(r["alias"])
+        return [replace(p, aliases=tuple(words.get(name_key(p.name), ()))) for p in products]
+
+    async def aliases(self, room_id: str) -> list[tuple[str, str]]:
+        """The group's aliases: (the word as the owner wrote it, the product's name key)."""
+        rows = await self.db.fetchall(
+            "SELECT shown, product_key FROM product_aliases WHERE room_id = ? ORDER BY alias", (room_id,))
+        return [(r["shown"], r["product_key"]) for r in rows]
+
+    async def set_alias(self, room_id: str, word: str, product_name: str, by: str, when: datetime) -> None:
+        self._product_changed()
+        await self.db.execute(
+            "INSERT INTO product_aliases (room_id, alias, shown, product_key, set_by, set_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (room_id, alias) DO UPDATE SET shown = excluded.shown, product_key = excluded.product_key, "
+            "set_by = excluded.set_by, set_at = excluded.set_at",
+            (room_id, name_key(word), word, name_key(product_name), by, ts(when)))
+
+    async def remove_alias(self, room_id: str, word: str) -> bool:
+        row = await self.db.fetchone("SELECT 1 FROM product_aliases WHERE room_id = ? AND alias = ?",
+                                     (room_id, name_key(word)))
+        if row is None:
+            return False
+        self._product_changed()
+        await self.db.execute("DELETE FROM product_aliases WHERE room_id = ? AND alias = ?", (room_id, name_key(word)))
+        return True
 
     async def make_drop(self, campaign_id: int) -> None:
         """Marks the campaign as the first part of a drop sold in several groups."""

@@ -22,6 +22,7 @@ class Product:
     sold: int
     commission_bp: int | None = None
     withdrawn: bool = False  # /下架: it sells nothing more; an order naming it is told so
+    aliases: tuple[str, ...] = ()  # the owner's words for it in this group (/别名 油 = 压榨花生油)
 
     @property
     def left(self) -> int | None:

@@ -24,10 +24,12 @@ from bot.parsing.asking import which_product
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.conversation.whose import name_forms
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason
-from bot.parsing.items import Extraction, Item, extract, house_numbers, name_words
+from bot.parsing.items import Extraction, extract, house_numbers, name_words
 from bot.parsing.jielong import Entry, JielongCopy, without_note
 from bot.parsing.native_solitaire import NativeList
+from bot.parsing.order_text import line_question
 from bot.parsing.privacy import mask
+from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.textnorm import key_of
 from storage.records import Campaign, Line, Product
 
@@ -82,15 +84,49 @@ class Outcome:
                                      line_id=earlier.line_id if earlier.line_id == what.line_id else None)
 
 
-def catalog_of(products: list[Product]) -> Catalog:
-    return _catalog(tuple(ProductRef(p.id, p.name, p.code, p.unit) for p in products))
+def ref_of(p: Product) -> ProductRef:
+    return ProductRef(p.id, p.name, p.code, p.unit, p.price_cents, p.aliases)
+
+
+def catalog_of(products: list[Product], aliases: tuple[tuple[str, int], ...] = ()) -> Catalog:
+    """The catalogue index of a campaign's products and the owner's aliases for them."""
+    return _catalog(tuple(ref_of(p) for p in products), aliases)
 
 
 @lru_cache(maxsize=1024)
-def _catalog(refs: tuple[ProductRef, ...]) -> Catalog:
-    # Building the alias pattern is the costly part and a campaign's products
-    # never change; keyed by the products themselves, never by a campaign id.
-    return Catalog(list(refs))
+def _catalog(refs: tuple[ProductRef, ...], aliases: tuple[tuple[str, int], ...]) -> Catalog:
+    # Building the index is the costly part and changes only with the campaign's products
+    # or the owner's aliases; keyed by both, never by a campaign id.
+    return Catalog(list(refs), aliases)
+
+
+def totals_after(changes: tuple[Change, ...], held: dict[int, int]) -> tuple[dict[int, int], list[Change]]:
+    """Her total of each product the changes touch, from what she holds (`held`); and the
+    changes that find nothing to change (less of, or moving, what she does not have)."""
+    totals: dict[int, int] = {}
+    idle: list[Change] = []
+    for c in changes:
+        pid = c.product.id
+        have = totals.get(pid, held.get(pid, 0))
+        if c.op is Op.SET:
+            totals[pid] = c.qty
+        elif c.op is Op.ADD:
+            totals[pid] = have + c.qty
+        elif c.op is Op.LESS:
+            if have <= 0:
+                idle.append(c)
+            totals[pid] = max(have - c.qty, 0)
+        elif c.op is Op.CANCEL:
+            totals[pid] = 0
+        else:
+            assert c.source is not None
+            moved = totals.get(c.source.id, held.get(c.source.id, 0))
+            if moved <= 0:
+                idle.append(c)
+                continue
+            totals[c.source.id] = 0
+            totals[pid] = have + moved
+    return totals, idle
 
 
 # How members address the owner or each other: never a member's name in an order, whatever
@@ -300,7 +336,8 @@ class OrderBook:
             return Reason.TOO_LARGE, ""
         if ex.ambiguous:
             return Reason.AMBIGUOUS, "、".join(ex.ambiguous)
-        if not ex.items:
+        if not ex.items or ex.leftovers:
+            # Part of the line could not be read exactly: booking the rest would confirm less than she wrote.
             return Reason.UNREADABLE, ""
         return None
 
@@ -324,7 +361,9 @@ class OrderBook:
             await self._check(campaign, member_id, name, entry.text, problem[0], msg_id, now, out, line_id)
             out.hints[member_id] = problem
         else:
-            out.ask(member_id, ToAsk(name, entry.text, problem[0], problem[1], line_id=line_id))
+            # What the reader could not read exactly is asked about in its words (「…」没看懂：…).
+            out.ask(member_id, ToAsk(name, entry.text, problem[0], problem[1], line_id=line_id,
+                                     question=line_question(ex, catalog)))
 
     async def _revive(self, campaign: Campaign, catalog: Catalog, line: Line, msg_id: str,
                       now: datetime, out: Outcome) -> None:
@@ -609,6 +648,11 @@ class OrderBook:
             if named is None:
                 return out
             intent = named
+        if intent.action is Action.CHANGE:
+            totals = await self._as_totals(campaign, intent, sender, out)
+            if totals is None:
+                return out
+            intent = totals
         # Her later message that the bot reads settles what she sent before and the owner has not.
         self.orders.settle_member(campaign.id, sender, MEMBER_FIXABLE, "她后来的消息", now)
         lines = [ln for ln in her_lines if ln.live]
@@ -618,6 +662,15 @@ class OrderBook:
             await self._cancel_products(campaign, sender, {p.id for p in intent.products}, lines, msg_id, now, out)
         elif intent.action in (Action.SET, Action.ADD):
             await self._order(campaign, intent, sender, her_lines, msg_id, now, out)
+        elif intent.action is Action.CHANGE:
+            # Her totals after 草莓2盒 砂糖橘不要了 / 砂糖橘换成草莓: what goes first, then what she wants.
+            gone = {c.product.id for c in intent.changes if c.op is Op.CANCEL}
+            if gone:
+                await self._cancel_products(campaign, sender, gone, lines, msg_id, now, out)
+            wanted = tuple(Item(c.product, c.qty) for c in intent.changes if c.op is Op.SET)
+            if wanted:
+                await self._order(campaign, Intent(Action.SET, items=wanted), sender,
+                                  await self.orders.member_lines(campaign.id, sender), msg_id, now, out)
         # Stock someone released goes to the waitlist (nothing to do when none was).
         if serve:
             await self._serve(campaign, msg_id, now, out)
@@ -725,14 +778,31 @@ class OrderBook:
             return None
         if len(has) > 1:
             held = [await self.orders.product(pid) for pid in sorted(has)]
-            refs = [ProductRef(p.id, p.name, p.code, p.unit) for p in held]
+            refs = [ref_of(p) for p in held]
             leftover = intent.question.leftover if intent.question is not None else text
             out.ask(sender, ToAsk(sender_name, text, Reason.WHICH_PRODUCT,
                                   question=which_product(leftover, refs, intent.qty)))
             return None
-        product = await self.orders.product(has[0])
-        ref = ProductRef(product.id, product.name, product.code, product.unit)
-        return Intent(Action.SET, items=(Item(ref, intent.qty),))
+        ref = ref_of(await self.orders.product(has[0]))
+        if intent.op is Op.SET:
+            return Intent(Action.SET, items=(Item(ref, intent.qty),))
+        return Intent(Action.CHANGE, changes=(Change(intent.op, ref, intent.qty),))
+
+    async def _as_totals(self, campaign: Campaign, intent: Intent, sender: str, out: Outcome) -> Intent | None:
+        """A CHANGE as the totals she ends with: a SET of each product she keeps or gets, a
+        cancellation of each she no longer has. None (and she is told) when it changes nothing."""
+        held = await self.orders.member_order_qty(campaign.id, sender)
+        totals, idle = totals_after(intent.changes, held)
+        refs = {c.product.id: c.product for c in intent.changes}
+        refs |= {c.source.id: c.source for c in intent.changes if c.source is not None}
+        for c in idle:
+            out.note(sender, f"你还没有订{(c.source or c.product).name}，没有改动")
+        changes = tuple(Change(Op.SET, refs[pid], qty) if qty > 0 else Change(Op.CANCEL, refs[pid])
+                        for pid, qty in totals.items() if qty != held.get(pid, 0) or qty > 0)
+        if not changes:
+            out.touched.add(sender)
+            return None
+        return Intent(Action.CHANGE, changes=changes)
 
     async def _cancel_all(self, campaign: Campaign, sender: str, lines: list[Line], msg_id: str,
                           now: datetime, out: Outcome) -> None:

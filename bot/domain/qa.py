@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.services import Services
 from bot.models import Member, Outgoing
-from bot.parsing.question import QuestionIndex, read_pair, worth_forwarding
+from bot.parsing.question import Products, QuestionIndex, read_pair, worth_forwarding
 from storage.qa import Asked, QaPair
 
 FORWARD_JOB = "qa_forward"
@@ -47,7 +47,7 @@ async def _ensure_job(svc: Services, room_id: str, kind: str, at: datetime, now:
 
 
 async def on_question(svc: Services, room_id: str, member: Member, text: str, msg_id: str, now: datetime,
-                      products: Sequence[str]) -> Heard:
+                      products: Products) -> Heard:
     index = await svc.qa.index(room_id)
     found = index.match(text, products)
     heard = Heard()

@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing.catalog import ProductRef
-from bot.parsing.intent import Action, Choice, Intent, Question
-from bot.parsing.items import Item
+from bot.parsing.intent import Action, Choice, Intent, Question, changes_of
+from bot.parsing.reading.change import Item
 from bot.parsing.textnorm import key_of
 
 # More choices than this is no longer a one-word answer: she is asked to name the product.
-MAX_CHOICES = 6
+MAX_CHOICES = 4
 _LETTERS = "ABCDEFGH"
 YES_WORDS = ("对", "是的", "对的", "要", "要的", "嗯", "好", "好的", "可以", "没错", "yes", "y", "ok")
 NO_WORDS = ("不对", "不是的", "不", "否", "错了", "no", "n")
@@ -43,9 +43,7 @@ def items_label(items: Sequence[Item]) -> str:
 
 
 def _intent_label(intent: Intent) -> str:
-    if intent.action is Action.CANCEL:
-        return "、".join(f"{p.name}不要了" for p in intent.products)
-    return items_label(intent.items)
+    return "、".join(c.label() for c in changes_of(intent))
 
 
 def quoted(leftover: str) -> str:
@@ -64,12 +62,19 @@ def choose(leftover: str, readings: Sequence[Reading]) -> Question:
         return confirm(leftover, readings[0].intent, readings[0].words, readings[0].label)
     codes = [r.code for r in readings]
     use_codes = all(codes) and len(set(codes)) == len(codes)
-    keys = [c or "" for c in codes] if use_codes else list(_LETTERS[: len(readings)])
+    keys = [c or "" for c in codes] if use_codes else [_key(i) for i in range(len(readings))]
     choices = tuple(Choice(k, tuple(dict.fromkeys(w for w in r.words if w and w.upper() != k.upper())), r.intent)
                     for k, r in zip(keys, readings, strict=False))
+    if len(readings) > MAX_CHOICES:
+        # More than one word can choose among: she names it (each product's name is a choice's word).
+        return Question(leftover, f"{quoted(leftover)}没看懂：是要哪个商品？请回商品名", choices)
     shown = [f"{k} {r.label or _intent_label(r.intent)}" for k, r in zip(keys, readings, strict=False)]
     options = "、".join(shown[:-1]) + " 还是 " + shown[-1]
     return Question(leftover, f"{quoted(leftover)}是要哪个？{options}？回 {_or(keys)}", choices)
+
+
+def _key(i: int) -> str:
+    return _LETTERS[i] if i < len(_LETTERS) else str(i + 1)
 
 
 def confirm(leftover: str, intent: Intent, words: Sequence[str] = (), label: str = "") -> Question:
@@ -80,11 +85,13 @@ def confirm(leftover: str, intent: Intent, words: Sequence[str] = (), label: str
                     (yes, no))
 
 
-def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = (), why: str = "没看懂数量") -> Question:
-    """「…」没看懂数量：砂糖橘要几箱？回数字"""
+def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = (), why: str = "没看懂数量",
+             because: str = "") -> Question:
+    """「砂糖橘」没看懂数量：砂糖橘要几箱？回数字 — or, `because` the quantity cannot be booked as
+    written, 「草莓2斤」没看懂，草莓按盒卖，要几盒？回数字"""
     unit = product.unit or "份"
-    return Question(leftover, f"{quoted(leftover)}{why}：{product.name}要几{unit}？回数字", (),
-                    number_for=product, with_items=tuple(with_items))
+    said = f"没看懂，{because}，要几{unit}？" if because else f"{why}：{product.name}要几{unit}？"
+    return Question(leftover, f"{quoted(leftover)}{said}回数字", (), number_for=product, with_items=tuple(with_items))
 
 
 def name_words(product: ProductRef, others: Sequence[ProductRef] = ()) -> tuple[str, ...]:
@@ -116,7 +123,6 @@ def which_product(leftover: str, products: Sequence[ProductRef], qty: int, *, ac
     readings = [Reading(Intent(action, items=(*with_items, Item(p, qty))), name_words(p, products), p.code,
                         items_label([Item(p, qty)]))
                 for p in products]
-    if 0 < len(readings) <= MAX_CHOICES:
+    if readings:
         return choose(leftover, readings)
-    choices = tuple(Choice(p.code or p.name, r.words, r.intent) for p, r in zip(products, readings, strict=True))
-    return Question(leftover, f"{quoted(leftover)}没看懂：是要哪个商品？请回商品名", choices)
+    return Question(leftover, f"{quoted(leftover)}没看懂：是要哪个商品？请回商品名", ())

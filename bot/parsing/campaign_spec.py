@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from bot.parsing.jielong import JielongCopy, is_example
 from bot.parsing.quantity import NUM, UNITS, to_int
 from bot.parsing.question import MAX_PAIR_ANSWER, MAX_PAIR_QUESTION
-from bot.parsing.textnorm import clean, drop_invisible, key_of, nfkc
+from bot.parsing.textnorm import clean, drop_invisible, key_of, nfkc, simplified
 from bot.parsing.timeparse import ImpossibleTime, parse_when, resolve_day_words, strict_when
 
 
@@ -137,8 +137,10 @@ def parse_product_line(line: str, *, nameless_ok: bool = False) -> ProductSpec |
     if lm:
         limit = to_int(lm.group(1))
         text = text[: lm.start()] + " " + text[lm.end():]
+    # The units are read in simplified characters (168元/個 is sold by the 个); the name stays as written.
+    plain = simplified(text)
     for i, pattern in enumerate(_PRICE_PATTERNS):
-        pm = pattern.search(text)
+        pm = pattern.search(plain)
         if pm is None:
             continue
         if i == 0:

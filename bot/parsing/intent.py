@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.parsing.catalog import ProductRef
-from bot.parsing.items import Item
+from bot.parsing.reading.change import Change, Item, Op
 
 
 class Action(StrEnum):
@@ -27,6 +27,9 @@ class Action(StrEnum):
     # Part of the message could not be read exactly: nothing is booked and `question`
     # says what to ask her (the reading each one-word answer books).
     ASK = "ask"
+    # Several kinds of change at once, each applied to what she holds (`changes`):
+    # 草莓2盒 砂糖橘不要了, 苹果-1, 砂糖橘换成草莓.
+    CHANGE = "change"
 
 
 class Reason(StrEnum):
@@ -54,6 +57,8 @@ class Intent:
     unit: str | None = None  # for EDIT_UNNAMED, as written
     words: tuple[str, ...] = ()  # for AMBIGUOUS: the shared words
     question: Question | None = None  # for ASK
+    changes: tuple[Change, ...] = ()  # for CHANGE
+    op: Op = Op.SET  # for EDIT_UNNAMED: 改成3盒 sets, 再加一袋 adds, 少要一箱 takes away
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,33 @@ class Question:
         if self.number_for is None or qty <= 0:
             return None
         return Intent(Action.SET, items=(*self.with_items, Item(self.number_for, qty)))
+
+
+def intent_of(changes: tuple[Change, ...] | list[Change]) -> Intent:
+    """The intent making these changes: SET, ADD or CANCEL when they are all of one
+    kind (the book's plain paths), else CHANGE."""
+    ops = {c.op for c in changes}
+    if not changes:
+        return Intent(Action.NONE)
+    if ops == {Op.SET}:
+        return Intent(Action.SET, items=tuple(Item(c.product, c.qty) for c in changes))
+    if ops == {Op.ADD}:
+        return Intent(Action.ADD, items=tuple(Item(c.product, c.qty) for c in changes))
+    if ops == {Op.CANCEL}:
+        return Intent(Action.CANCEL, products=tuple(c.product for c in changes))
+    return Intent(Action.CHANGE, changes=tuple(changes))
+
+
+def changes_of(intent: Intent) -> tuple[Change, ...]:
+    """What an intent does to each product, whatever its action."""
+    if intent.action is Action.CHANGE:
+        return intent.changes
+    if intent.action in (Action.SET, Action.ADD):
+        op = Op.SET if intent.action is Action.SET else Op.ADD
+        return tuple(Change(op, i.product, i.qty) for i in intent.items)
+    if intent.action is Action.CANCEL:
+        return tuple(Change(Op.CANCEL, p) for p in intent.products)
+    return ()
 
 
 def asking(intent: Intent, question: Question) -> Intent:

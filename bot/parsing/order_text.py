@@ -1,28 +1,32 @@
 """What a plain chat message means for the order book (pure).
 
 "草莓2盒" sets her quantity of 草莓 to 2 — a re-sent message never doubles an
-order; "再来1盒"/"加1盒" adds; "草莓不要了" cancels one product, "取消" all.
-What cannot be read exactly is asked (`Action.ASK`, see bot/parsing/intent.py).
+order; "再来1盒"/"草莓+1" add, "草莓-1"/"少要一盒" take away; "草莓不要了" cancels
+one product, "取消" all; "砂糖橘换成草莓" moves her quantity. The message is read
+whole (bot/parsing/reader.py): when any product or quantity in it is left over,
+nothing is booked and she is asked about exactly that (`Action.ASK`, see
+bot/parsing/intent.py).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
-from bot.parsing.asking import Reading, choose, items_label, name_words, which_product
+from bot.parsing.asking import Reading as Option
+from bot.parsing.asking import choose, confirm, how_many, name_words, quoted, which_product
 from bot.parsing.catalog import Catalog
-from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking
-from bot.parsing.items import Extraction, Item, extract
-from bot.parsing.quantity import NUM, UNITS, to_int
+from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking, intent_of
+from bot.parsing.items import Extraction
+from bot.parsing.reading.assembly import UNNAMED_OPS, Leftover, Reading, read
+from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 
 _CANCEL_ALL = re.compile(
     r"^(?:我|本人)?(?:的)?(?:订单)?(?:全部|都|全)?(?:取消|不要了|不要啦|退单|退团)(?:订单|了|吧|啦|哈|全部|我的订单)?$"
 )
-_CANCEL_WORD = re.compile(r"不要了|不要啦|取消|退掉|退了|不要|删掉|删了|去掉")
-_ADD_WORD = re.compile(r"再来|再要|再加|另外|还要|多要|追加")
-_QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有")
+_QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有没")
 _TRAILING_NOISE = re.compile(r"[\s,.!~。，！～、…]+")
 # Reviews, thanks and reports about an earlier order carry quantities too:
 # "上次买的苹果2箱特别脆", "前天那3瓶牛奶收到了".
@@ -30,9 +34,7 @@ _PAST = re.compile(r"上次|上回|上周|上个月|上礼拜|前天|昨天|昨�
                    r"|收到了|已收到|吃完了|拿到了|已经到了")
 # ...unless she also says she wants some now.
 _NOW = re.compile(r"这次|这回|今天要|再来|再要|还要|还想要|帮我|给我|我要|想要|订(?!的|了)|加(?!的|了)")
-_EDIT = re.compile(rf"(?:改成|改为|换成|改)\s*({NUM})\s*({UNITS})?")
 _SAME_AS_ABOVE = re.compile(r"^(?:我也|我)?(?:同上|跟上面一样|和上面一样)")
-
 
 # Emoji and their modifiers, joiners and variation selectors decorate a
 # message without changing it: "取消🙏" cancels like "取消".
@@ -45,7 +47,10 @@ def _compact(text: str) -> str:
     return _TRAILING_NOISE.sub("", plain)
 
 
+@lru_cache(maxsize=1024)
 def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Intent:
+    """What `text` does to the sender's order. Kept for the same text and catalogue: a message
+    may be read by more than one handler (a question that might be an order, then the order)."""
     compact = _compact(text)
     if not compact:
         return Intent(Action.NONE)
@@ -53,67 +58,108 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         return Intent(Action.CANCEL_ALL)
     if len(compact) <= 8 and _SAME_AS_ABOVE.match(compact):
         return Intent(Action.UNCLEAR, reason=Reason.SAME_AS_ABOVE)
-    question = bool(_QUESTION.search(compact))
-    ex = extract(text, catalog, max_qty=max_qty)
+    asks = bool(_QUESTION.search(compact))
+    r = read(text, catalog, max_qty=max_qty)
     past = _PAST.search(compact)
-    if past is not None and (ex.items or ex.ambiguous or ex.quantity_without_product or ex.mentioned):
+    if past is not None and (r.changes or r.leftovers or r.lone or r.mentioned):
         # About an earlier order: chatter, unless she also asks for more now.
         if _NOW.search(compact[past.end():]) is None:
             return Intent(Action.NONE)
-        return Intent(Action.UNCLEAR, items=ex.items, reason=Reason.PAST_OR_NOW)
-    if ex.too_large:
+        unclear = Intent(Action.UNCLEAR, reason=Reason.PAST_OR_NOW)
+        if r.leftovers:
+            return asking(unclear, question_for(r.leftovers, r.changes, catalog))
+        if r.changes:
+            return asking(unclear, confirm(compact, intent_of(r.changes)))
+        return unclear
+    if r.too_large:
         return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
-    if ex.ambiguous:
-        unclear = Intent(Action.UNCLEAR, reason=Reason.AMBIGUOUS, words=ex.ambiguous)
-        which = _which_shared(ex)
-        return unclear if which is None else asking(unclear, which)
-    if _CANCEL_WORD.search(compact) and ex.mentioned and not ex.items:
-        return Intent(Action.CANCEL, products=ex.mentioned)
-    edit = _EDIT.search(compact) if not ex.items else None
-    if edit is not None and not question:
-        qty = to_int(edit.group(1))
-        if qty is None or qty > max_qty:
-            # "改成100盒": the number is the problem, whichever product she means.
-            return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
-        if 0 < qty <= max_qty:
-            if len(ex.mentioned) == 1:
-                # "刚才苹果写多了，改成1箱": the product is named away from the number.
-                return Intent(Action.SET, items=(Item(ex.mentioned[0], qty),))
-            if not ex.mentioned:
-                # Which product she means depends on what she holds: the book decides, and
-                # asks `which_product(question.leftover, <what she holds>, qty)` when she holds several.
-                return Intent(Action.EDIT_UNNAMED, qty=qty, unit=edit.group(2),
-                              question=which_product(edit.group(0), catalog.products, qty))
-            return asking(Intent(Action.UNCLEAR, reason=Reason.WHICH_PRODUCT),
-                          which_product(edit.group(0), ex.mentioned, qty))
-    if ex.items:
-        if question:
-            # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking.
-            return Intent(Action.UNCLEAR, items=ex.items, reason=Reason.QUESTION)
-        action = Action.ADD if _ADD_WORD.search(compact) else Action.SET
-        return Intent(action, items=ex.items)
-    if ex.quantity_without_product and not question and len(compact) <= 20:
-        unclear = Intent(Action.UNCLEAR, reason=Reason.NO_PRODUCT)
-        lone = ex.lone
-        if lone is None or lone.qty is None or not 0 < lone.qty <= max_qty:
-            return unclear
-        fitting = [p for p in catalog.products if lone.unit is None or p.unit in (None, lone.unit)]
-        return asking(unclear, which_product(lone.text, fitting or catalog.products, lone.qty))
-    return Intent(Action.NONE)
+    if not r.changes and not r.leftovers:
+        return _lone(r, compact, catalog, asks, max_qty)
+    if r.leftovers:
+        # 草莓甜吗？ / 草莓真好吃 / 要草莓: a product named with no quantity and nothing else is no
+        # order read here (the conversation asks "要几盒" when she plainly wants it).
+        if all(lo.why == "noqty" for lo in r.leftovers) and not r.changes:
+            return Intent(Action.NONE)
+        if asks and not r.changes and not any(lo.kind == "which" and lo.qty for lo in r.leftovers):
+            # 草莓甜吗？甜的话要2盒: a question first; the question handler answers it or
+            # forwards it, and the order riding on it goes to the owner.
+            return Intent(Action.NONE)
+        return _ask(r, catalog)
+    intent = intent_of(r.changes)
+    if asks:
+        # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking: the reading is
+        # kept for her to confirm (the conversation asks "是要 草莓×2 吗？").
+        if intent.action in (Action.SET, Action.ADD):
+            return Intent(Action.UNCLEAR, items=intent.items, reason=Reason.QUESTION)
+        return asking(Intent(Action.UNCLEAR, reason=Reason.QUESTION), confirm(compact, intent))
+    return intent
 
 
-def _which_shared(ex: Extraction) -> Question | None:
-    """柚子2个 with 红心柚 and 白心柚: which one, with the rest of the message as read.
-    None when a shared word has no readable quantity or two words are shared."""
-    if len(ex.shared) != 1 or ex.shared[0].qty is None:
+def _lone(r: Reading, compact: str, catalog: Catalog, asks: bool, max_qty: int) -> Intent:
+    """A quantity with no product named: 改成3盒 (the book decides), or +1 / 2盒 with several products."""
+    if not r.lone:
+        return Intent(Action.NONE)
+    qty = r.lone[0]
+    value = qty.value
+    if r.unnamed_edit is not None and value is not None and 0 < value <= max_qty and not asks:
+        op = UNNAMED_OPS.get(r.unnamed_edit, Op.LESS)
+        # Which product she means depends on what she holds: the book decides, and asks
+        # `which_product(question.leftover, <what she holds>, qty)` when she holds several.
+        return Intent(Action.EDIT_UNNAMED, qty=value, unit=qty.unit, op=op,
+                      question=which_product(r.lone_text[0], catalog.products, value))
+    if asks or len(compact) > 20 or r.unnamed_edit is not None:
+        return Intent(Action.NONE)
+    unclear = Intent(Action.UNCLEAR, reason=Reason.NO_PRODUCT)
+    if value is None or not 0 < value <= max_qty:
+        return unclear
+    fitting = [p for p in catalog.products if qty.unit is None or p.unit in (None, qty.unit)]
+    return asking(unclear, which_product(r.lone_text[0], fitting or catalog.products, value))
+
+
+def _ask(r: Reading, catalog: Catalog) -> Intent:
+    """Nothing booked; one question about exactly what was left over."""
+    shared = [lo for lo in r.leftovers if lo.kind == "which" and len(lo.choices) > 1 and lo.why != "noqty"]
+    reason = Reason.AMBIGUOUS if shared else Reason.UNREADABLE
+    unclear = Intent(Action.UNCLEAR, reason=reason, words=tuple(lo.text for lo in shared))
+    return asking(unclear, question_for(r.leftovers, r.changes, catalog))
+
+
+def question_for(leftovers: tuple[Leftover, ...], certain: tuple[Change, ...], catalog: Catalog) -> Question:
+    """The one question about what was left over; each answer books it with the rest (`certain`)."""
+    if len(leftovers) != 1:
+        shown = "".join(quoted(lo.text) for lo in leftovers[:3])
+        return Question(" ".join(lo.text for lo in leftovers), f"{shown}没看懂：请重新发一遍要哪个、几{_unit(catalog)}",
+                        ())
+    lo = leftovers[0]
+    if lo.kind == "which" and lo.choices and (lo.qty is not None or lo.op is Op.CANCEL):
+        options = []
+        for p in lo.choices:
+            change = Change(Op.CANCEL, p) if lo.op is Op.CANCEL else Change(lo.op, p, lo.qty or 0)
+            options.append(Option(intent_of([*certain, change]), name_words(p, lo.choices), p.code, change.label()))
+        return choose(lo.text, options)
+    if lo.kind == "how_many" and lo.product is not None and all(c.op is Op.SET for c in certain):
+        because = "" if lo.why.startswith("noqty") else lo.why
+        return how_many(lo.text, lo.product, [Item(c.product, c.qty) for c in certain], because=because)
+    if lo.kind == "confirm" and lo.proposal:
+        label = "、".join(c.label() for c in lo.proposal)
+        return confirm(lo.text, intent_of([*certain, *lo.proposal]), label=label)
+    if lo.kind == "which" and lo.choices and lo.qty is None:
+        return Question(lo.text, f"{quoted(lo.text)}没看懂：是要哪个？要几{_unit(catalog)}？", ())
+    example = f"，例如 {catalog.products[0].name}2{catalog.products[0].unit or '份'}" if catalog.products else ""
+    return Question(lo.text, f"{quoted(lo.text)}没看懂：请写明要哪个商品、几{_unit(catalog)}{example}", ())
+
+
+def line_question(ex: Extraction, catalog: Catalog) -> Question | None:
+    """The question about what a 接龙 line says that was not read exactly (None: nothing left over,
+    or only a word two products share, which the conversation asks about from its words)."""
+    if not ex.leftovers or ex.ambiguous or ex.reading is None:
         return None
-    shared = ex.shared[0]
-    qty = shared.qty
-    assert qty is not None
-    readings = [Reading(Intent(Action.SET, items=(*ex.items, Item(p, qty))), name_words(p, shared.choices), p.code,
-                        items_label([Item(p, qty)]))
-                for p in shared.choices]
-    return choose(shared.text, readings)
+    return question_for(ex.leftovers, ex.reading.changes, catalog)
 
 
-__all__ = ["Action", "Choice", "Intent", "Question", "Reason", "parse_order_text"]
+def _unit(catalog: Catalog) -> str:
+    units = {p.unit or "份" for p in catalog.products}
+    return next(iter(units)) if len(units) == 1 else "份"
+
+
+__all__ = ["Action", "Choice", "Intent", "Question", "Reason", "line_question", "parse_order_text", "question_for"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import cn2an
@@ -37,6 +38,8 @@ def _cn2an(token: str) -> Any:
     return cn2an.cn2an(token, "smart")
 
 
+# The same few tokens (一, 两, 2) come again and again; cn2an is slow to say so.
+@lru_cache(maxsize=4096)
 def _value(token: str) -> int | None:
     """The unbounded value of a well-formed number token, or None."""
     token = token.strip()

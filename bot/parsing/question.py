@@ -1,9 +1,11 @@
 """Members' questions against the owner's 质量问答 (pure, no I/O).
 
 A question is read as a *topic* (sweetness, arrival, origin, shelf life, …:
-each a small table of the ways members really ask it) and a *subject* (the
-product, by a short or long name). An owner's pair is read the same way once,
-when the group's pairs are indexed. A question matches a pair when their
+each a small table of the ways members really ask it) and a *subject*: the
+product, named through the same catalogue index orders are read with
+(bot/parsing/catalog.py), so 橘子 means 砂糖橘 in "橘子酸不酸" exactly as in
+"橘子2箱", and the owner's aliases, traditional characters and synonyms count.
+An owner's pair is read the same way once, when the group's pairs are indexed. A question matches a pair when their
 topics meet and their subjects agree; questions with no known topic match only
 a pair that says nearly the same words. Where two pairs with different answers
 fit equally well, nothing matches: no answer is better than a wrong one (the
@@ -23,8 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.quantity import NUM, UNITS
-from bot.parsing.textnorm import key_of, nfkc, strip_wechat_emoji
+from bot.parsing.textnorm import fold, key_of, nfkc, strip_wechat_emoji
 
 # Topic → the phrasings members use. Order matters: earlier topics claim their
 # words first ("不甜怎么办" is after-sales, not sweetness).
@@ -64,7 +67,6 @@ _FILLER = re.compile(
     r"这次的|这次|这批的|这批|这回|这波|今年的|今年|今天的|今天|这个|那个|这种|你们家的|你们家|你们的|你们|咱们|我们|"
     r"大家|到底|究竟|真的|一般|大概|现在|还是|都是|的话|是不是|可以|能不能|有没有|一下|"
     r"吗|么|嘛|呢|呀|啊|吧|哈|哦|喔|噢|哇|啦|咧|伐|咩|的|是|会|能|有|要|都|还|也|就|很|挺|比较|[?？!！,，.。~～…]")
-_MAX_TAIL = 24
 # A subject of one character is a leftover, not a product name.
 _MIN_SUBJECT = 2
 # Questions with no known topic match a pair only when they share this much of its wording.
@@ -75,8 +77,13 @@ MAX_QUESTION_CHARS = 80
 MAX_PAIR_QUESTION, MAX_PAIR_ANSWER = 100, 1000
 
 
+# Cantonese asks with 唔 where Mandarin says 不: 甜唔甜 is 甜不甜.
+_CANTONESE_NOT = re.compile(r"([\u4e00-\u9fff])唔\1")
+
+
 def _plain(text: str) -> str:
-    return strip_wechat_emoji(nfkc(text)).lower()
+    """The question as the tables read it: simplified characters (甜嗎 is 甜吗), lower case."""
+    return _CANTONESE_NOT.sub(r"\1不\1", fold(strip_wechat_emoji(nfkc(text))))
 
 
 def topics_of(text: str) -> tuple[frozenset[str], str]:
@@ -109,33 +116,61 @@ def carries_order(text: str) -> bool:
     return bool(_ORDER_WORDS.search(_plain(text)))
 
 
-@lru_cache(maxsize=4096)
-def _aliases(name: str) -> frozenset[str]:
-    """A product's full key and its endings of two or more characters (丹东草莓 → 草莓).
-    Cached: every question in a group asks about the same few products."""
-    base = key_of(name)
-    out = {base}
-    # Members shorten a name to its ending, never to a long one (as bot.parsing.catalog does).
-    for i in range(max(1, len(base) - _MAX_TAIL), len(base) - 1):
-        tail = base[i:]
-        if len(tail) >= _MIN_SUBJECT and not tail.isdigit():
-            out.add(tail)
-    return frozenset(a for a in out if a)
+Products = Sequence[str] | Catalog
 
 
-def _subject(rest: str, products: Sequence[str]) -> str:
-    """The product a question is about: a known product it names (longest
-    name first), else its words once filler is removed ("" for none)."""
-    key = key_of(rest)
-    best = ""
-    for name in products:
-        for alias in _aliases(name):
-            if alias in key and len(alias) > len(best):
-                best = alias
-    if best:
-        return best
+@lru_cache(maxsize=256)
+def _catalog_of_names(names: tuple[str, ...]) -> Catalog:
+    return Catalog([ProductRef(i, name) for i, name in enumerate(names)])
+
+
+def catalog_for(products: Products) -> Catalog:
+    """The catalogue index that names products in questions: the campaign's own (with the owner's
+    aliases, the same one orders are read with), or one built from bare names."""
+    return products if isinstance(products, Catalog) else _catalog_of_names(tuple(products))
+
+
+def _named(text: str, catalog: Catalog) -> tuple[str, frozenset[int]]:
+    """The product words in `text` the catalogue knows, and the products they name (a word two
+    products share names both): 橘子 names 砂糖橘 here exactly as in an order."""
+    folded = fold(text)
+    found = catalog.find(folded)
+    if not found:
+        return "", frozenset()
+    ids = frozenset(p.id for m in found for p in (m.choices or (m.product,)))
+    best = max(found, key=lambda m: m.end - m.start)
+    return key_of(folded[best.start : best.end]), ids
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a question (or a pair) is about: its words, and the products of the campaign they name."""
+
+    words: str = ""
+    products: frozenset[int] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.products)
+
+
+def _subject(rest: str, catalog: Catalog) -> Subject:
+    """The product a question is about: the products it names, else its words once filler is
+    removed (empty for none)."""
+    words, ids = _named(rest, catalog)
+    if ids:
+        return Subject(words, ids)
     left = key_of(_FILLER.sub(" ", rest))
-    return left if len(left) >= _MIN_SUBJECT else ""
+    return Subject(left if len(left) >= _MIN_SUBJECT else "")
+
+
+def _same_subject(pair: str, asked: Subject, catalog: Catalog) -> bool:
+    """A pair's subject and a question's name the same thing: the products the question names are
+    all the pair's (a pair about 柚子 answers 红心柚, one about 红心柚 never answers 柚子 while 白心柚
+    is on sale too); or, where the campaign names neither, one's words hold the other's."""
+    _, pair_ids = _named(pair, catalog) if pair else ("", frozenset[int]())
+    if pair_ids and asked.products:
+        return asked.products <= pair_ids
+    return bool(asked.words) and _agree(pair, asked.words)
 
 
 def _agree(a: str, b: str) -> bool:
@@ -149,7 +184,8 @@ def _bigrams(key: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Pair:
-    """An owner's question as the matcher reads it."""
+    """An owner's question as the matcher reads it. Pairs outlive campaigns: its subject is kept as
+    words and read against the catalogue of the campaign a question is asked in."""
 
     id: int
     question: str
@@ -160,10 +196,10 @@ class Pair:
     grams: frozenset[str]
 
 
-def read_pair(pair_id: int, question: str, answer: str, products: Sequence[str] = ()) -> Pair:
+def read_pair(pair_id: int, question: str, answer: str, products: Products = ()) -> Pair:
     topics, rest = topics_of(question)
     key = key_of(_FILLER.sub(" ", _plain(question)))
-    return Pair(pair_id, question, answer, topics, _subject(rest, products), key, _bigrams(key))
+    return Pair(pair_id, question, answer, topics, _subject(rest, catalog_for(products)).words, key, _bigrams(key))
 
 
 class QuestionIndex:
@@ -181,19 +217,20 @@ class QuestionIndex:
             else:
                 self._untopical.append(p)
 
-    def match(self, text: str, products: Sequence[str] = ()) -> Pair | None:
+    def match(self, text: str, products: Products = ()) -> Pair | None:
         """The pair answering `text`, or None when none fits or several could.
 
-        `products`: the names in the group's open campaign, so a question that
-        names none ("甜吗？") can be about its only product."""
+        `products`: the group's open campaign (its catalogue index, or its product names), so a
+        question names a product exactly as an order would, and one that names none ("甜吗？")
+        can be about its only product."""
         if not looks_like_question(text):
             return None
+        catalog = catalog_for(products)
         topics, rest = topics_of(text)
-        subject = _subject(rest, products)
-        if not subject and len(products) == 1:
-            subject = key_of(products[0])
-        # "草莓" while 丹东草莓 and 红颜草莓 are both on sale: a pair about one of them is a guess.
-        shared_name = sum(1 for name in products if subject and subject in _aliases(name)) > 1
+        subject = _subject(rest, catalog)
+        if not subject and len(catalog.products) == 1:
+            only = catalog.products[0]
+            subject = Subject(key_of(fold(only.name)), frozenset({only.id}))
         scored: list[tuple[int, Pair]] = []
         if topics:
             seen: set[int] = set()
@@ -202,7 +239,7 @@ class QuestionIndex:
                     if p.id in seen:
                         continue
                     seen.add(p.id)
-                    score = self._score_topical(p, topics, subject, shared_name)
+                    score = self._score_topical(p, topics, subject, catalog)
                     if score is not None:
                         scored.append((score, p))
         else:
@@ -211,7 +248,7 @@ class QuestionIndex:
             for p in self._untopical:
                 same = key == p.key or (len(p.grams) >= 2
                                         and len(grams & p.grams) / len(p.grams | grams) >= _SAME_WORDING)
-                if same and (not p.subject or not subject or _agree(p.subject, subject)):
+                if same and (not p.subject or not subject or _same_subject(p.subject, subject, catalog)):
                     scored.append((10, p))
         if not scored:
             return None
@@ -222,20 +259,18 @@ class QuestionIndex:
         return min((p for s, p in scored if s == best), key=lambda p: p.id)
 
     @staticmethod
-    def _score_topical(p: Pair, topics: frozenset[str], subject: str, shared_name: bool) -> int | None:
+    def _score_topical(p: Pair, topics: frozenset[str], subject: Subject, catalog: Catalog) -> int | None:
         shared = len(p.topics & topics)
         if not shared:
             return None
         if p.subject:
-            if not subject or not _agree(p.subject, subject):
-                return None
-            if shared_name and p.subject != subject:
+            if not subject or not _same_subject(p.subject, subject, catalog):
                 return None
             return 20 + shared  # about this very product
         return 10 + shared  # a general answer ("几号到货") fits any product
 
 
-def worth_forwarding(text: str, products: Sequence[str] = ()) -> bool:
+def worth_forwarding(text: str, products: Products = ()) -> bool:
     """An unanswered question the owner should see: it asks about the goods
     (a known topic, or a product by name) or asks the 团长 herself; small talk
     ("今天吃啥？") stays in the group."""
@@ -244,5 +279,4 @@ def worth_forwarding(text: str, products: Sequence[str] = ()) -> bool:
     topics, rest = topics_of(text)
     if topics or "团长" in text or "群主" in text:
         return True
-    key = key_of(rest)
-    return any(alias in key for name in products for alias in _aliases(name))
+    return bool(_named(rest, catalog_for(products))[1])

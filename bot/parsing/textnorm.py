@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+import opencc
 
 # WeChat shows a quoted message above a dashed line; only the words below it
 # are the member's own. The rule is one line: spaces, never line breaks, around
@@ -71,3 +74,49 @@ def clean(line: str) -> str:
 def strip_wechat_emoji(text: str) -> str:
     """WeChat sends its built-in emoji as bracketed words like [玫瑰]."""
     return re.sub(r"\[[\u4e00-\u9fffA-Za-z]{1,6}\]", " ", text)
+
+
+# Traditional characters are read as their simplified forms (蘋果 → 苹果, 兩盒 → 两盒), for the
+# catalogue's names and members' messages alike. OpenCC's own tables (the `opencc` package, the
+# project's C++ library with its Python binding) rather than a table of our own: thousands of
+# characters, HK and TW forms included, kept by the people who maintain the standard conversion.
+_T2S: opencc.OpenCC | None = None
+
+
+def _converter() -> opencc.OpenCC:
+    global _T2S
+    if _T2S is None:
+        _T2S = opencc.OpenCC("t2s")
+    return _T2S
+
+
+@lru_cache(maxsize=8192)
+def _char_t2s(ch: str) -> str:
+    out = str(_converter().convert(ch))
+    return out if len(out) == 1 else ch
+
+
+def simplified(text: str) -> str:
+    """`text` with traditional characters as simplified ones, character for character (a
+    phrase conversion that changes the length is done one character at a time instead, so
+    positions in the result are positions in `text`). Pure ASCII costs nothing."""
+    if text.isascii():
+        return text
+    out = str(_converter().convert(text))
+    if len(out) != len(text):
+        out = "".join(map(_char_t2s, text))
+    return out
+
+
+def lower_same_length(text: str) -> str:
+    """`text` lower-cased, each character on its own position (str.lower turns İ into two)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+
+
+def fold(text: str) -> str:
+    """The form names and messages are compared in: lower case, simplified characters.
+    Length-preserving: a position in the result is a position in `text`."""
+    return simplified(lower_same_length(text))

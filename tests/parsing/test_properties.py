@@ -381,7 +381,8 @@ ORDER_PHRASES = (
 @pytest.mark.slow
 @PARSER_SETTINGS
 @given(phrase=st.sampled_from(ORDER_PHRASES), qty=st.integers(1, 150), catalog=st.sampled_from(CATALOGS),
-       before=st.sampled_from(["", " ", "\n", "\r\n", "[玫瑰]", "🍓 ", "👍🏻\n", *INVISIBLE]),
+       # (Not 🍓 before it: a product's own emoji names it, "🍓 +1" is a strawberry more.)
+       before=st.sampled_from(["", " ", "\n", "\r\n", "[玫瑰]", "🌸 ", "👍🏻\n", *INVISIBLE]),
        after=st.sampled_from(["", " ", "  \n", "\r\n", "🙏", "[抱拳]", "\n🍓🍓", " ❤️", "～", "！"]),
        full=st.booleans())
 def test_a_plain_order_reads_the_same_whatever_decorates_it(phrase: str, qty: int, catalog: Catalog, before: str,

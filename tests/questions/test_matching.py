@@ -32,6 +32,10 @@ MATCHING = [
     ("请问团长，草莓甜吗", "草莓甜吗"),
     ("砂糖橘甜吗", "砂糖橘甜不甜"),
     ("橘子...砂糖橘甜不甜啊", "砂糖橘甜不甜"),
+    # 橘子 names 砂糖橘 in a question exactly as in an order (one catalogue index for both)
+    ("橘子甜吗", "砂糖橘甜不甜"),
+    ("桔子甜不甜", "砂糖橘甜不甜"),
+    ("砂糖橘甜唔甜？", "砂糖橘甜不甜"),
     # 几号到 / 什么时候到 / 哪天到货: a general answer fits any product
     ("几号到", "几号到货"),
     ("什么时候到货呀？", "几号到货"),
@@ -58,8 +62,7 @@ MATCHING = [
 ]
 
 NOT_MATCHING = [
-    "橘子甜吗",  # a product with no pair of its own
-    "榴莲甜不甜",
+    "榴莲甜不甜",  # a product with no pair of its own
     "甜吗",  # two products on sale: which one?
     "草莓多少钱",  # another topic about the same product
     "几点截单",  # arrival and deadline share words, not meaning
@@ -151,3 +154,22 @@ def test_open_command_takes_question_and_answer_lines_as_written() -> None:
     assert spec.problems == ()
     assert parse_open_command("周六团\n草莓 30元/盒", START).broadcast_every is None
     assert parse_open_command("周六团\n草莓 30元/盒\n播报 每零单", START).problems
+
+
+def test_a_question_names_a_product_exactly_as_an_order_does() -> None:
+    # One catalogue index for orders and questions (issue 25): 橘子 names 砂糖橘 in "橘子2箱", so it
+    # does in "橘子酸不酸" too; so do the owner's aliases (/别名 油 = 压榨花生油) and traditional characters.
+    from bot.parsing.catalog import Catalog, ProductRef
+    from bot.parsing.order_text import parse_order_text
+
+    index = QuestionIndex([read_pair(1, "砂糖橘酸吗", "不酸，很甜"), read_pair(2, "花生油保质期多久", "18个月"),
+                           read_pair(3, "红心柚甜吗", "红心的甜")])
+    catalog = Catalog([ProductRef(1, "砂糖橘", None, "箱"), ProductRef(2, "压榨花生油 5L", None, "桶", aliases=("油",)),
+                       ProductRef(3, "红心柚", None, "个"), ProductRef(4, "白心柚", None, "个")])
+    assert [(i.product.name, i.qty) for i in parse_order_text("橘子2箱", catalog).items] == [("砂糖橘", 2)]
+    for asked in ("橘子酸不酸", "桔子酸吗？", "砂糖橘会酸吗"):
+        assert index.match(asked, catalog).answer == "不酸，很甜", asked  # type: ignore[union-attr]
+    assert index.match("油能放多久", catalog).answer == "18个月"  # type: ignore[union-attr]
+    assert index.match("紅心柚甜嗎", catalog).answer == "红心的甜"  # type: ignore[union-attr]
+    # 柚子 names both pomelos on sale: the pair about 红心柚 is no answer to it.
+    assert index.match("柚子甜吗", catalog) is None
