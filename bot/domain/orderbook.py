@@ -471,14 +471,15 @@ class OrderBook:
         """The copy's new lines, each read and given to its owner; a line whose owner
         is in doubt goes to the owner's check list instead."""
         placed: list[_Placed] = []
-        # A line elsewhere in the copy with her name is hers: then the last line is not hers for being last.
         mine = key_of(sender_name)
-        hers_elsewhere = len(mine) > 1 and any(mine in word for pos in match.new[:-1]
-                                               for word in name_words(self._extract(entries[pos].text, catalog).label))
         for pos in match.new:
             entry = entries[pos]
             ex, raw = self._read_new_entry(entries, pos, catalog)
-            is_last = pos == len(entries) - 1 and not hers_elsewhere
+            # A new line elsewhere in the copy with her name is hers: then the last is not hers for being last.
+            is_last = pos == len(entries) - 1 and not (
+                len(mine) > 1 and mine not in name_words(ex.label)
+                and any(mine in word for other in match.new[:-1]
+                        for word in name_words(self._extract(entries[other].text, catalog).label)))
             owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, is_last,
                                                her_dropped, match, msg_id, now, out)
             if owner is not None:
