@@ -40,7 +40,7 @@ def hers(book: dict[tuple[str, str], int], member: str) -> dict[str, int]:
     ("same as Lily", SameAs(Same.PERSON, "lily")), ("跟楼上一样", SameAs(Same.ME_TOO)),
     ("我也要", SameAs(Same.ME_TOO)), ("我也要一样的", SameAs(Same.ME_TOO)), ("me too", SameAs(Same.ME_TOO)),
     ("跟上次一样", SameAs(Same.LAST_TIME)), ("和上周的一样吧", SameAs(Same.LAST_TIME)),
-    ("老样子", SameAs(Same.LAST_TIME)), ("还是照旧", SameAs(Same.LAST_TIME)),
+    ("老样子", SameAs(Same.LAST_TIME)), ("跟我上次的一样", SameAs(Same.LAST_TIME)), ("还是照旧", SameAs(Same.LAST_TIME)),
     ("Same as last week!", SameAs(Same.LAST_TIME)),
     ("跟老周一样2袋", None), ("我也要挂面", None), ("一样的", None), ("上次买的小米2袋很好吃", None), ("好的", None),
 ])

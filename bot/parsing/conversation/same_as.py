@@ -38,7 +38,7 @@ _AMOUNT = r"(?:来一份|来一套|也来一份|一份|的)?"
 _BEFORE = r"(?:上次|上回|上一次|上一回|上周|上星期|上礼拜|上禮拜|上期|上一期|上个团|上一个团|上次团|之前|以前|上個團)"
 
 _LAST_TIME = re.compile(
-    rf"^{_LEAD}(?:{_LIKE}{_BEFORE}{_SAME}+|{_BEFORE}{_SAME}+|{_BEFORE}那些|老样子|老樣子|照旧|照舊|老规矩|老規矩)"
+    rf"^{_LEAD}(?:{_LIKE}(?:我|我的)?{_BEFORE}{_SAME}+|{_BEFORE}{_SAME}+|{_BEFORE}那些|老样子|老樣子|照旧|照舊|老规矩|老規矩)"
     rf"{_AMOUNT}{_TAIL}$"
     r"|^(?:same|the same)(?: as| like)? (?:last (?:week|time|order|one)|before|usual)\W*$|^(?:as usual|the usual)\W*$")
 # Who "楼上" is: the order just before hers, whoever wrote it.
