@@ -162,3 +162,12 @@ async def test_a_copy_that_cannot_be_read_as_hers_asks_her(harvest: Harness, cop
     await bot.settle()
     assert not {p for (m, p) in await bot.book() if m == "wx_ning"}
     assert any(part.startswith("@阿宁 ") and asked in part for t in bot.texts() for part in t.split("\n"))
+
+
+async def test_a_line_wrapping_under_another_members_row_stays_hers(harvest: Harness) -> None:
+    bot = harvest
+    await bot.say("wx_ning", "【枫林苑】\n• 5-302 乔乔 脐橙1箱\n   玉米1袋\n• 3-1202 阿宁 烟薯2袋")
+    await bot.settle()
+    book = await bot.book()
+    assert {p: q for (m, p), q in book.items() if m == "wx_ning"} == {"烟薯": 2}
+    assert {p: q for (m, p), q in book.items() if m == "wx_qiao"} == {"赣南脐橙": 1, "水果玉米": 1}

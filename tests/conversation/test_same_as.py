@@ -136,3 +136,17 @@ async def test_same_as_last_time_without_an_order_then_asks_what(grain: Harness)
     await bot.settle()
     assert said_to(bot, "岳阿姨") == ["@岳阿姨 上次没有你的订单，这次要什么、几份？请回「商品+数量」（还没有记录）"]
     assert hers(await bot.book(), "wx_yue") == {}
+
+
+async def test_me_too_then_naming_her_is_asked_again_and_booked_once(grain: Harness) -> None:
+    bot = grain
+    await bot.say("wx_zhou", "挂面2袋 小米1袋")
+    await bot.say("wx_yue", "我也要", after=30)
+    await bot.say("wx_yue", "跟老周一样的", after=30)
+    await bot.settle()
+    assert said_to(bot, "岳阿姨")[-1] == "@岳阿姨 跟 老周(3-201) 一样：手工挂面×2、东北小米×1？回 是（还没有记录）"
+    for _ in range(3):
+        await bot.say("wx_yue", "好")
+    await bot.settle()
+    assert hers(await bot.book(), "wx_yue") == {"手工挂面": 2, "东北小米": 1}
+    assert not any("待确认" in t for t in bot.private())
