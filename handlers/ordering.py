@@ -239,6 +239,9 @@ async def _names_others(ctx: Context, campaign: Campaign, copy: JielongCopy, cat
     mine = key_of(ctx.msg.sender.name)
     for line in lines:
         ex = extract(without_note(line.text), catalog, bare_number_ok=True)
+        if not copy.entries and not ex.mentioned:
+            # A row with only a house and a name ("• 3-1202 阿宁", her products on the line under it).
+            houses.update(house_numbers(ex.label))
         if ex.items or ex.ambiguous:
             me, others = await ctx.svc.book.named(campaign, ex.label, ctx.msg.sender.id, by_house=True)
             if others and not me:

@@ -72,20 +72,30 @@ class JielongCopy:
         # carries on an entry joins only the entry it follows (a loose entry of a list without
         # numbers too), never one further up past a line that was not kept.
         above_kept = False
+        # The loose line right above, when it was not kept: a row with only a name ("• 3-1202 阿宁")
+        # whose products are on the line under it.
+        dropped: Entry | None = None
 
         def place(line: Entry) -> None:
-            nonlocal above_kept
+            nonlocal above_kept, dropped
             if (line.follows and out and (out[-1].numbered or above_kept) and carries_on is not None
                     and carries_on(line)):
                 above = out[-1]
                 text = f"{above.text} {line.text}"
                 out[-1] = Entry(above.number, text, key_of_nfkc(text), above.numbered)
-            elif keep(line):
-                out.append(line)
-                above_kept = True
                 return
+            if line.follows and dropped is not None:
+                text = f"{dropped.text} {line.text}"
+                joined = Entry(0, text, key_of_nfkc(text), numbered=False)
+                if keep(joined):
+                    out.append(joined)
+                    above_kept, dropped = True, None
+                    return
+            if keep(line):
+                out.append(line)
+                above_kept, dropped = True, None
             else:
-                above_kept = False
+                above_kept, dropped = False, line
 
         loose = iter(self.loose)
         pending = next(loose, None)
@@ -94,7 +104,7 @@ class JielongCopy:
                 place(pending[1])
                 pending = next(loose, None)
             out.append(entry)
-            above_kept = False
+            above_kept, dropped = False, None
         while pending is not None:
             place(pending[1])
             pending = next(loose, None)

@@ -171,3 +171,12 @@ async def test_a_line_wrapping_under_another_members_row_stays_hers(harvest: Har
     book = await bot.book()
     assert {p: q for (m, p), q in book.items() if m == "wx_ning"} == {"烟薯": 2}
     assert {p: q for (m, p), q in book.items() if m == "wx_qiao"} == {"赣南脐橙": 1, "水果玉米": 1}
+
+
+async def test_a_row_with_only_her_name_takes_the_products_on_the_line_under_it(harvest: Harness) -> None:
+    bot = harvest
+    # 小乔 is nobody here: her row goes to the owner; the poster's row is only her name, her products under it.
+    await bot.say("wx_ning", "【枫林苑】\n• 5-302 小乔 脐橙1箱\n• 3-1202 阿宁\n   烟薯1袋 玉米1袋")
+    await bot.settle()
+    assert await bot.book() == {("wx_ning", "烟薯"): 1, ("wx_ning", "水果玉米"): 1}
+    assert "小乔 脐橙1箱" in "\n".join(bot.private())
