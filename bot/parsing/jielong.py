@@ -193,9 +193,10 @@ def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
         top = lines if first is None else lines[:first]
         # Decorated lines in what reads as the header: a list without numbers (the book keeps
         # the ones that order something; the header keeps them all, for an owner's drop).
-        marked = _marked_lines(top)
+        marked, above = _marked_lines(top, so_far.last)
         if first is None:
-            return replace(so_far, header=header + tuple(lines), loose=so_far.loose + marked)
+            # (The decorated line last read is kept: a copy read on from here may carry it on.)
+            return replace(so_far, header=header + tuple(lines), loose=so_far.loose + marked, last=above)
         header += tuple(top)
         lines, reads = lines[first:], reads[first:]
         so_far = replace(so_far, loose=so_far.loose + marked)
@@ -294,11 +295,11 @@ def _unmark(line: str) -> str:
     return _BULLET.sub("", line, count=1)
 
 
-def _marked_lines(top: list[str]) -> tuple[tuple[int, Entry], ...]:
+def _marked_lines(top: list[str], above: Entry | None) -> tuple[tuple[tuple[int, Entry], ...], Entry | None]:
     """The decorated lines among `top` (lines above any numbered entry), each with a line under
-    it that carries it on ("• 7-803 米米 红薯1袋" over an indented "玉米1袋"): that one `follows`."""
+    it that carries it on ("• 7-803 米米 红薯1袋" over an indented "玉米1袋"): that one `follows`.
+    `above`: the decorated line just before `top` (reading on); returned: the one ending it."""
     out: list[tuple[int, Entry]] = []
-    above: Entry | None = None
     for raw in top:
         entry = _read_marked(raw)
         if entry is not None:
@@ -309,7 +310,7 @@ def _marked_lines(top: list[str]) -> tuple[tuple[int, Entry], ...]:
                 entry = replace(line, follows=True)
                 out.append((0, entry))
         above = entry
-    return tuple(out)
+    return tuple(out), above
 
 
 def _read_marked(raw: str) -> Entry | None:

@@ -180,3 +180,15 @@ async def test_a_row_with_only_her_name_takes_the_products_on_the_line_under_it(
     await bot.settle()
     assert await bot.book() == {("wx_ning", "烟薯"): 1, ("wx_ning", "水果玉米"): 1}
     assert "小乔 脐橙1箱" in "\n".join(bot.private())
+
+
+def test_a_bulleted_copy_read_on_carries_its_last_row_on_as_a_fresh_read_does() -> None:
+    from bot.parsing import jielong
+
+    # Long enough to be remembered by its opening: the next copy is read on from where this one ended.
+    before = "【枫林苑·周五拼单】" + "周六上午北门自提，" * 40 + "\n• 5-302 乔乔 脐橙1箱"
+    parse_copy(before)
+    read_on = parse_copy(before + "\n   玉米1袋")
+    jielong._RECENT.clear()
+    fresh = parse_copy(before + "\n   玉米1袋")
+    assert read_on == fresh and fresh is not None and fresh.loose[-1][1].follows
