@@ -41,7 +41,8 @@ def hers(book: dict[tuple[str, str], int], member: str) -> dict[str, int]:
     ("我也要", SameAs(Same.ME_TOO)), ("我也要一样的", SameAs(Same.ME_TOO)), ("me too", SameAs(Same.ME_TOO)),
     ("跟上次一样", SameAs(Same.LAST_TIME)), ("和上周的一样吧", SameAs(Same.LAST_TIME)),
     ("老样子", SameAs(Same.LAST_TIME)), ("跟我上次的一样", SameAs(Same.LAST_TIME)), ("还是照旧", SameAs(Same.LAST_TIME)),
-    ("Same as last week!", SameAs(Same.LAST_TIME)),
+    ("Same as last week!", SameAs(Same.LAST_TIME)), ("like last time", SameAs(Same.LAST_TIME)),
+    ("same again", SameAs(Same.LAST_TIME)),
     ("跟老周一样2袋", None), ("我也要挂面", None), ("一样的", None), ("上次买的小米2袋很好吃", None), ("好的", None),
 ])
 def test_what_a_message_copies(text: str, same: SameAs | None) -> None:

@@ -40,7 +40,8 @@ _BEFORE = r"(?:上次|上回|上一次|上一回|上周|上星期|上礼拜|上�
 _LAST_TIME = re.compile(
     rf"^{_LEAD}(?:{_LIKE}(?:我|我的)?{_BEFORE}{_SAME}+|{_BEFORE}{_SAME}+|{_BEFORE}那些|老样子|老樣子|照旧|照舊|老规矩|老規矩)"
     rf"{_AMOUNT}{_TAIL}$"
-    r"|^(?:same|the same)(?: as| like)? (?:last (?:week|time|order|one)|before|usual)\W*$|^(?:as usual|the usual)\W*$")
+    r"|^(?:same|the same|like)(?: as| like)? (?:last (?:week|time|order|one)|before|usual)\W*$"
+    r"|^(?:as usual|the usual|same again|same order again)\W*$")
 # Who "楼上" is: the order just before hers, whoever wrote it.
 _ABOVE = frozenset(("楼上", "樓上", "上面", "上面那个", "前面", "前面那个", "上一个", "她", "他", "你"))
 _PERSON = re.compile(rf"^{_LEAD}{_LIKE}(?P<who>.{{1,16}}?)(?:的订单|的單|的单)?{_SAME}+{_AMOUNT}{_TAIL}$"
