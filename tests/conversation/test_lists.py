@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Member, RoomInfo, RoomSeen
 from bot.parsing.jielong import parse_copy
-from tests.harness import MEMBERS, Harness
+from tests.conversation.people import with_people
+from tests.harness import Harness
 
 ZONGZI = "/开团 端午粽子团\n豆沙粽 6元/个\n鲜肉粽 8元/个\n蛋黄粽 9元/个\n截单 11-20 20:00"
 MORE = {"wx_he": "小何", "wx_liu": "刘姐"}
@@ -16,11 +16,7 @@ MORE = {"wx_he": "小何", "wx_liu": "刘姐"}
 
 @pytest.fixture
 async def group(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    for member_id, name in MORE.items():
-        monkeypatch.setitem(MEMBERS, member_id, name)
-    members = tuple(Member(i, n) for i, n in MEMBERS.items())
-    await bot.app.on_event(RoomSeen(RoomInfo("r1", "阳光花园水果团购群", "wx_owner", members)))
-    await bot.say("wx_owner", ZONGZI)
+    await with_people(bot, monkeypatch, MORE, "阳光花园水果团购群", ZONGZI)
     await bot.say("wx_he", "#接龙\n端午粽子团\n\n1. 6-301 小何 蛋黄粽1个")
     bot.take()
     return bot
@@ -99,13 +95,7 @@ NEIGHBOURS = {"wx_ning": "阿宁", "wx_qiao": "乔乔", "wx_wu": "武哥"}
 
 @pytest.fixture
 async def harvest(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    for member_id, name in NEIGHBOURS.items():
-        monkeypatch.setitem(MEMBERS, member_id, name)
-    members = tuple(Member(i, n) for i, n in MEMBERS.items())
-    await bot.app.on_event(RoomSeen(RoomInfo("r1", "枫林苑团购群", "wx_owner", members)))
-    await bot.say("wx_owner", HARVEST)
-    bot.take()
-    return bot
+    return await with_people(bot, monkeypatch, NEIGHBOURS, "枫林苑团购群", HARVEST)
 
 
 @pytest.mark.parametrize("copy", [

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Member, RoomInfo, RoomSeen
 from bot.parsing.conversation.same_as import Same, SameAs, same_as
-from tests.harness import MEMBERS, Harness
+from tests.conversation.people import with_people
+from tests.harness import Harness
 
 GRAIN = "/开团 粮油团\n手工挂面 12元/袋\n东北小米 20元/袋\n菜籽油 60元/桶\n截单 11-21 20:00"
 NEXT_WEEK = "/开团 粮油二团\n手工挂面 12元/袋\n菜籽油 60元/桶\n五常大米 80元/袋\n截单 11-28 20:00"
@@ -17,13 +17,15 @@ PEOPLE = {"wx_zhou": "老周(3-201)", "wx_yue": "岳阿姨", "wx_zhou2": "小周
 
 @pytest.fixture
 async def grain(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> Harness:
-    for member_id, name in PEOPLE.items():
-        monkeypatch.setitem(MEMBERS, member_id, name)
-    members = tuple(Member(i, n) for i, n in MEMBERS.items())
-    await bot.app.on_event(RoomSeen(RoomInfo("r1", "康乐小区团购群", "wx_owner", members)))
-    await bot.say("wx_owner", GRAIN)
+    return await with_people(bot, monkeypatch, PEOPLE, "康乐小区团购群", GRAIN)
+
+
+async def next_week(bot: Harness) -> None:
+    """This week's campaign closed, next week's open."""
+    await bot.say("wx_owner", "/截单")
+    await bot.say("wx_owner", NEXT_WEEK, after=3600)
+    await bot.settle()
     bot.take()
-    return bot
 
 
 def said_to(bot: Harness, name: str) -> list[str]:
@@ -112,10 +114,7 @@ async def test_me_too_with_several_orders_or_none_just_before_asks_what(grain: H
 async def test_same_as_last_time_names_only_what_is_sold_now(grain: Harness) -> None:
     bot = grain
     await bot.say("wx_yue", "挂面2袋 小米1袋 菜籽油1桶")
-    await bot.say("wx_owner", "/截单")
-    await bot.say("wx_owner", NEXT_WEEK, after=3600)
-    await bot.settle()
-    bot.take()
+    await next_week(bot)
     await bot.say("wx_yue", "跟上次一样")
     await bot.settle()
     assert said_to(bot, "岳阿姨") == ["@岳阿姨 跟上次一样：手工挂面×2、菜籽油×1？（东北小米 这次没有）回 是（还没有记录）"]
@@ -129,10 +128,7 @@ async def test_same_as_last_time_names_only_what_is_sold_now(grain: Harness) -> 
 async def test_same_as_last_time_without_an_order_then_asks_what(grain: Harness) -> None:
     bot = grain
     await bot.say("wx_zhou", "挂面2袋")
-    await bot.say("wx_owner", "/截单")
-    await bot.say("wx_owner", NEXT_WEEK, after=3600)
-    await bot.settle()
-    bot.take()
+    await next_week(bot)
     await bot.say("wx_yue", "老样子")
     await bot.settle()
     assert said_to(bot, "岳阿姨") == ["@岳阿姨 上次没有你的订单，这次要什么、几份？请回「商品+数量」（还没有记录）"]
