@@ -324,7 +324,8 @@ async def plain_order(ctx: Context) -> bool:
     copying = same_as(ctx.text) if intent.action is Action.NONE and passed_on is None else None
     if copying is not None and campaign is not None and not ctx.is_admin:
         # "跟老周一样的", "我也要", "跟上次一样": the order she means is named back to her; her 是 books it.
-        asked = await same_as_question(ctx.svc, campaign, catalog, copying, ctx.text, ctx.msg.sender.id, ctx.now)
+        asked = await same_as_question(ctx.svc, campaign, catalog, copying, ctx.text, ctx.msg.sender.id, ctx.now,
+                                       ctx.msg.mentions)
         intent = Intent(Action.ASK, reason=Reason.UNREADABLE, question=asked)
     elif intent.action is Action.NONE:
         wanted = wanted_products(ctx.text, catalog)

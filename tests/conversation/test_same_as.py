@@ -45,7 +45,7 @@ def hers(book: dict[tuple[str, str], int], member: str) -> dict[str, int]:
     ("老样子", SameAs(Same.LAST_TIME)), ("跟我上次的一样", SameAs(Same.LAST_TIME)), ("还是照旧", SameAs(Same.LAST_TIME)),
     ("Same as last week!", SameAs(Same.LAST_TIME)), ("like last time", SameAs(Same.LAST_TIME)),
     ("same again", SameAs(Same.LAST_TIME)),
-    ("跟老周一样2袋", None), ("我也要挂面", None), ("一样的", None), ("上次买的小米2袋很好吃", None), ("好的", None),
+    ("跟 @老周(3-201) 一样", SameAs(Same.PERSON, "@老周")), ("跟老周一样2袋", None), ("我也要挂面", None), ("一样的", None), ("上次买的小米2袋很好吃", None), ("好的", None),
 ])
 def test_what_a_message_copies(text: str, same: SameAs | None) -> None:
     assert same_as(text) == same
@@ -147,3 +147,15 @@ async def test_me_too_then_naming_her_is_asked_again_and_booked_once(grain: Harn
     await bot.settle()
     assert hers(await bot.book(), "wx_yue") == {"手工挂面": 2, "东北小米": 1}
     assert not any("待确认" in t for t in bot.private())
+
+
+async def test_the_member_she_mentions_is_found_by_id_not_by_name(grain: Harness) -> None:
+    bot = grain
+    await bot.say("wx_zhou", "挂面2袋")
+    await bot.say("wx_zhou2", "菜籽油1桶")
+    # Her @ shows a part both names share; the mention's member id says which one.
+    await bot.say("wx_yue", "跟 @周 一样", after=60, mentions=("wx_zhou2",))
+    await bot.settle()
+    assert said_to(bot, "岳阿姨") == ["@岳阿姨 跟 小周 一样：菜籽油×1？回 是（还没有记录）"]
+    await bot.say("wx_yue", "是")
+    assert hers(await bot.book(), "wx_yue") == {"菜籽油": 1}

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from bot.domain.services import Services
 from bot.parsing.asking import Reading, choose, confirm, items_label
 from bot.parsing.catalog import Catalog, ProductRef
-from bot.parsing.conversation.same_as import Same, SameAs
+from bot.parsing.conversation.same_as import MENTIONED, Same, SameAs
 from bot.parsing.intent import Action, Intent, Question
 from bot.parsing.items import Item
 from bot.parsing.textnorm import key_of
@@ -97,8 +97,9 @@ async def _order(svc: Services, campaign: Campaign, member_id: str, catalog: Cat
 
 
 async def question_for(svc: Services, campaign: Campaign, catalog: Catalog, same: SameAs, leftover: str,
-                       member_id: str, now: datetime) -> Question:
-    """What she is asked for a message copying an order (she is `member_id`)."""
+                       member_id: str, now: datetime, mentions: tuple[str, ...] = ()) -> Question:
+    """What she is asked for a message copying an order (she is `member_id`; `mentions`: the members
+    her message @-mentions)."""
     if same.kind is Same.LAST_TIME:
         before = await svc.campaigns.previous_in(campaign.room_id, campaign.id)
         if before is None:
@@ -112,9 +113,14 @@ async def question_for(svc: Services, campaign: Campaign, catalog: Catalog, same
         recent = [(await svc.rooms.name_of(campaign.room_id, m), await _order(svc, campaign, m, catalog))
                   for m in others[:2]]
         return me_too(leftover, recent)
-    wanted = key_of(same.who)
-    named = [(m, name) for m, name in await svc.rooms.members(campaign.room_id)
-             if m != member_id and wanted and wanted in key_of(name)]
-    exact = [(m, name) for m, name in named if key_of(name) == wanted]
-    found = [(name, await _order(svc, campaign, m, catalog)) for m, name in (exact or named)[:5]]
-    return person(leftover, same.who, found)
+    ids = [m for m in dict.fromkeys(mentions) if m != member_id][:5]
+    if same.who.startswith(MENTIONED) and ids:
+        # "跟 @老周 一样": the member she mentioned, by id.
+        picked = [(m, await svc.rooms.name_of(campaign.room_id, m)) for m in ids]
+    else:
+        wanted = key_of(same.who.removeprefix(MENTIONED))
+        named = [(m, name) for m, name in await svc.rooms.members(campaign.room_id)
+                 if m != member_id and wanted and wanted in key_of(name)]
+        picked = [(m, name) for m, name in named if key_of(name) == wanted] or named[:5]
+    found = [(name, await _order(svc, campaign, m, catalog)) for m, name in picked]
+    return person(leftover, same.who.removeprefix(MENTIONED), found)

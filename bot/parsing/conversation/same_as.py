@@ -25,7 +25,7 @@ class Same(StrEnum):
 @dataclass(frozen=True)
 class SameAs:
     kind: Same
-    who: str = ""  # for PERSON: the name as she wrote it
+    who: str = ""  # for PERSON: the name as she wrote it ("@老周": she @-mentioned that member)
 
 
 _PUNCT = re.compile(r"[\s,.!~。，！～、…:：;；'\"“”‘’()（）]+")
@@ -52,8 +52,19 @@ _ME_TOO = re.compile(rf"^(?:我也要|我也一样|我也一樣|我也來|我也
                      rf"{_TAIL}$")
 
 
+# An @-mention in it ("跟 @老周(3-201) 一样"): who she means is the member mentioned, by id.
+# (Kept as @ and the letters of the name: its house number is no quantity of hers.)
+_MENTION = re.compile(r"@[^\s@]{1,24}?(?=\s|的?一[样樣]|$)")
+MENTIONED = "@"
+
+
+def _mention(m: re.Match[str]) -> str:
+    return f" {MENTIONED}{''.join(ch for ch in m.group(0) if ch.isalpha())} "
+
+
 def _plain(text: str) -> str:
-    return _PUNCT.sub(" ", strip_wechat_emoji(nfkc(text)).lower()).strip()
+    text = _MENTION.sub(_mention, nfkc(text))
+    return _PUNCT.sub(" ", strip_wechat_emoji(text).lower()).strip()
 
 
 def same_as(text: str) -> SameAs | None:
