@@ -250,7 +250,18 @@ def _wraps(above: str, raw: str) -> bool:
     body = line.strip()
     if not body or _BULLET.match(line) or _HOUSE_FIRST.match(line) or _EXAMPLE.match(body) or _TAG.match(body):
         return False
-    return line[:1] in (" ", "\t") or above.rstrip()[-1:] in _JOINS or body[0] in _JOINS
+    return (line[:1] in (" ", "\t") or above.rstrip()[-1:] in _JOINS or body[0] in _JOINS
+            or _carries_row(body))
+
+
+def _carries_row(body: str) -> bool:
+    """A table row whose leading cells are empty ("｜ ｜ ｜ ｜D×2｜"): the row above wrapping onto it,
+    never a row of its own (it names nobody)."""
+    if not body.startswith("|") or body.count("|") < 3:
+        return False
+    cells = [c.strip() for c in body.strip("|").split("|")]
+    filled = [bool(c) and not set(c) <= set("-:—=~ ") for c in cells]
+    return not filled[0] and 0 < sum(filled) * 2 <= len(filled)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -303,6 +314,8 @@ def _marked_lines(top: list[str], above: Entry | None) -> tuple[tuple[tuple[int,
     for raw in top:
         entry = _read_marked(raw)
         if entry is not None:
+            if above is not None and _carries_row(clean(raw).strip()):
+                entry = replace(entry, follows=True)
             out.append((0, entry))
         elif above is not None and _wraps(above.text, raw):
             line = _read_loose(raw)
