@@ -318,6 +318,13 @@ class OrderRepo:
             (campaign_id, member_id, member_id, text[:500], reason))
         return row is not None
 
+    async def was_checked(self, campaign_id: int, text: str, reason: str) -> bool:
+        """Whether this line went to the check list before, for this reason (settled or not)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM unreadable WHERE campaign_id = ? AND text = ? AND reason = ? LIMIT 1",
+            (campaign_id, text[:500], reason))
+        return row is not None
+
     async def unreadable(self, campaign_id: int) -> list[Unreadable]:
         """The open entries of the check list: not settled, and not about a line that is gone."""
         rows = await self.db.fetchall(
