@@ -528,7 +528,10 @@ class OrderBook:
         """A line under an entry that only names products with quantities (no house number, no
         name) carries on the entry above it."""
         ex = self._extract(entry.text, catalog)
-        return bool(ex.items) and not ex.ambiguous and not ex.too_large and not ex.label
+        # A quantity alone ("   2袋") joins the row too: read with it, that row is asked about, never
+        # booked as if the line under it were not there.
+        return (bool(ex.items) or ex.quantity_without_product) and not ex.ambiguous and not ex.too_large \
+            and not ex.label
 
     def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
         """An unnumbered line among the entries is an entry when the book knows it

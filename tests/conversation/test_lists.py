@@ -184,3 +184,16 @@ def test_a_bulleted_copy_read_on_carries_its_last_row_on_as_a_fresh_read_does() 
     jielong._RECENT.clear()
     fresh = parse_copy(before + "\n   玉米1袋")
     assert read_on == fresh and fresh is not None and fresh.loose[-1][1].follows
+
+
+@pytest.mark.parametrize("copy", [
+    "【枫林苑】\n• 5-302 乔乔 脐橙1箱\n• 3-1202 阿宁 烟薯1袋\n   2袋",
+    "【枫林苑】\n• 3-1202 阿宁 烟薯1袋\n   2袋\n• 5-302 乔乔 脐橙1箱",
+])
+async def test_a_quantity_alone_under_her_row_is_asked_about(harvest: Harness, copy: str) -> None:
+    bot = harvest
+    await bot.say("wx_ning", copy)
+    await bot.settle()
+    said = [part for t in bot.texts() for part in t.split("\n") if part.startswith("@阿宁 ")]
+    # "2袋" under her row is hers to explain: never dropped while her row is confirmed as if whole.
+    assert said and all("2袋" in part for part in said)
