@@ -157,7 +157,8 @@ class Mention(NamedTuple):
     # member must say which; `product` is then only the first of them.
     choices: tuple[ProductRef, ...] = ()
     # How it was named: "name", "emoji" (decoration unless it has a quantity),
-    # "sound" (a homophone), "code", "position", "price", "all".
+    # "sound" (a homophone), "code", "position", "price", "all", "char" (one character of
+    # one name, right before its quantity in a terse list: 米1 油1).
     via: str = "name"
 
 
@@ -291,6 +292,19 @@ class Catalog:
     def sold_by(self, unit: str) -> tuple[ProductRef, ...]:
         """The products a quantity in `unit` fits without asking."""
         return tuple(p for p in self.products if unit_fits(unit, p.unit))
+
+    @cached_property
+    def _by_char(self) -> dict[str, tuple[ProductRef, ...]]:
+        held: dict[str, list[ProductRef]] = {}
+        for p in self.products:
+            for ch in dict.fromkeys(key_of(fold(_drop_notes(nfkc(p.name))))):
+                if _CJK.match(ch):
+                    held.setdefault(ch, []).append(p)
+        return {ch: tuple(ps) for ch, ps in held.items()}
+
+    def holding(self, ch: str) -> tuple[ProductRef, ...]:
+        """The products whose name holds the character `ch` (folded): 米 → 东北珍珠米."""
+        return self._by_char.get(ch, ())
 
     def named(self, word: str) -> tuple[ProductRef, ...]:
         """The products a whole word names (one, several when shared, none)."""

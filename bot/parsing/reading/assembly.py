@@ -121,6 +121,9 @@ class _Assembly:
     lone: list[Qty] = field(default_factory=list)
     used: list[Qty] = field(default_factory=list)
     spoken: list[tuple[int, int]] = field(default_factory=list)
+    # Bare numbers read as no quantity (团员12, a name, a label): in a message that is not a
+    # 接龙 line, coverage looks at them again (醋2 beside 米1 is an order, not a label).
+    skipped: list[Qty] = field(default_factory=list)
 
 
 # More products and quantities than any order message holds: read no further.
@@ -260,6 +263,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             and not _WORD_GOES_ON.match(work[qty.start - 1 : qty.start])
             and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None)
         if qty.bare and not beside and not _bare_counts(work, qty, lead, nxt, line, bool(spans.mentions)):
+            a.skipped.append(qty)
             continue  # 团员12: a name, a label
         a.lone.append(qty)
     if pending is not None:
@@ -537,7 +541,9 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                     leftovers.append(Leftover("unread", _text(spans, (t.start, slot.end))))
                     continue
                 value = qty.value + sum(q.value or 0 for q in slot.more)
-                if value == 0:
+                if value > max_qty:
+                    too_large = True  # 草莓2盒，再加1盒 past the maximum: never booked past it
+                elif value == 0:
                     leftovers.append(_zero(spans, (t.start, slot.end), p, op))
                 else:
                     put(Change(op, p, value), t.start)
@@ -579,6 +585,12 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 else:
                     leftovers.append(_lone_leftover(spans, q, catalog, floor, unsized))
             unsized = []
+    if not line:
+        floors = sorted([s.end for s in a.slots] + [u.end for u in a.used])
+        for q in a.skipped:
+            if _order_number(spans, q, bool(named)):
+                floor = max([0, *(e for e in floors if e <= q.start)])
+                leftovers.append(_lone_leftover(spans, q, catalog, floor, []))
     for slot in unsized:
         m, text = slot.mention, _text(spans, (slot.start, slot.end))
         if not m.choices and m.product.id in changes:
@@ -602,6 +614,25 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         unnamed_edit=unnamed,
         lone_text=tuple(_lone_text(spans, q) for q in lone) if not named else (),
     )
+
+
+# A terse list item: a short word and its number, at an item's boundaries (醋2, 盐：1).
+_ITEM_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s,，、;；。/|｜+\d\ue000\ue001]))[\u3400-\u9fff]{1,4}[:：]?$")
+_ITEM_END = re.compile(r"$|[\s,，、;；。/|｜+\ue000\ue001!！~]|[\u3400-\u9fff]{1,4}\d")
+
+
+def _order_number(spans: Spans, q: Qty, named: bool) -> bool:
+    """Is a bare number read as no quantity (not beside a product) still one she ordered by? In a
+    message that names products, every number that is not a house number, a price, a time … belongs
+    to something booked (米1 醋2: the 醋2 is asked about, never dropped); in one naming none, a short
+    word with its number as a list item (醋2 盐1) is an order of something not sold here, asked about."""
+    if q.chinese or (q.value is None and not q.fraction):
+        return False
+    if named:
+        return True
+    work = spans.work
+    return _ITEM_WORD_BEFORE.search(work, 0, q.start) is not None and _ITEM_END.match(work, q.end) is not None \
+        and len(work.strip()) <= 40
 
 
 def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: bool, put: Callable[[Change, int], None],
