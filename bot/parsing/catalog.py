@@ -118,7 +118,14 @@ def _aliases(base: str) -> set[str]:
                     out.add(part)
     if len(base) >= 2 and base[-1] in EVERYDAY_FRUIT and not base.endswith(NOT_THAT_FRUIT):
         out.add(EVERYDAY_FRUIT[base[-1]])
+    # 砂糖橘 5斤, 东北大米10斤装: the name before its size is named the same ways (橘子 for 砂糖橘 5斤).
+    core = _SIZE_END.sub("", base)
+    if core != base and len(core) >= 2:
+        out |= _aliases(core)
     return {a for a in out if a}
+
+
+_SIZE_END = re.compile(rf"\d+(?:\.\d+)?(?:{UNITS})?装?$")
 
 
 def name_key(text: str) -> str:

@@ -15,7 +15,7 @@ import unicodedata
 from functools import lru_cache
 
 from bot.parsing.asking import Reading as Option
-from bot.parsing.asking import choose, confirm, how_many, name_words, quoted, which_product
+from bot.parsing.asking import choose, confirm, how_many, in_all, name_words, quoted, which_product
 from bot.parsing.catalog import Catalog
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking, intent_of
 from bot.parsing.items import Extraction
@@ -140,6 +140,8 @@ def question_for(leftovers: tuple[Leftover, ...], certain: tuple[Change, ...], c
     if lo.kind == "how_many" and lo.product is not None and all(c.op is Op.SET for c in certain):
         because = "" if lo.why.startswith("noqty") else lo.why
         return how_many(lo.text, lo.product, [Item(c.product, c.qty) for c in certain], because=because)
+    if lo.kind == "total" and lo.product is not None and lo.proposal:
+        return in_all(lo.text, lo.product, [c.qty for c in lo.proposal], certain)
     if lo.kind == "confirm" and lo.proposal:
         label = "、".join(c.label() for c in lo.proposal)
         return confirm(lo.text, intent_of([*certain, *lo.proposal]), label=label)

@@ -33,7 +33,8 @@ class Leftover(NamedTuple):
     """Part of a message no reading accounts for exactly.
 
     kind: "which" (one of `choices`, with `qty`), "how_many" (of `product`),
-    "confirm" (the reading `proposal`, yes or no), "unread" (no reading to name)."""
+    "confirm" (the reading `proposal`, yes or no), "total" (one of the quantities of
+    `proposal`, answered by the number: 一共3袋还是5袋), "unread" (no reading to name)."""
 
     kind: str
     text: str  # the words, as she wrote them
@@ -424,6 +425,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
     mentioned: list[ProductRef] = []
     too_large = any(q.too_large for q in (*a.used, *a.lone))
     unsized: list[_Slot] = []  # products named with no quantity and no change
+    totals: dict[int, list[int]] = {}  # product id -> the different quantities she set it to
 
     def put(change: Change, pos: int = -1) -> None:
         nonlocal too_large
@@ -434,6 +436,12 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             changes[pid] = change
             order.append(pid)
             where[pid] = pos
+        elif known.op == change.op == Op.SET and not line:
+            # 要两袋橘子 就是那个砂糖橘两袋: the same product with the same quantity said again is one
+            # order of it, restated. Another quantity may be a correction or more: she is asked,
+            # never summed silently.
+            if known.qty != change.qty:
+                totals.setdefault(pid, [known.qty]).append(change.qty)
         elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
             # 草莓50盒 草莓60盒 is 110: the sum is bounded too (and never booked past it).
             if known.qty + change.qty > max_qty:
@@ -601,6 +609,13 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             # 第三个 / 最后一个 / 38.8的: pointing at a product is wanting it; how many is asked.
             why = "noqty" if m.via in ("name", "emoji", "sound") else "noqty-pointed"
             leftovers.append(Leftover("how_many", text, product=m.product, why=why))
+    for pid, said in totals.items():
+        # 砂糖橘2袋 砂糖橘3袋: 3 (the last word) or 5 (both)? Asked, in a number.
+        product = changes.pop(pid).product
+        order.remove(pid)
+        options = tuple(dict.fromkeys(v for v in (said[-1], sum(said)) if v <= max_qty))
+        leftovers.append(Leftover("total", _text(spans, change_span(pid)), product=product,
+                                  proposal=tuple(Change(Op.SET, product, v) for v in options)))
     label = _label(a, spans) if with_label else ""
     notes = tuple(spans.shown[s:e].strip() for s, e in spans.notes if spans.shown[s:e].strip())
     return Reading(
