@@ -80,9 +80,11 @@ _REGRET_RE = re.compile(_REGRET)
 _CANCEL_AFTER = re.compile(r"^[\s,，]*+(?:那个|的)?\s*+(?:也|都|就|先|还是)?\s*+"
                            r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用)")
 _CANCEL_BEFORE = re.compile(r"(?:不要|取消|删掉|删除|去掉|退掉|退|别要)\s*+(?:了|那个|掉)?\s*+$")
-_MOVE = re.compile(r"^[\s,，]*+(?:都|全)?\s*+(?:换成|改成|改为|换|改)\s*+$")
-_NOT_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y
-_IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
+_MOVE = re.compile(r"^(?:的|那个)?[\s,，]*+(?:都|全)?\s*+(?:换成|改成|改为|换|改)\s*+$")
+_NOT_BETWEEN = re.compile(r"^(?:的|那个)?[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y, 是X的不是Y
+_IS_BETWEEN = re.compile(r"^(?:的|那个)?[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X, 不是Y的是X
+# 豆浆要四瓶 不是三瓶: the quantity after 不是 is the one she did not mean.
+_NOT_THIS = re.compile(r"(?:^|[\s,，])(?:而)?不是\s*+$")
 _NOT_BEFORE = re.compile(r"不是\s*+$")
 _ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
 _SEPARATED = re.compile(r"[,，、;；。]")
@@ -233,6 +235,13 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
                 slot.each_of = _joined_open(a, slot)
             continue
         last = a.slots[-1] if a.slots else None
+        if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
+                and _NOT_THIS.search(lead) and not _REGRET_RE.search(lead) and not before_next:
+            # 豆浆要四瓶 不是三瓶: she says which quantity is wrong; hers stays.
+            a.used.append(qty)
+            last.end = qty.end
+            owner[id(qty)] = last
+            continue
         if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
                 and _CORRECTION.search(lead) and not (before_next and qty.unit is not None):
             # 草莓两盒哦不三盒 / 来四盒草莓哦不三盒 / 草莓2盒改成3盒: the quantity is corrected.

@@ -1,0 +1,71 @@
+"""Messages the reader once left silent or confirmed wrongly, driven through the real app: each is
+booked exactly as she meant it, or she is asked one short question and her one-word answer books it."""
+
+from __future__ import annotations
+
+from tests.harness import Harness
+
+GROCERY = ("/开团 周末粮油团\n五常稻花香米 10斤装 68元/袋\n胡姬花花生油 5L 149元/桶\n金乡紫皮大蒜 9元/斤\n"
+           "截单 11-21 20:00")
+BREAKFAST = ("/开团 早餐团\n现磨豆浆 5元/瓶\n老面馒头 2元/个\n三鲜饺子 28元/袋\n猪肉白菜饺子 26元/袋\n"
+             "截单 11-21 20:00")
+
+
+def said_to(bot: Harness, name: str) -> list[str]:
+    return [part for t in bot.texts() for part in t.split("\n") if part.startswith(f"@{name} ")]
+
+
+async def opened(bot: Harness, campaign: str) -> None:
+    await bot.say("wx_owner", campaign)
+    bot.take()
+
+
+async def test_a_terse_list_of_one_character_names_is_booked_whole(bot: Harness) -> None:
+    await opened(bot, GROCERY)
+    await bot.say("wx_zhang", "米1 油1 蒜2")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "五常稻花香米 10斤装"): 1, ("wx_zhang", "胡姬花花生油 5L"): 1,
+                                ("wx_zhang", "金乡紫皮大蒜"): 2}
+    (ack,) = said_to(bot, "张三")
+    assert "五常稻花香米 10斤装×1" in ack and "胡姬花花生油 5L×1" in ack and "金乡紫皮大蒜×2" in ack
+
+
+async def test_a_word_not_sold_beside_a_booked_one_is_asked_never_dropped(bot: Harness) -> None:
+    await opened(bot, GROCERY)
+    await bot.say("wx_li", "米1 醋2")
+    await bot.settle()
+    assert await bot.book() == {}
+    (asked,) = said_to(bot, "李四")
+    assert "「醋2」没看懂" in asked
+
+
+async def test_a_product_restated_is_one_order_and_two_quantities_are_asked(bot: Harness) -> None:
+    await opened(bot, BREAKFAST)
+    await bot.say("wx_zhang", "要两袋三鲜饺子 嗯 就是那个三鲜的 两袋")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "三鲜饺子"): 2}
+    await bot.say("wx_li", "馒头2个 馒头3个")
+    await bot.settle()
+    (asked,) = said_to(bot, "李四")
+    assert "老面馒头一共3个还是5个？回 3 或 5" in asked
+    assert ("wx_li", "老面馒头") not in await bot.book()
+    await bot.say("wx_li", "5")
+    await bot.settle()
+    assert (await bot.book())[("wx_li", "老面馒头")] == 5
+
+
+async def test_a_correction_in_words_sets_the_quantity_she_says(bot: Harness) -> None:
+    await opened(bot, BREAKFAST)
+    await bot.say("wx_wang", "豆浆3瓶")
+    await bot.say("wx_wang", "团长 我刚才说的豆浆要四瓶 不是三瓶")
+    await bot.settle()
+    assert await bot.book() == {("wx_wang", "现磨豆浆"): 4}
+    assert any("现磨豆浆×4" in t for t in said_to(bot, "王五"))
+
+
+async def test_is_x_not_y_moves_her_quantity_with_trailing_words(bot: Harness) -> None:
+    await opened(bot, BREAKFAST)
+    await bot.say("wx_zhao", "猪肉白菜饺子3袋")
+    await bot.say("wx_zhao", "是三鲜的不是猪肉白菜 打错了")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhao", "三鲜饺子"): 3}
