@@ -19,9 +19,11 @@ from bot.parsing.asking import choose, confirm, how_many, in_all, name_words, qu
 from bot.parsing.catalog import Catalog
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking, intent_of
 from bot.parsing.items import Extraction
+from bot.parsing.quantity import to_int
 from bot.parsing.reading.assembly import UNNAMED_OPS, Leftover, Reading, read
 from bot.parsing.reading.change import Change, Item, Op
-from bot.parsing.textnorm import nfkc, strip_wechat_emoji
+from bot.parsing.reading.spans import CN
+from bot.parsing.textnorm import fold, nfkc, strip_wechat_emoji
 
 _CANCEL_ALL = re.compile(
     r"^(?:我|本人)?(?:的)?(?:订单)?(?:全部|都|全)?(?:取消|不要了|不要啦|退单|退团)(?:订单|了|吧|啦|哈|全部|我的订单)?$"
@@ -73,6 +75,10 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         return unclear
     if r.too_large:
         return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
+    if (r.changes or r.leftovers) and ("人" in compact or "各" in compact):
+        each = per_person(text, r, catalog, max_qty)
+        if each is not None:
+            return each
     if not r.changes and not r.leftovers:
         return _lone(r, compact, catalog, asks, max_qty)
     if r.leftovers:
@@ -93,6 +99,70 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
             return Intent(Action.UNCLEAR, items=intent.items, reason=Reason.QUESTION)
         return asking(Intent(Action.UNCLEAR, reason=Reason.QUESTION), confirm(compact, intent))
     return intent
+
+
+# 一人一杯, 每人两瓶, 人手一份; 各 only after the people it is for (我和我老公各一杯).
+_EACH_PERSON = re.compile(rf"(?:一人|每人|每个人|人手|各人|一个人|每位)(?=\s*+(?:都|各)?\s*+(?:要|来|拿)?\s*+[{CN}\d])"
+                          rf"|(?P<each>各)(?=\s*+(?:要|来|拿)?\s*+[{CN}\d])")
+_PERSON = (r"(?:我的?|你的?)?(?:老公|老婆|爱人|媳妇|对象|妈妈|妈|爸爸|爸|婆婆|公公|岳母|丈母娘|姐姐|姐|哥哥|哥|弟弟|弟|"
+           r"妹妹|妹|儿子|女儿|闺女|孩子|宝宝|小孩|朋友|同事|邻居|室友|家人|老人|奶奶|爷爷|外婆|外公)|我|你|他|她")
+_PEOPLE_LIST = re.compile(rf"(?:{_PERSON})(?:\s*+(?:和|跟|与|同|还有|以及|加上|、|,|，)\s*+(?:{_PERSON}))+"
+                          r"\s*+(?:都|俩|两个)?\s*+$")
+_PERSON_ONE = re.compile(_PERSON)
+_PEOPLE_COUNT = re.compile(rf"(?:我们|咱们|俺们|我家|我们家)?\s*+(俩|仨|[{CN}\d]+)\s*+"
+                           r"(?:个人|口人|口|个|位|人)?\s*+(?:都)?\s*+$")
+_CLAUSE_END = re.compile(r"[,，。;；!！\n]")
+
+
+def _people(head: str) -> int | None:
+    """How many people the words before 一人/每人/各 name: 我和我老公 → 2, 我们三个 → 3; None: not said."""
+    listed = _PEOPLE_LIST.search(head)
+    if listed is not None:
+        return len(_PERSON_ONE.findall(listed.group(0)))
+    counted = _PEOPLE_COUNT.search(head)
+    if counted is not None and (counted.group(0).strip().startswith(("我", "咱", "俺"))
+                                or any(w in counted.group(0) for w in ("人", "口", "位"))):
+        word = counted.group(1)
+        n = {"俩": 2, "仨": 3}.get(word) or to_int(word.replace("俩", "两"))
+        return n if n is not None and n >= 1 else None
+    return None
+
+
+def per_person(text: str, r: Reading, catalog: Catalog, max_qty: int) -> Intent | None:
+    """我和我老公一人一杯酸奶: one each for the people she names is their number (2), never 1. When she
+    does not say how many people (一人一杯酸奶), she is asked how many in all. None: no such words."""
+    said = fold(strip_wechat_emoji(nfkc(text))).strip()
+    each = _EACH_PERSON.search(said)
+    if each is None:
+        return None
+    clause_start = max([0, *(m.end() for m in _CLAUSE_END.finditer(said, 0, each.start()))])
+    n = _people(said[clause_start : each.start()])
+    if n is None and (each.group("each") or _QUESTION.search(said)):
+        return None  # 苹果香蕉各一: each product, not each person; 限购一人一杯吗: a question
+    ends = [m.start() for m in _CLAUSE_END.finditer(said, each.end())]
+    # Hers for each person: the products named in the clause before 一人 (酸奶 我们俩一人一杯), and the
+    # first one after it (一人一杯酸奶 牛奶1瓶: the milk is hers alone).
+    found = [m for m in catalog.find(said[: ends[0] if ends else len(said)]) if not m.choices and m.end > clause_start]
+    before = [m.product for m in found if m.end <= each.start()]
+    after = [m.product for m in found if m.start >= each.end()][:1]
+    named = {p.id: p for p in (*before, *after)}
+    sized = [c for c in r.changes if c.op in (Op.SET, Op.ADD)]
+    targets = [c for c in sized if c.product.id in named] or (sized if len(r.changes) == 1 else [])
+    if not targets and not named and not (r.leftovers and len(catalog.products) == 1):
+        return None
+    if n is not None and targets and not r.leftovers:
+        if any(c.qty * n > max_qty for c in targets):
+            return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
+        return intent_of([c._replace(qty=c.qty * n) if c in targets else c for c in r.changes])
+    rest = [c for c in r.changes if c not in targets]
+    asked = [c.product for c in targets] or list(named.values()) or list(catalog.products)
+    if len(asked) == 1 and len(r.leftovers) <= 1 and all(c.op is Op.SET for c in rest):
+        p = asked[0]
+        return asking(Intent(Action.UNCLEAR, reason=Reason.UNREADABLE),
+                      Question(said, f"{quoted(said)}没看懂：几个人？{p.name}一共要几{p.unit or '份'}？回数字", (),
+                               number_for=p, with_items=tuple(Item(c.product, c.qty) for c in rest)))
+    return asking(Intent(Action.UNCLEAR, reason=Reason.UNREADABLE),
+                  Question(said, f"{quoted(said)}没看懂：一共要几{_unit(catalog)}？请写明商品和一共的数量", ()))
 
 
 def _lone(r: Reading, compact: str, catalog: Catalog, asks: bool, max_qty: int) -> Intent:

@@ -69,3 +69,18 @@ async def test_is_x_not_y_moves_her_quantity_with_trailing_words(bot: Harness) -
     await bot.say("wx_zhao", "是三鲜的不是猪肉白菜 打错了")
     await bot.settle()
     assert await bot.book() == {("wx_zhao", "三鲜饺子"): 3}
+
+
+async def test_one_each_for_two_people_is_two_and_unsaid_people_are_asked(bot: Harness) -> None:
+    await opened(bot, BREAKFAST)
+    await bot.say("wx_zhang", "我和我老公一人一瓶豆浆")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "现磨豆浆"): 2}
+    await bot.say("wx_li", "一人一个馒头")
+    await bot.settle()
+    (asked,) = said_to(bot, "李四")
+    assert "老面馒头一共要几个？回数字" in asked
+    assert ("wx_li", "老面馒头") not in await bot.book()
+    await bot.say("wx_li", "3")
+    await bot.settle()
+    assert (await bot.book())[("wx_li", "老面馒头")] == 3

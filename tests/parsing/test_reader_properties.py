@@ -135,3 +135,26 @@ def test_with_anything_left_over_nothing_is_booked_and_she_is_asked(data: st.Dat
     action, items = booked(text)
     # Never a confirmation of part of it: nothing booked, and a question (never silence).
     assert (action, items) == (Action.ASK, {}), text
+
+
+PEOPLE = ("我", "我老公", "我妈", "孩子", "我姐", "邻居", "我婆婆")
+
+
+@settings(max_examples=150, deadline=None)
+@given(people=st.lists(st.sampled_from(PEOPLE), min_size=2, max_size=4, unique=True),
+       joiner=st.sampled_from(["和", "跟", "、", "还有"]), each=st.sampled_from(["一人", "每人", "各"]),
+       product=st.sampled_from(list(NAMES)), n=st.integers(1, 5), named=st.booleans())
+def test_one_each_for_the_people_she_names_is_their_number(people: list[str], joiner: str, each: str,
+                                                          product: ProductRef, n: int, named: bool) -> None:
+    """我和我老公一人一杯酸奶: never 1 for two people. Named, they are counted; not named, she is asked."""
+    unit = product.unit or "份"
+    name = NAMES[product].words[0]
+    who = joiner.join(people) if named else ""
+    if not named and each == "各":
+        return  # 各 with nobody before it is each product's (苹果香蕉各一), another form
+    intent = parse_order_text(f"{who}{each}{chinese(n)}{unit}{name}", CATALOG)
+    if named:
+        assert (intent.action, {i.product: i.qty for i in intent.items}) == (Action.SET, {product: n * len(people)})
+    else:
+        assert intent.action is Action.ASK and not intent.items
+        assert intent.question is not None and intent.question.number_for == product

@@ -247,7 +247,9 @@ _QTY = re.compile(
     rf"(?P<op>(?<![\d=])\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
     rf"(?:半\s*+(?P<hunit>{UNIT})"
     rf"|(?P<num>{NUM}|(?<![a-z])(?:{_EN_NUMS})(?![a-z]))"
-    rf"(?:(?P<unit>{UNIT})|[ \t\u3000]{{1,2}}+(?P<unit2>{UNIT})(?![\u3400-\u9fff]))?(?P<half>半(?![ \t]*+(?:{UNIT})))?)",
+    rf"(?:(?P<unit>{UNIT})|[ \t\u3000]{{1,2}}+(?P<unit2>{UNIT})(?![\u3400-\u9fff]))?"
+    # 一盒半 is a box and a half; 1 半箱 is two quantities (the 半 is the next one's).
+    rf"(?P<half>半(?![ \t]*+(?:{UNIT})))?)",
 )
 
 
@@ -374,7 +376,7 @@ def _char_mentions(work: str, qtys: tuple[Qty, ...], catalog: Catalog) -> list[M
         at = q.start
         while at > 0 and work[at - 1] in " :：=~":
             at -= 1
-        if at == 0 or at == q.start and q.chinese:
+        if at == 0 or (at == q.start and q.chinese):
             continue  # 米一 is too close to words (一米一): a Chinese numeral needs a gap or a unit
         ch = work[at - 1]
         if not "\u3400" <= ch <= "\u9fff" or ch in _NOT_A_NAME:
