@@ -28,6 +28,15 @@ from bot.parsing.textnorm import fold, nfkc, strip_wechat_emoji
 _CANCEL_ALL = re.compile(
     r"^(?:我|本人)?(?:的)?(?:订单)?(?:全部|都|全)?(?:取消|不要了|不要啦|退单|退团)(?:订单|了|吧|啦|哈|全部|我的订单)?$"
 )
+# 我的那份取消吧, 我那份不要了, 全部取消, 我的订单都退了吧: her whole order, in words. A clause of its own;
+# the others may say why (这周不在家) or thank, but name no product and no quantity.
+_CANCEL_MINE = re.compile(
+    r"^(?:团长|麻烦|那|那么|还是)*(?:帮我)?(?:我|本人|俺)?(?:的)?(?:这次的?|这周的?)?"
+    r"(?:那份|这份|那单|这单|订单|单子|全部订单|所有订单|全部的?|所有的?|都|全)*"
+    r"(?:都|全|也)?(?:帮我)?(?:取消|不要了|不要啦|退单|退团|撤单|撤了|退了|删掉|删了|作废)"
+    r"(?:掉|订单|了|吧|啦|哈|呀|哦|全部|我的订单)*$")
+_CLAUSES = re.compile(r"[\s,，。.!！~～、;；]+")
+_NUMBER = re.compile(rf"[\d{CN}]")
 _QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有没")
 _TRAILING_NOISE = re.compile(r"[\s,.!~。，！～、…]+")
 # Reviews, thanks and reports about an earlier order carry quantities too:
@@ -58,6 +67,13 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         return Intent(Action.NONE)
     if _CANCEL_ALL.match(compact):
         return Intent(Action.CANCEL_ALL)
+    whole = _cancels_all_in_words(text, catalog)
+    if whole == "yes":
+        return Intent(Action.CANCEL_ALL)
+    if whole == "ask":
+        # 我也不要了: her whole order, or agreeing with someone about one thing? Asked.
+        return asking(Intent(Action.UNCLEAR, reason=Reason.UNREADABLE),
+                      confirm(text, Intent(Action.CANCEL_ALL), label="取消你的全部订单"))
     if len(compact) <= 8 and _SAME_AS_ABOVE.match(compact):
         return Intent(Action.UNCLEAR, reason=Reason.SAME_AS_ABOVE)
     asks = bool(_QUESTION.search(compact))
@@ -91,6 +107,13 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
             # forwards it, and the order riding on it goes to the owner.
             return Intent(Action.NONE)
         return _ask(r, catalog)
+    if whole == "mixed" and all(c.op is Op.SET for c in r.changes):
+        # 我那份不要了 丑橘2箱: the rest of her order goes and this stays? Asked, never half done.
+        keep = {c.product.id for c in r.changes}
+        rest = [Change(Op.CANCEL, p) for p in catalog.products if p.id not in keep]
+        label = "、".join(c.label() for c in r.changes)
+        return asking(Intent(Action.UNCLEAR, reason=Reason.UNREADABLE),
+                      confirm(text, intent_of([*rest, *r.changes]), label=f"取消其余的，只要 {label}"))
     intent = intent_of(r.changes)
     if asks:
         # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking: the reading is
@@ -163,6 +186,30 @@ def per_person(text: str, r: Reading, catalog: Catalog, max_qty: int) -> Intent 
                                number_for=p, with_items=tuple(Item(c.product, c.qty) for c in rest)))
     return asking(Intent(Action.UNCLEAR, reason=Reason.UNREADABLE),
                   Question(said, f"{quoted(said)}没看懂：一共要几{_unit(catalog)}？请写明商品和一共的数量", ()))
+
+
+def _cancels_all_in_words(text: str, catalog: Catalog) -> str | None:
+    """One clause cancels her order as a whole (我的那份取消吧), and nothing else names a product or a
+    quantity: her whole order goes (这周不在家 says why) — "yes". "ask": 我也不要了 (too may agree
+    with someone about one product). None: not such a message."""
+    clauses = [c for c in _CLAUSES.split(_compact_keep_spaces(text)) if c]
+    if not clauses or len(clauses) > 4:
+        return None
+    cancel = [c for c in clauses if _CANCEL_MINE.match(c)]
+    if len(cancel) != 1:
+        return None
+    rest = "".join(c for c in clauses if c is not cancel[0])
+    if _QUESTION.search("".join(clauses)):
+        return None
+    if any(m.via != "all" for m in catalog.find(fold("".join(clauses)))):
+        return "mixed"
+    if _NUMBER.search(rest):
+        return None
+    return "ask" if "也" in cancel[0] else "yes"
+
+
+def _compact_keep_spaces(text: str) -> str:
+    return "".join(ch for ch in strip_wechat_emoji(nfkc(text)) if unicodedata.category(ch) not in _DECORATION)
 
 
 def _lone(r: Reading, compact: str, catalog: Catalog, asks: bool, max_qty: int) -> Intent:

@@ -84,3 +84,27 @@ async def test_one_each_for_two_people_is_two_and_unsaid_people_are_asked(bot: H
     await bot.say("wx_li", "3")
     await bot.settle()
     assert (await bot.book())[("wx_li", "老面馒头")] == 3
+
+
+async def test_her_whole_order_cancelled_in_words_is_cancelled_and_confirmed(bot: Harness) -> None:
+    await opened(bot, BREAKFAST)
+    for who, text in (("wx_zhang", "豆浆2瓶 馒头4个"), ("wx_li", "三鲜饺子1袋"), ("wx_wang", "豆浆1瓶")):
+        await bot.say(who, text)
+    await bot.settle()
+    bot.take()
+    await bot.say("wx_zhang", "我的那份取消吧 这周不在家")
+    await bot.say("wx_li", "全部取消 谢谢")
+    await bot.settle()
+    assert await bot.book() == {("wx_wang", "现磨豆浆"): 1}
+    (told,) = said_to(bot, "张三")
+    assert "现磨豆浆" in told and "老面馒头" in told
+    bot.take()
+    # 我也不要了 may be about one thing: asked, and 是 cancels her whole order.
+    await bot.say("wx_wang", "我也不要了")
+    await bot.settle()
+    (asked,) = said_to(bot, "王五")
+    assert "取消你的全部订单" in asked
+    assert await bot.book() == {("wx_wang", "现磨豆浆"): 1}
+    await bot.say("wx_wang", "是")
+    await bot.settle()
+    assert await bot.book() == {}
