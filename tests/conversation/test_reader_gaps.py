@@ -108,3 +108,15 @@ async def test_her_whole_order_cancelled_in_words_is_cancelled_and_confirmed(bot
     await bot.say("wx_wang", "是")
     await bot.settle()
     assert await bot.book() == {}
+
+
+async def test_everything_one_each_adds_to_what_she_holds(bot: Harness) -> None:
+    await opened(bot, BREAKFAST)
+    await bot.say("wx_zhao", "馒头1个")
+    await bot.say("wx_zhao", "2号+1")
+    assert await bot.book() == {("wx_zhao", "老面馒头"): 2}
+    await bot.say("wx_zhao", "全都各来一个")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhao", "现磨豆浆"): 1, ("wx_zhao", "老面馒头"): 3, ("wx_zhao", "三鲜饺子"): 1,
+                                ("wx_zhao", "猪肉白菜饺子"): 1}
+    assert any("老面馒头×3" in t for t in said_to(bot, "赵六"))

@@ -511,7 +511,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 if _ORDER_VERB.search(spans.work[max(0, m.start - 2) : m.end + 3]) or (m.end - m.start >= 2 and \
                         spans.folded[m.start : m.end].endswith("要")):
                     for p in catalog.products:
-                        put(Change(Op.SET, p, 1))
+                        put(Change(Op.SET if line else Op.ADD, p, 1))
                 continue
             if any(slot in s.each_of for s in a.slots):
                 continue
@@ -554,6 +554,10 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                     continue
                 assert qty.value is not None
                 op = Op.SET if line and slot.op is Op.ADD else slot.op
+                if m.via == "all" and op is Op.SET and not line and not _SET.search(spans.work[t.start : slot.end]):
+                    # 全都各来一个 after 2号+1: one more of each, like any later order — never her 2号
+                    # set back to 1 (全部改成一份 still sets).
+                    op = Op.ADD
                 if line and op is Op.LESS:
                     leftovers.append(Leftover("unread", _text(spans, (t.start, slot.end))))
                     continue
@@ -694,6 +698,8 @@ def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: boo
                 left.append(q)
                 continue
             targets = found
+        if every and op is Op.SET and not line and not _SET.search(before[-6:]):
+            op = Op.ADD  # 各来一份: one more of each, never what she holds set back to 1
         for p in targets:
             problem = None if every and q.unit in GENERIC and q.value is not None \
                 else _quantity_problem(q, p, line, op)
