@@ -64,7 +64,7 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
     may be read by more than one handler (a question that might be an order, then the order)."""
     compact = _compact(text)
     if not compact:
-        return Intent(Action.NONE)
+        return _emoji_only(text, catalog, max_qty)
     if _CANCEL_ALL.match(compact):
         return Intent(Action.CANCEL_ALL)
     whole = _cancels_all_in_words(text, catalog)
@@ -206,6 +206,20 @@ def _cancels_all_in_words(text: str, catalog: Catalog) -> str | None:
     if _NUMBER.search(rest):
         return None
     return "ask" if "也" in cancel[0] else "yes"
+
+
+def _emoji_only(text: str, catalog: Catalog, max_qty: int) -> Intent:
+    """🥥🥥🥥 where one product is the coconut: three of it, or a cheer? She is asked (one emoji alone
+    is a reaction, left alone)."""
+    marks = [ch for ch in nfkc(text) if not ch.isspace() and unicodedata.category(ch) not in ("Mn", "Cf", "Sk")]
+    if len(marks) < 2 or len(set(marks)) != 1 or marks[0] not in catalog.emoji or len(marks) > max_qty:
+        return Intent(Action.NONE)
+    found = catalog.find(marks[0])
+    if len(found) != 1 or found[0].choices:
+        return Intent(Action.NONE)
+    want = Intent(Action.SET, items=(Item(found[0].product, len(marks)),))
+    return asking(Intent(Action.UNCLEAR, reason=Reason.NO_PRODUCT),
+                  confirm(text.strip(), want, label=f"{found[0].product.name}×{len(marks)}"))
 
 
 def _compact_keep_spaces(text: str) -> str:

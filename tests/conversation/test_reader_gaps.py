@@ -120,3 +120,15 @@ async def test_everything_one_each_adds_to_what_she_holds(bot: Harness) -> None:
     assert await bot.book() == {("wx_zhao", "现磨豆浆"): 1, ("wx_zhao", "老面馒头"): 3, ("wx_zhao", "三鲜饺子"): 1,
                                 ("wx_zhao", "猪肉白菜饺子"): 1}
     assert any("老面馒头×3" in t for t in said_to(bot, "赵六"))
+
+
+async def test_a_repeated_product_emoji_is_asked_and_yes_books_that_many(bot: Harness) -> None:
+    await opened(bot, "/开团 热带水果团\n海南椰青 15元/个\n小米蕉 12元/把\n截单 11-21 20:00")
+    await bot.say("wx_li", "🥥🥥🥥")
+    await bot.settle()
+    (asked,) = said_to(bot, "李四")
+    assert "是要 海南椰青×3 吗？回 是" in asked
+    assert await bot.book() == {}
+    await bot.say("wx_li", "是")
+    await bot.settle()
+    assert await bot.book() == {("wx_li", "海南椰青"): 3}

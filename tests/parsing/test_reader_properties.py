@@ -158,3 +158,13 @@ def test_one_each_for_the_people_she_names_is_their_number(people: list[str], jo
     else:
         assert intent.action is Action.ASK and not intent.items
         assert intent.question is not None and intent.question.number_for == product
+
+
+@settings(max_examples=60, deadline=None)
+@given(product=st.sampled_from(list(NAMES)), n=st.integers(2, 12), gap=st.sampled_from(["", " "]))
+def test_a_product_emoji_repeated_is_asked_as_that_many(product: ProductRef, n: int, gap: str) -> None:
+    """🥝🥝🥝: three of it, or a cheer — never silence, never booked unasked; 是 books exactly n."""
+    intent = parse_order_text(gap.join([NAMES[product].emoji] * n), CATALOG)
+    assert intent.action is Action.ASK and not intent.items and intent.question is not None
+    yes = intent.question.choice("是")
+    assert yes is not None and [(i.product, i.qty) for i in yes.intent.items] == [(product, n)]
