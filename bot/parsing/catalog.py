@@ -225,11 +225,13 @@ class Catalog:
             base = key_of(fold(_drop_notes(nfkc(p.name)))) or key_of(fold(p.name))
             put(key_of(fold(p.name)), p.id, _FULL)
             put(base, p.id, _FULL)
+            latin = _LATIN_WORD.findall(fold(nfkc(p.name)))
             for variant in _synonym_variants(base):
                 for alias in _aliases(variant):
-                    put(alias, p.id, _DERIVED)
+                    # A piece of an English word is no name: "of" in tofu, "ice" in rice.
+                    if not (alias.isascii() and alias.isalpha()) or alias in latin or alias == base:
+                        put(alias, p.id, _DERIVED)
                 # Words of the name as written (its key runs "Cold Brew" together as coldbrew).
-                latin = _LATIN_WORD.findall(fold(nfkc(p.name)))
                 for word in latin:
                     for plural in _plurals(word):
                         put(plural, p.id, _DERIVED)

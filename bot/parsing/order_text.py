@@ -35,6 +35,9 @@ _CANCEL_MINE = re.compile(
     r"(?:那份|这份|那单|这单|订单|单子|全部订单|所有订单|全部的?|所有的?|都|全)*"
     r"(?:都|全|也)?(?:帮我)?(?:取消|不要了|不要啦|退单|退团|撤单|撤了|退了|删掉|删了|作废)"
     r"(?:掉|订单|了|吧|啦|哈|呀|哦|全部|我的订单)*$")
+_EN_REQUEST = re.compile(r"\b(?:could|can|may)\s+(?:i|we)\s+(?:have|get|order|take|grab|book)\b"
+                         r"|\bi(?:'?d| would) like\b|\bi(?:'?ll| will) take\b|\bi want\b")
+_EN_TOO = re.compile(r"\b(?:too|as well|also)\b")
 _CLAUSES = re.compile(r"[\s,，。.!！~～、;；]+")
 _NUMBER = re.compile(rf"[\d{CN}]")
 _QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有没")
@@ -76,7 +79,8 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
                       confirm(text, Intent(Action.CANCEL_ALL), label="取消你的全部订单"))
     if len(compact) <= 8 and _SAME_AS_ABOVE.match(compact):
         return Intent(Action.UNCLEAR, reason=Reason.SAME_AS_ABOVE)
-    asks = bool(_QUESTION.search(compact))
+    # "Could I have 2 packs of dumplings?" is an order asked politely, not a question.
+    asks = bool(_QUESTION.search(compact)) and _EN_REQUEST.search(text.lower()) is None
     r = read(text, catalog, max_qty=max_qty)
     past = _PAST.search(compact)
     if past is not None and (r.changes or r.leftovers or r.lone or r.mentioned):
@@ -115,6 +119,8 @@ def parse_order_text(text: str, catalog: Catalog, *, max_qty: int = 99) -> Inten
         return asking(Intent(Action.UNCLEAR, reason=Reason.UNREADABLE),
                       confirm(text, intent_of([*rest, *r.changes]), label=f"取消其余的，只要 {label}"))
     intent = intent_of(r.changes)
+    if intent.action is Action.SET and _EN_TOO.search(text.lower()):
+        intent = Intent(Action.ADD, items=intent.items)  # "two of the 豆浆 too": more, like 豆浆也要两瓶
     if asks:
         # "草莓2盒可以吗？" is probably an order, but a guess is worse than asking: the reading is
         # kept for her to confirm (the conversation asks "是要 草莓×2 吗？").

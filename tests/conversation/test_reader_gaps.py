@@ -132,3 +132,18 @@ async def test_a_repeated_product_emoji_is_asked_and_yes_books_that_many(bot: Ha
     await bot.say("wx_li", "是")
     await bot.settle()
     assert await bot.book() == {("wx_li", "海南椰青"): 3}
+
+
+async def test_english_orders_are_booked_not_sent_to_the_owner_as_questions(bot: Harness) -> None:
+    await opened(bot, "/开团 豆制品团\n黑豆豆浆 Soy Milk 6元/瓶\n嫩豆腐 Tofu 4元/盒\n荠菜饺子 Dumplings 25元/袋\n"
+                      "截单 11-21 20:00")
+    await bot.say("wx_zhang", "Could I have 2 packs of dumplings?")
+    await bot.say("wx_zhang", "tofu 1")
+    await bot.say("wx_zhang", "I'll take two of the 豆浆 too")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "荠菜饺子 Dumplings"): 2, ("wx_zhang", "嫩豆腐 Tofu"): 1,
+                                ("wx_zhang", "黑豆豆浆 Soy Milk"): 2}
+    assert bot.private() == []  # nothing for the owner to answer
+    await bot.say("wx_zhang", "cancel my tofu pls, dumplings still want")
+    await bot.settle()
+    assert await bot.book() == {("wx_zhang", "荠菜饺子 Dumplings"): 2, ("wx_zhang", "黑豆豆浆 Soy Milk"): 2}

@@ -67,7 +67,7 @@ _LINK_AFTER = re.compile(
     r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
 )
 # Never across a line break: "…1个\n香梨" is the end of one line and the start of the next.
-_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+")
+_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+(?:of(?:\s++the)?\s*+)?")  # 2 packs of dumplings
 _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
 _EACH = re.compile(r"各|每样|每种|每个")
 _ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
@@ -78,8 +78,12 @@ _REGRET = r"哦不|噢不|喔不|额不|呃不|啊不|诶不|不对|说错了|�
 _CORRECTION = re.compile(rf"{_REGRET}|不是|改成|改为|改做|换成|改")
 _REGRET_RE = re.compile(_REGRET)
 _CANCEL_AFTER = re.compile(r"^[\s,，]*+(?:那个|的)?\s*+(?:也|都|就|先|还是)?\s*+"
-                           r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用)")
-_CANCEL_BEFORE = re.compile(r"(?:不要|取消|删掉|删除|去掉|退掉|退|别要)\s*+(?:了|那个|掉)?\s*+$")
+                           r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用"
+                           r"|cancel(?:led)?(?![a-z])|not needed|no more(?![a-z]))")
+_CANCEL_BEFORE = re.compile(r"(?:不要|取消|删掉|删除|去掉|退掉|退|别要)\s*+(?:了|那个|掉)?\s*+$"
+                            r"|(?<![a-z])(?:cancel|remove|drop|no more|don'?t want)(?:\s++(?:my|the|any))?\s*+$")
+# 大米照旧, rice still want: named, and staying as it is — no change, nothing left over.
+_KEEP_AFTER = re.compile(r"^[\s,，]*+(?:的|那个)?\s*+(?:照旧|不变|保留|还是要|照常|still want|still|keep|stays?\b)")
 _MOVE = re.compile(r"^(?:的|那个)?[\s,，]*+(?:都|全)?\s*+(?:换成|改成|改为|换|改)\s*+$")
 _NOT_BETWEEN = re.compile(r"^(?:的|那个)?[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y, 是X的不是Y
 _IS_BETWEEN = re.compile(r"^(?:的|那个)?[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X, 不是Y的是X
@@ -215,7 +219,8 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
         open_before = isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev \
             and a.slots[-1].qty is None and _LINK_AFTER.fullmatch(lead) is not None
         before_next = isinstance(nxt, Mention) and qty.op is None and nxt.via != "emoji" \
-            and (qty.unit is not None or qty.times or (qty.bare and not qty.chinese and _latin(spans, nxt))) \
+            and (qty.unit is not None or qty.times or (qty.bare and not qty.chinese
+                                                        and (_latin(spans, nxt) or _english(spans, qty)))) \
             and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None
         if open_before and before_next:
             assert isinstance(prev, Mention) and isinstance(nxt, Mention)
@@ -286,6 +291,11 @@ def _latin(spans: Spans, m: Mention) -> bool:
     """A product named in English (2 blueberry): a bare number before it is its quantity."""
     word = spans.folded[m.start : m.end].replace(" ", "")
     return word.isascii() and word.isalpha()
+
+
+def _english(spans: Spans, q: Qty) -> bool:
+    """A quantity written in English (two of the 豆浆): a bare number before any product is its quantity."""
+    return spans.work[q.start : q.end].isalpha()
 
 
 def _give(a: _Assembly, slot: _Slot, qty: Qty, op: Op) -> None:
@@ -479,6 +489,9 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         m = slot.mention
         here = slot.start
         if slot.superseded:
+            continue
+        if slot.qty is None and not slot.cancelled and slot.moved_to is None and not slot.moved_from \
+                and _KEEP_AFTER.match(spans.work[slot.end : slot.end + 16]):
             continue
         if slot.qty is None:
             text = _text(spans, (slot.start, slot.end))
