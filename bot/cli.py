@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
+    from bot.app.runtime import Beside
     from bot.clock import ManualClock
     from bot.models import Event
 
@@ -70,6 +71,24 @@ _PER_MINUTE = _number(int, 1, 1000, "a whole number of messages from 1 to 1000")
 _CAMPAIGN = _number(int, 1, 2**62, "a campaign id: a whole number, 1 or more (see export's \"id\")")
 
 
+def _listen(text: str) -> tuple[str, int]:
+    """--web HOST:PORT (":8080" or "8080": every address of this machine)."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = "", text
+    host = host.strip("[]") or "0.0.0.0"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: give HOST:PORT, e.g. 0.0.0.0:8080")
+    return host, int(port)
+
+
+def _web_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text) < 10 or any(c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"{text!r}: give the page's address as a phone opens it, "
+                                         "e.g. https://tuan.example.com")
+    return text.rstrip("/")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog=_prog(), description="接龙团购助手: turns WeChat group 接龙 into an exact order book.")
     parser.add_argument("--db", type=Path, default=None,
@@ -88,6 +107,12 @@ def build_parser() -> Parser:
                         help="WeChat: at least this long between two bot messages in one group (default 2)")
     parser.add_argument("--per-minute", type=_PER_MINUTE, default=20, metavar="N",
                         help="WeChat: at most N bot messages a minute over all chats (default 20)")
+    parser.add_argument("--web", type=_listen, default=None, metavar="HOST:PORT",
+                        help="serve the pickup-day web page here (off by default), e.g. 0.0.0.0:8080; "
+                             "log in with /后台 in the private chat")
+    parser.add_argument("--web-url", type=_web_url, default=None, metavar="URL",
+                        help="the page's address as a phone opens it, when it is behind a reverse proxy "
+                             "(https://…); default http://<this machine's LAN address>:PORT")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
@@ -148,6 +173,18 @@ def _wechaty_settings() -> tuple[str, str]:
     return token, endpoint
 
 
+def _beside(args: argparse.Namespace) -> tuple[list[Beside], str | None]:
+    """What runs beside the bot (the web page, with --web) and the page's address."""
+    if args.web is None:
+        return [], None
+    from bot.web.server import default_url, serve
+
+    host, port = args.web
+    url: str = args.web_url or default_url(host, port)
+    sys.stderr.write(f"{_prog()}: web page on {url} (send /后台 to the bot privately for a login link)\n")
+    return [lambda app: serve(app, host, port, url)], url
+
+
 async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -> None:
     from bot.app.outbox import SendLimits
     from bot.app.runtime import run_bot
@@ -155,6 +192,7 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
     from bot.routers import build_dispatcher
 
     clock = SystemClock(args.tz)
+    beside, web_url = _beside(args)
     if transport_name == "wechaty":
         from bot.transports.wechaty import WechatyTransport
 
@@ -165,12 +203,14 @@ async def _serve(args: argparse.Namespace, transport_name: str, db_path: Path) -
         except ValueError as exc:
             _fail(str(exc))
         await run_bot(transport, db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(), live=True,
-                      limits=limits, ack_within=timedelta(seconds=args.ack_within))
+                      limits=limits, ack_within=timedelta(seconds=args.ack_within),
+                      beside=beside, web_url=web_url)
     else:
         from bot.transports.console import ConsoleTransport
 
         await run_bot(ConsoleTransport(clock), db_path, clock, timedelta(seconds=args.ack_window), build_dispatcher(),
-                      live=True, ack_within=timedelta(seconds=args.ack_within))
+                      live=True, ack_within=timedelta(seconds=args.ack_within),
+                      beside=beside, web_url=web_url)
 
 
 def _load_transcript(args: argparse.Namespace) -> tuple[list[Event], ManualClock]:
@@ -269,10 +309,13 @@ async def _export(args: argparse.Namespace, path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.web_url is not None and args.web is None:
+        build_parser().error("--web-url needs --web HOST:PORT (where the page listens)")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler logs two lines at INFO for every one-second tick: -v would show nothing else.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    from bot.web.server import WebError
     from storage.access import DatabaseBusy
     from storage.db import DatabaseError
 
@@ -299,9 +342,13 @@ def main(argv: list[str] | None = None) -> int:
             transport = args.transport or ("wechaty" if token else "console")
             if transport == "wechaty":
                 _wechaty_settings()  # a missing setting is said before any file is made
+            if args.web is not None:
+                from bot.web.server import check_address
+
+                check_address(*args.web)
             path = _writable_db(args)
             _write(path, lambda: _serve(args, transport, path))
-    except (DatabaseError, DatabaseBusy) as exc:
+    except (DatabaseError, DatabaseBusy, WebError) as exc:
         _fail(str(exc))
     except KeyboardInterrupt:
         return 130

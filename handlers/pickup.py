@@ -18,9 +18,12 @@ from bot.domain.pickup import (
     batches,
     buyers,
     codes_in_use,
+    collect,
     group_labels,
     items_text,
+    pickup_cards,
     reminder_posts,
+    still_to_take,
     uncollected,
 )
 from bot.domain.reports import pickup_point
@@ -103,6 +106,7 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str, used: set[str]) 
         return _Arrival.TOLD_BEFORE
     next_code = FIRST_CODE
     entries: list[dict[str, str]] = []
+    codes: list[tuple[str, str]] = []
     for order in orders:
         code = existing[order.member_id].pickup_code if order.member_id in existing else None
         if not code:
@@ -111,7 +115,10 @@ async def _arrive(ctx: Context, campaign: Campaign, given: str, used: set[str]) 
             code = str(next_code)
             used.add(code)
         await svc.fulfilment.assign_code(campaign.id, order.member_id, code, ctx.now)
-        entries.append({"name": order.name, "goods": items_text(order), "code": code})
+        codes.append((order.member_id, code))
+    cards = await pickup_cards(svc, campaign, [member for member, _ in codes])
+    for order, (member, code) in zip(orders, codes, strict=True):
+        entries.append({"name": order.name, "goods": items_text(order), "code": code, "card": cards.get(member, "")})
     parts = batches(entries, [o.member_id for o in orders])
     # A notice after the first one names what changed, so nobody takes it for the same notice again.
     told_before = any(f.pickup_code for f in existing.values())
@@ -133,18 +140,6 @@ def _what_changed(was: str, now: str) -> str:
     if place_was != place_now and rest_was != rest_now and rest_now:
         return "自提地点和时间有变"
     return "自提地点有变" if place_was != place_now else "自提时间有变"
-
-
-async def _collect(ctx: Context, campaign: Campaign, member_id: str, name: str) -> str:
-    svc = ctx.svc
-    state = await svc.fulfilment.get(campaign.id, member_id)
-    if state is not None and state.collected_at is not None:
-        return f"{name} 已经取过了（{when(state.collected_at)}）"
-    order = next((o for o in await buyers(svc, campaign) if o.member_id == member_id), None)
-    if order is None:
-        return f"{name} 在「{campaign.title}」没有订单"
-    await svc.fulfilment.collect(campaign.id, member_id, ctx.msg.sender.id, ctx.now)
-    return f"✅ 已核销 {name}：{items_text(order)}"
 
 
 async def _collect_named(ctx: Context, args: str, usage: str) -> None:
@@ -186,7 +181,8 @@ async def _collect_named(ctx: Context, args: str, usage: str) -> None:
         if person.member_id in done:
             continue
         done.add(person.member_id)
-        lines.append(await _collect(ctx, by_room.get(person.room_id, campaign), person.member_id, person.name))
+        lines.append(await collect(ctx.svc, by_room.get(person.room_id, campaign), person.member_id, person.name,
+                                   ctx.msg.sender.id, ctx.now))
     ctx.reply("\n".join(lines))
 
 
@@ -213,11 +209,13 @@ async def uncollected_command(ctx: Context, args: str) -> None:
         ctx.reply(f"「{campaign.title}」都取完了 🎉")
         return
     await remember_list(ctx.svc, ctx.msg.sender.id, [(p.room_id, o.member_id) for p, o, _ in missing], ctx.now)
+    taken = await ctx.svc.fulfilment.taken(tuple(p.id for p in parts))
     lines = [f"「{campaign.title}」还没取货（{len(missing)}人）："]
     for i, (part, order, code) in enumerate(missing, 1):
         if labels[part.id] and (i == 1 or missing[i - 2][0] is not part):
             lines.append(f"【{labels[part.id]}】")
-        lines.append(f"{i}. {order.name} 取货码{code}：{items_text(order)}")
+        what = still_to_take(order, taken.get((part.id, order.member_id), {}))
+        lines.append(f"{i}. {order.name} 取货码{code}：{what}")
     lines.append("核销：/核销 取货码，或 /已取 序号")
     ctx.reply("\n".join(lines))
 

@@ -6,11 +6,22 @@ the result into the reports without touching the database.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from storage.aftersales import AfterSalesRepo
 from storage.campaigns import campaign_from_row, product_from_row
 from storage.db import Database
 from storage.fulfilment import fulfilment_from_row
 from storage.records import Book, BookOrder, Campaign, Fulfilment, ItemRow, KeptPrice
+
+
+class PickupMarks(NamedTuple):
+    """A pickup list's state in brief (BookRepo.pickup_marks): equal readings, nothing to redraw."""
+
+    picked: dict[tuple[int, str], tuple[str, str]]  # (campaign, member) -> (pickup code, collected at)
+    taken: dict[tuple[int, str], tuple[tuple[int, int], ...]]  # -> ((product, quantity), ...) of a partial pickup
+    orders: tuple[int, ...]  # live lines, the newest line, a weighted sum of quantities
 
 
 def _where(ids: tuple[int, ...] | None, column: str) -> tuple[str, tuple[int, ...]]:
@@ -140,3 +151,34 @@ class BookRepo:
         )
         return {str(r["member_id"]) for r in rows}
 
+
+    async def first_orders(self, campaign_ids: tuple[int, ...]) -> list[tuple[int, str, datetime]]:
+        """(campaign id, member id, when her live order began) for every buyer of these campaigns:
+        the owner's chart of orders over time."""
+        if not campaign_ids:
+            return []
+        cond, args = _where(campaign_ids, "l.campaign_id")
+        rows = await self.db.fetchall(
+            "SELECT l.campaign_id, l.member_id, MIN(l.created_at) AS at FROM lines l JOIN items i ON i.line_id = l.id "
+            f"WHERE l.live = 1 AND i.qty > 0{cond} GROUP BY l.campaign_id, l.member_id", args)
+        return [(int(r["campaign_id"]), str(r["member_id"]), datetime.fromisoformat(r["at"])) for r in rows]
+
+    async def pickup_marks(self, campaign_ids: tuple[int, ...]) -> PickupMarks:
+        """In one trip, what an open pickup page compares to learn what changed: per buyer her code and
+        when she collected, what a partial pickup handed over, and a checksum of the live orders."""
+        if not campaign_ids:
+            return PickupMarks({}, {}, ())
+        cond, args = _where(campaign_ids, "campaign_id")
+        lcond, largs = _where(campaign_ids, "l.campaign_id")
+        picked, taken, orders = await self.db.fetch_each([
+            (f"SELECT campaign_id, member_id, pickup_code, collected_at FROM fulfilment WHERE 1{cond}", args),
+            (f"SELECT campaign_id, member_id, product_id, qty FROM collected_items WHERE 1{cond} "
+             "ORDER BY campaign_id, member_id, product_id", args),
+            ("SELECT COUNT(*), COALESCE(MAX(l.id), 0), COALESCE(SUM(i.qty * (l.id % 9973 + i.product_id % 997 + 1)), 0)"
+             f" FROM items i JOIN lines l ON l.id = i.line_id WHERE l.live = 1{lcond}", largs),
+        ])
+        marks = {(int(r[0]), str(r[1])): (str(r[2] or ""), str(r[3] or "")) for r in picked}
+        parts: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        for r in taken:
+            parts.setdefault((int(r[0]), str(r[1])), []).append((int(r[2]), int(r[3])))
+        return PickupMarks(marks, {k: tuple(v) for k, v in parts.items()}, tuple(int(x) for x in orders[0]))

@@ -1,4 +1,5 @@
-"""Pickup codes, collection and payments per member and campaign; payment hints.
+"""Pickup codes, collection (whole, or part of an order: 部分取货) and payments per member and
+campaign; pickup cards; payment hints.
 
 Payments are a ledger (`payments`): each /已付 adds a row, 撤销 marks the last one standing
 undone. `fulfilment.paid_cents` is the sum of the rows that stand, kept in step here in the
@@ -60,6 +61,61 @@ class FulfilmentRepo:
             "UPDATE fulfilment SET collected_at = ?, collected_by = ? WHERE campaign_id = ? AND member_id = ?",
             (ts(now), by, campaign_id, member_id),
         )
+
+    async def taken(self, campaign_ids: tuple[int, ...]) -> dict[tuple[int, str], dict[int, int]]:
+        """{(campaign id, member id): {product id: quantity taken}} for partial pickups in these campaigns."""
+        if not campaign_ids:
+            return {}
+        marks = ", ".join("?" * len(campaign_ids))
+        rows = await self.db.fetchall(
+            f"SELECT campaign_id, member_id, product_id, qty FROM collected_items WHERE campaign_id IN ({marks})",
+            campaign_ids)
+        out: dict[tuple[int, str], dict[int, int]] = {}
+        for r in rows:
+            out.setdefault((int(r["campaign_id"]), str(r["member_id"])), {})[int(r["product_id"])] = int(r["qty"])
+        return out
+
+    async def taken_by(self, campaign_id: int, member_id: str) -> dict[int, int]:
+        return (await self.taken((campaign_id,))).get((campaign_id, member_id), {})
+
+    async def pickup_of(self, campaign_id: int, member_id: str) -> tuple[Fulfilment | None, dict[int, int]]:
+        """Her fulfilment and what a partial pickup handed her, in one trip (every tap asks both)."""
+        rows, taken = await self.db.fetch_each([
+            ("SELECT * FROM fulfilment WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id)),
+            ("SELECT product_id, qty FROM collected_items WHERE campaign_id = ? AND member_id = ?",
+             (campaign_id, member_id)),
+        ])
+        return (fulfilment_from_row(rows[0]) if rows else None), {int(r[0]): int(r[1]) for r in taken}
+
+    def set_taken(self, campaign_id: int, member_id: str, taken: dict[int, int]) -> None:
+        """Her partial pickup is now `taken` (product id -> quantity; empty: nothing taken)."""
+        self.db.write("DELETE FROM collected_items WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id))
+        for product_id, qty in sorted(taken.items()):
+            if qty > 0:
+                self.db.write("INSERT INTO collected_items (campaign_id, member_id, product_id, qty) "
+                              "VALUES (?, ?, ?, ?)", (campaign_id, member_id, product_id, qty))
+
+    def uncollect(self, campaign_id: int, member_id: str) -> None:
+        """Undoes her pickup, whole or partial."""
+        self.set_taken(campaign_id, member_id, {})
+        self.db.write("UPDATE fulfilment SET collected_at = NULL, collected_by = NULL "
+                      "WHERE campaign_id = ? AND member_id = ?", (campaign_id, member_id))
+
+    async def cards(self, campaign_id: int) -> dict[str, str]:
+        """Member id -> her pickup card's address token, for the buyers who have one."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, card FROM fulfilment WHERE campaign_id = ? AND card IS NOT NULL", (campaign_id,))
+        return {str(r["member_id"]): str(r["card"]) for r in rows}
+
+    def set_card(self, campaign_id: int, member_id: str, card: str) -> None:
+        """Her card's address, once (a second notice keeps the card she has)."""
+        self.db.write("UPDATE fulfilment SET card = COALESCE(card, ?) WHERE campaign_id = ? AND member_id = ?",
+                      (card, campaign_id, member_id))
+
+    async def by_card(self, card: str) -> tuple[int, str] | None:
+        """(campaign id, member id) of a pickup card."""
+        row = await self.db.fetchone("SELECT campaign_id, member_id FROM fulfilment WHERE card = ?", (card,))
+        return (int(row["campaign_id"]), str(row["member_id"])) if row else None
 
     async def add_payment(self, campaign_id: int, member_id: str, cents: int, by: str, now: datetime) -> None:
         """Adds a payment of `cents` (> 0) to her ledger, recorded by `by` at `now`."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from bot.app.ack_window import AckWindow
 from bot.app.acks import AckBatcher
@@ -32,6 +33,7 @@ from bot.clock import Clock
 from bot.domain.conversation.merged_list import ride_along
 from bot.domain.lifecycle import close_campaign
 from bot.domain.orderbook import catalog_of
+from bot.domain.scope import scope_of
 from bot.domain.services import Services
 from bot.models import Event, Member, MemberJoined, Message, Outgoing, RoomSeen, SentSeen, Tick
 from bot.parsing.textnorm import nfkc, own_words
@@ -43,6 +45,17 @@ from storage.records import Campaign
 log = logging.getLogger("bot.app.pipeline")
 
 Send = Callable[[Outgoing], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Acted(Generic[T]):
+    """What an action from outside the chat did: the work's result and what it said to the person
+    acting (her page shows it); `repeated`: the action id was done before, so nothing was done now."""
+
+    result: T | None
+    said: tuple[str, ...]
+    repeated: bool = False
 
 
 class _Known(RowId):
@@ -95,6 +108,10 @@ class App:
         self._background: set[asyncio.Task[None]] = set()
         self._resume = resume
         self._closing = False
+        # Told after every commit that may have changed the book, with the groups it touched and who
+        # acted (the web page's live rows, its logins); a listener must be quick and never raise: it
+        # runs on the message's path.
+        self.listeners: list[Callable[[frozenset[str], str | None], None]] = []
 
     # -- start-up ------------------------------------------------------------
 
@@ -216,6 +233,7 @@ class App:
             self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
         for change in ctx.after_commit:
             change()
+        self._changed(ctx)
         await self._deliver(queued)
         # A message that filled a batch sends it now, not at the next tick (checked for its groups
         # only: the cost of a message must not grow with the number of groups).
@@ -275,6 +293,82 @@ class App:
                 await self._post(out)
             return
         await self._deliver(queued)
+
+    def _changed(self, ctx: Context | None = None, rooms: frozenset[str] = frozenset()) -> None:
+        """Tells the listeners; the groups touched are the one the work was about and those it spoke in."""
+        if not self.listeners:
+            return
+        if ctx is not None:
+            rooms = frozenset(r for r in (ctx.group_id, *(out.room_id for out in ctx.replies)) if r is not None)
+        actor = ctx.msg.sender.id if ctx is not None else None
+        for listener in self.listeners:
+            listener(rooms, actor)
+
+    # -- actions from outside the chat (the web page) --------------------------
+
+    async def act(self, actor: Member, group_id: str, work: Callable[[Context], Awaitable[T]], *,
+                  action_id: str) -> Acted[T]:
+        """Runs `work` as `actor` on `group_id` the way a message runs a command: in one transaction
+        with the app's other writers, claimed under `action_id` (a form sent twice does it once), and
+        what it says goes to the outbox in that transaction and out after the commit, exactly as the
+        command's would. What it says to `actor` privately comes back instead: she is looking at the
+        page, and a tick per buyer must not become a WeChat message per buyer.
+
+        `work` runs with `ctx.scope`, the actor's scope in that group's business by the chat's one rule
+        (bot/domain/scope.py), and only when she is its staff: otherwise PermissionError, nothing
+        done. `work` calls the same domain operations as the chat commands.
+
+        The scope is read just before the transaction, not inside it: a tap's transaction then holds
+        the one writer's lock for two trips (her pickup and the commit) rather than four, and
+        messages queued behind it wait that much less."""
+        await self.start()
+        scope = await scope_of(self.svc.rooms, actor.id, group_id)
+        if not scope.is_staff:
+            raise PermissionError(f"{actor.id} may not act on {group_id}")
+        now = self.clock.now()
+        msg = Message(id=action_id, ts=now, sender=actor, text="", room_id=None)
+        ctx = Context(msg=msg, text="", svc=self.svc, is_admin=True, now=now, dispatcher=self.dispatcher,
+                      group_id=group_id, answer_private=True)
+        turn = Turn(ctx)
+        results: list[T] = []
+        said: list[str] = []
+
+        async def run(turn: Turn) -> None:
+            turn.ctx.scope = scope
+            results.append(await work(turn.ctx))
+            turn.dispatched = True
+
+        async def to_her(turn: Turn, call_next: Next) -> None:
+            await call_next(turn)
+            kept: list[Outgoing] = []
+            effects: dict[int, str] = {}
+            for i, out in enumerate(ctx.replies):
+                if out.to == actor.id and out.room_id is None and out.file is None and i not in ctx.on_sent:
+                    said.append(out.text)
+                    continue
+                if i in ctx.on_sent:
+                    effects[len(kept)] = ctx.on_sent[i]
+                kept.append(out)
+            ctx.replies[:], ctx.on_sent = kept, effects
+
+        try:
+            await chain([unit_of_work, claim, self._said, to_her], run)(turn)
+        except NothingChanged:
+            await self._put_back_acks()
+            return Acted(None, (), repeated=True)
+        except Exception:
+            await self._put_back_acks()
+            raise
+        self._took_acks = False
+        for ack in ctx.acks:
+            self.acks.add(ack.room_id, ack.member_id, ack.name, ack.text, self.clock.now(), urgent=ack.urgent)
+        for change in ctx.after_commit:
+            change()
+        if ctx.deadlines_changed:
+            self._due_known = False
+        self._changed(ctx)
+        await self._deliver(turn.queued)
+        return Acted(results[0] if results else None, tuple(said))
 
     async def finish_background(self) -> None:
         while self._background:
@@ -442,6 +536,7 @@ class App:
                 log.exception("closing campaign %s failed; it is closed without its notices", campaign.id)
                 queued += await self._close_plainly(campaign, now)
         self._due_known = False
+        self._changed(rooms=frozenset(c.room_id for c in due))
         await self._deliver(queued)
 
     async def _close_plainly(self, campaign: Campaign, now: datetime) -> list[Queued]:

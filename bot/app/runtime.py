@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from storage.db import Database
 
 log = logging.getLogger("bot.app.runtime")
 
+
+# Something served beside the transport for the app's lifetime (the web page): entered once the app has
+# started, left first when the bot stops.
+Beside = Callable[[App], AbstractAsyncContextManager[object]]
 
 # SIGTERM or Ctrl-C: the process is gone within 5 s (supervisors and Docker wait 10). Sends on
 # their way get this long to answer; nothing new is sent while stopping, since everything still to
@@ -39,9 +44,12 @@ async def _serve_queue(outbox: OutboundQueue, transport: Transport) -> None:
 
 
 async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window: timedelta, dispatcher: Dispatcher, *,
-                  live: bool, limits: SendLimits | None = None, ack_within: timedelta = Settings.ack_within) -> None:
+                  live: bool, limits: SendLimits | None = None, ack_within: timedelta = Settings.ack_within,
+                  beside: Sequence[Beside] = (), web_url: str | None = None) -> None:
     """`limits`: send through the rate-limited outbound queue (real chat services);
     None sends directly (replay keeps transcript order, the console has no limits).
+    `beside`: served in this event loop while the bot runs (the web page), stopped first; `web_url`:
+    the page's address, for the links the bot gives.
 
     Live (console, WeChat), SIGTERM and SIGINT stop the bot: the transport stops taking events,
     timed work ends, sends on their way get a moment, and what is left to say stays in the
@@ -50,7 +58,7 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
     db = await Database.open(db_path)
     try:
         svc = Services.build(db, Settings(ack_window=ack_window, ack_within=ack_within,
-                                          export_dir=db_path.parent / "exports"))
+                                          export_dir=db_path.parent / "exports", web_url=web_url))
         await svc.load_owner_templates()
         outbox = OutboundQueue(transport.send, clock, limits) if limits is not None else None
         worker = asyncio.create_task(_serve_queue(outbox, transport)) if outbox is not None else None
@@ -58,6 +66,7 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
                   wait_for_background=not live, resume=live)
         # What the last run had still to say (the outbox table, gathered acknowledgements).
         await app.start()
+        served = contextlib.AsyncExitStack()
         scheduler: LiveScheduler | None = None
         stop_asked = asyncio.Event()
         if live:
@@ -73,9 +82,12 @@ async def run_bot(transport: Transport, db_path: Path, clock: Clock, ack_window:
         running = asyncio.ensure_future(transport.run(app.on_event))
         asked = asyncio.ensure_future(stop_asked.wait())
         try:
+            for serve in beside:  # inside the try: one that cannot start stops the bot cleanly
+                await served.enter_async_context(serve(app))
             await asyncio.wait({running, asked}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             asked.cancel()
+            await served.aclose()  # the web page first: no tap lands while the bot is stopping
             if scheduler is not None:
                 scheduler.shutdown()
             if live:

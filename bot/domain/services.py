@@ -22,6 +22,7 @@ from storage.qa import QaRepo
 from storage.records import Campaign
 from storage.rooms import RoomRepo
 from storage.schedules import ScheduleRepo, TemplateRepo
+from storage.web.access import WebAccessRepo
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class Settings:
     # Where /导出 keeps the workbooks it sends; None: an exports/ folder beside the database. Never a
     # folder relative to wherever the process runs: tests run in the project folder, beside a real data/.
     export_dir: Path | None = None
+    # The web page's address as a phone opens it (--web-url, or http://HOST:PORT from --web); None: no page.
+    web_url: str | None = None
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Services:
     history: BookRepo  # the whole book read at once: reports and statistics
     questions: QuestionRepo  # open questions to members about their orders
     aftersales: AfterSalesRepo  # 缺货, 售后 and the refund ledger
+    web: WebAccessRepo
     # When a group's owner was last told of a kind of trouble (a broken native list, a failing
     # command): at most one alert per kind in a few minutes. Losing it on restart costs one alert.
     owner_alerted: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -91,7 +95,8 @@ class Services:
                    book=OrderBook(orders, rooms, max_qty=settings.max_qty), templates=templates or Templates(),
                    settings=settings, schedules=ScheduleRepo(db), owner_templates=TemplateRepo(db),
                    fulfilment=FulfilmentRepo(db), owner_prefs=OwnerPrefsRepo(db), qa=QaRepo(db), hype=HypeRepo(db),
-                   history=BookRepo(db), questions=QuestionRepo(db), aftersales=AfterSalesRepo(db))
+                   history=BookRepo(db), questions=QuestionRepo(db), aftersales=AfterSalesRepo(db),
+                   web=WebAccessRepo(db))
 
     def export_folder(self) -> Path:
         """Where /导出 writes: the setting, else exports/ beside the database (a temporary folder for

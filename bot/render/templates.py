@@ -378,7 +378,7 @@ def sample_context(kind: str) -> dict[str, Any]:
                 "wx_zhang", "张三", "3-502 张三", (OrderItem(products[0], 2),))}]},
         "pickup_notice": {"place": "东门快递柜 11-22 09:00-12:00", "part": 1, "parts": 1, "changed": "",
                           "was": "",
-                          "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101"}]},
+                          "entries": [{"name": "张三", "goods": "丹东草莓×2", "code": "101", "card": ""}]},
         "pickup_reminder": {"place": "东门快递柜", "part": 1, "parts": 1,
                             "entries": [{"name": "张三", "code": "101"}]},
         "help": {"sections": [{"title": "怎么下单", "lines": ["复制接龙，在最后加一行"]},

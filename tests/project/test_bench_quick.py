@@ -47,3 +47,12 @@ def test_the_acknowledgement_benchmark_repeats_itself_and_keeps_the_budget() -> 
     forks = re.search(r"^spread over 3 h, copiers typing 5-30 s: .*\n  the group got (\d+) bot messages", runs[0].stdout,
                       re.MULTILINE)
     assert forks and int(forks.group(1)) <= 30, runs[0].stdout
+
+
+def test_quick_web_benchmark_prints_its_summary_line() -> None:
+    """The pickup page's cost: its render, and the message latency with and without ticks (bench/web_cost.py)."""
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "web_cost.py"), "--quick"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    last = r.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"web: page \d+ ms, p99 [\d.]+ ms without, [\d.]+ ms with 20 ticks/s \(ratio [\d.]+\)", last), last

@@ -133,6 +133,7 @@ LAYERS = [
     ("bot.render",),  # the exports: the domain's reports as CSV, JSON and XLSX
     ("bot.transports",),
     ("bot.app",),
+    ("bot.web",),  # the pickup-day page: an adapter over the app, calling the domain (never a handler)
     ("handlers",),
     ("bot.routers", "bot.cli", "bot"),  # the composition root (bot.py too)
 ]
@@ -163,3 +164,4 @@ def test_each_layer_imports_only_itself_and_the_layers_below() -> None:
 def test_the_layer_check_can_fail() -> None:
     assert _layer("bot.app.pipeline") > _layer("bot.domain.orderbook") > _layer("storage.db")
     assert _layer("handlers.ordering") > _layer("bot.app.router") and _layer("bot.render.export") > _layer("bot.domain")
+    assert _layer("handlers.pickup") > _layer("bot.web.actions") > _layer("bot.app.pipeline")

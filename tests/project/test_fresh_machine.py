@@ -314,6 +314,11 @@ def test_pip_install_gives_a_jielong_bot_command_that_works_from_any_folder(tmp_
     where = subprocess.run([str(bindir / "python"), "-c", "import bot, scripts_templates; print(bot.__file__)"],
                            cwd=elsewhere, capture_output=True, text=True, env=env)
     assert where.stdout.startswith(str(venv)), where
+    # The pickup page's templates and script are package data too (bot/web/).
+    page = subprocess.run([str(bindir / "python"), "-c", "from importlib import resources; r = resources.files('bot.web'); "
+                           "print((r / 'templates' / 'pickup.html').is_file(), (r / 'static' / 'app.js').is_file())"],
+                          cwd=elsewhere, capture_output=True, text=True, env=env)
+    assert page.stdout.split() == ["True", "True"], page
     helped = bot("--help")
     assert helped.returncode == 0 and helped.stdout.startswith("usage: jielong-bot")
     chat = elsewhere / "chat.jsonl"

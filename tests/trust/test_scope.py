@@ -85,6 +85,8 @@ EXAMPLES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "补货": [("草莓 1", ())],
     "售后": [("", ()), ("1 退 1", ()), ("1 拒绝 不行", ()), ("时限 24", ())],
     "退款": [("阿三乙", ()), ("阿一甲 5", ()), ("1", ())],
+    # The pickup-day page's login link (always private), logging out, the owner's pickup cards.
+    "后台": [("", ()), ("退出", ()), ("二维码 开", ()), ("二维码 关", ())],
 }
 
 
