@@ -182,7 +182,7 @@ def per_person(text: str, r: Reading, catalog: Catalog, max_qty: int) -> Intent 
     if n is not None and targets and not r.leftovers:
         if any(c.qty * n > max_qty for c in targets):
             return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
-        return intent_of([c._replace(qty=c.qty * n) if c in targets else c for c in r.changes])
+        return intent_of([Change(c.op, c.product, c.qty * n, c.source) if c in targets else c for c in r.changes])
     rest = [c for c in r.changes if c not in targets]
     asked = [c.product for c in targets] or list(named.values()) or list(catalog.products)
     if len(asked) == 1 and len(r.leftovers) <= 1 and all(c.op is Op.SET for c in rest):
