@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from bot.parsing.asking import Reading as Option
 from bot.parsing.asking import choose, confirm, how_many, in_all, name_words, quoted, which_product
-from bot.parsing.catalog import Catalog
+from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.intent import Action, Choice, Intent, Question, Reason, asking, intent_of
 from bot.parsing.items import Extraction
 from bot.parsing.quantity import to_int
@@ -31,7 +31,7 @@ _CANCEL_ALL = re.compile(
 # 我的那份取消吧, 我那份不要了, 全部取消, 我的订单都退了吧: her whole order, in words. A clause of its own;
 # the others may say why (这周不在家) or thank, but name no product and no quantity.
 _CANCEL_MINE = re.compile(
-    r"^(?:团长|麻烦|那|那么|还是)*(?:帮我)?(?:我|本人|俺)?(?:的)?(?:这次的?|这周的?)?"
+    r"^(?:团长|麻烦|那|那么|还是)*(?:帮我|请)?(?:把)?(?:我|本人|俺)?(?:的)?(?:这次的?|这周的?)?"
     r"(?:那份|这份|那单|这单|订单|单子|全部订单|所有订单|全部的?|所有的?|都|全)*"
     r"(?:都|全|也)?(?:帮我)?(?:取消|不要了|不要啦|退单|退团|撤单|撤了|退了|删掉|删了|作废)"
     r"(?:掉|订单|了|吧|啦|哈|呀|哦|全部|我的订单)*$")
@@ -161,28 +161,42 @@ def per_person(text: str, r: Reading, catalog: Catalog, max_qty: int) -> Intent 
     """我和我老公一人一杯酸奶: one each for the people she names is their number (2), never 1. When she
     does not say how many people (一人一杯酸奶), she is asked how many in all. None: no such words."""
     said = fold(strip_wechat_emoji(nfkc(text))).strip()
-    each = _EACH_PERSON.search(said)
-    if each is None:
+    marks = list(_EACH_PERSON.finditer(said))
+    if not marks:
         return None
-    clause_start = max([0, *(m.end() for m in _CLAUSE_END.finditer(said, 0, each.start()))])
-    n = _people(said[clause_start : each.start()])
-    if n is None and (each.group("each") or _QUESTION.search(said)):
-        return None  # 苹果香蕉各一: each product, not each person; 限购一人一杯吗: a question
-    ends = [m.start() for m in _CLAUSE_END.finditer(said, each.end())]
-    # Hers for each person: the products named in the clause before 一人 (酸奶 我们俩一人一杯), and the
-    # first one after it (一人一杯酸奶 牛奶1瓶: the milk is hers alone).
-    found = [m for m in catalog.find(said[: ends[0] if ends else len(said)]) if not m.choices and m.end > clause_start]
-    before = [m.product for m in found if m.end <= each.start()]
-    after = [m.product for m in found if m.start >= each.end()][:1]
-    named = {p.id: p for p in (*before, *after)}
+    found = [m for m in catalog.find(said) if not m.choices]
+    people: dict[int, int | None] = {}  # product id -> for how many people
+    named: dict[int, ProductRef] = {}
+    n: int | None = None
+    floor = 0
+    for each in marks:
+        clause_start = max([floor, *(m.end() for m in _CLAUSE_END.finditer(said, 0, each.start()))])
+        # 我和老公一人一瓶豆浆 一人两个馒头: the second 一人 is for the same two people.
+        n = _people(said[clause_start : each.start()]) or n
+        if n is None and (each.group("each") or _QUESTION.search(said)):
+            return None  # 苹果香蕉各一: each product, not each person; 限购一人一杯吗: a question
+        ends = [m.start() for m in _CLAUSE_END.finditer(said, each.end())]
+        # Hers for each person: the products named in the clause before 一人 (酸奶 我们俩一人一杯), and
+        # the first one after it (一人一杯酸奶 牛奶1瓶: the milk is hers alone).
+        stop = ends[0] if ends else len(said)
+        before = [m.product for m in found if clause_start <= m.start and m.end <= each.start()]
+        after = [m.product for m in found if each.end() <= m.start < stop][:1]
+        for p in (*before, *after):
+            named.setdefault(p.id, p)
+            people.setdefault(p.id, n)
+        floor = each.end()
     sized = [c for c in r.changes if c.op in (Op.SET, Op.ADD)]
     targets = [c for c in sized if c.product.id in named] or (sized if len(r.changes) == 1 else [])
     if not targets and not named and not (r.leftovers and len(catalog.products) == 1):
         return None
-    if n is not None and targets and not r.leftovers:
-        if any(c.qty * n > max_qty for c in targets):
+    if len(r.changes) == 1 and targets:
+        people.setdefault(targets[0].product.id, n)
+    times = {c.product.id: people.get(c.product.id) for c in targets}
+    if targets and not r.leftovers and all(times.values()):
+        if any(c.qty * (times[c.product.id] or 1) > max_qty for c in targets):
             return Intent(Action.UNCLEAR, reason=Reason.TOO_LARGE)
-        return intent_of([Change(c.op, c.product, c.qty * n, c.source) if c in targets else c for c in r.changes])
+        return intent_of([Change(c.op, c.product, c.qty * (times[c.product.id] or 1), c.source) if c in targets
+                          else c for c in r.changes])
     rest = [c for c in r.changes if c not in targets]
     asked = [c.product for c in targets] or list(named.values()) or list(catalog.products)
     if len(asked) == 1 and len(r.leftovers) <= 1 and all(c.op is Op.SET for c in rest):

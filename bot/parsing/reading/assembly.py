@@ -64,8 +64,11 @@ class Reading(NamedTuple):
 # 草莓我也要2盒, 草莓的话要2盒, 草莓改成3盒, 草莓再来1盒, 草莓各2.
 _LINK_AFTER = re.compile(
     r"(?:的话|那个|改成|改为|改做|换成|追加|一共|总共|给我|帮我|俾我|留返|[ \t\u3000:：=,，、~]|的|我|俺|就|也|还|再|"
-    r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
+    r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001|应该是|是)*+"
 )
+# 豆浆不是三瓶是四瓶: the quantity after 不是 is the wrong one when the right one follows.
+_NOT_BEFORE_QTY = re.compile(r"(?:^|[\s,，\ue000])(?:而)?不是\s*+$")
+_IS_THEN = re.compile(r"^[\s,，]*+(?:而是|应该是|是|要)\s*+$")
 # Never across a line break: "…1个\n香梨" is the end of one line and the start of the next.
 _LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+(?:of(?:\s++the)?\s*+)?")  # 2 packs of dumplings
 _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
@@ -150,6 +153,8 @@ def read(text: str, catalog: Catalog, *, max_qty: int = 99, line: bool = False, 
 @lru_cache(maxsize=1024)
 def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) -> Reading:
     spans = read_spans(text, catalog, max_qty)
+    if any(m.choices for m in spans.mentions) and len(spans.mentions) > 1:
+        spans = _without_category_words(spans)
     if len(spans.mentions) + len(spans.qtys) > MAX_TOKENS:
         # A post, a list or a flood, not an order message: nothing is read as ordered.
         return Reading((), (Leftover("unread", _text(spans, (0, min(len(spans.shown), 24)))),), (), "", (),
@@ -165,6 +170,30 @@ def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) ->
                           spans.packs)
             built = _assemble(spans, catalog, line)
     return _finish(built, catalog, line, max_qty, label)
+
+
+_CATEGORY_LINK = re.compile(r"[\s:：,，]*+(?:要|来|是|就是|的|那个|选)*+[\s:：]*+")
+
+
+def _without_category_words(spans: Spans) -> Spans:
+    """饺子要三鲜的: 饺子 (三鲜饺子 and 猪肉饺子 share it) only says what kind the 三鲜 next to it is —
+    it names one of them, so it is no second product to ask about."""
+    ms = spans.mentions
+    drop = []
+    for i, m in enumerate(ms):
+        if not m.choices or m.via != "name":
+            continue
+        beside = [n for n in (ms[i - 1] if i else None, ms[i + 1] if i + 1 < len(ms) else None)
+                  if n is not None and not n.choices and n.via == "name" and n.product in m.choices]
+        if any(_CATEGORY_LINK.fullmatch(spans.work[min(m.end, n.end) : max(m.start, n.start)]) for n in beside):
+            drop.append(m)
+    if not drop:
+        return spans
+    work = list(spans.work)
+    for m in drop:
+        work[m.start : m.end] = " " * (m.end - m.start)
+    return Spans(spans.shown, spans.folded, tuple(m for m in ms if m not in drop), spans.qtys, spans.notes,
+                 spans.masked, "".join(work), spans.packs)
 
 
 # -- putting the spans together ---------------------------------------------------------------
@@ -183,6 +212,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
     pending: Qty | None = None  # a quantity with a unit waiting for the product after it
     pending_lead = ""  # the words before it
     owner: dict[int, _Slot] = {}  # id(Qty) -> the slot it went to
+    negated: _Slot | None = None  # 豆浆不是三瓶: the product whose right quantity comes next
     for i, tok in enumerate(tokens):
         prev = tokens[i - 1] if i else None
         lead = work[prev.end if prev is not None else 0 : tok.start]
@@ -216,6 +246,18 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             a.lone.append(pending)
             pending = None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if negated is not None and negated.qty is None:
+            _give(a, negated, qty, Op.SET)  # …是四瓶
+            owner[id(qty)] = negated
+            negated = None
+            continue
+        negated = None
+        if isinstance(nxt, Qty) and _NOT_BEFORE_QTY.search(lead) and _IS_THEN.match(work[qty.end : nxt.start]):
+            a.used.append(qty)  # 豆浆不是三瓶…: never her quantity
+            if isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev and a.slots[-1].qty is None:
+                negated = a.slots[-1]
+                negated.end = qty.end
+            continue
         open_before = isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev \
             and a.slots[-1].qty is None and _LINK_AFTER.fullmatch(lead) is not None
         before_next = isinstance(nxt, Mention) and qty.op is None and nxt.via != "emoji" \
