@@ -360,6 +360,7 @@ def read_spans(text: str, catalog: Catalog, max_qty: int) -> Spans:
 # What may stand before a one-character name in a terse list (米1 油1 蒜2, 米1,油1): the start, a
 # blank, punctuation, or the number ending the item before it.
 _ITEM_BOUNDARY = re.compile(r"[\s,，、;；。/|｜+\d\ue001]")
+_ITEM_END = re.compile(r"$|[\s,，、;；。/|｜+!！~]")
 # Characters that are how she asks, never a product's one-character name (要1, 各1, 共3).
 _NOT_A_NAME = frozenset("要来买订拿留各共我也还再就先想需给帮请了的都和跟与及加减第每约是不没有个"
                         + "".join(u for u in UNITS.split("|") if len(u) == 1))
@@ -376,8 +377,10 @@ def _char_mentions(work: str, qtys: tuple[Qty, ...], catalog: Catalog) -> list[M
         at = q.start
         while at > 0 and work[at - 1] in " :：=~":
             at -= 1
-        if at == 0 or (at == q.start and q.chinese):
-            continue  # 米一 is too close to words (一米一): a Chinese numeral needs a gap or a unit
+        if at > 1 and work[at - 1] in "要来" and at - 1 < q.start:
+            at -= 1  # 米要1
+        if at == 0 or (q.chinese and q.unit is None and not _ITEM_END.match(work, q.end)):
+            continue  # 米一 蒜二, but not 一 inside words: a Chinese numeral alone ends its item
         ch = work[at - 1]
         if not "\u3400" <= ch <= "\u9fff" or ch in _NOT_A_NAME:
             continue
