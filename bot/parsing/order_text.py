@@ -33,11 +33,11 @@ _CANCEL_ALL = re.compile(
 _CANCEL_MINE = re.compile(
     r"^(?:团长|麻烦|那|那么|还是)*(?:帮我|请)?(?:把)?(?:我|本人|俺)?(?:的)?(?:这次的?|这周的?)?"
     r"(?:那份|这份|那单|这单|订单|单子|全部订单|所有订单|全部的?|所有的?|都|全)*"
-    r"(?:都|全|也)?(?:帮我)?(?:取消|不要了|不要啦|退单|退团|撤单|撤了|退了|删掉|删了|作废)"
+    r"(?:都|全|也)?(?:帮我)?(?:取消|不要了|不要啦|退单|退团|撤单|撤了|退了|删掉|删了|作废|不参加了|不跟了|不跟团了)"
     r"(?:掉|订单|了|吧|啦|哈|呀|哦|全部|我的订单)*$")
 _EN_REQUEST = re.compile(r"\b(?:could|can|may)\s+(?:i|we)\s+(?:have|get|order|take|grab|book)\b"
                          r"|\bi(?:'?d| would) like\b|\bi(?:'?ll| will) take\b|\bi want\b")
-_EN_TOO = re.compile(r"\b(?:too|as well|also)\b")
+_EN_TOO = re.compile(r"\b(?:too|as well|also|more|extra)\b")
 _CLAUSES = re.compile(r"[\s,，。.!！~～、;；]+")
 _NUMBER = re.compile(rf"[\d{CN}]")
 _QUESTION = re.compile(r"[?？]|吗|么|呢|嘛|多少|几点|什么|怎么|有没有|还有没")

@@ -70,7 +70,8 @@ _LINK_AFTER = re.compile(
 _NOT_BEFORE_QTY = re.compile(r"(?:^|[\s,，\ue000])(?:而)?不是\s*+$")
 _IS_THEN = re.compile(r"^[\s,，]*+(?:而是|应该是|是|要)\s*+$")
 # Never across a line break: "…1个\n香梨" is the end of one line and the start of the next.
-_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+(?:of(?:\s++the)?\s*+)?")  # 2 packs of dumplings
+# (2 packs of dumplings, 2 more dumplings)
+_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+(?:(?:more|extra)\s++)?(?:of(?:\s++the)?\s*+)?")
 _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
 _EACH = re.compile(r"各|每样|每种|每个")
 _ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
