@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits, unit_same
+from bot.parsing.quantity import UNITS
 from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.reading.lexicon import COUNTING, GENERIC
 from bot.parsing.reading.spans import CN, Qty, Spans, read_spans
@@ -665,7 +666,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
     if not line:
         floors = sorted([s.end for s in a.slots] + [u.end for u in a.used])
         for q in a.skipped:
-            if _order_number(spans, q, bool(named)):
+            if _order_number(spans, q, bool(named), max_qty):
                 floor = max([0, *(e for e in floors if e <= q.start)])
                 leftovers.append(_lone_leftover(spans, q, catalog, floor, []))
     for slot in unsized:
@@ -701,22 +702,25 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
 
 
 # A terse list item: a short word and its number, at an item's boundaries (醋2, 盐：1).
-_ITEM_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s,，、;；。/|｜+\d\ue000\ue001]))[\u3400-\u9fff]{1,4}[:：]?$")
+_ITEM_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s,，、;；。/|｜+\d\ue000\ue001]))[\u3400-\u9fff]{1,4}[:：]?[ \t]{0,2}$")
+UNIT_WORDS = frozenset(UNITS.split("|"))
+_LABEL_WORD = re.compile(r"(?:[号码牌室房楼栋层机话群]|团员|邻居)[:：]?\s*$")
 _ITEM_END = re.compile(r"$|[\s,，、;；。/|｜+\ue000\ue001!！~]|[\u3400-\u9fff]{1,4}\d")
 
 
-def _order_number(spans: Spans, q: Qty, named: bool) -> bool:
+def _order_number(spans: Spans, q: Qty, named: bool, max_qty: int) -> bool:
     """Is a bare number read as no quantity (not beside a product) still one she ordered by? In a
     message that names products, every number that is not a house number, a price, a time … belongs
     to something booked (米1 醋2: the 醋2 is asked about, never dropped); in one naming none, a short
     word with its number as a list item (醋2 盐1) is an order of something not sold here, asked about."""
-    if q.chinese or (q.value is None and not q.fraction):
-        return False
-    if named:
-        return True
+    if q.chinese or (q.value is None and not q.fraction) or (q.value or 0) > max_qty:
+        return False  # 1203, 尾号8899: a room, a phone, never an order of that many
     work = spans.work
-    return _ITEM_WORD_BEFORE.search(work, 0, q.start) is not None and _ITEM_END.match(work, q.end) is not None \
-        and len(work.strip()) <= 40
+    word = _ITEM_WORD_BEFORE.search(work, 0, q.start)
+    if word is None or _ITEM_END.match(work, q.end) is None or _LABEL_WORD.search(word.group(0)) \
+            or word.group(0).strip(" \t:：") in UNIT_WORDS:
+        return False  # 房号12: a label; 草莓2盒 2: 盒 is the unit before it, no word
+    return named or len(work.strip()) <= 40
 
 
 def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: bool, put: Callable[[Change, int], None],
@@ -883,7 +887,8 @@ def _lone_leftover(spans: Spans, qty: Qty, catalog: Catalog, floor: int, unsized
     """A quantity no product took, in a message that names products: 草莓2盒，腊肠两袋; or
     红心柚和香梨写错了，改成3个, where it is one of the products named without a quantity."""
     word = _unknown_word_before(spans.work, qty.start, floor)
-    start = qty.start - len(word)
+    # (生抽 3: the word may stand apart from its number)
+    start = len(spans.work[: qty.start].rstrip(_BETWEEN)) - len(word) if word else qty.start
     if unsized:
         start = min(start, unsized[0].start)
     text = _text(spans, (start, qty.end))
