@@ -151,7 +151,11 @@ async def _member_ack(ctx: Context, campaign: Campaign, out: Outcome, products: 
     if order.items:
         text = f"已记录：{items}，共{money(order.amount_cents)}"
     elif member_id in out.touched and not notes:
-        text = "订单已取消"
+        gone = out.cancelled.get(member_id, {})
+        names = {p.id: p.name for p in products}
+        # What went, so a cancellation she did not mean (or meant only in part) is seen at once.
+        what = "、".join(f"{names[pid]}×{q}" for pid, q in sorted(gone.items()) if pid in names)
+        text = f"订单已取消：{what}" if what else "订单已取消"
     else:
         text = ""
     if member_id in out.hints:

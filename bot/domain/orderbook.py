@@ -63,6 +63,8 @@ class Outcome:
     # New entries of the owner's check list made by this message: (number, who, text, reason).
     checks: list[tuple[int, str, str, str]] = field(default_factory=list)
     nothing_to_cancel: bool = False  # 取消 from a member with no order
+    # member → what her 取消 (her whole order) took away, product id → quantity: her confirmation says it.
+    cancelled: dict[str, dict[int, int]] = field(default_factory=dict)
     freed: set[int] = field(default_factory=set)  # stocked products someone released
     # Members told in the group that stock freed up for them from the waitlist.
     served: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -851,6 +853,7 @@ class OrderBook:
             if not await self._leave_waitlist(campaign, sender, None, msg_id, now, out):
                 out.nothing_to_cancel = True
             return
+        out.cancelled[sender] = {pid: q for pid, q in held.items() if q > 0}
         for line in lines:
             await self._cancel_line(campaign, line, msg_id, now, out)
         # What she only waited for goes too: 取消 is all of it.

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.parsing.catalog import ProductRef
-from bot.parsing.intent import Action, Choice, Intent, Question, changes_of
-from bot.parsing.reading.change import Item
+from bot.parsing.intent import Action, Choice, Intent, Question, changes_of, intent_of
+from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.textnorm import key_of
 
 # More choices than this is no longer a one-word answer: she is asked to name the product.
@@ -92,6 +92,29 @@ def how_many(leftover: str, product: ProductRef, with_items: Sequence[Item] = ()
     unit = product.unit or "份"
     said = f"没看懂，{because}，要几{unit}？" if because else f"{why}：{product.name}要几{unit}？"
     return Question(leftover, f"{quoted(leftover)}{said}回数字", (), number_for=product, with_items=tuple(with_items))
+
+
+_CN = "零一两三四五六七八九十"
+
+
+def in_all(leftover: str, product: ProductRef, totals: Sequence[int], certain: Sequence[Change] = ()) -> Question:
+    """「砂糖橘2袋 砂糖橘2袋」没看懂：砂糖橘一共2袋还是4袋？回 2 或 4 — a product said twice in one
+    message, restated or more: she answers the number she means in all."""
+    unit = product.unit or "份"
+    readings = [(n, intent_of([*certain, Change(Op.SET, product, n)])) for n in totals]
+    if len(readings) == 1:
+        n, intent = readings[0]
+        return confirm(leftover, intent, label=f"{product.name}×{n}")
+    choices = []
+    for n, intent in readings:
+        said = [str(n), _CN[n]] if n < len(_CN) else [str(n)]
+        if n == 2:
+            said.append("二")
+        words = [w for s in said for w in (f"{s}{unit}", f"一共{s}{unit}", f"共{s}{unit}", f"一共{s}", s)]
+        choices.append(Choice(str(n), tuple(dict.fromkeys(w for w in words if w != str(n))), intent))
+    keys = [str(n) for n, _ in readings]
+    shown = "还是".join(f"{k}{unit}" for k in keys)
+    return Question(leftover, f"{quoted(leftover)}没看懂：{product.name}一共{shown}？回 {_or(keys)}", tuple(choices))
 
 
 def name_words(product: ProductRef, others: Sequence[ProductRef] = ()) -> tuple[str, ...]:

@@ -118,7 +118,14 @@ def _aliases(base: str) -> set[str]:
                     out.add(part)
     if len(base) >= 2 and base[-1] in EVERYDAY_FRUIT and not base.endswith(NOT_THAT_FRUIT):
         out.add(EVERYDAY_FRUIT[base[-1]])
+    # 砂糖橘 5斤, 东北大米10斤装: the name before its size is named the same ways (橘子 for 砂糖橘 5斤).
+    core = _SIZE_END.sub("", base)
+    if core != base and len(core) >= 2:
+        out |= _aliases(core)
     return {a for a in out if a}
+
+
+_SIZE_END = re.compile(rf"\d+(?:\.\d+)?(?:{UNITS})?装?$")
 
 
 def name_key(text: str) -> str:
@@ -157,7 +164,8 @@ class Mention(NamedTuple):
     # member must say which; `product` is then only the first of them.
     choices: tuple[ProductRef, ...] = ()
     # How it was named: "name", "emoji" (decoration unless it has a quantity),
-    # "sound" (a homophone), "code", "position", "price", "all".
+    # "sound" (a homophone), "code", "position", "price", "all", "char" (one character of
+    # one name, right before its quantity in a terse list: 米1 油1).
     via: str = "name"
 
 
@@ -217,11 +225,13 @@ class Catalog:
             base = key_of(fold(_drop_notes(nfkc(p.name)))) or key_of(fold(p.name))
             put(key_of(fold(p.name)), p.id, _FULL)
             put(base, p.id, _FULL)
+            latin = _LATIN_WORD.findall(fold(nfkc(p.name)))
             for variant in _synonym_variants(base):
                 for alias in _aliases(variant):
-                    put(alias, p.id, _DERIVED)
+                    # A piece of an English word is no name: "of" in tofu, "ice" in rice.
+                    if not (alias.isascii() and alias.isalpha()) or alias in latin or alias == base:
+                        put(alias, p.id, _DERIVED)
                 # Words of the name as written (its key runs "Cold Brew" together as coldbrew).
-                latin = _LATIN_WORD.findall(fold(nfkc(p.name)))
                 for word in latin:
                     for plural in _plurals(word):
                         put(plural, p.id, _DERIVED)
@@ -291,6 +301,19 @@ class Catalog:
     def sold_by(self, unit: str) -> tuple[ProductRef, ...]:
         """The products a quantity in `unit` fits without asking."""
         return tuple(p for p in self.products if unit_fits(unit, p.unit))
+
+    @cached_property
+    def _by_char(self) -> dict[str, tuple[ProductRef, ...]]:
+        held: dict[str, list[ProductRef]] = {}
+        for p in self.products:
+            for ch in dict.fromkeys(key_of(fold(_drop_notes(nfkc(p.name))))):
+                if _CJK.match(ch):
+                    held.setdefault(ch, []).append(p)
+        return {ch: tuple(ps) for ch, ps in held.items()}
+
+    def holding(self, ch: str) -> tuple[ProductRef, ...]:
+        """The products whose name holds the character `ch` (folded): 米 → 东北珍珠米."""
+        return self._by_char.get(ch, ())
 
     def named(self, word: str) -> tuple[ProductRef, ...]:
         """The products a whole word names (one, several when shared, none)."""

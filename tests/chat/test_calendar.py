@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -231,3 +232,16 @@ async def test_live_ticker_and_a_message_at_the_same_moment_post_a_job_once(bot:
     # Live, the scheduler's ticker and the transport call the app concurrently.
     await asyncio.gather(bot.app.advance(due), bot.app.on_event(msg), bot.app.advance(due))
     assert sum("草莓想要的扣1" in text for _, text in posts(bot)) == 1
+
+
+async def test_a_drop_closed_early_skips_its_reminder_without_a_warning(
+        bot: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    await bot.say("wx_owner", PLAN)
+    await bot.wait(2 * 24 * 3600 + 50)  # open since 08:00 on 11-22
+    await bot.say("wx_owner", "/截单")  # she closes it in the morning
+    caplog.set_level(logging.INFO, logger="bot.jobs")
+    await bot.wait(12 * 3600)  # past 19:30, when the reminder was due
+    assert not any("还有30分钟截单" in t for t in bot.texts())
+    skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
+    # Expected, so not a warning on her console (the replayer prints warnings to stderr).
+    assert skipped and all(r.levelno == logging.INFO for r in skipped)

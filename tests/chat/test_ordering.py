@@ -179,7 +179,7 @@ async def test_a_cancelled_order_leaves_the_waitlist_too(bot: Harness) -> None:
     said = "\n".join(bot.texts()).split("\n")
     # Each one's last word is that her order is cancelled (the acknowledgements are gathered).
     assert [[line for line in said if line.startswith(f"@{name} ")][-1] for name in ("李四", "王五", "赵六")] == [
-        "@李四 订单已取消", "@王五 订单已取消", "@赵六 订单已取消"]
+        "@李四 订单已取消：草莓×1", "@王五 订单已取消", "@赵六 订单已取消"]
     bot.take()
     await bot.say("wx_zhang", "取消")
     await bot.settle()

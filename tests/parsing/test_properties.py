@@ -214,12 +214,16 @@ def test_a_quantity_over_the_maximum_is_never_an_order(n: int, style: str, max_q
 
 @settings(max_examples=200, deadline=None)
 @given(a=st.integers(1, 99), b=st.integers(1, 99))
-def test_the_sum_of_one_product_mentioned_twice_is_bounded_too(a: int, b: int) -> None:
+def test_one_product_said_twice_is_never_summed_silently(a: int, b: int) -> None:
     intent = parse_order_text(f"草莓{a}盒 草莓{b}盒", TWO)
-    if a + b <= 99:
-        assert intent.action is Action.SET and [i.qty for i in intent.items] == [a + b]
-    else:
-        assert intent.action is Action.UNCLEAR and not intent.items
+    if a == b:
+        # Restated: one order of it, never doubled.
+        assert intent.action is Action.SET and [i.qty for i in intent.items] == [a]
+        return
+    # The last word or both? She is asked; each answer books one of them, never past the maximum.
+    assert intent.action is Action.ASK and not intent.items and intent.question is not None
+    totals = {i.qty for c in intent.question.choices for i in c.intent.items}
+    assert totals and totals <= {b, a + b} and max(totals) <= 99
 
 
 @pytest.mark.slow

@@ -92,4 +92,5 @@ def test_each_message_books_what_it_says_or_asks_exactly(key: str, message: str,
         assert _ASKING.search(text) and "\n" not in text, text
         # Each answer she can give books something she wrote (or, 不是, nothing).
         for choice in intent.question.choices:
-            assert choice.intent.action in (Action.SET, Action.ADD, Action.CANCEL, Action.CHANGE, Action.NONE)
+            assert choice.intent.action in (Action.SET, Action.ADD, Action.CANCEL, Action.CHANGE, Action.NONE,
+                                            Action.CANCEL_ALL)

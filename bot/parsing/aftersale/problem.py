@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.quantity import NUM, UNITS, to_int
+from bot.parsing.textnorm import fold as simplified_lower
 from bot.parsing.textnorm import nfkc, strip_wechat_emoji
 
 
@@ -46,10 +47,6 @@ class ProblemReport:
     lines: tuple[ReportedLine, ...]  # at least one
 
 
-# The few characters of these words written in traditional form (a member in Hong Kong or Taiwan).
-_TRADITIONAL = str.maketrans("爛壞發沒兩個顆壓黴變質錯給漏碎臭餿過期蟲隻條盒袋箱斤顆",
-                             "烂坏发没两个颗压霉变质错给漏碎臭馊过期虫只条盒袋箱斤颗")
-
 _DAMAGED = (r"烂|坏了|坏掉|坏的|坏[一二两三四五六七八九十\d]|发霉|霉了|霉的|长毛|变质|臭了|臭的|馊|"
             r"压扁|压碎|压坏|压烂|碎了|碎的|破了|破的|破损|化了|蔫了|不新鲜|有虫|生虫|过期|漏液|漏汁|rotten|spoiled|moldy|damaged|broken")
 _MISSING = (r"少了|少发|漏发|漏了|缺了|没收到|没有收到|没拿到|没有拿到|少给|"
@@ -72,9 +69,9 @@ MAX_CHARS = 120
 
 
 def fold(text: str) -> str:
-    """The form this module reads: NFKC, WeChat's bracketed emoji gone, these words' traditional
-    characters simplified, lower case."""
-    return strip_wechat_emoji(nfkc(text)).translate(_TRADITIONAL).lower()
+    """The form this module reads: NFKC, WeChat's bracketed emoji gone, traditional characters
+    simplified and lower case as the reader folds them (textnorm.fold: OpenCC, one place)."""
+    return simplified_lower(strip_wechat_emoji(nfkc(text)))
 
 
 # Every problem word has one of these characters (simplified or traditional) or English words: a

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.parsing.catalog import Catalog, Mention, ProductRef, unit_fits, unit_same
+from bot.parsing.quantity import UNITS
 from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.reading.lexicon import COUNTING, GENERIC
 from bot.parsing.reading.spans import CN, Qty, Spans, read_spans
@@ -33,7 +34,8 @@ class Leftover(NamedTuple):
     """Part of a message no reading accounts for exactly.
 
     kind: "which" (one of `choices`, with `qty`), "how_many" (of `product`),
-    "confirm" (the reading `proposal`, yes or no), "unread" (no reading to name)."""
+    "confirm" (the reading `proposal`, yes or no), "total" (one of the quantities of
+    `proposal`, answered by the number: 一共3袋还是5袋), "unread" (no reading to name)."""
 
     kind: str
     text: str  # the words, as she wrote them
@@ -63,10 +65,14 @@ class Reading(NamedTuple):
 # 草莓我也要2盒, 草莓的话要2盒, 草莓改成3盒, 草莓再来1盒, 草莓各2.
 _LINK_AFTER = re.compile(
     r"(?:的话|那个|改成|改为|改做|换成|追加|一共|总共|给我|帮我|俾我|留返|[ \t\u3000:：=,，、~]|的|我|俺|就|也|还|再|"
-    r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001)*+"
+    r"都|先|另外|想|需|要|来|买|订|拿|留|改|多|少|共|各|了|给|俾|x|[】\]）)]|\ue001|应该是|是)*+"
 )
+# 豆浆不是三瓶是四瓶: the quantity after 不是 is the wrong one when the right one follows.
+_NOT_BEFORE_QTY = re.compile(r"(?:^|[\s,，\ue000])(?:而)?不是\s*+$")
+_IS_THEN = re.compile(r"^[\s,，]*+(?:而是|应该是|是|要)\s*+$")
 # Never across a line break: "…1个\n香梨" is the end of one line and the start of the next.
-_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+")
+# (2 packs of dumplings, 2 more dumplings)
+_LINK_BEFORE = re.compile(r"[ \t\u3000的【\[（(\ue001]*+(?:(?:more|extra)\s++)?(?:of(?:\s++the)?\s*+)?")
 _JOINER = re.compile(r"(?:还有|以及|[\s,，、/+&\ue001]|和|跟|与|及|加)*+")
 _EACH = re.compile(r"各|每样|每种|每个")
 _ADD = re.compile(r"再|追加|多要|多来|还要|也|另外|另加|加")
@@ -77,11 +83,17 @@ _REGRET = r"哦不|噢不|喔不|额不|呃不|啊不|诶不|不对|说错了|�
 _CORRECTION = re.compile(rf"{_REGRET}|不是|改成|改为|改做|换成|改")
 _REGRET_RE = re.compile(_REGRET)
 _CANCEL_AFTER = re.compile(r"^[\s,，]*+(?:那个|的)?\s*+(?:也|都|就|先|还是)?\s*+"
-                           r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用)")
-_CANCEL_BEFORE = re.compile(r"(?:不要|取消|删掉|删除|去掉|退掉|退|别要)\s*+(?:了|那个|掉)?\s*+$")
-_MOVE = re.compile(r"^[\s,，]*+(?:都|全)?\s*+(?:换成|改成|改为|换|改)\s*+$")
-_NOT_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y
-_IS_BETWEEN = re.compile(r"^[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X
+                           r"(?:不要了|不要啦|不要|取消|删掉|删了|删除|去掉|退掉|退了|算了|不用了|不用"
+                           r"|cancel(?:led)?(?![a-z])|not needed|no more(?![a-z]))")
+_CANCEL_BEFORE = re.compile(r"(?:不要|取消|删掉|删除|去掉|退掉|退|别要)\s*+(?:了|那个|掉)?\s*+$"
+                            r"|(?<![a-z])(?:cancel|remove|drop|no more|don'?t want)(?:\s++(?:my|the|any))?\s*+$")
+# 大米照旧, rice still want: named, and staying as it is — no change, nothing left over.
+_KEEP_AFTER = re.compile(r"^[\s,，]*+(?:的|那个)?\s*+(?:照旧|不变|保留|还是要|照常|still want|still|keep|stays?\b)")
+_MOVE = re.compile(r"^(?:的|那个)?[\s,，]*+(?:都|全)?\s*+(?:换成|改成|改为|换|改)\s*+$")
+_NOT_BETWEEN = re.compile(r"^(?:的|那个)?[\s,，]*+(?:而)?不是\s*+$")  # 是X不是Y, 是X的不是Y
+_IS_BETWEEN = re.compile(r"^(?:的|那个)?[\s,，]*+(?:而)?是\s*+$")  # 不是Y是X, 不是Y的是X
+# 豆浆要四瓶 不是三瓶: the quantity after 不是 is the one she did not mean.
+_NOT_THIS = re.compile(r"(?:^|[\s,，])(?:而)?不是\s*+$")
 _NOT_BEFORE = re.compile(r"不是\s*+$")
 _ORDER_VERB = re.compile(r"要|来|订|买|拿|留|报|接龙|\+")
 _SEPARATED = re.compile(r"[,，、;；。]")
@@ -121,6 +133,9 @@ class _Assembly:
     lone: list[Qty] = field(default_factory=list)
     used: list[Qty] = field(default_factory=list)
     spoken: list[tuple[int, int]] = field(default_factory=list)
+    # Bare numbers read as no quantity (团员12, a name, a label): in a message that is not a
+    # 接龙 line, coverage looks at them again (醋2 beside 米1 is an order, not a label).
+    skipped: list[Qty] = field(default_factory=list)
 
 
 # More products and quantities than any order message holds: read no further.
@@ -140,6 +155,8 @@ def read(text: str, catalog: Catalog, *, max_qty: int = 99, line: bool = False, 
 @lru_cache(maxsize=1024)
 def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) -> Reading:
     spans = read_spans(text, catalog, max_qty)
+    if any(m.choices for m in spans.mentions) and len(spans.mentions) > 1:
+        spans = _without_category_words(spans)
     if len(spans.mentions) + len(spans.qtys) > MAX_TOKENS:
         # A post, a list or a flood, not an order message: nothing is read as ordered.
         return Reading((), (Leftover("unread", _text(spans, (0, min(len(spans.shown), 24)))),), (), "", (),
@@ -155,6 +172,30 @@ def _read(text: str, catalog: Catalog, max_qty: int, line: bool, label: bool) ->
                           spans.packs)
             built = _assemble(spans, catalog, line)
     return _finish(built, catalog, line, max_qty, label)
+
+
+_CATEGORY_LINK = re.compile(r"[\s:：,，]*+(?:要|来|是|就是|的|那个|选)*+[\s:：]*+")
+
+
+def _without_category_words(spans: Spans) -> Spans:
+    """饺子要三鲜的: 饺子 (三鲜饺子 and 猪肉饺子 share it) only says what kind the 三鲜 next to it is —
+    it names one of them, so it is no second product to ask about."""
+    ms = spans.mentions
+    drop = []
+    for i, m in enumerate(ms):
+        if not m.choices or m.via != "name":
+            continue
+        beside = [n for n in (ms[i - 1] if i else None, ms[i + 1] if i + 1 < len(ms) else None)
+                  if n is not None and not n.choices and n.via == "name" and n.product in m.choices]
+        if any(_CATEGORY_LINK.fullmatch(spans.work[min(m.end, n.end) : max(m.start, n.start)]) for n in beside):
+            drop.append(m)
+    if not drop:
+        return spans
+    work = list(spans.work)
+    for m in drop:
+        work[m.start : m.end] = " " * (m.end - m.start)
+    return Spans(spans.shown, spans.folded, tuple(m for m in ms if m not in drop), spans.qtys, spans.notes,
+                 spans.masked, "".join(work), spans.packs)
 
 
 # -- putting the spans together ---------------------------------------------------------------
@@ -173,6 +214,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
     pending: Qty | None = None  # a quantity with a unit waiting for the product after it
     pending_lead = ""  # the words before it
     owner: dict[int, _Slot] = {}  # id(Qty) -> the slot it went to
+    negated: _Slot | None = None  # 豆浆不是三瓶: the product whose right quantity comes next
     for i, tok in enumerate(tokens):
         prev = tokens[i - 1] if i else None
         lead = work[prev.end if prev is not None else 0 : tok.start]
@@ -206,10 +248,23 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             a.lone.append(pending)
             pending = None
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if negated is not None and negated.qty is None:
+            _give(a, negated, qty, Op.SET)  # …是四瓶
+            owner[id(qty)] = negated
+            negated = None
+            continue
+        negated = None
+        if isinstance(nxt, Qty) and _NOT_BEFORE_QTY.search(lead) and _IS_THEN.match(work[qty.end : nxt.start]):
+            a.used.append(qty)  # 豆浆不是三瓶…: never her quantity
+            if isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev and a.slots[-1].qty is None:
+                negated = a.slots[-1]
+                negated.end = qty.end
+            continue
         open_before = isinstance(prev, Mention) and a.slots and a.slots[-1].mention is prev \
             and a.slots[-1].qty is None and _LINK_AFTER.fullmatch(lead) is not None
         before_next = isinstance(nxt, Mention) and qty.op is None and nxt.via != "emoji" \
-            and (qty.unit is not None or qty.times or (qty.bare and not qty.chinese and _latin(spans, nxt))) \
+            and (qty.unit is not None or qty.times or (qty.bare and not qty.chinese
+                                                        and (_latin(spans, nxt) or _english(spans, qty)))) \
             and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None
         if open_before and before_next:
             assert isinstance(prev, Mention) and isinstance(nxt, Mention)
@@ -229,6 +284,13 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
                 slot.each_of = _joined_open(a, slot)
             continue
         last = a.slots[-1] if a.slots else None
+        if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
+                and _NOT_THIS.search(lead) and not _REGRET_RE.search(lead) and not before_next:
+            # 豆浆要四瓶 不是三瓶: she says which quantity is wrong; hers stays.
+            a.used.append(qty)
+            last.end = qty.end
+            owner[id(qty)] = last
+            continue
         if last is not None and last.qty is not None and prev is not None and last.end == prev.end \
                 and _CORRECTION.search(lead) and not (before_next and qty.unit is not None):
             # 草莓两盒哦不三盒 / 来四盒草莓哦不三盒 / 草莓2盒改成3盒: the quantity is corrected.
@@ -260,6 +322,7 @@ def _assemble(spans: Spans, catalog: Catalog, line: bool) -> _Assembly:
             and not _WORD_GOES_ON.match(work[qty.start - 1 : qty.start])
             and _LINK_BEFORE.fullmatch(work[qty.end : nxt.start]) is not None)
         if qty.bare and not beside and not _bare_counts(work, qty, lead, nxt, line, bool(spans.mentions)):
+            a.skipped.append(qty)
             continue  # 团员12: a name, a label
         a.lone.append(qty)
     if pending is not None:
@@ -272,6 +335,11 @@ def _latin(spans: Spans, m: Mention) -> bool:
     """A product named in English (2 blueberry): a bare number before it is its quantity."""
     word = spans.folded[m.start : m.end].replace(" ", "")
     return word.isascii() and word.isalpha()
+
+
+def _english(spans: Spans, q: Qty) -> bool:
+    """A quantity written in English (two of the 豆浆): a bare number before any product is its quantity."""
+    return spans.work[q.start : q.end].isalpha()
 
 
 def _give(a: _Assembly, slot: _Slot, qty: Qty, op: Op) -> None:
@@ -420,6 +488,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
     mentioned: list[ProductRef] = []
     too_large = any(q.too_large for q in (*a.used, *a.lone))
     unsized: list[_Slot] = []  # products named with no quantity and no change
+    totals: dict[int, list[int]] = {}  # product id -> the different quantities she set it to
 
     def put(change: Change, pos: int = -1) -> None:
         nonlocal too_large
@@ -430,6 +499,12 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             changes[pid] = change
             order.append(pid)
             where[pid] = pos
+        elif known.op == change.op == Op.SET and not line:
+            # 要两袋橘子 就是那个砂糖橘两袋: the same product with the same quantity said again is one
+            # order of it, restated. Another quantity may be a correction or more: she is asked,
+            # never summed silently.
+            if known.qty != change.qty:
+                totals.setdefault(pid, [known.qty]).append(change.qty)
         elif known.op == change.op and change.op in (Op.SET, Op.ADD, Op.LESS):
             # 草莓50盒 草莓60盒 is 110: the sum is bounded too (and never booked past it).
             if known.qty + change.qty > max_qty:
@@ -458,6 +533,9 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         m = slot.mention
         here = slot.start
         if slot.superseded:
+            continue
+        if slot.qty is None and not slot.cancelled and slot.moved_to is None and not slot.moved_from \
+                and _KEEP_AFTER.match(spans.work[slot.end : slot.end + 16]):
             continue
         if slot.qty is None:
             text = _text(spans, (slot.start, slot.end))
@@ -490,7 +568,7 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 if _ORDER_VERB.search(spans.work[max(0, m.start - 2) : m.end + 3]) or (m.end - m.start >= 2 and \
                         spans.folded[m.start : m.end].endswith("要")):
                     for p in catalog.products:
-                        put(Change(Op.SET, p, 1))
+                        put(Change(Op.SET if line else Op.ADD, p, 1))
                 continue
             if any(slot in s.each_of for s in a.slots):
                 continue
@@ -533,11 +611,17 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                     continue
                 assert qty.value is not None
                 op = Op.SET if line and slot.op is Op.ADD else slot.op
+                if m.via == "all" and op is Op.SET and not line and not _SET.search(spans.work[t.start : slot.end]):
+                    # 全都各来一个 after 2号+1: one more of each, like any later order — never her 2号
+                    # set back to 1 (全部改成一份 still sets).
+                    op = Op.ADD
                 if line and op is Op.LESS:
                     leftovers.append(Leftover("unread", _text(spans, (t.start, slot.end))))
                     continue
                 value = qty.value + sum(q.value or 0 for q in slot.more)
-                if value == 0:
+                if value > max_qty:
+                    too_large = True  # 草莓2盒，再加1盒 past the maximum: never booked past it
+                elif value == 0:
                     leftovers.append(_zero(spans, (t.start, slot.end), p, op))
                 else:
                     put(Change(op, p, value), t.start)
@@ -579,6 +663,12 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
                 else:
                     leftovers.append(_lone_leftover(spans, q, catalog, floor, unsized))
             unsized = []
+    if not line:
+        floors = sorted([s.end for s in a.slots] + [u.end for u in a.used])
+        for q in a.skipped:
+            if _order_number(spans, q, bool(named), max_qty):
+                floor = max([0, *(e for e in floors if e <= q.start)])
+                leftovers.append(_lone_leftover(spans, q, catalog, floor, []))
     for slot in unsized:
         m, text = slot.mention, _text(spans, (slot.start, slot.end))
         if not m.choices and m.product.id in changes:
@@ -589,6 +679,13 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
             # 第三个 / 最后一个 / 38.8的: pointing at a product is wanting it; how many is asked.
             why = "noqty" if m.via in ("name", "emoji", "sound") else "noqty-pointed"
             leftovers.append(Leftover("how_many", text, product=m.product, why=why))
+    for pid, said in totals.items():
+        # 砂糖橘2袋 砂糖橘3袋: 3 (the last word) or 5 (both)? Asked, in a number.
+        product = changes.pop(pid).product
+        order.remove(pid)
+        options = tuple(dict.fromkeys(v for v in (said[-1], sum(said)) if v <= max_qty))
+        leftovers.append(Leftover("total", _text(spans, change_span(pid)), product=product,
+                                  proposal=tuple(Change(Op.SET, product, v) for v in options)))
     label = _label(a, spans) if with_label else ""
     notes = tuple(spans.shown[s:e].strip() for s, e in spans.notes if spans.shown[s:e].strip())
     return Reading(
@@ -602,6 +699,28 @@ def _finish(a: _Assembly, catalog: Catalog, line: bool, max_qty: int, with_label
         unnamed_edit=unnamed,
         lone_text=tuple(_lone_text(spans, q) for q in lone) if not named else (),
     )
+
+
+# A terse list item: a short word and its number, at an item's boundaries (醋2, 盐：1).
+_ITEM_WORD_BEFORE = re.compile(r"(?:^|(?<=[\s,，、;；。/|｜+\d\ue000\ue001]))[\u3400-\u9fff]{1,4}[:：]?[ \t]{0,2}$")
+UNIT_WORDS = frozenset(UNITS.split("|"))
+_LABEL_WORD = re.compile(r"(?:[号码牌室房楼栋层机话群]|团员|邻居)[:：]?\s*$")
+_ITEM_END = re.compile(r"$|[\s,，、;；。/|｜+\ue000\ue001!！~]|[\u3400-\u9fff]{1,4}\d")
+
+
+def _order_number(spans: Spans, q: Qty, named: bool, max_qty: int) -> bool:
+    """Is a bare number read as no quantity (not beside a product) still one she ordered by? In a
+    message that names products, every number that is not a house number, a price, a time … belongs
+    to something booked (米1 醋2: the 醋2 is asked about, never dropped); in one naming none, a short
+    word with its number as a list item (醋2 盐1) is an order of something not sold here, asked about."""
+    if q.chinese or (q.value is None and not q.fraction) or (q.value or 0) > max_qty:
+        return False  # 1203, 尾号8899: a room, a phone, never an order of that many
+    work = spans.work
+    word = _ITEM_WORD_BEFORE.search(work, 0, q.start)
+    if word is None or _ITEM_END.match(work, q.end) is None or _LABEL_WORD.search(word.group(0)) \
+            or word.group(0).strip(" \t:：") in UNIT_WORDS:
+        return False  # 房号12: a label; 草莓2盒 2: 盒 is the unit before it, no word
+    return named or len(work.strip()) <= 40
 
 
 def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: bool, put: Callable[[Change, int], None],
@@ -639,6 +758,8 @@ def _place_lone(spans: Spans, lone: tuple[Qty, ...], catalog: Catalog, line: boo
                 left.append(q)
                 continue
             targets = found
+        if every and op is Op.SET and not line and not _SET.search(before[-6:]):
+            op = Op.ADD  # 各来一份: one more of each, never what she holds set back to 1
         for p in targets:
             problem = None if every and q.unit in GENERIC and q.value is not None \
                 else _quantity_problem(q, p, line, op)
@@ -766,7 +887,8 @@ def _lone_leftover(spans: Spans, qty: Qty, catalog: Catalog, floor: int, unsized
     """A quantity no product took, in a message that names products: 草莓2盒，腊肠两袋; or
     红心柚和香梨写错了，改成3个, where it is one of the products named without a quantity."""
     word = _unknown_word_before(spans.work, qty.start, floor)
-    start = qty.start - len(word)
+    # (生抽 3: the word may stand apart from its number)
+    start = len(spans.work[: qty.start].rstrip(_BETWEEN)) - len(word) if word else qty.start
     if unsized:
         start = min(start, unsized[0].start)
     text = _text(spans, (start, qty.end))

@@ -23,10 +23,10 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from bot.parsing.catalog import Catalog, Mention
+from bot.parsing.catalog import Catalog, Mention, unit_fits
 from bot.parsing.privacy import HOUSE, PHONE
 from bot.parsing.quantity import CN_DIGITS, UNITS, to_int, too_big
-from bot.parsing.reading.lexicon import ENGLISH_NUMBERS, ENGLISH_UNITS
+from bot.parsing.reading.lexicon import ENGLISH_NUMBERS, ENGLISH_UNITS, GENERIC
 from bot.parsing.textnorm import fold, nfkc, strip_wechat_emoji
 
 # Chinese numerals, the financial forms too (壹贰叁, 参 as OpenCC writes 參).
@@ -212,7 +212,8 @@ _AFTER_NUMBER = "|".join((
     r"个?\s*+(?:楼|层|单元|栋|幢|座|次|天|周|年|岁|位|口人|分钟|小时|钟头|折|期|批|届|%|度|号线|人(?!份))",
     # A size (8寸, 20cm) is never a quantity. A weight or a volume (500g, 2kg, 1.5l) is one in
     # another unit than the product's, and is asked about.
-    r"(?P<measure>cm|mm|厘米|寸|米)(?![a-z])",
+    # (2 米1 is no 2 metres: 米1 is a product's name and its quantity, 东北珍珠米 in a terse list.)
+    r"(?P<measure>cm|mm|厘米|寸|米)(?![a-z]|\s*+\d)",
 ))
 # Every mask starts with one of these characters. Python's re tries every branch of an
 # alternation at every position; looking for these first (one character class, scanned
@@ -246,7 +247,9 @@ _QTY = re.compile(
     rf"(?P<op>(?<![\d=])\+|加|减|-(?=\s*+[\d{CN}]))?\s*+(?P<x>[x×*](?![a-z]))?\s*+"
     rf"(?:半\s*+(?P<hunit>{UNIT})"
     rf"|(?P<num>{NUM}|(?<![a-z])(?:{_EN_NUMS})(?![a-z]))"
-    rf"(?:(?P<unit>{UNIT})|[ \t\u3000]{{1,2}}+(?P<unit2>{UNIT})(?![\u3400-\u9fff]))?(?P<half>\s*+半)?)",
+    rf"(?:(?P<unit>{UNIT})|[ \t\u3000]{{1,2}}+(?P<unit2>{UNIT})(?![\u3400-\u9fff]))?"
+    # 一盒半 is a box and a half; 1 半箱 is two quantities (the 半 is the next one's).
+    rf"(?P<half>半(?![ \t]*+(?:{UNIT})))?)",
 )
 
 
@@ -343,10 +346,55 @@ def read_spans(text: str, catalog: Catalog, max_qty: int) -> Spans:
     packs = tuple((m.start(), m.end()) for m in found if m.group("pack"))
     work = _blank(work, masked, MASKED)
     qtys = tuple(_qty(m, max_qty) for m in scan(_QTY, _QTY_STARTS, work) if m.group("num") or m.group("hunit"))
+    if qtys and catalog.products:
+        chars = _char_mentions(work, qtys, catalog)
+        if chars:
+            refs = [*refs, *chars]
+            work = _blank(work, [(x.start, x.end) for x in chars], TAKEN)
     every = mentions + refs if refs else mentions
     if refs:
         every.sort(key=_start)
     return Spans(shown, folded, tuple(every), qtys, tuple(sorted(notes)), tuple(masked), work, packs)
+
+
+# What may stand before a one-character name in a terse list (米1 油1 蒜2, 米1,油1): the start, a
+# blank, punctuation, or the number ending the item before it.
+_ITEM_BOUNDARY = re.compile(r"[\s,，、;；。/|｜+\d\ue001]")
+_ITEM_END = re.compile(r"$|[\s,，、;；。/|｜+!！~]")
+# Characters that are how she asks, never a product's one-character name (要1, 各1, 共3).
+_NOT_A_NAME = frozenset("要来买订拿留各共我也还再就先想需给帮请了的都和跟与及加减第每约是不没有个"
+                        + "".join(u for u in UNITS.split("|") if len(u) == 1))
+
+
+def _char_mentions(work: str, qtys: tuple[Qty, ...], catalog: Catalog) -> list[Mention]:
+    """米1 油1 蒜2: a single character that sits directly before a quantity, at the start of an item,
+    names the one product whose name holds it (东北珍珠米, 金龙鱼调和油, 山东大蒜); held by two names it
+    names neither and she is asked which."""
+    out: list[Mention] = []
+    for q in qtys:
+        if q.value is None and not q.fraction:
+            continue
+        at = q.start
+        while at > 0 and work[at - 1] in " :：=~":
+            at -= 1
+        if at > 1 and work[at - 1] in "要来" and at - 1 < q.start:
+            at -= 1  # 米要1
+        if at == 0 or (q.chinese and q.unit is None and not _ITEM_END.match(work, q.end)):
+            continue  # 米一 蒜二, but not 一 inside words: a Chinese numeral alone ends its item
+        ch = work[at - 1]
+        if not "\u3400" <= ch <= "\u9fff" or ch in _NOT_A_NAME:
+            continue
+        if at >= 2 and not _ITEM_BOUNDARY.match(work[at - 2]):
+            continue
+        held = catalog.holding(ch)
+        if len(held) > 1 and q.unit is not None and q.unit not in GENERIC:
+            # 油1桶: of 菜籽油 and 酱油 only the oil comes by the 桶.
+            held = tuple(p for p in held if unit_fits(q.unit, p.unit)) or held
+        if len(held) == 1:
+            out.append(Mention(at - 1, at, held[0], via="char"))
+        elif held:
+            out.append(Mention(at - 1, at, held[0], held, via="char"))
+    return out
 
 
 def _start(m: Mention) -> int:
