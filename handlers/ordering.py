@@ -10,6 +10,7 @@ from datetime import timedelta
 from bot.app.context import Ack, Context
 from bot.app.router import Chat, Role, Router
 from bot.domain.conversation import merged_list, questions
+from bot.domain.conversation.same_as import question_for as same_as_question
 from bot.domain.hype import after_order
 from bot.domain.lifecycle import checks_text, group_reached_posts
 from bot.domain.orderbook import Outcome, ToAsk, catalog_of
@@ -24,11 +25,13 @@ from bot.parsing.conversation.answers import (
     quantity_for,
     read_answer,
     read_together,
-    wants_without_quantity,
+    wanted_products,
+    which_of,
 )
+from bot.parsing.conversation.same_as import same_as
 from bot.parsing.conversation.whose import for_someone, without_mentions
 from bot.parsing.intent import Action, Intent, Question, Reason
-from bot.parsing.items import extract, house_numbers
+from bot.parsing.items import extract, house_numbers, name_words
 from bot.parsing.jielong import JielongCopy, parse_copy, without_note
 from bot.parsing.native_solitaire import looks_like_xml, parse_native
 from bot.parsing.order_text import parse_order_text
@@ -236,15 +239,23 @@ async def _names_others(ctx: Context, campaign: Campaign, copy: JielongCopy, cat
     the poster's (README "How members order")."""
     lines = [*copy.entries, *(e for _, e in copy.loose)][:50]
     houses: set[str] = set()
+    strangers: set[str] = set()
+    mine = key_of(ctx.msg.sender.name)
     for line in lines:
         ex = extract(without_note(line.text), catalog, bare_number_ok=True)
+        if not copy.entries and not ex.mentioned:
+            # A row with only a house and a name ("• 3-1202 阿宁", her products on the line under it).
+            houses.update(house_numbers(ex.label))
         if ex.items or ex.ambiguous:
             me, others = await ctx.svc.book.named(campaign, ex.label, ctx.msg.sender.id, by_house=True)
             if others and not me:
                 return True
             houses.update(house_numbers(ex.label))
-    # Orders for several households, whoever they are: a list (its lines are never all hers).
-    return len(houses) > 1
+            if not me and not line.numbered:
+                # A decorated line with a name that is nobody here: someone's, and never hers.
+                strangers.update(w for w in name_words(ex.label) if w != mine)
+    # Orders for several households or people, whoever they are: a list (its lines are never all hers).
+    return len(houses) > 1 or len(strangers) > 1
 
 
 async def _apply_copy_text(ctx: Context, text: str) -> bool:
@@ -263,14 +274,26 @@ async def _apply_copy_text(ctx: Context, text: str) -> bool:
             await _refuse_closed(ctx, latest)
         return True
     products = await ctx.svc.campaigns.products(campaign.id)
+    # A list known only by its lines (no #接龙, not the title, no line the book knows): how the bot read
+    # it is not on the screen, so she hears what was booked for her.
+    by_its_lines = False
     if not _is_copy(copy, campaign):
         known = await ctx.svc.orders.copy_lines_by_keys(campaign.id, [e.key for e in lines[:50]])
         if not known and ("\n" not in text.strip() or not await _names_others(ctx, campaign, copy,
                                                                                catalog_of(products))):
             return False
+        by_its_lines = not known
     out = await ctx.svc.book.apply_copy(campaign, catalog_of(products), copy, ctx.msg.sender.id,
                                         ctx.msg.sender.name, ctx.msg.id, ctx.now)
-    await _acknowledge(ctx, campaign, out, in_list=True)
+    # An entry wrapping onto the next line reads as one entry: the screen does not show she was read whole.
+    wrapped = any(line.follows for _, line in copy.loose)
+    await _acknowledge(ctx, campaign, out, in_list=not (by_its_lines or wrapped))
+    me = ctx.msg.sender.id
+    if by_its_lines and me not in out.touched and me not in out.asks and me not in out.hints:
+        # No line of it could be told as hers: she posted it to order, and must not think she did.
+        example = f"{products[0].name}2{products[0].unit or '份'}" if products else "草莓2盒"
+        ctx.ack(me, ctx.msg.sender.name,
+                f"这条接龙里看不出哪一行是你的，没有给你记。要的话请直接回「商品+数量」，例如：{example}", urgent=True)
     # A fork (the copy lacks others' lines) is noted, and one that healed forgotten: the merged list is
     # said only while a fork lasts (bot/domain/conversation/merged_list.py).
     ctx.deadlines_changed |= await merged_list.fork_seen(ctx.svc, campaign, out.fork, ctx.now)
@@ -302,14 +325,21 @@ async def plain_order(ctx: Context) -> bool:
     intent = parse_order_text(words, catalog, max_qty=ctx.svc.settings.max_qty)
     if passed_on is not None and intent.action not in (Action.SET, Action.ADD, Action.ASK):
         passed_on, intent = None, parse_order_text(ctx.text, catalog, max_qty=ctx.svc.settings.max_qty)
-    if intent.action is Action.NONE:
-        wanted = wants_without_quantity(ctx.text, catalog)
-        if wanted is None or ctx.is_admin:
+    copying = same_as(ctx.text) if intent.action is Action.NONE and passed_on is None else None
+    if copying is not None and campaign is not None and not ctx.is_admin:
+        # "跟老周一样的", "我也要", "跟上次一样": the order she means is named back to her; her 是 books it.
+        asked = await same_as_question(ctx.svc, campaign, catalog, copying, ctx.text, ctx.msg.sender.id, ctx.now,
+                                       ctx.msg.mentions)
+        intent = Intent(Action.ASK, reason=Reason.UNREADABLE, question=asked)
+    elif intent.action is Action.NONE:
+        wanted = wanted_products(ctx.text, catalog)
+        if not wanted or ctx.is_admin:
             return False
-        # "要豆沙粽": how many? If "三个" follows in a moment, the answer replaces the question
-        # before the group sees it; later, it answers it.
-        intent = Intent(Action.ASK, reason=Reason.UNREADABLE,
-                        question=how_many(ctx.text, wanted, why="没写数量"))
+        # "要豆沙粽", "年糕": how many? If "三个" follows in a moment, the answer replaces the question
+        # before the group sees it; later, it answers it. Her fragments stay hers when another
+        # member's come between: each member's open question takes only her own next word.
+        intent = Intent(Action.ASK, reason=Reason.UNREADABLE, question=how_many(ctx.text, wanted[0], why="没写数量")
+                        if len(wanted) == 1 else which_of(ctx.text, wanted))
     if ctx.is_admin and intent.action in (Action.UNCLEAR, Action.EDIT_UNNAMED, Action.ASK):
         # The owner's and admins' own remarks ("这批个头大，一箱大概12个") are never
         # put to the owner for confirming.
@@ -322,7 +352,7 @@ async def plain_order(ctx: Context) -> bool:
         return True
     # A name in it besides the items: an order naming another member is never the sender's.
     label = extract(without_mentions(ctx.text), catalog).label \
-        if passed_on is None and intent.action in (Action.SET, Action.ADD, Action.ASK) else ""
+        if passed_on is None and copying is None and intent.action in (Action.SET, Action.ADD, Action.ASK) else ""
     out = await ctx.svc.book.apply_intent(campaign, intent, ctx.msg.sender.id, ctx.msg.sender.name, ctx.text,
                                           ctx.msg.id, ctx.now, label=label,
                                           for_whom=passed_on.who if passed_on is not None else None)

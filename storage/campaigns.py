@@ -110,6 +110,13 @@ class CampaignRepo:
         )
         return campaign_from_row(row) if row else None
 
+    async def previous_in(self, room_id: str, before_id: int) -> Campaign | None:
+        """The group's campaign before this one ("跟上次一样")."""
+        row = await self.db.fetchone(
+            "SELECT * FROM campaigns WHERE room_id = ? AND id < ? ORDER BY id DESC LIMIT 1", (room_id, before_id)
+        )
+        return campaign_from_row(row) if row else None
+
     async def all(self, room_id: str | None = None) -> list[Campaign]:
         if room_id is None:
             rows = await self.db.fetchall("SELECT * FROM campaigns ORDER BY id")

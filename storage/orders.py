@@ -193,6 +193,13 @@ class OrderRepo:
             "SELECT COUNT(DISTINCT l.member_id) FROM items i JOIN lines l ON l.id = i.line_id "
             f"WHERE l.campaign_id IN ({marks}) AND l.live = 1 AND i.qty > 0", tuple(campaign_ids))
         return int(row[0]) if row else 0
+    async def ordered_since(self, campaign_id: int, since: datetime) -> list[str]:
+        """The members whose readable live lines changed since `since`, latest first ("我也要")."""
+        rows = await self.db.fetchall(
+            "SELECT member_id, MAX(updated_at) AS at FROM lines WHERE campaign_id = ? AND updated_at >= ? "
+            "AND live = 1 AND readable = 1 GROUP BY member_id ORDER BY at DESC LIMIT 5", (campaign_id, ts(since)))
+        return [str(r["member_id"]) for r in rows]
+
     async def member_order_qty(self, campaign_id: int, member_id: str) -> dict[int, int]:
         """Her live quantity of each product."""
         return (await self._state(campaign_id)).member_totals(member_id)
@@ -309,6 +316,13 @@ class OrderRepo:
             "SELECT 1 FROM unreadable WHERE campaign_id = ? AND (? IS NULL OR member_id = ?) "
             "AND settled_at IS NULL AND text = ? AND reason = ? LIMIT 1",
             (campaign_id, member_id, member_id, text[:500], reason))
+        return row is not None
+
+    async def was_checked(self, campaign_id: int, text: str, reason: str) -> bool:
+        """Whether this line went to the check list before, for this reason (settled or not)."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM unreadable WHERE campaign_id = ? AND text = ? AND reason = ? LIMIT 1",
+            (campaign_id, text[:500], reason))
         return row is not None
 
     async def unreadable(self, campaign_id: int) -> list[Unreadable]:

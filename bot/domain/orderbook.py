@@ -473,15 +473,48 @@ class OrderBook:
         """The copy's new lines, each read and given to its owner; a line whose owner
         is in doubt goes to the owner's check list instead."""
         placed: list[_Placed] = []
+        mine = key_of(sender_name)
+        owners: dict[int, str | None] = {}  # whose each new line of this copy went to (None: the check list)
         for pos in match.new:
             entry = entries[pos]
             ex, raw = self._read_new_entry(entries, pos, catalog)
-            is_last = pos == len(entries) - 1
+            # A new line elsewhere in the copy with her name is hers: then the last is not hers for being last.
+            is_last = pos == len(entries) - 1 and not (
+                len(mine) > 1 and mine not in name_words(ex.label)
+                and any(mine in word for other in match.new[:-1]
+                        for word in name_words(self._extract(entries[other].text, catalog).label)))
+            dropped_here = her_dropped
+            if (is_last or her_dropped) and not name_words(ex.label) and not house_numbers(ex.label):
+                is_last, dropped_here = await self._unlabeled_may_be_hers(campaign, entries, pos, sender, owners,
+                                                                          is_last, her_dropped)
             owner = await self._owner_or_check(campaign, entry, ex, sender, sender_name, is_last,
-                                               her_dropped, match, msg_id, now, out)
+                                               dropped_here, match, msg_id, now, out)
+            owners[pos] = owner
             if owner is not None:
                 placed.append(_Placed(entry, ex, owner, raw))
         return placed
+
+    async def _unlabeled_may_be_hers(self, campaign: Campaign, entries: tuple[Entry, ...], pos: int, sender: str,
+                                     owners: dict[int, str | None], is_last: bool,
+                                     her_dropped: bool) -> tuple[bool, bool]:
+        """(is_last, her_dropped) for a new line naming nobody, which is the poster's for being last
+        or for standing where her changed line was. Neither holds for a line an earlier copy put on
+        the check list (someone else's copy carried it: reposting it never makes it hers), nor, when
+        she changed her line, for a loose line right under another member's row (that row wrapping:
+        her repost carries it, it is not hers). At the end of her copy, a wrapped line under another
+        member's row is not hers either."""
+        entry = entries[pos]
+        if await self.orders.was_checked(campaign.id, entry.text, UNKNOWN_OWNER):
+            return False, False
+        if entry.numbered or pos == 0:
+            return is_last, her_dropped
+        above = entries[pos - 1]
+        if pos - 1 in owners:
+            whose = {owners[pos - 1]}
+        else:
+            whose = {line.member_id for line in (await self.orders.copy_index(campaign.id)).get(above.key, [])}
+        under_another = bool(whose) and sender not in whose
+        return is_last and not (under_another and entry.follows), her_dropped and not under_another
 
     async def _add_placed(self, campaign: Campaign, catalog: Catalog, sender: str, sender_name: str,
                           placed: list[_Placed], msg_id: str, now: datetime, out: Outcome) -> None:
@@ -497,7 +530,10 @@ class OrderBook:
         """A line under an entry that only names products with quantities (no house number, no
         name) carries on the entry above it."""
         ex = self._extract(entry.text, catalog)
-        return bool(ex.items) and not ex.ambiguous and not ex.too_large and not ex.label
+        # A quantity alone ("   2袋") joins the row too: read with it, that row is asked about, never
+        # booked as if the line under it were not there.
+        return (bool(ex.items) or ex.quantity_without_product) and not ex.ambiguous and not ex.too_large \
+            and not ex.label
 
     def _loose_is_entry(self, entry: Entry, known: dict[str, list[Line]], catalog: Catalog) -> bool:
         """An unnumbered line among the entries is an entry when the book knows it
@@ -505,7 +541,9 @@ class OrderBook:
         if entry.key in known:
             return True
         ex = self._extract(entry.text, catalog)
-        return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous))
+        # A product with a quantity that cannot be taken as written ("烟薯一袋半") is an order to ask about.
+        tried = any(left.why != "noqty" for left in ex.leftovers)
+        return bool(ex.mentioned or ex.ambiguous) and (bool(ex.items) or ex.too_large or bool(ex.ambiguous) or tried)
 
     def _read_new_entry(self, entries: tuple[Entry, ...], pos: int,
                         catalog: Catalog) -> tuple[Extraction, str | None]:

@@ -68,13 +68,34 @@ class JielongCopy:
             return self.entries
         out: list[Entry] = []
 
+        # Whether the last thing placed is the line right above the next loose line: a line that
+        # carries on an entry joins only the entry it follows (a loose entry of a list without
+        # numbers too), never one further up past a line that was not kept.
+        above_kept = False
+        # The loose line right above, when it was not kept: a row with only a name ("• 3-1202 阿宁")
+        # whose products are on the line under it.
+        dropped: Entry | None = None
+
         def place(line: Entry) -> None:
-            if line.follows and out and out[-1].numbered and carries_on is not None and carries_on(line):
+            nonlocal above_kept, dropped
+            if (line.follows and out and (out[-1].numbered or above_kept) and carries_on is not None
+                    and carries_on(line)):
                 above = out[-1]
                 text = f"{above.text} {line.text}"
                 out[-1] = Entry(above.number, text, key_of_nfkc(text), above.numbered)
-            elif keep(line):
+                return
+            if line.follows and dropped is not None:
+                text = f"{dropped.text} {line.text}"
+                joined = Entry(0, text, key_of_nfkc(text), numbered=False)
+                if keep(joined):
+                    out.append(joined)
+                    above_kept, dropped = True, None
+                    return
+            if keep(line):
                 out.append(line)
+                above_kept, dropped = True, None
+            else:
+                above_kept, dropped = False, line
 
         loose = iter(self.loose)
         pending = next(loose, None)
@@ -83,6 +104,7 @@ class JielongCopy:
                 place(pending[1])
                 pending = next(loose, None)
             out.append(entry)
+            above_kept, dropped = False, None
         while pending is not None:
             place(pending[1])
             pending = next(loose, None)
@@ -171,9 +193,10 @@ def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
         top = lines if first is None else lines[:first]
         # Decorated lines in what reads as the header: a list without numbers (the book keeps
         # the ones that order something; the header keeps them all, for an owner's drop).
-        marked = tuple((0, e) for e in map(_read_marked, top) if e is not None)
+        marked, above = _marked_lines(top, so_far.last)
         if first is None:
-            return replace(so_far, header=header + tuple(lines), loose=so_far.loose + marked)
+            # (The decorated line last read is kept: a copy read on from here may carry it on.)
+            return replace(so_far, header=header + tuple(lines), loose=so_far.loose + marked, last=above)
         header += tuple(top)
         lines, reads = lines[first:], reads[first:]
         so_far = replace(so_far, loose=so_far.loose + marked)
@@ -227,7 +250,18 @@ def _wraps(above: str, raw: str) -> bool:
     body = line.strip()
     if not body or _BULLET.match(line) or _HOUSE_FIRST.match(line) or _EXAMPLE.match(body) or _TAG.match(body):
         return False
-    return line[:1] in (" ", "\t") or above.rstrip()[-1:] in _JOINS or body[0] in _JOINS
+    return (line[:1] in (" ", "\t") or above.rstrip()[-1:] in _JOINS or body[0] in _JOINS
+            or _carries_row(body))
+
+
+def _carries_row(body: str) -> bool:
+    """A table row whose leading cells are empty ("｜ ｜ ｜ ｜D×2｜"): the row above wrapping onto it,
+    never a row of its own (it names nobody)."""
+    if not body.startswith("|") or body.count("|") < 3:
+        return False
+    cells = [c.strip() for c in body.strip("|").split("|")]
+    filled = [bool(c) and not set(c) <= set("-:—=~ ") for c in cells]
+    return not filled[0] and 0 < sum(filled) * 2 <= len(filled)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -270,6 +304,26 @@ def _unmark(line: str) -> str:
         cells = [c.strip() for c in line.strip("|").split("|")]
         return " ".join(c for c in cells if c and not set(c) <= set("-:—=~ "))
     return _BULLET.sub("", line, count=1)
+
+
+def _marked_lines(top: list[str], above: Entry | None) -> tuple[tuple[tuple[int, Entry], ...], Entry | None]:
+    """The decorated lines among `top` (lines above any numbered entry), each with a line under
+    it that carries it on ("• 7-803 米米 红薯1袋" over an indented "玉米1袋"): that one `follows`.
+    `above`: the decorated line just before `top` (reading on); returned: the one ending it."""
+    out: list[tuple[int, Entry]] = []
+    for raw in top:
+        entry = _read_marked(raw)
+        if entry is not None:
+            if above is not None and _carries_row(clean(raw).strip()):
+                entry = replace(entry, follows=True)
+            out.append((0, entry))
+        elif above is not None and _wraps(above.text, raw):
+            line = _read_loose(raw)
+            if line is not None:
+                entry = replace(line, follows=True)
+                out.append((0, entry))
+        above = entry
+    return tuple(out), above
 
 
 def _read_marked(raw: str) -> Entry | None:

@@ -21,6 +21,7 @@ from bot.domain.services import Services
 from bot.models import Outgoing
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.conversation.answers import asked_products, quantity_for
+from bot.parsing.conversation.same_as import same_as
 from bot.parsing.intent import Action, Choice, Intent, Question
 from bot.parsing.items import Item
 from bot.parsing.privacy import mask
@@ -131,7 +132,10 @@ async def ask(svc: Services, campaign: Campaign, asking: Asking, msg_id: str, no
     for_owner: list[str] = []
     earlier = await svc.questions.open_for(room, asking.member_id)
     if earlier is not None:
-        if key_of(earlier.text) == key_of(asking.text) or key_of(earlier.leftover) == key_of(asking.question.leftover):
+        if key_of(earlier.text) == key_of(asking.text) or key_of(earlier.leftover) == key_of(asking.question.leftover) \
+                or earlier.choices == encode(asking.question) \
+                or (same_as(earlier.text) is not None and same_as(asking.text) is not None):
+            # The same thing again: the same offer, or 我也要 followed by 跟老周一样 (she says whose).
             await settle(svc, earlier, "她又发了一次", now)
         else:
             line = await _to_owner(svc, earlier, "后来又问了她别的，这条没有回答", now)

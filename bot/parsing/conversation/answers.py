@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.parsing.asking import Reading, choose, name_words
 from bot.parsing.catalog import Catalog, ProductRef
 from bot.parsing.intent import Action, Choice, Intent, Question
 from bot.parsing.items import Item, extract
@@ -284,21 +285,43 @@ def owner_asks(text: str, catalog: Catalog) -> tuple[ProductRef, ...] | None:
     return tuple(seen.values())
 
 
-# "要豆沙粽", "我要鲜肉粽哈", "来点蛋黄粽": she wants a product and has not said how many (yet).
-_WANTS = re.compile(r"^(?:我也要|我要|也要|还要|再要|想要|来点|帮我留|给我留|要|来|订|买|留)(.+?)"
+# "要豆沙粽", "我要鲜肉粽哈", "来点蛋黄粽", or the product alone ("年糕", "粽子"): she wants a product and
+# has not said how many (yet).
+_WANTS = re.compile(r"^(?:我也要|我要|也要|还要|再要|想要|来点|帮我留|给我留|要|来|订|买|留)?(.+?)"
                     r"(?:吧|哈|呀|啊|哦|呢)?$")
+# A noun suffix that is no part of a product's name: 粽子 for 蛋黄肉粽, 桔子 for 砂糖桔.
+_SUFFIX = ("子", "儿")
+
+
+def wanted_products(text: str, catalog: Catalog) -> tuple[ProductRef, ...]:
+    """The products a message that is only a product's name asks for without a quantity: one, or
+    the several a part of a name fits ("粽子" with 豆沙粽 and 蛋黄肉粽); () when it is not that.
+    The first half of a message in two ("要豆沙粽" … "三个"): she is asked, and her next word answers."""
+    word = _bare(text)
+    if len(word) > MAX_ANSWER or any(ch.isdigit() for ch in word):
+        return ()
+    m = _WANTS.match(word)
+    if m is None:
+        return ()
+    named = m.group(1)
+    found = catalog.find(named)
+    if len(found) == 1 and found[0].start == 0 and found[0].end == len(named):
+        return found[0].choices or (found[0].product,)
+    if found or not _CJK.match(named):
+        return ()
+    # A part of a name with a noun suffix ("粽子"): the products whose names hold the part.
+    stem = named[:-1] if len(named) > 1 and named.endswith(_SUFFIX) else ""
+    return tuple(p for p in catalog.products if stem and stem in p.name) if stem else ()
+
+
+def which_of(leftover: str, products: tuple[ProductRef, ...]) -> Question:
+    """「粽子」是要哪个？A 蛋黄肉粽 还是 B 豆沙粽？— no quantity yet: her pick is asked how many next,
+    unless she names it with the letter ("A 2")."""
+    return choose(leftover, [Reading(Intent(Action.SET, items=(Item(p, 0),)), name_words(p, products), p.code, p.name)
+                             for p in products])
 
 
 def wants_without_quantity(text: str, catalog: Catalog) -> ProductRef | None:
-    """The one product a message asks for without a quantity, or None. The first half of a
-    message in two ("要豆沙粽" … "三个"): she is asked how many, and her next word answers."""
-    word = _bare(text)
-    if len(word) > MAX_ANSWER or any(ch.isdigit() for ch in word):
-        return None
-    m = _WANTS.match(word)
-    if m is None:
-        return None
-    found = catalog.find(m.group(1))
-    if len(found) != 1 or found[0].choices or found[0].start != 0 or found[0].end != len(m.group(1)):
-        return None
-    return found[0].product
+    """The one product a message asks for without a quantity, or None (see wanted_products)."""
+    products = wanted_products(text, catalog)
+    return products[0] if len(products) == 1 else None
