@@ -310,12 +310,19 @@ async def jielong_copy(ctx: Context) -> bool:
     return await _apply_copy_text(ctx, ctx.text)
 
 
+_EXAMPLE = re.compile(r"比如|例如|举例|举个例|例：|例:|e\.g\.|for example", re.IGNORECASE)
+
+
 @router.matcher(priority=ORDERS, chat=Chat.GROUP,
                 help="或直接发「草莓2盒」「A2 B1」「+1」；改数量发「草莓改成3盒」，不要了发「草莓不要了」或「取消」")
 async def plain_order(ctx: Context) -> bool:
     campaign = await ctx.svc.campaigns.open_in(ctx.room_id)
     target = campaign or await ctx.svc.campaigns.latest_in(ctx.room_id)
     if target is None:
+        return False
+    if ctx.is_admin and (any(m != ctx.msg.sender.id for m in ctx.msg.mentions) or _EXAMPLE.search(ctx.text)):
+        # The owner (or an admin) talking to a member ("@小象 椰青三个对吧") or showing how to order
+        # ("比如 B+2") is not ordering for herself: booking it would bill her for what she never wanted.
         return False
     products = await ctx.svc.campaigns.products(target.id)
     catalog = catalog_of(products)

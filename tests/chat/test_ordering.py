@@ -349,3 +349,14 @@ async def test_a_list_with_no_entries_left_cancels_nothing(bot: Harness) -> None
     assert await bot.book() == {("wx_zhang", "草莓"): 2}
     await bot.say("wx_zhang", "取消")
     assert await bot.book() == {}
+
+
+async def test_the_owner_talking_to_a_member_or_showing_how_to_order_is_not_her_order(bot: Harness) -> None:
+    await bot.say("wx_owner", FRUIT)
+    await bot.say("wx_owner", "要的直接发 商品+数量 就行，比如 草莓2盒")
+    await bot.say("wx_zhang", "🍓🍓🍓")
+    await bot.say("wx_owner", "@张三\u2005草莓三盒对吧", mentions=("wx_zhang",))
+    await bot.say("wx_owner", "@李四\u2005砂糖橘还剩1箱了哦", mentions=("wx_li",))
+    await bot.settle()
+    # Nothing is billed to the owner for her examples and her questions to members.
+    assert not [k for k in await bot.book() if k[0] == "wx_owner"]
