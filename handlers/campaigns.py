@@ -237,6 +237,11 @@ async def _product_and_rest(ctx: Context, campaign: Campaign, args: str, usage: 
     return named[0], words[-1]
 
 
+def _count(word: str) -> int | None:
+    """"10盒", "10" → 10: a stock count, with or without its unit."""
+    return to_int(word.rstrip("盒箱份个袋斤件"))
+
+
 @changes.command("加库存", "restock", admin_only=True, whole_drop=True, filters=(OPEN_CAMPAIGN,),
                 help="/加库存 草莓 10 限量再加10（候补的先补上）")
 async def restock_command(ctx: Context, args: str) -> None:
@@ -248,7 +253,7 @@ async def restock_command(ctx: Context, args: str) -> None:
     if found is None:
         return
     product, word = found
-    more = to_int(word.rstrip("盒箱份个袋斤件"))
+    more = _count(word)
     if more is None:
         ctx.reply(f"没看懂数量「{word}」。{usage}")
         return
@@ -266,7 +271,7 @@ async def stock_command(ctx: Context, args: str) -> None:
     if found is None:
         return
     product, word = found
-    stock = None if word in _NO_LIMIT else to_int(word.rstrip("盒箱份个袋斤件"))
+    stock = None if word in _NO_LIMIT else _count(word)
     if stock is None and word not in _NO_LIMIT:
         ctx.reply(f"没看懂数量「{word}」。{usage}")
         return
