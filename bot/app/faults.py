@@ -129,7 +129,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def storable(text: str) -> str:
-    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+    # Every message passes here, a 500-line copy is 12,000 characters: the UTF-8 encoder finds a
+    # surrogate about five times faster than a regex scan (a character class is tested char by char).
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def storable_message(msg: Message) -> Message:
