@@ -29,6 +29,11 @@ class CampaignLines:
         self._by_house: dict[str, set[str]] = {}
         # Copy lines by content key, oldest first: what every 接龙 copy looks up.
         self.by_key: dict[str, list[Line]] = {}
+        # The keys held by exactly one copy line, and those whose one line is live: nearly every line
+        # of every copy is one of these, and a copy is matched against them with set operations
+        # (bot/domain/orderbook.py `_match_one_to_one`) instead of a Python loop over its lines.
+        self.single: set[str] = set()
+        self.live_single: set[str] = set()
         # Live 接龙 lines ('copy' and 'native'): what tells a fork from a copy.
         self.live_shared = 0
         # Units that keep an earlier price (/改价 without 全部), per member, oldest first: rare, and
@@ -56,7 +61,15 @@ class CampaignLines:
             for house in house_numbers(line.label):
                 self._by_house.setdefault(house, set()).add(line.member_id)
         if line.source == "copy":
-            self.by_key.setdefault(line.key, []).append(line)
+            same = self.by_key.setdefault(line.key, [])
+            same.append(line)
+            if len(same) == 1:
+                self.single.add(line.key)
+                if line.live:
+                    self.live_single.add(line.key)
+            else:
+                self.single.discard(line.key)
+                self.live_single.discard(line.key)
         if line.live and line.source != "text":
             self.live_shared += 1
 
@@ -68,6 +81,11 @@ class CampaignLines:
         self._lines[line_id] = changed
         if line.source == "copy":
             self.by_key[line.key] = [changed if x.id == line_id else x for x in self.by_key[line.key]]
+            if line.key in self.single:
+                if live:
+                    self.live_single.add(line.key)
+                else:
+                    self.live_single.discard(line.key)
         if line.source != "text":
             self.live_shared += 1 if live else -1
 

@@ -17,6 +17,7 @@ from storage.campaigns import product_from_row, ts
 from storage.db import Database, Row
 from storage.order_state import CampaignLines
 from storage.records import (
+    CopyKeys,
     KeptPrice,
     Line,
     MemberOrder,
@@ -96,9 +97,10 @@ class OrderRepo:
             self._states.popitem(last=False)
         return state
 
-    async def copy_index(self, campaign_id: int) -> dict[str, list[Line]]:
-        """Copy lines of the campaign by key, oldest first. Read-only for callers."""
-        return (await self._state(campaign_id)).by_key
+    async def copy_index(self, campaign_id: int) -> CopyKeys:
+        """Copy lines of the campaign by key, oldest first, with the keys of one line. Read-only for callers."""
+        state = await self._state(campaign_id)
+        return CopyKeys(state.by_key, state.single, state.live_single)
 
     async def live_shared(self, campaign_id: int) -> int:
         """Live 接龙 lines (copy and native) of the campaign."""
@@ -116,7 +118,7 @@ class OrderRepo:
 
     async def copy_lines_by_keys(self, campaign_id: int, keys: Sequence[str]) -> list[Line]:
         """The campaign's 接龙 copy lines with these keys, oldest first."""
-        index = await self.copy_index(campaign_id)
+        index = (await self.copy_index(campaign_id)).by_key
         found = [line for key in dict.fromkeys(keys) for line in index.get(key, ())]
         found.sort(key=lambda line: line.id)
         return found

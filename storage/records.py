@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -73,6 +73,15 @@ class Line:
     raw: str
     live: bool
     readable: bool
+
+
+class CopyKeys(NamedTuple):
+    """A campaign's 接龙 copy lines by key (oldest first), with the keys held by exactly one line
+    (`single`) and those whose one line is live (`live_single`). Read-only for callers."""
+
+    by_key: dict[str, list[Line]]
+    single: Set[str]
+    live_single: Set[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from bot.parsing.order_text import line_question
 from bot.parsing.privacy import mask
 from bot.parsing.reading.change import Change, Item, Op
 from bot.parsing.textnorm import key_of
-from storage.records import Campaign, Line, Product
+from storage.records import Campaign, CopyKeys, Line, Product
 
 
 @dataclass(frozen=True)
@@ -444,10 +444,11 @@ class OrderBook:
     async def apply_copy(self, campaign: Campaign, catalog: Catalog, copy: JielongCopy, sender: str,
                          sender_name: str, msg_id: str, now: datetime) -> Outcome:
         out = Outcome()
-        known = await self.orders.copy_index(campaign.id)
+        index = await self.orders.copy_index(campaign.id)
+        known = index.by_key
         entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog),
                                   lambda entry: self._carries_on(entry, catalog))
-        match = _match_copy([entry.key for entry in entries], known, sender)
+        match = _match_copy([entry.key for entry in entries], index, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
                    if ln.live and not match.carries(ln)]
         # Live lines of others that this copy lacks: it was made from an older or
@@ -512,7 +513,7 @@ class OrderBook:
         if pos - 1 in owners:
             whose = {owners[pos - 1]}
         else:
-            whose = {line.member_id for line in (await self.orders.copy_index(campaign.id)).get(above.key, [])}
+            whose = {line.member_id for line in (await self.orders.copy_index(campaign.id)).by_key.get(above.key, [])}
         under_another = bool(whose) and sender not in whose
         return is_last and not (under_another and entry.follows), her_dropped and not under_another
 
@@ -948,29 +949,61 @@ class _CopyMatch:
             self.revive.append(line)
 
 
-def _match_copy(keys: list[str], known: dict[str, list[Line]], sender: str) -> _CopyMatch:
+def _match_copy(keys: list[str], index: CopyKeys, sender: str) -> _CopyMatch:
     """Which known line each entry (by its key, in copy order) is, if any. Her own
     lines are matched first, so an identical line of someone else's never makes
     her own look dropped. Revived lines come in the copy's order (stock goes
     first come, first served)."""
     match = _CopyMatch(set(keys))
-    _match_one_to_one(keys, known, sender, match)
+    _match_one_to_one(keys, index, sender, match)
     if match.others:
-        _match_the_rest(keys, known, sender, match)
+        _match_the_rest(keys, index.by_key, sender, match)
     return match
 
 
-def _match_one_to_one(keys: list[str], known: dict[str, list[Line]], sender: str,
-                      match: _CopyMatch) -> None:
+def _match_one_to_one(keys: list[str], index: CopyKeys, sender: str, match: _CopyMatch) -> None:
     """The common case, every other line of every copy: a key once in the copy and
     once in the book. The other keys' positions go to `match.others`, in order of
-    first appearance. Every line of a copy passes through this loop: it does as
-    little as it can for each."""
-    counts = Counter(keys) if len(match.keys) != len(keys) else None
+    first appearance. Every line of a copy passes through here: a copy without a
+    repeated line is matched with set operations, which cost a fraction of a Python
+    loop over its lines; the keys left over (new lines, cancelled lines, keys the
+    book holds twice) are few, and only they are looked at one by one."""
+    if len(match.keys) != len(keys):
+        _match_one_to_one_by_line(keys, index.by_key, sender, match)
+        return
+    # Each difference walks the copy's keys once and builds only the (small) set of those left over.
+    rest = match.keys - index.single  # new to the book, or held by more than one line
+    not_live = match.keys - index.live_single  # `rest`, and the keys of cancelled lines
+    match.present_live += len(match.keys) - len(not_live)
+    if not not_live:
+        return
+    mine = [k for k in not_live - rest if index.by_key[k][0].member_id == sender]
+    where = _positions(keys, rest.union(mine))
+    for key in sorted(rest, key=where.__getitem__):
+        match.others[key] = [where[key]]
+    match.revive.extend(index.by_key[k][0] for k in sorted(mine, key=where.__getitem__))
+
+
+def _positions(keys: list[str], wanted: set[str]) -> dict[str, int]:
+    """Where each of `wanted` (keys each once in `keys`) stands in `keys`. Looked for from the end:
+    a new line is nearly always the last one or the last few."""
+    where: dict[str, int] = {}
+    for pos in range(len(keys) - 1, -1, -1):
+        if len(where) == len(wanted):
+            break
+        if keys[pos] in wanted:
+            where[keys[pos]] = pos
+    return where
+
+
+def _match_one_to_one_by_line(keys: list[str], known: dict[str, list[Line]], sender: str,
+                              match: _CopyMatch) -> None:
+    """`_match_one_to_one` for a copy that repeats a line: key by key."""
+    counts = Counter(keys)
     others, revive, live, get = match.others, match.revive, 0, known.get
     for pos, key in enumerate(keys):
         lines = get(key)
-        if lines is None or len(lines) != 1 or (counts is not None and counts[key] != 1):
+        if lines is None or len(lines) != 1 or counts[key] != 1:
             others.setdefault(key, []).append(pos)
             continue
         line = lines[0]
