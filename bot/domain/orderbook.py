@@ -13,7 +13,7 @@ Runs inside the message's transaction. The rules that keep the book exact:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -448,7 +448,10 @@ class OrderBook:
         known = index.by_key
         entries = copy.with_loose(lambda entry: self._loose_is_entry(entry, known, catalog),
                                   lambda entry: self._carries_on(entry, catalog))
-        match = _match_copy([entry.key for entry in entries], index, sender)
+        if entries is copy.entries and copy.keys is not None and copy.key_set is not None:
+            match = _match_copy(copy.keys, index, sender, copy.key_set)
+        else:
+            match = _match_copy([entry.key for entry in entries], index, sender)
         dropped = [ln for ln in await self.orders.member_lines(campaign.id, sender, "copy")
                    if ln.live and not match.carries(ln)]
         # Live lines of others that this copy lacks: it was made from an older or
@@ -926,7 +929,7 @@ class _Placed(NamedTuple):
 class _CopyMatch:
     """How the entries of a copy meet the 接龙 lines the book already has."""
 
-    keys: set[str] = field(default_factory=set)  # every key in the copy
+    keys: Set[str] = field(default_factory=set)  # every key in the copy
     # Positions of the keys not one-to-one (once in the copy, one line in the book).
     others: dict[str, list[int]] = field(default_factory=dict)
     carried: set[int] = field(default_factory=set)  # ids of the book's lines those keys matched
@@ -949,19 +952,19 @@ class _CopyMatch:
             self.revive.append(line)
 
 
-def _match_copy(keys: list[str], index: CopyKeys, sender: str) -> _CopyMatch:
+def _match_copy(keys: Sequence[str], index: CopyKeys, sender: str, key_set: Set[str] | None = None) -> _CopyMatch:
     """Which known line each entry (by its key, in copy order) is, if any. Her own
     lines are matched first, so an identical line of someone else's never makes
     her own look dropped. Revived lines come in the copy's order (stock goes
-    first come, first served)."""
-    match = _CopyMatch(set(keys))
+    first come, first served). `key_set`: the keys as a set, when the copy has it."""
+    match = _CopyMatch(set(keys) if key_set is None else key_set)
     _match_one_to_one(keys, index, sender, match)
     if match.others:
         _match_the_rest(keys, index.by_key, sender, match)
     return match
 
 
-def _match_one_to_one(keys: list[str], index: CopyKeys, sender: str, match: _CopyMatch) -> None:
+def _match_one_to_one(keys: Sequence[str], index: CopyKeys, sender: str, match: _CopyMatch) -> None:
     """The common case, every other line of every copy: a key once in the copy and
     once in the book. The other keys' positions go to `match.others`, in order of
     first appearance. Every line of a copy passes through here: a copy without a
@@ -978,13 +981,13 @@ def _match_one_to_one(keys: list[str], index: CopyKeys, sender: str, match: _Cop
     if not not_live:
         return
     mine = [k for k in not_live - rest if index.by_key[k][0].member_id == sender]
-    where = _positions(keys, rest.union(mine))
+    where = _positions(keys, rest | set(mine))
     for key in sorted(rest, key=where.__getitem__):
         match.others[key] = [where[key]]
     match.revive.extend(index.by_key[k][0] for k in sorted(mine, key=where.__getitem__))
 
 
-def _positions(keys: list[str], wanted: set[str]) -> dict[str, int]:
+def _positions(keys: Sequence[str], wanted: Set[str]) -> dict[str, int]:
     """Where each of `wanted` (keys each once in `keys`) stands in `keys`. Looked for from the end:
     a new line is nearly always the last one or the last few."""
     where: dict[str, int] = {}
@@ -996,7 +999,7 @@ def _positions(keys: list[str], wanted: set[str]) -> dict[str, int]:
     return where
 
 
-def _match_one_to_one_by_line(keys: list[str], known: dict[str, list[Line]], sender: str,
+def _match_one_to_one_by_line(keys: Sequence[str], known: dict[str, list[Line]], sender: str,
                               match: _CopyMatch) -> None:
     """`_match_one_to_one` for a copy that repeats a line: key by key."""
     counts = Counter(keys)
@@ -1014,7 +1017,7 @@ def _match_one_to_one_by_line(keys: list[str], known: dict[str, list[Line]], sen
     match.present_live += live
 
 
-def _match_the_rest(keys: list[str], known: dict[str, list[Line]], sender: str, match: _CopyMatch) -> None:
+def _match_the_rest(keys: Sequence[str], known: dict[str, list[Line]], sender: str, match: _CopyMatch) -> None:
     """Keys new to the book, or in the copy or the book more than once."""
     revived_before = len(match.revive)
     for key, positions in match.others.items():

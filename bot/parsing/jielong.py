@@ -37,7 +37,7 @@ _HOUSE_FIRST = re.compile(r"^\s*\d{1,4}\s*(?:[-—#/]|栋|幢|号楼)\s*\d{1,5}(
 _JOINS = "、，,+"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     number: int
     text: str  # the entry without its number
@@ -58,6 +58,10 @@ class JielongCopy:
     # entries before it: a member who forgot the number still wrote an order,
     # but a deadline note is not one — the order book decides with the catalog.
     loose: tuple[tuple[int, Entry], ...] = ()
+    # The entries' keys, in order and as a set: a copy read on from the one before it (see
+    # `_read_copy`) extends that one's, so what every copy's matching needs costs the lines it adds.
+    keys: tuple[str, ...] | None = None
+    key_set: frozenset[str] | None = None
 
     def with_loose(self, keep: Callable[[Entry], bool],
                    carries_on: Callable[[Entry], bool] | None = None) -> tuple[Entry, ...]:
@@ -134,6 +138,8 @@ def parse_copy(text: str) -> JielongCopy | None:
         entries=read.entries,
         footer=tuple(f for f in read.after if f.strip()),
         loose=read.loose,
+        keys=read.keys,
+        key_set=read.key_set,
     )
 
 
@@ -151,6 +157,10 @@ class _SoFar:
     seen_entry: bool = False  # an entry number ended the header (even one with nothing after it)
     # The entry on the last line read, if that line was one: a line read on after it may carry it on.
     last: Entry | None = None
+    keys: tuple[str, ...] = ()  # the entries' keys
+    # The same as a set: a set made from the one before (its table copied, each key's hash with it)
+    # costs no look at the keys themselves, which on a 500-line copy are scattered over memory.
+    key_set: frozenset[str] = frozenset()
 
 
 # The latest copy read for each opening (a list's first characters: its header and
@@ -205,7 +215,9 @@ def _read_on(so_far: _SoFar, lines: list[str]) -> _SoFar:
         end -= 1
     entries, loose, last = _read_body(lines, reads, len(so_far.entries), so_far.last)
     after = tuple(lines[end:]) if end else so_far.after + tuple(lines)
-    return _SoFar(header, so_far.entries + tuple(entries), so_far.loose + tuple(loose), after, True, last)
+    keys = tuple(entry.key for entry in entries)
+    return _SoFar(header, so_far.entries + tuple(entries), so_far.loose + tuple(loose), after, True, last,
+                  so_far.keys + keys, so_far.key_set.union(keys))
 
 
 def _first_entry(reads: list[Entry | None]) -> int | None:

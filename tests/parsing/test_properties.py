@@ -145,6 +145,10 @@ def test_a_copy_read_on_from_the_copy_before_it_is_the_copy_read_whole(opening: 
     read_on = parse_copy(before + "\n" + added)
     jielong._RECENT.clear()
     assert parse_copy(before + "\n" + added) == read_on
+    # The keys it carries for matching (built on from the copy before) are its entries' keys.
+    if read_on is not None:
+        assert read_on.keys == tuple(e.key for e in read_on.entries)
+        assert read_on.key_set == frozenset(read_on.keys)
 
 
 @pytest.mark.slow
