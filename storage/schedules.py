@@ -25,9 +25,21 @@ def _utc(when: datetime) -> str:
 class ScheduleRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # A group's pending schedule of a kind and the last one that ran, by (room, kind): every 接龙
+        # copy asks for the merged list's (bot/domain/conversation/merged_list.py), to cancel it or to
+        # start it. Kept in step by the writes below (a (room, kind) forgotten when one of them adds
+        # one, everything on a status change by id) and dropped on a rollback.
+        self._pending: dict[tuple[str, str], Schedule | None] = {}
+        self._done: dict[tuple[str, str], Schedule | None] = {}
+        db.on_rollback(self._forget)
+
+    def _forget(self) -> None:
+        self._pending.clear()
+        self._done.clear()
 
     async def add(self, room_id: str, kind: str, run_at: datetime, payload: dict[str, object], created_by: str,
                   now: datetime, plan_id: int | None = None) -> int:
+        self._pending.pop((room_id, kind), None)
         return await self.db.execute(
             "INSERT INTO schedules (room_id, kind, run_at, run_at_utc, payload, plan_id, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -38,6 +50,7 @@ class ScheduleRepo:
     def put(self, room_id: str, kind: str, run_at: datetime, payload: dict[str, object], created_by: str,
             now: datetime) -> None:
         """`add` inside a transaction, when nobody needs its id: it rides in the next trip."""
+        self._pending.pop((room_id, kind), None)
         self.db.write(
             "INSERT INTO schedules (room_id, kind, run_at, run_at_utc, payload, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -46,19 +59,29 @@ class ScheduleRepo:
 
     def cancel_pending(self, room_id: str, kind: str, note: str) -> None:
         """Inside a transaction: the group's pending schedules of `kind` are cancelled, in the next trip."""
+        key = (room_id, kind)
+        if key in self._pending and self._pending[key] is None:
+            return  # none is pending (most copies carry every line): the write would change nothing
+        self._pending[key] = None
         self.db.write("UPDATE schedules SET status = 'cancelled', note = ? "
                       "WHERE room_id = ? AND status = 'pending' AND kind = ?", (note, room_id, kind))
 
     async def pending_and_last_done(self, room_id: str, kind: str) -> tuple[Schedule | None, Schedule | None]:
-        """The group's pending schedule of `kind` and the latest one that ran, in one trip."""
+        """The group's pending schedule of `kind` and the latest one that ran, in one trip (or none)."""
+        key = (room_id, kind)
+        if key in self._pending and key in self._done:
+            return self._pending[key], self._done[key]
         pending, done = await self.db.fetch_each([
             ("SELECT * FROM schedules WHERE room_id = ? AND status = 'pending' AND kind = ? ORDER BY id LIMIT 1",
              (room_id, kind)),
             ("SELECT * FROM schedules WHERE room_id = ? AND status = 'done' AND kind = ? ORDER BY id DESC LIMIT 1",
              (room_id, kind))])
-        return (_schedule(pending[0]) if pending else None), (_schedule(done[0]) if done else None)
+        self._pending[key] = _schedule(pending[0]) if pending else None
+        self._done[key] = _schedule(done[0]) if done else None
+        return self._pending[key], self._done[key]
 
     async def set_plan(self, schedule_id: int, plan_id: int) -> None:
+        self._forget()
         await self.db.execute("UPDATE schedules SET plan_id = ? WHERE id = ?", (plan_id, schedule_id))
 
     async def next_pending(self) -> Schedule | None:
@@ -92,6 +115,7 @@ class ScheduleRepo:
 
     async def finish(self, schedule_id: int, status: str, note: str = "", *, at: datetime | None = None) -> None:
         """`at`: it ran then, not at its time (run_at becomes when it did)."""
+        self._forget()
         if at is None:
             await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
             return
@@ -99,6 +123,7 @@ class ScheduleRepo:
                               (status, note, ts(at), _utc(at), schedule_id))
 
     async def cancel_plan(self, plan_id: int) -> None:
+        self._forget()
         await self.db.execute(
             "UPDATE schedules SET status = 'cancelled' WHERE (plan_id = ? OR id = ?) AND status = 'pending'",
             (plan_id, plan_id),
