@@ -18,6 +18,9 @@ def _schedule(row: Row) -> Schedule:
     )
 
 
+_UNKNOWN = object()
+
+
 def _utc(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
@@ -36,6 +39,18 @@ class ScheduleRepo:
     def _forget(self) -> None:
         self._pending.clear()
         self._done.clear()
+
+    def _finished(self, schedule_id: int) -> None:
+        """A schedule's status changed: what is remembered of its group and kind is forgotten. That is
+        where it was the pending one, or where the pending one is not known (it may be this one). A
+        group and kind known to have none pending, or another, cannot be changed by it; the other
+        groups' merged lists stay remembered while a hundred groups' jobs run."""
+        stale = [key for key in self._done
+                 if (pending := self._pending.get(key, _UNKNOWN)) is _UNKNOWN
+                 or (isinstance(pending, Schedule) and pending.id == schedule_id)]
+        for key in stale:
+            self._pending.pop(key, None)
+            self._done.pop(key, None)
 
     async def add(self, room_id: str, kind: str, run_at: datetime, payload: dict[str, object], created_by: str,
                   now: datetime, plan_id: int | None = None) -> int:
@@ -115,7 +130,7 @@ class ScheduleRepo:
 
     async def finish(self, schedule_id: int, status: str, note: str = "", *, at: datetime | None = None) -> None:
         """`at`: it ran then, not at its time (run_at becomes when it did)."""
-        self._forget()
+        self._finished(schedule_id)
         if at is None:
             await self.db.execute("UPDATE schedules SET status = ?, note = ? WHERE id = ?", (status, note, schedule_id))
             return
