@@ -98,6 +98,9 @@ _HOUSE = re.compile(r"(?<!\d)(\d{1,4})\s*(?:[-_/—~#]|栋|幢|号楼|座)\s*(\d
                     r"(?:\s*(?:[-_/—~]|单元)\s*(\d{1,5}))?(?!\d)(?:\s*(?:室|号))?")
 
 
+# A new 接龙 line's label is asked for its house numbers and names by several steps of the book
+# (whose line is it, is it hers, does it edit another's): each asks the same string again.
+@lru_cache(maxsize=4096)
 def house_numbers(label: str) -> tuple[str, ...]:
     """The house numbers a line's label carries, written one way ("5-1203"),
     so "5栋1203" and "5-1203" are the same house."""
@@ -106,6 +109,7 @@ def house_numbers(label: str) -> tuple[str, ...]:
     return tuple("-".join(g for g in m.groups() if g) for m in _HOUSE.finditer(nfkc(label)))
 
 
+@lru_cache(maxsize=4096)
 def name_words(label: str) -> tuple[str, ...]:
     """The words of a label besides its house numbers, as keys: the names a line may carry."""
     rest = _HOUSE.sub(" ", nfkc(label))
