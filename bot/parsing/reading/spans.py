@@ -228,6 +228,10 @@ _MASKS = re.compile(
         rf"(?<![\d.x×*+\ue000])(?P<rep>\d)(?P=rep){{2,}}(?![\d.]|\s*+(?:{UNIT}))",
         r"(?<!\d)\d{1,2}\s*+[:：]\s*+\d{2}(?!\d)",  # 18:30
         r"(?<!\d)\d{1,2}/\d{1,2}(?!\d)",  # 11/22
+        # 45一箱, 9.9元一斤, 38一袋的: a price for each unit (an owner answering "多少钱"), never
+        # a quantity of one. Only right against its number, and not running on into a word: in
+        # 草莓2一箱橙子 the 一箱 is the oranges' (a product name is blanked to \ue000 by now).
+        rf"(?<![\d.])\d+(?:\.\d+)?(?:元|块钱?)?一(?:{UNIT})(?:(?=的)|(?![\u3400-\u9fff\ue000]))",
         rf"(?<![第\d{CN}]){NUM}\s*+(?:{_AFTER_NUMBER})",
         r"(?<![a-z])[a-wyz]\s*+\d{3,4}(?!\d)",  # B1203: a room with its building's letter
         r"[¥￥$]\s*+\d+(?:\.\d+)?",
