@@ -146,3 +146,25 @@ def test_a_replay_says_the_merged_list_on_the_transcripts_time(tmp_path: Path) -
     transcript.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
     said = [x for x in replay(transcript, tmp_path / "r.sqlite") if MERGED in x["text"]]
     assert [x["ts"][11:19] for x in said] == ["08:12:10"]
+
+
+async def test_each_group_keeps_its_own_merged_list_rhythm(bot: Harness) -> None:
+    # The merged list's schedule is remembered per group (storage/schedules.py): one group's list
+    # running must neither hide another group's fork nor make a group forget the list it just said.
+    fork = await forked(bot)
+    await bot.wait(15 * 60)
+    assert [at for at, _ in merged_lists(bot)] == [fork + timedelta(minutes=10)]
+    # A second group's first fork waits the ordinary ten minutes, whatever the first group did.
+    await bot.room("r2")
+    await bot.say("wx_owner", FRUIT, room="r2")
+    await bot.say("wx_zhang", copy("3-502 张三 草莓1盒"), room="r2")
+    await bot.say("wx_li", copy("3-502 张三 草莓1盒", "7-1101 李四 草莓2盒"), room="r2")
+    await bot.say("wx_wang", copy("3-502 张三 草莓1盒", "5-101 王五 砂糖橘1箱"), room="r2", after=5)
+    second_group = bot.now
+    # The first group forks again within the hour: its second list waits twice as long.
+    await bot.say("wx_zhao", copy("3-502 张三 草莓1盒", "2-202 赵六 草莓1盒"), after=60)
+    again = bot.now
+    await bot.wait(2 * 3600)
+    assert [at for at, _ in merged_lists(bot)] == [fork + timedelta(minutes=10), again + timedelta(minutes=20)]
+    elsewhere = [at for at, o in bot.transport.sent if o.room_id == "r2" and MERGED in o.text]
+    assert elsewhere == [second_group + timedelta(minutes=10)]
