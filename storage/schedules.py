@@ -18,9 +18,6 @@ def _schedule(row: Row) -> Schedule:
     )
 
 
-_UNKNOWN = object()
-
-
 def _utc(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
@@ -45,10 +42,11 @@ class ScheduleRepo:
         where it was the pending one, or where the pending one is not known (it may be this one). A
         group and kind known to have none pending, or another, cannot be changed by it; the other
         groups' merged lists stay remembered while a hundred groups' jobs run."""
-        stale = [key for key in self._done
-                 if (pending := self._pending.get(key, _UNKNOWN)) is _UNKNOWN
-                 or (isinstance(pending, Schedule) and pending.id == schedule_id)]
-        for key in stale:
+        for key in list(self._done):
+            if key in self._pending:
+                pending = self._pending[key]
+                if pending is None or pending.id != schedule_id:
+                    continue
             self._pending.pop(key, None)
             self._done.pop(key, None)
 
